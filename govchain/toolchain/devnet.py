@@ -1,0 +1,278 @@
+"""Start, stop and inspect a local anvil devnet.
+
+Used by ``make devnet`` / ``make devnet-stop`` (a long-lived devnet on 127.0.0.1:8545 whose
+state survives restarts), by the demo, and by tests that need their own devnet on a free port.
+anvil is looked up on ``PATH`` first (foundryup installs), then in ``node_modules/.bin``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import Request, urlopen
+
+from govchain.toolchain.paths import NODE_BIN, PROJECT_ROOT
+
+DEFAULT_DIR = PROJECT_ROOT / ".devnet"
+DEFAULT_PORT = 8545
+DEFAULT_CHAIN_ID = 31337
+
+
+class DevnetError(RuntimeError):
+    """The devnet could not be started, reached or stopped."""
+
+
+def find_anvil() -> str:
+    found = shutil.which("anvil")
+    if found:
+        return found
+    local = NODE_BIN / "anvil"
+    if local.is_file():
+        return str(local)
+    raise DevnetError("anvil not found: run 'make setup' (npm ci) or install foundry")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 2.0) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+    if not url.startswith(("http://", "https://")):
+        raise DevnetError(f"not an HTTP JSON-RPC URL: {url}")
+    request = Request(url, data=body.encode(), headers={"Content-Type": "application/json"})  # noqa: S310
+    with urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
+        reply = json.loads(response.read())
+    if "error" in reply:
+        raise DevnetError(f"{method}: {reply['error']}")
+    return reply["result"]
+
+
+@dataclass
+class DevnetConfig:
+    port: int = DEFAULT_PORT
+    host: str = "127.0.0.1"
+    chain_id: int = DEFAULT_CHAIN_ID
+    zero_fee: bool = False
+    state_file: Path | None = None
+    state_interval: int = 5
+    accounts: int = 10
+    extra_args: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        cmd = [
+            find_anvil(),
+            "--host", self.host,
+            "--port", str(self.port),
+            "--chain-id", str(self.chain_id),
+            "--accounts", str(self.accounts),
+        ]  # fmt: skip
+        if self.zero_fee:
+            # How consortium networks (Besu QBFT, FISCO BCOS) usually run: gas is metered, not paid.
+            cmd += [
+                "--block-base-fee-per-gas",
+                "0",
+                "--gas-price",
+                "0",
+                "--disable-min-priority-fee",
+            ]
+        if self.state_file is not None:
+            cmd += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
+        return cmd + self.extra_args
+
+
+def wait_ready(
+    url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> int:
+    """Wait until ``url`` answers ``eth_chainId``; return the chain id."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise DevnetError(f"anvil exited with code {process.returncode} before it was ready")
+        try:
+            return int(str(rpc(url, "eth_chainId")), 16)
+        except (OSError, URLError, DevnetError, ValueError) as exc:
+            last = exc
+            time.sleep(0.1)
+    raise DevnetError(f"devnet at {url} not ready after {timeout:.0f}s: {last}")
+
+
+class Devnet:
+    """One anvil process. Use as a context manager in tests: it always stops what it started."""
+
+    def __init__(self, config: DevnetConfig, log_file: Path | None = None) -> None:
+        self.config = config
+        self.log_file = log_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return self.config.url
+
+    def start(self, timeout: float = 30.0) -> Devnet:
+        if port_in_use(self.config.port, self.config.host):
+            raise DevnetError(f"port {self.config.port} is already in use")
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                self.config.command(), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        finally:
+            if self.log_file:
+                out.close()  # type: ignore[union-attr]
+        wait_ready(self.url, timeout, self.process)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # SIGTERM lets anvil dump its --state file before it exits.
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+
+    def __enter__(self) -> Devnet:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- the long-lived devnet of `make devnet`: a pid file in .devnet/ --------------------------
+
+
+def _pid_file(folder: Path) -> Path:
+    return folder / "anvil.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_status(folder: Path = DEFAULT_DIR) -> dict[str, object] | None:
+    """The running long-lived devnet's record, or ``None`` (a stale record is removed)."""
+    record_file = _pid_file(folder)
+    if not record_file.is_file():
+        return None
+    record: dict[str, object] = json.loads(record_file.read_text())
+    if not _alive(int(str(record["pid"]))):
+        record_file.unlink()
+        return None
+    return record
+
+
+def up(config: DevnetConfig, folder: Path = DEFAULT_DIR) -> dict[str, object]:
+    folder.mkdir(parents=True, exist_ok=True)
+    running = read_status(folder)
+    if running is not None:
+        return running
+    if config.state_file is None:
+        config.state_file = folder / "state.json"
+    devnet = Devnet(config, log_file=folder / "anvil.log")
+    devnet.start()
+    assert devnet.process is not None
+    record: dict[str, object] = {
+        "pid": devnet.process.pid,
+        "url": config.url,
+        **{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+    }
+    _pid_file(folder).write_text(json.dumps(record, indent=2))
+    return record
+
+
+def down(folder: Path = DEFAULT_DIR, timeout: float = 15.0) -> bool:
+    """Stop the long-lived devnet; return whether one was running."""
+    record = read_status(folder)
+    if record is None:
+        return False
+    pid = int(str(record["pid"]))
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    _pid_file(folder).unlink(missing_ok=True)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m govchain.toolchain.devnet")
+    sub = parser.add_subparsers(dest="action", required=True)
+    start = sub.add_parser("up", help="start the long-lived devnet (state kept in .devnet/)")
+    start.add_argument("--port", type=int, default=DEFAULT_PORT)
+    start.add_argument("--chain-id", type=int, default=DEFAULT_CHAIN_ID)
+    start.add_argument("--zero-fee", action="store_true", help="base fee and gas price 0")
+    start.add_argument(
+        "--state", type=Path, default=None, help="state file (default .devnet/state.json)"
+    )
+    sub.add_parser("down", help="stop it (its state is saved)")
+    sub.add_parser("status", help="is it running")
+    sub.add_parser("free-port", help="print a free TCP port on 127.0.0.1")
+    args = parser.parse_args(argv)
+    try:
+        if args.action == "up":
+            config = DevnetConfig(
+                port=args.port,
+                chain_id=args.chain_id,
+                zero_fee=args.zero_fee,
+                state_file=args.state,
+            )
+            record = up(config)
+            print(
+                f"devnet running at {record['url']} (chain id {record['chain_id']}, pid {record['pid']})"
+            )
+        elif args.action == "down":
+            print("devnet stopped" if down() else "no devnet running")
+        elif args.action == "status":
+            status = read_status()
+            if status is None:
+                print("no devnet running")
+                return 1
+            print(
+                f"devnet running at {status['url']} (chain id {status['chain_id']}, pid {status['pid']})"
+            )
+        else:
+            print(free_port())
+    except DevnetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Shared fixtures: one account per role, deployments per session, isolation per test."""
