@@ -12,7 +12,7 @@ import os
 import sys
 
 from govchain.toolchain.devnet import free_port
-from govchain.toolchain.paths import PROJECT_ROOT, configure_environment
+from govchain.toolchain.paths import configure_environment
 
 NETWORK = "ethereum:local:foundry"
 
@@ -24,7 +24,6 @@ def main(argv: list[str] | None = None) -> int:
     if not any(a.startswith("--network") for a in args):
         args += ["--network", NETWORK]
     ape = os.path.join(os.path.dirname(sys.executable), "ape")
-    os.chdir(PROJECT_ROOT)
     os.execve(ape, [ape, "test", *args], env)
 
 

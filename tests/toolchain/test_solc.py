@@ -13,7 +13,7 @@ import solcx.wrapper
 from solcx.exceptions import SolcError
 
 from govchain.toolchain import solc as provisioning
-from govchain.toolchain.paths import NODE_MODULES, PROJECT_ROOT, SOLCX_DIR
+from govchain.toolchain.paths import NODE_MODULES, SOLCX_DIR
 
 
 @pytest.fixture(scope="module")
@@ -143,5 +143,5 @@ def test_a_native_solc_on_path_is_preferred(
 def test_ape_compile_uses_the_provisioned_compiler() -> None:
     # `make test` compiled the project before running the tests, through the same folder.
     assert os.environ.get("SOLCX_BINARY_PATH") == str(SOLCX_DIR)
-    manifest = json.loads((PROJECT_ROOT / ".build" / "__local__.json").read_text())
+    manifest = json.loads((Path.cwd() / ".build" / "__local__.json").read_text())
     assert manifest["compilers"][0]["version"].startswith("0.8.")
