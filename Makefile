@@ -7,6 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APE := $(VENV)/bin/ape
 NETWORK := ethereum:local:foundry
+# slither analyses the top-level *.sol of one folder at a time (crytic-compile and ape differ)
+SLITHER_DIRS = $(sort $(dir $(filter-out contracts/test/% contracts/interfaces/%,$(wildcard contracts/*/*.sol))))
+SOLC = $(firstword $(wildcard $(CURDIR)/.solcx/solc-v*))
 
 # py-solc-x finds the project's compiler here; npm's anvil comes after a native one on PATH.
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
@@ -59,6 +62,13 @@ lint: setup
 	$(VENV)/bin/ruff check govchain scripts tests benchmarks
 	$(VENV)/bin/ruff format --check govchain scripts tests benchmarks
 	$(VENV)/bin/mypy
+	@for dir in $(SLITHER_DIRS); do \
+		echo "slither $$dir"; \
+		$(VENV)/bin/slither $$dir --solc-standard-json --solc $(SOLC) \
+			--solc-remaps "@openzeppelin/contracts=node_modules/@openzeppelin/contracts" \
+			--filter-paths node_modules --exclude-informational --exclude-low \
+			--fail-medium || exit 1; \
+	done
 
 bench: compile
 	$(PY) -m govchain.toolchain.testrun benchmarks $(BENCH_ARGS)
