@@ -71,7 +71,8 @@ lint: setup
 	done
 
 bench: compile
-	$(PY) -m govchain.toolchain.testrun benchmarks $(BENCH_ARGS)
+	$(PY) -m govchain.toolchain.testrun benchmarks -p no:cacheprovider $(BENCH_ARGS)
+	$(PY) -m benchmarks.report
 
 # --- long-lived local devnet ----------------------------------------------------------------
 devnet: setup
