@@ -335,7 +335,10 @@ _RPC_TX_KEYS = {
 
 def _already_accepted(error: RpcError) -> bool:
     text = error.text
-    return "already known" in text or "known transaction" in text or "alreadyknown" in text
+    return any(
+        marker in text
+        for marker in ("already known", "known transaction", "alreadyknown", "already imported")
+    )
 
 
 def _nonce_used(error: RpcError) -> bool:
@@ -361,6 +364,8 @@ class BulkSender:
         poll_latency: float = 0.02,
         gas_margin: float = DEFAULT_GAS_MARGIN,
         progress: ProgressCallback | None = None,
+        stall_after: float = 1.0,
+        window: int = 1000,
     ) -> None:
         endpoint = url or getattr(w3.provider, "endpoint_uri", None)
         if not endpoint:
@@ -379,6 +384,10 @@ class BulkSender:
         self.progress = progress
         self.retried = 0  # how many requests were resent after a transient failure
         self.absorbed = 0  # resent transactions the node already had ("already known"...)
+        self.stall_after = stall_after
+        self.window = max(window, 1)
+        self.nudged = 0  # blocks mined to unstick an automining dev node (see _nudge)
+        self._dev_node: bool | None = None
         self._nonce: int | None = None
         self._chain_id: int | None = None
         self._lock = threading.RLock()
@@ -512,17 +521,15 @@ class BulkSender:
     # -- sending --
 
     def push(self, signed: Sequence[SignedTx]) -> None:
-        """Send raw transactions back to back (no waiting for receipts)."""
-        done = 0
+        """Send raw transactions back to back in chunks (no waiting for receipts)."""
         for chunk in self._chunks(signed):
-            results = self._many([("eth_sendRawTransaction", [s.raw_hex]) for s in chunk])
-            errors = [
-                (tx, r) for tx, r in zip(chunk, results, strict=True) if isinstance(r, RpcError)
-            ]
-            if errors:
-                self._settle_send_errors(errors)
-            done += len(chunk)
-            self._report("sent", done, len(signed))
+            self._push_chunk(chunk)
+
+    def _push_chunk(self, chunk: Sequence[SignedTx]) -> None:
+        results = self._many([("eth_sendRawTransaction", [s.raw_hex]) for s in chunk])
+        errors = [(tx, r) for tx, r in zip(chunk, results, strict=True) if isinstance(r, RpcError)]
+        if errors:
+            self._settle_send_errors(errors)
 
     def _settle_send_errors(self, errors: Sequence[tuple[SignedTx, RpcError]]) -> None:
         """A resent transaction the node already has is fine; anything else is a failure.
@@ -550,29 +557,73 @@ class BulkSender:
             raise TransactionFailed(error.message, tx.hash)
 
     def receipts(self, signed: Sequence[SignedTx]) -> list[TxReceipt]:
-        """Wait for every receipt; returned in the order of ``signed``."""
+        """Wait for the receipts of transactions already pushed; in the order of ``signed``."""
+        return self.pipeline(signed, already_sent=len(signed))
+
+    def pipeline(self, signed: Sequence[SignedTx], already_sent: int = 0) -> list[TxReceipt]:
+        """Push ``signed`` keeping at most ``window`` unmined, and collect every receipt.
+
+        The window keeps the node's pool small (nodes limit transactions per sender, and a
+        flooded pool slows a dev node down). One sender's transactions are mined in nonce
+        order, so receipts are polled from the first missing one onwards.
+        """
+        total = len(signed)
         found: dict[int, TxReceipt] = {}
+        sent, first = already_sent, 0
         deadline = time.monotonic() + self.timeout
-        while len(found) < len(signed):
-            waiting = [i for i in range(len(signed)) if i not in found]
-            for chunk in self._chunks(waiting):
-                results = self._many(
-                    [("eth_getTransactionReceipt", [signed[i].hash]) for i in chunk]
-                )
-                for i, result in zip(chunk, results, strict=True):
+        progress_at = time.monotonic()
+        while first < total:
+            while sent < total and sent - first < self.window:
+                chunk = signed[sent : min(sent + self.batch_size, total, first + self.window)]
+                self._push_chunk(chunk)
+                sent += len(chunk)
+                self._report("sent", sent, total)
+                deadline = max(deadline, time.monotonic() + self.timeout)
+            before = len(found)
+            for ids in self._chunks(range(first, sent)):
+                results = self._many([("eth_getTransactionReceipt", [signed[i].hash]) for i in ids])
+                for i, result in zip(ids, results, strict=True):
                     if isinstance(result, Mapping):
                         found[i] = cast(TxReceipt, receipt_formatter(dict(result)))
-            self._report("mined", len(found), len(signed))
-            if len(found) < len(signed):
-                if time.monotonic() > deadline:
-                    missing = next(i for i in range(len(signed)) if i not in found)
-                    raise TransactionFailed(
-                        f"{len(signed) - len(found)} transactions not mined within "
-                        f"{self.timeout:.0f}s",
-                        signed[missing].hash,
-                    )
+                if any(i not in found for i in ids):
+                    break
+            while first < total and first in found:
+                first += 1
+            if len(found) > before:
+                self._report("mined", len(found), total)
+            if first == total:
+                break
+            now = time.monotonic()
+            if len(found) > before:
+                progress_at = now
+                deadline = max(deadline, now + self.timeout)
+            elif now - progress_at > self.stall_after and self._nudge():
+                progress_at = now
+            if now > deadline:
+                raise TransactionFailed(
+                    f"{total - len(found)} transactions not mined within {self.timeout:.0f}s",
+                    signed[first].hash,
+                )
+            if sent - first >= self.window or sent == total:
                 time.sleep(self.poll_latency)
-        return [found[i] for i in range(len(signed))]
+        return [found[i] for i in range(total)]
+
+    def _nudge(self) -> bool:
+        """On an automining dev node, mine a block when ready transactions sit in its pool.
+
+        anvil's automine can leave transactions that arrived while it was mining in the pool
+        until the next one arrives; a real network's next block picks them up by itself.
+        """
+        if self._dev_node is None:
+            version = self._call("web3_clientVersion")
+            self._dev_node = isinstance(version, str) and version.lower().startswith(
+                ("anvil", "hardhatnetwork", "ganache")
+            )
+        if not self._dev_node:
+            return False
+        self._call("evm_mine")
+        self.nudged += 1
+        return True
 
     def send(
         self, txs: Iterable[TxParams], fees: TxParams | None = None, check_status: bool = True
@@ -583,8 +634,7 @@ class BulkSender:
         (after all receipts are in, so no transaction is left unaccounted for).
         """
         signed = self.sign(txs, fees)
-        self.push(signed)
-        receipts = self.receipts(signed)
+        receipts = self.pipeline(signed)
         if check_status:
             failed = [(s, r) for s, r in zip(signed, receipts, strict=True) if r["status"] != 1]
             if failed:

@@ -10,7 +10,7 @@ from web3.types import TxParams
 
 from govchain.artifacts import Artifacts
 from govchain.errors import ChainRefused, NetworkUnavailable, TransactionFailed
-from govchain.toolchain.devnet import Devnet
+from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port
 from govchain.tx import BulkSender
 from tests.sdk.chainhelpers import call_data, flaky_proxy, funded
 
@@ -136,3 +136,33 @@ def test_reverted_transactions_are_reported_after_all_receipts(
         BulkSender(w3, account).send(txs)
     receipts = BulkSender(w3, account).send(txs, check_status=False)
     assert [r["status"] for r in receipts] == [1, 0]
+
+
+def test_no_more_than_a_window_of_transactions_waits_in_the_pool(
+    w3: Web3, account: LocalAccount
+) -> None:
+    recipient = funded(w3, ether=0).address
+    txs = transfers(200, recipient)
+    seen = {"sent": 0, "mined": 0}
+    in_flight: list[int] = []
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase in seen:
+            seen[phase] = done
+            in_flight.append(seen["sent"] - seen["mined"])
+
+    receipts = BulkSender(w3, account, batch_size=10, window=30, progress=progress).send(txs)
+    assert_mined_exactly_once(w3, account, txs, receipts, recipient, 0)
+    assert max(in_flight) <= 30
+
+
+def test_a_dev_node_that_stops_mining_is_nudged() -> None:
+    with Devnet(DevnetConfig(port=free_port(), extra_args=["--no-mining"])) as devnet:
+        w3 = Web3(Web3.HTTPProvider(devnet.url))
+        account = funded(w3)
+        recipient = funded(w3, ether=0).address
+        txs = transfers(20, recipient)
+        bulk = BulkSender(w3, account, stall_after=0.1)
+        receipts = bulk.send(txs)
+        assert_mined_exactly_once(w3, account, txs, receipts, recipient, 0)
+        assert bulk.nudged >= 1
