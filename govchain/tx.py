@@ -126,8 +126,8 @@ class Sender:
             built["gas"] = self.estimate_gas(built)
         return built
 
-    def send(self, tx: TxParams, *, preflight: bool = True, wait: bool = True) -> TxReceipt:
-        """Check, build, sign, send and wait; returns the receipt of a successful transaction."""
+    def submit(self, tx: TxParams, *, preflight: bool = True) -> tuple[str, TxParams]:
+        """Check, build, sign and send without waiting: the hash and the transaction as sent."""
         if preflight:
             self.preflight(tx)
         built = self.build(tx)
@@ -137,8 +137,11 @@ class Sender:
             self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except Web3RPCError as exc:
             raise TransactionFailed(_message(exc), tx_hash) from None
-        if not wait:
-            return cast(TxReceipt, {"transactionHash": signed.hash, "status": None})
+        return tx_hash, built
+
+    def send(self, tx: TxParams, *, preflight: bool = True) -> TxReceipt:
+        """Check, build, sign, send and wait; returns the receipt of a successful transaction."""
+        tx_hash, built = self.submit(tx, preflight=preflight)
         return self.wait(tx_hash, built)
 
     def wait(self, tx_hash: str, tx: TxParams | None = None) -> TxReceipt:
@@ -159,7 +162,6 @@ class Sender:
             try:
                 self.call(cast(TxParams, replay), block=int(receipt["blockNumber"]) - 1)
             except ChainRefused as refused:
-                refused.tx_hash = tx_hash
                 return ChainRefused(
                     refused.error_name,
                     refused.arguments,
@@ -364,7 +366,7 @@ class BulkSender:
         poll_latency: float = 0.02,
         gas_margin: float = DEFAULT_GAS_MARGIN,
         progress: ProgressCallback | None = None,
-        stall_after: float = 1.0,
+        stall_after: float = 0.2,
         window: int = 1000,
     ) -> None:
         endpoint = url or getattr(w3.provider, "endpoint_uri", None)

@@ -109,3 +109,10 @@ def test_on_a_zero_fee_network_nothing_is_paid() -> None:
         receipt = Sender(w3, account).send({"to": RECIPIENT, "value": 0})
         assert receipt["status"] == 1
         assert receipt["effectiveGasPrice"] == 0
+
+
+def test_submit_returns_the_hash_and_wait_the_receipt(w3: Web3, account: LocalAccount) -> None:
+    sender = Sender(w3, account)
+    tx_hash, sent = sender.submit({"to": RECIPIENT, "value": 1})
+    assert sent["nonce"] == 0 and sent["chainId"] == 31337 and sent["gas"] >= 21_000
+    assert sender.wait(tx_hash, sent)["transactionHash"].to_0x_hex() == tx_hash
