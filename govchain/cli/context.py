@@ -67,6 +67,10 @@ class CliContext:
         return Sender(self.connection().w3, self.account(), self.decoder())
 
     def bulk_sender(self, **options: Any) -> BulkSender:
+        """A bulk sender for the --key account; pair with :func:`govchain.cli.progress.bulk_progress`:
+
+        ``with bulk_progress(not obj.json) as bar: obj.bulk_sender(progress=bar).send(txs)``
+        """
         return BulkSender(self.connection().w3, self.account(), self.decoder(), **options)
 
     def emit(self, data: Any, text: str | Callable[[], str] | None = None) -> None:
