@@ -132,6 +132,25 @@ def citizen_domain(chain_id: int, contract: str) -> Domain:
     return Domain("CitizenRegistry", chain_id, contract)
 
 
+# --- Council -----------------------------------------------------------------------------------
+
+COUNCIL_APPROVAL = message(
+    "CouncilApproval",
+    [
+        ("bytes32", "proposalId"),
+        ("address", "target"),
+        ("bytes", "data"),
+        ("uint64", "expiry"),
+    ],
+)
+
+COUNCIL_MESSAGES: dict[str, TypedMessage] = {"APPROVAL_TYPEHASH": COUNCIL_APPROVAL}
+
+
+def council_domain(chain_id: int, contract: str) -> Domain:
+    return Domain("Council", chain_id, contract)
+
+
 # --- derived ids -------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from eth_utils.crypto import keccak
 
 from govchain.eip712 import Domain, TypedMessage
 from govchain.identity.messages import ATTEST, attestation_domain, citizen_domain, schema_uid
+from tests.conftest import FOUNDERS
 from tests.helpers import ROLE_APPROVER, ROLE_STAFF, code
 
 
@@ -114,3 +115,39 @@ def sign_citizen(
         fields["nonce"] = registry.nonces(fields["identity"])
     domain = citizen_domain(chain.chain_id, registry.address)
     return typed.sign(signer.private_key, domain, {n: fields[n] for n in names})
+
+
+COUNCIL_THRESHOLD = 4
+
+
+@pytest.fixture(scope="session")
+def council_members(accounts: Any) -> list[Any]:
+    """The founding departments' admin keys sit on the council (BDB first)."""
+    return [accounts[2 + 6 * i] for i in range(len(FOUNDERS))]
+
+
+@pytest.fixture(scope="session")
+def council_contract(project: Any, deployer: Any, council_members: list[Any]) -> Any:
+    return project.Council.deploy(council_members, COUNCIL_THRESHOLD, sender=deployer)
+
+
+@pytest.fixture(scope="session")
+def governed_departments(project: Any, deployer: Any, council_contract: Any, accounts: Any) -> Any:
+    """A DepartmentRegistry governed by the real Council, with the shared founders."""
+    founders = [
+        (code(name), title, region, "", b"\0" * 32, accounts[2 + 6 * i])
+        for i, (name, region, title) in enumerate(FOUNDERS)
+    ]
+    return project.DepartmentRegistry.deploy(council_contract, founders, sender=deployer)
+
+
+def council_decide(
+    council_contract: Any, members: list[Any], target: Any, data: bytes, chain: Any, approvals: int
+) -> Any:
+    """Propose ``data`` to ``target`` and approve by ``approvals`` members on chain; return the id."""
+    expiry = chain.pending_timestamp + 86_400
+    tx = council_contract.propose(target, data, expiry, sender=members[0])
+    pid = tx.return_value
+    for member in members[1:approvals]:
+        council_contract.approve(pid, sender=member)
+    return pid

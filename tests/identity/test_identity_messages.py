@@ -11,10 +11,13 @@ from eth_utils.crypto import keccak
 from govchain.identity.messages import (
     ATTEST,
     CITIZEN_MESSAGES,
+    COUNCIL_APPROVAL,
+    COUNCIL_MESSAGES,
     SET_ATTRIBUTE,
     SET_GUARDIANS,
     attestation_domain,
     citizen_domain,
+    council_domain,
     department_tag,
     new_salt,
     salted_hash,
@@ -122,3 +125,23 @@ def test_citizen_digest_matches_contract(
         )
     )
     assert citizen_registry.hashTypedData(struct_hash) == SET_ATTRIBUTE.digest(domain, attr)
+
+
+def test_council_typehash_and_digest_match_contract(council_contract: Any, chain: Any) -> None:
+    for constant, typed in COUNCIL_MESSAGES.items():
+        assert getattr(council_contract, constant)() == typed.typehash()
+    msg = {
+        "proposalId": b"\x01" * 32,
+        "target": council_contract.address,
+        "data": b"\x12\x34",
+        "expiry": 99,
+    }
+    struct_hash = keccak(
+        COUNCIL_APPROVAL.typehash()
+        + encode(
+            ["bytes32", "address", "bytes32", "uint64"],
+            [msg["proposalId"], msg["target"], keccak(b"\x12\x34"), 99],
+        )
+    )
+    domain = council_domain(chain.chain_id, council_contract.address)
+    assert council_contract.hashTypedData(struct_hash) == COUNCIL_APPROVAL.digest(domain, msg)
