@@ -95,19 +95,19 @@ interface IDepartmentRegistry {
     event MemberRemoved(bytes32 indexed department, address indexed account, address indexed by);
 
     /**
-     * @notice Whether `account` is a member of `department`, holds every bit of `role`, and
-     * `department` is Active.
+     * @notice Whether `account` is a member of `dept`, holds every bit of `role`, and
+     * `dept` is Active.
      */
-    function isActiveMember(address account, bytes32 department, uint8 role) external view returns (bool);
+    function isActiveMember(address account, bytes32 dept, uint8 role) external view returns (bool);
 
     /**
      * @notice The department `account` belongs to (zero if none), its roles there, and whether
      * that department is Active.
      */
-    function memberOf(address account) external view returns (bytes32 department, uint8 roles, bool active);
+    function memberOf(address account) external view returns (bytes32 dept, uint8 roles, bool active);
 
-    /// @notice The status of `department` (None if unknown).
-    function departmentStatus(bytes32 department) external view returns (DepartmentStatus);
+    /// @notice The status of `dept` (None if unknown).
+    function departmentStatus(bytes32 dept) external view returns (DepartmentStatus);
 
     /// @notice Everything about `code`. Reverts with {DepartmentUnknown} if there is none.
     function department(bytes32 code) external view returns (DepartmentView memory);
