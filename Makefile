@@ -7,6 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APE := $(VENV)/bin/ape
 NETWORK := ethereum:local:foundry
+PY_DIRS = $(wildcard govchain scripts tests benchmarks)
+# slither analyses the top-level *.sol of one folder at a time (crytic-compile and ape differ)
+SLITHER_DIRS = $(sort $(dir $(filter-out contracts/test/% contracts/interfaces/%,$(wildcard contracts/*/*.sol))))
+SOLC = $(firstword $(wildcard $(CURDIR)/.solcx/solc-v*))
 
 # py-solc-x finds the project's compiler here; npm's anvil comes after a native one on PATH.
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
@@ -56,12 +60,20 @@ test-fast: compile
 	$(PY) -m govchain.toolchain.testrun -x $(TEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check govchain scripts tests benchmarks
-	$(VENV)/bin/ruff format --check govchain scripts tests benchmarks
+	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
 	$(VENV)/bin/mypy
+	@for dir in $(SLITHER_DIRS); do \
+		echo "slither $$dir"; \
+		$(VENV)/bin/slither $$dir --solc-standard-json --solc $(SOLC) \
+			--solc-remaps "@openzeppelin/contracts=node_modules/@openzeppelin/contracts" \
+			--filter-paths node_modules --exclude-informational --exclude-low \
+			--fail-medium || exit 1; \
+	done
 
 bench: compile
-	$(PY) -m govchain.toolchain.testrun benchmarks $(BENCH_ARGS)
+	$(PY) -m govchain.toolchain.testrun benchmarks -p no:cacheprovider $(BENCH_ARGS)
+	$(PY) -m benchmarks.report
 
 # --- long-lived local devnet ----------------------------------------------------------------
 devnet: setup

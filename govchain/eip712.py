@@ -15,7 +15,8 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 DOMAIN_VERSION = "1"
 
@@ -67,7 +68,10 @@ class TypedMessage:
 
     def full_message(self, domain: Domain, message: Mapping[str, Any]) -> dict[str, Any]:
         return {
-            "types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, **{k: list(v) for k, v in self.types.items()}},
+            "types": {
+                "EIP712Domain": EIP712_DOMAIN_FIELDS,
+                **{k: list(v) for k, v in self.types.items()},
+            },
             "primaryType": self.primary_type,
             "domain": domain.as_dict(),
             "message": dict(message),
@@ -84,7 +88,9 @@ class TypedMessage:
         return bytes(signed.signature)
 
 
-def message(primary_type: str, fields: Sequence[tuple[str, str]], **others: Sequence[tuple[str, str]]) -> TypedMessage:
+def message(
+    primary_type: str, fields: Sequence[tuple[str, str]], **others: Sequence[tuple[str, str]]
+) -> TypedMessage:
     """Declare a typed message: ``message("Grant", [("address", "subject"), ...])``."""
     types = {primary_type: [{"type": t, "name": n} for t, n in fields]}
     for name, sub in others.items():

@@ -1,1 +1,87 @@
-"""Shared fixtures: one account per role, deployments per session, isolation per test."""
+"""Shared fixtures: one account per role, deployments per session, isolation per test (ape).
+
+Accounts: 0 deployer, 1 council (an EOA standing in for the Council contract in unit tests of
+other contracts), 2..43 six per founding department (admin, staff, three approvers, auditor),
+44..55 citizens, 56 outsider, 57..59 spare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code
+
+# name, region (GB/T 2260), English name
+FOUNDERS = [
+    ("BDB", 330100, "Big Data Bureau"),
+    ("PSB", 330100, "Public Security Bureau"),
+    ("HRSS", 330100, "Human Resources and Social Security Bureau"),
+    ("HOUSING", 330102, "Housing and Construction Bureau"),
+    ("DPF", 330102, "Disabled Persons' Federation"),
+    ("CIVIL", 330102, "Civil Affairs Bureau"),
+    ("FINANCE", 330100, "Finance Bureau"),
+]
+
+
+@dataclass(frozen=True)
+class Dept:
+    name: str
+    code: bytes
+    region: int
+    admin: Any
+    staff: Any
+    approvers: list[Any]
+    auditor: Any
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts: Any) -> Any:
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def council(accounts: Any) -> Any:
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def citizens(accounts: Any) -> list[Any]:
+    return [accounts[i] for i in range(44, 56)]
+
+
+@pytest.fixture(scope="session")
+def outsider(accounts: Any) -> Any:
+    return accounts[56]
+
+
+@pytest.fixture(scope="session")
+def departments(project: Any, deployer: Any, council: Any, accounts: Any) -> Any:
+    founders = [
+        (
+            code(name),
+            title,
+            region,
+            f"http://127.0.0.1:0/{name.lower()}",
+            b"\0" * 32,
+            accounts[2 + 6 * i],
+        )
+        for i, (name, region, title) in enumerate(FOUNDERS)
+    ]
+    return project.DepartmentRegistry.deploy(council, founders, sender=deployer)
+
+
+@pytest.fixture(scope="session")
+def depts(departments: Any, accounts: Any) -> dict[str, Dept]:
+    out: dict[str, Dept] = {}
+    for i, (name, region, _title) in enumerate(FOUNDERS):
+        base = 2 + 6 * i
+        admin, staff, a1, a2, a3, auditor = (accounts[base + j] for j in range(6))
+        departments.addMember(staff, ROLE_STAFF, sender=admin)
+        for approver in (a1, a2, a3):
+            departments.addMember(approver, ROLE_APPROVER, sender=admin)
+        departments.addMember(auditor, ROLE_AUDITOR, sender=admin)
+        out[name] = Dept(name, code(name), region, admin, staff, [a1, a2, a3], auditor)
+    return out

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {
+    IDepartmentRegistry, ROLE_ADMIN, ALL_ROLES
+} from "../interfaces/IDepartmentRegistry.sol";
+
+/**
+ * @title DepartmentRegistry
+ * @notice Departments, their member keys and roles. See {IDepartmentRegistry}.
+ *
+ * Storage is laid out for the hot path other contracts call: {isActiveMember} reads one roles
+ * slot and one status slot.
+ */
+contract DepartmentRegistry is IDepartmentRegistry {
+    uint256 public constant MAX_NAME_LENGTH = 128;
+    uint256 public constant MAX_ENDPOINT_LENGTH = 256;
+
+    struct Department {
+        // slot 0: everything a permission check reads
+        DepartmentStatus status;
+        uint32 region;
+        uint32 adminCount;
+        // other slots
+        bytes32 metadataHash;
+        string name;
+        string endpoint;
+    }
+
+    address private immutable _council;
+
+    mapping(bytes32 code => Department) private _departments;
+    mapping(bytes32 code => mapping(address account => uint8 roles)) private _roles;
+    mapping(address account => bytes32 code) private _departmentOf;
+    bytes32[] private _codes;
+
+    modifier onlyCouncil() {
+        if (msg.sender != _council) revert DepartmentUnauthorizedCouncil(msg.sender);
+        _;
+    }
+
+    /**
+     * @param council_ the Council contract (or, in tests of other contracts, any account)
+     * @param founders departments active from the start, each with its first ADMIN key
+     */
+    constructor(address council_, Founder[] memory founders) {
+        if (council_ == address(0)) revert DepartmentZeroAddress();
+        _council = council_;
+        for (uint256 i = 0; i < founders.length; ++i) {
+            Founder memory f = founders[i];
+            _propose(f.code, f.name, f.region, f.endpoint, f.metadataHash, f.admin);
+            _setStatus(f.code, DepartmentStatus.Active);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IDepartmentRegistry
+    function isActiveMember(address account, bytes32 code, uint8 role) external view returns (bool) {
+        uint8 roles = _roles[code][account];
+        return role != 0 && roles & role == role && _departments[code].status == DepartmentStatus.Active;
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function memberOf(address account) public view returns (bytes32 code, uint8 roles, bool active) {
+        code = _departmentOf[account];
+        if (code != bytes32(0)) {
+            roles = _roles[code][account];
+            active = _departments[code].status == DepartmentStatus.Active;
+        }
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function departmentStatus(bytes32 code) external view returns (DepartmentStatus) {
+        return _departments[code].status;
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function department(bytes32 code) external view returns (DepartmentView memory) {
+        Department storage d = _departments[code];
+        if (d.status == DepartmentStatus.None) revert DepartmentUnknown(code);
+        return DepartmentView(code, d.name, d.region, d.status, d.endpoint, d.metadataHash, d.adminCount);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function departmentCount() external view returns (uint256) {
+        return _codes.length;
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function departmentAt(uint256 index) external view returns (bytes32) {
+        return _codes[index];
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function council() external view returns (address) {
+        return _council;
+    }
+
+    /// @notice The roles `account` holds in `code` (0 if not a member), whatever its status.
+    function rolesOf(bytes32 code, address account) external view returns (uint8) {
+        return _roles[code][account];
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Admission and status (council)
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IDepartmentRegistry
+    function propose(
+        bytes32 code,
+        string calldata name,
+        uint32 region,
+        string calldata endpoint,
+        bytes32 metadataHash,
+        address admin
+    ) external {
+        _propose(code, name, region, endpoint, metadataHash, admin);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function admit(bytes32 code) external onlyCouncil {
+        _transition(code, DepartmentStatus.Proposed, DepartmentStatus.Active);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function suspend(bytes32 code) external onlyCouncil {
+        _transition(code, DepartmentStatus.Active, DepartmentStatus.Suspended);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function reinstate(bytes32 code) external onlyCouncil {
+        _transition(code, DepartmentStatus.Suspended, DepartmentStatus.Active);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function retire(bytes32 code) external onlyCouncil {
+        DepartmentStatus from = _departments[code].status;
+        if (from == DepartmentStatus.None) revert DepartmentUnknown(code);
+        if (from == DepartmentStatus.Retired) {
+            revert DepartmentInvalidTransition(code, from, DepartmentStatus.Retired);
+        }
+        _setStatus(code, DepartmentStatus.Retired);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function replaceAdmin(bytes32 code, address oldAdmin, address newAdmin) external onlyCouncil {
+        DepartmentStatus status = _departments[code].status;
+        if (status == DepartmentStatus.None) revert DepartmentUnknown(code);
+        if (status == DepartmentStatus.Retired) revert DepartmentInvalidTransition(code, status, status);
+        if (oldAdmin != address(0)) {
+            if (_roles[code][oldAdmin] & ROLE_ADMIN == 0) revert DepartmentNotMember(oldAdmin, code);
+            _removeMember(code, oldAdmin);
+        }
+        _addMember(code, newAdmin, ROLE_ADMIN);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Members and department data (the department's own ADMIN)
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IDepartmentRegistry
+    function addMember(address account, uint8 roles) external {
+        _addMember(_adminDepartment(), account, roles);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function setMemberRoles(address account, uint8 roles) external {
+        bytes32 code = _adminDepartment();
+        _checkRoles(roles);
+        uint8 old = _roles[code][account];
+        if (old == 0) revert DepartmentNotMember(account, code);
+        if (old & ROLE_ADMIN != 0 && roles & ROLE_ADMIN == 0) _dropAdmin(code, account);
+        if (old & ROLE_ADMIN == 0 && roles & ROLE_ADMIN != 0) ++_departments[code].adminCount;
+        _roles[code][account] = roles;
+        emit MemberRolesChanged(code, account, roles, msg.sender);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function removeMember(address account) external {
+        bytes32 code = _adminDepartment();
+        if (_roles[code][account] == 0) revert DepartmentNotMember(account, code);
+        _removeMember(code, account);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function setEndpoint(string calldata endpoint) external {
+        bytes32 code = _adminDepartment();
+        _checkEndpoint(endpoint);
+        _departments[code].endpoint = endpoint;
+        emit DepartmentEndpointChanged(code, endpoint, msg.sender);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function setMetadataHash(bytes32 metadataHash) external {
+        bytes32 code = _adminDepartment();
+        _departments[code].metadataHash = metadataHash;
+        emit DepartmentMetadataChanged(code, metadataHash, msg.sender);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------
+
+    function _adminDepartment() private view returns (bytes32 code) {
+        uint8 roles;
+        bool active;
+        (code, roles, active) = memberOf(msg.sender);
+        if (!active || roles & ROLE_ADMIN == 0) revert DepartmentUnauthorizedAdmin(msg.sender);
+    }
+
+    function _propose(
+        bytes32 code,
+        string memory name,
+        uint32 region,
+        string memory endpoint,
+        bytes32 metadataHash,
+        address admin
+    ) private {
+        if (code == bytes32(0)) revert DepartmentInvalidCode();
+        if (_departments[code].status != DepartmentStatus.None) revert DepartmentAlreadyExists(code);
+        if (bytes(name).length == 0 || bytes(name).length > MAX_NAME_LENGTH) {
+            revert DepartmentInvalidName(bytes(name).length, MAX_NAME_LENGTH);
+        }
+        if (region < 100000 || region > 999999) revert DepartmentInvalidRegion(region);
+        _checkEndpoint(endpoint);
+        Department storage d = _departments[code];
+        d.status = DepartmentStatus.Proposed;
+        d.region = region;
+        d.metadataHash = metadataHash;
+        d.name = name;
+        d.endpoint = endpoint;
+        _codes.push(code);
+        emit DepartmentProposed(code, region, name, admin, msg.sender);
+        if (bytes(endpoint).length != 0) emit DepartmentEndpointChanged(code, endpoint, msg.sender);
+        if (metadataHash != bytes32(0)) emit DepartmentMetadataChanged(code, metadataHash, msg.sender);
+        _addMember(code, admin, ROLE_ADMIN);
+    }
+
+    function _transition(bytes32 code, DepartmentStatus from, DepartmentStatus to) private {
+        DepartmentStatus current = _departments[code].status;
+        if (current == DepartmentStatus.None) revert DepartmentUnknown(code);
+        if (current != from) revert DepartmentInvalidTransition(code, current, to);
+        _setStatus(code, to);
+    }
+
+    function _setStatus(bytes32 code, DepartmentStatus to) private {
+        DepartmentStatus from = _departments[code].status;
+        _departments[code].status = to;
+        emit DepartmentStatusChanged(code, from, to, msg.sender);
+    }
+
+    function _addMember(bytes32 code, address account, uint8 roles) private {
+        if (account == address(0)) revert DepartmentZeroAddress();
+        _checkRoles(roles);
+        bytes32 existing = _departmentOf[account];
+        if (existing != bytes32(0)) revert DepartmentMemberExists(account, existing);
+        _departmentOf[account] = code;
+        _roles[code][account] = roles;
+        if (roles & ROLE_ADMIN != 0) ++_departments[code].adminCount;
+        emit MemberAdded(code, account, roles, msg.sender);
+    }
+
+    function _removeMember(bytes32 code, address account) private {
+        if (_roles[code][account] & ROLE_ADMIN != 0) _dropAdmin(code, account);
+        delete _roles[code][account];
+        delete _departmentOf[account];
+        emit MemberRemoved(code, account, msg.sender);
+    }
+
+    /// @dev The council may leave a department without admin only to replace it at once.
+    function _dropAdmin(bytes32 code, address account) private {
+        Department storage d = _departments[code];
+        if (d.adminCount == 1 && msg.sender != _council) revert DepartmentLastAdmin(code, account);
+        --d.adminCount;
+    }
+
+    function _checkRoles(uint8 roles) private pure {
+        if (roles == 0 || roles & ~ALL_ROLES != 0) revert DepartmentInvalidRoles(roles);
+    }
+
+    function _checkEndpoint(string memory endpoint) private pure {
+        if (bytes(endpoint).length > MAX_ENDPOINT_LENGTH) {
+            revert DepartmentEndpointTooLong(bytes(endpoint).length, MAX_ENDPOINT_LENGTH);
+        }
+    }
+}

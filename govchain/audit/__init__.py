@@ -1,0 +1,1 @@
+"""Audits: what the chain reveals (privacy), tamper reports, access trails, misuse reports."""
