@@ -16,7 +16,7 @@ from govchain.sharing.merkle import (
     salted_content_hash,
     verify_proof,
 )
-from govchain.sharing.messages import GRANT, GRANT_CONSENT, consent_message, grant_id
+from govchain.sharing.messages import GRANT, GRANT_CONSENT, consent_message, grant_id, grant_tuple
 
 __all__ = [
     "GRANT",
@@ -27,6 +27,7 @@ __all__ = [
     "category_code",
     "consent_message",
     "grant_id",
+    "grant_tuple",
     "leaf_hash",
     "new_salt",
     "process_proof",
