@@ -25,7 +25,10 @@ pragma solidity ^0.8.24;
  * Categories: every entry of `categories` is a category code of `owner`, or `owner` itself,
  * which stands for every non-sensitive category of that owner. A sensitive category (PIPL
  * art. 28) is covered only when named (separate consent, art. 29). A NotShared category can
- * never be named, and no access is recorded for a category classed NotShared at that block.
+ * never be granted: naming it is refused, and owner-wide coverage excludes a category classed
+ * NotShared at the block of the access. A named category's class is checked when the grant is
+ * created (so an access costs no catalog read); if the owner later reclassifies it NotShared,
+ * its approvers revoke the grants that name it ({revokeByTerms}).
  * Unconditional categories need no grant ({recordOpenAccess}) but every access is recorded.
  *
  * A grant is live from `validFrom` (inclusive) until `validUntil` (exclusive), until revoked,
@@ -184,7 +187,7 @@ interface IAccessGrants {
 
     /**
      * @notice Revokes grant `grantId` at once. A consent grant is revoked by the key that
-     * gave it (see {revokeConsent} for the identity's current keys); a StatutoryDuty or
+     * gave it (see {revokeByTerms} for the identity's current keys and the owner); a StatutoryDuty or
      * OwnerApproval grant by any active APPROVER of its owner.
      *
      * Requirements: the grant is Live; the caller may revoke it as above.
@@ -194,22 +197,26 @@ interface IAccessGrants {
     function revoke(bytes32 grantId) external;
 
     /**
-     * @notice Revokes a consent grant as the subject's current owner key or valid agent, or
-     * cancels a signed consent that has not been relayed yet (it can then never be created).
+     * @notice Revokes a grant given its terms: as the subject's current owner key or valid
+     * agent (Consent grants; this also cancels a signed consent that has not been relayed
+     * yet, which can then never be created), or as an active APPROVER of `terms.owner` (any
+     * grant: the owner may always stop sharing its data, e.g. after reclassifying a category
+     * NotShared).
      *
-     * Requirements: `terms.basis` is Consent; the caller controls `terms.subject`; the grant
-     * is not already revoked.
+     * Requirements: the caller is one of the above; the grant is not already revoked; it
+     * exists, unless the caller acts for the subject.
      *
      * Emits {GrantRevoked}.
      */
-    function revokeConsent(Grant calldata terms) external;
+    function revokeByTerms(Grant calldata terms) external;
 
     /**
      * @notice Records that the caller, a member of the grantee, accesses `category` under the
      * grant with `terms`. The owner's data node serves nothing without this record.
      *
      * Requirements: the grant is Live and inside its window; the caller is an active STAFF of
-     * `terms.grantee`; `category` is not NotShared and is covered by the grant; uses remain.
+     * `terms.grantee`; `category` is named by the grant, or the grant is owner-wide and
+     * `category` is a non-sensitive, not NotShared category of the owner; uses remain.
      *
      * Emits {AccessRecorded}.
      */
@@ -233,8 +240,7 @@ interface IAccessGrants {
 
     /**
      * @notice Whether an access to `category` under `terms` would be admitted now, leaving the
-     * caller's membership aside: Live, inside its window, uses left, category covered and not
-     * NotShared.
+     * caller's membership aside (the same rules as {recordAccess}).
      */
     function isLive(Grant calldata terms, bytes32 category) external view returns (bool);
 }

@@ -5,7 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureVerifier} from "../common/SignatureVerifier.sol";
 import {IAccessGrants} from "../interfaces/IAccessGrants.sol";
 import {IDataCatalog} from "../interfaces/IDataCatalog.sol";
-import {IDepartmentRegistry, ROLE_STAFF} from "../interfaces/IDepartmentRegistry.sol";
+import {IDepartmentRegistry, ROLE_STAFF, ROLE_APPROVER} from "../interfaces/IDepartmentRegistry.sol";
 import {ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
 import {GrantStore} from "./GrantStore.sol";
 import {ShareRequests} from "./ShareRequests.sol";
@@ -68,13 +68,22 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
     }
 
     /// @inheritdoc IAccessGrants
-    function revokeConsent(Grant calldata terms) external {
-        if (terms.basis != LegalBasis.Consent) revert AccessGrantWrongBasis(terms.basis);
-        if (!_controls(msg.sender, terms.subject)) revert AccessGrantNotSubjectController(msg.sender, terms.subject);
+    function revokeByTerms(Grant calldata terms) external {
         bytes32 grantId = _hashGrantCalldata(terms);
         GrantState storage state = _grants[grantId];
-        if (state.status == GrantStatus.Revoked) revert AccessGrantRevoked(grantId);
-        if (state.status == GrantStatus.None) state.grantor = msg.sender;
+        bool ownerSide = departments.isActiveMember(msg.sender, terms.owner, ROLE_APPROVER);
+        if (!ownerSide) {
+            if (terms.basis != LegalBasis.Consent) revert AccessGrantNotApprover(msg.sender, terms.owner);
+            if (!_controls(msg.sender, terms.subject)) {
+                revert AccessGrantNotSubjectController(msg.sender, terms.subject);
+            }
+        }
+        GrantStatus status = state.status;
+        if (status == GrantStatus.Revoked) revert AccessGrantRevoked(grantId);
+        if (status == GrantStatus.None) {
+            if (ownerSide) revert AccessGrantUnknown(grantId);
+            state.grantor = msg.sender; // a consent cancelled before it was relayed
+        }
         state.status = GrantStatus.Revoked;
         emit GrantRevoked(grantId, msg.sender);
     }
@@ -93,9 +102,7 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (!departments.isActiveMember(msg.sender, terms.grantee, ROLE_STAFF)) {
             revert AccessGrantNotStaff(msg.sender, terms.grantee);
         }
-        (IDataCatalog.SharingClass sharing, bool sensitive) = catalog.sharingOf(category);
-        if (sharing == IDataCatalog.SharingClass.NotShared) revert AccessGrantCategoryNotShared(category);
-        if (!_covers(terms, category, sensitive)) revert AccessGrantCategoryNotCovered(grantId, category);
+        if (!_named(terms, category)) _checkOwnerWide(terms, grantId, category);
         uint32 maxUses = terms.maxUses;
         if (maxUses != 0) {
             if (current.uses >= maxUses) revert AccessGrantUsesExhausted(grantId, maxUses);
@@ -131,9 +138,10 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (current.status != GrantStatus.Live) return false;
         if (block.timestamp < terms.validFrom || block.timestamp >= terms.validUntil) return false;
         if (terms.maxUses != 0 && current.uses >= terms.maxUses) return false;
-        (IDataCatalog.SharingClass sharing, bool sensitive) = catalog.sharingOf(category);
-        if (sharing == IDataCatalog.SharingClass.None || sharing == IDataCatalog.SharingClass.NotShared) return false;
-        return _covers(terms, category, sensitive);
+        if (_named(terms, category)) return true;
+        if (!_namesOwner(terms)) return false;
+        (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
+        return owner == terms.owner && !sensitive && sharing != IDataCatalog.SharingClass.NotShared;
     }
 
     /// @dev Reverts unless `signer` may consent for `terms.subject` and the basis is Consent.
@@ -143,19 +151,28 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (!_controls(signer, terms.subject)) revert AccessGrantNotSubjectController(signer, terms.subject);
     }
 
-    /**
-     * @dev Named explicitly, or the grant names its owner (every non-sensitive category of the
-     * owner) and `category` is a non-sensitive category of that owner.
-     */
-    function _covers(Grant calldata terms, bytes32 category, bool sensitive) private view returns (bool) {
-        bytes32 owner = terms.owner;
-        bool wholeOwner;
+    /// @dev Whether the grant names `category` (checked against the catalog when granted).
+    function _named(Grant calldata terms, bytes32 category) private pure returns (bool) {
         uint256 n = terms.categories.length;
         for (uint256 i; i < n; ++i) {
-            bytes32 code = terms.categories[i];
-            if (code == category) return true;
-            if (code == owner) wholeOwner = true;
+            if (terms.categories[i] == category) return true;
         }
-        return wholeOwner && !sensitive && catalog.ownerOf(category) == owner;
+        return false;
+    }
+
+    /// @dev Whether the grant names its owner, i.e. covers every non-sensitive category of it.
+    function _namesOwner(Grant calldata terms) private pure returns (bool) {
+        return _named(terms, terms.owner);
+    }
+
+    /**
+     * @dev Reverts unless the grant is owner-wide and `category` is, at this block, a
+     * non-sensitive category of the owner that is not NotShared.
+     */
+    function _checkOwnerWide(Grant calldata terms, bytes32 grantId, bytes32 category) private view {
+        if (!_namesOwner(terms)) revert AccessGrantCategoryNotCovered(grantId, category);
+        (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
+        if (owner != terms.owner || sensitive) revert AccessGrantCategoryNotCovered(grantId, category);
+        if (sharing == IDataCatalog.SharingClass.NotShared) revert AccessGrantCategoryNotShared(category);
     }
 }

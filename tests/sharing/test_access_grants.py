@@ -268,7 +268,7 @@ def test_subject_cancels_a_signed_consent_before_it_is_relayed(
 ) -> None:
     terms = pension_terms(alice, civil, hrss, now)
     sig = sign_consent(grants_domain, alice, terms, now + 3600)
-    tx = grants.revokeConsent(grant_tuple(terms), sender=alice)
+    tx = grants.revokeByTerms(grant_tuple(terms), sender=alice)
     [ev] = tx.events.filter(grants.GrantRevoked)
     assert (ev.grantId, ev.revokedBy) == (grant_id(terms), alice.address)
     with ape.reverts(grants.AccessGrantRevoked, grantId=grant_id(terms)):
@@ -373,26 +373,41 @@ def test_current_owner_key_or_agent_revokes_a_consent(
     with ape.reverts(
         grants.AccessGrantNotSubjectController, account=civil.staff.address, subject=alice.address
     ):
-        grants.revokeConsent(grant_tuple(terms), sender=civil.staff)
-    tx = grants.revokeConsent(grant_tuple(terms), sender=new_key)
+        grants.revokeByTerms(grant_tuple(terms), sender=civil.staff)
+    tx = grants.revokeByTerms(grant_tuple(terms), sender=new_key)
     [ev] = tx.events.filter(grants.GrantRevoked)
     assert ev.revokedBy == new_key.address
     with ape.reverts(grants.AccessGrantRevoked, grantId=grant_id(terms)):
-        grants.revokeConsent(grant_tuple(terms), sender=new_key)
+        grants.revokeByTerms(grant_tuple(terms), sender=new_key)
     # an agent of the identity revokes too
     registry.addDelegate(alice, AGENT, agent, DAY, sender=new_key)
     other = dict(terms, nonce=1)
     grants.grant(grant_tuple(other), sender=new_key)
-    grants.revokeConsent(grant_tuple(other), sender=agent)
+    grants.revokeByTerms(grant_tuple(other), sender=agent)
     assert grants.grantState(grant_id(other)).status == REVOKED
 
 
-def test_revoke_consent_refuses_issued_grants(
+def test_revoke_by_terms_refuses_the_subject_on_issued_grants(
     grants: Any, alice: Any, civil: Any, hrss: Any, now: int
 ) -> None:
     terms = pension_terms(alice, civil, hrss, now, basis=LegalBasis.STATUTORY_DUTY)
-    with ape.reverts(grants.AccessGrantWrongBasis):
-        grants.revokeConsent(grant_tuple(terms), sender=alice)
+    grants.grantStatutory(grant_tuple(terms), sender=hrss.approvers[0])
+    with ape.reverts(grants.AccessGrantNotApprover, account=alice.address, owner=hrss.code):
+        grants.revokeByTerms(grant_tuple(terms), sender=alice)
+    grants.revokeByTerms(grant_tuple(terms), sender=hrss.approvers[2])
+    assert grants.grantState(grant_id(terms)).status == REVOKED
+
+
+def test_owner_approver_revokes_a_consent_grant_by_terms(
+    grants: Any, alice: Any, civil: Any, hrss: Any, now: int
+) -> None:
+    terms = pension_terms(alice, civil, hrss, now)
+    with ape.reverts(grants.AccessGrantUnknown, grantId=grant_id(terms)):
+        grants.revokeByTerms(grant_tuple(terms), sender=hrss.approvers[0])
+    grants.grant(grant_tuple(terms), sender=alice)
+    tx = grants.revokeByTerms(grant_tuple(terms), sender=hrss.approvers[0])
+    [ev] = tx.events.filter(grants.GrantRevoked)
+    assert (ev.grantId, ev.revokedBy) == (grant_id(terms), hrss.approvers[0].address)
 
 
 # --- access records ---------------------------------------------------------------------------
@@ -517,18 +532,29 @@ def test_sensitive_category_is_covered_when_named(
     assert grants.isLive(grant_tuple(terms), bank)
 
 
-def test_category_reclassified_not_shared_stops_access(
+def test_category_reclassified_not_shared_leaves_owner_wide_grants_and_owner_revokes_named_ones(
     grants: Any, catalog: Any, alice: Any, civil: Any, hrss: Any, now: int
 ) -> None:
     pension = category_code("HRSS.PENSION")
-    terms = pension_terms(alice, civil, hrss, now)
-    grants.grant(grant_tuple(terms), sender=alice)
+    named = pension_terms(alice, civil, hrss, now)
+    wide = pension_terms(alice, civil, hrss, now, categories=[hrss.code])
+    grants.grant(grant_tuple(named), sender=alice)
+    grants.grant(grant_tuple(wide), sender=alice)
     catalog.updateCategory(
         pension, int(SharingClass.NOT_SHARED), False, SCHEMA, 0, sender=hrss.admin
     )
-    assert not grants.isLive(grant_tuple(terms), pension)
+    # owner-wide coverage drops it at once
+    assert not grants.isLive(grant_tuple(wide), pension)
     with ape.reverts(grants.AccessGrantCategoryNotShared, category=pension):
-        grants.recordAccess(grant_tuple(terms), pension, REQUEST, sender=civil.staff)
+        grants.recordAccess(grant_tuple(wide), pension, REQUEST, sender=civil.staff)
+    # no new grant may name it
+    with ape.reverts(grants.AccessGrantCategoryNotShared, category=pension):
+        grants.grant(grant_tuple(dict(named, nonce=9)), sender=alice)
+    # a grant that named it was checked when created; the owner's approver revokes it
+    assert grants.isLive(grant_tuple(named), pension)
+    grants.revokeByTerms(grant_tuple(named), sender=hrss.approvers[0])
+    with ape.reverts(grants.AccessGrantRevoked, grantId=grant_id(named)):
+        grants.recordAccess(grant_tuple(named), pension, REQUEST, sender=civil.staff)
 
 
 def test_uses_are_counted_up_to_the_limit(
