@@ -5,6 +5,7 @@ Run: ``python -m govchain.toolchain.testrun benchmarks/bench_sharing.py``; write
 ``floor`` comes from ``benchmarks/gasfloor.py`` with the slot counts stated per operation.
 """
 
+# ruff: noqa: F811  (the shared fixtures are imported into this module, outside tests/)
 from __future__ import annotations
 
 import json
