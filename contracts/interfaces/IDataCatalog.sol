@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @title IDataCatalog
+ * @notice The government data catalog: each data category, the department that owns it and
+ * its national sharing class (无条件共享 unconditional / 有条件共享 conditional / 不予共享 not
+ * shared).
+ *
+ * A category code is the category's name in ASCII, right-padded with zero bytes to 32 bytes,
+ * the same encoding as department codes: `HRSS.PENSION` is
+ * `0x485253532e50454e53494f4e0000...00`. Codes are therefore readable in events and block
+ * explorers, at most 32 characters, and by convention start with the owner's department code.
+ * A code may not be zero and may not equal its owner's department code: inside a grant the
+ * owner's code stands for "every non-sensitive category of that owner" (see IAccessGrants).
+ */
+interface IDataCatalog {
+    /// @notice National sharing classes. `None` marks an unknown category.
+    enum SharingClass {
+        None,
+        Unconditional,
+        Conditional,
+        NotShared
+    }
+
+    /// @notice A catalog entry. Storage: `owner`; `sharing`+`sensitive`+`updateCycle`; `schemaHash`.
+    struct Category {
+        bytes32 owner;
+        SharingClass sharing;
+        bool sensitive;
+        uint32 updateCycle;
+        bytes32 schemaHash;
+    }
+
+    /// @notice `account` is not an active ADMIN of `department`.
+    error CatalogNotAdmin(address account, bytes32 department);
+    /// @notice `code` is zero or equals the owner's department code.
+    error CatalogInvalidCode(bytes32 code);
+    /// @notice `sharing` is `None`.
+    error CatalogInvalidSharingClass(SharingClass sharing);
+    /// @notice `code` is already registered.
+    error CatalogCategoryExists(bytes32 code, bytes32 owner);
+    /// @notice `code` is not registered.
+    error CatalogUnknownCategory(bytes32 code);
+
+    /// @notice Category `code` was registered by `admin` for department `owner`.
+    event CategoryRegistered(
+        bytes32 indexed code,
+        bytes32 indexed owner,
+        SharingClass sharing,
+        bool sensitive,
+        bytes32 schemaHash,
+        uint32 updateCycle,
+        address admin
+    );
+
+    /// @notice Category `code` of `owner` was changed by `admin`; the values are the new ones.
+    event CategoryUpdated(
+        bytes32 indexed code,
+        bytes32 indexed owner,
+        SharingClass sharing,
+        bool sensitive,
+        bytes32 schemaHash,
+        uint32 updateCycle,
+        address admin
+    );
+
+    /**
+     * @notice Registers category `code`, owned by the caller's department.
+     * @param code ASCII code, right-padded (see the contract notice).
+     * @param sharing Unconditional, Conditional or NotShared.
+     * @param sensitive Sensitive personal information (PIPL art. 28: health, financial
+     * accounts, biometrics, minors' data...). A grant covers it only when it names it.
+     * @param schemaHash Hash of the record schema (e.g. keccak256 of its JSON Schema).
+     * @param updateCycle Seconds between scheduled updates; 0 for "on change".
+     *
+     * Requirements: the caller is an active ADMIN of an Active department; `code` is new,
+     * non-zero and not the department's code; `sharing` is not None.
+     *
+     * Emits {CategoryRegistered}.
+     */
+    function registerCategory(
+        bytes32 code,
+        SharingClass sharing,
+        bool sensitive,
+        bytes32 schemaHash,
+        uint32 updateCycle
+    ) external;
+
+    /**
+     * @notice Changes the sharing class, sensitive flag, schema hash and update cycle of
+     * `code`. The owner never changes. A category reclassified NotShared stops every access
+     * at once, under every grant.
+     *
+     * Requirements: `code` exists; the caller is an active ADMIN of its owner; `sharing` is
+     * not None.
+     *
+     * Emits {CategoryUpdated}.
+     */
+    function updateCategory(
+        bytes32 code,
+        SharingClass sharing,
+        bool sensitive,
+        bytes32 schemaHash,
+        uint32 updateCycle
+    ) external;
+
+    /// @notice The entry of `code`. Reverts with {CatalogUnknownCategory} if unknown.
+    function category(bytes32 code) external view returns (Category memory);
+
+    /// @notice The owner department of `code`; zero if unknown.
+    function ownerOf(bytes32 code) external view returns (bytes32);
+
+    /// @notice The sharing class of `code` (None if unknown) and its sensitive flag.
+    function sharingOf(bytes32 code) external view returns (SharingClass sharing, bool sensitive);
+
+    /// @notice Owner, sharing class (None if unknown) and sensitive flag of `code`.
+    function categoryInfo(bytes32 code) external view returns (bytes32 owner, SharingClass sharing, bool sensitive);
+}

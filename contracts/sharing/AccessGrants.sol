@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureVerifier} from "../common/SignatureVerifier.sol";
+import {IAccessGrants} from "../interfaces/IAccessGrants.sol";
+import {IDataCatalog} from "../interfaces/IDataCatalog.sol";
+import {IDepartmentRegistry, ROLE_STAFF, ROLE_APPROVER} from "../interfaces/IDepartmentRegistry.sol";
+import {ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
+import {GrantStore} from "./GrantStore.sol";
+import {ShareRequests} from "./ShareRequests.sol";
+
+/**
+ * @title AccessGrants
+ * @notice Consent, statutory and approved grants, their revocation, and the access records
+ * that the owners' data nodes require before releasing anything.
+ */
+contract AccessGrants is ShareRequests, SignatureVerifier {
+    /// @dev keccak256("GrantConsent(Grant grant,uint256 deadline)Grant(address subject,bytes32 grantee,bytes32 owner,bytes32[] categories,bytes32 purposeHash,uint8 basis,uint40 validFrom,uint40 validUntil,uint32 maxUses,uint256 nonce)")
+    bytes32 public constant CONSENT_TYPEHASH = keccak256(
+        "GrantConsent(Grant grant,uint256 deadline)Grant(address subject,bytes32 grantee,bytes32 owner,bytes32[] categories,bytes32 purposeHash,uint8 basis,uint40 validFrom,uint40 validUntil,uint32 maxUses,uint256 nonce)"
+    );
+
+    constructor(IDepartmentRegistry departments_, ICitizenRegistry citizens_, IDataCatalog catalog_)
+        GrantStore(departments_, citizens_, catalog_)
+        EIP712("AccessGrants", "1")
+    {}
+
+    /// @inheritdoc IAccessGrants
+    function grant(Grant calldata terms) external returns (bytes32) {
+        _checkConsent(terms, msg.sender);
+        return _createGrant(terms, msg.sender);
+    }
+
+    /// @inheritdoc IAccessGrants
+    function grantBySignature(Grant calldata terms, address signer, uint256 deadline, bytes calldata signature)
+        external
+        returns (bytes32)
+    {
+        _checkConsent(terms, signer);
+        _verifySignature(
+            signer, keccak256(abi.encode(CONSENT_TYPEHASH, _hashGrantCalldata(terms), deadline)), deadline, signature
+        );
+        return _createGrant(terms, signer);
+    }
+
+    /// @inheritdoc IAccessGrants
+    function grantStatutory(Grant calldata terms) external returns (bytes32) {
+        if (terms.basis != LegalBasis.StatutoryDuty) revert AccessGrantWrongBasis(terms.basis);
+        if (terms.subject == address(0)) revert AccessGrantZeroSubject();
+        _requireApprover(msg.sender, terms.owner);
+        return _createGrant(terms, msg.sender);
+    }
+
+    /// @inheritdoc IAccessGrants
+    function revoke(bytes32 grantId) external {
+        GrantState storage state = _grants[grantId];
+        GrantStatus status = state.status;
+        if (status == GrantStatus.None) revert AccessGrantUnknown(grantId);
+        if (status == GrantStatus.Revoked) revert AccessGrantRevoked(grantId);
+        if (state.basis == LegalBasis.Consent) {
+            if (msg.sender != state.grantor) revert AccessGrantNotGrantor(msg.sender, grantId);
+        } else {
+            _requireApprover(msg.sender, _issuers[grantId]);
+        }
+        state.status = GrantStatus.Revoked;
+        emit GrantRevoked(grantId, msg.sender);
+    }
+
+    /// @inheritdoc IAccessGrants
+    function revokeByTerms(Grant calldata terms) external {
+        bytes32 grantId = _hashGrantCalldata(terms);
+        GrantState storage state = _grants[grantId];
+        bool ownerSide = departments.isActiveMember(msg.sender, terms.owner, ROLE_APPROVER);
+        if (!ownerSide) {
+            if (terms.basis != LegalBasis.Consent) revert AccessGrantNotApprover(msg.sender, terms.owner);
+            if (!_controls(msg.sender, terms.subject)) {
+                revert AccessGrantNotSubjectController(msg.sender, terms.subject);
+            }
+        }
+        GrantStatus status = state.status;
+        if (status == GrantStatus.Revoked) revert AccessGrantRevoked(grantId);
+        if (status == GrantStatus.None) {
+            if (ownerSide) revert AccessGrantUnknown(grantId);
+            state.grantor = msg.sender; // a consent cancelled before it was relayed
+        }
+        state.status = GrantStatus.Revoked;
+        emit GrantRevoked(grantId, msg.sender);
+    }
+
+    /// @inheritdoc IAccessGrants
+    function recordAccess(Grant calldata terms, bytes32 category, bytes32 requestHash) external {
+        bytes32 grantId = _hashGrantCalldata(terms);
+        GrantState storage state = _grants[grantId];
+        GrantState memory current = state;
+        if (current.status != GrantStatus.Live) {
+            if (current.status == GrantStatus.None) revert AccessGrantUnknown(grantId);
+            revert AccessGrantRevoked(grantId);
+        }
+        if (block.timestamp < terms.validFrom) revert AccessGrantNotYetValid(grantId, terms.validFrom);
+        if (block.timestamp >= terms.validUntil) revert AccessGrantExpired(grantId, terms.validUntil);
+        if (!departments.isActiveMember(msg.sender, terms.grantee, ROLE_STAFF)) {
+            revert AccessGrantNotStaff(msg.sender, terms.grantee);
+        }
+        if (!_named(terms, category)) _checkOwnerWide(terms, grantId, category);
+        uint32 maxUses = terms.maxUses;
+        if (maxUses != 0) {
+            if (current.uses >= maxUses) revert AccessGrantUsesExhausted(grantId, maxUses);
+            state.uses = current.uses + 1;
+        }
+        emit AccessRecorded(
+            terms.subject, terms.owner, terms.grantee, category, terms.purposeHash, msg.sender, requestHash, grantId
+        );
+    }
+
+    /// @inheritdoc IAccessGrants
+    function recordOpenAccess(bytes32 category, bytes32 purposeHash, bytes32 requestHash) external {
+        (bytes32 dept, uint8 roles, bool active) = departments.memberOf(msg.sender);
+        if (dept == bytes32(0) || !active || roles & ROLE_STAFF == 0) revert AccessGrantNotStaff(msg.sender, dept);
+        (bytes32 owner, IDataCatalog.SharingClass sharing,) = catalog.categoryInfo(category);
+        if (sharing != IDataCatalog.SharingClass.Unconditional) revert AccessGrantNotUnconditional(category);
+        emit AccessRecorded(address(0), owner, dept, category, purposeHash, msg.sender, requestHash, bytes32(0));
+    }
+
+    /// @inheritdoc IAccessGrants
+    function grantIdOf(Grant calldata terms) external pure returns (bytes32) {
+        return _hashGrantCalldata(terms);
+    }
+
+    /// @inheritdoc IAccessGrants
+    function grantState(bytes32 grantId) external view returns (GrantState memory) {
+        return _grants[grantId];
+    }
+
+    /// @inheritdoc IAccessGrants
+    function isLive(Grant calldata terms, bytes32 category) external view returns (bool) {
+        GrantState memory current = _grants[_hashGrantCalldata(terms)];
+        if (current.status != GrantStatus.Live) return false;
+        if (block.timestamp < terms.validFrom || block.timestamp >= terms.validUntil) return false;
+        if (terms.maxUses != 0 && current.uses >= terms.maxUses) return false;
+        if (_named(terms, category)) return true;
+        if (!_namesOwner(terms)) return false;
+        (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
+        return owner == terms.owner && !sensitive && sharing != IDataCatalog.SharingClass.NotShared;
+    }
+
+    /// @dev Reverts unless `signer` may consent for `terms.subject` and the basis is Consent.
+    function _checkConsent(Grant calldata terms, address signer) private view {
+        if (terms.basis != LegalBasis.Consent) revert AccessGrantWrongBasis(terms.basis);
+        if (terms.subject == address(0)) revert AccessGrantZeroSubject();
+        if (!_controls(signer, terms.subject)) revert AccessGrantNotSubjectController(signer, terms.subject);
+    }
+
+    /// @dev Whether the grant names `category` (checked against the catalog when granted).
+    function _named(Grant calldata terms, bytes32 category) private pure returns (bool) {
+        uint256 n = terms.categories.length;
+        for (uint256 i; i < n; ++i) {
+            if (terms.categories[i] == category) return true;
+        }
+        return false;
+    }
+
+    /// @dev Whether the grant names its owner, i.e. covers every non-sensitive category of it.
+    function _namesOwner(Grant calldata terms) private pure returns (bool) {
+        return _named(terms, terms.owner);
+    }
+
+    /**
+     * @dev Reverts unless the grant is owner-wide and `category` is, at this block, a
+     * non-sensitive category of the owner that is not NotShared.
+     */
+    function _checkOwnerWide(Grant calldata terms, bytes32 grantId, bytes32 category) private view {
+        if (!_namesOwner(terms)) revert AccessGrantCategoryNotCovered(grantId, category);
+        (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
+        if (owner != terms.owner || sensitive) revert AccessGrantCategoryNotCovered(grantId, category);
+        if (sharing == IDataCatalog.SharingClass.NotShared) revert AccessGrantCategoryNotShared(category);
+    }
+}

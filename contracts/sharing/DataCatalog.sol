@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IDataCatalog} from "../interfaces/IDataCatalog.sol";
+import {IDepartmentRegistry, ROLE_ADMIN} from "../interfaces/IDepartmentRegistry.sol";
+
+/**
+ * @title DataCatalog
+ * @notice Catalog of data categories with owner, sharing class and sensitive flag. Only an
+ * active ADMIN of the owner department registers or edits its categories; every change is an
+ * event. {AnchorRegistry} extends this contract so that anchoring reads the category's owner
+ * from its own storage (one deployment serves both; it is also the catalog AccessGrants reads).
+ */
+contract DataCatalog is IDataCatalog {
+    /// @notice The department registry whose roles govern the catalog.
+    IDepartmentRegistry public immutable departments;
+
+    mapping(bytes32 code => Category) private _categories;
+
+    constructor(IDepartmentRegistry departments_) {
+        departments = departments_;
+    }
+
+    /// @inheritdoc IDataCatalog
+    function registerCategory(
+        bytes32 code,
+        SharingClass sharing,
+        bool sensitive,
+        bytes32 schemaHash,
+        uint32 updateCycle
+    ) external {
+        (bytes32 dept, uint8 roles, bool active) = departments.memberOf(msg.sender);
+        if (dept == bytes32(0) || !active || roles & ROLE_ADMIN == 0) revert CatalogNotAdmin(msg.sender, dept);
+        if (code == bytes32(0) || code == dept) revert CatalogInvalidCode(code);
+        if (sharing == SharingClass.None) revert CatalogInvalidSharingClass(sharing);
+        Category storage entry = _categories[code];
+        if (entry.owner != bytes32(0)) revert CatalogCategoryExists(code, entry.owner);
+        entry.owner = dept;
+        _write(entry, sharing, sensitive, schemaHash, updateCycle);
+        emit CategoryRegistered(code, dept, sharing, sensitive, schemaHash, updateCycle, msg.sender);
+    }
+
+    /// @inheritdoc IDataCatalog
+    function updateCategory(
+        bytes32 code,
+        SharingClass sharing,
+        bool sensitive,
+        bytes32 schemaHash,
+        uint32 updateCycle
+    ) external {
+        Category storage entry = _categories[code];
+        bytes32 owner = entry.owner;
+        if (owner == bytes32(0)) revert CatalogUnknownCategory(code);
+        if (!departments.isActiveMember(msg.sender, owner, ROLE_ADMIN)) revert CatalogNotAdmin(msg.sender, owner);
+        if (sharing == SharingClass.None) revert CatalogInvalidSharingClass(sharing);
+        _write(entry, sharing, sensitive, schemaHash, updateCycle);
+        emit CategoryUpdated(code, owner, sharing, sensitive, schemaHash, updateCycle, msg.sender);
+    }
+
+    /// @inheritdoc IDataCatalog
+    function category(bytes32 code) external view returns (Category memory entry) {
+        entry = _categories[code];
+        if (entry.owner == bytes32(0)) revert CatalogUnknownCategory(code);
+    }
+
+    /// @inheritdoc IDataCatalog
+    function ownerOf(bytes32 code) external view returns (bytes32) {
+        return _categories[code].owner;
+    }
+
+    /// @inheritdoc IDataCatalog
+    function sharingOf(bytes32 code) external view returns (SharingClass, bool) {
+        Category storage entry = _categories[code];
+        return (entry.sharing, entry.sensitive);
+    }
+
+    /// @inheritdoc IDataCatalog
+    function categoryInfo(bytes32 code) external view returns (bytes32, SharingClass, bool) {
+        Category storage entry = _categories[code];
+        return (entry.owner, entry.sharing, entry.sensitive);
+    }
+
+    /// @dev The owner of `code` (zero if unknown), for the anchors' checks.
+    function _ownerOf(bytes32 code) internal view returns (bytes32) {
+        return _categories[code].owner;
+    }
+
+    function _write(
+        Category storage entry,
+        SharingClass sharing,
+        bool sensitive,
+        bytes32 schemaHash,
+        uint32 updateCycle
+    ) private {
+        entry.sharing = sharing;
+        entry.sensitive = sensitive;
+        entry.updateCycle = updateCycle;
+        entry.schemaHash = schemaHash;
+    }
+}
