@@ -1,0 +1,99 @@
+"""Identity deployments on top of the shared ``departments`` fixture.
+
+``attestations`` is an AttestationRegistry (with its SchemaRegistry) wired to ``departments``;
+``schemas`` registers three schemas in it (see :data:`SCHEMAS`). Other suites (approvals) may
+use both: ``attestations.setApprovalModule(module, sender=deployer)`` wires their module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_utils.crypto import keccak
+
+from govchain.eip712 import Domain
+from govchain.identity.messages import ATTEST, attestation_domain, schema_uid
+from tests.helpers import ROLE_APPROVER, ROLE_STAFF, code
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    fields: str
+    role_mask: int
+    department: bytes
+    revocable: bool
+
+    @property
+    def fields_hash(self) -> bytes:
+        return keccak(text=self.fields)
+
+    @property
+    def uid(self) -> bytes:
+        return schema_uid(self.fields_hash, self.role_mask, self.department, self.revocable)
+
+
+SCHEMAS = {
+    # Real-name verification: only Public Security, a salted commitment to the verified record.
+    "real_name": SchemaSpec(
+        "RealName(bytes32 commitment)", ROLE_STAFF | ROLE_APPROVER, code("PSB"), True
+    ),
+    # Any department's approvers: a benefit granted after an approved case.
+    "subsidy": SchemaSpec(
+        "SubsidyGranted(bytes32 caseId,uint256 amount)", ROLE_APPROVER, b"\0" * 32, True
+    ),
+    # Any department's staff, for good: a fact that is never withdrawn.
+    "birth": SchemaSpec("BirthRegistered(bytes32 commitment)", ROLE_STAFF, b"\0" * 32, False),
+}
+
+ZERO32 = b"\0" * 32
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+@pytest.fixture(scope="session")
+def attestations(project: Any, deployer: Any, departments: Any) -> Any:
+    return project.AttestationRegistry.deploy(departments, sender=deployer)
+
+
+@pytest.fixture(scope="session")
+def schemas(attestations: Any, depts: Any) -> dict[str, bytes]:
+    for spec in SCHEMAS.values():
+        attestations.registerSchema(
+            spec.fields_hash,
+            spec.role_mask,
+            spec.department,
+            spec.revocable,
+            sender=depts["BDB"].admin,
+        )
+    return {name: spec.uid for name, spec in SCHEMAS.items()}
+
+
+@pytest.fixture(scope="session")
+def attestation_domain_(attestations: Any, chain: Any) -> Domain:
+    return attestation_domain(chain.chain_id, attestations.address)
+
+
+def sign_attest(
+    attestations: Any,
+    chain: Any,
+    signer: Any,
+    request: tuple[str, bytes, bytes, int, bytes],
+    deadline: int,
+    nonce: int | None = None,
+) -> bytes:
+    """``signer``'s EIP-712 ``Attest`` signature of ``request`` (subject, schema, dataHash,
+    expiry, refUID) with its current nonce unless given."""
+    subject, schema, data_hash, expiry, ref_uid = request
+    msg = {
+        "attester": signer.address,
+        "subject": subject,
+        "schema": schema,
+        "dataHash": data_hash,
+        "expiry": expiry,
+        "refUID": ref_uid,
+        "nonce": attestations.nonces(signer) if nonce is None else nonce,
+        "deadline": deadline,
+    }
+    domain = attestation_domain(chain.chain_id, attestations.address)
+    return ATTEST.sign(signer.private_key, domain, msg)
