@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APE := $(VENV)/bin/ape
 NETWORK := ethereum:local:foundry
+PY_DIRS = $(wildcard govchain scripts tests benchmarks)
 # slither analyses the top-level *.sol of one folder at a time (crytic-compile and ape differ)
 SLITHER_DIRS = $(sort $(dir $(filter-out contracts/test/% contracts/interfaces/%,$(wildcard contracts/*/*.sol))))
 SOLC = $(firstword $(wildcard $(CURDIR)/.solcx/solc-v*))
@@ -59,8 +60,8 @@ test-fast: compile
 	$(PY) -m govchain.toolchain.testrun -x $(TEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check govchain scripts tests benchmarks
-	$(VENV)/bin/ruff format --check govchain scripts tests benchmarks
+	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
 	$(VENV)/bin/mypy
 	@for dir in $(SLITHER_DIRS); do \
 		echo "slither $$dir"; \
