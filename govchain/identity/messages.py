@@ -38,6 +38,100 @@ def attestation_domain(chain_id: int, contract: str) -> Domain:
     return Domain("AttestationRegistry", chain_id, contract)
 
 
+# --- CitizenRegistry ----------------------------------------------------------------------------
+
+CHANGE_OWNER = message(
+    "ChangeOwner",
+    [
+        ("address", "identity"),
+        ("address", "newOwner"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ],
+)
+ADD_DELEGATE = message(
+    "AddDelegate",
+    [
+        ("address", "identity"),
+        ("bytes32", "delegateType"),
+        ("address", "delegate"),
+        ("uint256", "validity"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ],
+)
+REVOKE_DELEGATE = message(
+    "RevokeDelegate",
+    [
+        ("address", "identity"),
+        ("bytes32", "delegateType"),
+        ("address", "delegate"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ],
+)
+SET_ATTRIBUTE = message(
+    "SetAttribute",
+    [
+        ("address", "identity"),
+        ("bytes32", "name"),
+        ("bytes", "value"),
+        ("uint256", "validity"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ],
+)
+REVOKE_ATTRIBUTE = message(
+    "RevokeAttribute",
+    [
+        ("address", "identity"),
+        ("bytes32", "name"),
+        ("bytes", "value"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ],
+)
+SET_GUARDIANS = message(
+    "SetGuardians",
+    [
+        ("address", "identity"),
+        ("address[]", "guardians"),
+        ("uint8", "threshold"),
+        ("uint32", "delay"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ],
+)
+CANCEL_RECOVERY = message(
+    "CancelRecovery",
+    [("address", "identity"), ("uint256", "nonce"), ("uint256", "deadline")],
+)
+APPROVE_RECOVERY = message(
+    "ApproveRecovery",
+    [
+        ("address", "identity"),
+        ("address", "newOwner"),
+        ("uint256", "epoch"),
+        ("uint256", "deadline"),
+    ],
+)
+
+CITIZEN_MESSAGES: dict[str, TypedMessage] = {
+    "CHANGE_OWNER_TYPEHASH": CHANGE_OWNER,
+    "ADD_DELEGATE_TYPEHASH": ADD_DELEGATE,
+    "REVOKE_DELEGATE_TYPEHASH": REVOKE_DELEGATE,
+    "SET_ATTRIBUTE_TYPEHASH": SET_ATTRIBUTE,
+    "REVOKE_ATTRIBUTE_TYPEHASH": REVOKE_ATTRIBUTE,
+    "SET_GUARDIANS_TYPEHASH": SET_GUARDIANS,
+    "CANCEL_RECOVERY_TYPEHASH": CANCEL_RECOVERY,
+    "APPROVE_RECOVERY_TYPEHASH": APPROVE_RECOVERY,
+}
+
+
+def citizen_domain(chain_id: int, contract: str) -> Domain:
+    return Domain("CitizenRegistry", chain_id, contract)
+
+
 # --- derived ids -------------------------------------------------------------------------------
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from govchain.eip712 import Domain
-from govchain.identity.messages import ATTEST, attestation_domain, schema_uid
+from govchain.eip712 import Domain, TypedMessage
+from govchain.identity.messages import ATTEST, attestation_domain, citizen_domain, schema_uid
 from tests.helpers import ROLE_APPROVER, ROLE_STAFF, code
 
 
@@ -97,3 +97,20 @@ def sign_attest(
     }
     domain = attestation_domain(chain.chain_id, attestations.address)
     return ATTEST.sign(signer.private_key, domain, msg)
+
+
+@pytest.fixture(scope="session")
+def citizen_registry(project: Any, deployer: Any, departments: Any) -> Any:
+    return project.CitizenRegistry.deploy(departments, sender=deployer)
+
+
+def sign_citizen(
+    registry: Any, chain: Any, signer: Any, typed: TypedMessage, **fields: Any
+) -> bytes:
+    """``signer``'s EIP-712 signature of a CitizenRegistry message (``fields`` without nonce
+    are completed with the identity's current nonce where the type has one)."""
+    names = [f["name"] for f in typed.types[typed.primary_type]]
+    if "nonce" in names and "nonce" not in fields:
+        fields["nonce"] = registry.nonces(fields["identity"])
+    domain = citizen_domain(chain.chain_id, registry.address)
+    return typed.sign(signer.private_key, domain, {n: fields[n] for n in names})

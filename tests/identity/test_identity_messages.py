@@ -10,7 +10,11 @@ from eth_utils.crypto import keccak
 
 from govchain.identity.messages import (
     ATTEST,
+    CITIZEN_MESSAGES,
+    SET_ATTRIBUTE,
+    SET_GUARDIANS,
     attestation_domain,
+    citizen_domain,
     department_tag,
     new_salt,
     salted_hash,
@@ -66,3 +70,55 @@ def test_department_tag_is_stored_tag(
     )
     [event] = tx.events.filter(attestations.Attested)
     assert attestations.getAttestation(event.uid).departmentTag == department_tag(code("PSB"))
+
+
+def test_citizen_typehashes_match_contract(citizen_registry: Any) -> None:
+    for constant, typed in CITIZEN_MESSAGES.items():
+        assert getattr(citizen_registry, constant)() == typed.typehash(), constant
+
+
+def test_citizen_digest_matches_contract(
+    citizen_registry: Any, chain: Any, citizens: list[Any]
+) -> None:
+    domain = citizen_domain(chain.chain_id, citizen_registry.address)
+    guardians = [citizens[1].address, citizens[2].address]
+    msg = {
+        "identity": citizens[0].address,
+        "guardians": guardians,
+        "threshold": 2,
+        "delay": 86_400,
+        "nonce": 3,
+        "deadline": 2_000_000_000,
+    }
+    struct_hash = keccak(
+        SET_GUARDIANS.typehash()
+        + encode(
+            ["address", "bytes32", "uint8", "uint32", "uint256", "uint256"],
+            [
+                msg["identity"],
+                keccak(encode(["address"] * 2, guardians)),
+                2,
+                86_400,
+                3,
+                2_000_000_000,
+            ],
+        )
+    )
+    assert citizen_registry.hashTypedData(struct_hash) == SET_GUARDIANS.digest(domain, msg)
+    value = b"https://node.example/alice"
+    attr = {
+        "identity": citizens[0].address,
+        "name": b"\x01" * 32,
+        "value": value,
+        "validity": 60,
+        "nonce": 0,
+        "deadline": 1,
+    }
+    struct_hash = keccak(
+        SET_ATTRIBUTE.typehash()
+        + encode(
+            ["address", "bytes32", "bytes32", "uint256", "uint256", "uint256"],
+            [attr["identity"], attr["name"], keccak(value), 60, 0, 1],
+        )
+    )
+    assert citizen_registry.hashTypedData(struct_hash) == SET_ATTRIBUTE.digest(domain, attr)
