@@ -31,11 +31,7 @@ def h(text: str) -> bytes:
 
 @pytest.fixture(scope="session")
 def citizen_registry(project: Any, deployer: Any, departments: Any) -> Any:
-    try:  # TEMPORARY until identity's CitizenRegistry is merged
-        contract = project.CitizenRegistry
-    except AttributeError:
-        return deployer
-    return contract.deploy(departments, sender=deployer)
+    return project.CitizenRegistry.deploy(departments, sender=deployer)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +50,9 @@ def approvals(
     return module
 
 
-def register_schema(attestations: Any, admin: Any, fields: str, role_mask: int, dept: bytes) -> bytes:
+def register_schema(
+    attestations: Any, admin: Any, fields: str, role_mask: int, dept: bytes
+) -> bytes:
     fields_hash = bytes(keccak(text=fields))
     attestations.registerSchema(fields_hash, role_mask, dept, True, sender=admin)
     return schema_uid(fields_hash, role_mask, dept, True)
@@ -142,7 +140,8 @@ class Desk:
     ) -> SignerSignature:
         deadline = self.now() + DAY if deadline is None else deadline
         msg = decision(case_id, step, approve, comment, deadline)
-        sig = DECISION.sign(signer.private_key, dom or self.domain, msg)
+        key = signer.private_key if hasattr(signer, "private_key") else signer.key
+        sig = DECISION.sign(key, dom or self.domain, msg)
         return SignerSignature(signer.address, sig)
 
     def step_decision(
@@ -170,7 +169,9 @@ class Desk:
         decisions: Sequence[tuple[int, bool, bytes, int, bytes]],
         sender: Any,
     ) -> Any:
-        return self.approvals.submitDecisions(case_id, terms.as_tuple(), list(decisions), sender=sender)
+        return self.approvals.submitDecisions(
+            case_id, terms.as_tuple(), list(decisions), sender=sender
+        )
 
 
 def _name_of(depts: dict[str, Any], code_: bytes) -> str:

@@ -74,4 +74,7 @@ def test_packing_refuses_a_signer_twice() -> None:
 def test_terms_reject_a_non_32_byte_hash() -> None:
     with pytest.raises(ValueError):
         decision(b"\x01" * 31, 0, True, b"\0" * 32, 0)
-    assert CaseTerms(b"\0" * 32, b"A".ljust(32, b"\0"), (Step(b"B" * 32, 1, 5),)).route[0].threshold == 1
+    assert (
+        CaseTerms(b"\0" * 32, b"A".ljust(32, b"\0"), (Step(b"B" * 32, 1, 5),)).route[0].threshold
+        == 1
+    )

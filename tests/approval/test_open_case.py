@@ -145,7 +145,9 @@ def test_a_schema_the_department_may_not_issue_is_refused(
     schema = schemas["real_name"]
     assert not attestations.canAttest(schema, depts["CIVIL"].code, ROLE_STAFF | ROLE_APPROVER)
     terms = desk.terms([("DPF", 1)], citizen=citizens[0], schema=schema)
-    with ape.reverts(approvals.ApprovalSchemaNotAllowed, schema=schema, department=depts["CIVIL"].code):
+    with ape.reverts(
+        approvals.ApprovalSchemaNotAllowed, schema=schema, department=depts["CIVIL"].code
+    ):
         approvals.openCase(terms.as_tuple(), sender=depts["CIVIL"].staff)
 
 
@@ -157,7 +159,9 @@ def test_a_department_applicant_cannot_receive_an_attestation(
         approvals.openCase(terms.as_tuple(), sender=depts["CIVIL"].staff)
 
 
-def test_the_same_terms_open_one_case(approvals: Any, desk: Desk, depts: Any, citizens: Any) -> None:
+def test_the_same_terms_open_one_case(
+    approvals: Any, desk: Desk, depts: Any, citizens: Any
+) -> None:
     terms = desk.terms([("DPF", 1)], citizen=citizens[0])
     desk.open(terms)
     with ape.reverts(approvals.ApprovalCaseExists, caseId=terms.case_id()):
@@ -169,7 +173,12 @@ def test_a_rejected_case_is_resubmitted_by_reference(
 ) -> None:
     first = desk.terms([("DPF", 1)], citizen=citizens[0])
     first_id = desk.open(first)
-    desk.submit(first_id, first, [desk.step_decision(first_id, 0, depts["DPF"].approvers[:1], False)], depts["CIVIL"].staff)
+    desk.submit(
+        first_id,
+        first,
+        [desk.step_decision(first_id, 0, depts["DPF"].approvers[:1], False)],
+        depts["CIVIL"].staff,
+    )
     again = desk.terms([("DPF", 1)], citizen=citizens[0], previous=first_id, documents=h("v2"))
     receipt = approvals.openCase(again.as_tuple(), sender=depts["CIVIL"].staff)
     [log] = receipt.decode_logs(approvals.CaseOpened)
@@ -187,9 +196,16 @@ def test_only_a_case_closed_without_approval_is_resubmitted(
         status = CaseStatus.OPEN
     if state == "approved":
         cid = earlier.case_id()
-        desk.submit(cid, earlier, [desk.step_decision(cid, 0, depts["DPF"].approvers[:1])], depts["CIVIL"].staff)
+        desk.submit(
+            cid,
+            earlier,
+            [desk.step_decision(cid, 0, depts["DPF"].approvers[:1])],
+            depts["CIVIL"].staff,
+        )
         status = CaseStatus.APPROVED
-    again = desk.terms([("DPF", 1)], citizen=citizens[0], previous=earlier.case_id(), documents=h("v2"))
+    again = desk.terms(
+        [("DPF", 1)], citizen=citizens[0], previous=earlier.case_id(), documents=h("v2")
+    )
     with ape.reverts(
         approvals.ApprovalInvalidPreviousCase, previousCase=earlier.case_id(), status=int(status)
     ):
