@@ -94,7 +94,7 @@ def test_cases_are_approved_only_by_k_active_approvers_before_the_deadline(
             return account in depts[name].approvers and name not in self.suspended
 
         def _close_step(self, approve: bool, approvers: set[str]) -> None:
-            name, k, _ = self.route[self.step]
+            _, k, _ = self.route[self.step]
             assert len(approvers) >= k
             self.decided.append((self.step, approvers))
             if not approve:
