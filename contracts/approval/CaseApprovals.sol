@@ -75,11 +75,11 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
         }
         bytes32 previous = terms.previousCase;
         if (previous != bytes32(0)) {
+            // closed without approval: Rejected, Withdrawn or Expired (the statuses after Approved)
             CaseStatus previousStatus = _cases[previous].status;
-            if (
-                previousStatus == CaseStatus.None || previousStatus == CaseStatus.Open
-                    || previousStatus == CaseStatus.Approved
-            ) revert ApprovalInvalidPreviousCase(previous, previousStatus);
+            if (uint8(previousStatus) <= uint8(CaseStatus.Approved)) {
+                revert ApprovalInvalidPreviousCase(previous, previousStatus);
+            }
         }
 
         caseId = terms.hash();
@@ -228,7 +228,7 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
             emit CaseRejected(caseId, step, terms.route[step].department, commentHash);
         } else if (step + 1 == c.stepCount) {
             c.status = CaseStatus.Approved;
-            bytes32 uid;
+            bytes32 uid = bytes32(0);
             if (terms.schema != bytes32(0)) {
                 uid = _attestations.attestFromApproval(
                     terms.acceptingDepartment,

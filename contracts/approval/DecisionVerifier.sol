@@ -77,6 +77,7 @@ abstract contract DecisionVerifier is SignatureVerifier {
                 signer = _contractSigner(d, i, threshold, r, s, structHash);
             } else {
                 ECDSA.RecoverError err;
+                // slither-disable-next-line unused-return (the error argument is not needed)
                 (signer, err,) = ECDSA.tryRecover(digest, v, r, s);
                 if (err != ECDSA.RecoverError.NoError) revert ICaseApprovals.ApprovalMalformedSignature(i);
             }
@@ -131,6 +132,7 @@ abstract contract DecisionVerifier is SignatureVerifier {
         if (status != IDepartmentRegistry.DepartmentStatus.Active) {
             revert ICaseApprovals.ApprovalDepartmentNotActive(department, status);
         }
+        // slither-disable-next-line unused-return (only the department matters here)
         (bytes32 memberOf,,) = _departments.memberOf(signer);
         if (memberOf != bytes32(0) && memberOf != department) {
             revert ICaseApprovals.ApprovalWrongDepartment(signer, memberOf, department);
