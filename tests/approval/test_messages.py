@@ -1,0 +1,80 @@
+"""The Python EIP-712 builder and terms encoding match CaseApprovals byte for byte."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_utils.crypto import keccak
+
+from govchain.approval import CaseTerms, Step
+from govchain.approval.messages import DECISION, SignerSignature, decision, pack_signatures
+from tests.approval.conftest import Desk, h
+
+
+def test_decision_typehash_matches_the_contract(approvals: Any) -> None:
+    assert DECISION.type_string() == (
+        "Decision(bytes32 caseId,uint8 step,bool approve,bytes32 commentHash,uint256 deadline)"
+    )
+    assert approvals.DECISION_TYPEHASH() == DECISION.typehash()
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_python_digest_equals_the_contracts(approvals: Any, desk: Desk, approve: bool) -> None:
+    case_id, comment, deadline = h("case"), h("comment"), 1_900_000_000
+    msg = decision(case_id, 3, approve, comment, deadline)
+    digest = DECISION.digest(desk.domain, msg)
+    assert approvals.decisionHash(case_id, 3, approve, comment, deadline) == digest
+    struct_hash = keccak(
+        DECISION.typehash()
+        + case_id
+        + (3).to_bytes(32, "big")
+        + int(approve).to_bytes(32, "big")
+        + comment
+        + deadline.to_bytes(32, "big")
+    )
+    assert approvals.hashTypedData(struct_hash) == digest
+
+
+def test_python_case_id_equals_the_contracts(approvals: Any, desk: Desk, citizens: Any) -> None:
+    terms = desk.terms([("CIVIL", 1), ("DPF", 2), ("FINANCE", 3)], citizen=citizens[0])
+    assert approvals.caseIdOf(terms.as_tuple()) == terms.case_id()
+    by_dept = desk.terms([("HRSS", 2)], department="HOUSING", previous=h("earlier"))
+    assert approvals.caseIdOf(by_dept.as_tuple()) == by_dept.case_id()
+    assert by_dept.applicant_key == by_dept.applicant_department
+
+
+def test_signatures_are_packed_by_ascending_signer() -> None:
+    keys = [Account.create() for _ in range(4)]
+    sigs = [SignerSignature(k.address, bytes([i + 1]) * 65) for i, k in enumerate(keys)]
+    wallet = "0x" + "ff" * 20
+    sigs.append(SignerSignature(wallet, b"\x07" * 70, contract=True))
+    packed = pack_signatures(reversed(sigs))
+    order = sorted([*(k.address for k in keys), wallet], key=lambda a: int(a, 16))
+    assert order[-1] == wallet
+    for i, address in enumerate(order[:-1]):
+        entry = packed[65 * i : 65 * (i + 1)]
+        assert entry == next(s.signature for s in sigs if s.signer == address)
+    contract_entry = packed[65 * 4 : 65 * 5]
+    assert contract_entry[:32] == bytes.fromhex("ff" * 20).rjust(32, b"\0")
+    offset = int.from_bytes(contract_entry[32:64], "big")
+    assert offset == 65 * 5 and contract_entry[64] == 0
+    assert int.from_bytes(packed[offset : offset + 32], "big") == 70
+    assert packed[offset + 32 :] == b"\x07" * 70
+
+
+def test_packing_refuses_a_signer_twice() -> None:
+    key = Account.create()
+    sig = SignerSignature(key.address, b"\x01" * 65)
+    with pytest.raises(ValueError, match="twice"):
+        pack_signatures([sig, sig])
+
+
+def test_terms_reject_a_non_32_byte_hash() -> None:
+    with pytest.raises(ValueError):
+        decision(b"\x01" * 31, 0, True, b"\0" * 32, 0)
+    assert (
+        CaseTerms(b"\0" * 32, b"A".ljust(32, b"\0"), (Step(b"B" * 32, 1, 5),)).route[0].threshold
+        == 1
+    )
