@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, exists, select, tuple_
+from sqlalchemy import Connection, Engine, Select, exists, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from govchain.indexer.abi import checksum
@@ -167,7 +167,7 @@ def _select(
     if chain_id is not None:
         clauses.append(events.c.chain_id == chain_id)
     order = (events.c.block_number, events.c.log_index)
-    query = select(*_COLUMNS).where(and_(*clauses))
+    query = select(*_COLUMNS).where(*clauses)
     query = query.order_by(*(c.desc() for c in order) if newest_first else order)
     return query.limit(limit) if limit is not None else query
 

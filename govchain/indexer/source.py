@@ -54,9 +54,14 @@ class RpcLogSource:
             self.w3 = Web3(HTTPProvider(endpoint, request_kwargs={"timeout": timeout}))
         self._chain_id: int | None = None
 
+    def _raw(self, method: str, params: Sequence[Any]) -> Any:
+        """The JSON-RPC response object (``result`` or ``error``) as the node sent it."""
+        return self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+
     def request(self, method: str, params: Sequence[Any]) -> Any:
+        """The result of one JSON-RPC call; node errors raised as :class:`RpcError`."""
         try:
-            response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+            response = self._raw(method, params)
         except requests.Timeout as exc:
             if method == "eth_getLogs":
                 raise TooManyResults(method, None, f"timed out: {exc}") from exc
