@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, exists, select, tuple_
+from sqlalchemy import Connection, Engine, Select, and_, exists, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from govchain.indexer.abi import checksum
@@ -172,13 +172,32 @@ def _select(
     return query.limit(limit) if limit is not None else query
 
 
-def _by_department(role_names: list[str], department: str) -> ColumnElement[bool]:
-    linked = select(
-        event_departments.c.chain_id,
-        event_departments.c.block_number,
-        event_departments.c.log_index,
-    ).where(event_departments.c.department == department, event_departments.c.event.in_(role_names))
-    return tuple_(events.c.chain_id, events.c.block_number, events.c.log_index).in_(linked)
+def _select_by_department(
+    role_names: list[str],
+    department: str,
+    where: Sequence[ColumnElement[bool]],
+    chain_id: int | None,
+    limit: int | None,
+    newest_first: bool,
+) -> Select[Any]:
+    """Events of `role_names` linked to `department`, driven by the link table's index
+    (department, event, block, log index) so a newest-first page stops after `limit` rows."""
+    d = event_departments
+    clauses = [d.c.department == department, d.c.event.in_(role_names), *where]
+    if chain_id is not None:
+        clauses.append(d.c.chain_id == chain_id)
+    joined = d.join(
+        events,
+        and_(
+            events.c.chain_id == d.c.chain_id,
+            events.c.block_number == d.c.block_number,
+            events.c.log_index == d.c.log_index,
+        ),
+    )
+    order = (d.c.block_number, d.c.log_index)
+    query = select(*_COLUMNS).select_from(joined).where(*clauses)
+    query = query.order_by(*(c.desc() for c in order) if newest_first else order)
+    return query.limit(limit) if limit is not None else query
 
 
 # --- access trails ----------------------------------------------------------------------------
@@ -209,8 +228,8 @@ def access_by_department(
 ) -> list[EventRow]:
     """Every access record where `department` is the owner of the data or the grantee."""
     role = _names("access", names)
-    where = [events.c.event.in_(role), _by_department(role, department_code(department))]
-    return _run(db, _select(where, chain_id, limit, newest_first))
+    code = department_code(department)
+    return _run(db, _select_by_department(role, code, [], chain_id, limit, newest_first))
 
 
 def access_by_grant(
@@ -268,16 +287,13 @@ def open_cases_by_department(
     opened = _names("case_opened", names)
     closed = _names("case_closed", names)
     later = events.alias("closing")
-    where = [
-        events.c.event.in_(opened),
-        _by_department(opened, department_code(department)),
-        ~exists().where(
-            later.c.chain_id == events.c.chain_id,
-            later.c.case_id == events.c.case_id,
-            later.c.event.in_(closed),
-        ),
-    ]
-    return _run(db, _select(where, chain_id, None, False))
+    not_closed = ~exists().where(
+        later.c.chain_id == events.c.chain_id,
+        later.c.case_id == events.c.case_id,
+        later.c.event.in_(closed),
+    )
+    code = department_code(department)
+    return _run(db, _select_by_department(opened, code, [not_closed], chain_id, None, False))
 
 
 def attestations_by_subject(
@@ -317,8 +333,8 @@ def anchors_by_department(
 ) -> list[EventRow]:
     """Every record and batch anchor published by `department` (the owner of the data)."""
     role = _names("anchors", names)
-    where = [events.c.event.in_(role), _by_department(role, department_code(department))]
-    return _run(db, _select(where, chain_id, limit, newest_first))
+    code = department_code(department)
+    return _run(db, _select_by_department(role, code, [], chain_id, limit, newest_first))
 
 
 def events_of(

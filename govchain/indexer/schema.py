@@ -3,8 +3,11 @@
 ``events``: one row per log, keyed by (chain id, block number, log index) — the unique key that
 makes every insert idempotent — with the decoded arguments as JSON and the extracted columns
 of :mod:`govchain.indexer.columns`, each indexed together with the event name and the position
-in the chain, so a trail is one index range scan. ``event_departments``: every department
-argument of an event (owner and grantee of an access record, every step of a case's route).
+in the chain, so a trail is one index range scan (``department`` holds the first department
+argument; lookups by department go through ``event_departments``, which has them all).
+``event_departments``: every distinct department
+named by an event (owner and grantee of an access record, every step of a case's route), once,
+with the argument paths that name it.
 ``cursors``: per (chain, contract address) the last block fully indexed and its hash, written in
 the same transaction as that range's events.
 """
@@ -57,7 +60,6 @@ events = Table(
     Column("category", _HASH),
     PrimaryKeyConstraint("chain_id", "block_number", "log_index", name="pk_events"),
     Index("ix_events_subject", "subject", "event", "block_number", "log_index"),
-    Index("ix_events_department", "department", "event", "block_number", "log_index"),
     Index("ix_events_case", "case_id", "event", "block_number", "log_index"),
     Index("ix_events_grant", "grant_id", "event", "block_number", "log_index"),
     Index("ix_events_attestation", "attestation_uid", "event", "block_number", "log_index"),
@@ -72,11 +74,11 @@ event_departments = Table(
     Column("chain_id", BigInteger, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("log_index", Integer, nullable=False),
-    Column("arg", String(128), nullable=False),
-    Column("event", String(64), nullable=False),
     Column("department", _HASH, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("args", String(512), nullable=False),  # the argument paths that hold it, comma-joined
     PrimaryKeyConstraint(
-        "chain_id", "block_number", "log_index", "arg", name="pk_event_departments"
+        "chain_id", "block_number", "log_index", "department", name="pk_event_departments"
     ),
     Index("ix_event_departments_department", "department", "event", "block_number", "log_index"),
 )

@@ -321,16 +321,20 @@ class Indexer:
                 row.update(dict.fromkeys(COLUMNS))
             else:
                 row.update(extracted.columns)
+                # one link per distinct department; its argument paths joined ("owner,grantee")
+                paths: dict[str, list[str]] = {}
+                for path, value in extracted.departments:
+                    paths.setdefault(value, []).append(path)
                 departments.extend(
                     {
                         "chain_id": chain_id,
                         "block_number": block_number,
                         "log_index": log_index,
-                        "arg": path,
-                        "event": name,
                         "department": value,
+                        "event": name,
+                        "args": ",".join(arg_paths),
                     }
-                    for path, value in extracted.departments
+                    for value, arg_paths in paths.items()
                 )
             rows.append(row)
         return rows, departments

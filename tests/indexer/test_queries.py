@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from govchain.indexer import (
     QUERY_EVENTS,
@@ -22,6 +22,7 @@ from govchain.indexer import (
     grants_by_subject,
     open_cases_by_department,
 )
+from govchain.indexer.schema import event_departments
 from tests.helpers import code
 
 
@@ -187,3 +188,24 @@ def test_bad_query_input_is_a_plain_error(scenario: Engine) -> None:
         == department_code(code("HRSS"))
         == department_code(h("HRSS"))
     )
+
+
+def test_an_event_naming_a_department_twice_is_listed_once(
+    emitter: Any,
+    deployer: Any,
+    citizens: list[Any],
+    new_db: Callable[[], Engine],
+    make_indexer: Callable[..., Indexer],
+) -> None:
+    emitter.recordAccesses(1, citizens[0], code("BDB"), code("BDB"), b"\0" * 32, sender=deployer)
+    engine = new_db()
+    make_indexer(engine).sync()
+    (row,) = access_by_department(engine, "BDB")
+    with engine.connect() as conn:
+        links = conn.execute(
+            select(event_departments.c.args).where(
+                event_departments.c.block_number == row.block_number,
+                event_departments.c.log_index == row.log_index,
+            )
+        ).all()
+    assert [link.args for link in links] == ["owner,grantee"]
