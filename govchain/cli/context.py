@@ -1,0 +1,100 @@
+"""What every command shares: the root options, a lazily opened connection, keys and output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from eth_account.signers.local import LocalAccount
+
+from govchain.errors import ErrorDecoder, NotFound
+from govchain.keystore import Keystore
+from govchain.network import Connection, rpc_url, state_home
+from govchain.tx import BulkSender, Sender
+
+
+@dataclass
+class CliContext:
+    """The root command's options; commands get it with ``@pass_cli``."""
+
+    rpc: str | None = None
+    home: Path | None = None
+    json: bool = False
+    key: str | None = None
+    chain_id: int | None = None
+    _connection: Connection | None = field(default=None, repr=False)
+    _account: LocalAccount | None = field(default=None, repr=False)
+
+    @property
+    def rpc_url(self) -> str:
+        return rpc_url(self.rpc)
+
+    @property
+    def state_home(self) -> Path:
+        return state_home(self.home)
+
+    def connection(self) -> Connection:
+        """The node (checked to answer, and to serve ``--chain-id`` if given)."""
+        if self._connection is None:
+            self._connection = Connection.open(self.rpc, self.home, self.chain_id)
+        return self._connection
+
+    def keystore(self) -> Keystore:
+        return Keystore(self.home)
+
+    def key_name(self, purpose: str = "this command signs") -> str:
+        if not self.key:
+            raise click.UsageError(f"{purpose}: choose a key with --key NAME")
+        return self.key
+
+    def account(self) -> LocalAccount:
+        """The ``--key`` account, decrypted with ``$GOVCHAIN_PASSPHRASE`` or a prompt."""
+        if self._account is None:
+            self._account = self.keystore().unlock(self.key_name())
+        return self._account
+
+    def decoder(self) -> ErrorDecoder:
+        try:
+            return self.connection().decoder()
+        except NotFound:  # no compiled artifacts here: errors still render by selector
+            return ErrorDecoder()
+
+    def sender(self) -> Sender:
+        return Sender(self.connection().w3, self.account(), self.decoder())
+
+    def bulk_sender(self, **options: Any) -> BulkSender:
+        """A bulk sender for the --key account; pair with :func:`govchain.cli.progress.bulk_progress`:
+
+        ``with bulk_progress(not obj.json) as bar: obj.bulk_sender(progress=bar).send(txs)``
+        """
+        return BulkSender(self.connection().w3, self.account(), self.decoder(), **options)
+
+    def emit(self, data: Any, text: str | Callable[[], str] | None = None) -> None:
+        """Print ``data`` as JSON with ``--json``, else ``text`` (or ``data`` as plain lines)."""
+        if self.json:
+            click.echo(json.dumps(data, indent=2, default=str))
+            return
+        if callable(text):
+            text = text()
+        if text is None:
+            text = _plain(data)
+        click.echo(text)
+
+
+def _plain(data: Any) -> str:
+    if isinstance(data, dict):
+        width = max((len(str(k)) for k in data), default=0)
+        return "\n".join(f"{k!s:<{width}}  {v}" for k, v in data.items())
+    if isinstance(data, list):
+        return "\n".join(
+            _plain(item) if not isinstance(item, dict) else "  ".join(str(v) for v in item.values())
+            for item in data
+        )
+    return str(data)
+
+
+pass_cli = click.make_pass_decorator(CliContext)

@@ -1,0 +1,311 @@
+"""Network configuration, fees and the per-chain deployment manifest.
+
+* RPC URL: argument, else ``$GOVCHAIN_RPC``, else the local devnet ``http://127.0.0.1:8545``.
+  Any JSON-RPC node works (anvil, Besu QBFT, FISCO BCOS's EVM); an IPC path is accepted too.
+* State folder (keystores, manifests): argument, else ``$GOVCHAIN_HOME``, else ``.govchain/``
+  in the current directory.
+* Fees (:func:`fee_fields`): EIP-1559 fields when blocks carry a base fee, a legacy
+  ``gasPrice`` of 0 on zero-fee networks (base fee 0 and gas price 0), legacy otherwise.
+* Deployment manifest ``<home>/deployments/<chain_id>.json``: contract name -> address and
+  block, the first deploy block, and the versions that produced it. The deploy script writes
+  it; every client reads it (:class:`Connection`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import Web3Exception
+from web3.providers import IPCProvider
+from web3.types import TxParams, Wei
+
+from govchain import validate
+from govchain.artifacts import Artifacts, load_artifacts
+from govchain.errors import (
+    ErrorDecoder,
+    GovchainError,
+    InvalidInput,
+    NetworkUnavailable,
+    NotFound,
+    WrongChain,
+)
+
+ENV_RPC = "GOVCHAIN_RPC"
+ENV_HOME = "GOVCHAIN_HOME"
+ENV_CHAIN_ID = "GOVCHAIN_CHAIN_ID"
+DEFAULT_RPC = "http://127.0.0.1:8545"
+DEFAULT_HOME = ".govchain"
+DEFAULT_TIMEOUT = 30.0
+MANIFEST_FORMAT = 1
+
+#: Exceptions that mean "the node did not answer" (as opposed to "it answered no").
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def rpc_url(url: str | None = None) -> str:
+    return url or os.environ.get(ENV_RPC) or DEFAULT_RPC
+
+
+def state_home(home: str | Path | None = None) -> Path:
+    if home is not None:
+        return Path(home)
+    env = os.environ.get(ENV_HOME)
+    return Path(env) if env else Path.cwd() / DEFAULT_HOME
+
+
+def govchain_version() -> str:
+    try:
+        return metadata.version("govchain")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def make_web3(url: str, timeout: float = DEFAULT_TIMEOUT) -> Web3:
+    """A Web3 for ``url`` without touching the network."""
+    if url.startswith(("http://", "https://")):
+        return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    if url.startswith(("ws://", "wss://")):
+        raise InvalidInput("RPC URL", url, "WebSocket is not supported; use the HTTP endpoint")
+    if url.endswith(".ipc") or Path(url).is_socket():
+        return Web3(IPCProvider(url, timeout=int(timeout)))
+    raise InvalidInput("RPC URL", url, "expected http(s)://host:port or an IPC socket path")
+
+
+def connect(
+    url: str | None = None, chain_id: int | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> Web3:
+    """A Web3 whose node answers; checks the chain id when one is expected."""
+    target = rpc_url(url)
+    w3 = make_web3(target, timeout)
+    actual = fetch_chain_id(w3, target)
+    if chain_id is not None and actual != chain_id:
+        raise WrongChain(chain_id, actual, target)
+    return w3
+
+
+def fetch_chain_id(w3: Web3, url: str) -> int:
+    try:
+        return int(w3.eth.chain_id)
+    except TRANSPORT_ERRORS as exc:
+        raise NetworkUnavailable(url, _reason(exc)) from None
+    except (Web3Exception, OSError, ValueError) as exc:
+        raise NetworkUnavailable(url, f"not a JSON-RPC node ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, requests.exceptions.ConnectionError | ConnectionRefusedError):
+        return "connection refused (is the node running? 'govchain devnet up' starts one)"
+    if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
+        return "timed out"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+# --- fees ---------------------------------------------------------------------------------
+
+
+def fee_fields(w3: Web3) -> TxParams:
+    """Fee fields for a transaction sent now (see module docstring)."""
+    block = w3.eth.get_block("latest")
+    base_fee = block.get("baseFeePerGas")
+    gas_price = int(w3.eth.gas_price)
+    if base_fee is None:
+        return {"gasPrice": Wei(gas_price)}
+    if int(base_fee) == 0 and gas_price == 0:
+        return {"gasPrice": Wei(0)}
+    try:
+        tip = int(w3.eth.max_priority_fee)
+    except (Web3Exception, ValueError):
+        tip = max(gas_price - int(base_fee), 0)
+    return {"maxFeePerGas": Wei(2 * int(base_fee) + tip), "maxPriorityFeePerGas": Wei(tip)}
+
+
+def is_zero_fee(w3: Web3) -> bool:
+    return fee_fields(w3).get("gasPrice") == 0
+
+
+# --- deployment manifest ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeployedContract:
+    address: ChecksumAddress
+    block: int
+    tx_hash: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "block": self.block, "tx_hash": self.tx_hash}
+
+
+@dataclass
+class Deployment:
+    """What is deployed on one chain."""
+
+    chain_id: int
+    contracts: dict[str, DeployedContract] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    deployed_at: str = ""
+
+    @property
+    def deploy_block(self) -> int:
+        """The first block of the deployment: where event readers start."""
+        return min((c.block for c in self.contracts.values()), default=0)
+
+    def add(self, name: str, address: str, block: int, tx_hash: str = "") -> DeployedContract:
+        entry = DeployedContract(validate.address(address), int(block), tx_hash)
+        self.contracts[name] = entry
+        return entry
+
+    def address(self, name: str) -> ChecksumAddress:
+        try:
+            return self.contracts[name].address
+        except KeyError:
+            raise NotFound(
+                "contract", name, f"not in the deployment of chain {self.chain_id}"
+            ) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": MANIFEST_FORMAT,
+            "chain_id": self.chain_id,
+            "deploy_block": self.deploy_block,
+            "deployed_at": self.deployed_at,
+            "versions": dict(self.versions),
+            "contracts": {name: c.as_dict() for name, c in sorted(self.contracts.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deployment:
+        deployment = cls(
+            chain_id=int(data["chain_id"]),
+            versions={str(k): str(v) for k, v in dict(data.get("versions", {})).items()},
+            deployed_at=str(data.get("deployed_at", "")),
+        )
+        for name, entry in dict(data.get("contracts", {})).items():
+            deployment.add(
+                str(name), entry["address"], int(entry.get("block", 0)), entry.get("tx_hash", "")
+            )
+        return deployment
+
+    @classmethod
+    def new(cls, chain_id: int, compiler_version: str = "") -> Deployment:
+        versions = {"govchain": govchain_version()}
+        if compiler_version:
+            versions["compiler"] = compiler_version
+        return cls(chain_id, versions=versions, deployed_at=datetime.now(UTC).isoformat())
+
+
+class ManifestError(GovchainError):
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"deployment manifest {path}: {reason}")
+
+
+def manifest_path(chain_id: int, home: str | Path | None = None) -> Path:
+    return state_home(home) / "deployments" / f"{int(chain_id)}.json"
+
+
+def read_deployment(chain_id: int, home: str | Path | None = None) -> Deployment:
+    path = manifest_path(chain_id, home)
+    if not path.is_file():
+        raise NotFound(
+            "deployment for chain", chain_id, f"no {path}; run 'govchain deploy' on this network"
+        )
+    try:
+        deployment = Deployment.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ManifestError(path, f"unreadable ({exc})") from None
+    if deployment.chain_id != int(chain_id):
+        raise ManifestError(path, f"records chain id {deployment.chain_id}")
+    return deployment
+
+
+def write_deployment(deployment: Deployment, home: str | Path | None = None) -> Path:
+    """Write the manifest atomically (a reader never sees half a file)."""
+    path = manifest_path(deployment.chain_id, home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(deployment.as_dict(), indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+# --- a connection: what every client module needs -----------------------------------------
+
+
+class Connection:
+    """A node, its chain id, the state folder, the artifacts and the deployment, together.
+
+    Contract modules take a ``Connection`` and call :meth:`contract` for their web3 contract.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        url: str,
+        chain_id: int,
+        home: Path,
+        artifacts: Artifacts | None = None,
+        deployment: Deployment | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.url = url
+        self.chain_id = chain_id
+        self.home = home
+        self._artifacts = artifacts
+        self._deployment = deployment
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        home: str | Path | None = None,
+        chain_id: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        artifacts: Artifacts | None = None,
+    ) -> Connection:
+        target = rpc_url(url)
+        if chain_id is None and os.environ.get(ENV_CHAIN_ID):
+            chain_id = int(os.environ[ENV_CHAIN_ID])
+        w3 = connect(target, chain_id, timeout)
+        return cls(w3, target, int(w3.eth.chain_id), state_home(home), artifacts)
+
+    @property
+    def artifacts(self) -> Artifacts:
+        if self._artifacts is None:
+            self._artifacts = load_artifacts()
+        return self._artifacts
+
+    @property
+    def deployment(self) -> Deployment:
+        if self._deployment is None:
+            self._deployment = read_deployment(self.chain_id, self.home)
+        return self._deployment
+
+    def decoder(self) -> ErrorDecoder:
+        return self.artifacts.error_decoder()
+
+    def contract(self, name: str, address: str | None = None, check_code: bool = True) -> Contract:
+        """The web3 contract ``name`` at ``address`` (default: from the deployment manifest)."""
+        target = validate.address(address) if address else self.deployment.address(name)
+        if check_code and len(self.w3.eth.get_code(target)) == 0:
+            raise NotFound(f"code of {name} at", target, "was the devnet reset? deploy again")
+        return self.w3.eth.contract(address=target, abi=self.artifacts.abi(name))
+
+    def fee_fields(self) -> TxParams:
+        return fee_fields(self.w3)

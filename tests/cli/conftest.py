@@ -1,0 +1,83 @@
+"""CLI fixtures: a real anvil, a private govchain home, and a runner that keeps stderr apart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from govchain.cli import cli
+from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port, rpc
+
+PASSPHRASE = "correct horse"
+
+
+@pytest.fixture(scope="module")
+def devnet() -> Iterator[Devnet]:
+    with Devnet(DevnetConfig(port=free_port())) as running:
+        yield running
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A private home with cheap keystore encryption; no passphrase unless a test sets one."""
+    values = {
+        "GOVCHAIN_HOME": str(tmp_path / "home"),
+        "GOVCHAIN_KDF": "pbkdf2",
+        "GOVCHAIN_KDF_ITERATIONS": "2",
+        "GOVCHAIN_DEVNET_DIR": str(tmp_path / "devnet"),
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    for name in ("GOVCHAIN_PASSPHRASE", "GOVCHAIN_RPC", "GOVCHAIN_KEY", "GOVCHAIN_PRIVATE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return values
+
+
+@dataclass
+class Run:
+    """Runs ``govchain`` in-process with click's CliRunner."""
+
+    rpc: str | None = None
+
+    def __call__(self, *args: str, input: str | None = None, rpc_url: bool = True) -> Result:
+        argv: Sequence[str] = list(args)
+        if self.rpc and rpc_url:
+            argv = ["--rpc", self.rpc, *argv]
+        return CliRunner(mix_stderr=False).invoke(cli, argv, input=input, catch_exceptions=False)
+
+    def json(self, *args: str, input: str | None = None) -> Any:
+        result = self("--json", *args, input=input)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def run(env: dict[str, str], devnet: Devnet) -> Run:
+    return Run(devnet.url)
+
+
+@pytest.fixture
+def offline(env: dict[str, str]) -> Run:
+    """A runner pointed at a port where nothing listens."""
+    return Run(f"http://127.0.0.1:{free_port()}")
+
+
+def fund(devnet: Devnet, address: str, wei: int = 10**21) -> None:
+    rpc(devnet.url, "anvil_setBalance", [address, hex(wei)])
+
+
+def assert_one_line_error(result: Result, code: int, *fragments: str) -> None:
+    """Exit ``code``, exactly one line on stderr starting 'error:', no traceback."""
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr + result.stdout
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
