@@ -168,9 +168,12 @@ def _selector(signature: str) -> bytes:
 class _Fn:
     """An ABI-encoded view call."""
 
-    def __init__(self, signature: str, returns: Sequence[str]) -> None:
+    def __init__(
+        self, signature: str, returns: Sequence[str], args: Sequence[str] | None = None
+    ) -> None:
         self.selector = _selector(signature)
-        self.args = signature[signature.index("(") + 1 : -1].split(",")
+        inner = signature[signature.index("(") + 1 : -1]
+        self.args = list(args) if args is not None else (inner.split(",") if inner else [])
         self.returns = list(returns)
 
     def data(self, *args: Any) -> str:

@@ -23,7 +23,14 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from govchain.errors import GovchainError
-from govchain.node.chain import ACCESS_RECORDED_TOPIC, ZERO32, RpcChain, _Fn, parse_access_record
+from govchain.node.chain import (
+    ACCESS_RECORDED_TOPIC,
+    ZERO32,
+    ZERO_ADDRESS,
+    RpcChain,
+    _Fn,
+    parse_access_record,
+)
 from govchain.node.messages import DATA_REQUEST, SUBJECT_REQUEST, FastDigest, node_domain
 from govchain.node.protocol import grant_json, hex32, unb64
 from govchain.sharing.merkle import leaf_hash, process_proof, salted_content_hash
@@ -34,9 +41,9 @@ from govchain.tx import Sender
 DEFAULT_VALIDITY = 300  # seconds a signed request stays valid
 DIGEST_BYTES = 22
 
+_GRANT_TUPLE = "(address,bytes32,bytes32,bytes32[],bytes32,uint8,uint40,uint40,uint32,uint256)"
 RECORD_ACCESS = _Fn(
-    "recordAccess((address,bytes32,bytes32,bytes32[],bytes32,uint8,uint40,uint40,uint32,uint256),bytes32,bytes32)",
-    [],
+    f"recordAccess({_GRANT_TUPLE},bytes32,bytes32)", [], [_GRANT_TUPLE, "bytes32", "bytes32"]
 )
 RECORD_OPEN_ACCESS = _Fn("recordOpenAccess(bytes32,bytes32,bytes32)", [])
 DEPARTMENT_COUNT = _Fn("departmentCount()", ["uint256"])
@@ -169,7 +176,7 @@ class _Base:
         subject = inner.get("subject")
         if (
             expect.get("subject") is not None
-            and str(subject or "").lower() != expect["subject"].lower()
+            and str(subject or ZERO_ADDRESS).lower() != expect["subject"].lower()
         ):
             raise RecordTampered("the payload is about another subject")
         content_hash = salted_content_hash(salt, content)
