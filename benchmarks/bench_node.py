@@ -1,0 +1,191 @@
+"""Data node throughput: requests per second with full verification, on a real chain.
+
+Run: ``python -m govchain.toolchain.testrun benchmarks/bench_node.py``; writes
+``benchmarks/results/node.json``. Reports, does not assert the goal (>= 200 req/s on 2 cores).
+
+The node runs as its own process (``govchain.node.server.serve``, one uvicorn worker) over a
+SQLite store, against the test anvil. The on-chain access transactions are excluded: they are
+sent beforehand with ``BulkSender`` (one per request, each with its own requestHash). Each timed
+request is checked in full by the node (signature recovery, one JSON-RPC batch for membership,
+grant state, catalog entry, access receipt and block time, nonce spent and serve log written in
+one DB transaction, ECIES encryption). The load generator only checks for HTTP 200; a second,
+smaller run also decrypts and verifies each answer against its anchor on the client side.
+"""
+
+# ruff: noqa: F811  (the shared fixtures are imported into this module, outside tests/)
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from govchain.node.anchors import ChainAnchorSink
+from govchain.node.chain import ChainAddresses, RpcChain
+from govchain.node.client import DataNodeClient, PreparedRequest
+from govchain.node.publisher import AnchorWorker, Publisher
+from govchain.node.store import BATCH, Store, sqlite_url
+from govchain.sharing import grant_tuple
+from govchain.toolchain.devnet import free_port
+from govchain.toolchain.paths import PROJECT_ROOT
+from govchain.tx import BulkSender
+from tests.conftest import citizens, council, departments, deployer, depts, outsider  # noqa: F401
+from tests.node.conftest import (  # noqa: F401
+    CIVIL,
+    HRSS,
+    PENSION,
+    addresses,
+    catalog,
+    cats,
+    grants,
+    local,
+    make_terms,
+    reader,
+    registry,
+    rid,
+    rpc_url,
+    w3,
+)
+
+RESULTS = Path(__file__).parent / "results" / "node.json"
+REQUESTS = int(os.environ.get("GOVCHAIN_BENCH_NODE_REQUESTS", "2000"))
+VERIFIED = int(os.environ.get("GOVCHAIN_BENCH_NODE_VERIFIED", "300"))
+THREADS = int(os.environ.get("GOVCHAIN_BENCH_NODE_THREADS", "8"))
+RECORDS = 200
+
+
+def _start_node(
+    db: str, rpc: str, addresses: ChainAddresses, chain_id: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    code = (
+        "import json,sys\n"
+        "from govchain.node.server import serve\n"
+        "from govchain.node.chain import ChainAddresses\n"
+        "a=json.loads(sys.argv[4])\n"
+        "serve(bytes.fromhex(sys.argv[1]), sys.argv[2], sys.argv[3], ChainAddresses(**a),"
+        " port=int(sys.argv[5]), chain_id=int(sys.argv[6]))\n"
+    )
+    args = [
+        HRSS.hex(),
+        db,
+        rpc,
+        json.dumps(dataclasses.asdict(addresses)),
+        str(port),
+        str(chain_id),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=PROJECT_ROOT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(url + "/v1/health", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("node did not start")
+
+
+def _prepare(
+    client: DataNodeClient, bulk: BulkSender, terms: dict[str, Any], record_ids: list[bytes], n: int
+) -> list[tuple[PreparedRequest, str]]:
+    prepared = [client.prepare(terms, PENSION, record_ids[i % len(record_ids)]) for i in range(n)]
+    receipts = bulk.send([client.access_call(p) for p in prepared])  # type: ignore[misc]
+    return [(p, r["transactionHash"].to_0x_hex()) for p, r in zip(prepared, receipts, strict=True)]
+
+
+def _load(url: str, jobs: list[tuple[PreparedRequest, str]], work: Any) -> tuple[float, list[int]]:
+    def one(chunk: list[tuple[PreparedRequest, str]]) -> list[int]:
+        with httpx.Client(timeout=30) as http:
+            return [work(http, p, tx) for p, tx in chunk]
+
+    chunks = [jobs[i::THREADS] for i in range(THREADS)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        statuses = [s for part in pool.map(one, chunks) for s in part]
+    return time.perf_counter() - start, statuses
+
+
+@pytest.mark.timeout(900)
+def test_node_throughput(
+    tmp_path: Path, w3: Any, rpc_url: str, addresses: ChainAddresses, reader: RpcChain,
+    depts: Any, citizens: list[Any], grants: Any, cats: Any, chain: Any,
+) -> None:  # fmt: skip
+    db = sqlite_url(tmp_path / "hrss.db")
+    store = Store(db)
+    alice = citizens[0]
+    pub = Publisher(store)
+    record_ids = [rid(f"bench-{i}") for i in range(RECORDS)]
+    for i, record_id in enumerate(record_ids):
+        mode = BATCH if i % 2 else "single"
+        pub.publish(
+            PENSION, record_id, {"i": i, "monthly": 3000 + i}, subject=alice.address, mode=mode
+        )
+    AnchorWorker(store, ChainAnchorSink(w3, addresses, local(depts["HRSS"].staff))).drain()
+    store.dispose()
+
+    terms = make_terms(alice, CIVIL, HRSS, [PENSION], int(chain.pending_timestamp))
+    grants.grant(grant_tuple(terms), sender=alice)
+    staff = local(depts["CIVIL"].staff)
+    client = DataNodeClient(reader, staff)
+    bulk = BulkSender(w3, staff, url=rpc_url)
+    jobs = _prepare(client, bulk, terms, record_ids, REQUESTS + VERIFIED)
+
+    proc, url = _start_node(db, rpc_url, addresses, chain.chain_id)
+    try:
+        warm = jobs[:50]
+        _load(
+            url,
+            warm,
+            lambda http, p, tx: http.post(url + "/v1/records/fetch", json=p.body(tx)).status_code,
+        )
+        timed = jobs[50:REQUESTS]
+        elapsed, statuses = _load(
+            url,
+            timed,
+            lambda http, p, tx: http.post(url + "/v1/records/fetch", json=p.body(tx)).status_code,
+        )
+        ok = statuses.count(200)
+
+        def verified(http: httpx.Client, p: PreparedRequest, tx: str) -> int:
+            c = DataNodeClient(reader, staff, http=http)
+            c.fetch(url, p, tx)
+            return 200
+
+        v_elapsed, v_statuses = _load(url, jobs[REQUESTS:], verified)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    rps = ok / elapsed
+    result = {
+        "benchmark": "data node requests with full verification (access tx excluded)",
+        "requests": len(timed),
+        "ok": ok,
+        "seconds": round(elapsed, 3),
+        "requests_per_second": round(rps, 1),
+        "end_to_end_with_client_verification": {
+            "requests": len(v_statuses),
+            "seconds": round(v_elapsed, 3),
+            "requests_per_second": round(len(v_statuses) / v_elapsed, 1),
+        },
+        "goal_requests_per_second": 200,
+        "met": rps >= 200,
+        "cores": os.cpu_count(),
+        "threads": THREADS,
+        "setup": "node: 1 uvicorn worker (own process), SQLite WAL store, anvil on the same machine; "
+        "half the records single-anchored, half in Merkle batches",
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    assert ok == len(timed)

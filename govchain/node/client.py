@@ -1,0 +1,452 @@
+"""Clients of data nodes: a department member fetching under a grant, a citizen fetching their own.
+
+Nothing is handed over unverified: the answer is decrypted with the requester's key, the salted
+content hash is recomputed from the plaintext, and that hash is checked against the chain — the
+record's single anchor (``AnchorRegistry.recordVersion``) or the Merkle proof up to an anchored
+batch root (``AnchorRegistry.batchAnchor``). Any change to the payload, in transit or in the
+owner's store, raises :class:`RecordTampered`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ecies
+import httpx
+from eth_abi.abi import encode
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+
+from govchain.errors import GovchainError
+from govchain.node.chain import (
+    ACCESS_RECORDED_TOPIC,
+    ZERO32,
+    ZERO_ADDRESS,
+    RpcChain,
+    _Fn,
+    parse_access_record,
+)
+from govchain.node.messages import DATA_REQUEST, SUBJECT_REQUEST, FastDigest, node_domain
+from govchain.node.protocol import grant_json, hex32, unb64
+from govchain.sharing.merkle import leaf_hash, process_proof, salted_content_hash
+from govchain.sharing.messages import grant_id as compute_grant_id
+from govchain.sharing.messages import grant_tuple
+from govchain.tx import Sender
+
+DEFAULT_VALIDITY = 300  # seconds a signed request stays valid
+DIGEST_BYTES = 22
+
+_GRANT_TUPLE = "(address,bytes32,bytes32,bytes32[],bytes32,uint8,uint40,uint40,uint32,uint256)"
+RECORD_ACCESS = _Fn(
+    f"recordAccess({_GRANT_TUPLE},bytes32,bytes32)", [], [_GRANT_TUPLE, "bytes32", "bytes32"]
+)
+RECORD_OPEN_ACCESS = _Fn("recordOpenAccess(bytes32,bytes32,bytes32)", [])
+DEPARTMENT_COUNT = _Fn("departmentCount()", ["uint256"])
+DEPARTMENT_AT = _Fn("departmentAt(uint256)", ["bytes32"])
+DEPARTMENT = _Fn("department(bytes32)", ["(bytes32,string,uint32,uint8,string,bytes32,uint32)"])
+DEPARTMENT_ACTIVE = 2
+
+
+class NodeRefused(GovchainError, PermissionError):
+    """The data node refused the request (HTTP error with a reason code)."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"data node refused ({status} {reason}): {detail}")
+
+
+class NodeUnreachable(GovchainError, ConnectionError):
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"data node {url} did not answer: {reason}")
+
+
+class RecordTampered(GovchainError):
+    """The payload does not match what the chain anchors: altered in transit or in the store."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"record rejected, it does not match the chain: {reason}")
+
+
+@dataclass(frozen=True)
+class VerifiedRecord:
+    """A record whose content hash was checked against its on-chain anchor."""
+
+    department: bytes
+    category: bytes
+    record_id: bytes
+    subject: str | None
+    version: int
+    media_type: str
+    content: bytes
+    content_hash: bytes
+    anchor_kind: str
+    anchored_block: int
+    anchored_at: int
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A signed data request and the digest to record on chain as ``requestHash``."""
+
+    message: dict[str, Any]
+    digest: bytes
+    signature: bytes
+    terms: dict[str, Any] | None
+
+    def body(self, access_tx: str) -> dict[str, Any]:
+        m = self.message
+        out: dict[str, Any] = {
+            "request": {
+                "grantId": hex32(m["grantId"]),
+                "category": hex32(m["category"]),
+                "subject": m["subject"],
+                "recordId": hex32(m["recordId"]),
+                "nonce": str(m["nonce"]),
+                "expiry": m["expiry"],
+            },
+            "signature": "0x" + self.signature.hex(),
+            "accessTx": access_tx,
+        }
+        if self.terms is not None:
+            out["grant"] = grant_json(self.terms)
+        return out
+
+
+class _Base:
+    def __init__(
+        self,
+        chain: RpcChain,
+        account: LocalAccount,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 15.0,
+    ) -> None:
+        self.chain = chain
+        self.account = account
+        self.http = http or httpx.Client(timeout=timeout)
+        domain = node_domain(chain.chain_id, chain.addresses.access_grants)
+        self.domain = domain
+
+    def _post(self, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            response = self.http.post(url, json=body)
+        except httpx.HTTPError as exc:
+            raise NodeUnreachable(url, f"{type(exc).__name__}: {exc}") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        if response.status_code != 200:
+            raise NodeRefused(
+                response.status_code,
+                str(payload.get("reason", "unknown")),
+                str(payload.get("detail", response.text[:200])),
+            )
+        if not isinstance(payload, dict):
+            raise RecordTampered("the answer is not a JSON object")
+        return payload
+
+    def _open(self, answer: Mapping[str, Any], expect: Mapping[str, Any]) -> VerifiedRecord:
+        """Decrypts and verifies an answer against the chain."""
+        try:
+            plain = ecies.decrypt(self.account.key, unb64(str(answer["ciphertext"])))
+            inner = json.loads(plain)
+            content = unb64(inner["content"])
+            salt = bytes.fromhex(inner["salt"][2:])
+            category = bytes.fromhex(inner["category"][2:])
+            record_id = bytes.fromhex(inner["recordId"][2:])
+            version = int(inner["version"])
+        except Exception as exc:
+            raise RecordTampered(
+                f"the payload cannot be decrypted or read ({type(exc).__name__})"
+            ) from None
+        if category != expect["category"] or record_id != expect["recordId"]:
+            raise RecordTampered("the payload is another record than the one requested")
+        subject = inner.get("subject")
+        if (
+            expect.get("subject") is not None
+            and str(subject or ZERO_ADDRESS).lower() != expect["subject"].lower()
+        ):
+            raise RecordTampered("the payload is about another subject")
+        content_hash = salted_content_hash(salt, content)
+        anchor = answer.get("anchor")
+        if not isinstance(anchor, Mapping):
+            raise RecordTampered("the answer carries no anchor proof")
+        block, ts = self._verify_anchor(category, record_id, version, content_hash, anchor)
+        return VerifiedRecord(
+            department=bytes.fromhex(str(answer.get("department", "0x" + "00" * 32))[2:]),
+            category=category,
+            record_id=record_id,
+            subject=subject,
+            version=version,
+            media_type=str(inner.get("mediaType", "application/octet-stream")),
+            content=content,
+            content_hash=content_hash,
+            anchor_kind=str(anchor.get("kind")),
+            anchored_block=block,
+            anchored_at=ts,
+        )
+
+    def _verify_anchor(
+        self,
+        category: bytes,
+        record_id: bytes,
+        version: int,
+        content_hash: bytes,
+        anchor: Mapping[str, Any],
+    ) -> tuple[int, int]:
+        return verify_anchor(self.chain, category, record_id, version, content_hash, anchor)
+
+
+def verify_anchor(
+    chain: RpcChain,
+    category: bytes,
+    record_id: bytes,
+    version: int,
+    content_hash: bytes,
+    anchor: Mapping[str, Any],
+) -> tuple[int, int]:
+    """Checks ``content_hash`` against the chain; returns the anchor's block and timestamp."""
+    if anchor.get("kind") == "single":
+        on_chain = chain.record_version(category, record_id, version)
+        if on_chain.block_number == 0:
+            raise RecordTampered(f"version {version} of the record is not anchored on chain")
+        if on_chain.digest != content_hash[:DIGEST_BYTES]:
+            raise RecordTampered("the content hash differs from the anchored one")
+        return on_chain.block_number, on_chain.timestamp
+    if anchor.get("kind") == "batch":
+        try:
+            root = bytes.fromhex(str(anchor["root"])[2:])
+            proof = [bytes.fromhex(str(p)[2:]) for p in anchor["proof"]]
+        except (KeyError, TypeError, ValueError):
+            raise RecordTampered("the Merkle proof is unreadable") from None
+        if process_proof(proof, leaf_hash(record_id, content_hash)) != root:
+            raise RecordTampered("the content hash is not a leaf of the batch root")
+        batch = chain.batch_anchor(category, root)
+        if batch.block_number == 0:
+            raise RecordTampered("the batch root is not anchored on chain")
+        return batch.block_number, batch.timestamp
+    raise RecordTampered(f"unknown anchor kind {anchor.get('kind')!r}")
+
+
+class DataNodeClient(_Base):
+    """A grantee department's member: sign a request, record the access, fetch and verify."""
+
+    def prepare(
+        self,
+        terms: Mapping[str, Any] | None,
+        category: bytes,
+        record_id: bytes,
+        *,
+        subject: str | None = None,
+        nonce: int | None = None,
+        expiry: int | None = None,
+    ) -> PreparedRequest:
+        """Signs a ``DataRequest``; ``terms`` None for an Unconditional category (open access)."""
+        message = {
+            "grantId": ZERO32 if terms is None else compute_grant_id(terms),
+            "category": category,
+            "subject": to_checksum_address(
+                subject or (terms["subject"] if terms else "0x" + "00" * 20)
+            ),
+            "recordId": record_id,
+            "nonce": secrets.randbits(128) if nonce is None else nonce,
+            "expiry": int(time.time()) + DEFAULT_VALIDITY if expiry is None else expiry,
+        }
+        digest = FastDigest(DATA_REQUEST, self.domain)(message)
+        signature = DATA_REQUEST.sign(self.account.key, self.domain, message)
+        return PreparedRequest(message, digest, signature, dict(terms) if terms else None)
+
+    def access_call(
+        self, prepared: PreparedRequest, purpose_hash: bytes = ZERO32
+    ) -> dict[str, Any]:
+        """The AccessGrants transaction (``to``, ``data``) recording this request's access."""
+        m = prepared.message
+        if prepared.terms is None:
+            data = RECORD_OPEN_ACCESS.data(m["category"], purpose_hash, prepared.digest)
+        else:
+            data = RECORD_ACCESS.data(grant_tuple(prepared.terms), m["category"], prepared.digest)
+        return {"to": self.chain.addresses.access_grants, "data": data}
+
+    def record_access(self, sender: Sender, prepared: PreparedRequest) -> str:
+        """Sends ``AccessGrants.recordAccess`` for the request; returns the transaction hash."""
+        receipt = sender.send(self.access_call(prepared))  # type: ignore[arg-type]
+        return str(receipt["transactionHash"].to_0x_hex())
+
+    def fetch(self, node_url: str, prepared: PreparedRequest, access_tx: str) -> VerifiedRecord:
+        """Calls the node and returns the record once verified against the chain."""
+        answer = self._post(node_url.rstrip("/") + "/v1/records/fetch", prepared.body(access_tx))
+        return self._open(answer, prepared.message)
+
+    def request(
+        self,
+        node_url: str,
+        sender: Sender,
+        terms: Mapping[str, Any] | None,
+        category: bytes,
+        record_id: bytes,
+        subject: str | None = None,
+    ) -> VerifiedRecord:
+        """The whole flow: sign, record the access on chain, fetch, verify."""
+        prepared = self.prepare(terms, category, record_id, subject=subject)
+        return self.fetch(node_url, prepared, self.record_access(sender, prepared))
+
+
+@dataclass(frozen=True)
+class HeldRecord:
+    """A record a department holds about the citizen, its anchor checked on chain."""
+
+    category: bytes
+    record_id: bytes
+    version: int
+    content_hash: bytes
+    anchor_kind: str
+    anchored_block: int
+
+
+@dataclass
+class Holding:
+    department: bytes
+    endpoint: str
+    records: list[HeldRecord] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DepartmentInfo:
+    code: bytes
+    name: str
+    status: int
+    endpoint: str
+
+
+class CitizenClient(_Base):
+    """A citizen's personal data space: which departments hold anchored records about them,
+    and their own records fetched from each node with their identity key."""
+
+    def __init__(
+        self, chain: RpcChain, account: LocalAccount, identity: str | None = None, **kw: Any
+    ) -> None:
+        super().__init__(chain, account, **kw)
+        self.identity = to_checksum_address(identity or account.address)
+
+    def _signed(self, category: bytes, record_id: bytes) -> dict[str, Any]:
+        message = {
+            "subject": self.identity,
+            "category": category,
+            "recordId": record_id,
+            "nonce": secrets.randbits(128),
+            "expiry": int(time.time()) + DEFAULT_VALIDITY,
+        }
+        signature = SUBJECT_REQUEST.sign(self.account.key, self.domain, message)
+        return {
+            "request": {
+                "subject": self.identity,
+                "category": hex32(category),
+                "recordId": hex32(record_id),
+                "nonce": str(message["nonce"]),
+                "expiry": message["expiry"],
+            },
+            "signature": "0x" + signature.hex(),
+        }
+
+    def list_records(self, node_url: str, category: bytes = ZERO32) -> list[HeldRecord]:
+        """The node's anchored records about this identity, each anchor checked on chain."""
+        answer = self._post(
+            node_url.rstrip("/") + "/v1/subject/list", self._signed(category, ZERO32)
+        )
+        out = []
+        for item in answer.get("records", []):
+            cat = bytes.fromhex(item["category"][2:])
+            rid = bytes.fromhex(item["recordId"][2:])
+            h = bytes.fromhex(item["contentHash"][2:])
+            block, _ = verify_anchor(self.chain, cat, rid, int(item["version"]), h, item["anchor"])
+            out.append(HeldRecord(cat, rid, int(item["version"]), h, item["anchor"]["kind"], block))
+        return out
+
+    def fetch(self, node_url: str, category: bytes, record_id: bytes) -> VerifiedRecord:
+        answer = self._post(
+            node_url.rstrip("/") + "/v1/subject/fetch", self._signed(category, record_id)
+        )
+        return self._open(
+            answer, {"category": category, "recordId": record_id, "subject": self.identity}
+        )
+
+    def departments(self) -> list[DepartmentInfo]:
+        """Every department on chain with its data-node endpoint (DepartmentRegistry)."""
+        reg = self.chain.addresses.departments
+        (count,) = DEPARTMENT_COUNT.decode(
+            self.chain.rpc(*RpcChain._call(reg, DEPARTMENT_COUNT.data()))
+        )
+        codes = (
+            [
+                DEPARTMENT_AT.decode(r)[0]
+                for r in self.chain.batch(
+                    [RpcChain._call(reg, DEPARTMENT_AT.data(i)) for i in range(count)]
+                )
+            ]
+            if count
+            else []
+        )
+        views = (
+            self.chain.batch([RpcChain._call(reg, DEPARTMENT.data(c)) for c in codes])
+            if codes
+            else []
+        )
+        out = []
+        for c, raw in zip(codes, views, strict=True):
+            (view,) = DEPARTMENT.decode(raw)
+            out.append(DepartmentInfo(c, view[1], int(view[3]), view[4]))
+        return out
+
+    def personal_data_space(self, endpoints: Mapping[bytes, str] | None = None) -> list[Holding]:
+        """Asks every Active department's node which anchored records it holds about this
+        identity. ``endpoints`` overrides the registered endpoint of some departments."""
+        out = []
+        for dept in self.departments():
+            if dept.status != DEPARTMENT_ACTIVE:
+                continue
+            url = (endpoints or {}).get(dept.code, dept.endpoint)
+            holding = Holding(dept.code, url)
+            try:
+                holding.records = self.list_records(url)
+            except (NodeRefused, NodeUnreachable, RecordTampered) as exc:
+                holding.error = str(exc)
+            out.append(holding)
+        return out
+
+    def access_trail(self, from_block: int = 0) -> list[dict[str, Any]]:
+        """Every on-chain access record about this identity (``AccessRecorded`` by subject)."""
+        topic = "0x" + ACCESS_RECORDED_TOPIC.hex()
+        subject_topic = "0x" + encode(["address"], [self.identity]).hex()
+        logs = self.chain.logs(
+            self.chain.addresses.access_grants, [topic, subject_topic], from_block
+        )
+        out = []
+        for log in logs:
+            rec = parse_access_record(log)
+            out.append(
+                {
+                    "owner": rec.owner,
+                    "grantee": rec.grantee,
+                    "category": rec.category,
+                    "member": rec.member,
+                    "purposeHash": rec.purpose_hash,
+                    "grantId": rec.grant_id,
+                    "requestHash": rec.request_hash,
+                    "block": int(log["blockNumber"], 16),
+                    "tx": log["transactionHash"],
+                }
+            )
+        return out

@@ -1,0 +1,503 @@
+"""The department data node: HTTP in front of one department's store.
+
+Endpoints (JSON; refusals are ``{"reason", "detail"}`` with the status of
+:data:`govchain.node.protocol.REFUSALS`):
+
+- ``GET  /v1/health`` — the node's department and whether it reaches the chain.
+- ``POST /v1/records/fetch`` — a grantee department's member fetches one record:
+  ``{"request": DataRequest, "signature": "0x…", "accessTx": "0x…", "grant": Grant terms}``.
+- ``POST /v1/subject/list`` and ``/v1/subject/fetch`` — a citizen lists or fetches their own
+  records: ``{"request": SubjectRequest, "signature": "0x…"}``.
+
+Checks of ``/v1/records/fetch``, in order: well-formed; not expired; signed (the signer's key is
+recovered from the EIP-712 digest); then, from one JSON-RPC batch at the latest block: the
+signer is an active member of the grant's grantee department; the terms hash to the grant id,
+the grant is owned by this department, exists, is not revoked and its window is open; it
+covers the category; its subject is the request's; the access transaction succeeded and holds
+an ``AccessRecorded`` event of AccessGrants whose ``requestHash`` is this request's digest,
+whose member is the signer, and whose grant, category, owner and subject are the request's.
+Then the nonce is spent and the serve-log row written in one database transaction, and only
+then is the record looked up. The answer is encrypted (ECIES, secp256k1) to the key that
+signed the request, and carries the record's anchor proof.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ecies
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from govchain.errors import NetworkUnavailable
+from govchain.node.chain import (
+    GRANT_LIVE,
+    GRANT_NONE,
+    GRANT_REVOKED,
+    NOT_SHARED,
+    ZERO32,
+    ZERO_ADDRESS,
+    ChainAddresses,
+    ChainView,
+    RequestContext,
+    RpcChain,
+    RpcFailed,
+)
+from govchain.node.messages import DATA_REQUEST, SUBJECT_REQUEST, FastDigest, node_domain
+from govchain.node.protocol import (
+    Refusal,
+    address,
+    b32,
+    b64,
+    grant_terms,
+    hex32,
+    recover,
+    uint,
+)
+from govchain.node.store import BATCH, Batch, Record, ServeLogEntry, Store, UsedNonce
+from govchain.sharing.merkle import MerkleTree
+from govchain.sharing.messages import grant_id as compute_grant_id
+
+UNCONDITIONAL = 1
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    department: bytes
+    max_body_bytes: int = 16 * 1024
+    request_timeout: float = 10.0
+    max_validity: int = 3600  # seconds a request may be valid ahead (bounds the nonce table)
+
+
+class DataNode:
+    """The node's decisions, independent of HTTP (thread-safe)."""
+
+    def __init__(self, config: NodeConfig, store: Store, chain: ChainView) -> None:
+        self.config = config
+        self.store = store
+        self.chain = chain
+        domain = node_domain(chain.chain_id, chain.addresses.access_grants)
+        self.data_digest = FastDigest(DATA_REQUEST, domain)
+        self.subject_digest = FastDigest(SUBJECT_REQUEST, domain)
+        self._trees: OrderedDict[int, MerkleTree] = OrderedDict()
+        self._trees_lock = threading.Lock()
+
+    # --- grant-checked fetch ---------------------------------------------------------------
+
+    def fetch(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        req = _mapping(body.get("request"), "request")
+        msg: dict[str, Any] = {
+            "grantId": b32(req.get("grantId"), "request.grantId"),
+            "category": b32(req.get("category"), "request.category"),
+            "subject": address(req.get("subject"), "request.subject"),
+            "recordId": b32(req.get("recordId"), "request.recordId"),
+            "nonce": uint(req.get("nonce"), "request.nonce"),
+            "expiry": uint(req.get("expiry"), "request.expiry"),
+        }
+        access_tx = body.get("accessTx")
+        b32(access_tx, "accessTx")
+        self._check_expiry(msg["expiry"])
+        digest = self.data_digest(msg)
+        signer, public_key = recover(digest, body.get("signature"))
+        open_access = msg["grantId"] == ZERO32
+        terms = None if open_access else grant_terms(body.get("grant"))
+        ctx = self.chain.request_context(signer, msg["grantId"], msg["category"], str(access_tx))
+        grantee = self._check_authority(msg, terms, ctx, signer)
+        self._check_access_record(msg, terms, ctx, signer, digest)
+        record, anchor = self._release(
+            signer, msg, digest, kind="grant", department=grantee, access_tx=str(access_tx)
+        )
+        return self._answer(record, anchor, public_key)
+
+    def _check_expiry(self, expiry: int) -> None:
+        now = int(time.time())
+        if expiry <= now:
+            raise Refusal("request_expired", f"expired at {expiry}, now {now}")
+        if expiry > now + self.config.max_validity:
+            raise Refusal("expiry_too_far", f"at most {self.config.max_validity} s ahead")
+
+    def _check_authority(
+        self,
+        msg: Mapping[str, Any],
+        terms: Mapping[str, Any] | None,
+        ctx: RequestContext,
+        signer: str,
+    ) -> bytes:
+        member, category = ctx.member, msg["category"]
+        if terms is None:  # an Unconditional category: any active STAFF, no grant
+            if not (member.active and member.roles & 1 and member.department != ZERO32):
+                raise Refusal("not_grantee_member", f"{signer} is not an active staff member")
+            if ctx.category.owner != self.config.department:
+                raise Refusal("wrong_node", "the category belongs to another department")
+            if ctx.category.sharing != UNCONDITIONAL:
+                raise Refusal("no_grant", "the category is not Unconditional; name a grant")
+            return bytes(member.department)
+        if not (member.active and member.department == terms["grantee"]):
+            raise Refusal(
+                "not_grantee_member",
+                f"{signer} is not an active member of grantee {_code(terms['grantee'])}",
+            )
+        if compute_grant_id(terms) != msg["grantId"]:
+            raise Refusal("grant_mismatch")
+        if terms["owner"] != self.config.department:
+            raise Refusal("wrong_node", f"the grant's data is held by {_code(terms['owner'])}")
+        status = ctx.grant.status
+        if status == GRANT_NONE:
+            raise Refusal("no_grant")
+        if status == GRANT_REVOKED:
+            raise Refusal("grant_revoked")
+        if status != GRANT_LIVE:
+            raise Refusal("no_grant", f"unexpected grant status {status}")
+        if ctx.timestamp < terms["validFrom"]:
+            raise Refusal("grant_not_yet_valid", f"opens at {terms['validFrom']}")
+        if ctx.timestamp >= terms["validUntil"]:
+            raise Refusal("grant_expired", f"closed at {terms['validUntil']}")
+        if category not in terms["categories"] and not (
+            terms["owner"] in terms["categories"]
+            and ctx.category.owner == terms["owner"]
+            and not ctx.category.sensitive
+            and ctx.category.sharing != NOT_SHARED
+        ):
+            raise Refusal("category_not_covered", f"{_code(category)} is not covered")
+        if msg["subject"].lower() != terms["subject"].lower():
+            raise Refusal("subject_mismatch")
+        return bytes(terms["grantee"])
+
+    def _check_access_record(
+        self,
+        msg: Mapping[str, Any],
+        terms: Mapping[str, Any] | None,
+        ctx: RequestContext,
+        signer: str,
+        digest: bytes,
+    ) -> None:
+        if not ctx.access_tx_found or not ctx.access_tx_ok or not ctx.access_records:
+            raise Refusal("access_record_missing", "the transaction holds no access record")
+        owner = self.config.department
+        subject = ZERO_ADDRESS if terms is None else msg["subject"]
+        for rec in ctx.access_records:
+            if (
+                rec.request_hash == digest
+                and rec.member.lower() == signer.lower()
+                and rec.grant_id == msg["grantId"]
+                and rec.category == msg["category"]
+                and rec.owner == owner
+                and rec.subject.lower() == subject.lower()
+            ):
+                return
+        raise Refusal("access_record_mismatch", f"none has requestHash {hex32(digest)} by {signer}")
+
+    # --- the citizen's own data -------------------------------------------------------------
+
+    def _subject_request(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bytes, str, bytes]:
+        req = _mapping(body.get("request"), "request")
+        msg: dict[str, Any] = {
+            "subject": address(req.get("subject"), "request.subject"),
+            "category": b32(req.get("category"), "request.category"),
+            "recordId": b32(req.get("recordId"), "request.recordId"),
+            "nonce": uint(req.get("nonce"), "request.nonce"),
+            "expiry": uint(req.get("expiry"), "request.expiry"),
+        }
+        self._check_expiry(msg["expiry"])
+        digest = self.subject_digest(msg)
+        signer, public_key = recover(digest, body.get("signature"))
+        if not self.chain.controls_identity(msg["subject"], signer):
+            raise Refusal("not_subject_controller", f"{signer} does not control {msg['subject']}")
+        return msg, digest, signer, public_key
+
+    def subject_fetch(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        msg, digest, signer, public_key = self._subject_request(body)
+        if msg["recordId"] == ZERO32:
+            raise Refusal("malformed_request", "recordId is zero; use /v1/subject/list")
+        record, anchor = self._release(signer, msg, digest, kind="subject")
+        return self._answer(record, anchor, public_key)
+
+    def subject_list(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        msg, _digest, signer, _ = self._subject_request(body)
+        with self.store.session() as s:
+            self._spend_nonce(s, signer, msg["nonce"])
+        with self.store.session() as s:
+            query = select(Record).where(Record.subject == msg["subject"], Record.anchored)
+            if msg["category"] != ZERO32:
+                query = query.where(Record.category == msg["category"])
+            latest: dict[tuple[bytes, bytes], Record] = {}
+            for rec in s.scalars(query):
+                key = (rec.category, rec.record_id)
+                if key not in latest or latest[key].version < rec.version:
+                    latest[key] = rec
+            items = []
+            for rec in sorted(latest.values(), key=lambda r: (r.category, r.record_id)):
+                items.append(
+                    {
+                        "category": hex32(rec.category),
+                        "recordId": hex32(rec.record_id),
+                        "version": rec.version,
+                        "contentHash": hex32(rec.content_hash),
+                        "anchor": self._anchor_proof(s, rec),
+                    }
+                )
+        return {
+            "department": hex32(self.config.department),
+            "subject": msg["subject"],
+            "records": items,
+        }
+
+    # --- release ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _spend_nonce(s: Any, signer: str, nonce: int) -> None:
+        s.add(UsedNonce(signer=signer, nonce=str(nonce)))
+        try:
+            s.flush()
+        except IntegrityError:
+            raise Refusal("nonce_replayed", f"nonce {nonce} of {signer} was used") from None
+
+    def _release(
+        self,
+        signer: str,
+        msg: Mapping[str, Any],
+        digest: bytes,
+        *,
+        kind: str,
+        department: bytes | None = None,
+        access_tx: str | None = None,
+    ) -> tuple[Record, dict[str, Any]]:
+        """Spends the nonce, finds the record, logs the release: one database transaction."""
+        try:
+            with self.store.session() as s:
+                self._spend_nonce(s, signer, msg["nonce"])
+                rec = s.scalars(
+                    select(Record)
+                    .where(
+                        Record.category == msg["category"],
+                        Record.record_id == msg["recordId"],
+                        Record.anchored,
+                    )
+                    .order_by(Record.version.desc())
+                    .limit(1)
+                ).first()
+                if rec is None or (rec.subject or ZERO_ADDRESS).lower() != msg["subject"].lower():
+                    raise _NotFound("record_not_found")
+                anchor = self._anchor_proof(s, rec)
+                s.add(
+                    ServeLogEntry(
+                        kind=kind,
+                        requester=signer,
+                        department=department,
+                        grant_id=msg.get("grantId"),
+                        access_tx=access_tx,
+                        request_hash=digest,
+                        category=rec.category,
+                        record_id=rec.record_id,
+                        version=rec.version,
+                        subject=rec.subject,
+                        content_hash=rec.content_hash,
+                    )
+                )
+                s.expunge(rec)
+                return rec, anchor
+        except _NotFound as nf:
+            # the nonce stays spent (the access record is used up), nothing was released
+            with self.store.session() as s:
+                s.merge(UsedNonce(signer=signer, nonce=str(msg["nonce"])))
+            unanchored = self._exists_unanchored(msg)
+            raise Refusal("record_not_anchored" if unanchored else nf.reason) from None
+
+    def _exists_unanchored(self, msg: Mapping[str, Any]) -> bool:
+        with self.store.session() as s:
+            rec = s.scalars(
+                select(Record).where(
+                    Record.category == msg["category"], Record.record_id == msg["recordId"]
+                )
+            ).first()
+            return (
+                rec is not None and (rec.subject or ZERO_ADDRESS).lower() == msg["subject"].lower()
+            )
+
+    def _anchor_proof(self, s: Any, rec: Record) -> dict[str, Any]:
+        if rec.anchor_kind != BATCH:
+            return {"kind": "single", "version": rec.version}
+        assert rec.batch_id is not None and rec.leaf_index is not None
+        tree = self._tree(s, rec.batch_id)
+        return {
+            "kind": "batch",
+            "version": rec.version,
+            "root": hex32(tree.root),
+            "leafIndex": rec.leaf_index,
+            "proof": [hex32(p) for p in tree.proof(rec.leaf_index)],
+        }
+
+    def _tree(self, s: Any, batch_id: int) -> MerkleTree:
+        with self._trees_lock:
+            tree = self._trees.get(batch_id)
+            if tree is not None:
+                self._trees.move_to_end(batch_id)
+                return tree
+        rows = s.execute(
+            select(Record.record_id, Record.content_hash)
+            .where(Record.batch_id == batch_id)
+            .order_by(Record.leaf_index)
+        ).all()
+        tree = MerkleTree.from_records((r, c) for r, c in rows)
+        batch = s.get(Batch, batch_id)
+        if batch is not None and batch.state == "done":  # only finished batches are cached
+            with self._trees_lock:
+                self._trees[batch_id] = tree
+                while len(self._trees) > 64:
+                    self._trees.popitem(last=False)
+        return tree
+
+    def _answer(self, rec: Record, anchor: dict[str, Any], public_key: bytes) -> dict[str, Any]:
+        inner = {
+            "category": hex32(rec.category),
+            "recordId": hex32(rec.record_id),
+            "subject": rec.subject,
+            "version": rec.version,
+            "mediaType": rec.media_type,
+            "salt": hex32(rec.salt),
+            "content": b64(rec.content),
+        }
+        ciphertext = ecies.encrypt(public_key, json.dumps(inner).encode())
+        return {
+            "department": hex32(self.config.department),
+            "category": inner["category"],
+            "recordId": inner["recordId"],
+            "version": rec.version,
+            "anchor": anchor,
+            "ciphertext": b64(ciphertext),
+        }
+
+    def health(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"department": hex32(self.config.department)}
+        try:
+            out["chainId"] = self.chain.chain_id
+            out["chain"] = "ok"
+        except NetworkUnavailable:
+            out["chain"] = "unavailable"
+        return out
+
+
+class _NotFound(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise Refusal("malformed_request", f"{what} must be an object")
+    return value
+
+
+def _code(code: bytes) -> str:
+    return code.rstrip(b"\0").decode("ascii", "replace") or "0x" + code.hex()
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+def _refused(refusal: Refusal) -> JSONResponse:
+    return JSONResponse(refusal.body(), status_code=refusal.status)
+
+
+async def _read_body(request: Request, limit: int) -> Mapping[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refusal("body_too_large", f"at most {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refusal("body_too_large", f"at most {limit} bytes")
+        chunks.append(chunk)
+    try:
+        parsed = json.loads(b"".join(chunks))
+    except ValueError:
+        raise Refusal("malformed_request", "the body is not JSON") from None
+    return _mapping(parsed, "body")
+
+
+def create_app(node: DataNode) -> FastAPI:
+    """The FastAPI app of one data node."""
+    app = FastAPI(title="govchain data node", docs_url=None, redoc_url=None, openapi_url=None)
+    limit, timeout = node.config.max_body_bytes, node.config.request_timeout
+
+    async def handle(
+        request: Request, action: Callable[[Mapping[str, Any]], dict[str, Any]]
+    ) -> Response:
+        try:
+            body = await _read_body(request, limit)
+            result = await asyncio.wait_for(run_in_threadpool(action, body), timeout)
+        except Refusal as refusal:
+            return _refused(refusal)
+        except TimeoutError:
+            return _refused(Refusal("timeout", f"no answer within {timeout} s"))
+        except NetworkUnavailable:
+            return _refused(Refusal("chain_unavailable"))
+        except RpcFailed as failed:
+            return _refused(Refusal("chain_error", str(failed)))
+        return JSONResponse(result)
+
+    def route(path: str, action: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
+        async def endpoint(request: Request) -> Response:
+            return await handle(request, action)
+
+        app.add_api_route(path, endpoint, methods=["POST"])
+
+    route("/v1/records/fetch", node.fetch)
+    route("/v1/subject/fetch", node.subject_fetch)
+    route("/v1/subject/list", node.subject_list)
+
+    async def health() -> Response:
+        return JSONResponse(await run_in_threadpool(node.health))
+
+    app.add_api_route("/v1/health", health, methods=["GET"])
+    return app
+
+
+def build_node(
+    department: bytes,
+    db_url: str,
+    rpc_url: str,
+    addresses: ChainAddresses,
+    *,
+    chain_id: int | None = None,
+    config: NodeConfig | None = None,
+) -> DataNode:
+    """A node over a store URL and a chain URL (the chain id is read once if not given)."""
+    chain = RpcChain(rpc_url, addresses, chain_id=chain_id)
+    return DataNode(config or NodeConfig(department), Store(db_url), chain)
+
+
+def serve(
+    department: bytes,
+    db_url: str,
+    rpc_url: str,
+    addresses: ChainAddresses,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    chain_id: int | None = None,
+    config: NodeConfig | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Runs a node until interrupted (``govchain node serve``)."""
+    node = build_node(department, db_url, rpc_url, addresses, chain_id=chain_id, config=config)
+    uvicorn.run(
+        create_app(node),
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_keep_alive=30,
+        limit_concurrency=512,
+    )
