@@ -111,10 +111,13 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     /// @inheritdoc IAttestationRegistry
     function revoke(bytes32 uid) external {
         uint256 packed = _records[uid];
+        // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
         if (packed == 0) revert AttestationNotFound(uid);
+        // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
         if ((packed >> _REVOCABLE_SHIFT) & 1 == 0) revert AttestationIrrevocable(uid);
         (bytes32 department, uint8 roles) = _activeMember(msg.sender);
         if (
+            // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
             bytes16(uint128(packed >> _TAG_SHIFT)) != _departmentTag(department)
                 || roles & uint8(packed >> _ROLE_MASK_SHIFT) == 0
         ) {
@@ -141,6 +144,7 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     function isValid(bytes32 uid) public view returns (bool) {
         uint256 packed = _records[uid];
         uint64 expiry = uint64(packed);
+        // slither-disable-next-line incorrect-equality (expiry == 0 means never expires; the time test is <)
         return packed != 0 && (expiry == 0 || block.timestamp < expiry);
     }
 
@@ -152,6 +156,7 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     /// @inheritdoc IAttestationRegistry
     function getAttestation(bytes32 uid) external view returns (AttestationRecord memory) {
         uint256 packed = _records[uid];
+        // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
         return AttestationRecord(
             uint64(packed),
             uint40(packed >> _ISSUED_AT_SHIFT),

@@ -178,6 +178,7 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
         for (uint256 i = 0; i < n; ++i) {
             address g = guardians[i];
             if (g == address(0)) revert CitizenInvalidGuardian(g);
+            // slither-disable-next-line unused-return (only the guardian's department matters here)
             (bytes32 department,,) = _departments.memberOf(g);
             for (uint256 j = 0; j < i; ++j) {
                 if (guardians[j] == g) revert CitizenInvalidGuardian(g);

@@ -41,10 +41,11 @@ abstract contract SchemaRegistry is ISchemaRegistry {
         external
         returns (bytes32 uid)
     {
+        // slither-disable-next-line unused-return (the department is not needed: any active admin may register)
         (, uint8 roles, bool active) = _departmentRegistry.memberOf(msg.sender);
         if (!active || roles & ROLE_ADMIN == 0) revert SchemaUnauthorizedRegistrant(msg.sender);
         if (roleMask == 0 || roleMask & ~ALL_ROLES != 0) revert SchemaInvalidRoleMask(roleMask);
-        bytes16 tag;
+        bytes16 tag = bytes16(0); // no department: any department may attest
         if (department != bytes32(0)) {
             if (_departmentRegistry.departmentStatus(department) == IDepartmentRegistry.DepartmentStatus.None) {
                 revert SchemaUnknownDepartment(department);

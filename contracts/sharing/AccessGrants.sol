@@ -117,6 +117,7 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
     function recordOpenAccess(bytes32 category, bytes32 purposeHash, bytes32 requestHash) external {
         (bytes32 dept, uint8 roles, bool active) = departments.memberOf(msg.sender);
         if (dept == bytes32(0) || !active || roles & ROLE_STAFF == 0) revert AccessGrantNotStaff(msg.sender, dept);
+        // slither-disable-next-line unused-return (the sensitive flag does not affect open access)
         (bytes32 owner, IDataCatalog.SharingClass sharing,) = catalog.categoryInfo(category);
         if (sharing != IDataCatalog.SharingClass.Unconditional) revert AccessGrantNotUnconditional(category);
         emit AccessRecorded(address(0), owner, dept, category, purposeHash, msg.sender, requestHash, bytes32(0));

@@ -75,6 +75,7 @@ abstract contract GrantStore is IAccessGrants {
         for (uint256 i; i < n; ++i) {
             bytes32 code = categories[i];
             if (code == owner && !conditionalOnly) continue;
+            // slither-disable-next-line unused-return (the sensitive flag does not affect who may be granted)
             (bytes32 actualOwner, IDataCatalog.SharingClass sharing,) = catalog.categoryInfo(code);
             if (sharing == IDataCatalog.SharingClass.None) revert AccessGrantUnknownCategory(code);
             if (actualOwner != owner) revert AccessGrantWrongOwner(code, actualOwner);
