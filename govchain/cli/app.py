@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.keys",
     "govchain.cli.devnet",
     "govchain.cli.chain",
+    "govchain.cli.deploy",
 )
 
 
