@@ -21,8 +21,8 @@ from govchain.errors import EXIT_BAD_INPUT, EXIT_REFUSED, GovchainError, Network
 from govchain.network import TRANSPORT_ERRORS, rpc_url
 from govchain.toolchain.devnet import DevnetError
 
-#: One module per command group; each exposes ``group`` (a click command). Contract modules
-#: (dept, citizen, grant, case...) add themselves here.
+#: One module per command group; each exposes ``group`` (a click command), and optionally
+#: ``parent`` (the name of a group it nests under). Contract modules add themselves here.
 COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.keys",
     "govchain.cli.devnet",
@@ -124,9 +124,19 @@ def cli(
 
 
 def _register() -> None:
+    """Add every module's ``group``; a module with ``parent = "citizen"`` nests under that group."""
+    nested = []
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
-        cli.add_command(module.group)
+        parent = getattr(module, "parent", None)
+        if parent is None:
+            cli.add_command(module.group)
+        else:
+            nested.append((parent, module.group))
+    for parent, command in nested:
+        group = cli.commands[parent]
+        assert isinstance(group, click.Group), parent
+        group.add_command(command)
 
 
 _register()
