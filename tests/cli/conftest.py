@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from eth_account import Account
 
 from govchain.cli import cli
+from govchain.keystore import Keystore
+from govchain.network import Connection
+from govchain.reference import City, build_city
 from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port, rpc
 
 PASSPHRASE = "correct horse"
@@ -81,3 +85,53 @@ def assert_one_line_error(result: Result, code: int, *fragments: str) -> None:
     assert "Traceback" not in result.stderr + result.stdout
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+# --- a deployed, staffed reference city for the contract commands --------------------------
+
+CITY_PASSPHRASE = "city passphrase"
+
+
+@dataclass
+class CityRun(Run):
+    """A runner on the city's devnet and home; keys unlock with CITY_PASSPHRASE."""
+
+    city: City | None = None
+    home: Path | None = None
+
+    @property
+    def platform(self) -> City:
+        assert self.city is not None
+        return self.city
+
+
+@pytest.fixture(scope="module")
+def city(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> tuple[City, Path]:
+    """The reference city (7 departments, council of 3) deployed once per test module."""
+    home = tmp_path_factory.mktemp("city-home")
+    connection = Connection.open(devnet.url, home)
+    deployer = Account.create()
+    fund(devnet, deployer.address)
+    built = build_city(
+        connection,
+        deployer,
+        lambda address: fund(devnet, address),
+        keystore=Keystore(home, kdf="pbkdf2", iterations=2),
+        passphrase=CITY_PASSPHRASE,
+    )
+    return built, home
+
+
+@pytest.fixture
+def city_run(
+    city: tuple[City, Path], devnet: Devnet, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CityRun]:
+    """Run commands as the city's members (``--key hrss-admin``); chain state reverts after."""
+    built, home = city
+    monkeypatch.setenv("GOVCHAIN_HOME", str(home))
+    monkeypatch.setenv("GOVCHAIN_PASSPHRASE", CITY_PASSPHRASE)
+    for name in ("GOVCHAIN_RPC", "GOVCHAIN_KEY", "GOVCHAIN_PRIVATE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    snapshot = rpc(devnet.url, "evm_snapshot", [])
+    yield CityRun(devnet.url, built, home)
+    rpc(devnet.url, "evm_revert", [snapshot])
