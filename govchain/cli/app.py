@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.devnet",
     "govchain.cli.chain",
     "govchain.cli.deploy",
+    "govchain.cli.citizen",
 )
 
 
