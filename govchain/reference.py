@@ -9,7 +9,7 @@ an ADMIN, a STAFF member, three APPROVERs and an AUDITOR, each with an encrypted
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from eth_account import Account
@@ -83,8 +83,24 @@ def _accounts() -> dict[str, DepartmentKeys]:
     }
 
 
+def staff(connection: Connection, keys: DepartmentKeys) -> list[str]:
+    """The department's ADMIN adds its STAFF, APPROVERs and AUDITOR; returns the tx hashes."""
+    registry = connection.contract("DepartmentRegistry")
+    sender = Sender(connection.w3, keys.admin, connection.decoder())
+    members = [(keys.staff, ROLE_STAFF), (keys.auditor, ROLE_AUDITOR)]
+    members += [(a, ROLE_APPROVER) for a in keys.approvers]
+    return [
+        sender.transact(registry.functions.addMember(account.address, roles))[
+            "transactionHash"
+        ].to_0x_hex()
+        for account, roles in members
+    ]
+
+
 def deploy_config(
-    departments: dict[str, DepartmentKeys], endpoints: dict[str, str]
+    departments: dict[str, DepartmentKeys],
+    endpoints: dict[str, str],
+    join_later: Sequence[str] = (),
 ) -> DeployConfig:
     return DeployConfig(
         council_members=tuple(departments[code].admin.address for code in COUNCIL),
@@ -98,6 +114,7 @@ def deploy_config(
                 endpoint=endpoints.get(keys.info.code, ""),
             )
             for keys in departments.values()
+            if keys.info.code not in join_later
         ),
     )
 
@@ -110,9 +127,13 @@ def build_city(
     keystore: Keystore | None = None,
     passphrase: str = "",
     endpoints: dict[str, str] | None = None,
+    join_later: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> City:
     """Deploy afresh, then let each department's ADMIN add its staff, approvers and auditor.
+
+    Departments named in ``join_later`` are not founders: their keys are made (and saved) but
+    they still have to be proposed and admitted by the council, then staffed (:func:`staff`).
 
     ``fund`` gives an address gas money (``anvil_setBalance`` on a devnet; a no-op on a
     zero-fee chain). With a ``keystore`` every key is saved encrypted under ``passphrase``.
@@ -125,18 +146,14 @@ def build_city(
     report = deploy(
         connection,
         deployer,
-        deploy_config(departments, endpoints or {}),
+        deploy_config(departments, endpoints or {}, join_later),
         fresh=True,
         progress=progress,
     )
-    registry = connection.contract("DepartmentRegistry")
     for keys in departments.values():
-        sender = Sender(connection.w3, keys.admin, connection.decoder())
-        members = [(keys.staff, ROLE_STAFF), (keys.auditor, ROLE_AUDITOR)]
-        members += [(a, ROLE_APPROVER) for a in keys.approvers]
-        for account, roles in members:
-            sender.transact(registry.functions.addMember(account.address, roles))
-        say(f"{keys.info.code}: admin, staff, {len(keys.approvers)} approvers and an auditor")
+        if keys.info.code not in join_later:
+            staff(connection, keys)
+            say(f"{keys.info.code}: admin, staff, {len(keys.approvers)} approvers and an auditor")
     if keystore is not None:
         for keys in departments.values():
             named = {"admin": keys.admin, "staff": keys.staff, "auditor": keys.auditor}

@@ -1,0 +1,5 @@
+"""``python -m govchain.demo [--json] [--keep DIR]``."""
+
+from govchain.demo.cli import main
+
+main()
