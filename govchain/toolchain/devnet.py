@@ -174,13 +174,26 @@ def _pid_file(folder: Path) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs. A zombie (exited, not yet reaped by its parent) has stopped: when
+    the devnet was started by this same process, reap it; otherwise read its state in /proc."""
+    try:
+        reaped, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child: ask the kernel
+        pass
+    else:
+        if reaped == pid:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def read_status(folder: Path = DEFAULT_DIR) -> dict[str, object] | None:
