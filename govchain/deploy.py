@@ -49,6 +49,10 @@ REGION_MIN, REGION_MAX = 100000, 999999
 ZERO32 = b"\0" * 32
 
 
+#: Turns a name (a keystore's) into an address.
+Resolver = Callable[[str], ChecksumAddress]
+
+
 class DeployError(GovchainError):
     """The deployment could not be completed or does not match what was asked."""
 
@@ -84,8 +88,12 @@ class DeployConfig:
     founders: tuple[FounderSpec, ...] = ()
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DeployConfig:
-        """Parse ``{"council": {"members": [...], "threshold": M}, "departments": [...]}``."""
+    def from_dict(cls, data: Mapping[str, Any], resolve: Resolver | None = None) -> DeployConfig:
+        """Parse ``{"council": {"members": [...], "threshold": M}, "departments": [...]}``.
+
+        Addresses may be given as names (``"bdb-admin"``) when ``resolve`` turns a name into an
+        address (the CLI resolves keystore names).
+        """
         if not isinstance(data, Mapping):
             raise InvalidInput("deploy config", type(data).__name__, "expected a JSON object")
         council = data.get("council")
@@ -94,7 +102,7 @@ class DeployConfig:
         raw_members = council.get("members")
         if not isinstance(raw_members, list) or not raw_members:
             raise InvalidInput("council members", raw_members, "expected a non-empty list")
-        members = tuple(validate.address(m) for m in raw_members)
+        members = tuple(_address(m, resolve) for m in raw_members)
         if len(set(members)) != len(members):
             raise InvalidInput("council members", raw_members, "an address is listed twice")
         threshold = council.get("threshold")
@@ -106,14 +114,14 @@ class DeployConfig:
         for entry in data.get("departments", []):
             if not isinstance(entry, Mapping):
                 raise InvalidInput("department", entry, "expected an object")
-            founders.append(_founder(entry))
+            founders.append(_founder(entry, resolve))
         codes = [f.code for f in founders]
         if len(set(codes)) != len(codes):
             raise InvalidInput("departments", codes, "a code is listed twice")
         return cls(members, threshold, tuple(founders))
 
     @classmethod
-    def from_file(cls, path: str | Path) -> DeployConfig:
+    def from_file(cls, path: str | Path, resolve: Resolver | None = None) -> DeployConfig:
         file = Path(path)
         try:
             data = json.loads(file.read_text())
@@ -121,7 +129,7 @@ class DeployConfig:
             raise InvalidInput("deploy config", str(file), exc.strerror or str(exc)) from None
         except ValueError as exc:
             raise InvalidInput("deploy config", str(file), f"not JSON ({exc})") from None
-        return cls.from_dict(data)
+        return cls.from_dict(data, resolve)
 
 
 def department_code(code: str) -> bytes:
@@ -132,7 +140,13 @@ def department_code(code: str) -> bytes:
         raise InvalidInput("department code", code, "1 to 32 ASCII characters") from None
 
 
-def _founder(entry: Mapping[str, Any]) -> FounderSpec:
+def _address(value: object, resolve: Resolver | None) -> ChecksumAddress:
+    if resolve is not None and isinstance(value, str) and not value.startswith(("0x", "0X")):
+        return resolve(value)
+    return validate.address(value)
+
+
+def _founder(entry: Mapping[str, Any], resolve: Resolver | None = None) -> FounderSpec:
     code = entry.get("code")
     if not isinstance(code, str):
         raise InvalidInput("department code", code, "expected a string such as 'HRSS'")
@@ -151,7 +165,7 @@ def _founder(entry: Mapping[str, Any]) -> FounderSpec:
         code=code,
         name=name,
         region=region,
-        admin=validate.address(entry.get("admin")),
+        admin=_address(entry.get("admin"), resolve),
         endpoint=endpoint,
         metadata_hash=validate.bytes32(metadata, "metadata hash") if metadata else ZERO32,
     )

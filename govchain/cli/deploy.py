@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from govchain import validate
 from govchain.cli.context import CliContext, pass_cli
 from govchain.deploy import CONTRACTS, DeployConfig, deploy
 
@@ -17,13 +18,17 @@ from govchain.deploy import CONTRACTS, DeployConfig, deploy
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help='council and founding departments: {"council": {"members": [...], "threshold": M}, '
-    '"departments": [{"code", "name", "region", "admin", "endpoint"}]}',
+    '"departments": [{"code", "name", "region", "admin", "endpoint"}]}; an address may be '
+    "given as a keystore name",
 )
 @click.option("--fresh", is_flag=True, help="deploy anew even if this chain has a deployment")
 @pass_cli
 def group(obj: CliContext, config_path: Path, fresh: bool) -> None:
     """Deploy every contract (resuming an interrupted deployment) signed by --key."""
-    config = DeployConfig.from_file(config_path)
+    keystore = obj.keystore()
+    config = DeployConfig.from_file(
+        config_path, resolve=lambda name: keystore.show(validate.name(name, "key name")).address
+    )
     connection = obj.connection()
     account = obj.account()
     say = None if obj.json else click.echo

@@ -178,3 +178,20 @@ def test_a_missing_or_malformed_config_file_is_bad_input(
     assert_one_line_error(
         run("--key", "deployer", "deploy", "--config", str(broken)), 2, "not JSON"
     )
+
+
+def test_config_may_name_keystores_instead_of_addresses(
+    run: Run, deployer: str, tmp_path: Path, devnet: Devnet, env: dict[str, str]
+) -> None:
+    data = config_data()
+    data["council"]["members"] = ["deployer", MEMBERS[1]]
+    data["departments"][0]["admin"] = "deployer"
+    path = tmp_path / "named.json"
+    path.write_text(json.dumps(data))
+    run.json("--key", "deployer", "deploy", "--config", str(path))
+    connection = Connection.open(devnet.url, env["GOVCHAIN_HOME"])
+    assert connection.contract("Council").functions.members().call() == [deployer, MEMBERS[1]]
+    data["departments"][0]["admin"] = "nobody"
+    path.write_text(json.dumps(data))
+    result = run("--key", "deployer", "deploy", "--config", str(path), "--fresh")
+    assert_one_line_error(result, 2, "nobody")
