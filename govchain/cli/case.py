@@ -9,6 +9,7 @@ decision off chain (``case sign`` writes a portable JSON file) and anyone relays
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,13 +17,14 @@ from typing import Any, TypeVar
 
 import click
 
-from govchain.approval import ZERO_ADDRESS, CaseStatus, CaseTerms, Step
+from govchain.approval import ZERO_ADDRESS, CaseStatus, CaseTerms, Step, domain
 from govchain.approval.cases import (
     Cases,
     CaseState,
     SignedDecision,
     code_text,
     documents_root,
+    sign_decision,
     text_hash,
     when,
 )
@@ -30,6 +32,7 @@ from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
 from govchain.deploy import department_code
 from govchain.errors import InvalidInput
+from govchain.network import read_deployment
 
 ZERO32 = b"\x00" * 32
 F = TypeVar("F", bound=Callable[..., Any])
@@ -248,6 +251,12 @@ def open_case(
     type=click.Path(dir_okay=False, path_type=Path),
     help="write the signed decision here (default: print it)",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="sign without a node: needs --step, --deadline and the root --chain-id; "
+    "the contract comes from the deployment manifest; nothing is checked",
+)
 @pass_cli
 def sign(
     obj: CliContext,
@@ -258,17 +267,23 @@ def sign(
     deadline: str | None,
     step: int | None,
     out: Path | None,
+    offline: bool,
 ) -> None:
     """Sign the open step's decision as an APPROVER (--key); no transaction, no gas.
 
-    Prints the signed decision as JSON, or writes it to --out: hand it to whoever submits.
+    Checks first that the case is open, the step is the open one and within its deadline, and
+    the key is an active APPROVER of its department (not with --offline). Prints the signed
+    decision as JSON, or writes it to --out: hand it to whoever submits.
     """
     verdict = _verdict(approve)
     digest = _comment(comment, comment_hash)
-    cases = _cases(obj)
-    account = obj.account()
-    until = parse_when(deadline, cases.now()) if deadline else None
-    signed = cases.sign(account, case_id, verdict, digest, until, step)
+    if offline:
+        signed = _sign_offline(obj, case_id, verdict, digest, deadline, step)
+    else:
+        cases = _cases(obj)
+        account = obj.account()
+        until = parse_when(deadline, cases.now()) if deadline else None
+        signed = cases.sign(account, case_id, verdict, digest, until, step)
     if out is None:
         click.echo(signed.to_json(), nl=False)
         return
@@ -280,6 +295,26 @@ def sign(
         {"file": str(out), **signed.as_dict()},
         f"{signed.signer} signed {'approval' if verdict else 'rejection'} of step {signed.step} "
         f"of case {_hex(case_id)} -> {out}",
+    )
+
+
+def _sign_offline(
+    obj: CliContext,
+    case_id: bytes,
+    approve: bool,
+    comment_hash: bytes,
+    deadline: str | None,
+    step: int | None,
+) -> SignedDecision:
+    """Sign with no node: the domain from ``--chain-id`` and the manifest; no checks."""
+    if obj.chain_id is None or step is None or deadline is None:
+        raise click.UsageError("--offline needs the root --chain-id, --step and --deadline")
+    if not 0 <= step <= 255:
+        raise InvalidInput("step", step, "0 to 255")
+    contract = read_deployment(obj.chain_id, obj.home).address("CaseApprovals")
+    until = parse_when(deadline, int(time.time()))
+    return sign_decision(
+        obj.account(), domain(obj.chain_id, contract), case_id, step, approve, comment_hash, until
     )
 
 

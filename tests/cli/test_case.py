@@ -16,7 +16,7 @@ from govchain.approval.cases import Cases, SignedDecision, documents_root, sign_
 from govchain.deploy import department_code
 from govchain.identity.messages import schema_uid
 from govchain.reference import ROLE_APPROVER
-from govchain.toolchain.devnet import rpc
+from govchain.toolchain.devnet import free_port, rpc
 from govchain.tx import Sender
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
 
@@ -360,3 +360,22 @@ def test_documents_root_is_order_free_and_salted(tmp_path: Path) -> None:
     two = documents_root([tmp_path / "b.txt", tmp_path / "a.txt"], salt)
     assert one.root == two.root and one.files == ("a.txt", "b.txt")
     assert documents_root([tmp_path / "a.txt", tmp_path / "b.txt"], b"\x02" * 32).root != one.root
+
+
+def test_sign_offline_needs_no_node_and_submits(city_run: CityRun, tmp_path: Path) -> None:
+    case_id = open_case(city_run, tmp_path)["case_id"]
+    deadline = city_run.json("case", "show", case_id)["route"][0]["deadline"]
+    online = sign(city_run, "dpf-approver1", case_id, tmp_path / "online.json")
+    dead = f"http://127.0.0.1:{free_port()}"
+    chain_id = str(city_run.platform.connection.chain_id)
+    args = ["--rpc", dead, "--chain-id", chain_id, "--key", "dpf-approver1", "case", "sign",
+            case_id, "--approve", "--offline", "--step", "0", "--deadline", str(deadline)]  # fmt: skip
+    result = city_run(*args, rpc_url=False)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads(online.read_text())
+    (tmp_path / "offline.json").write_text(result.stdout)
+    done = city_run.json("--key", "hrss-staff", "case", "submit", case_id, "0",
+                         str(tmp_path / "offline.json"))  # fmt: skip
+    assert done["current_step"] == 1
+    incomplete = city_run(*[a for a in args if a != "--chain-id" and a != chain_id], rpc_url=False)
+    assert_one_line_error(incomplete, 2, "--offline needs")
