@@ -19,6 +19,7 @@ import click
 
 from govchain.approval import ZERO_ADDRESS, CaseStatus, CaseTerms, Step, domain
 from govchain.approval.cases import (
+    CaseEvent,
     Cases,
     CaseState,
     SignedDecision,
@@ -430,11 +431,36 @@ def show(obj: CliContext, case_id: bytes) -> None:
                 f"{mark} step {s['step']}  {s['department']:<10} {s['threshold']} approver(s) "
                 f"by {when(s['deadline'])}"
             )
+        if state.is_open and state.approvals + state.rejections:
+            lines.append(f"votes      {state.approvals} approve, {state.rejections} reject")
         for e in state.history:
-            lines.append(f"  block {e.block}  {e.name}")
+            lines.append(f"  block {e.block}  {_event_text(e)}")
         return "\n".join(lines)
 
     obj.emit(data, text)
+
+
+def _event_text(event: CaseEvent) -> str:
+    """One line of a case's trail."""
+    a = event.args
+    verdict = "approved" if a.get("approve") else "rejected"
+    if event.name == "CaseOpened":
+        return f"opened by {a['opener']}"
+    if event.name == "DecisionCast":
+        return f"step {a['step']} {verdict} on chain by {a['approver']}"
+    if event.name == "StepDecided":
+        dept = code_text(bytes.fromhex(a["department"][2:]))
+        by = f"{len(a['signers'])} signature(s)" if a["signers"] else "on-chain votes"
+        return f"step {a['step']} ({dept}) {verdict} by {by}, sent by {a['submitter']}"
+    if event.name == "CaseApproved":
+        return f"case approved; attestation {a['attestationUid']}"
+    if event.name == "CaseRejected":
+        return f"case rejected at step {a['step']}; reason {a['reasonHash']}"
+    if event.name == "CaseWithdrawn":
+        return f"case withdrawn by {a['account']}; reason {a['reasonHash']}"
+    if event.name == "CaseExpired":
+        return f"case expired at step {a['step']} (deadline {when(a['deadline'])})"
+    return event.name
 
 
 @group.command("list")

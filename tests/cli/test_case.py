@@ -108,6 +108,10 @@ def test_three_step_route_approved_by_signed_decisions_issues_the_attestation(
     record = attestations.functions.getAttestation(bytes.fromhex(uid[2:])).call()
     assert record[1] > 0  # issuedAt: the attestation exists
     assert attestations.functions.isValid(bytes.fromhex(uid[2:])).call()
+    text = city_run("case", "show", case_id).stdout
+    assert "status     approved" in text
+    assert "step 1 (CIVIL) approved by 2 signature(s)" in text
+    assert f"case approved; attestation {uid}" in text
 
 
 def test_show_json_shape_and_text(city_run: CityRun, tmp_path: Path) -> None:
@@ -174,6 +178,12 @@ def test_approvers_decide_on_chain(city_run: CityRun, tmp_path: Path) -> None:
     first = city_run.json("--key", "civil-approver1", "case", "decide", case_id, "--approve")
     assert first["status"] == "open" and first["current_step"] == 0
     assert state(city_run, case_id).approvals == 1
+    text = city_run("case", "show", case_id).stdout
+    assert "votes      1 approve, 0 reject" in text
+    assert (
+        f"step 0 approved on chain by {city_run.platform.departments['CIVIL'].approvers[0].address}"
+        in text
+    )
     twice = city_run("--key", "civil-approver1", "case", "decide", case_id, "--approve")
     assert_one_line_error(twice, 1, "already voted on step 0")
     second = city_run.json("--key", "civil-approver2", "case", "decide", case_id, "--approve")
