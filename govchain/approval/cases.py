@@ -29,12 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.contract import Contract
+from web3.exceptions import Web3Exception
 from web3.types import LogReceipt, TxReceipt
 
 from govchain import validate
@@ -50,6 +52,7 @@ CONTRACT = "CaseApprovals"
 ROLE_STAFF, ROLE_APPROVER = 1, 2
 DEPARTMENT_STATUS = ("None", "Proposed", "Active", "Suspended", "Retired")
 SIGNED_DECISION_FORMAT = "govchain.approval.decision/1"
+ERC1271_SELECTOR = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
 ZERO32 = b"\x00" * 32
 
 
@@ -266,8 +269,14 @@ def sign_decision(
     approve: bool,
     comment_hash: bytes,
     deadline: int,
+    wallet: str | None = None,
 ) -> SignedDecision:
-    """Sign a ``Decision`` with an approver's key, off chain (no check, no network)."""
+    """Sign a ``Decision`` with an approver's key, off chain (no check, no network).
+
+    With ``wallet``, the approver is that ERC-1271 contract (a department's wallet) and the
+    key signs for it: the wallet's ``isValidSignature`` must accept the key's signature of the
+    digest (as an owner-key wallet does; a multisig needs its own signature format).
+    """
     signature = DECISION.sign(
         account.key, dom, decision(case_id, step, approve, comment_hash, deadline)
     )
@@ -279,8 +288,9 @@ def sign_decision(
         approve=approve,
         comment_hash=bytes(comment_hash),
         deadline=deadline,
-        signer=account.address,
+        signer=validate.address(wallet) if wallet else account.address,
         signature=signature,
+        erc1271=wallet is not None,
     )
 
 
@@ -721,12 +731,14 @@ class Cases:
         comment_hash: bytes,
         deadline: int | None = None,
         step: int | None = None,
+        wallet: str | None = None,
     ) -> SignedDecision:
         """Sign the open step's decision as an approver (no transaction).
 
         Checked first: the case is open, ``step`` (default: the open one) is the open step and
         within its deadline, and ``account`` is an active APPROVER of its department. The
-        decision's ``deadline`` defaults to the step's.
+        decision's ``deadline`` defaults to the step's. With ``wallet`` the approver checked is
+        that ERC-1271 wallet, and it must accept the signature (see :func:`sign_decision`).
         """
         state = self.open_case(case_id)
         if step is not None and step != state.current_step:
@@ -735,13 +747,46 @@ class Cases:
             )
         now = self.now()
         live = self._check_live(state, now)
-        self._check_approver(account.address, live.department)
+        self._check_approver(wallet or account.address, live.department)
         deadline = live.deadline if deadline is None else deadline
         if deadline <= now:
             raise InvalidInput("decision deadline", deadline, f"{when(deadline)} has passed")
-        return sign_decision(
-            account, self.domain, case_id, state.current_step, approve, comment_hash, deadline
+        signed = sign_decision(
+            account,
+            self.domain,
+            case_id,
+            state.current_step,
+            approve,
+            comment_hash,
+            deadline,
+            wallet,
         )
+        self._check_signature(signed)
+        return signed
+
+    def wallet_accepts(self, decision_: SignedDecision) -> bool:
+        """Whether an ERC-1271 signer accepts its signature (``isValidSignature`` magic value)."""
+        data = ERC1271_SELECTOR + encode(
+            ["bytes32", "bytes"], [decision_.digest(), decision_.signature]
+        )
+        try:
+            answer = bytes(self.w3.eth.call({"to": decision_.signer, "data": HexBytes(data)}))
+        except (Web3Exception, ValueError):
+            return False
+        return answer[:4] == ERC1271_SELECTOR
+
+    def _check_signature(self, d: SignedDecision) -> None:
+        if d.erc1271:
+            if not self.wallet_accepts(d):
+                raise _refused(
+                    "SignatureInvalidSigner",
+                    f"wallet {d.signer} does not accept this signature (ERC-1271)",
+                )
+        elif d.recovered() != d.signer:
+            raise _refused(
+                "ApprovalNotApprover",
+                f"the signature claimed by {d.signer} is not theirs for this decision",
+            )
 
     def submit(self, case_id: bytes, decisions: Iterable[SignedDecision]) -> Sent:
         """Relay approvers' signed decisions for one or several consecutive steps.
@@ -749,7 +794,8 @@ class Cases:
         Checked before sending, in this order: every decision is for this case, contract and
         chain; the signatures of a step sign one and the same decision; the case is open; the
         first step is the open one and steps follow on; each step and each decision is within
-        its deadline; each EOA signature recovers to its claimed signer; no signer twice; each
+        its deadline; each EOA signature recovers to its claimed signer and each ERC-1271
+        wallet accepts its signature; no signer twice; each
         signer is an active APPROVER of the step's department; at least ``threshold``
         signatures per step (the first ``threshold`` by signer address are sent, sorted).
         """
@@ -810,11 +856,7 @@ class Cases:
                 if d.signer in seen:
                     raise _refused("ApprovalSignerOrder", f"{d.signer} signed step {index} twice")
                 seen.add(d.signer)
-                if not d.erc1271 and d.recovered() != d.signer:
-                    raise _refused(
-                        "ApprovalNotApprover",
-                        f"the signature claimed by {d.signer} is not theirs for this decision",
-                    )
+                self._check_signature(d)
                 self._check_approver(d.signer, step.department)
             if len(group) < step.threshold:
                 raise _refused(

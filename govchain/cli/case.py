@@ -253,6 +253,11 @@ def open_case(
     help="write the signed decision here (default: print it)",
 )
 @click.option(
+    "--wallet",
+    type=ADDRESS,
+    help="sign for this ERC-1271 wallet (the APPROVER) that accepts the key's signature",
+)
+@click.option(
     "--offline",
     is_flag=True,
     help="sign without a node: needs --step, --deadline and the root --chain-id; "
@@ -268,6 +273,7 @@ def sign(
     deadline: str | None,
     step: int | None,
     out: Path | None,
+    wallet: str | None,
     offline: bool,
 ) -> None:
     """Sign the open step's decision as an APPROVER (--key); no transaction, no gas.
@@ -279,12 +285,12 @@ def sign(
     verdict = _verdict(approve)
     digest = _comment(comment, comment_hash)
     if offline:
-        signed = _sign_offline(obj, case_id, verdict, digest, deadline, step)
+        signed = _sign_offline(obj, case_id, verdict, digest, deadline, step, wallet)
     else:
         cases = _cases(obj)
         account = obj.account()
         until = parse_when(deadline, cases.now()) if deadline else None
-        signed = cases.sign(account, case_id, verdict, digest, until, step)
+        signed = cases.sign(account, case_id, verdict, digest, until, step, wallet)
     if out is None:
         click.echo(signed.to_json(), nl=False)
         return
@@ -306,6 +312,7 @@ def _sign_offline(
     comment_hash: bytes,
     deadline: str | None,
     step: int | None,
+    wallet: str | None,
 ) -> SignedDecision:
     """Sign with no node: the domain from ``--chain-id`` and the manifest; no checks."""
     if obj.chain_id is None or step is None or deadline is None:
@@ -314,9 +321,8 @@ def _sign_offline(
         raise InvalidInput("step", step, "0 to 255")
     contract = read_deployment(obj.chain_id, obj.home).address("CaseApprovals")
     until = parse_when(deadline, int(time.time()))
-    return sign_decision(
-        obj.account(), domain(obj.chain_id, contract), case_id, step, approve, comment_hash, until
-    )
+    dom = domain(obj.chain_id, contract)
+    return sign_decision(obj.account(), dom, case_id, step, approve, comment_hash, until, wallet)
 
 
 @group.command("submit")

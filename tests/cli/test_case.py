@@ -15,10 +15,11 @@ from govchain.approval import CaseStatus
 from govchain.approval.cases import Cases, SignedDecision, documents_root, sign_decision
 from govchain.deploy import department_code
 from govchain.identity.messages import schema_uid
+from govchain.keystore import Keystore
 from govchain.reference import ROLE_APPROVER
 from govchain.toolchain.devnet import free_port, rpc
 from govchain.tx import Sender
-from tests.cli.conftest import CityRun, Run, assert_one_line_error
+from tests.cli.conftest import CITY_PASSPHRASE, CityRun, Run, assert_one_line_error
 
 ROUTE = ("DPF:1:7d", "CIVIL:2:8d", "FINANCE:2:9d")
 CITIZEN = Account.create().address
@@ -389,3 +390,35 @@ def test_sign_offline_needs_no_node_and_submits(city_run: CityRun, tmp_path: Pat
     assert done["current_step"] == 1
     incomplete = city_run(*[a for a in args if a != "--chain-id" and a != chain_id], rpc_url=False)
     assert_one_line_error(incomplete, 2, "--offline needs")
+
+
+def test_a_department_wallet_signs_through_erc1271(city_run: CityRun, tmp_path: Path) -> None:
+    city = city_run.platform
+    connection = city.connection
+    owner, stranger = Account.create(), Account.create()
+    keystore = Keystore(city_run.home, kdf="pbkdf2", iterations=2)
+    for name, account in (("wallet-owner", owner), ("wallet-stranger", stranger)):
+        if keystore.exists(name):
+            keystore.path(name).unlink()
+        keystore.new(name, CITY_PASSPHRASE, private_key=account.key)
+    dpf = city.departments["DPF"]
+    deployer = Sender(connection.w3, dpf.admin, connection.decoder())
+    artifacts = connection.artifacts
+    receipt = deployer.deploy(
+        artifacts.abi("TestContractWallet"), artifacts.bytecode("TestContractWallet"), owner.address
+    )
+    wallet = receipt["contractAddress"]
+    registry = connection.contract("DepartmentRegistry")
+    deployer.transact(registry.functions.addMember(wallet, ROLE_APPROVER))
+
+    case_id = open_case(city_run, tmp_path)["case_id"]
+    refused = city_run("--key", "wallet-stranger", "case", "sign", case_id, "--approve",
+                       "--wallet", wallet)  # fmt: skip
+    assert_one_line_error(refused, 1, f"wallet {wallet} does not accept this signature")
+    out = sign(city_run, "wallet-owner", case_id, tmp_path / "w.json", "--wallet", wallet)
+    data = json.loads(out.read_text())
+    assert data["signer"] == wallet and data["erc1271"] is True
+    done = city_run.json("--key", "hrss-staff", "case", "submit", case_id, "0", str(out))
+    assert done["current_step"] == 1
+    decided = city_run.json("case", "show", case_id)["history"][-1]
+    assert decided["event"] == "StepDecided" and decided["signers"] == [wallet]
