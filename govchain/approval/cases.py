@@ -636,8 +636,8 @@ class Cases:
     ) -> list[CaseSummary]:
         """Cases from ``CaseOpened`` events, oldest first.
 
-        ``department``: cases it accepted or that route through it; ``open_only``: still open;
-        ``awaiting``: open cases whose open step is that department's.
+        ``department``: cases it accepted, applied for, or that route through it;
+        ``open_only``: still open; ``awaiting``: open cases whose open step is that department's.
         """
         topic0 = "0x" + next(t for t, n in self._topics.items() if n == "CaseOpened").hex()
         found = []
@@ -646,6 +646,7 @@ class Cases:
             terms = _terms_from_event(args["terms"])
             if department is not None and department not in (
                 terms.accepting_department,
+                terms.applicant_department,
                 *(s.department for s in terms.route),
             ):
                 continue

@@ -333,7 +333,7 @@ def _sign_offline(
 )
 @pass_cli
 def submit(obj: CliContext, case_id: bytes, step: int, files: tuple[Path, ...]) -> None:
-    """Relay approvers' signed decisions for STEP of CASE in one transaction (anyone, --key pays)."""
+    """Relay approvers' signed decisions for STEP of CASE at once (anyone; --key pays)."""
     decisions = [SignedDecision.load(f) for f in files]
     for path, d in zip(files, decisions, strict=True):
         if d.step != step:
@@ -470,7 +470,11 @@ def _event_text(event: CaseEvent) -> str:
 
 
 @group.command("list")
-@click.option("--dept", type=DEPARTMENT, help="cases accepted by or routed through this department")
+@click.option(
+    "--dept",
+    type=DEPARTMENT,
+    help="cases this department accepted, applied for, or that route through it",
+)
 @click.option("--open", "open_only", is_flag=True, help="open cases only")
 @click.option("--awaiting", type=DEPARTMENT, help="open cases whose open step is this department's")
 @pass_cli

@@ -41,6 +41,11 @@ def open_case(
     )
 
 
+def open_case_result(city_run: CityRun, tmp_path: Path, *extra: str) -> Any:
+    return city_run("--key", "civil-staff", "case", "open", "--citizen", CITIZEN,
+                    "--step", "DPF:1:7d", "--documents-hash", "0x" + "22" * 32, *extra)  # fmt: skip
+
+
 def sign(
     city_run: CityRun, key: str, case_id: str, out: Path, *extra: str, verdict: str = "--approve"
 ) -> Path:
@@ -172,6 +177,13 @@ def test_rejection_closes_the_case_with_the_reason_hash(city_run: CityRun, tmp_p
     assert shown["history"][-1]["department"] == "0x" + department_code("DPF").hex()
     again = city_run("--key", "civil-staff", "case", "submit", case_id, "0", str(out))
     assert_one_line_error(again, 1, "is closed (rejected)")
+    # the applicant re-submits: a new case naming the rejected one
+    resubmitted = open_case(city_run, tmp_path, "--previous", case_id)
+    assert resubmitted["case_id"] != case_id
+    shown = city_run.json("case", "show", resubmitted["case_id"])
+    assert shown["previous_case"] == case_id and shown["status"] == "open"
+    still_open = open_case_result(city_run, tmp_path, "--previous", resubmitted["case_id"])
+    assert_one_line_error(still_open, 1, "is still open, or was approved")
 
 
 def test_approvers_decide_on_chain(city_run: CityRun, tmp_path: Path) -> None:
@@ -207,6 +219,28 @@ def test_withdraw_by_the_opener_with_a_reason(city_run: CityRun, tmp_path: Path)
     assert current.status == CaseStatus.WITHDRAWN
     assert current.outcome == keccak(text="applicant moved away")
     assert current.history[-1].name == "CaseWithdrawn"
+
+
+def test_a_department_applicant_withdraws_through_its_staff(
+    city_run: CityRun, tmp_path: Path
+) -> None:
+    opened = city_run.json("--key", "civil-staff", "case", "open", "--applicant-dept", "hrss",
+                           "--step", "DPF:1:7d", "--documents-hash", "0x" + "33" * 32)  # fmt: skip
+    case_id = opened["case_id"]
+    shown = city_run.json("case", "show", case_id)
+    assert shown["applicant_department"] == "HRSS" and shown["applicant_citizen"] is None
+    assert city_run.json("case", "list", "--dept", "HRSS")[0]["applicant"] == "HRSS"
+    city_run.json("--key", "hrss-staff", "case", "withdraw", case_id, "--reason", "duplicate")
+    assert state(city_run, case_id).status == CaseStatus.WITHDRAWN
+
+
+def test_a_wrong_passphrase_is_bad_input(
+    city_run: CityRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = open_case(city_run, tmp_path)["case_id"]
+    monkeypatch.setenv("GOVCHAIN_PASSPHRASE", "wrong")
+    result = city_run("--key", "dpf-approver1", "case", "sign", case_id, "--approve")
+    assert_one_line_error(result, 2, "wrong passphrase")
 
 
 def test_a_step_past_its_deadline_expires_the_case(city_run: CityRun, tmp_path: Path) -> None:
@@ -380,7 +414,8 @@ def test_sign_offline_needs_no_node_and_submits(city_run: CityRun, tmp_path: Pat
     dead = f"http://127.0.0.1:{free_port()}"
     chain_id = str(city_run.platform.connection.chain_id)
     args = ["--rpc", dead, "--chain-id", chain_id, "--key", "dpf-approver1", "case", "sign",
-            case_id, "--approve", "--offline", "--step", "0", "--deadline", str(deadline)]  # fmt: skip
+            case_id, "--approve", "--offline", "--step", "0",
+            "--deadline", str(deadline)]  # fmt: skip
     result = city_run(*args, rpc_url=False)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == json.loads(online.read_text())
