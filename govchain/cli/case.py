@@ -44,7 +44,7 @@ _DURATION = re.compile(r"^(\d+)([smhdw])$")
 class DepartmentCodeType(click.ParamType):
     """A department code (``CIVIL``) as the contracts store it; existence is checked on chain."""
 
-    name = "department"
+    name = "code"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -125,6 +125,7 @@ def comment_options(what: str, help_text: str) -> Callable[[F], F]:
             f"--{what}-hash",
             f"{what}_hash",
             type=BYTES32,
+            metavar="HASH",
             help=f"the {what}'s hash, if it was hashed elsewhere",
         )(f)
         return click.option(f"--{what}", what, metavar="TEXT", help=help_text)(f)
@@ -156,16 +157,28 @@ verdict_option = click.option(
     help="an e-document of the application (repeat); their Merkle root is the documents hash",
 )
 @click.option(
-    "--documents-hash", type=BYTES32, help="the documents' Merkle root, computed elsewhere"
+    "--documents-hash",
+    type=BYTES32,
+    metavar="ROOT",
+    help="the documents' Merkle root, computed elsewhere",
 )
-@click.option("--salt", type=BYTES32, help="salt of the document leaves (default: a fresh one)")
+@click.option(
+    "--salt", type=BYTES32, metavar="HEX", help="salt of the document leaves (default: a fresh one)"
+)
 @click.option("--dept", type=DEPARTMENT, help="accepting department (default: the --key's)")
 @click.option(
-    "--schema", type=BYTES32, help="attestation schema to issue to the citizen on approval"
+    "--schema",
+    type=BYTES32,
+    metavar="UID",
+    help="attestation schema to issue to the citizen on approval",
 )
 @click.option("--attestation-expiry", metavar="WHEN", help="when that attestation expires")
-@click.option("--ref-uid", type=BYTES32, help="an attestation the issued one refers to")
-@click.option("--previous", type=BYTES32, help="an earlier case this one re-submits")
+@click.option(
+    "--ref-uid", type=BYTES32, metavar="UID", help="an attestation the issued one refers to"
+)
+@click.option(
+    "--previous", type=BYTES32, metavar="CASE", help="an earlier case this one re-submits"
+)
 @pass_cli
 def open_case(
     obj: CliContext,
@@ -276,12 +289,9 @@ def sign(
     wallet: str | None,
     offline: bool,
 ) -> None:
-    """Sign the open step's decision as an APPROVER (--key); no transaction, no gas.
-
-    Checks first that the case is open, the step is the open one and within its deadline, and
-    the key is an active APPROVER of its department (not with --offline). Prints the signed
-    decision as JSON, or writes it to --out: hand it to whoever submits.
-    """
+    """Sign the open step's decision as an APPROVER (--key): no transaction, no gas; prints the
+    signed decision as JSON (or writes --out) for whoever submits. Checks first (not with
+    --offline) that the case is open, the step open and in time, the key an APPROVER of it."""
     verdict = _verdict(approve)
     digest = _comment(comment, comment_hash)
     if offline:
