@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.chain",
     "govchain.cli.deploy",
     "govchain.cli.citizen",
+    "govchain.cli.case",
 )
 
 
