@@ -29,6 +29,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.chain",
     "govchain.cli.deploy",
     "govchain.cli.citizen",
+    "govchain.cli.catalog",
+    "govchain.cli.record",
+    "govchain.cli.grant",
+    "govchain.cli.share",
+    "govchain.cli.access",
 )
 
 

@@ -30,6 +30,7 @@ from govchain.errors import InvalidInput, NotFound
 from govchain.network import Connection
 from govchain.sharing.base import (
     ZERO32,
+    Departments,
     TxResult,
     code,
     code_name,
@@ -293,7 +294,7 @@ class AnchorRegistry:
 
     def list_categories(self, owner: str | None = None) -> list[Category]:
         """Every category (of ``owner`` if given) from the catalog's events, by registration."""
-        filters = {"owner": code(owner, "department code")} if owner else {}
+        filters = {"owner": Departments(self.connection).require(owner)} if owner else {}
         found: dict[bytes, Category] = {}
         events = logs(self.connection, self.contract, "CategoryRegistered", filters)
         events += logs(self.connection, self.contract, "CategoryUpdated", filters)

@@ -587,7 +587,9 @@ class AccessGrants:
         if subject:
             filters["subject"] = validate.address(subject)
         if grantee:
-            filters["grantee"] = code(grantee, "department code")
+            filters["grantee"] = self.departments.require(grantee)
+        if owner:
+            self.departments.require(owner)
         now = self.now()
         out = [self._info(log, now) for log in self._created(filters)]
         if owner:
@@ -805,9 +807,11 @@ class AccessGrants:
         if subject:
             filters["subject"] = validate.address(subject)
         if owner:
-            filters["owner"] = code(owner, "department code")
+            filters["owner"] = self.departments.require(owner)
         if grantee:
-            filters["grantee"] = code(grantee, "department code")
+            filters["grantee"] = self.departments.require(grantee)
+        if category:
+            self.catalog.require_category(category)
         times: dict[int, int] = {}
         out = []
         for log in logs(self.connection, self.contract, "AccessRecorded", filters):
@@ -927,9 +931,9 @@ class ShareRequests:
     ) -> list[ShareRequestInfo]:
         filters: dict[str, Any] = {}
         if owner:
-            filters["owner"] = code(owner, "department code")
+            filters["owner"] = self.grants.departments.require(owner)
         if grantee:
-            filters["grantee"] = code(grantee, "department code")
+            filters["grantee"] = self.grants.departments.require(grantee)
         now = self.grants.now()
         found = [
             self._info(log, now)
