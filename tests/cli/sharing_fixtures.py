@@ -1,6 +1,7 @@
 """Fixtures of the data-sharing command tests: the city with a catalog and a citizen.
 
-Import them into a test module (``from tests.cli.sharing_fixtures import ...  # noqa: F401``).
+Import them into a test module (``from tests.cli.sharing_fixtures import sharing_city_fixture,
+srun_fixture  # noqa: F401``): they register as ``sharing_city`` and ``srun``.
 The catalog and the citizens' keystores are set up once per module, before the per-test
 snapshots of ``city_run``, so every test starts from the same state.
 """
@@ -71,8 +72,8 @@ class SharingCity:
         return terms
 
 
-@pytest.fixture(scope="module")
-def sharing_city(city: tuple[City, Path], devnet: Devnet) -> SharingCity:
+@pytest.fixture(scope="module", name="sharing_city")
+def sharing_city_fixture(city: tuple[City, Path], devnet: Devnet) -> SharingCity:
     built, home = city
     connection = built.connection
     for owner, specs in (("HRSS", CATEGORIES), ("DPF", DPF_CATEGORIES)):
@@ -90,8 +91,8 @@ def sharing_city(city: tuple[City, Path], devnet: Devnet) -> SharingCity:
     return SharingCity(built, home, people[0], people[1])
 
 
-@pytest.fixture
-def srun(sharing_city: SharingCity, city_run: CityRun) -> CityRun:
+@pytest.fixture(name="srun")
+def srun_fixture(sharing_city: SharingCity, city_run: CityRun) -> CityRun:
     """``city_run`` on the city with its catalog (HRSS.PENSION, .MEDICAL, .POLICY, .INTERNAL)."""
     return city_run
 

@@ -9,7 +9,7 @@ from eth_utils.crypto import keccak
 
 from govchain.sharing.base import code
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
-from tests.cli.sharing_fixtures import SharingCity, sharing_city, srun  # noqa: F401
+from tests.cli.sharing_fixtures import SharingCity, sharing_city_fixture, srun_fixture  # noqa: F401
 
 ENTRY_KEYS = {
     "code",
@@ -23,8 +23,8 @@ ENTRY_KEYS = {
 }
 
 
-def _entry(sharing_city: SharingCity, name: str) -> tuple[object, ...]:
-    contract = sharing_city.city.connection.contract("AnchorRegistry")
+def _entry(city: SharingCity, name: str) -> tuple[object, ...]:
+    contract = city.city.connection.contract("AnchorRegistry")
     return tuple(contract.functions.category(code(name)).call())
 
 
@@ -58,7 +58,7 @@ def test_update_changes_only_the_named_fields(srun: CityRun, sharing_city: Shari
         "--key", "hrss-admin", "catalog", "update", "HRSS.PENSION", "--sharing", "not-shared"
     )
     assert set(data) == {"code", "tx_hash", "block"}
-    owner, sharing, sensitive, cycle, schema_hash = _entry(sharing_city, "HRSS.PENSION")
+    _, sharing, sensitive, cycle, schema_hash = _entry(sharing_city, "HRSS.PENSION")
     assert (sharing, sensitive, cycle, schema_hash) == (3, False, 30 * 86400, b"\x11" * 32)
     shown = srun.json("catalog", "show", "HRSS.PENSION")
     assert shown["sharing"] == "NOT_SHARED" and shown["updated_block"] == data["block"]
@@ -106,7 +106,9 @@ def test_bad_input_is_one_line_exit_2(srun: CityRun) -> None:
     assert_one_line_error(srun("--key", "hrss-admin", *add[:3], "--sharing", "maybe"), 2, "maybe")
     too_long = srun("--key", "hrss-admin", "catalog", "add", "X" * 33, "--sharing", "conditional")
     assert_one_line_error(too_long, 2, "1 to 32 ASCII characters")
-    exists = srun("--key", "hrss-admin", "catalog", "add", "HRSS.PENSION", "--sharing", "conditional")
+    exists = srun(
+        "--key", "hrss-admin", "catalog", "add", "HRSS.PENSION", "--sharing", "conditional"
+    )
     assert_one_line_error(exists, 2, "exists already (owner HRSS)")
     assert_one_line_error(srun("--key", "nobody", *add), 2, "key 'nobody' not found")
     assert_one_line_error(srun("catalog", "show", "HRSS.NOPE"), 2, "HRSS.NOPE not found")
@@ -125,5 +127,7 @@ def test_wrong_passphrase(srun: CityRun, monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_devnet_down(offline: Run) -> None:
     assert_one_line_error(offline("catalog", "list"), 1, "network unavailable")
-    result = offline("--key", "hrss-admin", "catalog", "add", "HRSS.NEW", "--sharing", "conditional")
+    result = offline(
+        "--key", "hrss-admin", "catalog", "add", "HRSS.NEW", "--sharing", "conditional"
+    )
     assert_one_line_error(result, 1, "network unavailable")
