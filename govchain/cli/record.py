@@ -275,6 +275,10 @@ def verify(
     document: dict[str, Any] = {}
     if proofs is not None:
         document, entry = _proof_entry(proofs, record, rid)
+        if document.get("category") != category:
+            raise InvalidInput(
+                "proofs file", str(proofs), f"is for category {document.get('category')}"
+            )
     if body is not None:
         salt_bytes = _salt(salt) or (
             validate.hex_bytes(entry["salt"], 32, "salt") if entry else None
