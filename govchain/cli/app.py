@@ -30,6 +30,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.deploy",
     "govchain.cli.citizen",
     "govchain.cli.case",
+    "govchain.cli.catalog",
+    "govchain.cli.record",
+    "govchain.cli.grant",
+    "govchain.cli.share",
+    "govchain.cli.access",
 )
 
 

@@ -5,9 +5,35 @@
   grant id (the struct hash AccessGrants keys its storage by).
 - :mod:`govchain.sharing.merkle` — salted content hashes, record leaves, Merkle trees and
   proofs matching ``AnchorRegistry`` and OpenZeppelin ``MerkleProof``.
+- :mod:`govchain.sharing.anchors` — client of ``AnchorRegistry`` (= ``DataCatalog``): catalog
+  entries, record and Merkle-batch anchors, their verification.
+- :mod:`govchain.sharing.grants` — client of ``AccessGrants``: grants (direct, signed consent,
+  statutory), revocation, share requests, access records.
 """
 
+from govchain.sharing.anchors import (
+    AnchorRegistry,
+    Batch,
+    BatchAnchor,
+    Category,
+    CategorySpec,
+    LeafCheck,
+    RecordAnchor,
+    RecordCheck,
+    record_id,
+)
 from govchain.sharing.catalog import LegalBasis, SharingClass, category_code
+from govchain.sharing.grants import (
+    AccessGrants,
+    AccessRecord,
+    GrantInfo,
+    GrantTerms,
+    ShareRequestInfo,
+    ShareRequests,
+    ShareRequestTerms,
+    SignedConsent,
+    purpose_hash,
+)
 from govchain.sharing.merkle import (
     MerkleTree,
     leaf_hash,
@@ -21,9 +47,25 @@ from govchain.sharing.messages import GRANT, GRANT_CONSENT, consent_message, gra
 __all__ = [
     "GRANT",
     "GRANT_CONSENT",
+    "AccessGrants",
+    "AccessRecord",
+    "AnchorRegistry",
+    "Batch",
+    "BatchAnchor",
+    "Category",
+    "CategorySpec",
+    "GrantInfo",
+    "GrantTerms",
+    "LeafCheck",
     "LegalBasis",
     "MerkleTree",
+    "RecordAnchor",
+    "RecordCheck",
+    "ShareRequestInfo",
+    "ShareRequestTerms",
+    "ShareRequests",
     "SharingClass",
+    "SignedConsent",
     "category_code",
     "consent_message",
     "grant_id",
@@ -31,6 +73,8 @@ __all__ = [
     "leaf_hash",
     "new_salt",
     "process_proof",
+    "purpose_hash",
+    "record_id",
     "salted_content_hash",
     "verify_proof",
 ]
