@@ -25,10 +25,10 @@ pragma solidity ^0.8.24;
  * Categories: every entry of `categories` is a category code of `owner`, or `owner` itself,
  * which stands for every non-sensitive category of that owner. A sensitive category (PIPL
  * art. 28) is covered only when named (separate consent, art. 29). A NotShared category can
- * never be granted: naming it is refused, and owner-wide coverage excludes a category classed
- * NotShared at the block of the access. A named category's class is checked when the grant is
- * created (so an access costs no catalog read); if the owner later reclassifies it NotShared,
- * its approvers revoke the grants that name it ({revokeByTerms}).
+ * never be granted: naming it is refused, and every access reads the category's class at the
+ * block of the access, so an owner's reclassification to NotShared stops every access at
+ * once, under every grant, named or owner-wide (one catalog read per access: about 5,000 gas,
+ * paid for this guarantee). The owner's approvers may also revoke such grants ({revokeByTerms}).
  * Unconditional categories need no grant ({recordOpenAccess}) but every access is recorded.
  *
  * A grant is live from `validFrom` (inclusive) until `validUntil` (exclusive), until revoked,
@@ -215,8 +215,9 @@ interface IAccessGrants {
      * grant with `terms`. The owner's data node serves nothing without this record.
      *
      * Requirements: the grant is Live and inside its window; the caller is an active STAFF of
-     * `terms.grantee`; `category` is named by the grant, or the grant is owner-wide and
-     * `category` is a non-sensitive, not NotShared category of the owner; uses remain.
+     * `terms.grantee`; `category` is named by the grant and not classed NotShared now, or the
+     * grant is owner-wide and `category` is a non-sensitive, not NotShared category of the
+     * owner; uses remain.
      *
      * Emits {AccessRecorded}.
      */

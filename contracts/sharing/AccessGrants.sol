@@ -102,7 +102,11 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (!departments.isActiveMember(msg.sender, terms.grantee, ROLE_STAFF)) {
             revert AccessGrantNotStaff(msg.sender, terms.grantee);
         }
-        if (!_named(terms, category)) _checkOwnerWide(terms, grantId, category);
+        if (_named(terms, category)) {
+            _checkStillShared(category);
+        } else {
+            _checkOwnerWide(terms, grantId, category);
+        }
         uint32 maxUses = terms.maxUses;
         if (maxUses != 0) {
             if (current.uses >= maxUses) revert AccessGrantUsesExhausted(grantId, maxUses);
@@ -139,7 +143,10 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (current.status != GrantStatus.Live) return false;
         if (block.timestamp < terms.validFrom || block.timestamp >= terms.validUntil) return false;
         if (terms.maxUses != 0 && current.uses >= terms.maxUses) return false;
-        if (_named(terms, category)) return true;
+        if (_named(terms, category)) {
+            (IDataCatalog.SharingClass named,) = catalog.sharingOf(category);
+            return named != IDataCatalog.SharingClass.NotShared;
+        }
         if (!_namesOwner(terms)) return false;
         (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
         return owner == terms.owner && !sensitive && sharing != IDataCatalog.SharingClass.NotShared;
@@ -150,6 +157,16 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (terms.basis != LegalBasis.Consent) revert AccessGrantWrongBasis(terms.basis);
         if (terms.subject == address(0)) revert AccessGrantZeroSubject();
         if (!_controls(signer, terms.subject)) revert AccessGrantNotSubjectController(signer, terms.subject);
+    }
+
+    /**
+     * @dev Reverts if `category`, named by a grant, was reclassified NotShared after the grant
+     * was given: the owner's reclassification stops every access at once, under every grant.
+     */
+    function _checkStillShared(bytes32 category) private view {
+        // slither-disable-next-line unused-return (the sensitive flag was accepted when granted)
+        (IDataCatalog.SharingClass sharing,) = catalog.sharingOf(category);
+        if (sharing == IDataCatalog.SharingClass.NotShared) revert AccessGrantCategoryNotShared(category);
     }
 
     /// @dev Whether the grant names `category` (checked against the catalog when granted).

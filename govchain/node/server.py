@@ -163,6 +163,8 @@ class DataNode:
             raise Refusal("grant_not_yet_valid", f"opens at {terms['validFrom']}")
         if ctx.timestamp >= terms["validUntil"]:
             raise Refusal("grant_expired", f"closed at {terms['validUntil']}")
+        if ctx.category.sharing == NOT_SHARED:
+            raise Refusal("category_not_covered", f"{_code(category)} is not shared")
         if category not in terms["categories"] and not (
             terms["owner"] in terms["categories"]
             and ctx.category.owner == terms["owner"]

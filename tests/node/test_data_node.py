@@ -11,9 +11,10 @@ from sqlalchemy import select
 from govchain.node.chain import RpcChain
 from govchain.node.client import DataNodeClient, NodeRefused, PreparedRequest
 from govchain.node.store import ServeLogEntry, UsedNonce
-from govchain.sharing import grant_tuple
+from govchain.sharing import SharingClass, grant_tuple
 from govchain.tx import Sender
 from tests.node.conftest import BANK, CIVIL, HRSS, PENSION, POLICY, Holdings, local, make_terms, rid
+from tests.sharing.conftest import SCHEMA
 
 
 def grant_for(
@@ -294,3 +295,24 @@ def test_oversized_and_malformed_bodies_are_refused(node_url: str) -> None:
     assert (r.status_code, r.json()["reason"]) == (400, "malformed_request")
     r = httpx.post(node_url + "/v1/records/fetch", json={"request": {"grantId": "0x12"}})
     assert (r.status_code, r.json()["reason"]) == (400, "malformed_request")
+
+
+def test_category_reclassified_not_shared_after_the_access_record_is_not_released(
+    grants: Any,
+    catalog: Any,
+    depts: Any,
+    hrss: Holdings,
+    node_url: str,
+    client: DataNodeClient,
+    civil_staff: Any,
+    now: int,
+) -> None:
+    terms = grant_for(grants, hrss.citizen, [PENSION], now)
+    prepared = client.prepare(terms, PENSION, hrss.ids["pension"])
+    access_tx = record(grants, civil_staff, prepared)
+    catalog.updateCategory(
+        PENSION, int(SharingClass.NOT_SHARED), False, SCHEMA, 0, sender=depts["HRSS"].admin
+    )
+    with pytest.raises(NodeRefused) as e:
+        client.fetch(node_url, prepared, access_tx)
+    assert refused(e) == (403, "category_not_covered")

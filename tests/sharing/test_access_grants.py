@@ -532,7 +532,7 @@ def test_sensitive_category_is_covered_when_named(
     assert grants.isLive(grant_tuple(terms), bank)
 
 
-def test_category_reclassified_not_shared_leaves_owner_wide_grants_and_owner_revokes_named_ones(
+def test_category_reclassified_not_shared_stops_every_access_at_once(
     grants: Any, catalog: Any, alice: Any, civil: Any, hrss: Any, now: int
 ) -> None:
     pension = category_code("HRSS.PENSION")
@@ -540,18 +540,23 @@ def test_category_reclassified_not_shared_leaves_owner_wide_grants_and_owner_rev
     wide = pension_terms(alice, civil, hrss, now, categories=[hrss.code])
     grants.grant(grant_tuple(named), sender=alice)
     grants.grant(grant_tuple(wide), sender=alice)
+    grants.recordAccess(grant_tuple(named), pension, REQUEST, sender=civil.staff)
     catalog.updateCategory(
         pension, int(SharingClass.NOT_SHARED), False, SCHEMA, 0, sender=hrss.admin
     )
-    # owner-wide coverage drops it at once
-    assert not grants.isLive(grant_tuple(wide), pension)
-    with ape.reverts(grants.AccessGrantCategoryNotShared, category=pension):
-        grants.recordAccess(grant_tuple(wide), pension, REQUEST, sender=civil.staff)
+    # owner-wide and named coverage both drop it at once
+    for terms in (wide, named):
+        assert not grants.isLive(grant_tuple(terms), pension)
+        with ape.reverts(grants.AccessGrantCategoryNotShared, category=pension):
+            grants.recordAccess(grant_tuple(terms), pension, REQUEST, sender=civil.staff)
     # no new grant may name it
     with ape.reverts(grants.AccessGrantCategoryNotShared, category=pension):
         grants.grant(grant_tuple(dict(named, nonce=9)), sender=alice)
-    # a grant that named it was checked when created; the owner's approver revokes it
-    assert grants.isLive(grant_tuple(named), pension)
+    # reclassified back, the grants that named it work again; the owner's approver may revoke
+    catalog.updateCategory(
+        pension, int(SharingClass.CONDITIONAL), False, SCHEMA, 0, sender=hrss.admin
+    )
+    grants.recordAccess(grant_tuple(named), pension, REQUEST, sender=civil.staff)
     grants.revokeByTerms(grant_tuple(named), sender=hrss.approvers[0])
     with ape.reverts(grants.AccessGrantRevoked, grantId=grant_id(named)):
         grants.recordAccess(grant_tuple(named), pension, REQUEST, sender=civil.staff)
