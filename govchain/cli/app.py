@@ -29,6 +29,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.chain",
     "govchain.cli.deploy",
     "govchain.cli.citizen",
+    "govchain.cli.node",
+    "govchain.cli.data",
+    "govchain.cli.citizen_data",
+    "govchain.cli.index",
+    "govchain.cli.audit",
 )
 
 
