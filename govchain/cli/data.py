@@ -156,6 +156,7 @@ def fetch(
         raise click.UsageError("name the grant with --grant (or an open category with --category)")
     if grant_id is None and subject is not None:
         raise click.UsageError("open (Unconditional) data has no subject: name the --grant")
+    obj.connection()  # the network first: a devnet that is down says so before any key prompt
     account = obj.account()
     who = cv.member(obj, account.address)
     if not who.has(cv.ROLE_STAFF):
