@@ -1,5 +1,7 @@
 """`govchain data fetch`: a CIVIL staff member fetches HRSS records under a grant, verified on chain."""
 
+# ruff: noqa: F401, F811  (the module fixture `world` is imported)
+
 from __future__ import annotations
 
 import json
@@ -11,7 +13,7 @@ from govchain.node.store import Record, Store, sqlite_url
 from govchain.sharing import grant_tuple
 from govchain.sharing.merkle import salted_content_hash
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
-from tests.cli.datanode import HRSS, World, serving, world  # noqa: F401 (fixture)
+from tests.cli.datanode import World, serving, world
 
 
 def test_fetch_under_a_grant_records_the_access_and_verifies(
@@ -65,7 +67,16 @@ def test_refusals_are_one_line(city_run: CityRun, world: World, tmp_path: Path) 
     with serving(world, tmp_path):
         # another department's staff: the grant is CIVIL's
         assert_one_line_error(
-            city_run("--key", "housing-staff", "data", "fetch", "--grant", gid, "--record", "pension-alice"),  # fmt: skip
+            city_run(
+                "--key",
+                "housing-staff",
+                "data",
+                "fetch",
+                "--grant",
+                gid,
+                "--record",
+                "pension-alice",
+            ),
             1,
             "the grant is for CIVIL",
         )
@@ -77,13 +88,24 @@ def test_refusals_are_one_line(city_run: CityRun, world: World, tmp_path: Path) 
         )
         # conditional data without a grant
         assert_one_line_error(
-            city_run("--key", "civil-staff", "data", "fetch", "--category", "HRSS.PENSION", "--record", "x"),  # fmt: skip
+            city_run(
+                "--key",
+                "civil-staff",
+                "data",
+                "fetch",
+                "--category",
+                "HRSS.PENSION",
+                "--record",
+                "x",
+            ),
             1,
             "HRSS.PENSION is conditional",
         )
         # a record that does not exist: the access is recorded, the node says so
         assert_one_line_error(
-            city_run("--key", "civil-staff", "data", "fetch", "--grant", gid, "--record", "nothing"),
+            city_run(
+                "--key", "civil-staff", "data", "fetch", "--grant", gid, "--record", "nothing"
+            ),
             1,
             "record_not_found",
             "the access was recorded in 0x",
@@ -92,7 +114,9 @@ def test_refusals_are_one_line(city_run: CityRun, world: World, tmp_path: Path) 
         grants = world.contract("AccessGrants")
         world.sender(world.alice).transact(grants.functions.revoke(world.grant))
         assert_one_line_error(
-            city_run("--key", "civil-staff", "data", "fetch", "--grant", gid, "--record", "pension-alice"),  # fmt: skip
+            city_run(
+                "--key", "civil-staff", "data", "fetch", "--grant", gid, "--record", "pension-alice"
+            ),
             1,
             "was revoked at block",
         )
@@ -130,7 +154,10 @@ def test_bad_input_is_exit_2(city_run: CityRun, world: World) -> None:
         city_run(*base, "--grant", gid, "--record", "r" * 33), 2, "--record", "32 ASCII"
     )
     assert_one_line_error(
-        city_run(*base, "--grant", "0x" + "ab" * 32, "--record", "r"), 2, "grant 0xabab", "not found"
+        city_run(*base, "--grant", "0x" + "ab" * 32, "--record", "r"),
+        2,
+        "grant 0xabab",
+        "not found",
     )
     assert_one_line_error(
         city_run("--key", "nobody", "data", "fetch", "--grant", gid, "--record", "r"), 2, "nobody"
