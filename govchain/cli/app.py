@@ -35,6 +35,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.grant",
     "govchain.cli.share",
     "govchain.cli.access",
+    "govchain.cli.node",
+    "govchain.cli.data",
+    "govchain.cli.citizen_data",
+    "govchain.cli.index",
+    "govchain.cli.audit",
 )
 
 

@@ -8,8 +8,6 @@ hash in the log; it is kept as that hash in hex.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,37 +19,25 @@ from eth_utils.abi import collapse_if_tuple
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from govchain.artifacts import default_path, load_artifacts
+from govchain.errors import GovchainError
 from govchain.indexer.errors import ArtifactsMissing
 
 ABI = list[dict[str, Any]]
 
-ENV_ARTIFACTS = "GOVCHAIN_ARTIFACTS"
-_MANIFEST = Path(".build") / "__local__.json"
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _manifest_path() -> Path:
-    # Same lookup as the SDK's govchain.artifacts (branch sdk): $GOVCHAIN_ARTIFACTS, else the
-    # current directory's build, else the checkout's. To be replaced by that module.
-    env = os.environ.get(ENV_ARTIFACTS)
-    if env:
-        return Path(env)
-    local = Path.cwd() / _MANIFEST
-    return local if local.is_file() else _PROJECT_ROOT / _MANIFEST
-
 
 def load_abis(names: Sequence[str], manifest: Path | None = None) -> dict[str, ABI]:
-    """The ABI of each named contract type from ape's compiled manifest."""
-    path = manifest or _manifest_path()
+    """The ABI of each named contract type from ape's compiled manifest (:mod:`govchain.artifacts`:
+    ``$GOVCHAIN_ARTIFACTS``, else ``.build/__local__.json`` here, else the checkout's)."""
     try:
-        types = json.loads(path.read_text())["contractTypes"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ArtifactsMissing(f"{path} ({exc})") from exc
+        artifacts = load_artifacts(manifest)
+    except GovchainError as exc:
+        raise ArtifactsMissing(f"{manifest or default_path()} ({exc})") from exc
     out: dict[str, ABI] = {}
     for name in names:
-        if name not in types:
-            raise ArtifactsMissing(f"contract type {name!r} in {path}")
-        out[name] = list(types[name]["abi"])
+        if name not in artifacts:
+            raise ArtifactsMissing(f"contract type {name!r} in {artifacts.path}")
+        out[name] = list(artifacts.abi(name))
     return out
 
 

@@ -1,21 +1,18 @@
-"""Errors the indexer raises on purpose.
+"""Errors the indexer raises on purpose, all under the SDK's root :class:`GovchainError`.
 
-The SDK's root exception (``govchain.errors.GovchainError``, branch ``sdk``) is not on main yet;
-:class:`IndexerError` stands in for it and will derive from it when both meet.
+Exit codes (for the CLI): a bad query value or missing artifacts is the user's input (2);
+a node that fails or a reorganisation is a refusal of the world as it is (1).
 """
 
 from __future__ import annotations
 
+from govchain.errors import EXIT_BAD_INPUT, EXIT_REFUSED, GovchainError
 
-class IndexerError(Exception):
-    """Root of every error the indexer raises on purpose."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class IndexerError(GovchainError):
+    """Root of every error the indexer raises on purpose (a bad value given to it: exit 2)."""
 
-    def __str__(self) -> str:
-        return self.message
+    exit_code = EXIT_BAD_INPUT
 
 
 class ArtifactsMissing(IndexerError, LookupError):
@@ -28,6 +25,8 @@ class ArtifactsMissing(IndexerError, LookupError):
 
 class RpcError(IndexerError):
     """The node answered a JSON-RPC call with an error, or could not be reached."""
+
+    exit_code = EXIT_REFUSED
 
     def __init__(self, method: str, code: int | None, detail: str) -> None:
         self.method = method
@@ -43,6 +42,8 @@ class TooManyResults(RpcError):
 class ReorgDetected(IndexerError):
     """A block already indexed is no longer on the chain: a reorganisation deeper than the
     configured confirmations. Rewind the index below `block` (``Indexer.rewind``) and sync again."""
+
+    exit_code = EXIT_REFUSED
 
     def __init__(self, block: int, indexed_hash: str, chain_hash: str | None) -> None:
         self.block = block

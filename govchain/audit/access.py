@@ -1,0 +1,280 @@
+"""Access audit: who accessed a citizen's data, when, which data, for which purpose, under which grant.
+
+The trail is every ``AccessGrants.AccessRecorded`` event about the subject, joined with the
+``GrantCreated`` terms of its grant (purpose hash, legal basis, validity window, grantor) and any
+``GrantRevoked``, with the block time of each access. Each entry is then checked against its
+grant — the grant exists, names the same owner and grantee, covers the category, was within its
+window and not revoked at the access. The contract enforces all of this when the access is
+recorded, so on a sound chain the audit finds nothing; a finding means the rules were bypassed
+(a contract defect, a forged deployment) and is reported as a problem.
+
+Who may see a trail (:func:`check_viewer`): the citizen — the identity itself, its current owner
+key, or a valid agent delegate (代办) — or an active AUDITOR of any department. The events are
+public on chain; this is the platform's rule for its own tools, in line with PIPL art. 45 (the
+subject's right to consult) and the auditors' supervisory role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi.abi import decode
+from eth_utils.address import to_checksum_address
+
+from govchain.audit.chainlog import get_logs, topic32, topic_address
+from govchain.errors import GovchainError
+from govchain.node.chain import (
+    ACCESS_RECORDED_TOPIC,
+    MEMBER_OF,
+    ZERO32,
+    RpcChain,
+    parse_access_record,
+)
+from govchain.sharing.merkle import keccak256
+
+ROLE_AUDITOR = 8
+GRANT_CREATED_TOPIC = keccak256(
+    b"GrantCreated(bytes32,address,bytes32,bytes32,bytes32[],bytes32,uint8,uint40,uint40,uint32,uint256,address)"
+)
+GRANT_REVOKED_TOPIC = keccak256(b"GrantRevoked(bytes32,address)")
+BASIS_NAMES = ("Consent", "StatutoryDuty", "OwnerApproval")
+
+
+class TrailRefused(GovchainError, PermissionError):
+    """The viewer may not see this subject's access trail."""
+
+    def __init__(self, viewer: str, subject: str) -> None:
+        super().__init__(
+            f"{viewer} may not see the access trail of {subject}: a trail is shown to the "
+            "citizen (the identity, its owner key or an agent) and to an active AUDITOR of a "
+            "department; use the citizen's key or an auditor's --key"
+        )
+
+
+def check_viewer(chain: RpcChain, viewer: str, subject: str) -> str:
+    """``"subject"`` or ``"auditor"``: why ``viewer`` may see ``subject``'s trail (else raises)."""
+    if viewer.lower() == subject.lower() or chain.controls_identity(subject, viewer):
+        return "subject"
+    result = chain.rpc(*RpcChain._call(chain.addresses.departments, MEMBER_OF.data(viewer)))
+    dept, roles, active = MEMBER_OF.decode(result)
+    if active and dept != ZERO32 and roles & ROLE_AUDITOR:
+        return "auditor"
+    raise TrailRefused(viewer, subject)
+
+
+@dataclass(frozen=True)
+class GrantTerms:
+    grant_id: bytes
+    subject: str
+    grantee: bytes
+    owner: bytes
+    categories: tuple[bytes, ...]
+    purpose_hash: bytes
+    basis: int
+    valid_from: int
+    valid_until: int
+    max_uses: int
+    nonce: int
+    grantor: str
+    block: int
+    revoked_block: int | None = None
+    revoked_by: str | None = None
+
+    def terms(self) -> dict[str, Any]:
+        """The ``Grant`` terms as :mod:`govchain.sharing.messages` and the node client take them."""
+        return {
+            "subject": self.subject,
+            "grantee": self.grantee,
+            "owner": self.owner,
+            "categories": list(self.categories),
+            "purposeHash": self.purpose_hash,
+            "basis": self.basis,
+            "validFrom": self.valid_from,
+            "validUntil": self.valid_until,
+            "maxUses": self.max_uses,
+            "nonce": self.nonce,
+        }
+
+
+@dataclass
+class TrailEntry:
+    """One access: who (member of grantee), when, what (owner's category), why, under what."""
+
+    block: int
+    timestamp: int
+    tx_hash: str
+    member: str
+    grantee: bytes
+    owner: bytes
+    category: bytes
+    purpose_hash: bytes
+    request_hash: bytes
+    grant_id: bytes
+    grant: GrantTerms | None
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        g = self.grant
+        return {
+            "block": self.block,
+            "timestamp": self.timestamp,
+            "tx_hash": self.tx_hash,
+            "member": self.member,
+            "grantee": _hex(self.grantee),
+            "owner": _hex(self.owner),
+            "category": _hex(self.category),
+            "purpose_hash": _hex(self.purpose_hash),
+            "request_hash": _hex(self.request_hash),
+            "grant_id": None if self.grant_id == ZERO32 else _hex(self.grant_id),
+            "basis": None if g is None else BASIS_NAMES[g.basis],
+            "grantor": None if g is None else g.grantor,
+            "valid_from": None if g is None else g.valid_from,
+            "valid_until": None if g is None else g.valid_until,
+            "revoked_block": None if g is None else g.revoked_block,
+            "problems": list(self.problems),
+        }
+
+
+@dataclass
+class AccessTrail:
+    subject: str
+    viewer_role: str
+    entries: list[TrailEntry]
+
+    @property
+    def problems(self) -> int:
+        return sum(1 for e in self.entries if e.problems)
+
+    @property
+    def clean(self) -> bool:
+        return self.problems == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "viewer_role": self.viewer_role,
+            "accesses": len(self.entries),
+            "problems": self.problems,
+            "clean": self.clean,
+            "entries": [e.as_dict() for e in self.entries],
+        }
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def grants_by_id(chain: RpcChain, ids: list[bytes], from_block: int = 0) -> dict[bytes, GrantTerms]:
+    """The terms (``GrantCreated``) and revocation (``GrantRevoked``) of each grant id found."""
+    out: dict[bytes, GrantTerms] = {}
+    if not ids:
+        return out
+    address = chain.addresses.access_grants
+    for start in range(0, len(ids), 100):
+        wanted = [topic32(i) for i in ids[start : start + 100]]
+        for log in get_logs(chain, address, ["0x" + GRANT_CREATED_TOPIC.hex(), wanted], from_block):
+            t = [bytes.fromhex(x[2:]) for x in log["topics"]]
+            owner, cats, purpose, basis, vf, vu, uses, nonce, grantor = decode(
+                [
+                    "bytes32",
+                    "bytes32[]",
+                    "bytes32",
+                    "uint8",
+                    "uint40",
+                    "uint40",
+                    "uint32",
+                    "uint256",
+                    "address",
+                ],
+                bytes.fromhex(log["data"][2:]),
+            )
+            out.setdefault(
+                t[1],
+                GrantTerms(
+                    t[1],
+                    to_checksum_address(t[2][12:]),
+                    t[3],
+                    owner,
+                    tuple(cats),
+                    purpose,
+                    int(basis),
+                    int(vf),
+                    int(vu),
+                    int(uses),
+                    int(nonce),
+                    to_checksum_address(grantor),
+                    int(log["blockNumber"], 16),
+                ),
+            )
+        for log in get_logs(chain, address, ["0x" + GRANT_REVOKED_TOPIC.hex(), wanted], from_block):
+            t = [bytes.fromhex(x[2:]) for x in log["topics"]]
+            terms = out.get(t[1])
+            if terms is not None and terms.revoked_block is None:
+                out[t[1]] = GrantTerms(
+                    **{
+                        **terms.__dict__,
+                        "revoked_block": int(log["blockNumber"], 16),
+                        "revoked_by": to_checksum_address(t[2][12:]),
+                    }
+                )
+    return out
+
+
+def _check(entry: TrailEntry, subject: str) -> None:
+    g = entry.grant
+    if entry.grant_id == ZERO32:
+        entry.problems.append("an open (no grant) access names a personal subject")
+        return
+    if g is None:
+        entry.problems.append("no GrantCreated event for this grant id")
+        return
+    if g.subject.lower() != subject.lower():
+        entry.problems.append(f"the grant is about {g.subject}")
+    if g.grantee != entry.grantee:
+        entry.problems.append("the grant names another grantee department")
+    if g.owner != entry.owner:
+        entry.problems.append("the grant names another owner department")
+    if entry.category not in g.categories and g.owner not in g.categories:
+        entry.problems.append("the grant does not cover the category")
+    if not g.valid_from <= entry.timestamp < g.valid_until:
+        entry.problems.append("the access is outside the grant's validity window")
+    if g.revoked_block is not None and g.revoked_block < entry.block:
+        entry.problems.append(f"the grant was revoked at block {g.revoked_block}")
+
+
+def access_trail(
+    chain: RpcChain, subject: str, viewer_role: str = "subject", from_block: int = 0
+) -> AccessTrail:
+    """The subject's trail in chain order, each entry checked against its grant."""
+    subject = to_checksum_address(subject)
+    topics = ["0x" + ACCESS_RECORDED_TOPIC.hex(), topic_address(subject)]
+    logs = get_logs(chain, chain.addresses.access_grants, topics, from_block)
+    blocks = sorted({int(log["blockNumber"], 16) for log in logs})
+    times: dict[int, int] = {}
+    for start in range(0, len(blocks), 200):
+        chunk = blocks[start : start + 200]
+        found = chain.batch([("eth_getBlockByNumber", [hex(b), False]) for b in chunk])
+        times.update({b: int(blk["timestamp"], 16) for b, blk in zip(chunk, found, strict=True)})
+    records = [(parse_access_record(log), log) for log in logs]
+    ids = sorted({r.grant_id for r, _ in records if r.grant_id != ZERO32})
+    grants = grants_by_id(chain, ids, from_block)
+    entries = []
+    for rec, log in records:
+        block = int(log["blockNumber"], 16)
+        entry = TrailEntry(
+            block=block,
+            timestamp=times[block],
+            tx_hash=str(log["transactionHash"]).lower(),
+            member=rec.member,
+            grantee=rec.grantee,
+            owner=rec.owner,
+            category=rec.category,
+            purpose_hash=rec.purpose_hash,
+            request_hash=rec.request_hash,
+            grant_id=rec.grant_id,
+            grant=grants.get(rec.grant_id),
+        )
+        _check(entry, subject)
+        entries.append(entry)
+    return AccessTrail(subject, viewer_role, entries)

@@ -1,0 +1,160 @@
+"""``govchain audit``: tamper, access and misuse reports. Each exits 1 when it finds a problem,
+so it can run on a schedule; ``--json`` gives the full report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from eth_typing import ChecksumAddress
+from sqlalchemy import func, select
+
+from govchain.audit.access import access_trail, check_viewer
+from govchain.audit.misuse import audit_misuse
+from govchain.audit.tamper import PROBLEMS, STATUSES, audit_tamper
+from govchain.cli import chainviews as cv
+from govchain.cli.context import CliContext, pass_cli
+from govchain.cli.params import ADDRESS
+from govchain.cli.progress import bulk_progress
+from govchain.node.store import Record, Store
+
+
+@click.group("audit")
+def group() -> None:
+    """Audits: tampered records, a citizen's access trail, releases without an access record."""
+
+
+def _fail_if(found: bool) -> None:
+    if found:
+        click.get_current_context().exit(1)
+
+
+def _code(value: str | None) -> str:
+    if value is None:
+        return "-"
+    return cv.code_text(bytes.fromhex(value[2:]))
+
+
+@group.command("tamper")
+@click.option("--dept", "dept", type=cv.DEPARTMENT, required=True)
+@click.option("--db", "db", required=True, metavar="URL|FILE", help="the department's store")
+@pass_cli
+def tamper(obj: CliContext, dept: bytes, db: str) -> None:
+    """Recompute every record of the store from its content and salt and check it against its
+    anchor on chain: ok / altered / missing / not anchored (pending outbox rows are counted, not
+    faulted). Anyone may run it who can read the store. Exit 1 if anything is wrong."""
+    cv.department(obj, dept)
+    url = cv.existing_store(db)
+    chain = cv.reader(obj)
+    store = Store(url)
+    try:
+        with store.session() as s:
+            total = int(s.scalar(select(func.count()).select_from(Record)) or 0)
+        with bulk_progress(not obj.json) as bar:
+            report = audit_tamper(
+                store,
+                chain,
+                dept,
+                cv.deploy_block(obj),
+                None if bar is None else lambda n: bar("records", min(n, total), total),
+            )
+    finally:
+        store.dispose()
+    data = report.as_dict()
+    data["department"] = cv.code_text(dept)
+
+    def text() -> str:
+        counts = ", ".join(f"{report.counts[s]} {s.replace('_', ' ')}" for s in STATUSES)
+        lines = [f"{data['department']}: {report.records} records checked: {counts}"]
+        for f in report.findings:
+            if f.status not in PROBLEMS:
+                continue
+            what = (
+                f"{cv.code_text(f.record_id)} v{f.version}"
+                if f.record_id is not None
+                else f"batch {cv.hex32(f.batch_root or b'')}"
+                + (f" leaf {f.leaf_index}" if f.leaf_index is not None else "")
+            )
+            row = f" (row {f.row})" if f.row is not None else ""
+            lines.append(
+                f"  {f.status.upper():<12} {cv.code_text(f.category)} {what}{row}: {f.reason}"
+            )
+        lines.append("clean" if report.clean else f"{report.problems} problems")
+        return "\n".join(lines)
+
+    obj.emit(data, text)
+    _fail_if(not report.clean)
+
+
+@group.command("access")
+@click.option("--subject", type=ADDRESS, required=True, help="the citizen (identity address)")
+@pass_cli
+def access(obj: CliContext, subject: ChecksumAddress) -> None:
+    """Who accessed a citizen's data, when, which data, for which purpose, under which grant.
+
+    For the citizen (the identity, its owner key or an agent) about themselves, and for an
+    active AUDITOR (--key) about anyone. Each access is checked against its grant; exit 1 if
+    one does not check out (which the contracts should make impossible).
+    """
+    account = obj.account()
+    chain = cv.reader(obj)
+    role = check_viewer(chain, account.address, subject)
+    trail = access_trail(chain, subject, role, cv.deploy_block(obj))
+    data = trail.as_dict()
+    for entry in data["entries"]:
+        for key in ("grantee", "owner", "category"):
+            entry[key] = _code(entry[key])
+
+    def text() -> str:
+        lines = [f"access trail of {subject} (shown to the {role}): {len(trail.entries)} accesses"]
+        for e in data["entries"]:
+            when = datetime.fromtimestamp(e["timestamp"], UTC).strftime("%Y-%m-%d %H:%M:%S")
+            under = f"grant {e['grant_id']} ({e['basis']})" if e["grant_id"] else "open data"
+            lines.append(
+                f"{when}  {e['member']} of {e['grantee']} read {e['category']} of {e['owner']}"
+                f" for purpose {e['purpose_hash'][:18]}.. under {under}  tx {e['tx_hash']}"
+            )
+            lines += [f"    PROBLEM: {p}" for p in e["problems"]]
+        lines.append("clean" if trail.clean else f"{trail.problems} accesses with problems")
+        return "\n".join(lines)
+
+    obj.emit(data, text)
+    _fail_if(not trail.clean)
+
+
+@group.command("misuse")
+@click.option("--dept", "dept", type=cv.DEPARTMENT, required=True)
+@click.option("--db", "db", required=True, metavar="URL|FILE", help="the department's store")
+@pass_cli
+def misuse(obj: CliContext, dept: bytes, db: str) -> None:
+    """Compare the data node's serve log with the on-chain access records: every release to a
+    department without a matching access record is reported. Exit 1 if there is one."""
+    cv.department(obj, dept)
+    url = cv.existing_store(db)
+    store = Store(url)
+    try:
+        report = audit_misuse(store, cv.reader(obj), dept, cv.deploy_block(obj))
+    finally:
+        store.dispose()
+    data: dict[str, Any] = report.as_dict()
+    data["department"] = cv.code_text(dept)
+
+    def text() -> str:
+        lines = [
+            f"{data['department']}: {report.releases} releases in the serve log, "
+            f"{report.matched} with their access record, {report.own_data} to citizens "
+            f"(own data), {len(report.misuses)} without a matching record; "
+            f"{len(report.recorded_not_served)} recorded accesses not served"
+        ]
+        for m in report.misuses:
+            lines.append(
+                f"  MISUSE log #{m.log_id} {m.served_at:%Y-%m-%d %H:%M:%S}: "
+                f"{cv.code_text(m.category)} {cv.code_text(m.record_id)} v{m.version} "
+                f"to {m.requester}: {m.reason}"
+            )
+        lines.append("clean" if report.clean else f"{len(report.misuses)} misuses")
+        return "\n".join(lines)
+
+    obj.emit(data, text)
+    _fail_if(not report.clean)

@@ -1,0 +1,119 @@
+"""`govchain index sync|status|trail|grants|cases|attestations|anchors` on the reference city."""
+
+# ruff: noqa: F401, F811  (the module fixture `world` is imported)
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from govchain.toolchain.paths import PROJECT_ROOT
+from tests.cli.conftest import CITY_PASSPHRASE, CityRun, Run, assert_one_line_error
+from tests.cli.datanode import World, serving, world
+
+
+def _fetch(city_run: CityRun, world: World, tmp_path: Path) -> str:
+    gid = "0x" + world.grant.hex()
+    with serving(world, tmp_path):
+        data = city_run.json(
+            "--key", "civil-staff", "data", "fetch", "--grant", gid, "--record", "pension-alice"
+        )  # fmt: skip
+    return str(data["access_tx"])
+
+
+def test_sync_then_every_query(city_run: CityRun, world: World, tmp_path: Path) -> None:
+    tx = _fetch(city_run, world, tmp_path)
+    db = str(tmp_path / "index.db")
+    report = city_run.json("index", "sync", "--db", db)
+    assert report["caught_up"] is True and report["events"] > 50
+    assert report["chain_id"] == 31337 and report["target"] >= report["last_block"]
+    again = city_run.json("index", "sync", "--db", db)  # resumes: nothing new
+    assert again["events"] == 0 and again["caught_up"] is True
+    status = city_run.json("index", "status", "--db", db)
+    assert status["behind"] == 0 and status["events"] == report["events"]
+    assert set(status["contracts"]) >= {"AccessGrants", "AnchorRegistry", "DepartmentRegistry"}
+
+    alice = world.alice.address
+    (by_subject,) = city_run.json("index", "trail", "--db", db, "--subject", alice)
+    assert by_subject["event"] == "AccessRecorded" and by_subject["tx_hash"] == tx
+    assert by_subject["args"]["member"] == world.city.departments["CIVIL"].staff.address
+    gid = "0x" + world.grant.hex()
+    assert city_run.json("index", "trail", "--db", db, "--grant", gid) == [by_subject]
+    assert city_run.json("index", "trail", "--db", db, "--dept", "CIVIL") == [by_subject]
+    assert city_run.json("index", "trail", "--db", db, "--dept", "HRSS", "--limit", "1") == [by_subject]  # fmt: skip
+    text = city_run("index", "trail", "--db", db, "--subject", alice)
+    assert "of CIVIL read HRSS.PENSION of HRSS about " + alice in text.stdout
+
+    (grant,) = city_run.json("index", "grants", "--db", db, "--subject", alice)
+    assert grant["grant_id"] == gid and grant["active"] is True
+    assert "active  HRSS -> CIVIL [HRSS.PENSION]" in city_run("index", "grants", "--db", db, "--subject", alice).stdout  # fmt: skip
+
+    anchors = city_run.json("index", "anchors", "--db", db, "--dept", "HRSS")
+    assert sorted(a["event"] for a in anchors) == ["BatchAnchored"] * 2 + ["RecordAnchored"] * 3
+    assert city_run.json("index", "attestations", "--db", db, "--subject", alice) == []
+    assert city_run.json("index", "cases", "--db", db, "--dept", "CIVIL") == []
+    assert (
+        city_run("index", "cases", "--db", db, "--dept", "CIVIL").stdout.strip() == "no open cases"
+    )
+
+
+def test_follow_indexes_new_blocks_until_sigterm(
+    city_run: CityRun, world: World, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "index.db")
+    env = dict(os.environ, GOVCHAIN_HOME=str(city_run.home), PYTHONPATH=str(PROJECT_ROOT))
+    env["GOVCHAIN_PASSPHRASE"] = CITY_PASSPHRASE
+    argv = [sys.executable, "-m", "govchain.cli", "--rpc", str(city_run.rpc), "--json"]
+    proc = subprocess.Popen(
+        [*argv, "index", "sync", "--db", db, "--follow", "--interval", "0.2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _fetch(city_run, world, tmp_path)  # new events while it follows
+        alice = world.alice.address
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            rows = city_run("--json", "index", "trail", "--db", db, "--subject", alice)
+            if rows.exit_code == 0 and json.loads(rows.stdout):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the follower did not index the access")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert '"event": "stopped"' in out and '"signal": "SIGTERM"' in out
+    assert "Traceback" not in err
+
+
+def test_bad_input_is_one_line_exit_2(city_run: CityRun, world: World, tmp_path: Path) -> None:
+    db = str(tmp_path / "index.db")
+    assert_one_line_error(city_run("index", "trail", "--db", db, "--subject", "0x12"), 2, "--subject")  # fmt: skip
+    assert city_run.json("index", "sync", "--db", db)["caught_up"]
+    assert_one_line_error(
+        city_run("index", "trail", "--db", db, "--subject", world.alice.address, "--dept", "HRSS"),
+        2,
+        "exactly one of",
+    )
+    assert_one_line_error(city_run("index", "trail", "--db", db), 2, "exactly one of")
+    assert_one_line_error(city_run("index", "cases", "--db", db, "--dept", "D" * 40), 2, "--dept")
+    assert_one_line_error(
+        city_run(
+            "index", "grants", "--db", str(tmp_path / "none.db"), "--subject", world.alice.address
+        ),
+        2,
+        "index",
+        "run 'govchain index sync' first",
+    )
+    assert_one_line_error(city_run("index", "sync", "--db", db, "--confirmations", "-1"), 2, "--confirmations")  # fmt: skip
+
+
+def test_devnet_down_is_exit_1(offline: Run, tmp_path: Path) -> None:
+    assert_one_line_error(
+        offline("index", "sync", "--db", str(tmp_path / "i.db")), 1, "network unavailable"
+    )
