@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -78,5 +79,25 @@ def main(as_json: bool, keep: Path | None) -> None:
         return
     narrator.console.print()
     narrator.console.rule("[bold]Summary", align="left")
-    for key, value in summary.items():
-        narrator.console.print(f"  {key:<24} {value}")
+    for line in summary_lines(summary):
+        narrator.console.print(f"  {line}")
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    case = summary.get("case", {})
+    tamper = summary.get("tamper_audit", {})
+    return [
+        f"contracts deployed        {len(summary.get('contracts', {}))}",
+        f"records anchored          {sum(summary.get('anchored', {}).values())}",
+        f"records fetched, verified {summary.get('records_fetched')}",
+        f"case                      {case.get('id')} {case.get('status')}",
+        f"subsidy attestation       {summary.get('subsidy_attestation')}",
+        f"accesses in the trail     {summary.get('access_trail')}",
+        f"tamper audit              {tamper.get('altered')} altered of "
+        f"{tamper.get('ok', 0) + tamper.get('altered', 0)} (exit {tamper.get('exit')})",
+        f"revoked grant             refused ({summary.get('revoked_access_refused')})",
+        f"personal data on chain    {summary.get('privacy_hits')} hits",
+        f"transactions shown        {summary.get('transactions_shown')} "
+        f"({summary.get('gas_shown'):,} gas)",
+        f"wall time                 {summary.get('seconds')} s; every process stopped",
+    ]

@@ -6,7 +6,6 @@ folder (keystores, the manifest, each department's SQLite store, the nodes' logs
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
@@ -93,6 +92,13 @@ CATALOG = (
     ("DPF", "DPF.DISABILITY", SharingClass.CONDITIONAL, True, 365),
     ("HRSS", "HRSS.BANK_ACCOUNT", SharingClass.NOT_SHARED, True, 0),
 )
+
+
+def _count(report: Any) -> int:
+    """How many accesses a ``govchain audit access --json`` report lists."""
+    if isinstance(report, dict) and isinstance(report.get("entries"), list):
+        return len(report["entries"])
+    raise DemoFailure(f"unexpected audit access report: {str(report)[:200]}")
 
 
 def short(value: bytes | str, keep: int = 10) -> str:
@@ -569,7 +575,8 @@ class Scenario:
         self.say.chapter(
             "Who used my data?",
             "The citizen lists every access to her data: who, when, which category, for which "
-            "purpose, under which grant. The answer comes from the chain, not from the departments.",
+            "purpose, under which grant. The answer comes from the chain, not from the "
+            "departments; an AUDITOR may ask the same about anyone.",
         )
         trail = CitizenClient(self.reader(), self.citizen).access_trail()
         rows = []
@@ -578,17 +585,27 @@ class Scenario:
             when = datetime.fromtimestamp(int(w3.eth.get_block(entry["block"])["timestamp"]), UTC)
             rows.append(
                 [
-                    when.strftime("%Y-%m-%d %H:%M:%S"),
+                    when.strftime("%H:%M:%S"),
                     label(entry["grantee"]),
-                    short(entry["member"]),
                     label(entry["category"]),
-                    short(entry["grantId"]),
+                    short(entry["grantId"], 8),
+                    short(entry["tx"], 8),
                 ]
             )
-        self.say.table(
-            "Access trail", ["when (UTC)", "department", "member", "category", "grant"], rows
-        )
+        self.say.table("Access trail (SDK)", ["UTC", "by", "category", "grant", "access tx"], rows)
         self.summary["access_trail"] = len(rows)
+        args = ("audit", "access", "--subject", self.citizen.address)
+        code, report = self.cli(*args, key="citizen")
+        if code != 0:
+            raise DemoFailure(f"govchain {' '.join(args)} exited {code}: {report}")
+        code, by_auditor = self.cli(*args, key="bdb-auditor")
+        if code != 0:
+            raise DemoFailure(f"the BDB auditor's trail query exited {code}: {by_auditor}")
+        self.say.did(
+            f"govchain --key citizen audit access --subject {short(self.citizen.address)}: "
+            f"{_count(report)} accesses; the Big Data Bureau's auditor sees the same "
+            f"{_count(by_auditor)}"
+        )
 
     def tamper_chapter(self) -> None:
         self.say.chapter(
@@ -614,11 +631,21 @@ class Scenario:
         else:
             raise DemoFailure("the edited pension record was served without being detected")
         code, report = self.cli("audit", "tamper", "--dept", "HRSS", "--db", self.db_url("HRSS"))
-        self.say.refused(
-            f"govchain audit tamper --dept HRSS (exit {code})",
-            json.dumps(report)[:300] if not isinstance(report, str) else report,
+        if code != 1 or not isinstance(report, dict):
+            raise DemoFailure(f"the tamper audit should have failed on the edit: {report}")
+        for finding in report["findings"]:
+            self.say.refused(
+                f"govchain audit tamper --dept HRSS: {finding['status']} "
+                f"{label(bytes.fromhex(finding['category'][2:]))} "
+                f"{label(bytes.fromhex(finding['record_id'][2:]))} v{finding['version']}",
+                finding["reason"],
+            )
+        counts = report["counts"]
+        self.say.note(
+            f"{report['records']} records checked: {counts['ok']} ok, {counts['altered']} altered, "
+            f"{counts['missing']} missing, {counts['not_anchored']} not anchored (exit {code})"
         )
-        self.summary["tamper_audit"] = {"exit": code, "report": report}
+        self.summary["tamper_audit"] = {"exit": code, **counts}
 
     def revoke_chapter(self) -> None:
         self.say.chapter(
