@@ -29,6 +29,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.chain",
     "govchain.cli.deploy",
     "govchain.cli.citizen",
+    "govchain.cli.council",
+    "govchain.cli.dept",
+    "govchain.cli.attest",
 )
 
 
