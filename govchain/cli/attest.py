@@ -225,7 +225,8 @@ def verify(obj: CliContext, uid: bytes) -> None:
 @pass_cli
 def list_attestations(obj: CliContext, subject: str, only_valid: bool) -> None:
     """Every attestation about SUBJECT (a citizen's credit file), oldest first."""
-    found = _reader(obj).about(account(obj, subject, "subject"))
+    target = account(obj, subject, "subject")
+    found = _reader(obj).about(target)
     if only_valid:
         found = [a for a in found if a.valid]
     obj.emit(

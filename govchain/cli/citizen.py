@@ -44,7 +44,8 @@ def _writer(obj: CliContext) -> Citizens:
 @pass_cli
 def show_id(obj: CliContext, who: str | None) -> None:
     """An identity: its owner key, whether rotated, the block of its latest change."""
-    identity = _reader(obj).identity(own_address(obj, who, "whose identity? give ADDRESS"))
+    target = own_address(obj, who, "whose identity? give ADDRESS")
+    identity = _reader(obj).identity(target)
     obj.emit(
         identity.as_dict(),
         lambda: "\n".join(
@@ -147,7 +148,8 @@ def delegate_revoke(obj: CliContext, who: str, kind: str, identity: str | None) 
 @pass_cli
 def delegate_list(obj: CliContext, who: str | None) -> None:
     """Every delegate the identity ever had, with its validity."""
-    found = _reader(obj).delegates(own_address(obj, who, "whose delegates? give IDENTITY"))
+    target = own_address(obj, who, "whose delegates? give IDENTITY")
+    found = _reader(obj).delegates(target)
     obj.emit(
         [d.as_dict() for d in found],
         lambda: (
@@ -214,7 +216,8 @@ def guardians_set(
 @pass_cli
 def guardians_show(obj: CliContext, who: str | None) -> None:
     """The identity's guardians, threshold and time lock."""
-    found = _reader(obj).guardians(own_address(obj, who, "whose guardians? give IDENTITY"))
+    target = own_address(obj, who, "whose guardians? give IDENTITY")
+    found = _reader(obj).guardians(target)
     obj.emit(
         found.as_dict(),
         lambda: "\n".join(

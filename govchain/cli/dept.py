@@ -94,7 +94,8 @@ def members(obj: CliContext, code: bytes) -> None:
 @pass_cli
 def whois(obj: CliContext, who: str) -> None:
     """Which department an account belongs to, its roles there, and whether it is active."""
-    membership = _reader(obj).member_of(account(obj, who))
+    target = account(obj, who)
+    membership = _reader(obj).member_of(target)
     data = membership.as_dict()
     if membership.department is None:
         text = f"{membership.account} is in no department"

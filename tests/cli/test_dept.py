@@ -143,7 +143,10 @@ def test_a_suspended_departments_admin_loses_its_rights(city_run: CityRun) -> No
     assert_one_line_error(result, 1, "department CIVIL is Suspended, not Active")
 
 
-def test_missing_keystore_and_devnet_down(city_run: CityRun, offline: Run) -> None:
+def test_missing_keystore(city_run: CityRun) -> None:
     missing = city_run("--key", "ghost", "dept", "set-endpoint", "http://x.example")
     assert_one_line_error(missing, 2, "ghost")
+
+
+def test_devnet_not_running(offline: Run) -> None:
     assert_one_line_error(offline("dept", "list"), 1, "network unavailable")
