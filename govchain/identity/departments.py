@@ -231,13 +231,23 @@ class Departments(ContractClient):
             raise Refused(f"{address} already belongs to {code_text(existing.department)}")
         return Sent.of(self._send(self.contract.functions.addMember(address, roles), "add"))
 
+    def _keep_an_admin(self, dept: bytes, address: ChecksumAddress, roles_after: int) -> None:
+        drops_admin = self.roles_of(dept, address) & ROLE_ADMIN and not roles_after & ROLE_ADMIN
+        if drops_admin and self.department(dept).admin_count <= 1:
+            raise Refused(
+                f"{address} is the last ADMIN of {code_text(dept)}; add another admin first"
+            )
+
     def remove_member(self, account: str) -> Sent:
         """Remove ``account`` from the sender's department (ADMIN only; not the last ADMIN)."""
-        _, address = self._own_member(account)
+        dept, address = self._own_member(account)
+        self._keep_an_admin(dept, address, 0)
         return Sent.of(self._send(self.contract.functions.removeMember(address), "remove"))
 
     def set_member_roles(self, account: str, roles: int) -> Sent:
-        _, address = self._own_member(account)
+        """Replace a member's roles (ADMIN only; the department keeps at least one ADMIN)."""
+        dept, address = self._own_member(account)
+        self._keep_an_admin(dept, address, roles)
         function = self.contract.functions.setMemberRoles(address, roles)
         return Sent.of(self._send(function, "setting roles"))
 
