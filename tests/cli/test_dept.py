@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from eth_account import Account
 
 from govchain.deploy import department_code
@@ -150,3 +151,10 @@ def test_missing_keystore(city_run: CityRun) -> None:
 
 def test_devnet_not_running(offline: Run) -> None:
     assert_one_line_error(offline("dept", "list"), 1, "network unavailable")
+
+
+def test_wrong_passphrase(city_run: CityRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVCHAIN_PASSPHRASE", "not the passphrase")
+    result = city_run("--key", "hrss-admin", "dept", "set-endpoint", "http://x.example")
+    assert_one_line_error(result, 2, "wrong passphrase")
+    assert city_run.json("dept", "show", "HRSS")["endpoint"] == ""
