@@ -40,6 +40,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.citizen_data",
     "govchain.cli.index",
     "govchain.cli.audit",
+    "govchain.cli.council",
+    "govchain.cli.dept",
+    "govchain.cli.attest",
 )
 
 

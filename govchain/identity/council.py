@@ -1,0 +1,379 @@
+"""Client of ``Council``: the platform council's M-of-N proposals.
+
+A proposal is a call (target + calldata) the council executes once ``threshold`` current
+members approved it before its expiry. :class:`CouncilActions` builds the calldata of the
+department registry's council-only functions (admit, suspend, reinstate, retire, replaceAdmin)
+and of the council's own (addMember, removeMember, changeThreshold).
+
+Approvals are made on chain (:meth:`Council.approve`) or signed off chain
+(:func:`sign_approval`, EIP-712 ``CouncilApproval``; no transaction, no gas) and submitted
+together by anyone (:meth:`Council.approve_by_sig`).
+
+Checks before sending: the proposal exists (:class:`~govchain.errors.NotFound`, exit 2), is
+not executed and not expired; the sender (or each signer) is a member who has not approved
+yet; each signature recovers to its claimed signer; execution has enough approvals; the
+expiry of a new proposal is in the future and within 30 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from web3.exceptions import ContractLogicError
+
+from govchain import validate
+from govchain.errors import InvalidInput, NotFound
+from govchain.identity.base import (
+    ZERO_ADDRESS,
+    ContractClient,
+    Refused,
+    Sent,
+    code_text,
+    hex32,
+    iso_time,
+)
+from govchain.identity.departments import Departments, as_code
+from govchain.identity.messages import COUNCIL_APPROVAL, council_domain
+from govchain.network import Connection
+from govchain.tx import Sender
+
+MAX_PROPOSAL_LIFETIME = 30 * 24 * 3600
+
+#: Department registry functions only the council may call, by CLI name.
+DEPARTMENT_ACTIONS = ("admit", "suspend", "reinstate", "retire", "replace-admin")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call the council may propose: ``target`` with ``data``, and what it means."""
+
+    target: ChecksumAddress
+    data: bytes
+    description: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A council proposal as readers see it."""
+
+    id: bytes
+    target: ChecksumAddress
+    data: bytes
+    expiry: int
+    executed: bool
+    proposer: ChecksumAddress
+    approvals: int
+    threshold: int
+    description: str
+    approvers: list[ChecksumAddress] = field(default_factory=list)
+    expired: bool = False
+
+    @property
+    def state(self) -> str:
+        if self.executed:
+            return "executed"
+        if self.expired:
+            return "expired"
+        return "ready" if self.approvals >= self.threshold else "open"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": hex32(self.id),
+            "action": self.description,
+            "target": self.target,
+            "data": "0x" + self.data.hex(),
+            "expiry": self.expiry,
+            "expires_at": iso_time(self.expiry),
+            "proposer": self.proposer,
+            "approvals": self.approvals,
+            "threshold": self.threshold,
+            "approvers": list(self.approvers),
+            "executed": self.executed,
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """A proposal just made: its id and the transaction."""
+
+    id: bytes
+    sent: Sent
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": hex32(self.id), **self.sent.as_dict()}
+
+
+@dataclass(frozen=True)
+class SignedApproval:
+    """A member's EIP-712 approval of a proposal, made off chain, to be submitted by anyone."""
+
+    proposal: bytes
+    signer: ChecksumAddress
+    signature: bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "proposal": hex32(self.proposal),
+            "signer": self.signer,
+            "signature": "0x" + self.signature.hex(),
+        }
+
+    def token(self) -> str:
+        """``SIGNER:SIGNATURE``, the form ``govchain council approve --signature`` takes."""
+        return f"{self.signer}:0x{self.signature.hex()}"
+
+    @classmethod
+    def parse(cls, proposal: bytes, token: str) -> SignedApproval:
+        """Parse ``SIGNER:0xSIGNATURE``."""
+        signer, sep, sig = token.partition(":")
+        if not sep:
+            raise InvalidInput("signature", token, "expected SIGNER:0xSIGNATURE")
+        signature = validate.hex_bytes(sig.strip(), 65, "signature")
+        return cls(proposal, validate.address(signer.strip()), signature)
+
+
+def approval_message(proposal: Proposal) -> dict[str, Any]:
+    return {
+        "proposalId": proposal.id,
+        "target": proposal.target,
+        "data": proposal.data,
+        "expiry": proposal.expiry,
+    }
+
+
+def sign_approval(
+    account: LocalAccount, chain_id: int, council: str, proposal: Proposal
+) -> SignedApproval:
+    """Sign ``proposal`` for the council at ``council`` on ``chain_id``; no network needed."""
+    domain = council_domain(chain_id, council)
+    signature = COUNCIL_APPROVAL.sign(account.key, domain, approval_message(proposal))
+    return SignedApproval(proposal.id, validate.address(account.address), signature)
+
+
+def recover_signer(chain_id: int, council: str, proposal: Proposal, signature: bytes) -> str:
+    digest = COUNCIL_APPROVAL.digest(council_domain(chain_id, council), approval_message(proposal))
+    try:
+        return str(Account._recover_hash(digest, signature=signature))
+    except (ValueError, TypeError):  # malformed signature bytes
+        return ZERO_ADDRESS
+
+
+class CouncilActions:
+    """Calldata of the council-only functions, with a description of each."""
+
+    def __init__(self, departments: Departments, council_address: str) -> None:
+        self.departments = departments
+        self.council_address = validate.address(council_address)
+
+    def _registry(self, function: str, args: list[Any], description: str) -> Call:
+        registry = self.departments.contract
+        data = bytes.fromhex(registry.encode_abi(function, args)[2:])
+        return Call(validate.address(registry.address), data, description)
+
+    def status_change(self, action: str, code: str | bytes) -> Call:
+        """``admit``, ``suspend``, ``reinstate`` or ``retire`` of a known department."""
+        if action not in ("admit", "suspend", "reinstate", "retire"):
+            raise InvalidInput("council action", action, "admit, suspend, reinstate or retire")
+        raw = self.departments.require(code)
+        return self._registry(action, [raw], f"{action} {code_text(raw)}")
+
+    def admit(self, code: str | bytes) -> Call:
+        return self.status_change("admit", code)
+
+    def suspend(self, code: str | bytes) -> Call:
+        return self.status_change("suspend", code)
+
+    def reinstate(self, code: str | bytes) -> Call:
+        return self.status_change("reinstate", code)
+
+    def retire(self, code: str | bytes) -> Call:
+        return self.status_change("retire", code)
+
+    def replace_admin(self, code: str | bytes, old_admin: str | None, new_admin: str) -> Call:
+        raw = self.departments.require(code)
+        old = validate.address(old_admin) if old_admin else validate.address(ZERO_ADDRESS)
+        new = validate.address(new_admin)
+        return self._registry(
+            "replaceAdmin",
+            [raw, old, new],
+            f"replace-admin {code_text(raw)} {old if old_admin else '(none)'} -> {new}",
+        )
+
+    def _council(self, contract: Any, function: str, args: list[Any], description: str) -> Call:
+        data = bytes.fromhex(contract.encode_abi(function, args)[2:])
+        return Call(self.council_address, data, description)
+
+
+class Council(ContractClient):
+    """``Council`` for its members and for anyone who submits signatures or executes."""
+
+    NAME = "Council"
+
+    def __init__(self, connection: Connection, sender: Sender | None = None) -> None:
+        super().__init__(connection, sender)
+        self.departments = Departments(connection, sender)
+        self.actions = CouncilActions(self.departments, self.address)
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def members(self) -> list[ChecksumAddress]:
+        return [validate.address(m) for m in self.contract.functions.members().call()]
+
+    def threshold(self) -> int:
+        return int(self.contract.functions.threshold().call())
+
+    def is_member(self, account: str) -> bool:
+        return bool(self.contract.functions.isMember(validate.address(account)).call())
+
+    def has_approved(self, proposal: bytes, member: str) -> bool:
+        function = self.contract.functions.hasApproved(proposal, validate.address(member))
+        return bool(function.call())
+
+    def describe(self, target: str, data: bytes) -> str:
+        """What calldata does, e.g. ``admit HRSS`` (``call 0x..`` if not recognised)."""
+        target = validate.address(target)
+        for contract in (self.departments.contract, self.contract):
+            if target != validate.address(contract.address):
+                continue
+            try:
+                function, args = contract.decode_function_input(data)
+            except (ValueError, KeyError):
+                break
+            name = function.fn_name
+            if name in ("admit", "suspend", "reinstate", "retire"):
+                return f"{name} {code_text(args['code'])}"
+            if name == "replaceAdmin":
+                old = args["oldAdmin"] if int(args["oldAdmin"], 16) else "(none)"
+                return f"replace-admin {code_text(args['code'])} {old} -> {args['newAdmin']}"
+            rendered = ", ".join(str(v) for v in args.values())
+            return f"{name}({rendered})"
+        return f"call {target} 0x{data[:4].hex()}"
+
+    def proposal(self, proposal_id: bytes) -> Proposal:
+        """Proposal ``proposal_id``; :class:`NotFound` (exit 2) if there is none."""
+        pid = validate.bytes32(proposal_id, "proposal id")
+        try:
+            view = self.contract.functions.proposal(pid).call()
+        except ContractLogicError:
+            raise NotFound("council proposal", hex32(pid), "see 'govchain council list'") from None
+        target, expiry, executed, proposer, data, approvals = view
+        members = self.members()
+        return Proposal(
+            id=pid,
+            target=validate.address(target),
+            data=bytes(data),
+            expiry=int(expiry),
+            executed=bool(executed),
+            proposer=validate.address(proposer),
+            approvals=int(approvals),
+            threshold=self.threshold(),
+            description=self.describe(target, bytes(data)),
+            approvers=[m for m in members if self.has_approved(pid, m)],
+            expired=not executed and self.now() >= int(expiry),
+        )
+
+    def proposals(self) -> list[Proposal]:
+        """Every proposal ever made (from ``ProposalCreated``), oldest first."""
+        return [self.proposal(bytes(e["args"]["id"])) for e in self._logs("ProposalCreated")]
+
+    # --- checks --------------------------------------------------------------------------
+
+    def _open(self, proposal_id: bytes) -> Proposal:
+        proposal = self.proposal(proposal_id)
+        if proposal.executed:
+            raise Refused(f"proposal {hex32(proposal.id)} was executed already")
+        if proposal.expired:
+            raise Refused(f"proposal {hex32(proposal.id)} expired at {iso_time(proposal.expiry)}")
+        return proposal
+
+    def _can_approve(self, proposal: Proposal, member: str) -> None:
+        if not self.is_member(member):
+            raise Refused(f"{member} is not a council member")
+        if self.has_approved(proposal.id, member):
+            raise Refused(f"{member} approved proposal {hex32(proposal.id)} already")
+
+    # --- writes --------------------------------------------------------------------------
+
+    def propose(self, call: Call, expiry: int) -> Proposed:
+        """Propose ``call`` until ``expiry`` (unix time); counts as the proposer's approval."""
+        sender = self._signer("proposing")
+        if not self.is_member(sender.address):
+            raise Refused(f"{sender.address} is not a council member")
+        now = self.now()
+        if expiry <= now:
+            raise Refused(f"expiry {iso_time(expiry)} is not in the future")
+        if expiry > now + MAX_PROPOSAL_LIFETIME:
+            raise Refused(f"expiry {iso_time(expiry)} is more than 30 days ahead")
+        function = self.contract.functions.propose(call.target, call.data, expiry)
+        receipt = self._send(function, "proposing")
+        events = self._event(receipt, "ProposalCreated")
+        return Proposed(bytes(events[0]["args"]["id"]), Sent.of(receipt))
+
+    def approve(self, proposal_id: bytes) -> Sent:
+        """The sender, a member, approves on chain."""
+        sender = self._signer("approving")
+        proposal = self._open(proposal_id)
+        self._can_approve(proposal, sender.address)
+        return Sent.of(self._send(self.contract.functions.approve(proposal.id), "approving"))
+
+    def sign(self, proposal_id: bytes, account: LocalAccount) -> SignedApproval:
+        """``account``'s off-chain approval of an open proposal (read from chain, not sent)."""
+        proposal = self._open(proposal_id)
+        self._can_approve(proposal, account.address)
+        return sign_approval(account, self.connection.chain_id, self.address, proposal)
+
+    def approve_by_sig(self, proposal_id: bytes, approvals: list[SignedApproval]) -> Sent:
+        """Submit signed approvals (anyone may); each is checked locally first."""
+        if not approvals:
+            raise InvalidInput("signatures", "[]", "give at least one")
+        proposal = self._open(proposal_id)
+        seen: set[str] = set()
+        for approval in approvals:
+            if approval.proposal != proposal.id:
+                raise InvalidInput("signature", approval.token(), "signed for another proposal")
+            if approval.signer in seen:
+                raise InvalidInput("signature", approval.token(), "signer named twice")
+            seen.add(approval.signer)
+            signer = recover_signer(
+                self.connection.chain_id, self.address, proposal, approval.signature
+            )
+            if validate.address(signer) != approval.signer:
+                raise Refused(
+                    f"the signature given for {approval.signer} is not its approval of "
+                    f"proposal {hex32(proposal.id)} on this council"
+                )
+            self._can_approve(proposal, approval.signer)
+        function = self.contract.functions.approveBySig(
+            proposal.id, [a.signer for a in approvals], [a.signature for a in approvals]
+        )
+        return Sent.of(self._send(function, "submitting approvals"))
+
+    def execute(self, proposal_id: bytes) -> Sent:
+        """Execute a proposal with enough approvals (anyone may)."""
+        proposal = self._open(proposal_id)
+        if proposal.approvals < proposal.threshold:
+            raise Refused(
+                f"proposal {hex32(proposal.id)} has {proposal.approvals} of the "
+                f"{proposal.threshold} approvals it needs"
+            )
+        return Sent.of(self._send(self.contract.functions.execute(proposal.id), "executing"))
+
+
+def council_call(council: Council, function: str, args: list[Any], description: str) -> Call:
+    """A call of the council on itself (addMember, removeMember, changeThreshold)."""
+    return council.actions._council(council.contract, function, args, description)
+
+
+def department_call(
+    council: Council, action: str, code: str | bytes, old: str | None = None, new: str = ""
+) -> Call:
+    """The calldata of a department action by CLI name (``admit`` ... ``replace-admin``)."""
+    if action == "replace-admin":
+        return council.actions.replace_admin(code, old, new)
+    as_code(code)
+    return council.actions.status_change(action, code)

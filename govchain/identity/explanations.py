@@ -1,0 +1,96 @@
+"""Plain-language text for every custom error of the identity contracts.
+
+Registered with :func:`govchain.errors.explain` when :mod:`govchain.identity` is imported, so
+a refusal reads "0x.. is not a council member" instead of ``CouncilNotMember(account=0x..)``.
+Fields are the errors' argument names.
+"""
+
+from __future__ import annotations
+
+from govchain.errors import explain
+
+IDENTITY_EXPLANATIONS: dict[str, str] = {
+    # Council
+    "CouncilZeroAddress": "a council member or proposal target must not be the zero address",
+    "CouncilAlreadyMember": "{account} is a council member already",
+    "CouncilTooManyMembers": "the council has its maximum of {max} members already",
+    "CouncilNotMember": "{account} is not a council member",
+    "CouncilInvalidThreshold": "a threshold of {threshold} is impossible with {members} members",
+    "CouncilOnlySelf": "only the council itself, through an executed proposal, may do this",
+    "CouncilInvalidExpiry": "expiry {expiry} must be in the future and within 30 days",
+    "CouncilUnknownProposal": "no council proposal has id {id}",
+    "CouncilProposalExpired": "proposal {id} expired at {expiry}",
+    "CouncilAlreadyApproved": "{member} approved proposal {id} already",
+    "CouncilAlreadyExecuted": "proposal {id} was executed already",
+    "CouncilThresholdNotMet": "proposal {id} has {approvals} of the {threshold} approvals it needs",
+    "CouncilLengthMismatch": "{signers} signers but {signatures} signatures",
+    # DepartmentRegistry
+    "DepartmentUnauthorizedCouncil": "only the council may do this ({caller} is not the council)",
+    "DepartmentUnauthorizedAdmin": "{caller} is not an ADMIN of an active department",
+    "DepartmentInvalidCode": "a department code must not be empty",
+    "DepartmentAlreadyExists": "department {code} exists already",
+    "DepartmentUnknown": "no department has code {code}",
+    "DepartmentInvalidTransition": "department {code} cannot go from status {from} to {to}",
+    "DepartmentInvalidRegion": "region {region} is not a six-digit GB/T 2260 code",
+    "DepartmentInvalidName": "a department name must be 1 to {max} bytes (got {length})",
+    "DepartmentEndpointTooLong": "the endpoint is {length} bytes, more than the {max} allowed",
+    "DepartmentZeroAddress": "a member key must not be the zero address",
+    "DepartmentInvalidRoles": "roles {roles} are not a combination of staff, approver, admin, auditor",
+    "DepartmentMemberExists": "{account} already belongs to department {department}",
+    "DepartmentNotMember": "{account} is not a member of department {department}",
+    "DepartmentLastAdmin": "{admin} is the last ADMIN of {department}; add another admin first",
+    # CitizenRegistry
+    "CitizenUnauthorizedOwner": "{caller} does not own identity {identity}",
+    "CitizenZeroAddress": "an owner or delegate must not be the zero address",
+    "CitizenInvalidValidity": "a validity must be longer than zero seconds",
+    "CitizenDelegateNotFound": "{delegate} is not a delegate of {identity}",
+    "CitizenInvalidGuardian": "guardian {guardian} is the zero address or named twice",
+    "CitizenTooManyGuardians": "{count} guardians, more than the {max} allowed",
+    "CitizenInvalidGuardianThreshold": (
+        "a threshold of {threshold} with {guardians} guardians is not allowed "
+        "(2 to the number of guardians)"
+    ),
+    "CitizenRecoveryDelayTooShort": "a time lock of {delay}s is shorter than the minimum {min}s",
+    "CitizenGuardiansShareDepartment": "two guardians belong to department {department}",
+    "CitizenNotGuardian": "{account} is not a guardian of {identity}",
+    "CitizenRecoveryAlreadyApproved": (
+        "{guardian} supported the recovery of {identity} to {newOwner} already"
+    ),
+    "CitizenRecoveryNotQueued": (
+        "the recovery of {identity} to {newOwner} has not reached its guardians' threshold "
+        "(or was cancelled)"
+    ),
+    "CitizenRecoveryLocked": (
+        "the recovery of {identity} to {newOwner} is time-locked until {readyAt}"
+    ),
+    # Schemas and attestations
+    "SchemaUnauthorizedRegistrant": "{account} is not an ADMIN of an active department",
+    "SchemaInvalidRoleMask": "role mask {roleMask} is not a combination of department roles",
+    "SchemaUnknownDepartment": "no department has code {department}",
+    "SchemaAlreadyRegistered": "schema {uid} is registered already",
+    "SchemaNotFound": "no schema has uid {uid}",
+    "AttestationUnauthorized": "{account} is not a member of an active department",
+    "AttestationSchemaNotAllowed": (
+        "a member of {department} with roles {roles} may not attest under schema {schema}"
+    ),
+    "AttestationInvalidSubject": "the subject must not be the zero address",
+    "AttestationInvalidExpiry": "expiry {expiry} is in the past",
+    "AttestationRefNotFound": "referenced attestation {refUID} does not exist or was revoked",
+    "AttestationAlreadyExists": "the same attestation {uid} was made in this block already",
+    "AttestationNotFound": "no attestation {uid} (never made, or revoked already)",
+    "AttestationIrrevocable": "attestation {uid}'s schema does not allow revocation",
+    "AttestationUnauthorizedRevoker": (
+        "{account} may not revoke {uid} (not a member of the issuing department "
+        "with the schema's role)"
+    ),
+    "AttestationDepartmentInactive": "department {department} is not active",
+    "AttestationEmptyBatch": "a batch of attestations must not be empty",
+}
+
+
+def register() -> None:
+    for name, template in IDENTITY_EXPLANATIONS.items():
+        explain(name, template)
+
+
+register()

@@ -1,0 +1,207 @@
+"""`govchain citizen`: identity, key rotation (direct and relayed), delegates, guardians, recovery."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from govchain.keystore import Keystore
+from govchain.toolchain.devnet import Devnet, rpc
+from tests.cli.conftest import CITY_PASSPHRASE, CityRun, Run, assert_one_line_error, fund
+
+DAY = 86400
+
+NewCitizen = Callable[[], tuple[str, LocalAccount]]
+
+
+@pytest.fixture
+def new_citizen(city_run: CityRun, devnet: Devnet) -> NewCitizen:
+    """A funded citizen key saved in the city's home under a fresh name."""
+
+    def make() -> tuple[str, LocalAccount]:
+        account = Account.create()
+        name = f"citizen-{secrets.token_hex(4)}"
+        assert city_run.home is not None
+        Keystore(city_run.home, kdf="pbkdf2", iterations=2).new(
+            name, CITY_PASSPHRASE, private_key=account.key
+        )
+        fund(devnet, account.address)
+        return name, account
+
+    return make
+
+
+def registry(city_run: CityRun):  # type: ignore[no-untyped-def]
+    return city_run.platform.connection.contract("CitizenRegistry")
+
+
+def owner_of(city_run: CityRun, identity: str) -> str:
+    return str(registry(city_run).functions.identityOwner(identity).call())
+
+
+def test_id_of_a_fresh_identity(city_run: CityRun, new_citizen: NewCitizen) -> None:
+    name, alice = new_citizen()
+    data = city_run.json("--key", name, "citizen", "id")
+    assert data == {
+        "identity": alice.address, "owner": alice.address, "rotated": False,
+        "changed_block": 0, "nonce": 0,
+    }  # fmt: skip
+    other = Account.create().address
+    assert city_run.json("citizen", "id", other)["owner"] == other
+    assert "owner" in city_run("citizen", "id", other).stdout
+
+
+def test_rotate_key_directly_then_act_with_the_new_key(
+    city_run: CityRun, new_citizen: NewCitizen
+) -> None:
+    name, alice = new_citizen()
+    new_name, new_key = new_citizen()
+    result = city_run.json("--key", name, "citizen", "rotate-key", new_name)
+    assert result["identity"] == alice.address and result["owner"] == new_key.address
+    assert result["relayed_by"] is None and result["tx"].startswith("0x")
+    assert owner_of(city_run, alice.address) == new_key.address
+    shown = city_run.json("citizen", "id", alice.address)
+    assert shown["rotated"] is True and shown["changed_block"] > 0
+    # the old key no longer controls the identity; the new one does
+    old = city_run("--key", name, "citizen", "rotate-key", name)
+    assert_one_line_error(old, 1, f"{alice.address} does not own identity {alice.address}")
+    back = city_run("--key", new_name, "citizen", "rotate-key", name, "--identity", alice.address)
+    assert back.exit_code == 0, back.stderr
+    assert owner_of(city_run, alice.address) == alice.address
+
+
+def test_rotate_key_by_signature_relayed_by_someone_else(city_run: CityRun, devnet: Devnet) -> None:
+    # a citizen with no gas money at all: the relayer pays
+    account = Account.create()
+    assert city_run.home is not None
+    name = f"poor-{secrets.token_hex(4)}"
+    Keystore(city_run.home, kdf="pbkdf2", iterations=2).new(
+        name, CITY_PASSPHRASE, private_key=account.key
+    )
+    new_owner = Account.create().address
+    result = city_run.json(
+        "--key", name, "citizen", "rotate-key", new_owner, "--relayer", "civil-staff"
+    )
+    assert result["relayed_by"] == city_run.platform.departments["CIVIL"].staff.address
+    assert owner_of(city_run, account.address) == new_owner
+    assert city_run.json("citizen", "id", account.address)["nonce"] == 1
+
+
+def test_delegates_add_list_revoke(city_run: CityRun, new_citizen: NewCitizen) -> None:
+    name, alice = new_citizen()
+    son = Account.create().address
+    added = city_run.json("--key", name, "citizen", "delegate", "add", son, "--for", "30d")
+    assert added["delegate"] == son and added["type"] == "agent" and added["validity"] == 30 * DAY
+    assert (
+        registry(city_run)
+        .functions.validDelegate(alice.address, bytes.fromhex(_agent()[2:]), son)
+        .call()
+    )
+    listed = city_run.json("citizen", "delegate", "list", alice.address)
+    assert len(listed) == 1 and listed[0]["delegate"] == son and listed[0]["valid"] is True
+    assert set(listed[0]) == {"delegate", "type", "valid_to", "valid_until", "valid"}
+    assert city_run.json("citizen", "delegate", "check", alice.address, son)["valid"] is True
+
+    city_run.json("--key", name, "citizen", "delegate", "revoke", son)
+    assert (
+        not registry(city_run)
+        .functions.validDelegate(alice.address, bytes.fromhex(_agent()[2:]), son)
+        .call()
+    )
+    assert city_run.json("--key", name, "citizen", "delegate", "list")[0]["valid"] is False
+    again = city_run("--key", name, "citizen", "delegate", "revoke", Account.create().address)
+    assert_one_line_error(again, 1, "is not a agent delegate")
+
+
+def _agent() -> str:
+    from govchain.identity.citizens import DELEGATE_AGENT
+
+    return "0x" + DELEGATE_AGENT.hex()
+
+
+def test_guardians_and_a_full_recovery(
+    city_run: CityRun, new_citizen: NewCitizen, devnet: Devnet
+) -> None:
+    name, alice = new_citizen()
+    guardians = ["hrss-staff", "psb-staff", "civil-staff"]
+    city_run.json(
+        "--key", name, "citizen", "guardians", "set", *guardians, "--threshold", "2",
+        "--delay", "1d",
+    )  # fmt: skip
+    shown = city_run.json("citizen", "guardians", "show", alice.address)
+    staff = [city_run.platform.departments[c].staff.address for c in ("HRSS", "PSB", "CIVIL")]
+    assert shown["guardians"] == staff and shown["threshold"] == 2 and shown["delay"] == DAY
+
+    new_owner = Account.create().address
+    started = city_run.json("--key", "hrss-staff", "citizen", "recover", "start", alice.address,
+                            new_owner)  # fmt: skip
+    assert started["approvals"] == 1 and started["queued"] is False
+    again = city_run("--key", "psb-staff", "citizen", "recover", "start", alice.address, new_owner)
+    assert_one_line_error(again, 1, "under way already")
+    supported = city_run.json(
+        "--key", "psb-staff", "citizen", "recover", "support", alice.address, new_owner
+    )
+    assert supported["approvals"] == 2 and supported["queued"] is True
+    assert set(supported["supporters"]) == set(staff[:2])
+
+    early = city_run("--key", "civil-staff", "citizen", "recover", "execute", alice.address,
+                     new_owner)  # fmt: skip
+    assert_one_line_error(early, 1, "time-locked until")
+    rpc(devnet.url, "evm_increaseTime", [DAY + 1])
+    rpc(devnet.url, "evm_mine", [])
+    done = city_run.json(
+        "--key", "civil-staff", "citizen", "recover", "execute", alice.address, new_owner
+    )
+    assert done["executed"] is True
+    assert owner_of(city_run, alice.address) == new_owner
+
+
+def test_the_owner_cancels_a_recovery(city_run: CityRun, new_citizen: NewCitizen) -> None:
+    name, alice = new_citizen()
+    city_run.json("--key", name, "citizen", "guardians", "set", "hrss-staff", "psb-staff",
+                  "--threshold", "2")  # fmt: skip
+    thief = Account.create().address
+    city_run.json("--key", "hrss-staff", "citizen", "recover", "start", alice.address, thief)
+    assert city_run.json("citizen", "recover", "status", alice.address, thief)["active"] is True
+    city_run.json("--key", name, "citizen", "recover", "cancel")
+    status = city_run.json("citizen", "recover", "status", alice.address, thief)
+    assert status["active"] is False and status["approvals"] == 0
+    late = city_run("--key", "psb-staff", "citizen", "recover", "support", alice.address, thief)
+    assert_one_line_error(late, 1, "was started")
+
+
+def test_guardian_rules_are_checked_before_sending(
+    city_run: CityRun, new_citizen: NewCitizen
+) -> None:
+    name, _ = new_citizen()
+    one = city_run("--key", name, "citizen", "guardians", "set", "hrss-staff", "--threshold", "1")
+    assert_one_line_error(one, 2, "threshold")
+    same_dept = city_run(
+        "--key", name, "citizen", "guardians", "set", "hrss-staff", "hrss-admin", "--threshold", "2"
+    )
+    assert_one_line_error(same_dept, 1, "two guardians belong to department")
+    short = city_run("--key", name, "citizen", "guardians", "set", "hrss-staff", "psb-staff",
+                     "--threshold", "2", "--delay", "1h")  # fmt: skip
+    assert_one_line_error(short, 2, "at least one day")
+    stranger = city_run("--key", "bdb-staff", "citizen", "recover", "start",
+                        Account.create().address, Account.create().address)  # fmt: skip
+    assert_one_line_error(stranger, 1, "is not a guardian of")
+
+
+def test_bad_input(city_run: CityRun, new_citizen: NewCitizen) -> None:
+    name, _ = new_citizen()
+    assert_one_line_error(city_run("citizen", "id", "0xabc"), 2, "0xabc")
+    assert_one_line_error(city_run("--key", name, "citizen", "rotate-key", "0x12"), 2, "0x12")
+    assert_one_line_error(city_run("--key", "nobody", "citizen", "rotate-key", name), 2, "nobody")
+    bad_for = city_run("--key", name, "citizen", "delegate", "add", name, "--for", "forever")
+    assert_one_line_error(bad_for, 2, "duration")
+    assert_one_line_error(city_run("citizen", "id"), 2, "--key")
+
+
+def test_devnet_not_running(offline: Run) -> None:
+    assert_one_line_error(offline("citizen", "id", Account.create().address), 1, "network")
+    assert_one_line_error(offline("citizen", "guardians", "show", Account.create().address), 1)
