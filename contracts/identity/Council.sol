@@ -86,6 +86,12 @@ contract Council is ICouncil, SignatureVerifier {
         bytes32 structHash = keccak256(abi.encode(APPROVAL_TYPEHASH, id, p.target, keccak256(p.data), p.expiry));
         for (uint256 i = 0; i < signers.length; ++i) {
             _verifySignature(signers[i], structHash, p.expiry, signatures[i]);
+            // A signature names no generation: once used, it never counts again, even after
+            // its signer leaves and rejoins (a rejoined member approves anew on chain).
+            uint256 recorded = _approvals[id][signers[i]];
+            if (recorded != 0 && recorded != _generation[signers[i]]) {
+                revert CouncilSignatureReused(id, signers[i]);
+            }
             _approve(id, signers[i]);
         }
     }

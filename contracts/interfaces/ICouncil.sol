@@ -48,6 +48,9 @@ interface ICouncil {
     error CouncilAlreadyExecuted(bytes32 id);
     /// @notice The proposal has `approvals` of the `threshold` it needs.
     error CouncilThresholdNotMet(bytes32 id, uint256 approvals, uint256 threshold);
+    /// @notice `member`'s signed approval of `id` was used before they left the council; a
+    /// rejoined member approves again with {approve}.
+    error CouncilSignatureReused(bytes32 id, address member);
     /// @notice The signers and signatures lists differ in length.
     error CouncilLengthMismatch(uint256 signers, uint256 signatures);
 

@@ -296,6 +296,34 @@ def test_council_removes_a_member_and_its_approvals_stop_counting(
         council_contract.execute(pending, sender=leaving)
 
 
+def test_a_signed_approval_is_not_replayed_after_its_signer_leaves_and_rejoins(
+    council_contract: Any,
+    council_members: list[Any],
+    add_member_data: bytes,
+    outsider: Any,
+    chain: Any,
+) -> None:
+    leaving = council_members[6]
+    pending = council_decide(
+        council_contract, council_members[3:4], council_contract, add_member_data, chain, 1
+    )
+    signature = _sign(council_contract, chain, leaving, pending)
+    council_contract.approveBySig(pending, [leaving], [signature], sender=outsider)
+    for action in ("removeMember", "addMember"):
+        _execute(
+            council_contract,
+            council_members[:6],
+            bytes(getattr(council_contract, action).encode_input(leaving)),
+            chain,
+        )
+    assert council_contract.isMember(leaving)
+    with ape.reverts(council_contract.CouncilSignatureReused, id=pending, member=leaving):
+        council_contract.approveBySig(pending, [leaving], [signature], sender=outsider)
+    # the rejoined member may approve anew, on chain
+    council_contract.approve(pending, sender=leaving)
+    assert council_contract.hasApproved(pending, leaving)
+
+
 def test_council_changes_its_threshold(
     council_contract: Any, council_members: list[Any], chain: Any
 ) -> None:
