@@ -116,6 +116,12 @@ class GovchainGroup(click.Group):
 )
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.option(
+    "--get",
+    "get_field",
+    metavar="FIELD",
+    help="print only this field of the --json output (a.b for nested keys), for scripts",
+)
+@click.option(
     "--key",
     "--keystore",
     "key",
@@ -131,11 +137,19 @@ def cli(
     rpc: str | None,
     home: Path | None,
     as_json: bool,
+    get_field: str | None,
     key: str | None,
     chain_id: int | None,
 ) -> None:
     """govchain: departments, citizens and auditors on a shared ledger."""
-    ctx.obj = CliContext(rpc=rpc, home=home, json=as_json, key=key, chain_id=chain_id)
+    ctx.obj = CliContext(
+        rpc=rpc,
+        home=home,
+        json=as_json or get_field is not None,
+        key=key,
+        chain_id=chain_id,
+        get=get_field,
+    )
 
 
 def _register() -> None:

@@ -26,6 +26,7 @@ class CliContext:
     json: bool = False
     key: str | None = None
     chain_id: int | None = None
+    get: str | None = None
     _connection: Connection | None = field(default=None, repr=False)
     _account: LocalAccount | None = field(default=None, repr=False)
 
@@ -75,6 +76,10 @@ class CliContext:
 
     def emit(self, data: Any, text: str | Callable[[], str] | None = None) -> None:
         """Print ``data`` as JSON with ``--json``, else ``text`` (or ``data`` as plain lines)."""
+        if self.get is not None:
+            value = _field(data, self.get)
+            click.echo(value if isinstance(value, str) else json.dumps(value, default=str))
+            return
         if self.json:
             click.echo(json.dumps(data, indent=2, default=str))
             return
@@ -83,6 +88,20 @@ class CliContext:
         if text is None:
             text = _plain(data)
         click.echo(text)
+
+
+def _field(data: Any, path: str) -> Any:
+    """``data[a][b]`` for ``a.b``; list items by index (``entries.0.tx_hash``)."""
+    value = data
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            fields = ", ".join(value) if isinstance(value, dict) else type(value).__name__
+            raise click.UsageError(f"--get {path}: no field {part!r} (fields: {fields})")
+    return value
 
 
 def _plain(data: Any) -> str:

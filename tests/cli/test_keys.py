@@ -84,3 +84,13 @@ def test_mismatched_confirmation_is_asked_again(run: Run) -> None:
 
 def test_show_without_a_name_or_key_is_bad_usage(run: Run) -> None:
     assert_one_line_error(run("keys", "show"), 2, "choose a key with --key NAME")
+
+
+def test_get_prints_one_field_for_scripts(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVCHAIN_PASSPHRASE", PASSPHRASE)
+    address = run.json("keys", "new", "scripted")["address"]
+    result = run("--get", "address", "keys", "show", "scripted")
+    assert (result.exit_code, result.stdout) == (0, f"{address}\n")
+    assert run("--get", "name", "keys", "list").exit_code == 2  # a list has no field "name"
+    assert run("--get", "0.name", "keys", "list").stdout == "scripted\n"
+    assert_one_line_error(run("--get", "nope", "keys", "show", "scripted"), 2, "no field 'nope'")
