@@ -184,10 +184,20 @@ def explain(name: str, template: str) -> None:
     EXPLANATIONS[name] = template
 
 
+def _code_text(value: bytes) -> str | None:
+    """A 32-byte department or category code (ASCII right-padded with zeros) as its text."""
+    text = value.rstrip(b"\0")
+    if len(value) != 32 or not text or len(text) == 32 or b"\0" in text:
+        return None
+    if all(0x21 <= c < 0x7F for c in text) and text[:1].isalpha():
+        return text.decode()
+    return None
+
+
 def format_value(value: Any) -> str:
     """A decoded ABI value as a person reads it."""
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return _code_text(value) or "0x" + value.hex()
     if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
         try:
             return str(to_checksum_address(value))

@@ -3,7 +3,9 @@ the walkthrough runs, in order, against a real devnet."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,14 +57,20 @@ def test_every_command_of_the_walkthrough_runs(tmp_path: Path) -> None:
     env.pop("GOVCHAIN_KEY", None)
     with Devnet(DevnetConfig(port=free_port(), zero_fee=True)) as devnet:
         env["GOVCHAIN_RPC"] = devnet.url
-        done = subprocess.run(
+        # its own session, so the data nodes it starts in the background go with it
+        process = subprocess.Popen(
             ["bash", "-c", script(walkthrough)],
             cwd=tmp_path,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=900,
-            check=False,
+            start_new_session=True,
         )
-    if done.returncode != 0:
-        pytest.fail(f"{done.stderr[-3000:]}\n--- stdout ---\n{done.stdout[-3000:]}")
+        try:
+            stdout, stderr = process.communicate(timeout=900)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    if process.returncode != 0:
+        pytest.fail(f"{stderr[-3000:]}\n--- stdout ---\n{stdout[-3000:]}")

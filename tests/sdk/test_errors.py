@@ -160,3 +160,13 @@ def test_unknown_and_empty_reverts_are_still_readable() -> None:
     )
     assert garbled.name == "AccessGrantExpired"
     assert garbled.arguments == {"data": b"\1"}
+
+
+def test_codes_read_as_text_and_hashes_as_hex() -> None:
+    from govchain.errors import format_value
+
+    assert format_value(b"HRSS.PENSION".ljust(32, b"\0")) == "HRSS.PENSION"
+    digest = bytes(range(1, 33))
+    assert format_value(digest) == "0x" + digest.hex()
+    assert format_value(b"\0" * 32) == "0x" + "00" * 32
+    assert format_value(b"A" * 32) == "0x" + "41" * 32  # no padding: not a code
