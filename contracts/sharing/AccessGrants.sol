@@ -144,6 +144,7 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (block.timestamp < terms.validFrom || block.timestamp >= terms.validUntil) return false;
         if (terms.maxUses != 0 && current.uses >= terms.maxUses) return false;
         if (_named(terms, category)) {
+            // slither-disable-next-line unused-return (the sensitive flag was accepted when granted)
             (IDataCatalog.SharingClass named,) = catalog.sharingOf(category);
             return named != IDataCatalog.SharingClass.NotShared;
         }
