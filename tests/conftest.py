@@ -7,12 +7,26 @@ other contracts), 2..43 six per founding department (admin, staff, three approve
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code
+
+# Hypothesis profiles: "default" (make test) and "deep" (GOVCHAIN_HYPOTHESIS_PROFILE=deep, ten
+# times the examples). A property runs hypothesis_examples(share) of the profile's budget.
+settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile("deep", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("GOVCHAIN_HYPOTHESIS_PROFILE", "default"))
+
+
+def hypothesis_examples(share: float) -> int:
+    """Examples for one property: ``share`` of the loaded profile's ``max_examples``."""
+    return max(1, round(settings().max_examples * share))
+
 
 # name, region (GB/T 2260), English name
 FOUNDERS = [

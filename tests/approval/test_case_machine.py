@@ -9,7 +9,6 @@ model after every step.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import ape
@@ -27,10 +26,11 @@ from hypothesis.stateful import (
 from govchain.approval import CaseStatus, CaseTerms
 from govchain.approval.messages import pack_signatures
 from tests.approval.conftest import HOUR, Desk, h
+from tests.conftest import hypothesis_examples
 
 DEPTS = ["DPF", "HRSS", "FINANCE"]
 OUTCOMES: dict[str, int] = {}  # how examples ended, to see the property is not vacuous
-EXAMPLES = int(os.environ.get("GOVCHAIN_HYPOTHESIS_EXAMPLES", "12"))
+EXAMPLES = hypothesis_examples(0.12)  # 12 in the default profile, 120 in "deep"
 
 # who signs: (department, kind, index); kind "approver" | "staff" | "outsider"
 SIGNER = st.tuples(

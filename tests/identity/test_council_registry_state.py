@@ -7,7 +7,6 @@ passes below its threshold or after it expires, and none passes twice.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -16,13 +15,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from tests.conftest import hypothesis_examples
 from tests.helpers import ROLE_STAFF, code
 from tests.identity.conftest import COUNCIL_THRESHOLD, ZERO32
 
 DEPTS = ["PSB", "HRSS", "CIVIL"]
 ADMIN_INDEX = {"PSB": 1, "HRSS": 2, "CIVIL": 5}  # position in FOUNDERS = position on the council
 DAY = 86_400
-EXAMPLES = int(os.environ.get("GOVCHAIN_HYPOTHESIS_EXAMPLES", "8"))
+EXAMPLES = hypothesis_examples(0.08)  # 8 in the default profile, 80 in "deep"
 
 
 def _succeeds(action: Callable[[], Any]) -> bool:

@@ -6,7 +6,6 @@ a final sync makes it equal to a direct eth_getLogs read of the whole chain."""
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from govchain.indexer import Indexer, RpcLogSource, WatchedContract
+from tests.conftest import hypothesis_examples
 from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code
 from tests.indexer.conftest import (
     assert_index_matches_chain,
@@ -24,7 +24,7 @@ from tests.indexer.conftest import (
     index_keys,
 )
 
-EXAMPLES = int(os.environ.get("GOVCHAIN_HYPOTHESIS_EXAMPLES", "50"))
+EXAMPLES = hypothesis_examples(0.5)  # 50 in the default profile, 500 in "deep"
 DEPTS = ["BDB", "PSB", "HRSS", "HOUSING", "DPF", "CIVIL", "FINANCE"]
 ROLES = [ROLE_STAFF, ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF | ROLE_AUDITOR]
 

@@ -14,7 +14,6 @@ every outcome against a model:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +28,10 @@ from hypothesis.stateful import (
 )
 
 from govchain.sharing import category_code, grant_id, grant_tuple
+from tests.conftest import hypothesis_examples
 from tests.sharing.conftest import DAY, REQUEST, make_terms
 
-EXAMPLES = int(os.environ.get("GOVCHAIN_HYPOTHESIS_EXAMPLES", "25"))
+EXAMPLES = hypothesis_examples(0.25)  # 25 in the default profile, 250 in "deep"
 HRSS_CATEGORIES = ["HRSS.PENSION", "HRSS.BANK_ACCOUNT", "HRSS.POLICY", "HRSS.INTERNAL"]
 NOT_SHARED = {"HRSS.INTERNAL"}
 
