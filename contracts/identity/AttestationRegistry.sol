@@ -22,6 +22,9 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
         "Attest(address attester,address subject,bytes32 schema,bytes32 dataHash,uint64 expiry,bytes32 refUID,uint256 nonce,uint256 deadline)"
     );
 
+    /// @inheritdoc IAttestationRegistry
+    uint256 public constant MAX_BATCH = 256;
+
     address private immutable _deployer;
     address private _approvalModule;
 
@@ -57,6 +60,7 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     /// @inheritdoc IAttestationRegistry
     function multiAttest(AttestationRequest[] calldata requests) external returns (bytes32[] memory uids) {
         if (requests.length == 0) revert AttestationEmptyBatch();
+        if (requests.length > MAX_BATCH) revert AttestationBatchTooLarge(requests.length, MAX_BATCH);
         (bytes32 department, uint8 roles) = _activeMember(msg.sender);
         uids = new bytes32[](requests.length);
         for (uint256 i = 0; i < requests.length; ++i) {

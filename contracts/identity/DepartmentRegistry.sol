@@ -117,6 +117,7 @@ contract DepartmentRegistry is IDepartmentRegistry {
         bytes32 metadataHash,
         address admin
     ) external {
+        if (msg.sender != admin) revert DepartmentUnauthorizedProposer(msg.sender, admin);
         _propose(code, name, region, endpoint, metadataHash, admin);
     }
 

@@ -65,6 +65,9 @@ interface IAttestationRegistry {
     error AttestationDepartmentInactive(bytes32 department);
     /// @notice A batch must not be empty.
     error AttestationEmptyBatch();
+    /// @notice A batch of `count` requests is over {MAX_BATCH}: it could exceed the
+    /// 16,777,216 gas one transaction may use (EIP-7825); split it.
+    error AttestationBatchTooLarge(uint256 count, uint256 max);
 
     /**
      * @notice `attester`, a member of `department` (or the approval module on its behalf), attested
@@ -110,9 +113,12 @@ interface IAttestationRegistry {
 
     /**
      * @notice Makes several attestations for the caller's department; same rules as {attest}.
-     * Emits one {Attested} per request.
+     * Requirements: 1 to {MAX_BATCH} requests. Emits one {Attested} per request.
      */
     function multiAttest(AttestationRequest[] calldata requests) external returns (bytes32[] memory uids);
+
+    /// @notice The most requests one {multiAttest} takes (each costs at most about 45,000 gas).
+    function MAX_BATCH() external view returns (uint256);
 
     /**
      * @notice Makes an attestation `attester` signed (EIP-712 `Attest(address attester,address subject,

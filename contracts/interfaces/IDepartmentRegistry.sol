@@ -52,6 +52,8 @@ interface IDepartmentRegistry {
     error DepartmentUnauthorizedCouncil(address caller);
     /// @notice The caller is not an ADMIN member of an Active department.
     error DepartmentUnauthorizedAdmin(address caller);
+    /// @notice A department is proposed by its own first ADMIN key `admin`, not by `caller`.
+    error DepartmentUnauthorizedProposer(address caller, address admin);
     /// @notice A department code must not be zero.
     error DepartmentInvalidCode();
     /// @notice A department with this code exists already.
@@ -125,8 +127,9 @@ interface IDepartmentRegistry {
      * @notice Applies for admission: records the department as Proposed with its first ADMIN key.
      * The key holds no right until the council admits the department.
      *
-     * Requirements: `code` non-zero and unused; valid name, region and endpoint; `admin` not zero
-     * and in no department.
+     * Requirements: the caller is `admin` (an applicant proves it holds its first ADMIN key, so
+     * nobody can bind another's key to a department); `code` non-zero and unused; valid name,
+     * region and endpoint; `admin` not zero and in no department.
      *
      * Emits {DepartmentProposed} and {MemberAdded}.
      */

@@ -182,7 +182,13 @@ def set_metadata(obj: CliContext, metadata_hash: str) -> None:
 @click.argument("code", type=DEPARTMENT)
 @click.option("--name", required=True, help="the department's name")
 @click.option("--region", required=True, type=int, help="GB/T 2260 six-digit division code")
-@click.option("--admin", "admin", required=True, metavar="ADDRESS|KEY", help="its first ADMIN key")
+@click.option(
+    "--admin",
+    "admin",
+    default=None,
+    metavar="ADDRESS|KEY",
+    help="its first ADMIN key, which must be the --key [default: the --key]",
+)
 @click.option("--endpoint", default="", help="its data-node URL")
 @click.option("--metadata-hash", default=None, metavar="HASH", help="0x 32-byte hash")
 @pass_cli
@@ -191,12 +197,13 @@ def propose(
     code: bytes,
     name: str,
     region: int,
-    admin: str,
+    admin: str | None,
     endpoint: str,
     metadata_hash: str | None,
 ) -> None:
-    """Apply for admission of department CODE (Proposed until the council admits it)."""
-    address = account(obj, admin)
+    """Apply for admission of department CODE with the --key as its first ADMIN (Proposed until
+    the council admits it)."""
+    address = account(obj, admin) if admin else obj.account().address
     meta = validate.bytes32(metadata_hash, "metadata hash") if metadata_hash else ZERO32
     sent = _writer(obj).propose(code, name, region, address, endpoint, meta)
     obj.emit(

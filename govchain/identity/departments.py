@@ -269,15 +269,22 @@ class Departments(ContractClient):
         code: str | bytes,
         name: str,
         region: int,
-        admin: str,
+        admin: str | None = None,
         endpoint: str = "",
         metadata_hash: bytes = ZERO32,
     ) -> Sent:
-        """Record a new department as Proposed with its first ADMIN key (anyone may apply).
+        """Record a new department as Proposed with its first ADMIN key, which signs.
 
-        Checked first: the code is unused, the region is six digits, the name is not empty,
-        the admin key is in no department.
+        Checked first: the signer is the admin key (default), the code is unused, the region
+        is six digits, the name is not empty, the admin key is in no department.
         """
+        signer = self._signer("proposing a department").address
+        if admin is not None and validate.address(admin) != signer:
+            raise Refused(
+                f"a department is proposed by its own first ADMIN key: sign with the key of "
+                f"{validate.address(admin)}, not {signer}"
+            )
+        admin = signer
         raw = as_code(code)
         if self.exists(raw):
             raise Refused(f"department {code_text(raw)} exists already")

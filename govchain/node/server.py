@@ -424,7 +424,7 @@ async def _read_body(request: Request, limit: int) -> Mapping[str, Any]:
         chunks.append(chunk)
     try:
         parsed = json.loads(b"".join(chunks))
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting deeper than the parser's recursion limit
         raise Refusal("malformed_request", "the body is not JSON") from None
     return _mapping(parsed, "body")
 
@@ -438,8 +438,13 @@ def create_app(node: DataNode) -> FastAPI:
         request: Request, action: Callable[[Mapping[str, Any]], dict[str, Any]]
     ) -> Response:
         try:
-            body = await _read_body(request, limit)
-            result = await asyncio.wait_for(run_in_threadpool(action, body), timeout)
+            # the timeout covers reading the body too: a client trickling it (slowloris) is
+            # answered and let go after `timeout` seconds, freeing its connection slot
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            body = await asyncio.wait_for(_read_body(request, limit), timeout)
+            remaining = max(deadline - loop.time(), 0.001)
+            result = await asyncio.wait_for(run_in_threadpool(action, body), remaining)
         except Refusal as refusal:
             return _refused(refusal)
         except TimeoutError:

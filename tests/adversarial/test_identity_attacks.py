@@ -10,7 +10,6 @@ from typing import Any
 
 import ape
 import pytest
-from ape.exceptions import ContractLogicError
 
 from govchain.identity.messages import (
     ADD_DELEGATE,
@@ -511,21 +510,19 @@ def test_suspended_departments_admin_loses_admin_rights(
         departments.addMember(outsider, ROLE_STAFF, sender=hrss.admin)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ContractLogicError,
-    reason="FINDING: DepartmentRegistry.propose is open to anyone and takes any admin key; an "
-    "outsider can bind a stranger's key to a junk Proposed department, after which no real "
-    "department can add that key (DepartmentMemberExists) until the council replaces it",
-)
 def test_outsider_cannot_bind_someone_elses_key_by_proposing_a_department(
     departments: Any, depts: Any, accounts: Any, outsider: Any
 ) -> None:
     """Griefing by admission request: an outsider proposes a department naming the key HRSS is
-    about to enrol as that department's admin, front-running the enrolment."""
+    about to enrol as that department's admin, front-running the enrolment. Refused: a
+    department is proposed by its own first ADMIN key, so only a key's holder can bind it."""
     new_clerk = accounts[57]
-    departments.propose(code("JUNK"), "Junk", 330100, "", ZERO32, new_clerk, sender=outsider)
+    with ape.reverts(
+        departments.DepartmentUnauthorizedProposer, caller=outsider.address, admin=new_clerk.address
+    ):
+        departments.propose(code("JUNK"), "Junk", 330100, "", ZERO32, new_clerk, sender=outsider)
     departments.addMember(new_clerk, ROLE_STAFF, sender=depts["HRSS"].admin)
+    assert departments.isActiveMember(new_clerk, depts["HRSS"].code, ROLE_STAFF)
 
 
 # --- zero addresses and oversized input ---------------------------------------------------------
@@ -573,26 +570,19 @@ def test_too_many_guardians_is_refused(citizen_registry: Any, alice: Any, accoun
         citizen_registry.setGuardians(alice, many, 2, 3 * DAY, sender=alice)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="FINDING: multiAttest takes any number of requests; a batch needing more gas than "
-    "the EIP-7825 cap (16,777,216) is neither refused by the contract nor split by the SDK",
-)
 def test_attestation_batch_over_the_gas_cap_is_refused(
     attestations: Any, schemas: dict[str, bytes], depts: Any, citizens: list[Any]
 ) -> None:
-    """Oversized batch: 700 attestations in one transaction, more gas than one transaction may
-    use on an osaka network, where it can never be mined. A bound on the batch (or chunking in
-    the SDK) would refuse it up front; today the estimate simply succeeds."""
+    """Oversized batch: 700 attestations in one transaction would need more gas than one
+    transaction may use on an osaka network (EIP-7825), where it could never be mined. The
+    contract refuses any batch over MAX_BATCH up front, and a full batch fits under the cap."""
     requests = [
         (citizens[i % 12].address, schemas["subsidy"], i.to_bytes(32, "big"), 0, ZERO32)
         for i in range(700)
     ]
     approver = depts["CIVIL"].approvers[0]
-    # the batch is far over the cap: 70 times the gas of ten requests
-    tenth = attestations.multiAttest.estimate_gas_cost(requests[:10], sender=approver)
-    assert 70 * (tenth - 21_000) > TX_GAS_CAP
-    # estimated, never sent: a transaction over the block gas limit would sit in the pool
-    with ape.reverts():
-        attestations.multiAttest.estimate_gas_cost(requests, sender=approver)
+    most = attestations.MAX_BATCH()
+    with ape.reverts(attestations.AttestationBatchTooLarge, count=700, max=most):
+        attestations.multiAttest(requests, sender=approver)
+    full = attestations.multiAttest.estimate_gas_cost(requests[:most], sender=approver)
+    assert full < TX_GAS_CAP

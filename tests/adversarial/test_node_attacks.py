@@ -244,12 +244,6 @@ def production_recursion_limit() -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="FINDING: json.loads raises RecursionError (not ValueError) on deeply nested JSON; "
-    "_read_body catches ValueError only, so the node answers 500 instead of malformed_request",
-)
 def test_deeply_nested_json_is_refused(node_url: str, production_recursion_limit: None) -> None:
     """Malformed JSON that exhausts the parser's recursion: 4,000 nested arrays, within the
     size limit. Run under Python's default recursion limit (1000), which a node started by
@@ -279,13 +273,6 @@ def impatient_node_url(hrss: Holdings, reader: RpcChain) -> Iterator[str]:
         yield url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="FINDING: the node's request_timeout covers the handler, not the reading of the "
-    "body; a client that trickles its body holds a connection (and a slot of uvicorn's "
-    "limit_concurrency) for as long as it likes",
-)
 def test_slow_client_is_held_to_a_timeout(impatient_node_url: str) -> None:
     """A slow client (slowloris): it declares 200 bytes, sends one, and waits. The node should
     answer (or hang up) within its one-second timeout; we allow three seconds."""

@@ -135,3 +135,15 @@ def city_run(
     snapshot = rpc(devnet.url, "evm_snapshot", [])
     yield CityRun(devnet.url, built, home)
     rpc(devnet.url, "evm_revert", [snapshot])
+
+
+def new_key(city_run: CityRun, prefix: str) -> tuple[str, str]:
+    """A fresh funded key saved in the city's keystore: (keystore name, address)."""
+    account = Account.create()
+    name = f"{prefix}-{account.address[2:10].lower()}"
+    Keystore(city_run.home, kdf="pbkdf2", iterations=2).new(
+        name, CITY_PASSPHRASE, private_key=account.key
+    )
+    assert city_run.rpc is not None
+    rpc(city_run.rpc, "anvil_setBalance", [account.address, hex(10**21)])
+    return name, account.address

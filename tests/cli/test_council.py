@@ -8,17 +8,19 @@ from eth_account import Account
 
 from govchain.deploy import department_code
 from govchain.reference import COUNCIL
-from tests.cli.conftest import CityRun, Run, assert_one_line_error
+from tests.cli.conftest import CityRun, Run, assert_one_line_error, new_key
 
 NEW = "TAX"
 
 
-def propose_department(city_run: CityRun, admin: str) -> None:
+def propose_department(city_run: CityRun) -> str:
+    """TAX applies with a fresh admin key; returns that key's address."""
+    key, admin = new_key(city_run, "tax-admin")
     result = city_run(
-        "--key", "finance-staff", "dept", "propose", NEW, "--name", "Tax Bureau",
-        "--region", "330100", "--admin", admin,
+        "--key", key, "dept", "propose", NEW, "--name", "Tax Bureau", "--region", "330100",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
+    return admin
 
 
 def propose(city_run: CityRun, *args: str, key: str = "bdb-admin") -> dict[str, Any]:
@@ -34,8 +36,7 @@ def status(city_run: CityRun, code: str) -> int:
 def test_a_new_department_is_admitted_with_a_signature_collected_off_chain(
     city_run: CityRun,
 ) -> None:
-    admin = Account.create()
-    propose_department(city_run, admin.address)
+    propose_department(city_run)
     assert status(city_run, NEW) == 1  # Proposed
     made = propose(city_run, "admit", NEW, "--expires", "3d")
     assert made["action"] == "admit TAX"

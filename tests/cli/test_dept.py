@@ -7,7 +7,7 @@ from eth_account import Account
 
 from govchain.deploy import department_code
 from govchain.reference import DEPARTMENTS
-from tests.cli.conftest import CityRun, Run, assert_one_line_error
+from tests.cli.conftest import CityRun, Run, assert_one_line_error, new_key
 
 
 def registry(city_run: CityRun):  # type: ignore[no-untyped-def]
@@ -79,10 +79,10 @@ def test_set_endpoint_and_metadata(city_run: CityRun) -> None:
 
 
 def test_propose_a_department(city_run: CityRun) -> None:
-    admin = Account.create().address
+    key, admin = new_key(city_run, "edu-admin")
     data = city_run.json(
-        "--key", "psb-staff", "dept", "propose", "EDU", "--name", "Education Bureau",
-        "--region", "330102", "--admin", admin, "--endpoint", "http://edu.example",
+        "--key", key, "dept", "propose", "EDU", "--name", "Education Bureau",
+        "--region", "330102", "--endpoint", "http://edu.example",
     )  # fmt: skip
     assert data["code"] == "EDU" and data["status"] == "Proposed"
     shown = city_run.json("dept", "show", "EDU")
@@ -123,17 +123,25 @@ def test_the_last_admin_cannot_be_removed(city_run: CityRun) -> None:
 
 
 def test_proposing_an_existing_code_or_a_bad_region(city_run: CityRun) -> None:
-    admin = Account.create().address
+    key, admin = new_key(city_run, "applicant")
     taken = city_run(
-        "--key", "psb-staff", "dept", "propose", "HRSS", "--name", "x", "--region", "330100",
-        "--admin", admin,
+        "--key", key, "dept", "propose", "HRSS", "--name", "x", "--region", "330100",
     )  # fmt: skip
     assert_one_line_error(taken, 1, "department HRSS exists already")
     region = city_run(
-        "--key", "psb-staff", "dept", "propose", "EDU", "--name", "x", "--region", "33",
+        "--key", key, "dept", "propose", "EDU", "--name", "x", "--region", "33",
         "--admin", admin,
     )  # fmt: skip
     assert_one_line_error(region, 2, "six-digit")
+
+
+def test_a_department_is_proposed_by_its_own_admin_key(city_run: CityRun) -> None:
+    stranger = Account.create().address
+    result = city_run(
+        "--key", "psb-staff", "dept", "propose", "EDU", "--name", "x", "--region", "330100",
+        "--admin", stranger,
+    )  # fmt: skip
+    assert_one_line_error(result, 1, "proposed by its own first ADMIN key")
 
 
 def test_a_suspended_departments_admin_loses_its_rights(city_run: CityRun) -> None:

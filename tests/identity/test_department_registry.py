@@ -166,19 +166,26 @@ def test_propose_refuses_a_long_endpoint(departments: Any, applicant: Any) -> No
         _propose(departments, applicant, endpoint="h" * 257)
 
 
-def test_propose_refuses_a_zero_admin(departments: Any, applicant: Any) -> None:
-    with ape.reverts(departments.DepartmentZeroAddress):
-        _propose(departments, applicant, admin=ZERO)
-
-
-def test_propose_refuses_an_admin_key_of_another_department(
-    departments: Any, applicant: Any, depts: Any
+def test_propose_refuses_an_admin_other_than_the_caller(
+    departments: Any, applicant: Any, outsider: Any
 ) -> None:
+    """Nobody binds another's key (or the zero address) to a department by proposing it."""
+    for admin in (outsider, ZERO):
+        address = getattr(admin, "address", admin)
+        with ape.reverts(
+            departments.DepartmentUnauthorizedProposer, caller=applicant.address, admin=address
+        ):
+            departments.propose(
+                code("EDU"), "Education Bureau", 330106, "", b"\0" * 32, admin, sender=applicant
+            )
+
+
+def test_propose_refuses_an_admin_key_of_another_department(departments: Any, depts: Any) -> None:
     hrss = depts["HRSS"]
     with ape.reverts(
         departments.DepartmentMemberExists, account=hrss.staff.address, department=hrss.code
     ):
-        _propose(departments, applicant, admin=hrss.staff)
+        _propose(departments, hrss.staff)
 
 
 # --- suspend, reinstate, retire ---------------------------------------------------------------
