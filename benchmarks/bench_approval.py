@@ -12,17 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.gasfloor import floor, logs_of
-from tests.approval.conftest import (  # noqa: F401  (fixtures)
-    HOUR,
-    Desk,
-    approvals,
-    attestations,
-    citizen_registry,
-    desk,
-    h,
-    schemas,
-)
-from tests.conftest import citizens, council, departments, deployer, depts, outsider  # noqa: F401
+from tests.approval.conftest import HOUR, Desk, h
 from tests.helpers import ROLE_APPROVER
 
 OUT = Path(__file__).resolve().parent / "results" / "gas_approval.json"
@@ -58,13 +48,13 @@ def _row(
 
 
 def test_gas_of_approvals(
-    approvals: Any,  # noqa: F811
-    desk: Desk,  # noqa: F811
-    depts: Any,  # noqa: F811
-    citizens: Any,  # noqa: F811
-    outsider: Any,  # noqa: F811
-    departments: Any,  # noqa: F811
-    schemas: Any,  # noqa: F811
+    approvals: Any,
+    desk: Desk,
+    depts: Any,
+    citizens: Any,
+    outsider: Any,
+    departments: Any,
+    schemas: Any,
     accounts: Any,
     chain: Any,
 ) -> None:

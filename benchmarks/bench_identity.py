@@ -25,20 +25,8 @@ from govchain.identity.messages import (
     citizen_domain,
     council_domain,
 )
-from tests.conftest import citizens, council, departments, deployer, depts, outsider  # noqa: F401
 from tests.helpers import ROLE_APPROVER, code
-from tests.identity.conftest import (  # noqa: F401
-    COUNCIL_THRESHOLD,
-    ZERO32,
-    attestations,
-    citizen_registry,
-    council_contract,
-    council_members,
-    governed_departments,
-    schemas,
-    sign_attest,
-    sign_citizen,
-)
+from tests.identity.conftest import COUNCIL_THRESHOLD, ZERO32, sign_attest, sign_citizen
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gas_identity.json"
 DAY = 86_400
@@ -87,9 +75,9 @@ class Recorder:
 
 
 def test_identity_gas(
-    attestations: Any, schemas: dict[str, bytes], citizen_registry: Any, council_contract: Any,  # noqa: F811
-    governed_departments: Any, council_members: list[Any], depts: Any, citizens: list[Any],  # noqa: F811
-    outsider: Any, deployer: Any, accounts: Any, chain: Any,  # noqa: F811
+    attestations: Any, schemas: dict[str, bytes], citizen_registry: Any, council_contract: Any,
+    governed_departments: Any, council_members: list[Any], depts: Any, citizens: list[Any],
+    outsider: Any, deployer: Any, accounts: Any, chain: Any,
 ) -> None:  # fmt: skip
     r = Recorder()
     psb = depts["PSB"]
