@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.gasfloor import floor, logs_of
+from benchmarks.gastable import traced_counts
 from tests.approval.conftest import HOUR, Desk, h
 from tests.helpers import ROLE_APPROVER
 
@@ -33,6 +34,7 @@ def _row(
     reference: int | None = None,
     note: str = "",
 ) -> dict[str, Any]:
+    new, updated = traced_counts(operation, receipt, new, updated)
     raw_logs = [{"topics": list(log["topics"]), "data": log["data"]} for log in receipt.logs]
     fl = floor(bytes(receipt.transaction.data), new, updated, logs_of(raw_logs), signatures).total
     gas = int(receipt.gas_used)
@@ -43,6 +45,9 @@ def _row(
         "ratio": round(gas / fl, 2),
         "target": target,
         "reference": reference,
+        "new_slots": new,
+        "updated_slots": updated,
+        "signatures": signatures,
         "note": note,
     }
 
@@ -162,7 +167,7 @@ def test_gas_of_approvals(
         _row(
             r,
             "submitDecisions, 5 steps in one transaction (7 signatures)",
-            new=1,
+            new=0,
             updated=1,
             signatures=7,
             note="case closes Approved, no schema",

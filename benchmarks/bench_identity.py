@@ -17,6 +17,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from benchmarks.gasfloor import floor, logs_of
+from benchmarks.gastable import traced_counts
 from govchain.identity.messages import (
     APPROVE_RECOVERY,
     CHANGE_OWNER,
@@ -53,6 +54,7 @@ class Recorder:
         receipt_logs = [
             {"topics": list(log["topics"]), "data": bytes(log["data"])} for log in tx.logs
         ]
+        new, upd = traced_counts(operation, tx, new, upd)
         f = floor(bytes(tx.transaction.data), new, upd, logs_of(receipt_logs), sigs).total
         gas = tx.gas_used
         if per > 1:
@@ -68,6 +70,9 @@ class Recorder:
                 "ratio": round(gas / f, 2),
                 "target": target,
                 "reference": reference,
+                "new_slots": new,
+                "updated_slots": upd,
+                "signatures": sigs,
                 "note": note,
             }
         )
@@ -253,11 +258,11 @@ def test_identity_gas(
     data = bytes(dreg.suspend.encode_input(code("FINANCE")))
     tx = cc.propose(dreg, data, chain.pending_timestamp + DAY, sender=members[0])
     r.add(
-        "Council.propose (36-byte call)",
+        "Council.propose (first proposal, 36-byte call)",
         tx,
         new=6,
-        upd=1,
-        note="proposal 5 slots + proposer approval; counter updated",
+        note="proposal 4 slots (36-byte call: its 2nd data slot is zeros) + proposer approval "
+        "+ counter from zero",
     )
     pid = tx.return_value
     tx = cc.approve(pid, sender=members[1])

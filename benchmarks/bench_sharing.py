@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from benchmarks.gasfloor import floor, logs_of
+from benchmarks.gastable import traced_counts
 from govchain.sharing import (
     LegalBasis,
     MerkleTree,
@@ -59,6 +60,7 @@ def record(
     gas = int(receipt.gas_used)
     assert gas < TX_GAS_CAP
     data = receipt.transaction.data
+    new_slots, updated_slots = traced_counts(operation, receipt, new_slots, updated_slots)
     f = floor(
         bytes(data),
         new_slots=new_slots,
@@ -75,6 +77,9 @@ def record(
         "ratio": round(gas / f.total, 3),
         "target": target,
         "reference": reference,
+        "new_slots": new_slots,
+        "updated_slots": updated_slots,
+        "signatures": signatures,
         "note": note,
     }
     row.update(extra)
