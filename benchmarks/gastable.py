@@ -43,7 +43,9 @@ class GasTable:
         note: str = "",
     ) -> int:
         new, upd = traced_counts(operation, receipt, new, upd)
-        raw = [{"topics": list(log["topics"]), "data": bytes(log["data"])} for log in receipt.logs]
+        raw: list[dict[str, object]] = [
+            {"topics": list(log["topics"]), "data": bytes(log["data"])} for log in receipt.logs
+        ]
         f = floor(bytes(receipt.transaction.data), new, upd, logs_of(raw), sigs).total
         gas = int(receipt.gas_used)
         assert gas < TX_GAS_CAP
