@@ -16,6 +16,11 @@ approval suite and sit on top of them.
 # ruff: noqa: F401  (fixtures are re-exported for pytest, not used here)
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
 from tests.approval.conftest import approvals, desk
 from tests.conftest import citizens, council, departments, deployer, depts, outsider
 from tests.identity.conftest import (
@@ -39,3 +44,17 @@ from tests.node.conftest import (
     w3,
 )
 from tests.sharing.conftest import catalog, cats, grants, grants_domain, registry
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _empty_transaction_pool(chain: Any) -> Iterator[None]:
+    """Each module starts and ends with anvil's pool empty.
+
+    A module that sends from another process (the data node's anchor worker, the bulk sender)
+    can leave a transaction in the pool when ape reverts the chain after it: the next module's
+    transactions from that key would then collide with its nonce ("replacement transaction
+    underpriced") or queue behind it forever.
+    """
+    chain.provider.make_request("anvil_dropAllTransactions", [])
+    yield
+    chain.provider.make_request("anvil_dropAllTransactions", [])
