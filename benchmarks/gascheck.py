@@ -2,9 +2,12 @@
 
 Run: ``python -m benchmarks.gascheck`` (about 20 s). It reads the ``gas_*.json`` tables on
 disk (the committed figures), runs the gas bench modules again on a fresh private anvil, and
-compares every operation's gas exactly. Exit 0 when all match; exit 1 listing each operation
-whose gas changed (a contract or compiler change: run ``make bench`` and commit the new table
-with the reason), or that appeared or disappeared.
+compares every operation's gas. The modules pin the chain clock (benchmarks/conftest.py), but
+some calldata still holds hashes and signatures over run-dependent values (ape's estimate of the
+next block time, random salts), whose zero bytes cost 4 gas instead of 16: a difference of at
+most ``CALLDATA_NOISE`` is reported, not failed. Exit 1 listing each operation whose gas changed
+by more (a contract or compiler change: run ``make bench`` and commit the new table with the
+reason), or that appeared or disappeared.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 MODULES = ["bench_identity", "bench_citizen", "bench_governance", "bench_sharing", "bench_approval"]
+CALLDATA_NOISE = 48  # four calldata bytes turning zero <-> non-zero
 TABLES = ["gas_identity", "gas_citizen", "gas_governance", "gas_sharing", "gas_approval"]
 
 
@@ -43,16 +47,25 @@ def main() -> int:
     if run.returncode != 0:
         print("gascheck: the gas benchmarks failed", file=sys.stderr)
         return 1
-    problems = []
+    problems: list[str] = []
+    noise: list[str] = []
     for name in TABLES:
         fresh = _gas(name)
         for op in sorted(set(committed[name]) | set(fresh)):
             before, after = committed[name].get(op), fresh.get(op)
-            if before != after:
-                problems.append(f"{name}: {op}: committed {before}, measured {after}")
+            if before == after:
+                continue
+            line = f"{name}: {op}: committed {before}, measured {after}"
+            if before is not None and after is not None and abs(before - after) <= CALLDATA_NOISE:
+                noise.append(line)
+            else:
+                problems.append(line)
+    for line in noise:
+        print(f"calldata noise: {line}")
     for line in problems:
-        print(line)
-    print(f"gascheck: {sum(len(t) for t in committed.values())} operations, {len(problems)} differ")
+        print(f"CHANGED: {line}")
+    total = sum(len(t) for t in committed.values())
+    print(f"gascheck: {total} operations, {len(problems)} changed, {len(noise)} within noise")
     return 1 if problems else 0
 
 

@@ -113,6 +113,11 @@ def machine() -> list[str]:
             ["CPUs", f"{os.cpu_count()} ({cpu})"],
             ["platform", f"{platform.system()} {platform.release()} {platform.machine()}"],
             ["Python", platform.python_version()],
+            [
+                "load average when written",
+                " / ".join(f"{x:.2f}" for x in os.getloadavg())
+                + " (1/5/15 min; above 0 means other work shared the CPUs with the timings)",
+            ],
             ["solc (solcjs)", ", ".join(solc)],
             ["anvil", _version(["anvil", "--version"]).removeprefix("anvil Version: ")],
         ],
