@@ -12,17 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.gasfloor import floor, logs_of
-from tests.approval.conftest import (  # noqa: F401  (fixtures)
-    HOUR,
-    Desk,
-    approvals,
-    attestations,
-    citizen_registry,
-    desk,
-    h,
-    schemas,
-)
-from tests.conftest import citizens, council, departments, deployer, depts, outsider  # noqa: F401
+from benchmarks.gastable import traced_counts
+from tests.approval.conftest import HOUR, Desk, h
 from tests.helpers import ROLE_APPROVER
 
 OUT = Path(__file__).resolve().parent / "results" / "gas_approval.json"
@@ -43,6 +34,7 @@ def _row(
     reference: int | None = None,
     note: str = "",
 ) -> dict[str, Any]:
+    new, updated = traced_counts(operation, receipt, new, updated)
     raw_logs = [{"topics": list(log["topics"]), "data": log["data"]} for log in receipt.logs]
     fl = floor(bytes(receipt.transaction.data), new, updated, logs_of(raw_logs), signatures).total
     gas = int(receipt.gas_used)
@@ -53,18 +45,21 @@ def _row(
         "ratio": round(gas / fl, 2),
         "target": target,
         "reference": reference,
+        "new_slots": new,
+        "updated_slots": updated,
+        "signatures": signatures,
         "note": note,
     }
 
 
 def test_gas_of_approvals(
-    approvals: Any,  # noqa: F811
-    desk: Desk,  # noqa: F811
-    depts: Any,  # noqa: F811
-    citizens: Any,  # noqa: F811
-    outsider: Any,  # noqa: F811
-    departments: Any,  # noqa: F811
-    schemas: Any,  # noqa: F811
+    approvals: Any,
+    desk: Desk,
+    depts: Any,
+    citizens: Any,
+    outsider: Any,
+    departments: Any,
+    schemas: Any,
     accounts: Any,
     chain: Any,
 ) -> None:
@@ -172,7 +167,7 @@ def test_gas_of_approvals(
         _row(
             r,
             "submitDecisions, 5 steps in one transaction (7 signatures)",
-            new=1,
+            new=0,
             updated=1,
             signatures=7,
             note="case closes Approved, no schema",

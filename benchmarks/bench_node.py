@@ -12,7 +12,6 @@ one DB transaction, ECIES encryption). The load generator only checks for HTTP 2
 smaller run also decrypts and verifies each answer against its anchor on the client side.
 """
 
-# ruff: noqa: F811  (the shared fixtures are imported into this module, outside tests/)
 from __future__ import annotations
 
 import dataclasses
@@ -37,23 +36,7 @@ from govchain.sharing import grant_tuple
 from govchain.toolchain.devnet import free_port
 from govchain.toolchain.paths import PROJECT_ROOT
 from govchain.tx import BulkSender
-from tests.conftest import citizens, council, departments, deployer, depts, outsider  # noqa: F401
-from tests.node.conftest import (  # noqa: F401
-    CIVIL,
-    HRSS,
-    PENSION,
-    addresses,
-    catalog,
-    cats,
-    grants,
-    local,
-    make_terms,
-    reader,
-    registry,
-    rid,
-    rpc_url,
-    w3,
-)
+from tests.node.conftest import CIVIL, HRSS, PENSION, local, make_terms, rid
 
 RESULTS = Path(__file__).parent / "results" / "node.json"
 REQUESTS = int(os.environ.get("GOVCHAIN_BENCH_NODE_REQUESTS", "2000"))

@@ -6,12 +6,17 @@ floor = 21,000 base
       + 5,000 per storage slot updated (2,900 reset + 2,100 cold access)
       + logs: 375 + 375 per topic + 8 per data byte
       + 3,000 per signature recovery (ecrecover precompile)
+
+The slot counts are taken from the transaction itself (:func:`traced_slots`), so they are
+exact; gas_used is net of refunds (4,800 per cleared slot), so an operation that clears
+slots can come in under its floor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 BASE = 21_000
 NEW_SLOT = 22_100
@@ -66,3 +71,28 @@ def logs_of(receipt_logs: Sequence[dict[str, object]]) -> list[tuple[int, int]]:
         length = len(data) if not isinstance(data, str) else (len(data) - 2) // 2
         out.append((len(topics), length))
     return out
+
+
+def traced_slots(receipt: Any) -> tuple[int, int]:
+    """``(new, updated)`` storage slots an ape receipt's transaction wrote, from the node's
+    ``prestateTracer`` in diff mode: *new* went from zero to non-zero, *updated* from non-zero
+    to another value (cleared included). Slots written back to their old value, or set and
+    cleared within the transaction, are not counted (they cost less than the floor's rates).
+    """
+    trace = receipt.provider.make_request(
+        "debug_traceTransaction",
+        [receipt.txn_hash, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}],
+    )
+    pre, post = trace.get("pre", {}), trace.get("post", {})
+    new = updated = 0
+    for address in set(pre) | set(post):
+        before_slots = pre.get(address, {}).get("storage", {})
+        after_slots = post.get(address, {}).get("storage", {})
+        for slot in set(before_slots) | set(after_slots):
+            before = int(before_slots.get(slot, "0x0"), 16)
+            after = int(after_slots.get(slot, "0x0"), 16)
+            if before == 0 and after != 0:
+                new += 1
+            elif before != 0 and before != after:
+                updated += 1
+    return new, updated
