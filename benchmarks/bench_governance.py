@@ -47,7 +47,7 @@ def test_department_registry_gas(
         "http://node.transport/",
         keccak(text="charter"),
         newcomer_admin,
-        sender=outsider,
+        sender=newcomer_admin,
     )
     t.add(
         "DepartmentRegistry.propose (name, endpoint < 32 bytes, metadata)",
@@ -147,7 +147,7 @@ def test_council_gas(
 
     new_code = code("TRANSPORT")
     dreg.propose(
-        new_code, "Transport Bureau", 330100, "", b"\0" * 32, accounts[57], sender=outsider
+        new_code, "Transport Bureau", 330100, "", b"\0" * 32, accounts[57], sender=accounts[57]
     )
     r = cc.execute(passed(dreg, bytes(dreg.admit.encode_input(new_code))), sender=outsider)
     t.add("Council.execute -> DepartmentRegistry.admit", r, upd=2,
