@@ -9,16 +9,13 @@ mined) and, in the second test, at random moments while requests are in flight.
 
 from __future__ import annotations
 
-import random
 import secrets
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import select
@@ -35,48 +32,11 @@ from govchain.node.chain import (
 from govchain.node.publisher import AnchorWorker, Publisher
 from govchain.node.store import BATCH, DONE, SINGLE, Batch, OutboxEntry, Record, Store, sqlite_url
 from govchain.sharing.merkle import MerkleTree
+from tests.faults.helpers import Outages, proxy_to
 from tests.node.conftest import PENSION, local
 from tests.node.helpers import TcpProxy
 
 SINGLES, BATCHED, BATCH_SIZE = 120, 400, 50
-
-
-class Outages:
-    """Cuts the proxy at chosen worker crash points or on demand; restores it ``down_for`` later."""
-
-    def __init__(self, proxy: TcpProxy, at: set[tuple[str, int]], down_for: float) -> None:
-        self.proxy = proxy
-        self.at = at
-        self.down_for = down_for
-        self.seen: Counter[str] = Counter()
-        self.cuts: list[str] = []
-        self._down = False
-        self._lock = threading.Lock()
-
-    def hook(self, name: str) -> None:
-        self.seen[name] += 1
-        if (name, self.seen[name]) in self.at:
-            self.cut(f"{name}:{self.seen[name]}")
-
-    def cut(self, label: str) -> None:
-        with self._lock:
-            if self._down:
-                return
-            self._down = True
-            self.proxy.stop()
-            self.cuts.append(label)
-        timer = threading.Timer(self.down_for, self._restore)
-        timer.daemon = True
-        timer.start()
-
-    def _restore(self) -> None:
-        with self._lock:
-            self.proxy.start()
-            self._down = False
-
-    @property
-    def down(self) -> bool:
-        return self._down
 
 
 @dataclass
@@ -101,12 +61,9 @@ def setup(
         mode = SINGLE if i < SINGLES else BATCH
         record_id = f"{tag}-{mode}-{i}".encode().ljust(32, b"\0")
         pub.publish(PENSION, record_id, {"i": i, "tag": tag}, mode=mode)
-    target = urlparse(rpc_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 80)
-    proxy.start()
     staff = depts["HRSS"].staff
-    sink = ChainAnchorSink(Web3(Web3.HTTPProvider(proxy.url)), addresses, local(staff))
-    try:
+    with proxy_to(rpc_url) as proxy:
+        sink = ChainAnchorSink(Web3(Web3.HTTPProvider(proxy.url)), addresses, local(staff))
         yield Setup(
             store,
             proxy,
@@ -115,9 +72,7 @@ def setup(
             w3.eth.block_number + 1,
             w3.eth.get_transaction_count(staff.address),
         )
-    finally:
-        proxy.stop()
-        store.dispose()
+    store.dispose()
 
 
 def drain_through_outages(worker: AnchorWorker, limit: float = 60.0) -> list[str]:
@@ -209,6 +164,7 @@ def test_worker_cut_off_at_each_critical_point_anchors_every_record_once(
     outages = Outages(setup.proxy, CUTS, down_for=0.3)
     worker = AnchorWorker(setup.store, setup.sink, batch_size=BATCH_SIZE, hook=outages.hook)
     failures = drain_through_outages(worker)
+    outages.wait_up()
     assert sorted(outages.cuts) == sorted(f"{n}:{k}" for n, k in CUTS)
     assert len(failures) >= len(CUTS)  # each cut stopped a drain at least once
     print(f"cuts {len(outages.cuts)}, drains stopped {len(failures)}")
@@ -218,24 +174,10 @@ def test_worker_cut_off_at_each_critical_point_anchors_every_record_once(
 def test_worker_cut_off_at_random_moments_anchors_every_record_once(
     setup: Setup, reader: RpcChain, addresses: ChainAddresses, w3: Web3
 ) -> None:
-    outages = Outages(setup.proxy, set(), down_for=0.4)
+    outages = Outages(setup.proxy, down_for=0.4)
     worker = AnchorWorker(setup.store, setup.sink, batch_size=BATCH_SIZE, hook=outages.hook)
-    rng = random.Random(20)
-    stop = threading.Event()
-
-    def chaos() -> None:  # a cut every 0.3-0.9 s of up-time, wherever the worker is
-        while not stop.wait(rng.uniform(0.3, 0.9)):
-            if not outages.down:
-                outages.cut(f"t{len(outages.cuts)}")
-
-    thread = threading.Thread(target=chaos, daemon=True)
-    thread.start()
-    try:
+    with outages.chaos(seed=20, up=(0.3, 0.9)):  # a cut every 0.3-0.9 s, wherever the worker is
         failures = drain_through_outages(worker)
-    finally:
-        stop.set()
-        thread.join()
-        time.sleep(0.5)  # let a pending restore run before the proxy is torn down
     assert len(outages.cuts) >= 3 and failures
     print(f"cuts {len(outages.cuts)}, drains stopped {len(failures)}")
     check_exactly_once(setup, reader, addresses, w3)
