@@ -6,5 +6,13 @@ reverted after each test by ape's isolation.
 
 from __future__ import annotations
 
-from tests.node.conftest import addresses, reader, rpc_url, w3  # noqa: F401 (fixtures)
+from tests.node.conftest import (  # noqa: F401 (fixtures)
+    addresses,
+    civil_staff,
+    hrss,
+    now,
+    reader,
+    rpc_url,
+    w3,
+)
 from tests.sharing.conftest import catalog, cats, grants, registry  # noqa: F401 (fixtures)

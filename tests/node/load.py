@@ -260,6 +260,17 @@ def run_load(url: str, cases: Sequence[Case], threads: int = 8, timeout: float =
     return Run([o for o in outcomes if o is not None], elapsed, threads)
 
 
+def resend(url: str, cases: Sequence[Case], run: Run, statuses: set[int], threads: int = 8) -> Run:
+    """Sends again every case whose answer had one of ``statuses`` (a client retrying after a
+    503); the outcomes are the first ones, replaced by the second where a case was resent."""
+    again = [i for i, o in enumerate(run.outcomes) if o.status in statuses]
+    second = run_load(url, [cases[i] for i in again], threads=threads)
+    merged = list(run.outcomes)
+    for i, outcome in zip(again, second.outcomes, strict=True):
+        merged[i] = outcome
+    return Run(merged, run.seconds + second.seconds, threads)
+
+
 def percentiles(seconds: Sequence[float]) -> dict[str, float]:
     """p50/p95/p99/max in milliseconds."""
     if not seconds:
