@@ -12,12 +12,15 @@ uint64 leafCount)``, ``recordVersion(...)`` and ``batchAnchor(...)`` (see :mod:`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from govchain.errors import ErrorDecoder
+from govchain.errors import ErrorDecoder, NetworkUnavailable
+from govchain.network import TRANSPORT_ERRORS
 from govchain.node.chain import ChainAddresses, RpcChain, _Fn
 from govchain.tx import Sender
 
@@ -48,7 +51,11 @@ class AnchorSink(Protocol):
 
 
 class ChainAnchorSink:
-    """:class:`AnchorSink` on ``AnchorRegistry``, sending from a STAFF/ADMIN key of the owner."""
+    """:class:`AnchorSink` on ``AnchorRegistry``, sending from a STAFF/ADMIN key of the owner.
+
+    A chain node out of reach raises :class:`~govchain.errors.NetworkUnavailable` from every
+    method (reads and sends alike), so a supervisor can wait and drain again.
+    """
 
     def __init__(
         self,
@@ -60,6 +67,16 @@ class ChainAnchorSink:
         self.addresses = addresses
         self.reader = RpcChain(w3.provider.endpoint_uri, addresses)  # type: ignore[attr-defined]
         self.sender = Sender(w3, account, decoder or _default_decoder(), poll_latency=0.02)
+        self.url = str(self.reader.url)
+
+    @contextmanager
+    def _link(self) -> Iterator[None]:
+        try:
+            yield
+        except NetworkUnavailable:
+            raise
+        except TRANSPORT_ERRORS as exc:
+            raise NetworkUnavailable(self.url, f"{type(exc).__name__}: {exc}") from None
 
     def single_digest(self, category: bytes, record_id: bytes, version: int) -> bytes | None:
         anchor = self.reader.record_version(category, record_id, version)
@@ -69,7 +86,8 @@ class ChainAnchorSink:
         self, category: bytes, record_id: bytes, version: int, content_hash: bytes
     ) -> str:
         data = ANCHOR_RECORD.data(category, record_id, version, content_hash)
-        tx_hash, _ = self.sender.submit({"to": self.addresses.anchors, "data": data})  # type: ignore[typeddict-item]
+        with self._link():
+            tx_hash, _ = self.sender.submit({"to": self.addresses.anchors, "data": data})  # type: ignore[typeddict-item]
         return tx_hash
 
     def batch_anchored(self, category: bytes, root: bytes) -> bool:
@@ -77,11 +95,13 @@ class ChainAnchorSink:
 
     def submit_batch(self, category: bytes, root: bytes, leaf_count: int) -> str:
         data = ANCHOR_BATCH.data(category, root, leaf_count)
-        tx_hash, _ = self.sender.submit({"to": self.addresses.anchors, "data": data})  # type: ignore[typeddict-item]
+        with self._link():
+            tx_hash, _ = self.sender.submit({"to": self.addresses.anchors, "data": data})  # type: ignore[typeddict-item]
         return tx_hash
 
     def wait(self, tx_hash: str) -> int:
-        return int(self.sender.wait(tx_hash)["blockNumber"])
+        with self._link():
+            return int(self.sender.wait(tx_hash)["blockNumber"])
 
 
 def _default_decoder() -> ErrorDecoder:

@@ -50,34 +50,36 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._stop = threading.Event()
         self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()  # a connection accepted while stop() runs is cut too
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self._stop.clear()
+        self._stop = threading.Event()  # each listener its own: an old accept loop must not spin
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
         listener.settimeout(0.1)
         self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        threading.Thread(target=self._accept, args=(listener, self._stop), daemon=True).start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        for conn in self._conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-        self._conns.clear()
+        with self._lock:
+            self._stop.set()
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            for conn in self._conns:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            self._conns.clear()
 
-    def _accept(self, listener: socket.socket) -> None:
-        while not self._stop.is_set():
+    def _accept(self, listener: socket.socket, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
                 client, _ = listener.accept()
             except (TimeoutError, OSError):
@@ -87,7 +89,14 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
-            self._conns += [client, upstream]
+            with self._lock:
+                if stop.is_set():
+                    client.close()
+                    upstream.close()
+                    continue
+                self._conns += [client, upstream]
+            for sock in (client, upstream):  # forward each write at once (no Nagle delay)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 

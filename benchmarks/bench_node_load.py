@@ -1,0 +1,131 @@
+"""Data node under mixed load: 10,000 valid and invalid requests, latencies and refusals.
+
+Run: ``python -m govchain.toolchain.testrun benchmarks/bench_node_load.py``; writes
+``benchmarks/results/node_load.json``. ``GOVCHAIN_LOAD_REQUESTS`` / ``GOVCHAIN_LOAD_THREADS``
+change the size (10,000 / 8).
+
+The node runs as its own process (``govchain.node.server.serve``, one uvicorn worker, SQLite
+store) against the test anvil; the load (tests/node/load.py, the same code as
+tests/node/test_load.py) mixes valid requests, each with its own access record sent beforehand
+through ``BulkSender``, with replays raced against them and ten kinds of invalid request. It
+asserts what the test asserts: no record released without a valid request, one release per
+signed request, every refusal with its documented code, no 5xx.
+"""
+
+# ruff: noqa: F811  (the shared fixtures are imported into this module, outside tests/)
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.bench_node import _start_node
+from govchain.node.anchors import ChainAnchorSink
+from govchain.node.chain import ChainAddresses, RpcChain
+from govchain.node.client import DataNodeClient
+from govchain.node.publisher import AnchorWorker, Publisher
+from govchain.node.server import NodeConfig
+from govchain.node.store import BATCH, Store, sqlite_url
+from govchain.tx import BulkSender
+from tests.conftest import citizens, council, departments, deployer, depts, outsider  # noqa: F401
+from tests.node.conftest import (  # noqa: F401
+    BANK,
+    CIVIL,
+    HRSS,
+    PENSION,
+    addresses,
+    catalog,
+    cats,
+    grants,
+    local,
+    reader,
+    registry,
+    rid,
+    rpc_url,
+    w3,
+)
+from tests.node.load import (
+    build_cases,
+    judge,
+    last_log_id,
+    make_grants,
+    run_load,
+    serve_log_matches,
+)
+
+RESULTS = Path(__file__).parent / "results" / "node_load.json"
+REQUESTS = int(os.environ.get("GOVCHAIN_LOAD_REQUESTS", "10000"))
+THREADS = int(os.environ.get("GOVCHAIN_LOAD_THREADS", "8"))
+RECORDS = 100
+
+
+@pytest.mark.timeout(1200)
+def test_node_under_mixed_load(
+    tmp_path: Path, w3: Any, rpc_url: str, addresses: ChainAddresses, reader: RpcChain,
+    depts: Any, citizens: list[Any], grants: Any, cats: Any, chain: Any,
+) -> None:  # fmt: skip
+    db = sqlite_url(tmp_path / "hrss.db")
+    store = Store(db)
+    alice = citizens[0]
+    pub = Publisher(store)
+    records = [rid(f"load-{i}") for i in range(RECORDS)]
+    for i, record_id in enumerate(records):
+        mode = BATCH if i % 2 else "single"
+        pub.publish(
+            PENSION, record_id, {"i": i, "paid": 3000 + i}, subject=alice.address, mode=mode
+        )
+    AnchorWorker(store, ChainAnchorSink(w3, addresses, local(depts["HRSS"].staff))).drain()
+
+    terms = make_grants(grants, alice, CIVIL, HRSS, PENSION, BANK, int(chain.pending_timestamp))
+    staff = local(depts["CIVIL"].staff)
+    client = DataNodeClient(reader, staff)
+    bulk = BulkSender(w3, staff, url=rpc_url)
+    started = time.perf_counter()
+    cases = build_cases(
+        REQUESTS, client, bulk, terms, records, max_body=NodeConfig(HRSS).max_body_bytes
+    )
+    prepared_s = time.perf_counter() - started
+    first_log = last_log_id(store)
+
+    proc, url = _start_node(db, rpc_url, addresses, chain.chain_id)
+    try:
+        run = run_load(url, cases, threads=THREADS)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    started = time.perf_counter()
+    verdict = judge(cases, run, client)
+    judged_s = time.perf_counter() - started
+    log_problems = serve_log_matches(store, cases, first_log)
+    store.dispose()
+
+    result = {
+        "benchmark": "data node under mixed valid and invalid load (access txs sent beforehand)",
+        **verdict.as_json(),
+        "serve_log_problems": log_problems[:20],
+        "prepare_seconds": round(prepared_s, 1),
+        "client_verification_seconds": round(judged_s, 1),
+        "access_transactions": sum(1 for c in cases if c.kind in ("valid", "unknown_record")),
+        "setup": "node: 1 uvicorn worker (own process), SQLite WAL store, anvil on the same "
+        f"machine; {THREADS} client threads (httpx, kept-alive); {RECORDS} records, half "
+        "single-anchored, half in Merkle batches; every served record decrypted and verified "
+        "against its anchor afterwards",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": f"{platform.machine()} {platform.system()}",
+            "python": platform.python_version(),
+        },
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    assert verdict.unexpected == [] and log_problems == []
+    assert verdict.unauthorised_releases == 0 and verdict.server_errors == 0
+    assert verdict.released == verdict.valid_requests
