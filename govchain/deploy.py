@@ -11,6 +11,9 @@ Order (each contract needs the ones before it):
 7. ``CaseApprovals`` — cases and e-signed decisions; wired as the attestation registry's
    approval module so an approved case issues its attestation.
 
+The catalog is then linked to ``AccessGrants`` so that a category reclassified NotShared stops
+access under every grant at once.
+
 The manifest is written after every step, so a deployment interrupted by a crash or a lost
 node resumes where it stopped when run again: a contract already in the manifest whose code is
 on chain is reused, never deployed twice. Both ``govchain deploy`` (eth-account keystores) and
@@ -310,6 +313,16 @@ def deploy_all(
     elif module != cases:
         raise DeployError(
             f"AttestationRegistry at {registry} is wired to {module}, not CaseApprovals at {cases}"
+        )
+    catalog, grants = addresses["AnchorRegistry"], addresses["AccessGrants"]
+    linked = validate.address(backend.call("AnchorRegistry", catalog, "accessGrants"))
+    if int(linked, 16) == 0:
+        tx_hash = backend.transact("AnchorRegistry", catalog, "setAccessGrants", grants)
+        report.wired.append(f"AnchorRegistry.setAccessGrants({grants}) in {tx_hash}")
+        say(f"the catalog reports reclassifications to AccessGrants (tx {tx_hash})")
+    elif linked != grants:
+        raise DeployError(
+            f"the catalog at {catalog} reports to {linked}, not AccessGrants at {grants}"
         )
     council = backend.call("DepartmentRegistry", addresses["DepartmentRegistry"], "council")
     if validate.address(council) != addresses["Council"]:

@@ -25,16 +25,29 @@ pragma solidity ^0.8.24;
  * Categories: every entry of `categories` is a category code of `owner`, or `owner` itself,
  * which stands for every non-sensitive category of that owner. A sensitive category (PIPL
  * art. 28) is covered only when named (separate consent, art. 29). A NotShared category can
- * never be granted: naming it is refused, and every access reads the category's class at the
- * block of the access, so an owner's reclassification to NotShared stops every access at
- * once, under every grant, named or owner-wide (one catalog read per access: about 5,000 gas,
- * paid for this guarantee). The owner's approvers may also revoke such grants ({revokeByTerms}).
+ * never be granted: naming it is refused. An owner's reclassification to NotShared stops every
+ * access at once, under every grant: the catalog reports it ({categoryClassChanged}) and an
+ * access under a grant that names the category checks that record (one local read); owner-wide
+ * coverage reads the category's class in the catalog at the block of the access. The owner's
+ * approvers may also revoke such grants ({revokeByTerms}).
  * Unconditional categories need no grant ({recordOpenAccess}) but every access is recorded.
  *
  * A grant is live from `validFrom` (inclusive) until `validUntil` (exclusive), until revoked,
  * and while uses remain (`maxUses` 0 = no limit).
  */
-interface IAccessGrants {
+/**
+ * @title ICategoryClassListener
+ * @notice What the data catalog calls when a category is reclassified to or from NotShared.
+ */
+interface ICategoryClassListener {
+    /**
+     * @notice The catalog reclassified `category`: NotShared now if `notShared`, else shareable
+     * again. Requirements: the caller is the catalog. Emits {IAccessGrants-CategoryClassSynced}.
+     */
+    function categoryClassChanged(bytes32 category, bool notShared) external;
+}
+
+interface IAccessGrants is ICategoryClassListener {
     enum LegalBasis {
         Consent,
         StatutoryDuty,
@@ -96,6 +109,8 @@ interface IAccessGrants {
     error AccessGrantWrongOwner(bytes32 category, bytes32 actualOwner);
     /// @notice `category` is classed NotShared.
     error AccessGrantCategoryNotShared(bytes32 category);
+    /// @notice Only the data catalog reports reclassifications; `caller` is not it.
+    error AccessGrantUnauthorizedCatalog(address caller);
     /// @notice A grant with these terms exists already.
     error AccessGrantAlreadyExists(bytes32 grantId);
     /// @notice No grant has these terms.
@@ -116,6 +131,9 @@ interface IAccessGrants {
     error AccessGrantNotUnconditional(bytes32 category);
 
     /// @notice A grant was created by `grantor` (the subject's key or agent, or an approver).
+    /// @notice The catalog reported `category` NotShared (`notShared`) or shareable again.
+    event CategoryClassSynced(bytes32 indexed category, bool notShared);
+
     event GrantCreated(
         bytes32 indexed grantId,
         address indexed subject,

@@ -42,6 +42,12 @@ interface IDataCatalog {
     error CatalogCategoryExists(bytes32 code, bytes32 owner);
     /// @notice `code` is not registered.
     error CatalogUnknownCategory(bytes32 code);
+    /// @notice Only the deployer links the access-grants contract, once.
+    error CatalogUnauthorizedDeployer(address caller);
+    /// @notice The access-grants contract is linked already, to `grants`.
+    error CatalogAccessGrantsAlreadySet(address grants);
+    /// @notice The access-grants contract must not be the zero address.
+    error CatalogZeroAddress();
 
     /// @notice Category `code` was registered by `admin` for department `owner`.
     event CategoryRegistered(
@@ -64,6 +70,8 @@ interface IDataCatalog {
         uint32 updateCycle,
         address admin
     );
+    /// @notice `grants` is told of every change to or from NotShared, by `account`.
+    event AccessGrantsLinked(address indexed grants, address account);
 
     /**
      * @notice Registers category `code`, owned by the caller's department.
@@ -104,6 +112,20 @@ interface IDataCatalog {
         bytes32 schemaHash,
         uint32 updateCycle
     ) external;
+
+    /**
+     * @notice Links the access-grants contract, which the catalog then tells of every change of
+     * a category to or from NotShared, so that a reclassification stops (or resumes) access
+     * under every grant at once without a catalog read per access.
+     *
+     * Requirements: the caller deployed the catalog; not linked before; `grants` non-zero.
+     *
+     * Emits {AccessGrantsLinked}.
+     */
+    function setAccessGrants(address grants) external;
+
+    /// @notice The linked access-grants contract (zero until linked).
+    function accessGrants() external view returns (address);
 
     /// @notice The entry of `code`. Reverts with {CatalogUnknownCategory} if unknown.
     function category(bytes32 code) external view returns (Category memory);

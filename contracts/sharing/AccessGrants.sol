@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureVerifier} from "../common/SignatureVerifier.sol";
-import {IAccessGrants} from "../interfaces/IAccessGrants.sol";
+import {IAccessGrants, ICategoryClassListener} from "../interfaces/IAccessGrants.sol";
 import {IDataCatalog} from "../interfaces/IDataCatalog.sol";
 import {IDepartmentRegistry, ROLE_STAFF, ROLE_APPROVER} from "../interfaces/IDepartmentRegistry.sol";
 import {ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
@@ -20,6 +20,9 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
     bytes32 public constant CONSENT_TYPEHASH = keccak256(
         "GrantConsent(Grant grant,uint256 deadline)Grant(address subject,bytes32 grantee,bytes32 owner,bytes32[] categories,bytes32 purposeHash,uint8 basis,uint40 validFrom,uint40 validUntil,uint32 maxUses,uint256 nonce)"
     );
+
+    /// @dev Categories the catalog reported NotShared after they could be granted.
+    mapping(bytes32 category => bool) private _notShared;
 
     constructor(IDepartmentRegistry departments_, ICitizenRegistry citizens_, IDataCatalog catalog_)
         GrantStore(departments_, citizens_, catalog_)
@@ -117,6 +120,13 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         );
     }
 
+    /// @inheritdoc ICategoryClassListener
+    function categoryClassChanged(bytes32 category, bool notShared) external {
+        if (msg.sender != address(catalog)) revert AccessGrantUnauthorizedCatalog(msg.sender);
+        _notShared[category] = notShared;
+        emit CategoryClassSynced(category, notShared);
+    }
+
     /// @inheritdoc IAccessGrants
     function recordOpenAccess(bytes32 category, bytes32 purposeHash, bytes32 requestHash) external {
         (bytes32 dept, uint8 roles, bool active) = departments.memberOf(msg.sender);
@@ -143,11 +153,7 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (current.status != GrantStatus.Live) return false;
         if (block.timestamp < terms.validFrom || block.timestamp >= terms.validUntil) return false;
         if (terms.maxUses != 0 && current.uses >= terms.maxUses) return false;
-        if (_named(terms, category)) {
-            // slither-disable-next-line unused-return (the sensitive flag was accepted when granted)
-            (IDataCatalog.SharingClass named,) = catalog.sharingOf(category);
-            return named != IDataCatalog.SharingClass.NotShared;
-        }
+        if (_named(terms, category)) return !_notShared[category];
         if (!_namesOwner(terms)) return false;
         (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
         return owner == terms.owner && !sensitive && sharing != IDataCatalog.SharingClass.NotShared;
@@ -162,12 +168,10 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
 
     /**
      * @dev Reverts if `category`, named by a grant, was reclassified NotShared after the grant
-     * was given: the owner's reclassification stops every access at once, under every grant.
+     * was given (as the catalog reported): the reclassification stops every access at once.
      */
     function _checkStillShared(bytes32 category) private view {
-        // slither-disable-next-line unused-return (the sensitive flag was accepted when granted)
-        (IDataCatalog.SharingClass sharing,) = catalog.sharingOf(category);
-        if (sharing == IDataCatalog.SharingClass.NotShared) revert AccessGrantCategoryNotShared(category);
+        if (_notShared[category]) revert AccessGrantCategoryNotShared(category);
     }
 
     /// @dev Whether the grant names `category` (checked against the catalog when granted).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ICategoryClassListener} from "../interfaces/IAccessGrants.sol";
 import {IDataCatalog} from "../interfaces/IDataCatalog.sol";
 import {IDepartmentRegistry, ROLE_ADMIN} from "../interfaces/IDepartmentRegistry.sol";
 
@@ -15,10 +16,28 @@ contract DataCatalog is IDataCatalog {
     /// @notice The department registry whose roles govern the catalog.
     IDepartmentRegistry public immutable departments;
 
+    address private immutable _deployer;
+    ICategoryClassListener private _accessGrants;
+
     mapping(bytes32 code => Category) private _categories;
 
     constructor(IDepartmentRegistry departments_) {
         departments = departments_;
+        _deployer = msg.sender;
+    }
+
+    /// @inheritdoc IDataCatalog
+    function setAccessGrants(address grants) external {
+        if (msg.sender != _deployer) revert CatalogUnauthorizedDeployer(msg.sender);
+        if (address(_accessGrants) != address(0)) revert CatalogAccessGrantsAlreadySet(address(_accessGrants));
+        if (grants == address(0)) revert CatalogZeroAddress();
+        _accessGrants = ICategoryClassListener(grants);
+        emit AccessGrantsLinked(grants, msg.sender);
+    }
+
+    /// @inheritdoc IDataCatalog
+    function accessGrants() external view returns (address) {
+        return address(_accessGrants);
     }
 
     /// @inheritdoc IDataCatalog
@@ -53,8 +72,13 @@ contract DataCatalog is IDataCatalog {
         if (owner == bytes32(0)) revert CatalogUnknownCategory(code);
         if (!departments.isActiveMember(msg.sender, owner, ROLE_ADMIN)) revert CatalogNotAdmin(msg.sender, owner);
         if (sharing == SharingClass.None) revert CatalogInvalidSharingClass(sharing);
+        bool wasNotShared = entry.sharing == SharingClass.NotShared;
+        bool notShared = sharing == SharingClass.NotShared;
         _write(entry, sharing, sensitive, schemaHash, updateCycle);
         emit CategoryUpdated(code, owner, sharing, sensitive, schemaHash, updateCycle, msg.sender);
+        if (wasNotShared != notShared && address(_accessGrants) != address(0)) {
+            _accessGrants.categoryClassChanged(code, notShared);
+        }
     }
 
     /// @inheritdoc IDataCatalog

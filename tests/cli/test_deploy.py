@@ -56,7 +56,7 @@ def test_deploy_wires_every_contract_and_writes_the_manifest(
     data = run.json("--key", "deployer", "deploy", "--config", str(config_file))
     assert data["deployed"] == list(CONTRACTS)
     assert data["reused"] == []
-    assert len(data["wired"]) == 1
+    assert len(data["wired"]) == 2
     connection = Connection.open(devnet.url, env["GOVCHAIN_HOME"])
     manifest = read_deployment(connection.chain_id, env["GOVCHAIN_HOME"])
     assert sorted(manifest.contracts) == sorted(CONTRACTS)
@@ -72,6 +72,8 @@ def test_deploy_wires_every_contract_and_writes_the_manifest(
     assert registry.functions.isActiveMember(ADMIN.address, department_code("BDB"), 4).call()
     attestations = connection.contract("AttestationRegistry")
     assert attestations.functions.approvalModule().call() == manifest.address("CaseApprovals")
+    catalog = connection.contract("AnchorRegistry")
+    assert catalog.functions.accessGrants().call() == manifest.address("AccessGrants")
 
 
 def test_deploying_again_reuses_everything_and_sends_nothing(
@@ -129,8 +131,8 @@ def test_an_interrupted_deployment_resumes_without_deploying_twice(
     )
     assert report.reused == list(CONTRACTS[:3])
     assert report.deployed == list(CONTRACTS[3:])
-    # 7 deployments and one wiring call in all: nothing was sent twice
-    assert connection.w3.eth.get_transaction_count(account.address) == len(CONTRACTS) + 1
+    # 7 deployments and two wiring calls in all: nothing was sent twice
+    assert connection.w3.eth.get_transaction_count(account.address) == len(CONTRACTS) + 2
     assert report.deployment.contracts["Council"] == partial.contracts["Council"]
 
 

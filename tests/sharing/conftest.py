@@ -74,7 +74,9 @@ def registry(project: Any, deployer: Any, departments: Any) -> Any:
 def grants(
     project: Any, deployer: Any, departments: Any, registry: Any, catalog: Any, cats: Any
 ) -> Any:
-    return project.AccessGrants.deploy(departments, registry, catalog, sender=deployer)
+    deployed = project.AccessGrants.deploy(departments, registry, catalog, sender=deployer)
+    catalog.setAccessGrants(deployed, sender=deployer)  # as govchain.deploy wires it
+    return deployed
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ import ape
 from govchain.sharing import SharingClass, category_code
 from tests.sharing.conftest import SCHEMA, Cat
 
+ZERO_ADDRESS = "0x" + "00" * 20
+
 NEW = category_code("HRSS.UNEMPLOYMENT")
 
 
@@ -111,3 +113,45 @@ def test_update_refuses_unknown_other_departments_and_none_class(
             catalog.updateCategory(pension, 2, False, SCHEMA, 0, sender=account)
     with ape.reverts(catalog.CatalogInvalidSharingClass):
         catalog.updateCategory(pension, 0, False, SCHEMA, 0, sender=depts["HRSS"].admin)
+
+
+def test_the_deployer_links_access_grants_once(
+    project: Any, departments: Any, deployer: Any, outsider: Any, grants: Any
+) -> None:
+    fresh = project.AnchorRegistry.deploy(departments, sender=deployer)
+    assert fresh.accessGrants() == ZERO_ADDRESS
+    with ape.reverts(fresh.CatalogUnauthorizedDeployer, caller=outsider.address):
+        fresh.setAccessGrants(grants, sender=outsider)
+    with ape.reverts(fresh.CatalogZeroAddress):
+        fresh.setAccessGrants(ZERO_ADDRESS, sender=deployer)
+    tx = fresh.setAccessGrants(grants, sender=deployer)
+    [linked] = tx.events.filter(fresh.AccessGrantsLinked)
+    assert (linked.grants, linked.account) == (grants.address, deployer.address)
+    assert fresh.accessGrants() == grants.address
+    with ape.reverts(fresh.CatalogAccessGrantsAlreadySet, grants=grants.address):
+        fresh.setAccessGrants(outsider, sender=deployer)
+
+
+def test_a_change_to_or_from_not_shared_is_reported_to_access_grants(
+    catalog: Any, grants: Any, depts: Any, outsider: Any
+) -> None:
+    pension = category_code("HRSS.PENSION")
+    admin = depts["HRSS"].admin
+    closing = catalog.updateCategory(
+        pension, int(SharingClass.NOT_SHARED), False, SCHEMA, 0, sender=admin
+    )
+    [synced] = closing.events.filter(grants.CategoryClassSynced)
+    assert synced.category == pension and synced.notShared
+    # a change that keeps the category shareable reports nothing
+    quiet = catalog.updateCategory(
+        pension, int(SharingClass.NOT_SHARED), True, SCHEMA, 7, sender=admin
+    )
+    assert list(quiet.events.filter(grants.CategoryClassSynced)) == []
+    reopening = catalog.updateCategory(
+        pension, int(SharingClass.CONDITIONAL), False, SCHEMA, 0, sender=admin
+    )
+    [synced] = reopening.events.filter(grants.CategoryClassSynced)
+    assert not synced.notShared
+    # only the catalog reports reclassifications
+    with ape.reverts(grants.AccessGrantUnauthorizedCatalog, caller=outsider.address):
+        grants.categoryClassChanged(pension, False, sender=outsider)
