@@ -22,7 +22,11 @@ INTRO = """# CLI reference: `govchain`
 
 Generated from the commands themselves by `python -m govchain.toolchain.cli_doc`; a test fails
 when this file and the code disagree. For the commands in context, read
-[walkthrough.md](walkthrough.md), whose every command is run by the docs test.
+[walkthrough.md](walkthrough.md), whose every command is run by the docs test. Guides by area,
+with who may run each command, examples and `--json` shapes: [identity](cli/identity.md)
+(council, departments, citizens, attestations), [sharing](cli/sharing.md) (catalog, records,
+grants, share requests, access records), [cases](cli/case.md), [data nodes, index and
+audits](cli/node.md), [load and fault tests](cli/load.md).
 
 ## Conventions
 
