@@ -10,14 +10,12 @@ per permission check), which every department action must pay.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from eth_utils.crypto import keccak
 
-from benchmarks.gasfloor import floor, logs_of
-from benchmarks.gastable import traced_counts
+from benchmarks.gastable import GasTable
 from govchain.identity.messages import (
     APPROVE_RECOVERY,
     CHANGE_OWNER,
@@ -34,58 +32,13 @@ DAY = 86_400
 AGENT = keccak(text="govchain.delegate.agent")
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
-
-    def add(
-        self,
-        operation: str,
-        tx: Any,
-        *,
-        new: int = 0,
-        upd: int = 0,
-        sigs: int = 0,
-        per: int = 1,
-        target: int | None = None,
-        reference: int | None = None,
-        note: str = "",
-    ) -> int:
-        receipt_logs = [
-            {"topics": list(log["topics"]), "data": bytes(log["data"])} for log in tx.logs
-        ]
-        new, upd = traced_counts(operation, tx, new, upd)
-        f = floor(bytes(tx.transaction.data), new, upd, logs_of(receipt_logs), sigs).total
-        gas = tx.gas_used
-        if per > 1:
-            gas, f = gas // per, f // per
-        if target is not None and gas > target:
-            assert note, f"{operation} misses its target without a reason"
-            note = f"MISSES target by {gas - target:,}: {note}"
-        self.rows.append(
-            {
-                "operation": operation,
-                "gas": gas,
-                "floor": f,
-                "ratio": round(gas / f, 2),
-                "target": target,
-                "reference": reference,
-                "new_slots": new,
-                "updated_slots": upd,
-                "signatures": sigs,
-                "note": note,
-            }
-        )
-        return gas
-
-
 def test_identity_gas(
     attestations: Any, schemas: dict[str, bytes], citizen_registry: Any, council_contract: Any,
     governed_departments: Any, council_members: list[Any], depts: Any, citizens: list[Any],
     outsider: Any, deployer: Any, accounts: Any, chain: Any, project: Any, departments: Any,
 ) -> None:  # fmt: skip
     depts_registry = departments
-    r = Recorder()
+    r = GasTable(RESULTS)
     psb = depts["PSB"]
     real_name = schemas["real_name"]
     chash = [
@@ -291,11 +244,6 @@ def test_identity_gas(
         note="counts approvals over 7 members (7 cold reads)",
     )
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(r.rows, indent=2) + "\n")
-    for row in r.rows:
-        print(
-            f"{row['operation']:<55} {row['gas']:>8,} floor {row['floor']:>8,} {row['note'] if 'MISSES' in row['note'] else ''}"
-        )
+    r.write()
     misses = [row["operation"] for row in r.rows if row["target"] and row["gas"] > row["target"]]
     assert misses == ["attest (with refUID)"], misses

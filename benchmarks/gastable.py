@@ -38,10 +38,12 @@ class GasTable:
         new: int = 0,
         upd: int = 0,
         sigs: int = 0,
+        per: int = 1,
         target: int | None = None,
         reference: int | None = None,
         note: str = "",
     ) -> int:
+        """Record one operation (``per`` > 1: a batch of that many, reported per item)."""
         new, upd = traced_counts(operation, receipt, new, upd)
         raw: list[dict[str, object]] = [
             {"topics": list(log["topics"]), "data": bytes(log["data"])} for log in receipt.logs
@@ -49,6 +51,8 @@ class GasTable:
         f = floor(bytes(receipt.transaction.data), new, upd, logs_of(raw), sigs).total
         gas = int(receipt.gas_used)
         assert gas < TX_GAS_CAP
+        if per > 1:
+            gas, f = gas // per, f // per
         if target is not None and gas > target:
             assert note, f"{operation} misses its target without a reason"
             note = f"MISSES target by {gas - target:,}: {note}"
