@@ -18,7 +18,9 @@ from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code
 
 # Hypothesis profiles: "default" (make test) and "deep" (GOVCHAIN_HYPOTHESIS_PROFILE=deep, ten
 # times the examples). A property runs hypothesis_examples(share) of the profile's budget.
-settings.register_profile("default", max_examples=100, deadline=None)
+# make test draws the same examples on every run (derandomize), so CI is reproducible and a
+# machine's own check that it reached both outcomes cannot flake; "deep" explores at random.
+settings.register_profile("default", max_examples=100, deadline=None, derandomize=True)
 settings.register_profile("deep", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("GOVCHAIN_HYPOTHESIS_PROFILE", "default"))
 

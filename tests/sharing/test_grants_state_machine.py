@@ -100,7 +100,11 @@ def test_access_records_follow_live_grants(
                     return
                 raise AssertionError("a NotShared category was granted")
             grants.grant(grant_tuple(terms), sender=citizens[citizen])
-            self.models.append(Model(terms, names, max_uses))
+            model = Model(terms, names, max_uses)
+            self.models.append(model)
+            # the grantee's first use, as in practice right after a grant: recorded when the
+            # window is open, refused when it opens later
+            self._attempt(model, sorted(names)[0], 0)
 
         @rule(index=st.integers(0, 30))
         def revoke(self, index: int) -> None:
