@@ -90,9 +90,10 @@ def test_identity_gas(
     req = (citizens[2].address, real_name, chash[3], 0, ZERO32)
     tx = attestations.attestBySig(
         psb.approvers[0],
+        psb.code,
         req,
         deadline,
-        sign_attest(attestations, chain, psb.approvers[0], req, deadline),
+        sign_attest(attestations, chain, psb.approvers[0], psb.code, req, deadline),
         sender=outsider,
     )
     r.add("attestBySig (first: attester's nonce slot is new)", tx, new=2, sigs=1, target=95_000, reference=255_920,
@@ -100,9 +101,10 @@ def test_identity_gas(
     req = (citizens[3].address, real_name, chash[4], 0, ZERO32)
     tx = attestations.attestBySig(
         psb.approvers[0],
+        psb.code,
         req,
         deadline,
-        sign_attest(attestations, chain, psb.approvers[0], req, deadline),
+        sign_attest(attestations, chain, psb.approvers[0], psb.code, req, deadline),
         sender=outsider,
     )
     r.add("attestBySig (repeat)", tx, new=1, upd=1, sigs=1, target=95_000, reference=238_832)

@@ -17,9 +17,9 @@ import {SchemaRegistry} from "./SchemaRegistry.sol";
  * registry ({IDepartmentRegistry-memberOf}) and one read of the schema's packed rules.
  */
 contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureVerifier, Nonces {
-    /// @notice `keccak256("Attest(address attester,address subject,bytes32 schema,bytes32 dataHash,uint64 expiry,bytes32 refUID,uint256 nonce,uint256 deadline)")`
+    /// @notice `keccak256("Attest(address attester,bytes32 department,address subject,bytes32 schema,bytes32 dataHash,uint64 expiry,bytes32 refUID,uint256 nonce,uint256 deadline)")`
     bytes32 public constant ATTEST_TYPEHASH = keccak256(
-        "Attest(address attester,address subject,bytes32 schema,bytes32 dataHash,uint64 expiry,bytes32 refUID,uint256 nonce,uint256 deadline)"
+        "Attest(address attester,bytes32 department,address subject,bytes32 schema,bytes32 dataHash,uint64 expiry,bytes32 refUID,uint256 nonce,uint256 deadline)"
     );
 
     /// @inheritdoc IAttestationRegistry
@@ -71,25 +71,16 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     /// @inheritdoc IAttestationRegistry
     function attestBySig(
         address attester,
+        bytes32 department,
         AttestationRequest calldata request,
         uint256 deadline,
         bytes calldata signature
     ) external returns (bytes32) {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                ATTEST_TYPEHASH,
-                attester,
-                request.subject,
-                request.schema,
-                request.dataHash,
-                request.expiry,
-                request.refUID,
-                _useNonce(attester),
-                deadline
-            )
-        );
-        _verifySignature(attester, structHash, deadline, signature);
-        (bytes32 department, uint8 roles) = _activeMember(attester);
+        _verifySignature(attester, _attestStructHash(attester, department, request, deadline), deadline, signature);
+        // The signature carries the authority of the department it names, and only while the
+        // signer still holds a role there in an Active department (re-checked now, at use).
+        (bytes32 current, uint8 roles) = _activeMember(attester);
+        if (current != department) revert AttestationWrongDepartment(attester, department, current);
         return _attest(attester, department, roles, request);
     }
 
@@ -129,6 +120,27 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
         }
         delete _records[uid];
         emit Revoked(uid, department, msg.sender);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function councilRevoke(bytes32 department, bytes32[] calldata uids) external {
+        if (msg.sender != _departmentRegistry.council()) revert AttestationUnauthorizedCouncil(msg.sender);
+        if (uids.length == 0) revert AttestationEmptyBatch();
+        if (uids.length > MAX_BATCH) revert AttestationBatchTooLarge(uids.length, MAX_BATCH);
+        IDepartmentRegistry.DepartmentStatus status = _departmentRegistry.departmentStatus(department);
+        if (status != IDepartmentRegistry.DepartmentStatus.Suspended && status != IDepartmentRegistry.DepartmentStatus.Retired) {
+            revert AttestationDepartmentNotHalted(department, status);
+        }
+        bytes16 tag = _departmentTag(department);
+        for (uint256 i = 0; i < uids.length; ++i) {
+            bytes32 uid = uids[i];
+            uint256 packed = _records[uid];
+            // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
+            if (packed == 0) revert AttestationNotFound(uid);
+            if (bytes16(uint128(packed >> _TAG_SHIFT)) != tag) revert AttestationNotIssuedBy(uid, department);
+            delete _records[uid];
+            emit Revoked(uid, department, msg.sender);
+        }
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -205,6 +217,29 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
             active := mload(add(ptr, 0x40))
         }
         if (!ok || active == 0) revert AttestationUnauthorized(account);
+    }
+
+    /// @dev The EIP-712 struct hash of an {attestBySig} message; consumes `attester`'s nonce.
+    function _attestStructHash(
+        address attester,
+        bytes32 department,
+        AttestationRequest calldata request,
+        uint256 deadline
+    ) private returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                ATTEST_TYPEHASH,
+                attester,
+                department,
+                request.subject,
+                request.schema,
+                request.dataHash,
+                request.expiry,
+                request.refUID,
+                _useNonce(attester),
+                deadline
+            )
+        );
     }
 
     function _allows(SchemaRules memory rules, bytes16 tag, uint8 roles) private pure returns (bool) {

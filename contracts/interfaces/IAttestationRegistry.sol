@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IDepartmentRegistry} from "./IDepartmentRegistry.sol";
+
 /**
  * @title IAttestationRegistry
  * @notice Facts departments attest about citizen identities (the citizen's credit file, 信用档案).
@@ -63,6 +65,16 @@ interface IAttestationRegistry {
     error AttestationZeroAddress();
     /// @notice The department is not Active.
     error AttestationDepartmentInactive(bytes32 department);
+    /// @notice `attester` signed for `department` but is a member of `current` (zero: of none);
+    /// a signature carries the authority of the department it names, never another's.
+    error AttestationWrongDepartment(address attester, bytes32 department, bytes32 current);
+    /// @notice Only the council (the department registry's council) may do this.
+    error AttestationUnauthorizedCouncil(address caller);
+    /// @notice The council revokes only the attestations of a Suspended or Retired department;
+    /// `department` is `status` (an Active department revokes its own).
+    error AttestationDepartmentNotHalted(bytes32 department, IDepartmentRegistry.DepartmentStatus status);
+    /// @notice Attestation `uid` was not issued by `department`.
+    error AttestationNotIssuedBy(bytes32 uid, bytes32 department);
     /// @notice A batch must not be empty.
     error AttestationEmptyBatch();
     /// @notice A batch of `count` requests is over {MAX_BATCH}: it could exceed the
@@ -86,7 +98,8 @@ interface IAttestationRegistry {
         bytes32 refUID
     );
 
-    /// @notice `revoker`, a member of the issuing `department`, revoked attestation `uid`.
+    /// @notice `revoker`, a member of the issuing `department` (or the council, see
+    /// {councilRevoke}), revoked attestation `uid`.
     event Revoked(bytes32 indexed uid, bytes32 indexed department, address indexed revoker);
 
     /// @notice The approval module was set, for good, by the deployer.
@@ -121,17 +134,21 @@ interface IAttestationRegistry {
     function MAX_BATCH() external view returns (uint256);
 
     /**
-     * @notice Makes an attestation `attester` signed (EIP-712 `Attest(address attester,address subject,
-     * bytes32 schema,bytes32 dataHash,uint64 expiry,bytes32 refUID,uint256 nonce,uint256 deadline)`),
-     * relayed by anyone.
-     * The signature consumes `attester`'s current nonce; `deadline` bounds its use.
+     * @notice Makes an attestation `attester` signed for `department` (EIP-712 `Attest(address
+     * attester,bytes32 department,address subject,bytes32 schema,bytes32 dataHash,uint64 expiry,
+     * bytes32 refUID,uint256 nonce,uint256 deadline)`), relayed by anyone.
+     * The signature consumes `attester`'s current nonce; `deadline` bounds its use. It carries the
+     * authority of the department it names, checked when it is relayed: a key moved to another
+     * department, or a department that is no longer Active, makes it worthless.
      *
-     * Requirements: as {attest} for `attester`; `block.timestamp <= deadline`; a valid signature.
+     * Requirements: as {attest} for `attester`; `attester` is a member of `department` now;
+     * `block.timestamp <= deadline`; a valid signature.
      *
      * Emits {Attested} with `attester` as attester.
      */
     function attestBySig(
         address attester,
+        bytes32 department,
         AttestationRequest calldata request,
         uint256 deadline,
         bytes calldata signature
@@ -146,6 +163,22 @@ interface IAttestationRegistry {
      * Emits {Revoked}.
      */
     function revoke(bytes32 uid) external;
+
+    /**
+     * @notice Council: revokes attestations `uids` of `department` while it is Suspended or
+     * Retired, when its own members cannot: the clean-up after a compromised key (the council
+     * picks the uids the key issued from the {Attested} events, e.g. every one since the
+     * compromise). Nothing is voided by a suspension alone: a department suspended for an
+     * unrelated reason keeps every citizen's attestations valid. The schema's revocability does
+     * not apply (it binds the issuing department's everyday revocation, not the remedy for a
+     * forged attestation). All or nothing.
+     *
+     * Requirements: the caller is the department registry's council; 1 to {MAX_BATCH} uids;
+     * `department` is Suspended or Retired; each uid exists and was issued by `department`.
+     *
+     * Emits {Revoked} per uid, with the council as revoker.
+     */
+    function councilRevoke(bytes32 department, bytes32[] calldata uids) external;
 
     /**
      * @notice Sets the approval module allowed to call {attestFromApproval}. Once only.

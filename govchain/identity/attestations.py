@@ -132,9 +132,14 @@ class Attested:
 
 @dataclass(frozen=True)
 class SignedAttestation:
-    """A member's EIP-712 ``Attest``, relayed by anyone through ``attestBySig``."""
+    """A member's EIP-712 ``Attest`` for its department, relayed by anyone through ``attestBySig``.
+
+    The message names the department: the signature carries that department's authority only,
+    and only while the attester is still an active member of it when it is relayed.
+    """
 
     attester: ChecksumAddress
+    department: bytes
     subject: ChecksumAddress
     schema: bytes
     data_hash: bytes
@@ -193,7 +198,10 @@ class Attestations(ContractClient):
 
     # --- attest and revoke ---------------------------------------------------------------
 
-    def _check_attester(self, attester: str, schema_uid: bytes, expiry: int, ref: bytes) -> None:
+    def _check_attester(
+        self, attester: str, schema_uid: bytes, expiry: int, ref: bytes
+    ) -> bytes:
+        """The attester's department, after the checks the contract makes."""
         member = self.departments.member_of(attester)
         if member.department is None or not member.active:
             raise Refused(f"{member.account} is not a member of an active department")
@@ -213,6 +221,7 @@ class Attestations(ContractClient):
             raise Refused(f"expiry {iso_time(expiry)} is in the past")
         if ref != ZERO32 and not self.is_valid(ref):
             raise Refused(f"referenced attestation {hex32(ref)} is not valid")
+        return member.department
 
     def attest(
         self,
@@ -246,11 +255,15 @@ class Attestations(ContractClient):
         expiry: int = 0,
         ref_uid: bytes = ZERO32,
     ) -> SignedAttestation:
-        """``attester``'s signed attestation for a relayer (reads the nonce, sends nothing)."""
-        self._check_attester(attester.address, schema, expiry, ref_uid)
+        """``attester``'s signed attestation for a relayer (reads the nonce, sends nothing).
+
+        The message names the attester's current department (see :class:`SignedAttestation`).
+        """
+        department = self._check_attester(attester.address, schema, expiry, ref_uid)
         nonce = int(self.contract.functions.nonces(attester.address).call())
         message = {
             "attester": attester.address,
+            "department": department,
             "subject": validate.address(subject),
             "schema": schema,
             "dataHash": data_hash,
@@ -263,6 +276,7 @@ class Attestations(ContractClient):
         signature = ATTEST.sign(attester.key, domain, message)
         return SignedAttestation(
             validate.address(attester.address),
+            department,
             validate.address(subject),
             schema,
             data_hash,
@@ -276,7 +290,7 @@ class Attestations(ContractClient):
         """Relay a signed attestation (the sender pays; the attester signed)."""
         request = (signed.subject, signed.schema, signed.data_hash, signed.expiry, signed.ref_uid)
         function = self.contract.functions.attestBySig(
-            signed.attester, request, signed.deadline, signed.signature
+            signed.attester, signed.department, request, signed.deadline, signed.signature
         )
         receipt = self._send(function, "relaying an attestation")
         uid = bytes(self._event(receipt, "Attested")[0]["args"]["uid"])
@@ -297,6 +311,36 @@ class Attestations(ContractClient):
         if member.department is None or department_tag(member.department) != bytes(record[4]):
             raise Refused(f"{sender.address} is not a member of the department that issued it")
         return Sent.of(self._send(self.contract.functions.revoke(raw), "revoking"))
+
+    # --- the council's clean-up of a suspended or retired department ------------------------
+
+    def issued_by(
+        self, department: bytes, attester: str | None = None, since: int = 0
+    ) -> list[Attestation]:
+        """The still-valid attestations of ``department`` (by ``attester`` if given) issued at or
+        after unix time ``since``: what a compromised key made after its compromise."""
+        found = []
+        for attestation in self._attestations(department=validate.bytes32(department, "department")):
+            if not attestation.valid:
+                continue
+            if attester is not None and attestation.attester != validate.address(attester):
+                continue
+            if since and self._block_time(attestation.block) < since:
+                continue
+            found.append(attestation)
+        return found
+
+    def council_revoke_call(self, department: bytes, uids: list[bytes]) -> tuple[str, bytes]:
+        """``(target, calldata)`` of ``councilRevoke(department, uids)``, for a council proposal
+        (the department must be Suspended or Retired when the proposal executes)."""
+        data = self.contract.encode_abi(
+            "councilRevoke",
+            [validate.bytes32(department, "department"), [validate.bytes32(u, "uid") for u in uids]],
+        )
+        return validate.address(self.address), bytes.fromhex(data[2:])
+
+    def _block_time(self, block: int) -> int:
+        return int(self.connection.w3.eth.get_block(block)["timestamp"])
 
     # --- reads ---------------------------------------------------------------------------
 

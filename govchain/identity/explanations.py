@@ -85,6 +85,17 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     ),
     "AttestationDepartmentInactive": "department {department} is not active",
     "AttestationEmptyBatch": "a batch of attestations must not be empty",
+    "AttestationWrongDepartment": (
+        "{attester} signed for department {department} but is a member of {current} now; "
+        "a signature carries only the authority of the department it names"
+    ),
+    "AttestationUnauthorizedCouncil": "{caller} is not the council",
+    "AttestationDepartmentNotHalted": (
+        "the council revokes only a Suspended or Retired department's attestations; "
+        "{department} has status {status} (2 Active, 3 Suspended, 4 Retired; an active "
+        "department revokes its own)"
+    ),
+    "AttestationNotIssuedBy": "attestation {uid} was not issued by {department}",
 }
 
 

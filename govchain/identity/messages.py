@@ -21,6 +21,7 @@ ATTEST = message(
     "Attest",
     [
         ("address", "attester"),
+        ("bytes32", "department"),
         ("address", "subject"),
         ("bytes32", "schema"),
         ("bytes32", "dataHash"),

@@ -156,7 +156,7 @@ def test_attestation_signed_for_another_registry_is_refused(
     domain = attestation_domain(chain.chain_id, other_attestations.address)
     sig = _attest_sign(staff, domain, msg)
     with ape.reverts(attestations.SignatureInvalidSigner, signer=staff.address):
-        attestations.attestBySig(staff, request, deadline, sig, sender=outsider)
+        attestations.attestBySig(staff, code("PSB"), request, deadline, sig, sender=outsider)
 
 
 def test_attestation_replayed_after_its_nonce_was_used_is_refused(
@@ -171,16 +171,19 @@ def test_attestation_replayed_after_its_nonce_was_used_is_refused(
     sig = _attest_sign(
         staff, domain, _attest_message(staff, request, attestations.nonces(staff), deadline)
     )
-    attestations.attestBySig(staff, request, deadline, sig, sender=outsider)
+    attestations.attestBySig(staff, code("PSB"), request, deadline, sig, sender=outsider)
     chain.mine(deltatime=1)  # another block time: the uid would differ, only the nonce stops it
     with ape.reverts(attestations.SignatureInvalidSigner, signer=staff.address):
-        attestations.attestBySig(staff, request, deadline, sig, sender=outsider)
+        attestations.attestBySig(staff, code("PSB"), request, deadline, sig, sender=outsider)
 
 
-def _attest_message(staff: Any, request: tuple, nonce: int, deadline: int) -> dict[str, Any]:
+def _attest_message(
+    staff: Any, request: tuple, nonce: int, deadline: int, department: bytes = code("PSB")
+) -> dict[str, Any]:
     subject, schema, data_hash, expiry, ref = request
     return {
         "attester": staff.address,
+        "department": department,
         "subject": subject,
         "schema": schema,
         "dataHash": data_hash,
@@ -220,7 +223,7 @@ def test_attestation_signed_by_a_removed_member_is_refused(
     )
     departments.removeMember(psb.staff, sender=psb.admin)
     with ape.reverts(attestations.AttestationUnauthorized, account=psb.staff.address):
-        attestations.attestBySig(psb.staff, request, deadline, sig, sender=outsider)
+        attestations.attestBySig(psb.staff, code("PSB"), request, deadline, sig, sender=outsider)
 
 
 def test_attestation_signed_by_a_suspended_departments_member_is_refused(
@@ -246,7 +249,7 @@ def test_attestation_signed_by_a_suspended_departments_member_is_refused(
     )
     departments.suspend(psb.code, sender=council)
     with ape.reverts(attestations.AttestationUnauthorized, account=psb.staff.address):
-        attestations.attestBySig(psb.staff, request, deadline, sig, sender=outsider)
+        attestations.attestBySig(psb.staff, code("PSB"), request, deadline, sig, sender=outsider)
 
 
 def test_outsider_cannot_attest(

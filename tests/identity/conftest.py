@@ -79,15 +79,17 @@ def sign_attest(
     attestations: Any,
     chain: Any,
     signer: Any,
+    department: bytes,
     request: tuple[str, bytes, bytes, int, bytes],
     deadline: int,
     nonce: int | None = None,
 ) -> bytes:
     """``signer``'s EIP-712 ``Attest`` signature of ``request`` (subject, schema, dataHash,
-    expiry, refUID) with its current nonce unless given."""
+    expiry, refUID) for ``department``, with its current nonce unless given."""
     subject, schema, data_hash, expiry, ref_uid = request
     msg = {
         "attester": signer.address,
+        "department": department,
         "subject": subject,
         "schema": schema,
         "dataHash": data_hash,

@@ -231,8 +231,8 @@ def test_attest_by_signature_is_relayed_by_anyone(
     staff = depts["PSB"].staff
     request = (citizens[1].address, schemas["real_name"], DATA, 0, ZERO32)
     deadline = chain.pending_timestamp + 3600
-    signature = sign_attest(attestations, chain, staff, request, deadline)
-    tx = attestations.attestBySig(staff, request, deadline, signature, sender=outsider)
+    signature = sign_attest(attestations, chain, staff, code("PSB"), request, deadline)
+    tx = attestations.attestBySig(staff, code("PSB"), request, deadline, signature, sender=outsider)
     [event] = tx.events.filter(attestations.Attested)
     assert event.attester == staff.address
     assert event.department == code("PSB")
@@ -242,7 +242,7 @@ def test_attest_by_signature_is_relayed_by_anyone(
     with ape.reverts(
         attestations.SignatureInvalidSigner, signer=staff.address
     ):  # replay: nonce used
-        attestations.attestBySig(staff, request, deadline, signature, sender=outsider)
+        attestations.attestBySig(staff, code("PSB"), request, deadline, signature, sender=outsider)
 
 
 def test_attest_by_expired_signature_is_refused(
@@ -256,9 +256,9 @@ def test_attest_by_expired_signature_is_refused(
     staff = depts["PSB"].staff
     request = (citizens[1].address, schemas["real_name"], DATA, 0, ZERO32)
     deadline = chain.pending_timestamp - 10
-    signature = sign_attest(attestations, chain, staff, request, deadline)
+    signature = sign_attest(attestations, chain, staff, code("PSB"), request, deadline)
     with ape.reverts(attestations.SignatureExpired, deadline=deadline):
-        attestations.attestBySig(staff, request, deadline, signature, sender=outsider)
+        attestations.attestBySig(staff, code("PSB"), request, deadline, signature, sender=outsider)
 
 
 def test_attest_by_signature_of_another_key_is_refused(
@@ -271,10 +271,10 @@ def test_attest_by_signature_of_another_key_is_refused(
 ) -> None:
     request = (citizens[1].address, schemas["real_name"], DATA, 0, ZERO32)
     deadline = chain.pending_timestamp + 3600
-    signature = sign_attest(attestations, chain, outsider, request, deadline)
+    signature = sign_attest(attestations, chain, outsider, code("PSB"), request, deadline)
     staff = depts["PSB"].staff
     with ape.reverts(attestations.SignatureInvalidSigner, signer=staff.address):
-        attestations.attestBySig(staff, request, deadline, signature, sender=outsider)
+        attestations.attestBySig(staff, code("PSB"), request, deadline, signature, sender=outsider)
 
 
 def test_attest_by_signature_of_suspended_member_is_refused(
@@ -284,10 +284,10 @@ def test_attest_by_signature_of_suspended_member_is_refused(
     staff = depts["PSB"].staff
     request = (citizens[1].address, schemas["real_name"], DATA, 0, ZERO32)
     deadline = chain.pending_timestamp + 3600
-    signature = sign_attest(attestations, chain, staff, request, deadline)
+    signature = sign_attest(attestations, chain, staff, code("PSB"), request, deadline)
     departments.suspend(code("PSB"), sender=council)
     with ape.reverts(attestations.AttestationUnauthorized, account=staff.address):
-        attestations.attestBySig(staff, request, deadline, signature, sender=outsider)
+        attestations.attestBySig(staff, code("PSB"), request, deadline, signature, sender=outsider)
 
 
 # --- revoke ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def test_attest_digest_matches_contract(
 ) -> None:
     msg = {
         "attester": depts["PSB"].staff.address,
+        "department": code("PSB"),
         "subject": citizens[0].address,
         "schema": b"\x01" * 32,
         "dataHash": b"\x02" * 32,
@@ -45,7 +46,17 @@ def test_attest_digest_matches_contract(
     struct_hash = keccak(
         ATTEST.typehash()
         + encode(
-            ["address", "address", "bytes32", "bytes32", "uint64", "bytes32", "uint256", "uint256"],
+            [
+                "address",
+                "bytes32",
+                "address",
+                "bytes32",
+                "bytes32",
+                "uint64",
+                "bytes32",
+                "uint256",
+                "uint256",
+            ],
             list(msg.values()),
         )
     )
