@@ -10,7 +10,9 @@ pragma solidity ^0.8.24;
  * A category code is the category's name in ASCII, right-padded with zero bytes to 32 bytes,
  * the same encoding as department codes: `HRSS.PENSION` is
  * `0x485253532e50454e53494f4e0000...00`. Codes are therefore readable in events and block
- * explorers, at most 32 characters, and by convention start with the owner's department code.
+ * explorers, at most 32 characters, and start with the owner's department code and a dot: a
+ * department registers codes in its own namespace only (`HRSS.` for HRSS), so no department
+ * can take (squat) another's codes.
  * A code may not be zero and may not equal its owner's department code: inside a grant the
  * owner's code stands for "every non-sensitive category of that owner" (see IAccessGrants).
  */
@@ -36,6 +38,9 @@ interface IDataCatalog {
     error CatalogNotAdmin(address account, bytes32 department);
     /// @notice `code` is zero or equals the owner's department code.
     error CatalogInvalidCode(bytes32 code);
+    /// @notice `code` is not in `department`'s namespace: it must start with the department's
+    /// code, then a dot and a name (`HRSS.PENSION` for HRSS).
+    error CatalogCodeOutsideNamespace(bytes32 code, bytes32 department);
     /// @notice `sharing` is `None`.
     error CatalogInvalidSharingClass(SharingClass sharing);
     /// @notice `code` is already registered.
@@ -83,7 +88,8 @@ interface IDataCatalog {
      * @param updateCycle Seconds between scheduled updates; 0 for "on change".
      *
      * Requirements: the caller is an active ADMIN of an Active department; `code` is new,
-     * non-zero and not the department's code; `sharing` is not None.
+     * non-zero, not the department's code and in its namespace (`<DEPT>.<name>`); `sharing`
+     * is not None.
      *
      * Emits {CategoryRegistered}.
      */

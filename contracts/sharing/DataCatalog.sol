@@ -51,6 +51,7 @@ contract DataCatalog is IDataCatalog {
         (bytes32 dept, uint8 roles, bool active) = departments.memberOf(msg.sender);
         if (dept == bytes32(0) || !active || roles & ROLE_ADMIN == 0) revert CatalogNotAdmin(msg.sender, dept);
         if (code == bytes32(0) || code == dept) revert CatalogInvalidCode(code);
+        if (!_inNamespace(code, dept)) revert CatalogCodeOutsideNamespace(code, dept);
         if (sharing == SharingClass.None) revert CatalogInvalidSharingClass(sharing);
         Category storage entry = _categories[code];
         if (entry.owner != bytes32(0)) revert CatalogCategoryExists(code, entry.owner);
@@ -107,6 +108,21 @@ contract DataCatalog is IDataCatalog {
     /// @dev The owner of `code` (zero if unknown), for the anchors' checks.
     function _ownerOf(bytes32 code) internal view returns (bytes32) {
         return _categories[code].owner;
+    }
+
+    /**
+     * @dev Whether `code` lies in `dept`'s namespace: it starts with the department's code (an
+     * ASCII code right-padded with zero bytes), then a dot, then at least one more byte. So a
+     * department's codes are its own by construction: no other admin can register (squat) them,
+     * and no code is in two namespaces (a department code holds no zero byte before its end).
+     */
+    function _inNamespace(bytes32 code, bytes32 dept) private pure returns (bool) {
+        uint256 len = 0;
+        while (len < 30 && dept[len] != 0) ++len;
+        // a department code of 30 or more bytes leaves no room for ".x"
+        if (len == 0 || len >= 30) return false;
+        bytes32 prefix = bytes32(type(uint256).max << (256 - 8 * len));
+        return dept & ~prefix == 0 && (code ^ dept) & prefix == 0 && code[len] == "." && code[len + 1] != 0;
     }
 
     function _write(

@@ -76,7 +76,11 @@ def add(
     schema: Path | None,
     schema_hash: bytes | None,
 ) -> None:
-    """Register category CODE (e.g. HRSS.PENSION) for the --key ADMIN's department."""
+    """Register category CODE for the --key ADMIN's department, in its namespace.
+
+    CODE is the department's code, a dot and a name (HRSS.PENSION for HRSS): a department
+    registers codes in its own namespace only.
+    """
     digest = _schema_hash(schema_hash, schema) or b"\0" * 32
     spec = CategorySpec(code, sharing, sensitive, digest, update_cycle)
     tx = anchors(obj, signing=True).add_category(spec).as_dict()

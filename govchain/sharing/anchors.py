@@ -274,7 +274,8 @@ class AnchorRegistry:
         """Register ``spec`` for the signer's department.
 
         Checked before sending (eth_call): the signer is an active ADMIN of an Active
-        department, the code is new and not the department's own code.
+        department, the code is new, not the department's own code and in its namespace
+        (``<DEPT>.<name>``).
         """
         if self.category_info(spec.code) is not None:
             existing = self.require_category(spec.code)

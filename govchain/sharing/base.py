@@ -65,6 +65,10 @@ _TIME_ARGS = {"validFrom", "validUntil", "decisionDeadline", "deadline"}
 SHARING_EXPLANATIONS: dict[str, str] = {
     "CatalogNotAdmin": "{account} is not an active ADMIN of {department}",
     "CatalogInvalidCode": "category code {code} is zero or its owner's department code",
+    "CatalogCodeOutsideNamespace": (
+        "category code {code} is not in {department}'s namespace: a department registers "
+        "codes that start with its own code and a dot ({department}.NAME)"
+    ),
     "CatalogInvalidSharingClass": "a category needs a sharing class",
     "CatalogCategoryExists": "category {code} already exists (owner {owner}); use 'catalog update'",
     "CatalogUnknownCategory": "category {code} is not in the catalog",

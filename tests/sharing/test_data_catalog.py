@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import ape
+import pytest
 
 from govchain.sharing import SharingClass, category_code
 from tests.sharing.conftest import SCHEMA, Cat
@@ -74,8 +75,10 @@ def test_register_refuses_bad_codes_classes_and_duplicates(
     pension = cats["HRSS.PENSION"].code
     with ape.reverts(catalog.CatalogCategoryExists, code=pension, owner=hrss.code):
         catalog.registerCategory(pension, 2, False, SCHEMA, 0, sender=hrss.admin)
-    # another department cannot take the code either
-    with ape.reverts(catalog.CatalogCategoryExists, code=pension, owner=hrss.code):
+    # another department cannot take the code either: it is not in its namespace
+    with ape.reverts(
+        catalog.CatalogCodeOutsideNamespace, code=pension, department=depts["PSB"].code
+    ):
         catalog.registerCategory(pension, 2, False, SCHEMA, 0, sender=depts["PSB"].admin)
 
 
@@ -155,3 +158,39 @@ def test_a_change_to_or_from_not_shared_is_reported_to_access_grants(
     # only the catalog reports reclassifications
     with ape.reverts(grants.AccessGrantUnauthorizedCatalog, caller=outsider.address):
         grants.categoryClassChanged(pension, False, sender=outsider)
+
+
+# --- L-3 (review, issue 15): category codes belong to their department by construction ----------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PSB.HOUSEHOLD",  # another department's namespace: the squat of the finding
+        "HRSSX.PENSION",  # a longer department code that merely starts with HRSS
+        "HRSS.",  # a namespace without a name
+        "HRSS_PENSION",  # no dot
+        "PENSION",
+    ],
+)
+def test_l3_admin_cannot_register_a_code_outside_its_namespace(
+    catalog: Any, depts: Any, name: str
+) -> None:
+    hrss = depts["HRSS"]
+    with ape.reverts(
+        catalog.CatalogCodeOutsideNamespace, code=category_code(name), department=hrss.code
+    ):
+        catalog.registerCategory(category_code(name), 2, False, SCHEMA, 0, sender=hrss.admin)
+
+
+def test_l3_the_owner_registers_its_own_codes(catalog: Any, depts: Any) -> None:
+    """PSB's codes stay PSB's: HRSS cannot take PSB.HOUSEHOLD, PSB can."""
+    psb, hrss = depts["PSB"], depts["HRSS"]
+    household = category_code("PSB.HOUSEHOLD")
+    with ape.reverts(catalog.CatalogCodeOutsideNamespace, code=household, department=hrss.code):
+        catalog.registerCategory(household, 2, False, SCHEMA, 0, sender=hrss.admin)
+    catalog.registerCategory(household, 2, False, SCHEMA, 0, sender=psb.admin)
+    assert bytes(catalog.ownerOf(household)) == psb.code
+    longest = category_code("HRSS." + "X" * 27)  # 32 bytes: the longest code of HRSS
+    catalog.registerCategory(longest, 2, False, SCHEMA, 0, sender=hrss.admin)
+    assert bytes(catalog.ownerOf(longest)) == hrss.code
