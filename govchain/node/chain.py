@@ -8,7 +8,8 @@ simply tries again, so the node recovers by itself when the chain is back.
 
 Contract functions and events relied on:
 
-- ``DepartmentRegistry.memberOf(address) -> (bytes32 dept, uint8 roles, bool active)``
+- ``DepartmentRegistry.memberOf(address) -> (bytes32 dept, uint8 roles, bool active)``,
+  ``departmentStatus(bytes32) -> uint8``
 - ``AccessGrants.grantState(bytes32) -> (address grantor, uint8 status, uint8 basis, uint32 uses)``
 - ``AccessGrants`` event ``AccessRecorded(address indexed subject, bytes32 indexed owner,
   bytes32 indexed grantee, bytes32 category, bytes32 purposeHash, address member,
@@ -50,6 +51,8 @@ BATCH_ANCHORED_TOPIC = keccak256(b"BatchAnchored(bytes32,bytes32,bytes32,uint64,
 GRANT_NONE, GRANT_LIVE, GRANT_REVOKED = 0, 1, 2
 # DataCatalog.SharingClass
 NOT_SHARED = 3
+# IDepartmentRegistry.DepartmentStatus
+DEPARTMENT_ACTIVE = 2
 
 
 class RpcFailed(GovchainError):
@@ -156,6 +159,8 @@ class ChainView(Protocol):
 
     def controls_identity(self, identity: str, signer: str) -> bool: ...
 
+    def department_status(self, department: bytes) -> int: ...
+
     def record_version(self, category: bytes, record_id: bytes, version: int) -> RecordAnchor: ...
 
     def batch_anchor(self, category: bytes, root: bytes) -> BatchAnchorInfo: ...
@@ -184,6 +189,7 @@ class _Fn:
 
 
 MEMBER_OF = _Fn("memberOf(address)", ["bytes32", "uint8", "bool"])
+DEPARTMENT_STATUS = _Fn("departmentStatus(bytes32)", ["uint8"])
 GRANT_STATE = _Fn("grantState(bytes32)", ["address", "uint8", "uint8", "uint32"])
 CATEGORY_INFO = _Fn("categoryInfo(bytes32)", ["bytes32", "uint8", "bool"])
 IDENTITY_OWNER = _Fn("identityOwner(address)", ["address"])
@@ -331,6 +337,14 @@ class RpcChain:
         (owner_address,) = IDENTITY_OWNER.decode(owner)
         (is_agent,) = VALID_DELEGATE.decode(delegate)
         return bool(owner_address.lower() == signer.lower() or is_agent)
+
+    def department_status(self, department: bytes) -> int:
+        """``DepartmentRegistry.departmentStatus`` at the latest block (2 is Active)."""
+        result = self.rpc(
+            *self._call(self.addresses.departments, DEPARTMENT_STATUS.data(department))
+        )
+        (status,) = DEPARTMENT_STATUS.decode(result)
+        return int(status)
 
     def record_version(self, category: bytes, record_id: bytes, version: int) -> RecordAnchor:
         result = self.rpc(

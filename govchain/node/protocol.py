@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import coincurve
+from eth_keys.constants import SECPK1_N
 from eth_utils.address import to_checksum_address
 
 from govchain.sharing.merkle import keccak256
@@ -25,6 +26,11 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "body_too_large": (413, "the request body is larger than the node accepts"),
     "unsigned": (401, "the request carries no signature"),
     "bad_signature": (401, "the signature does not recover to a key"),
+    "malleable_signature": (
+        401,
+        "the signature's s is in the upper half of the curve order (EIP-2): the contracts "
+        "refuse it, so does the node",
+    ),
     "request_expired": (401, "the request's expiry has passed"),
     "not_grantee_member": (
         403,
@@ -41,6 +47,10 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "access_record_missing": (403, "no access record for this request in the given transaction"),
     "access_record_mismatch": (403, "the transaction's access record is for another request"),
     "nonce_replayed": (409, "this signer already used this nonce at this node"),
+    "owner_inactive": (
+        403,
+        "this node's department (the records' owner) is not Active: it releases nothing",
+    ),
     "record_not_found": (404, "no such record about this subject (authorised callers only)"),
     "record_not_anchored": (409, "the record is not anchored yet; retry later"),
     "timeout": (504, "the node did not finish in time"),
@@ -105,8 +115,16 @@ def unb64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
+#: The largest canonical s (EIP-2): OpenZeppelin's ECDSA, which every contract uses, refuses more.
+MAX_LOW_S = SECPK1_N // 2
+
+
 def recover(digest: bytes, signature_hex: Any) -> tuple[str, bytes]:
-    """The signer's address and uncompressed public key (65 bytes) of a 65-byte r‖s‖v signature."""
+    """The signer's address and uncompressed public key (65 bytes) of a 65-byte r‖s‖v signature.
+
+    Only canonical signatures are accepted, as on chain: an s above n/2 (the high-s twin of a
+    valid signature, EIP-2) is refused with ``malleable_signature``.
+    """
     if signature_hex in (None, "", "0x"):
         raise Refusal("unsigned")
     if not isinstance(signature_hex, str) or not signature_hex.startswith("0x"):
@@ -117,6 +135,8 @@ def recover(digest: bytes, signature_hex: Any) -> tuple[str, bytes]:
         raise Refusal("bad_signature", "signature is not hex") from None
     if len(sig) != 65 or sig[64] not in (27, 28, 0, 1):
         raise Refusal("bad_signature", "signature must be 65 bytes r||s||v")
+    if int.from_bytes(sig[32:64], "big") > MAX_LOW_S:
+        raise Refusal("malleable_signature")
     v = sig[64] - 27 if sig[64] >= 27 else sig[64]
     try:
         key = coincurve.PublicKey.from_signature_and_message(

@@ -16,6 +16,8 @@ the grant is owned by this department, exists, is not revoked and its window is 
 covers the category; its subject is the request's; the access transaction succeeded and holds
 an ``AccessRecorded`` event of AccessGrants whose ``requestHash`` is this request's digest,
 whose member is the signer, and whose grant, category, owner and subject are the request's.
+Then, as before every release (subject requests too), the node re-reads its own department's
+status: a department that is not Active (suspended, retired) releases nothing (``owner_inactive``).
 Then the nonce is spent and the serve-log row written in one database transaction, and only
 then is the record looked up. The answer is encrypted (ECIES, secp256k1) to the key that
 signed the request, and carries the record's anchor proof.
@@ -42,6 +44,7 @@ from starlette.concurrency import run_in_threadpool
 
 from govchain.errors import NetworkUnavailable
 from govchain.node.chain import (
+    DEPARTMENT_ACTIVE,
     GRANT_LIVE,
     GRANT_NONE,
     GRANT_REVOKED,
@@ -227,6 +230,7 @@ class DataNode:
 
     def subject_list(self, body: Mapping[str, Any]) -> dict[str, Any]:
         msg, _digest, signer, _ = self._subject_request(body)
+        self._check_owner_active()
         with self.store.session() as s:
             self._spend_nonce(s, signer, msg["nonce"])
         with self.store.session() as s:
@@ -257,6 +261,16 @@ class DataNode:
 
     # --- release ----------------------------------------------------------------------------
 
+    def _check_owner_active(self) -> None:
+        """The records' owner, this node's department, must be Active when it releases anything:
+        a suspended or retired department's node keeps its store but serves nobody. Read at
+        every release, never cached, so a suspension takes effect on the next request."""
+        status = self.chain.department_status(self.config.department)
+        if status != DEPARTMENT_ACTIVE:
+            raise Refusal(
+                "owner_inactive", f"{_code(self.config.department)} has status {status}, not Active"
+            )
+
     @staticmethod
     def _spend_nonce(s: Any, signer: str, nonce: int) -> None:
         s.add(UsedNonce(signer=signer, nonce=str(nonce)))
@@ -275,7 +289,9 @@ class DataNode:
         department: bytes | None = None,
         access_tx: str | None = None,
     ) -> tuple[Record, dict[str, Any]]:
-        """Spends the nonce, finds the record, logs the release: one database transaction."""
+        """Checks the owner is Active, then spends the nonce, finds the record and logs the
+        release: one database transaction."""
+        self._check_owner_active()
         try:
             with self.store.session() as s:
                 self._spend_nonce(s, signer, msg["nonce"])

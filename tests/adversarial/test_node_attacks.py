@@ -116,14 +116,14 @@ def test_malleated_signature_does_not_replay_a_request(
     node_url: str, signed: Any, client: DataNodeClient
 ) -> None:
     """The high-s twin of a served request's signature recovers to the same key; the node
-    keys its replay table on (signer, nonce), not on signature bytes, so the twin is a
-    replay."""
+    refuses every high-s signature, as the contracts do (review finding, issue 15), before it
+    even looks at the replay table (keyed on (signer, nonce), not on signature bytes)."""
     prepared, body = signed
     client.fetch(node_url, prepared, body["accessTx"])
     twin = malleate(prepared.signature)
     assert twin != prepared.signature
     body["signature"] = "0x" + twin.hex()
-    assert _post(node_url, body) == (409, "nonce_replayed")
+    assert _post(node_url, body) == (401, "malleable_signature")
 
 
 def test_access_record_cannot_serve_a_second_request(
