@@ -151,6 +151,21 @@ class TransactionFailed(GovchainError):
         super().__init__(f"transaction failed: {reason}" + (f" ({tx_hash})" if tx_hash else ""))
 
 
+class InsufficientFunds(TransactionFailed):
+    """The sending key cannot pay for gas on a chain that charges for it."""
+
+    def __init__(self, account: str, balance: int, price: int, tx_hash: str | None = None) -> None:
+        self.account = account
+        self.balance = balance
+        self.price = price
+        super().__init__(
+            f"key {account} has no funds for gas (balance {balance} wei, gas price {price} wei "
+            "on a chain that charges for gas): fund the key, or on a network where gas is not "
+            "paid set GOVCHAIN_GAS_PRICE=0",
+            tx_hash,
+        )
+
+
 # --- custom error decoding ----------------------------------------------------------------
 
 #: Plain-language templates by error name; ``{arg}`` fields are formatted from the decoded

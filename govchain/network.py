@@ -4,8 +4,12 @@
   Any JSON-RPC node works (anvil, Besu QBFT, FISCO BCOS's EVM); an IPC path is accepted too.
 * State folder (keystores, manifests): argument, else ``$GOVCHAIN_HOME``, else ``.govchain/``
   in the current directory.
-* Fees (:func:`fee_fields`): EIP-1559 fields when blocks carry a base fee, a legacy
-  ``gasPrice`` of 0 on zero-fee networks (base fee 0 and gas price 0), legacy otherwise.
+* Fees (:func:`fee_fields`): ``$GOVCHAIN_GAS_PRICE`` (wei, legacy) when the network's
+  configuration says so (``0`` on a consortium network where gas is metered, not paid); else
+  EIP-1559 fields when blocks carry a base fee, a legacy ``gasPrice`` of 0 on zero-fee networks
+  (base fee 0, and a suggested gas price of 0 or a paying key that holds nothing: a node such as
+  ``anvil --base-fee 0 --gas-price 0`` still suggests a 1 gwei tip it does not require), legacy
+  otherwise.
 * Deployment manifest ``<home>/deployments/<chain_id>.json``: contract name -> address and
   block, the first deploy block, and the versions that produced it. The deploy script writes
   it; every client reads it (:class:`Connection`).
@@ -43,6 +47,7 @@ from govchain.errors import (
 ENV_RPC = "GOVCHAIN_RPC"
 ENV_HOME = "GOVCHAIN_HOME"
 ENV_CHAIN_ID = "GOVCHAIN_CHAIN_ID"
+ENV_GAS_PRICE = "GOVCHAIN_GAS_PRICE"
 DEFAULT_RPC = "http://127.0.0.1:8545"
 DEFAULT_HOME = ".govchain"
 DEFAULT_TIMEOUT = 30.0
@@ -119,14 +124,27 @@ def _reason(exc: BaseException) -> str:
 # --- fees ---------------------------------------------------------------------------------
 
 
-def fee_fields(w3: Web3) -> TxParams:
-    """Fee fields for a transaction sent now (see module docstring)."""
+def fee_fields(w3: Web3, payer: str | None = None) -> TxParams:
+    """Fee fields for a transaction sent now by ``payer`` (see module docstring).
+
+    On a chain whose blocks charge no base fee, a key with no balance can only offer a gas
+    price of 0: it is sent at 0, which such a chain accepts unless its nodes insist on a tip
+    (then the send fails with :class:`~govchain.errors.InsufficientFunds`, which says so).
+    """
+    configured = os.environ.get(ENV_GAS_PRICE, "").strip()
+    if configured:
+        try:
+            return {"gasPrice": Wei(int(configured, 0))}
+        except ValueError:
+            raise InvalidInput(ENV_GAS_PRICE, configured, "expected a gas price in wei") from None
     block = w3.eth.get_block("latest")
     base_fee = block.get("baseFeePerGas")
     gas_price = int(w3.eth.gas_price)
     if base_fee is None:
         return {"gasPrice": Wei(gas_price)}
-    if int(base_fee) == 0 and gas_price == 0:
+    if int(base_fee) == 0 and (
+        gas_price == 0 or (payer is not None and int(w3.eth.get_balance(payer)) == 0)  # type: ignore[arg-type]
+    ):
         return {"gasPrice": Wei(0)}
     try:
         tip = int(w3.eth.max_priority_fee)

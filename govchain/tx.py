@@ -35,6 +35,7 @@ from web3.types import Nonce, TxParams, TxReceipt, Wei
 from govchain.errors import (
     ChainRefused,
     ErrorDecoder,
+    InsufficientFunds,
     NetworkUnavailable,
     TransactionFailed,
     revert_data,
@@ -111,9 +112,21 @@ class Sender:
         except (ContractLogicError, Web3RPCError) as exc:
             refusal = self._refusal(exc)
             if refusal is None:
-                raise TransactionFailed(_message(exc)) from None
+                # e.g. "gas required exceeds allowance: 0": the node caps gas at balance / price
+                raise self._unfunded(tx) or TransactionFailed(_message(exc)) from None
             raise refusal from None
         return max(21_000, int(estimate * self.gas_margin))
+
+    def _unfunded(self, tx: Mapping[str, Any], tx_hash: str | None = None) -> Exception | None:
+        """:class:`InsufficientFunds` if this key cannot pay even a plain transfer's gas at
+        ``tx``'s price (read only after a failure, so the happy path costs nothing)."""
+        price = int(tx.get("maxFeePerGas") or tx.get("gasPrice") or 0)
+        if price == 0:
+            return None
+        balance = int(self.w3.eth.get_balance(self.address))
+        if balance >= price * 21_000 + int(tx.get("value") or 0):
+            return None
+        return InsufficientFunds(self.address, balance, price, tx_hash)
 
     def build(self, tx: TxParams) -> TxParams:
         """Fill sender, chain id, nonce, fees and gas (each only where missing)."""
@@ -121,7 +134,7 @@ class Sender:
         built.setdefault("chainId", self.chain_id)
         built.setdefault("nonce", self.w3.eth.get_transaction_count(self.address, "pending"))
         if not any(k in built for k in ("gasPrice", "maxFeePerGas")):
-            built.update(fee_fields(self.w3))
+            built.update(fee_fields(self.w3, self.address))
         if "gas" not in built:
             built["gas"] = self.estimate_gas(built)
         return built
@@ -136,7 +149,8 @@ class Sender:
         try:
             self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except Web3RPCError as exc:
-            raise TransactionFailed(_message(exc), tx_hash) from None
+            unfunded = self._unfunded(built, tx_hash)
+            raise unfunded or TransactionFailed(_message(exc), tx_hash) from None
         return tx_hash, built
 
     def send(self, tx: TxParams, *, preflight: bool = True) -> TxReceipt:
@@ -156,21 +170,29 @@ class Sender:
         return receipt
 
     def _failure(self, tx_hash: str, receipt: TxReceipt, tx: TxParams | None) -> Exception:
-        """Why a mined transaction failed: replay it on the state it ran on."""
+        """Why a mined transaction failed: replay it as a call on the block it was mined in.
+
+        The block's own state and clock come first: a transaction mined just after a deadline
+        passed only when its block's timestamp is used (the state before, at block - 1, still
+        has the earlier clock and accepts it). If that replay passes (a later transaction of the
+        same block changed the state), the state before the block is tried.
+        """
         if tx is not None:
             replay = {k: v for k, v in tx.items() if k in ("to", "data", "value", "gas")}
-            try:
-                self.call(cast(TxParams, replay), block=int(receipt["blockNumber"]) - 1)
-            except ChainRefused as refused:
-                return ChainRefused(
-                    refused.error_name,
-                    refused.arguments,
-                    refused.explanation,
-                    refused.data,
-                    tx_hash,
-                )
-            except TransactionFailed:
-                pass
+            mined = int(receipt["blockNumber"])
+            for block in (mined, mined - 1):
+                try:
+                    self.call(cast(TxParams, replay), block=block)
+                except ChainRefused as refused:
+                    return ChainRefused(
+                        refused.error_name,
+                        refused.arguments,
+                        refused.explanation,
+                        refused.data,
+                        tx_hash,
+                    )
+                except TransactionFailed:
+                    pass
         return TransactionFailed(
             f"reverted on chain (gas used {receipt['gasUsed']} of {tx.get('gas') if tx else '?'})",
             tx_hash,
@@ -495,7 +517,7 @@ class BulkSender:
         """
         pending = [cast(TxParams, {"value": 0, **tx, "from": self.address}) for tx in txs]
         chain_id = self.chain_id()
-        fee = fees if fees is not None else fee_fields(self.w3)
+        fee = fees if fees is not None else fee_fields(self.w3, self.address)
         missing = [i for i, tx in enumerate(pending) if "gas" not in tx]
         if missing:
             estimates = self._estimate([pending[i] for i in missing])
