@@ -198,9 +198,7 @@ class Attestations(ContractClient):
 
     # --- attest and revoke ---------------------------------------------------------------
 
-    def _check_attester(
-        self, attester: str, schema_uid: bytes, expiry: int, ref: bytes
-    ) -> bytes:
+    def _check_attester(self, attester: str, schema_uid: bytes, expiry: int, ref: bytes) -> bytes:
         """The attester's department, after the checks the contract makes."""
         member = self.departments.member_of(attester)
         if member.department is None or not member.active:
@@ -320,7 +318,9 @@ class Attestations(ContractClient):
         """The still-valid attestations of ``department`` (by ``attester`` if given) issued at or
         after unix time ``since``: what a compromised key made after its compromise."""
         found = []
-        for attestation in self._attestations(department=validate.bytes32(department, "department")):
+        for attestation in self._attestations(
+            department=validate.bytes32(department, "department")
+        ):
             if not attestation.valid:
                 continue
             if attester is not None and attestation.attester != validate.address(attester):
@@ -335,7 +335,10 @@ class Attestations(ContractClient):
         (the department must be Suspended or Retired when the proposal executes)."""
         data = self.contract.encode_abi(
             "councilRevoke",
-            [validate.bytes32(department, "department"), [validate.bytes32(u, "uid") for u in uids]],
+            [
+                validate.bytes32(department, "department"),
+                [validate.bytes32(u, "uid") for u in uids],
+            ],
         )
         return validate.address(self.address), bytes.fromhex(data[2:])
 

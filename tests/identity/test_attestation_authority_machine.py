@@ -353,6 +353,8 @@ def test_attestations_carry_their_signers_authority_at_use(
     assert outcomes.get("relay refused: AttestationWrongDepartment", 0) > 0, outcomes
     assert outcomes.get("relay refused: AttestationUnauthorized", 0) > 0, outcomes
     assert outcomes.get("attested", 0) > 0, outcomes
-    assert outcomes.get("council revoked", 0) + outcomes.get(
-        "compromised key's attestations revoked", 0
-    ) > 0, outcomes
+    assert (
+        outcomes.get("council revoked", 0)
+        + outcomes.get("compromised key's attestations revoked", 0)
+        > 0
+    ), outcomes

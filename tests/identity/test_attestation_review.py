@@ -79,7 +79,9 @@ def test_m4_council_revokes_a_retired_departments_irrevocable_attestations(
     """Once a department is retired nobody of it can ever act again: the council's revocation
     is the only remedy, and applies to an irrevocable schema (a forged birth record) too."""
     civil = depts["CIVIL"]
-    births = [_attest(attestations, civil.staff, citizens[i], schemas["birth"], i) for i in range(3)]
+    births = [
+        _attest(attestations, civil.staff, citizens[i], schemas["birth"], i) for i in range(3)
+    ]
     departments.suspend(civil.code, sender=council)
     departments.retire(civil.code, sender=council)
     tx = attestations.councilRevoke(civil.code, births[:2], sender=council)
@@ -127,7 +129,7 @@ def test_m4_council_revoke_refusals(
         attestations.AttestationDepartmentNotHalted, department=code("NOPE"), status=0
     ):
         attestations.councilRevoke(code("NOPE"), [civil_uid], sender=council)
-    assert SUSPENDED == departments.departmentStatus(psb.code)
+    assert departments.departmentStatus(psb.code) == SUSPENDED
 
 
 # --- attestBySig: the signed message names the department ---------------------------------------
@@ -182,7 +184,9 @@ def test_attest_by_sig_for_a_department_the_signer_is_not_in_is_refused(
         department=hrss.code,
         current=psb.code,
     ):
-        attestations.attestBySig(psb.staff, hrss.code, request, deadline, signature, sender=outsider)
+        attestations.attestBySig(
+            psb.staff, hrss.code, request, deadline, signature, sender=outsider
+        )
 
 
 def test_attest_by_sig_names_its_department_in_the_event(
@@ -197,6 +201,8 @@ def test_attest_by_sig_names_its_department_in_the_event(
     request = (citizens[0].address, schemas["real_name"], _data(9), 0, ZERO32)
     deadline = chain.pending_timestamp + DAY
     signature = sign_attest(attestations, chain, psb.staff, psb.code, request, deadline)
-    tx = attestations.attestBySig(psb.staff, psb.code, request, deadline, signature, sender=outsider)
+    tx = attestations.attestBySig(
+        psb.staff, psb.code, request, deadline, signature, sender=outsider
+    )
     [event] = tx.events.filter(attestations.Attested)
     assert (bytes(event.department), event.attester) == (psb.code, psb.staff.address)
