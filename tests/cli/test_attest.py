@@ -7,11 +7,22 @@ from typing import Any
 from eth_account import Account
 from eth_utils.crypto import keccak
 
+from govchain.identity.attestations import Attestations
+from govchain.identity.council import Call, Council, CouncilActions
+from govchain.identity.departments import Departments
 from govchain.identity.messages import salted_hash
+from govchain.network import Connection
 from govchain.toolchain.devnet import Devnet, rpc
+from govchain.tx import Sender
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
 
 REAL_NAME = "RealName(bytes32 commitment)"
+PSB_CODE = b"PSB".ljust(32, b"\0")
+
+
+def bdb_actions(connection: Connection) -> CouncilActions:
+    council = connection.deployment.address("Council")
+    return CouncilActions(Departments(connection), council)
 
 
 def register(city_run: CityRun, *args: str, key: str = "psb-admin") -> str:
@@ -172,3 +183,44 @@ def test_bad_input(city_run: CityRun) -> None:
 
 def test_devnet_not_running(offline: Run) -> None:
     assert_one_line_error(offline("attest", "list", Account.create().address), 1, "network")
+
+
+def test_council_revokes_what_a_compromised_key_issued_since_its_compromise(
+    city_run: CityRun,
+) -> None:
+    """M-4 (review, issue 15), through the SDK: the PSB clerk's key is compromised at ``since``;
+    the council lists the still-valid attestations it made since then (``issued_by``), suspends
+    PSB and revokes exactly those with one proposal (``council_revoke_call``)."""
+    city = city_run.platform
+    connection = city.connection
+    psb = city.departments["PSB"]
+    schema = real_name_schema(city_run)
+
+    def issue(n: int) -> str:
+        made = city_run.json(
+            "--key", "psb-staff", "attest", "issue", Account.create().address,
+            "--schema", schema, "--data-hash", "0x" + f"{n:02x}" * 32,
+        )  # fmt: skip
+        return str(made["uid"])
+
+    before = issue(1)
+    reader = Attestations(connection)
+    since = reader.now() + 60
+    connection.w3.provider.make_request("evm_increaseTime", [120])  # type: ignore[arg-type]
+    stolen = [issue(2), issue(3)]
+    found = reader.issued_by(PSB_CODE, attester=psb.staff.address, since=since)
+    assert ["0x" + a.uid.hex() for a in found] == stolen
+    assert reader.issued_by(PSB_CODE)[0].uid.hex() == before[2:]
+
+    def decide(call: Call) -> None:
+        bdb = Council(connection, Sender(connection.w3, city.departments["BDB"].admin))
+        hrss = Council(connection, Sender(connection.w3, city.departments["HRSS"].admin))
+        proposal = bdb.propose(call, bdb.now() + 86_400).id
+        hrss.approve(proposal)
+        hrss.execute(proposal)
+
+    decide(bdb_actions(connection).suspend("PSB"))
+    target, data = reader.council_revoke_call(PSB_CODE, [a.uid for a in found])
+    decide(Call(target, data, "revoke what the stolen PSB key issued"))
+    assert [valid(city_run, u) for u in (before, *stolen)] == [True, False, False]
+    assert reader.issued_by(PSB_CODE, attester=psb.staff.address, since=since) == []
