@@ -347,15 +347,15 @@ class Scenario:
     def publish_chapter(self) -> None:
         self.say.chapter(
             "Records published and anchored",
-            "Each owner writes the record to its own database and anchors it: a salted content "
-            "hash, category and version on chain, through an outbox so a crash never loses or "
+            "Each owner writes the record to its own database and anchors it: a salted record "
+            "hash over every column (subject, content, version...) on chain, through an outbox so a crash never loses or "
             "duplicates an anchor. HRSS also anchors its other pensioners' records in one Merkle "
             "batch transaction.",
         )
         addresses = self.addresses()
         for holding in HOLDINGS:
             store = Store(self.db_url(holding.owner))
-            publisher = Publisher(store)
+            publisher = Publisher(store, department_code(holding.owner))
             publisher.publish(
                 holding.category,
                 holding.record_id,

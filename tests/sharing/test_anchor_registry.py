@@ -7,7 +7,6 @@ from typing import Any
 
 import ape
 import pytest
-
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
