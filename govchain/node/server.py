@@ -17,7 +17,9 @@ covers the category; its subject is the request's; the access transaction succee
 an ``AccessRecorded`` event of AccessGrants whose ``requestHash`` is this request's digest,
 whose member is the signer, and whose grant, category, owner and subject are the request's.
 Then the nonce is spent and the serve-log row written in one database transaction, and only
-then is the record looked up. The answer is encrypted (ECIES, secp256k1) to the key that
+then is the record looked up; it is released only where its record hash, recomputed from its
+columns with the request's subject, is its stored hash (the subject column alone is not
+trusted; an altered row is refused as ``record_altered``). The answer is encrypted (ECIES, secp256k1) to the key that
 signed the request, and carries the record's anchor proof.
 """
 
@@ -289,8 +291,14 @@ class DataNode:
                     .order_by(Record.version.desc())
                     .limit(1)
                 ).first()
-                if rec is None or not self._bound_to(rec, msg["subject"]):
+                if rec is None:
                     raise _NotFound("record_not_found")
+                if not self._bound_to(rec, msg["subject"]):
+                    # the record hash, recomputed with this subject, is not the row's: another
+                    # subject's record, or a row altered in the store - released to nobody
+                    column = (rec.subject or ZERO_ADDRESS).lower()
+                    altered = column == msg["subject"].lower()
+                    raise _NotFound("record_altered" if altered else "record_not_found")
                 anchor = self._anchor_proof(s, rec)
                 s.add(
                     ServeLogEntry(

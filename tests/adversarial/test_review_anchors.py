@@ -277,8 +277,9 @@ def test_bound_columns_a_subject_swap_is_refused_by_node_and_requester(
     citizens: list[Any],
 ) -> None:  # fmt: skip
     """The reviewed attack: a DBA rewrites the ``subject`` column of Alice's record to Bob.
-    The node no longer serves it to Bob (the record hash binds Alice: 404), still serves it to
-    Alice, and a requester told it is Bob's (a node that lied) refuses it; the audit names it."""
+    The node no longer releases it to Bob (the record hash binds Alice: ``record_altered``),
+    still serves it to Alice, a requester told it is Bob's (a node that lied) refuses it, and
+    the audit names it."""
     record_id = hrss.ids["tamper"]
     with hrss.store.session() as s:
         s.execute(
@@ -286,7 +287,7 @@ def test_bound_columns_a_subject_swap_is_refused_by_node_and_requester(
         )
     with pytest.raises(NodeRefused) as refused:
         fetch(grants, reader, civil_staff, hrss, node_url, now, record_id, hrss.other)
-    assert (refused.value.status, refused.value.reason) == (404, "record_not_found")
+    assert (refused.value.status, refused.value.reason) == (409, "record_altered")
     got = fetch(grants, reader, civil_staff, hrss, node_url, now, record_id, hrss.citizen)
     assert got.json() == {"monthly": 1000} and got.subject == hrss.citizen.address
     with hrss.store.session() as s:
