@@ -46,6 +46,10 @@ interface IAnchorRegistry {
     error AnchorVersionGap(bytes32 category, bytes32 recordId, uint32 version);
     /// @notice The batch `root` of `category` is already anchored.
     error AnchorBatchExists(bytes32 category, bytes32 root);
+    /// @notice The record ids, versions and record hashes of a multi-record anchor differ in length.
+    error AnchorLengthMismatch();
+    /// @notice A multi-record anchor of `count` records exceeds the bound `max`.
+    error AnchorTooManyRecords(uint256 count, uint256 max);
     /// @notice The batch `root` of `category` is not anchored.
     error AnchorBatchUnknown(bytes32 category, bytes32 root);
     /// @notice The proof does not show version 1 of `recordId` with the given hash as a leaf of `root`.
@@ -90,6 +94,22 @@ interface IAnchorRegistry {
      * Emits {RecordAnchored}.
      */
     function anchorRecord(bytes32 category, bytes32 recordId, uint32 version, bytes32 recordHash) external;
+
+    /**
+     * @notice Anchors one version of each of several records of `category` (bulk updates:
+     * per-record state, so every rule of {anchorRecord} holds for each, in order).
+     *
+     * Requirements: as {anchorRecord} for every entry; the three arrays have the same length,
+     * from 1 to `MAX_RECORDS_PER_CALL` (256). The whole call reverts if one entry is refused.
+     *
+     * Emits {RecordAnchored} per record.
+     */
+    function anchorRecords(
+        bytes32 category,
+        bytes32[] calldata recordIds,
+        uint32[] calldata versions,
+        bytes32[] calldata recordHashes
+    ) external;
 
     /**
      * @notice Anchors version 2 of a record whose version 1 was published in batch `root`:

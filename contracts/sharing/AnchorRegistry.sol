@@ -17,6 +17,9 @@ contract AnchorRegistry is DataCatalog, IAnchorRegistry {
     /// @dev Domain tag of the record hash.
     bytes32 public constant RECORD_HASH_TAG = keccak256("govchain.record.v1");
 
+    /// @notice Most records one {anchorRecords} call anchors (bounds its gas).
+    uint256 public constant MAX_RECORDS_PER_CALL = 256;
+
     /// @dev One slot: 176-bit record-hash digest, block number, block timestamp.
     struct RecordAnchor {
         bytes22 digest;
@@ -38,7 +41,30 @@ contract AnchorRegistry is DataCatalog, IAnchorRegistry {
 
     /// @inheritdoc IAnchorRegistry
     function anchorRecord(bytes32 category, bytes32 recordId, uint32 version, bytes32 recordHash_) external {
+        _anchor(category, _checkPublisher(category), recordId, version, recordHash_);
+    }
+
+    /// @inheritdoc IAnchorRegistry
+    function anchorRecords(
+        bytes32 category,
+        bytes32[] calldata recordIds,
+        uint32[] calldata versions,
+        bytes32[] calldata recordHashes
+    ) external {
         bytes32 owner = _checkPublisher(category);
+        uint256 count = recordIds.length;
+        if (count == 0) revert AnchorBatchEmpty();
+        if (versions.length != count || recordHashes.length != count) revert AnchorLengthMismatch();
+        if (count > MAX_RECORDS_PER_CALL) revert AnchorTooManyRecords(count, MAX_RECORDS_PER_CALL);
+        for (uint256 i = 0; i < count; ++i) {
+            _anchor(category, owner, recordIds[i], versions[i], recordHashes[i]);
+        }
+    }
+
+    /// @dev The one rule of single anchors: non-zero hash, version >= 1, written once, no gap.
+    function _anchor(bytes32 category, bytes32 owner, bytes32 recordId, uint32 version, bytes32 recordHash_)
+        private
+    {
         if (recordHash_ == bytes32(0)) revert AnchorZeroHash();
         if (version == 0) revert AnchorZeroVersion();
         bytes32 key = _versionKey(category, recordId, version);

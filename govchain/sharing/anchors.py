@@ -369,6 +369,22 @@ class AnchorRegistry:
         )
         return RecordAnchor(category, record, version, content_hash, tx)
 
+    def anchor_records(
+        self, category: str, entries: Sequence[tuple[bytes, int, bytes]]
+    ) -> list[RecordAnchor]:
+        """Anchor ``(record, version, record hash)`` entries of one category in one transaction
+        (``anchorRecords``: every rule of :meth:`anchor_record` per entry; at most 256)."""
+        self.require_category(category)
+        if not entries:
+            raise InvalidInput("records", category, "none given")
+        ids = [r for r, _, _ in entries]
+        versions = [v for _, v, _ in entries]
+        hashes = [h for _, _, h in entries]
+        tx = self._send(
+            self.contract.functions.anchorRecords(code(category), ids, versions, hashes)
+        )
+        return [RecordAnchor(category, r, v, h, tx) for r, v, h in entries]
+
     def anchor_after_batch(
         self,
         category: str,

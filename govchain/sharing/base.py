@@ -77,6 +77,8 @@ SHARING_EXPLANATIONS: dict[str, str] = {
     "version anchored first",
     "AnchorBatchExists": "batch {root} of {category} is anchored already",
     "AnchorBatchUnknown": "batch {root} of {category} is not anchored",
+    "AnchorLengthMismatch": "record ids, versions and record hashes must be as many",
+    "AnchorTooManyRecords": "{count} records in one call; at most {max}",
     "AnchorLeafNotProven": "the proof does not show version 1 of record {recordId} as a leaf of "
     "batch {root} of {category}",
     "AnchorBatchEmpty": "a batch needs at least one record",

@@ -309,3 +309,40 @@ def test_a_batch_root_is_anchored_once_per_category(
         catalog.anchorBatch(pension, root, 3, sender=depts["HRSS"].staff)
     housing = category_code("HOUSING.PROPERTY")
     catalog.anchorBatch(housing, root, 3, sender=depts["HOUSING"].staff)
+
+
+def test_anchor_records_in_bulk_keeps_every_single_anchor_rule(
+    catalog: Any, depts: Any, pension: bytes
+) -> None:
+    """anchorRecords: bulk updates with per-record state; one refused entry reverts all."""
+    staff = depts["HRSS"].staff
+    a, b = os.urandom(32), os.urandom(32)
+    catalog.anchorRecord(pension, a, 1, _hash(b"a1"), sender=staff)
+    tx = catalog.anchorRecords(
+        pension, [a, b, b], [2, 1, 2], [_hash(b"a2"), _hash(b"b1"), _hash(b"b2")], sender=staff
+    )
+    events = tx.events.filter(catalog.RecordAnchored)
+    assert [(e.recordId, e.version) for e in events] == [(a, 2), (b, 1), (b, 2)]
+    assert catalog.latestVersion(pension, a) == 2 and catalog.latestVersion(pension, b) == 2
+    with ape.reverts(catalog.AnchorVersionExists, category=pension, recordId=b, version=2):
+        catalog.anchorRecords(pension, [a, b], [3, 2], [_hash(b"a3"), _hash(b"x")], sender=staff)
+    assert catalog.latestVersion(pension, a) == 2  # the whole call reverted
+    with ape.reverts(catalog.AnchorVersionGap, category=pension, recordId=a, version=4):
+        catalog.anchorRecords(pension, [a], [4], [_hash(b"a4")], sender=staff)
+    with ape.reverts(catalog.AnchorLengthMismatch):
+        catalog.anchorRecords(pension, [a, b], [3], [_hash(b"a3")], sender=staff)
+    with ape.reverts(catalog.AnchorBatchEmpty):
+        catalog.anchorRecords(pension, [], [], [], sender=staff)
+    many = 257
+    with ape.reverts(catalog.AnchorTooManyRecords, count=many, max=256):
+        catalog.anchorRecords(
+            pension, [os.urandom(32) for _ in range(many)], [1] * many, [_hash(b"m")] * many,
+            sender=staff,
+        )  # fmt: skip
+    outsider = depts["PSB"].staff
+    with ape.reverts(
+        catalog.AnchorNotPublisher, account=outsider.address, owner=depts["HRSS"].code
+    ):
+        catalog.anchorRecords(pension, [a], [3], [_hash(b"a3")], sender=outsider)
+    with ape.reverts(catalog.AnchorZeroHash):
+        catalog.anchorRecords(pension, [a], [3], [b"\0" * 32], sender=staff)
