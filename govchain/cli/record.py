@@ -100,6 +100,12 @@ def _hash(
 @click.argument("record")
 @_content_options
 @click.option("--version", type=click.IntRange(1, 2**32 - 1), help="default: the next version")
+@click.option(
+    "--after-batch",
+    "after_batch",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="proofs file of the batch that published version 1: anchor this as version 2",
+)
 @pass_cli
 def anchor(
     obj: CliContext,
@@ -111,10 +117,13 @@ def anchor(
     subject: str | None,
     media_type: str | None,
     version: int | None,
+    after_batch: Path | None,
 ) -> None:
     """Anchor a version of RECORD of CATEGORY (STAFF or ADMIN of the category's owner).
 
-    Without --salt a fresh random salt is made and printed: keep it with the record.
+    Without --salt a fresh random salt is made and printed: keep it with the record. Version 2
+    of a record published by 'record anchor-batch' needs --after-batch PROOFS: version 1 is
+    proven from its batch and pinned on chain with it.
     """
     body = _content(content, content_file)
     if body is None:
@@ -124,10 +133,21 @@ def anchor(
     rid = record_id(record)
     registry = anchors(obj, signing=True)
     registry.require_category(category)
-    if version is None:
+    if after_batch is not None:
+        if version not in (None, 2):
+            raise click.UsageError("--after-batch anchors version 2")
+        version = 2
+    elif version is None:
         version = registry.latest_version(category, rid) + 1
     digest = _hash(registry, category, rid, version, who, media_type, body, salt_bytes)
-    result = registry.anchor_record(category, rid, digest, version)
+    if after_batch is not None:
+        document, entry = _proof_entry(after_batch, record, rid)
+        root = validate.bytes32(document.get("root"), "root")
+        first = validate.bytes32(entry.get("record_hash"), "record hash")
+        proof = [validate.bytes32(p, "proof") for p in entry.get("proof", [])]
+        result = registry.anchor_after_batch(category, rid, root, first, proof, digest)
+    else:
+        result = registry.anchor_record(category, rid, digest, version)
     data = {
         "record": record,
         **result.as_dict(),

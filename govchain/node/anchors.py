@@ -38,7 +38,7 @@ class AnchorSink(Protocol):
     """Reads and writes anchors of one department's records."""
 
     def single_digest(self, category: bytes, record_id: bytes, version: int) -> bytes | None:
-        """The stored digest (first 22 bytes of the content hash) of that version, or None."""
+        """The stored digest (first 22 bytes of the record hash) of that version, or None."""
         ...
 
     def submit_single(

@@ -134,7 +134,7 @@ class RequestContext:
 
 @dataclass(frozen=True)
 class RecordAnchor:
-    digest: bytes  # first 22 bytes of the content hash; zero if not anchored
+    digest: bytes  # first 22 bytes of the record hash; zero if not anchored
     block_number: int
     timestamp: int
 

@@ -14,7 +14,7 @@ Guarantees (tested by killing a real publisher process at each step):
   batched record is anchored by ``anchorRecordAfterBatch`` with the proof of version 1, and
   every later version by ``anchorRecord``. A version waits until the previous one is anchored.
 - **Never twice.** Before any transaction the worker asks the chain whether the anchor exists
-  (that version of that record with this content hash; that batch root). A Merkle batch's
+  (that version of that record with this record hash; that batch root). A Merkle batch's
   leaves and root are committed to the database *before* its transaction, so a restarted
   worker re-checks the same root instead of building a new batch around the same records.
   The contract refuses a second anchor of a version (``AnchorVersionExists``) as a last guard.
@@ -58,12 +58,12 @@ Hook = Callable[[str], None]
 
 
 class AnchorConflict(GovchainError):
-    """The chain holds another content hash for a version this store wants to anchor."""
+    """The chain holds another record hash for a version this store wants to anchor."""
 
     def __init__(self, category: bytes, record_id: bytes, version: int) -> None:
         super().__init__(
             f"version {version} of record 0x{record_id.hex()} ({_name(category)}) is anchored "
-            "on chain with a different content hash; publish a new version instead"
+            "on chain with a different record hash; publish a new version instead"
         )
 
 

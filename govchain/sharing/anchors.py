@@ -359,7 +359,7 @@ class AnchorRegistry:
         """
         self.require_category(category)
         if len(content_hash) != 32 or content_hash == ZERO32:
-            raise InvalidInput("content hash", hex0x(content_hash), "expected 32 non-zero bytes")
+            raise InvalidInput("record hash", hex0x(content_hash), "expected 32 non-zero bytes")
         if version is None:
             version = self.latest_version(category, record) + 1
         if not 1 <= version < 2**32:

@@ -58,7 +58,8 @@ def new_salt() -> bytes:
 
 
 def salted_content_hash(salt: bytes, content: bytes) -> bytes:
-    """``keccak256(salt ‖ content)``: the content hash a record is anchored with.
+    """``keccak256(salt ‖ content)``: a salted content hash (case documents; a record is
+    anchored with its :func:`record_hash`).
 
     ``salt`` must be exactly 32 bytes; ``content`` is the record's canonical serialization
     (e.g. UTF-8 JSON with sorted keys and no spaces), the same bytes the data node serves.

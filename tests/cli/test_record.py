@@ -131,9 +131,13 @@ def test_anchor_batch_writes_salts_and_proofs_that_verify(
         .call()
     )
     assert (count, block) == (37, data["block"])
-    for index in (0, 1, 36):
+
+    def body_of(index: int) -> str:
         content = rows[index]["content"]
-        body = content if isinstance(content, str) else json.dumps(content, separators=(",", ":"))
+        return content if isinstance(content, str) else json.dumps(content, separators=(",", ":"))
+
+    for index in (0, 1, 36):
+        body = body_of(index)
         leaf = srun.json(
             "record", "verify", "HRSS.PENSION", f"P-{index}", "--content", body, "--proofs",
             data["proofs"],
@@ -151,6 +155,19 @@ def test_anchor_batch_writes_salts_and_proofs_that_verify(
         data["proofs"],
     )
     assert tampered.exit_code == 1 and "REFUSED (altered)" in tampered.stdout
+    # version 2 of a batched record proves version 1 from the proofs file
+    v2 = srun.json(
+        "--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", "P-3", "--content", "v2",
+        "--after-batch", data["proofs"],
+    )  # fmt: skip
+    assert v2["version"] == 2
+    registry = _registry(sharing_city).functions
+    assert registry.latestVersion(code("HRSS.PENSION"), record_id("P-3")).call() == 2
+    old = srun(
+        "record", "verify", "HRSS.PENSION", "P-3", "--content", body_of(3), "--proofs",
+        data["proofs"],
+    )  # fmt: skip
+    assert old.exit_code == 1 and old.stdout.startswith("REFUSED (superseded)")
     # a record published in a batch cannot be put in a second batch from the CLI
     srun.json("--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", "P-7", "--content", "x")
     again = tmp_path / "again.jsonl"
