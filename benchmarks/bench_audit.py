@@ -29,7 +29,7 @@ from govchain.audit.tamper import audit_tamper
 from govchain.node.anchors import ANCHOR_BATCH, ANCHOR_RECORD
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.store import BATCH, SINGLE, Batch, Record, Store, sqlite_url
-from govchain.sharing.merkle import MerkleTree, keccak256
+from govchain.sharing.merkle import RecordTree, record_hash
 from govchain.tx import BulkSender
 from tests.conftest import citizens, council, departments, deployer, depts, outsider  # noqa: F401
 from tests.node.conftest import (  # noqa: F401
@@ -74,14 +74,25 @@ def _fill(store: Store, txs: list[dict[str, Any]], anchors: str) -> float:
                         "media_type": "application/json",
                         "content": content,
                         "salt": salt,
-                        "content_hash": keccak256(salt + content),
+                        "content_hash": record_hash(
+                            PENSION,
+                            n.to_bytes(32, "big"),
+                            1,
+                            HRSS,
+                            subject,
+                            "application/json",
+                            content,
+                            salt,
+                        ),
                         "anchored": True,
                         "anchor_kind": BATCH,
                         "batch_id": b + 1,
                         "leaf_index": i,
                     }
                 )
-            tree = MerkleTree.from_records((r["record_id"], r["content_hash"]) for r in rows)
+            tree = RecordTree.of_records(
+                PENSION, ((r["record_id"], 1, r["content_hash"]) for r in rows)
+            )
             conn.execute(
                 batches.insert(),
                 {
@@ -98,7 +109,9 @@ def _fill(store: Store, txs: list[dict[str, Any]], anchors: str) -> float:
         for n in range(SINGLES):
             content = b'{"single":%d}' % n
             record_id = (10**9 + n).to_bytes(32, "big")
-            content_hash = keccak256(salt + content)
+            content_hash = record_hash(
+                PENSION, record_id, 1, HRSS, subject, "application/json", content, salt
+            )
             singles.append(
                 {
                     "category": PENSION,

@@ -106,7 +106,7 @@ def test_node_throughput(
     db = sqlite_url(tmp_path / "hrss.db")
     store = Store(db)
     alice = citizens[0]
-    pub = Publisher(store)
+    pub = Publisher(store, HRSS)
     record_ids = [rid(f"bench-{i}") for i in range(RECORDS)]
     for i, record_id in enumerate(record_ids):
         mode = BATCH if i % 2 else "single"

@@ -73,7 +73,7 @@ def test_node_under_mixed_load(
     db = sqlite_url(tmp_path / "hrss.db")
     store = Store(db)
     alice = citizens[0]
-    pub = Publisher(store)
+    pub = Publisher(store, HRSS)
     records = [rid(f"load-{i}") for i in range(RECORDS)]
     for i, record_id in enumerate(records):
         mode = BATCH if i % 2 else "single"

@@ -7,7 +7,7 @@
    Every batch must stay under the 16,777,216 per-transaction gas cap (EIP-7825); that is the
    only thing asserted.
 2. Pipeline (``results/pipeline.json``): records per minute through the whole anchoring path a
-   department runs — salted ``keccak256(salt ‖ content)`` of each record, the Merkle tree, and
+   department runs — the salted record hash of each record, the StandardMerkleTree, and
    the ``anchorBatch`` transaction mined — for 10k, 100k and 1,000,000 records, in one process
    and with the hashing split over every core (multiprocessing). Goal: >= 1,000,000 records per
    minute on 2 cores. The keccak backends available (pysha3, pycryptodome, eth-hash) are timed
@@ -31,8 +31,8 @@ from typing import Any
 
 import pytest
 
-from govchain.sharing import MerkleTree, salted_content_hash
-from govchain.sharing.merkle import keccak256
+from govchain.sharing import RecordTree
+from govchain.sharing.merkle import keccak256, record_hash, record_leaf
 
 HERE = Path(__file__).resolve().parent / "results"
 SCALE = HERE / "scale.json"
@@ -46,6 +46,20 @@ GOAL_PER_MINUTE = 1_000_000
 RUNS = int(os.environ.get("GOVCHAIN_BENCH_RUNS", "3"))
 EAS_MULTI_ATTEST = 188_027  # per item, same toolchain
 CONTENT_BYTES = 200  # a record's canonical JSON, typical size
+CATEGORY = b"HRSS.PENSION".ljust(32, b"\0")
+OWNER = b"HRSS".ljust(32, b"\0")
+MEDIA = "application/json"
+
+
+def _hash(salt: bytes, rid: bytes, content: bytes) -> bytes:
+    """A record's record hash (version 1, no subject): what a batch leaf carries."""
+    return record_hash(CATEGORY, rid, 1, OWNER, None, MEDIA, content, salt)
+
+
+def _tree(salt: bytes, ids: list[bytes], contents: list[bytes]) -> RecordTree:
+    return RecordTree(
+        [record_leaf(CATEGORY, r, 1, _hash(salt, r, c)) for r, c in zip(ids, contents, strict=True)]
+    )
 
 
 def _machine() -> dict[str, Any]:
@@ -66,10 +80,11 @@ def _records(n: int) -> tuple[list[bytes], list[bytes]]:
 
 
 def _hash_chunk(args: tuple[bytes, list[bytes], list[bytes]]) -> bytes:
-    """Leaves of one chunk (worker process): salted content hash, then the double-hashed leaf."""
+    """Leaves of one chunk (worker process): record hash, then the StandardMerkleTree leaf."""
     salt, ids, contents = args
-    h = keccak256
-    return b"".join(h(h(r + h(salt + c))) for r, c in zip(ids, contents, strict=True))
+    return b"".join(
+        record_leaf(CATEGORY, r, 1, _hash(salt, r, c)) for r, c in zip(ids, contents, strict=True)
+    )
 
 
 def _leaves_parallel(
@@ -103,9 +118,8 @@ def test_batch_scale(catalog: Any, pension: bytes, depts: Any) -> None:
     for n in SIZES:
         ids, contents = _records(n)
 
-        def build(ids: list[bytes] = ids, contents: list[bytes] = contents) -> MerkleTree:
-            hashes = [salted_content_hash(salt, c) for c in contents]
-            return MerkleTree.from_records(zip(ids, hashes, strict=True))
+        def build(ids: list[bytes] = ids, contents: list[bytes] = contents) -> RecordTree:
+            return _tree(salt, ids, contents)
 
         client_s, tree = _median_time(build)
         started = time.perf_counter()
@@ -113,9 +127,9 @@ def test_batch_scale(catalog: Any, pension: bytes, depts: Any) -> None:
         tx_s = time.perf_counter() - started
         gas = int(receipt.gas_used)
         assert gas < TX_GAS_CAP
-        index = 0  # leaf 0 has a full-depth proof (an odd level's last node may skip one)
-        proof = tree.proof(index)
-        content_hash = salted_content_hash(salt, contents[index])
+        index = 0
+        content_hash = _hash(salt, ids[index], contents[index])
+        proof = tree.proof_of(record_leaf(CATEGORY, ids[index], 1, content_hash))
         ok = catalog.verifyLeaf(pension, tree.root, ids[index], content_hash, proof)
         assert ok[0]
         verify_gas = int(
@@ -194,10 +208,9 @@ def test_anchoring_pipeline(catalog: Any, pension: bytes, depts: Any) -> None:
                     salt = os.urandom(32)  # a new salt, so a new root, each run
                     started = time.perf_counter()
                     if mode == "1 process":
-                        hashes = [salted_content_hash(salt, x) for x in c]
-                        tree = MerkleTree.from_records(zip(ids, hashes, strict=True))
+                        tree = _tree(salt, ids, c)
                     else:
-                        tree = MerkleTree(_leaves_parallel(pool, salt, ids, c, workers))
+                        tree = RecordTree(_leaves_parallel(pool, salt, ids, c, workers))
                     built = time.perf_counter()
                     receipt = catalog.anchorBatch(pension, tree.root, len(ids), sender=staff)
                     assert int(receipt.gas_used) < TX_GAS_CAP
@@ -222,7 +235,7 @@ def test_anchoring_pipeline(catalog: Any, pension: bytes, depts: Any) -> None:
     PIPELINE.write_text(
         json.dumps(
             {
-                "what": "salted keccak256 of each record + Merkle tree + anchorBatch mined, "
+                "what": "salted record hash of each record + Merkle tree + anchorBatch mined, "
                 f"records of {CONTENT_BYTES} bytes; median of {RUNS} runs",
                 "goal_records_per_minute": GOAL_PER_MINUTE,
                 "largest_batch": best["records"],

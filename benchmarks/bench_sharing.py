@@ -18,7 +18,7 @@ from benchmarks.gasfloor import floor, logs_of
 from benchmarks.gastable import traced_counts
 from govchain.sharing import (
     LegalBasis,
-    MerkleTree,
+    RecordTree,
     category_code,
     grant_id,
     grant_tuple,
@@ -143,7 +143,7 @@ def test_batch_anchor(catalog: Any, cats: Any, depts: Any) -> None:
         records = [
             (os.urandom(32), salted_content_hash(salt, i.to_bytes(4, "big"))) for i in range(1000)
         ]
-        tree = MerkleTree.from_records(records)
+        tree = RecordTree.of_records(pension, [(rid, 1, h) for rid, h in records])
         r = catalog.anchorBatch(pension, tree.root, len(records), sender=hrss.staff)
         record(
             f"anchorBatch ({who} batch; any size, here 1,000 records)",

@@ -4,23 +4,32 @@ pragma solidity ^0.8.24;
 /**
  * @title IAnchorRegistry
  * @notice Tamper evidence for department records: single-record anchors with versions and
- * Merkle-batch anchors for bulk publishing. An anchor's block and timestamp are the trusted
- * timestamp of electronic evidence (电子存证).
+ * Merkle-batch anchors for bulk first publication. An anchor's block and timestamp are the
+ * trusted timestamp of electronic evidence (电子存证).
  *
- * Content hash: `keccak256(salt ‖ content)` with a secret random salt of 32 bytes kept with
- * the record off chain (`govchain.sharing.merkle.salted_content_hash`); an unsalted hash of
- * personal data never goes on chain.
+ * Record hash (what is anchored): every column that gives a record its meaning, salted with a
+ * secret random 32-byte salt kept with the record off chain (so nothing is brute-forceable):
+ * `keccak256(abi.encode(RECORD_HASH_TAG, category, recordId, version, owner, subject,
+ * keccak256(mediaType), keccak256(content), salt))` ({recordHash};
+ * `govchain.sharing.merkle.record_hash`). `owner` is the category's owner department, `subject`
+ * the citizen the record is about (zero if none). A one-byte change of any column changes it.
  *
  * Single records are identified by (category, recordId, version); version 1 starts a record
- * and version n+1 supersedes version n, which stays verifiable. Storage keeps one slot per
- * version: the first 22 bytes of the content hash, the block number and the timestamp (the
- * full hash is in the {RecordAnchored} event). A 176-bit digest is stronger than an Ethereum
- * address (160 bits): finding a second content with the same digest takes ~2^176 work, two
- * colliding contents ~2^88.
+ * and version n+1 supersedes version n, which stays verifiable. Versions are contiguous and a
+ * version is written once (refused on chain). Storage keeps one slot per version: the first 22
+ * bytes of the record hash, the block number and the timestamp (the full hash is in the
+ * {RecordAnchored} event). A 176-bit digest is stronger than an Ethereum address (160 bits).
  *
- * Merkle batches: leaf = `keccak256(bytes.concat(keccak256(abi.encode(recordId, contentHash))))`
- * (double-hashed, so a leaf is never a 64-byte inner node), inner node = keccak256 of the
- * sorted pair (OpenZeppelin `MerkleProof`); a batch of any size costs one slot.
+ * Merkle batches publish FIRST versions only, one slot per batch whatever its size. Leaves are
+ * OpenZeppelin StandardMerkleTree leaves of `(bytes32 category, bytes32 recordId, uint32 version,
+ * bytes32 recordHash)` with version 1: `keccak256(bytes.concat(keccak256(abi.encode(...))))`,
+ * inner node = keccak256 of the sorted pair (`MerkleProof`), so the npm package (OpenZeppelin merkle-tree)
+ * verifies them. Every later version of a batched record is a single anchor: version 2 by
+ * {anchorRecordAfterBatch}, which proves version 1 against its batch and pins it per record.
+ * Once a record has a single anchor, `latestVersion` is the truth and a requester accepts only
+ * that version; a batch leaf is acceptable only while `latestVersion` is 0. A record published
+ * as version 1 in two batches cannot be refused here (the chain sees only roots): the tamper
+ * audit, which must rebuild every anchored root from the store, names it.
  */
 interface IAnchorRegistry {
     /// @notice `account` is not an active STAFF or ADMIN member of `owner`, the category's owner.
@@ -37,17 +46,36 @@ interface IAnchorRegistry {
     error AnchorVersionGap(bytes32 category, bytes32 recordId, uint32 version);
     /// @notice The batch `root` of `category` is already anchored.
     error AnchorBatchExists(bytes32 category, bytes32 root);
+    /// @notice The record ids, versions and record hashes of a multi-record anchor differ in length.
+    error AnchorLengthMismatch();
+    /// @notice A multi-record anchor of `count` records exceeds the bound `max`.
+    error AnchorTooManyRecords(uint256 count, uint256 max);
+    /// @notice The batch `root` of `category` is not anchored.
+    error AnchorBatchUnknown(bytes32 category, bytes32 root);
+    /// @notice The proof does not show version 1 of `recordId` with the given hash as a leaf of `root`.
+    error AnchorLeafNotProven(bytes32 category, bytes32 root, bytes32 recordId);
     /// @notice A batch has no leaves.
     error AnchorBatchEmpty();
 
-    /// @notice Version `version` of `recordId` was anchored with `contentHash` by `publisher`.
+    /// @notice Version `version` of `recordId` was anchored with `recordHash` by `publisher`.
     event RecordAnchored(
         bytes32 indexed category,
         bytes32 indexed recordId,
         bytes32 indexed owner,
         uint32 version,
-        bytes32 contentHash,
+        bytes32 recordHash,
         address publisher
+    );
+
+    /// @notice Version 1 of `recordId`, a leaf of batch `root`, was pinned per record by `sender`
+    /// (so that version 2 could follow it).
+    event FirstVersionPinned(
+        bytes32 indexed category,
+        bytes32 indexed recordId,
+        bytes32 indexed owner,
+        bytes32 root,
+        bytes32 recordHash,
+        address sender
     );
 
     /// @notice A Merkle batch of `leafCount` records of `category` was anchored by `publisher`.
@@ -57,18 +85,55 @@ interface IAnchorRegistry {
 
     /**
      * @notice Anchors version `version` of record `recordId` of `category`.
-     * @param contentHash Salted content hash (see the contract notice).
+     * @param recordHash Salted record hash over every column (see the contract notice).
      *
      * Requirements: `category` is in the catalog; the caller is an active STAFF or ADMIN of its
-     * owner; `contentHash` is non-zero; `version` is 1 for a new record, otherwise the latest
-     * anchored version + 1.
+     * owner; `recordHash` is non-zero; `version` is 1 for a new record, otherwise the latest
+     * anchored version + 1 (a version is written once, versions have no gaps).
      *
      * Emits {RecordAnchored}.
      */
-    function anchorRecord(bytes32 category, bytes32 recordId, uint32 version, bytes32 contentHash) external;
+    function anchorRecord(bytes32 category, bytes32 recordId, uint32 version, bytes32 recordHash) external;
 
     /**
-     * @notice Anchors the Merkle root of a batch of records of `category`.
+     * @notice Anchors one version of each of several records of `category` (bulk updates:
+     * per-record state, so every rule of {anchorRecord} holds for each, in order).
+     *
+     * Requirements: as {anchorRecord} for every entry; the three arrays have the same length,
+     * from 1 to `MAX_RECORDS_PER_CALL` (256). The whole call reverts if one entry is refused.
+     *
+     * Emits {RecordAnchored} per record.
+     */
+    function anchorRecords(
+        bytes32 category,
+        bytes32[] calldata recordIds,
+        uint32[] calldata versions,
+        bytes32[] calldata recordHashes
+    ) external;
+
+    /**
+     * @notice Anchors version 2 of a record whose version 1 was published in batch `root`:
+     * proves version 1 (`firstHash`) as a leaf of the anchored batch, pins it per record, then
+     * anchors `recordHash` as version 2. From then on the record's history is on chain.
+     *
+     * Requirements: as {anchorRecord}; no version of the record has a single anchor yet;
+     * `root` is an anchored batch of `category`; `proof` proves the leaf
+     * `(category, recordId, 1, firstHash)` under `root`.
+     *
+     * Emits {FirstVersionPinned} and {RecordAnchored} (version 2).
+     */
+    function anchorRecordAfterBatch(
+        bytes32 category,
+        bytes32 recordId,
+        bytes32 root,
+        bytes32 firstHash,
+        bytes32[] calldata proof,
+        bytes32 recordHash
+    ) external;
+
+    /**
+     * @notice Anchors the Merkle root of a batch of first versions (version 1) of records of
+     * `category`.
      * @param leafCount Number of leaves, as declared by the publisher (not checkable on chain).
      *
      * Requirements: `category` is in the catalog; the caller is an active STAFF or ADMIN of its
@@ -79,20 +144,20 @@ interface IAnchorRegistry {
     function anchorBatch(bytes32 category, bytes32 root, uint64 leafCount) external;
 
     /**
-     * @notice Whether `contentHash` is an anchored version of the record.
-     * @return anchored True if some version carries this content hash.
+     * @notice Whether `recordHash` is a single-anchored version of the record.
+     * @return anchored True if some version carries this record hash.
      * @return version That version (0 if none).
      * @return latest Whether it is the latest version (not superseded).
      * @return blockNumber Block of the anchor.
      * @return timestamp Timestamp of that block.
      */
-    function verifyRecord(bytes32 category, bytes32 recordId, bytes32 contentHash)
+    function verifyRecord(bytes32 category, bytes32 recordId, bytes32 recordHash)
         external
         view
         returns (bool anchored, uint32 version, bool latest, uint64 blockNumber, uint64 timestamp);
 
     /**
-     * @notice The stored anchor of one version: first 22 bytes of its content hash, block,
+     * @notice The stored anchor of one version: first 22 bytes of its record hash, block,
      * timestamp (all zero if that version is not anchored).
      */
     function recordVersion(bytes32 category, bytes32 recordId, uint32 version)
@@ -100,7 +165,8 @@ interface IAnchorRegistry {
         view
         returns (bytes22 digest, uint64 blockNumber, uint64 timestamp);
 
-    /// @notice The latest anchored version of the record (0 if none).
+    /// @notice The latest single-anchored version of the record (0 if none: then only a batch
+    /// leaf of version 1 can be accepted).
     function latestVersion(bytes32 category, bytes32 recordId) external view returns (uint32);
 
     /// @notice The batch anchor of `root` (all zero if not anchored).
@@ -110,7 +176,9 @@ interface IAnchorRegistry {
         returns (uint64 leafCount, uint64 blockNumber, uint64 timestamp);
 
     /**
-     * @notice Whether (`recordId`, `contentHash`) is a leaf of the anchored batch `root`.
+     * @notice Whether version 1 of `recordId` with `recordHash` is a leaf of the anchored batch
+     * `root` (a batch holds first versions only). Whether the leaf is still the record's
+     * latest version is {latestVersion}'s answer: 0 means yes.
      * @return anchored True if `root` is anchored for `category` and `proof` proves the leaf.
      * @return blockNumber Block of the batch anchor (0 if not anchored).
      * @return timestamp Timestamp of that block.
@@ -119,10 +187,30 @@ interface IAnchorRegistry {
         bytes32 category,
         bytes32 root,
         bytes32 recordId,
-        bytes32 contentHash,
+        bytes32 recordHash,
         bytes32[] calldata proof
     ) external view returns (bool anchored, uint64 blockNumber, uint64 timestamp);
 
-    /// @notice The Merkle leaf of a record: double keccak of `abi.encode(recordId, contentHash)`.
-    function leafHash(bytes32 recordId, bytes32 contentHash) external pure returns (bytes32);
+    /// @notice The StandardMerkleTree leaf of a record version: double keccak of
+    /// `abi.encode(category, recordId, version, recordHash)`.
+    function leafHash(bytes32 category, bytes32 recordId, uint32 version, bytes32 recordHash)
+        external
+        pure
+        returns (bytes32);
+
+    /**
+     * @notice The record hash over every column of a record version (see the contract notice).
+     * @param mediaTypeHash `keccak256` of the media type's UTF-8 bytes.
+     * @param contentDigest `keccak256` of the content bytes.
+     */
+    function recordHash(
+        bytes32 category,
+        bytes32 recordId,
+        uint32 version,
+        bytes32 owner,
+        address subject,
+        bytes32 mediaTypeHash,
+        bytes32 contentDigest,
+        bytes32 salt
+    ) external pure returns (bytes32);
 }

@@ -9,10 +9,18 @@ import {DataCatalog} from "./DataCatalog.sol";
 /**
  * @title AnchorRegistry
  * @notice Single-record and Merkle-batch anchors over the data catalog it extends. Only an
- * active STAFF or ADMIN of a category's owner department anchors its records.
+ * active STAFF or ADMIN of a category's owner department anchors its records. Per record,
+ * single anchors are append-only (contiguous versions, each written once); a batch pins first
+ * versions under one root (see {IAnchorRegistry}).
  */
 contract AnchorRegistry is DataCatalog, IAnchorRegistry {
-    /// @dev One slot: 176-bit content digest, block number, block timestamp.
+    /// @dev Domain tag of the record hash.
+    bytes32 public constant RECORD_HASH_TAG = keccak256("govchain.record.v1");
+
+    /// @notice Most records one {anchorRecords} call anchors (bounds its gas).
+    uint256 public constant MAX_RECORDS_PER_CALL = 256;
+
+    /// @dev One slot: 176-bit record-hash digest, block number, block timestamp.
     struct RecordAnchor {
         bytes22 digest;
         uint40 blockNumber;
@@ -32,17 +40,65 @@ contract AnchorRegistry is DataCatalog, IAnchorRegistry {
     constructor(IDepartmentRegistry departments_) DataCatalog(departments_) {}
 
     /// @inheritdoc IAnchorRegistry
-    function anchorRecord(bytes32 category, bytes32 recordId, uint32 version, bytes32 contentHash) external {
+    function anchorRecord(bytes32 category, bytes32 recordId, uint32 version, bytes32 recordHash_) external {
+        _anchor(category, _checkPublisher(category), recordId, version, recordHash_);
+    }
+
+    /// @inheritdoc IAnchorRegistry
+    function anchorRecords(
+        bytes32 category,
+        bytes32[] calldata recordIds,
+        uint32[] calldata versions,
+        bytes32[] calldata recordHashes
+    ) external {
         bytes32 owner = _checkPublisher(category);
-        if (contentHash == bytes32(0)) revert AnchorZeroHash();
+        uint256 count = recordIds.length;
+        if (count == 0) revert AnchorBatchEmpty();
+        if (versions.length != count || recordHashes.length != count) revert AnchorLengthMismatch();
+        if (count > MAX_RECORDS_PER_CALL) revert AnchorTooManyRecords(count, MAX_RECORDS_PER_CALL);
+        for (uint256 i = 0; i < count; ++i) {
+            _anchor(category, owner, recordIds[i], versions[i], recordHashes[i]);
+        }
+    }
+
+    /// @dev The one rule of single anchors: non-zero hash, version >= 1, written once, no gap.
+    function _anchor(bytes32 category, bytes32 owner, bytes32 recordId, uint32 version, bytes32 recordHash_)
+        private
+    {
+        if (recordHash_ == bytes32(0)) revert AnchorZeroHash();
         if (version == 0) revert AnchorZeroVersion();
         bytes32 key = _versionKey(category, recordId, version);
         if (_records[key].blockNumber != 0) revert AnchorVersionExists(category, recordId, version);
         if (version > 1 && !_hasVersion(category, recordId, version - 1)) {
             revert AnchorVersionGap(category, recordId, version);
         }
-        _records[key] = RecordAnchor(bytes22(contentHash), uint40(block.number), uint40(block.timestamp));
-        emit RecordAnchored(category, recordId, owner, version, contentHash, msg.sender);
+        _records[key] = RecordAnchor(bytes22(recordHash_), uint40(block.number), uint40(block.timestamp));
+        emit RecordAnchored(category, recordId, owner, version, recordHash_, msg.sender);
+    }
+
+    /// @inheritdoc IAnchorRegistry
+    function anchorRecordAfterBatch(
+        bytes32 category,
+        bytes32 recordId,
+        bytes32 root,
+        bytes32 firstHash,
+        bytes32[] calldata proof,
+        bytes32 recordHash_
+    ) external {
+        bytes32 owner = _checkPublisher(category);
+        if (recordHash_ == bytes32(0) || firstHash == bytes32(0)) revert AnchorZeroHash();
+        bytes32 first = _versionKey(category, recordId, 1);
+        if (_records[first].blockNumber != 0) revert AnchorVersionExists(category, recordId, 1);
+        if (_batches[_batchKey(category, root)].blockNumber == 0) revert AnchorBatchUnknown(category, root);
+        if (!MerkleProof.verifyCalldata(proof, root, _leaf(category, recordId, 1, firstHash))) {
+            revert AnchorLeafNotProven(category, root, recordId);
+        }
+        RecordAnchor memory pinned = RecordAnchor(bytes22(firstHash), uint40(block.number), uint40(block.timestamp));
+        _records[first] = pinned;
+        pinned.digest = bytes22(recordHash_);
+        _records[_versionKey(category, recordId, 2)] = pinned;
+        emit FirstVersionPinned(category, recordId, owner, root, firstHash, msg.sender);
+        emit RecordAnchored(category, recordId, owner, 2, recordHash_, msg.sender);
     }
 
     /// @inheritdoc IAnchorRegistry
@@ -59,13 +115,13 @@ contract AnchorRegistry is DataCatalog, IAnchorRegistry {
     }
 
     /// @inheritdoc IAnchorRegistry
-    function verifyRecord(bytes32 category, bytes32 recordId, bytes32 contentHash)
+    function verifyRecord(bytes32 category, bytes32 recordId, bytes32 recordHash_)
         external
         view
         returns (bool anchored, uint32 version, bool latest, uint64 blockNumber, uint64 timestamp)
     {
         uint32 last = _latestVersion(category, recordId);
-        bytes22 digest = bytes22(contentHash);
+        bytes22 digest = bytes22(recordHash_);
         for (uint32 v = last; v > 0; --v) {
             RecordAnchor storage slot = _records[_versionKey(category, recordId, v)];
             if (slot.digest == digest) {
@@ -104,18 +160,42 @@ contract AnchorRegistry is DataCatalog, IAnchorRegistry {
         bytes32 category,
         bytes32 root,
         bytes32 recordId,
-        bytes32 contentHash,
+        bytes32 recordHash_,
         bytes32[] calldata proof
     ) external view returns (bool anchored, uint64 blockNumber, uint64 timestamp) {
         BatchAnchor storage slot = _batches[_batchKey(category, root)];
         if (slot.blockNumber == 0) return (false, 0, 0);
-        if (!MerkleProof.verifyCalldata(proof, root, _leaf(recordId, contentHash))) return (false, 0, 0);
+        if (!MerkleProof.verifyCalldata(proof, root, _leaf(category, recordId, 1, recordHash_))) {
+            return (false, 0, 0);
+        }
         return (true, slot.blockNumber, slot.timestamp);
     }
 
     /// @inheritdoc IAnchorRegistry
-    function leafHash(bytes32 recordId, bytes32 contentHash) external pure returns (bytes32) {
-        return _leaf(recordId, contentHash);
+    function leafHash(bytes32 category, bytes32 recordId, uint32 version, bytes32 recordHash_)
+        external
+        pure
+        returns (bytes32)
+    {
+        return _leaf(category, recordId, version, recordHash_);
+    }
+
+    /// @inheritdoc IAnchorRegistry
+    function recordHash(
+        bytes32 category,
+        bytes32 recordId,
+        uint32 version,
+        bytes32 owner,
+        address subject,
+        bytes32 mediaTypeHash,
+        bytes32 contentDigest,
+        bytes32 salt
+    ) external pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                RECORD_HASH_TAG, category, recordId, version, owner, subject, mediaTypeHash, contentDigest, salt
+            )
+        );
     }
 
     /// @dev The category's owner, after checking the caller may publish for it.
@@ -170,12 +250,12 @@ contract AnchorRegistry is DataCatalog, IAnchorRegistry {
         }
     }
 
-    function _leaf(bytes32 recordId, bytes32 contentHash) private pure returns (bytes32 leaf) {
-        assembly ("memory-safe") {
-            mstore(0x00, recordId)
-            mstore(0x20, contentHash)
-            mstore(0x00, keccak256(0x00, 0x40))
-            leaf := keccak256(0x00, 0x20)
-        }
+    /// @dev StandardMerkleTree leaf of `(bytes32, bytes32, uint32, bytes32)`.
+    function _leaf(bytes32 category, bytes32 recordId, uint32 version, bytes32 hash)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(bytes.concat(keccak256(abi.encode(category, recordId, version, hash))));
     }
 }

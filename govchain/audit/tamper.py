@@ -1,19 +1,26 @@
-"""Tamper audit: recompute every record of a department's store against its on-chain anchor.
+"""Tamper audit: recompute every record of a department's store against the chain's anchors.
 
-For each row of the store (:mod:`govchain.node.store`) the salted content hash is recomputed
-from the row's *content and salt* — never taken from its ``content_hash`` column, which a DBA
-who edits the content can rewrite too — and compared with the chain:
+For each row of the store (:mod:`govchain.node.store`) the record hash is recomputed from ALL
+its columns — category, record id, version, the department (owner), subject, media type,
+content and salt — never taken from its ``content_hash`` column, which a DBA who edits a
+column can rewrite too; a one-byte edit of any column is reported with that record id.
 
-- a single anchor: the ``contentHash`` of ``RecordAnchored(category, recordId, owner, version)``;
-- a Merkle batch: the root rebuilt from every row of the batch must be a ``BatchAnchored`` root
-  of that category with that leaf count.
+- a single anchor: the ``recordHash`` of ``RecordAnchored(category, recordId, owner, version)``
+  (or ``FirstVersionPinned``, version 1) must equal the recomputed hash;
+- a Merkle batch: its root rebuilt from the store's leaves must be a ``BatchAnchored`` root of
+  that category with that leaf count. The chain pins every root, so an old batch cannot be
+  rewritten or dropped without this audit naming it (as signed tree heads pin a Certificate
+  Transparency log, RFC 9162);
+- history (invariant 1): over the single anchors and the leaves of every reproduced batch, one
+  (record, version) with two different hashes is ``reanchored`` — a record published again as
+  version 1 in a second batch, or a batch leaf and a single anchor that disagree — and a batch
+  leaf of a version other than 1 is ``reanchored`` too (batches publish first versions only).
 
-Statuses: ``ok``; ``altered`` (the content no longer hashes to the anchor); ``missing`` (on chain,
+Statuses: ``ok``; ``altered`` (the columns no longer hash to the anchor); ``missing`` (on chain,
 not in the store: a deleted row, or a batch leaf gone); ``not_anchored`` (in the store, claimed
 anchored or outside the outbox, but not on chain); ``pending`` (waiting in the outbox, not a
 problem); ``unverified`` (a row of a batch that fails as a whole when the rows at fault cannot be
-told apart — a leaf deleted, or content and stored hash rewritten together; the chain keeps only
-the root). Everything but ``ok`` and ``pending`` is a problem.
+told apart); ``reanchored`` (see above). Everything but ``ok`` and ``pending`` is a problem.
 
 The chain's anchors are read once from the ``AnchorRegistry`` events filtered by the owner
 department; the store is streamed in (batch, leaf) order with Core queries, so a million
@@ -31,20 +38,26 @@ from eth_abi.abi import decode
 from sqlalchemy import select
 
 from govchain.audit.chainlog import get_logs, topic32
-from govchain.node.chain import BATCH_ANCHORED_TOPIC, RECORD_ANCHORED_TOPIC, RpcChain
+from govchain.node.chain import (
+    BATCH_ANCHORED_TOPIC,
+    FIRST_VERSION_PINNED_TOPIC,
+    RECORD_ANCHORED_TOPIC,
+    RpcChain,
+)
 from govchain.node.store import BATCH, FAILED, PENDING, Batch, OutboxEntry, Record, Store
-from govchain.sharing.merkle import MerkleTree, keccak256
+from govchain.sharing.merkle import RecordTree, record_hash
 
-OK, ALTERED, MISSING, NOT_ANCHORED, PENDING_STATUS, UNVERIFIED = (
+OK, ALTERED, MISSING, NOT_ANCHORED, PENDING_STATUS, UNVERIFIED, REANCHORED = (
     "ok",
     "altered",
     "missing",
     "not_anchored",
     "pending",
     "unverified",
+    "reanchored",
 )
-STATUSES = (OK, ALTERED, MISSING, NOT_ANCHORED, PENDING_STATUS, UNVERIFIED)
-PROBLEMS = (ALTERED, MISSING, NOT_ANCHORED, UNVERIFIED)
+STATUSES = (OK, ALTERED, MISSING, NOT_ANCHORED, PENDING_STATUS, UNVERIFIED, REANCHORED)
+PROBLEMS = (ALTERED, MISSING, NOT_ANCHORED, UNVERIFIED, REANCHORED)
 
 Progress = Callable[[int], None]
 
@@ -58,9 +71,14 @@ class ChainAnchors:
 
 
 def read_anchors(chain: RpcChain, owner: bytes, from_block: int = 0) -> ChainAnchors:
-    """Every ``RecordAnchored`` and ``BatchAnchored`` event of ``owner`` (one log query)."""
+    """Every ``RecordAnchored``, ``FirstVersionPinned`` and ``BatchAnchored`` event of ``owner``
+    (one log query)."""
     topics = [
-        ["0x" + RECORD_ANCHORED_TOPIC.hex(), "0x" + BATCH_ANCHORED_TOPIC.hex()],
+        [
+            "0x" + RECORD_ANCHORED_TOPIC.hex(),
+            "0x" + BATCH_ANCHORED_TOPIC.hex(),
+            "0x" + FIRST_VERSION_PINNED_TOPIC.hex(),
+        ],
         None,
         None,
         topic32(owner),
@@ -73,6 +91,9 @@ def read_anchors(chain: RpcChain, owner: bytes, from_block: int = 0) -> ChainAnc
         if t[0] == RECORD_ANCHORED_TOPIC:
             version, content_hash, _ = decode(["uint32", "bytes32", "address"], data)
             singles[(t[1], t[2], int(version))] = bytes(content_hash)
+        elif t[0] == FIRST_VERSION_PINNED_TOPIC:
+            _root, first_hash, _ = decode(["bytes32", "bytes32", "address"], data)
+            singles[(t[1], t[2], 1)] = bytes(first_hash)
         else:
             leaf_count, _ = decode(["uint64", "address"], data)
             batches[(t[1], t[2])] = int(leaf_count)
@@ -155,6 +176,8 @@ _COLUMNS = (
     Record.salt,
     Record.content,
     Record.content_hash,
+    Record.subject,
+    Record.media_type,
     Record.anchored,
     Record.anchor_kind,
     Record.batch_id,
@@ -163,14 +186,23 @@ _COLUMNS = (
 )
 
 
-def _rows(store: Store, chunk: int = 20_000) -> Iterator[_Row]:
+def _recompute(owner: bytes, r: Any) -> bytes:
+    """The record hash of a row from all its columns (a malformed column hashes to nothing)."""
+    try:
+        return record_hash(
+            bytes(r[1]), bytes(r[2]), int(r[3]), owner, r[7], str(r[8]), bytes(r[5]), bytes(r[4])
+        )
+    except (ValueError, TypeError):
+        return b"\0" * 32
+
+
+def _rows(store: Store, owner: bytes, chunk: int = 20_000) -> Iterator[_Row]:
     query = (
         select(*_COLUMNS)
         .outerjoin(OutboxEntry, OutboxEntry.record_pk == Record.id)
         .order_by(Record.batch_id, Record.leaf_index, Record.id)
         .execution_options(yield_per=chunk)
     )
-    h = keccak256
     with store.engine.connect() as conn:
         for r in conn.execute(query):
             yield _Row(
@@ -178,13 +210,13 @@ def _rows(store: Store, chunk: int = 20_000) -> Iterator[_Row]:
                 category=bytes(r[1]),
                 record_id=bytes(r[2]),
                 version=int(r[3]),
-                recomputed=h(bytes(r[4]) + bytes(r[5])),
+                recomputed=_recompute(owner, r),
                 stored=bytes(r[6]),
-                anchored=bool(r[7]),
-                kind=r[8],
-                batch_id=r[9],
-                leaf_index=r[10],
-                outbox=r[11],
+                anchored=bool(r[9]),
+                kind=r[10],
+                batch_id=r[11],
+                leaf_index=r[12],
+                outbox=r[13],
             )
 
 
@@ -224,15 +256,16 @@ def audit_store(
         batches = {b.id: (b.category, b.root, b.leaf_count) for b in s.scalars(select(Batch))}
     seen_singles: set[tuple[bytes, bytes, int]] = set()
     seen_batches: set[tuple[bytes, bytes]] = set()
+    leaves = _Leaves()
     current: list[_Row] = []
     current_id: int | None = None
 
     def flush() -> None:
         if current_id is not None and current:
-            _check_batch(report, anchors, batches.get(current_id), current, seen_batches)
+            _check_batch(report, anchors, batches.get(current_id), current, seen_batches, leaves)
         current.clear()
 
-    for n, row in enumerate(_rows(store), 1):
+    for n, row in enumerate(_rows(store, department), 1):
         report.records += 1
         if row.kind == BATCH and row.batch_id is not None:
             if row.batch_id != current_id:
@@ -244,6 +277,7 @@ def audit_store(
         if progress is not None and n % 10_000 == 0:
             progress(n)
     flush()
+    _check_history(report, anchors, leaves, seen_singles)
     for (category, record_id, version), _ in sorted(anchors.singles.items()):
         if (category, record_id, version) not in seen_singles:
             report.add(
@@ -297,10 +331,72 @@ def _check_single(
             row.category,
             row.record_id,
             row.version,
-            f"the content no longer hashes to the anchored hash ({how})",
+            f"the record's columns no longer hash to the anchored hash ({how})",
             row.pk,
         )
     )
+
+
+@dataclass
+class _Leaves:
+    """Leaves of the batches the store reproduces: (category, record id, version) -> each
+    (hash, root, row) the chain pins through a batch root."""
+
+    by_key: dict[tuple[bytes, bytes, int], list[tuple[bytes, bytes, _Row]]] = field(
+        default_factory=dict
+    )
+
+    def add(self, row: _Row, hash_: bytes, root: bytes) -> None:
+        key = (row.category, row.record_id, row.version)
+        self.by_key.setdefault(key, []).append((hash_, root, row))
+
+
+def _check_history(
+    report: TamperReport,
+    anchors: ChainAnchors,
+    leaves: _Leaves,
+    seen_singles: set[tuple[bytes, bytes, int]],
+) -> None:
+    """Invariant 1 over everything the chain pins: one content per (record, version), and a
+    batch leaf is a first version."""
+    for (category, record_id, version), items in sorted(leaves.by_key.items()):
+        hashes = {h for h, _, _ in items}
+        single = anchors.singles.get((category, record_id, version))
+        if single is not None:
+            seen_singles.add((category, record_id, version))
+            hashes.add(single)
+        _, root, row = items[0]
+        if len(hashes) > 1:
+            where = ", ".join(f"batch 0x{r.hex()}" for _, r, _ in items)
+            if single is not None:
+                where += ", a single anchor"
+            report.add(
+                Finding(
+                    REANCHORED,
+                    category,
+                    record_id,
+                    version,
+                    f"version {version} is anchored with {len(hashes)} different contents "
+                    f"({where}): a second anchoring of the record",
+                    row.pk,
+                    root,
+                    row.leaf_index,
+                )
+            )
+        for _, leaf_root, leaf_row in items:
+            if version != 1:
+                report.add(
+                    Finding(
+                        REANCHORED,
+                        category,
+                        record_id,
+                        version,
+                        f"a batch leaf carries version {version}; batches publish version 1 only",
+                        leaf_row.pk,
+                        leaf_root,
+                        leaf_row.leaf_index,
+                    )
+                )
 
 
 def _check_batch(
@@ -309,6 +405,7 @@ def _check_batch(
     batch: tuple[bytes, bytes, int] | None,
     rows: list[_Row],
     seen: set[tuple[bytes, bytes]],
+    leaves: _Leaves,
 ) -> None:
     if batch is None:  # rows point at a batch row that is gone
         for row in rows:
@@ -324,13 +421,16 @@ def _check_batch(
     present = {row.leaf_index for row in rows}
     absent = [i for i in range(chain_count) if i not in present]
     if not absent and len(rows) == chain_count:
-        recomputed = _root((r.record_id, r.recomputed) for r in rows)
+        recomputed = _root(category, ((r.record_id, r.version, r.recomputed) for r in rows))
         if recomputed == root:
             report.counts[OK] += len(rows)
-            return
-        if _root((r.record_id, r.stored) for r in rows) == root:
-            # the stored hashes are the anchored ones: the rows whose content differs are altered
             for row in rows:
+                leaves.add(row, row.recomputed, root)
+            return
+        if _root(category, ((r.record_id, r.version, r.stored) for r in rows)) == root:
+            # the stored hashes are the anchored ones: the rows whose columns differ are altered
+            for row in rows:
+                leaves.add(row, row.stored, root)
                 if row.recomputed == row.stored:
                     report.counts[OK] += 1
                 else:
@@ -340,7 +440,7 @@ def _check_batch(
                             row.category,
                             row.record_id,
                             row.version,
-                            "the content no longer hashes to its leaf of the anchored batch",
+                            "the record's columns no longer hash to its leaf of the anchored batch",
                             row.pk,
                             root,
                             row.leaf_index,
@@ -381,8 +481,8 @@ def _check_batch(
         )
 
 
-def _root(pairs: Iterable[tuple[bytes, bytes]]) -> bytes:
-    return MerkleTree.from_records(pairs).root
+def _root(category: bytes, records: Iterable[tuple[bytes, int, bytes]]) -> bytes:
+    return RecordTree.of_records(category, records).root
 
 
 def audit_tamper(

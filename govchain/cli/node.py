@@ -21,7 +21,7 @@ from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.errors import InvalidInput, NotFound
 from govchain.node.anchors import ChainAnchorSink
-from govchain.node.publisher import AnchorWorker, Publisher
+from govchain.node.publisher import AnchorWorker, Publisher, PublishItem
 from govchain.node.server import DataNode, NodeConfig, create_app
 from govchain.node.store import BATCH, SINGLE, Store
 
@@ -288,16 +288,19 @@ def publish(obj: CliContext, dept: bytes, db: str, batch: bool, file: Path) -> N
 
     FILE is JSON (a list) or JSON Lines of {"category", "record", "subject", "content"}.
     Each record and its outbox row are written in one transaction, then anchored exactly once
-    (a crash at any point is finished by 'govchain node anchor'). Needs a STAFF/ADMIN --key.
+    (a crash at any point is finished by 'govchain node anchor'). A record whose content,
+    subject and media type equal its latest stored version is not published again, so the
+    same command re-run after a kill resumes where it stopped. --batch applies to first
+    versions; later versions are anchored one by one. Needs a STAFF/ADMIN --key.
     """
     records = _load_records(file)
     cv.department(obj, dept)
     _publisher_checks(obj, dept, {r["category"] for r in records})
     store = Store(cv.store_url(db))
     try:
-        publisher = Publisher(store)
-        published = [
-            publisher.publish(
+        publisher = Publisher(store, dept)
+        published = publisher.publish_many(
+            PublishItem(
                 r["category"],
                 r["record_id"],
                 r["content"],
@@ -306,7 +309,7 @@ def publish(obj: CliContext, dept: bytes, db: str, batch: bool, file: Path) -> N
                 media_type=r["media_type"],
             )
             for r in records
-        ]
+        )
         result = _anchor(obj, store)
     finally:
         store.dispose()
@@ -317,7 +320,8 @@ def publish(obj: CliContext, dept: bytes, db: str, batch: bool, file: Path) -> N
                 "category": cv.code_text(p.category),
                 "record": cv.code_text(p.record_id),
                 "version": p.version,
-                "content_hash": cv.hex32(p.content_hash),
+                "record_hash": cv.hex32(p.content_hash),
+                "new": p.created,
             }
             for p in published
         ],
@@ -325,7 +329,8 @@ def publish(obj: CliContext, dept: bytes, db: str, batch: bool, file: Path) -> N
     }
     obj.emit(
         data,
-        f"published {len(published)} records of {data['department']}; "
+        f"published {sum(p.created for p in published)} new records of {data['department']} "
+        f"({sum(not p.created for p in published)} unchanged); "
         f"anchored {result['anchored']}, pending {result['pending']}",
     )
 

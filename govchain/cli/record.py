@@ -1,9 +1,12 @@
 """``govchain record``: anchor records (one by one or as a Merkle batch) and verify them.
 
-A record's content hash is ``keccak256(salt ‖ content)`` with a secret 32-byte salt: the salt
+What is anchored is a record hash over every column of a record version (category, record id,
+version, owner department, subject, media type, content) with a secret 32-byte salt: the salt
 is what lets its holder prove the record later, so every command that makes one prints it (or
-writes it to the proofs file). Record ids: ``0x`` + 64 hex digits as they are, other text hashed
-(never personal data: the hash of an id is not secret).
+writes it to the proofs file). A batch publishes first versions (version 1) only. Record ids:
+``0x`` + 64 hex digits as they are, other text hashed (never personal data: the hash of an id is
+not secret). ``record verify`` applies the requester's acceptance rule: only the latest anchored
+version is accepted, and a batch leaf only while the record has no single anchor.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from govchain.cli.params import BYTES32
 from govchain.cli.progress import bulk_progress
 from govchain.cli.sharing_params import CATEGORY, anchors, tx_line
 from govchain.errors import InvalidInput
-from govchain.sharing.anchors import Batch, record_id
-from govchain.sharing.base import hex0x, iso
-from govchain.sharing.merkle import new_salt, salted_content_hash
+from govchain.sharing.acceptance import RecordRefused
+from govchain.sharing.anchors import AnchorRegistry, Batch, record_id
+from govchain.sharing.base import code, hex0x, iso
+from govchain.sharing.merkle import new_salt, record_hash
+
+DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 PROOFS_FORMAT = "govchain.BatchProofs/1"
 
@@ -60,10 +66,33 @@ def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="file whose bytes are the record's content",
             ),
             click.option("--salt", help="the record's 32-byte salt (0x-hex)"),
+            click.option("--subject", help="the citizen address the record is about"),
+            click.option(
+                "--media-type", help=f"the record's media type [default: {DEFAULT_MEDIA_TYPE}]"
+            ),
         ]
     ):
         command = option(command)
     return command
+
+
+def _subject(value: str | None) -> str | None:
+    return None if not value else str(validate.address(value))
+
+
+def _hash(
+    registry: AnchorRegistry,
+    category: str,
+    rid: bytes,
+    version: int,
+    subject: str | None,
+    media_type: str | None,
+    body: bytes,
+    salt: bytes,
+) -> bytes:
+    owner = registry.owner_of(category)
+    kind = media_type or DEFAULT_MEDIA_TYPE
+    return record_hash(code(category), rid, version, owner, subject, kind, body, salt)
 
 
 @group.command("anchor")
@@ -71,6 +100,12 @@ def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("record")
 @_content_options
 @click.option("--version", type=click.IntRange(1, 2**32 - 1), help="default: the next version")
+@click.option(
+    "--after-batch",
+    "after_batch",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="proofs file of the batch that published version 1: anchor this as version 2",
+)
 @pass_cli
 def anchor(
     obj: CliContext,
@@ -79,27 +114,54 @@ def anchor(
     content: str | None,
     content_file: Path | None,
     salt: str | None,
+    subject: str | None,
+    media_type: str | None,
     version: int | None,
+    after_batch: Path | None,
 ) -> None:
     """Anchor a version of RECORD of CATEGORY (STAFF or ADMIN of the category's owner).
 
-    Without --salt a fresh random salt is made and printed: keep it with the record.
+    Without --salt a fresh random salt is made and printed: keep it with the record. Version 2
+    of a record published by 'record anchor-batch' needs --after-batch PROOFS: version 1 is
+    proven from its batch and pinned on chain with it.
     """
     body = _content(content, content_file)
     if body is None:
         raise click.UsageError("give the record's --content or --content-file")
     salt_bytes = _salt(salt) or new_salt()
+    who = _subject(subject)
     rid = record_id(record)
-    result = anchors(obj, signing=True).anchor_record(
-        category, rid, salted_content_hash(salt_bytes, body), version
-    )
-    data = {"record": record, **result.as_dict(), "salt": hex0x(salt_bytes)}
+    registry = anchors(obj, signing=True)
+    registry.require_category(category)
+    if after_batch is not None:
+        if version not in (None, 2):
+            raise click.UsageError("--after-batch anchors version 2")
+        version = 2
+    elif version is None:
+        version = registry.latest_version(category, rid) + 1
+    digest = _hash(registry, category, rid, version, who, media_type, body, salt_bytes)
+    if after_batch is not None:
+        document, entry = _proof_entry(after_batch, record, rid)
+        root = validate.bytes32(document.get("root"), "root")
+        first = validate.bytes32(entry.get("record_hash"), "record hash")
+        proof = [validate.bytes32(p, "proof") for p in entry.get("proof", [])]
+        result = registry.anchor_after_batch(category, rid, root, first, proof, digest)
+    else:
+        result = registry.anchor_record(category, rid, digest, version)
+    data = {
+        "record": record,
+        **result.as_dict(),
+        "subject": who,
+        "media_type": media_type or DEFAULT_MEDIA_TYPE,
+        "salt": hex0x(salt_bytes),
+    }
+    data["record_hash"] = data.pop("content_hash")
     obj.emit(
         data,
         lambda: "\n".join(
             [
                 tx_line(f"anchored version {result.version} of {record} ({category})", data),
-                f"content hash  {data['content_hash']}",
+                f"record hash   {data['record_hash']}",
                 f"salt          {data['salt']}  (keep it: it proves the record later)",
             ]
         ),
@@ -114,6 +176,8 @@ class BatchRow:
     id: str
     content: bytes
     salt: bytes | None
+    subject: str | None = None
+    media_type: str | None = None
 
 
 def _row_content(value: Any) -> bytes:
@@ -153,7 +217,13 @@ def _row(path: Path, n: int, item: dict[str, Any]) -> BatchRow:
         raise InvalidInput("records file", f"{path}:{n}", "each record needs an id and a content")
     salt = item.get("salt") or None
     try:
-        return BatchRow(str(item["id"]), _row_content(item["content"]), _salt(salt))
+        return BatchRow(
+            str(item["id"]),
+            _row_content(item["content"]),
+            _salt(salt),
+            _subject(item.get("subject") or None),
+            item.get("media_type") or None,
+        )
     except InvalidInput as exc:
         raise InvalidInput("records file", f"{path}:{n}", exc.reason) from None
 
@@ -168,10 +238,13 @@ def _row(path: Path, n: int, item: dict[str, Any]) -> BatchRow:
 )
 @pass_cli
 def anchor_batch(obj: CliContext, category: str, file: Path, out: Path | None) -> None:
-    """Anchor every record of FILE (JSONL or CSV: id, content, salt optional) in one transaction.
+    """Anchor version 1 of every record of FILE in one transaction (JSONL or CSV: id, content;
+    salt, subject, media_type optional).
 
     Writes the proofs file: per record its id, salt (generated where missing; keep the file
-    secret), content hash and Merkle proof, plus the batch's root, block and transaction.
+    secret), subject, media type, record hash and Merkle proof, plus the batch's root, block and
+    transaction. Records that already have an anchored version are refused (a batch publishes
+    first versions only); later versions go through 'record anchor'.
     """
     target = out or file.with_name(file.stem + ".proofs.json")
     registry = anchors(obj, signing=True)
@@ -181,14 +254,24 @@ def anchor_batch(obj: CliContext, category: str, file: Path, out: Path | None) -
         raise InvalidInput("records file", str(file), "has no records")
     salts: list[bytes] = []
     hashes: list[tuple[bytes, bytes]] = []
+    owner = registry.owner_of(category)
+    raw_category = code(category)
     with bulk_progress(not obj.json) as bar:
         for n, row in enumerate(rows, start=1):
             salt = row.salt or new_salt()
             salts.append(salt)
-            hashes.append((record_id(row.id), salted_content_hash(salt, row.content)))
+            rid = record_id(row.id)
+            kind = row.media_type or DEFAULT_MEDIA_TYPE
+            digest = record_hash(raw_category, rid, 1, owner, row.subject, kind, row.content, salt)
+            hashes.append((rid, digest))
             if bar is not None and (n % 1000 == 0 or n == len(rows)):
                 bar("hashed", n, len(rows))
         batch = Batch(category, hashes)
+        for rid, _ in hashes:
+            if registry.latest_version(category, rid):
+                raise InvalidInput(
+                    "record", hex0x(rid), "has an anchored version already: use 'record anchor'"
+                )
         if bar is not None:
             bar("tree", 1, 1)
             bar("anchor", 0, 1)
@@ -203,8 +286,11 @@ def anchor_batch(obj: CliContext, category: str, file: Path, out: Path | None) -
                 {
                     "id": row.id,
                     "record_id": hex0x(rid),
+                    "version": 1,
                     "salt": hex0x(salt),
-                    "content_hash": hex0x(content_hash),
+                    "subject": row.subject,
+                    "media_type": row.media_type or DEFAULT_MEDIA_TYPE,
+                    "record_hash": hex0x(content_hash),
                     "proof": [hex0x(p) for p in batch.proof(index)],
                 }
             )
@@ -248,11 +334,16 @@ def _proof_entry(path: Path, record: str, rid: bytes) -> tuple[dict[str, Any], d
 @click.argument("category", type=CATEGORY)
 @click.argument("record")
 @_content_options
-@click.option("--content-hash", type=BYTES32, help="the salted content hash itself")
+@click.option("--record-hash", type=BYTES32, help="the record hash itself")
+@click.option(
+    "--version",
+    type=click.IntRange(1, 2**32 - 1),
+    help="the version this copy claims to be [default: the latest anchored, else 1]",
+)
 @click.option(
     "--proofs",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="proofs file of 'record anchor-batch': check the record as a leaf of that batch",
+    help="proofs file of 'record anchor-batch': the record's batch proof, salt and columns",
 )
 @pass_cli
 def verify(
@@ -262,12 +353,17 @@ def verify(
     content: str | None,
     content_file: Path | None,
     salt: str | None,
-    content_hash: bytes | None,
+    subject: str | None,
+    media_type: str | None,
+    record_hash: bytes | None,
+    version: int | None,
     proofs: Path | None,
 ) -> None:
-    """Check a copy of RECORD against the chain: anchored? version, block, time.
+    """Judge a copy of RECORD by the acceptance rule: only the latest anchored version is
+    accepted, a batch leaf only while the record has no single anchor.
 
-    Exit 0 if the copy matches an anchor, 1 if it does not (altered, or never anchored).
+    Exit 0 if the copy is accepted, 1 if it is refused (altered, superseded, never anchored);
+    the refusal code is printed. An older version's match is still shown as evidence.
     """
     rid = record_id(record)
     body = _content(content, content_file)
@@ -279,45 +375,72 @@ def verify(
             raise InvalidInput(
                 "proofs file", str(proofs), f"is for category {document.get('category')}"
             )
+    registry = anchors(obj)
+    registry.require_category(category)
+    latest = registry.latest_version(category, rid)
+    claimed = version or (1 if entry is not None else latest or 1)
     if body is not None:
         salt_bytes = _salt(salt) or (
             validate.hex_bytes(entry["salt"], 32, "salt") if entry else None
         )
         if salt_bytes is None:
-            raise click.UsageError("the content hash needs the record's --salt")
-        digest = salted_content_hash(salt_bytes, body)
-    elif content_hash is not None:
-        digest = content_hash
+            raise click.UsageError("the record hash needs the record's --salt")
+        who = _subject(subject) if subject else (entry or {}).get("subject")
+        kind = media_type or (entry or {}).get("media_type")
+        digest = _hash(registry, category, rid, claimed, who, kind, body, salt_bytes)
+    elif record_hash is not None:
+        digest = record_hash
     elif entry is not None:
-        digest = validate.bytes32(entry["content_hash"], "content hash")
+        digest = validate.bytes32(entry["record_hash"], "record hash")
     else:
-        raise click.UsageError("give --content, --content-file or --content-hash")
-    registry = anchors(obj)
-    registry.require_category(category)
+        raise click.UsageError("give --content, --content-file or --record-hash")
+    anchor_proof: dict[str, Any] | None = None
+    if entry is not None:
+        anchor_proof = {"root": document.get("root"), "proof": entry.get("proof", [])}
     data: dict[str, Any] = {
         "category": category,
         "record": record,
         "record_id": hex0x(rid),
-        "content_hash": hex0x(digest),
+        "record_hash": hex0x(digest),
+        "version": claimed,
+        "latest_version": latest,
     }
-    if entry is not None:
-        root = validate.bytes32(document.get("root"), "root")
-        proof = [validate.bytes32(p, "proof") for p in entry.get("proof", [])]
-        leaf = registry.verify_leaf(category, root, rid, digest, proof)
-        data |= {"root": hex0x(root), "version": None, "latest": None, **leaf.as_dict()}
+    try:
+        accepted = registry.accept(category, rid, claimed, digest, anchor_proof)
+    except RecordRefused as refused:
+        data |= {"accepted": False, "refusal": refused.code, "reason": refused.reason}
+        evidence = registry.verify_record(category, rid, digest)
+        data |= {
+            "matches_version": evidence.version if evidence.anchored else None,
+            "block": evidence.block_number if evidence.anchored else None,
+            "timestamp": evidence.timestamp if evidence.anchored else None,
+        }
     else:
-        data |= registry.verify_record(category, rid, digest).as_dict()
+        data |= {
+            "accepted": True,
+            "kind": accepted.kind,
+            "block": accepted.block_number,
+            "timestamp": accepted.timestamp,
+            "time": iso(accepted.timestamp),
+        }
+        if anchor_proof is not None:
+            data["root"] = anchor_proof["root"]
 
     def text() -> str:
-        if not data["anchored"]:
-            return f"NOT ANCHORED: this copy of {record} ({category}) matches no anchor"
-        what = f"version {data['version']}" if data["version"] else f"batch {data['root']}"
-        note = " (superseded by a later version)" if data["latest"] is False else ""
-        return (
-            f"anchored: {record} ({category}) matches {what}{note}, "
-            f"block {data['block']}, {iso(data['timestamp'])}"
-        )
+        if data["accepted"]:
+            what = "its batch" if data["kind"] == "batch" else "its single anchor"
+            return (
+                f"accepted: {record} ({category}) version {data['version']} matches {what}, "
+                f"block {data['block']}, {iso(data['timestamp'])}"
+            )
+        line = f"REFUSED ({data['refusal']}): {data['reason']}"
+        if data.get("matches_version"):
+            line += (
+                f"; this copy matches the anchor of version {data['matches_version']} "
+                f"(block {data['block']}, {iso(data['timestamp'])})"
+            )
+        return line
 
     obj.emit(data, text)
-    if not data["anchored"]:
+    if not data["accepted"]:
         raise click.exceptions.Exit(1)

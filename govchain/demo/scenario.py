@@ -52,7 +52,7 @@ from govchain.reference import (
     staff,
 )
 from govchain.sharing import LegalBasis, MerkleTree, SharingClass, category_code
-from govchain.sharing.merkle import new_salt, salted_content_hash
+from govchain.sharing.merkle import new_salt, record_hash, salted_content_hash
 from govchain.sharing.messages import GRANT_CONSENT, consent_message, grant_id, grant_tuple
 from govchain.toolchain.devnet import Devnet, free_port, rpc
 from govchain.tx import Sender
@@ -347,15 +347,15 @@ class Scenario:
     def publish_chapter(self) -> None:
         self.say.chapter(
             "Records published and anchored",
-            "Each owner writes the record to its own database and anchors it: a salted content "
-            "hash, category and version on chain, through an outbox so a crash never loses or "
+            "Each owner writes the record to its own database and anchors it: a salted record "
+            "hash over every column (subject, content, version...) on chain, through an outbox so a crash never loses or "
             "duplicates an anchor. HRSS also anchors its other pensioners' records in one Merkle "
             "batch transaction.",
         )
         addresses = self.addresses()
         for holding in HOLDINGS:
             store = Store(self.db_url(holding.owner))
-            publisher = Publisher(store)
+            publisher = Publisher(store, department_code(holding.owner))
             publisher.publish(
                 holding.category,
                 holding.record_id,
@@ -616,13 +616,32 @@ class Scenario:
         )
         pension = HOLDINGS[0]
         edited = dict(persona.pension_record(), monthly_cny=4860)
+        content = canonical_json(edited)
         with sqlite3.connect(self.workdir / "hrss.db") as db:
+            version, subject, media_type, salt = db.execute(
+                "SELECT version, subject, media_type, salt FROM records "
+                "WHERE category = ? AND record_id = ? ORDER BY version DESC LIMIT 1",
+                (pension.category, pension.record_id),
+            ).fetchone()
+            # the DBA even recomputes the stored record hash, so the row looks consistent
+            forged = record_hash(
+                pension.category,
+                pension.record_id,
+                version,
+                department_code("HRSS"),
+                subject,
+                media_type,
+                content,
+                salt,
+            )
             db.execute(
-                "UPDATE records SET content = ? WHERE category = ? AND record_id = ?",
-                (canonical_json(edited), pension.category, pension.record_id),
+                "UPDATE records SET content = ?, content_hash = ? "
+                "WHERE category = ? AND record_id = ? AND version = ?",
+                (content, forged, pension.category, pension.record_id, version),
             )
         self.say.did(
-            "UPDATE records SET content = … (monthly 2860 → 4860) — no transaction, no trace in HRSS's own logs"
+            "UPDATE records SET content = …, content_hash = … (monthly 2860 → 4860, the stored "
+            "hash recomputed) — no transaction, no trace in HRSS's own logs"
         )
         try:
             self._fetch(pension)

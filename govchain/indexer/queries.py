@@ -27,7 +27,7 @@ QUERY_EVENTS: dict[str, tuple[str, ...]] = {
     "case_closed": ("CaseApproved", "CaseRejected", "CaseWithdrawn", "CaseExpired"),
     "attested": ("Attested",),
     "attestation_revoked": ("Revoked",),
-    "anchors": ("RecordAnchored", "BatchAnchored"),
+    "anchors": ("RecordAnchored", "BatchAnchored", "FirstVersionPinned"),
 }
 
 

@@ -6,8 +6,9 @@ before the database noted it never anchors twice. Sending is split in ``submit``
 transaction hash) and ``wait`` so that crash points between them can be exercised.
 
 Contract functions relied on (``AnchorRegistry``): ``anchorRecord(bytes32 category, bytes32
-recordId, uint32 version, bytes32 contentHash)``, ``anchorBatch(bytes32 category, bytes32 root,
-uint64 leafCount)``, ``recordVersion(...)`` and ``batchAnchor(...)`` (see :mod:`govchain.node.chain`).
+recordId, uint32 version, bytes32 recordHash)``, ``anchorBatch(bytes32 category, bytes32 root,
+uint64 leafCount)``, ``anchorRecordAfterBatch(category, recordId, root, firstHash, proof,
+recordHash)``, ``recordVersion(...)`` and ``batchAnchor(...)`` (see :mod:`govchain.node.chain`).
 """
 
 from __future__ import annotations
@@ -26,20 +27,35 @@ from govchain.tx import Sender
 
 ANCHOR_RECORD = _Fn("anchorRecord(bytes32,bytes32,uint32,bytes32)", [])
 ANCHOR_BATCH = _Fn("anchorBatch(bytes32,bytes32,uint64)", [])
+ANCHOR_AFTER_BATCH = _Fn(
+    "anchorRecordAfterBatch(bytes32,bytes32,bytes32,bytes32,bytes32[],bytes32)", []
+)
 
-DIGEST_BYTES = 22  # AnchorRegistry keeps the first 22 bytes of a content hash
+DIGEST_BYTES = 22  # AnchorRegistry keeps the first 22 bytes of a record hash
 
 
 class AnchorSink(Protocol):
     """Reads and writes anchors of one department's records."""
 
     def single_digest(self, category: bytes, record_id: bytes, version: int) -> bytes | None:
-        """The stored digest (first 22 bytes of the content hash) of that version, or None."""
+        """The stored digest (first 22 bytes of the record hash) of that version, or None."""
         ...
 
     def submit_single(
         self, category: bytes, record_id: bytes, version: int, content_hash: bytes
     ) -> str: ...
+
+    def submit_after_batch(
+        self,
+        category: bytes,
+        record_id: bytes,
+        root: bytes,
+        first_hash: bytes,
+        proof: list[bytes],
+        record_hash: bytes,
+    ) -> str:
+        """Version 2 of a record whose version 1 is a leaf of batch ``root``."""
+        ...
 
     def batch_anchored(self, category: bytes, root: bytes) -> bool: ...
 
@@ -83,9 +99,23 @@ class ChainAnchorSink:
         return anchor.digest if anchor.block_number else None
 
     def submit_single(
-        self, category: bytes, record_id: bytes, version: int, content_hash: bytes
+        self, category: bytes, record_id: bytes, version: int, record_hash: bytes
     ) -> str:
-        data = ANCHOR_RECORD.data(category, record_id, version, content_hash)
+        data = ANCHOR_RECORD.data(category, record_id, version, record_hash)
+        with self._link():
+            tx_hash, _ = self.sender.submit({"to": self.addresses.anchors, "data": data})  # type: ignore[typeddict-item]
+        return tx_hash
+
+    def submit_after_batch(
+        self,
+        category: bytes,
+        record_id: bytes,
+        root: bytes,
+        first_hash: bytes,
+        proof: list[bytes],
+        record_hash: bytes,
+    ) -> str:
+        data = ANCHOR_AFTER_BATCH.data(category, record_id, root, first_hash, proof, record_hash)
         with self._link():
             tx_hash, _ = self.sender.submit({"to": self.addresses.anchors, "data": data})  # type: ignore[typeddict-item]
         return tx_hash

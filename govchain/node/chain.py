@@ -16,8 +16,9 @@ Contract functions and events relied on:
   bytes32 requestHash, bytes32 grantId)``
 - ``AnchorRegistry`` (= DataCatalog): ``categoryInfo(bytes32) -> (bytes32 owner, uint8 sharing,
   bool sensitive)``, ``recordVersion(bytes32,bytes32,uint32) -> (bytes22,uint64,uint64)``,
+  ``latestVersion(bytes32,bytes32) -> uint32``,
   ``batchAnchor(bytes32,bytes32) -> (uint64,uint64,uint64)``, events ``RecordAnchored`` and
-  ``BatchAnchored``
+  ``BatchAnchored`` (and ``FirstVersionPinned``)
 - ``CitizenRegistry.identityOwner(address) -> address``,
   ``validDelegate(address,bytes32,address) -> bool``
 """
@@ -46,6 +47,9 @@ ACCESS_RECORDED_TOPIC = keccak256(
 )
 RECORD_ANCHORED_TOPIC = keccak256(b"RecordAnchored(bytes32,bytes32,bytes32,uint32,bytes32,address)")
 BATCH_ANCHORED_TOPIC = keccak256(b"BatchAnchored(bytes32,bytes32,bytes32,uint64,address)")
+FIRST_VERSION_PINNED_TOPIC = keccak256(
+    b"FirstVersionPinned(bytes32,bytes32,bytes32,bytes32,bytes32,address)"
+)
 
 # AccessGrants.GrantStatus
 GRANT_NONE, GRANT_LIVE, GRANT_REVOKED = 0, 1, 2
@@ -133,7 +137,7 @@ class RequestContext:
 
 @dataclass(frozen=True)
 class RecordAnchor:
-    digest: bytes  # first 22 bytes of the content hash; zero if not anchored
+    digest: bytes  # first 22 bytes of the record hash; zero if not anchored
     block_number: int
     timestamp: int
 
@@ -164,6 +168,10 @@ class ChainView(Protocol):
     def record_version(self, category: bytes, record_id: bytes, version: int) -> RecordAnchor: ...
 
     def batch_anchor(self, category: bytes, root: bytes) -> BatchAnchorInfo: ...
+
+    def latest_version(self, category: bytes, record_id: bytes) -> int: ...
+
+    def category_owner(self, category: bytes) -> bytes: ...
 
 
 def _selector(signature: str) -> bytes:
@@ -196,6 +204,7 @@ IDENTITY_OWNER = _Fn("identityOwner(address)", ["address"])
 VALID_DELEGATE = _Fn("validDelegate(address,bytes32,address)", ["bool"])
 RECORD_VERSION = _Fn("recordVersion(bytes32,bytes32,uint32)", ["bytes22", "uint64", "uint64"])
 BATCH_ANCHOR = _Fn("batchAnchor(bytes32,bytes32)", ["uint64", "uint64", "uint64"])
+LATEST_VERSION = _Fn("latestVersion(bytes32,bytes32)", ["uint32"])
 
 
 def parse_access_record(log: Mapping[str, Any]) -> AccessRecord:
@@ -357,6 +366,19 @@ class RpcChain:
         result = self.rpc(*self._call(self.addresses.anchors, BATCH_ANCHOR.data(category, root)))
         count, block, ts = BATCH_ANCHOR.decode(result)
         return BatchAnchorInfo(count, block, ts)
+
+    def latest_version(self, category: bytes, record_id: bytes) -> int:
+        result = self.rpc(
+            *self._call(self.addresses.anchors, LATEST_VERSION.data(category, record_id))
+        )
+        (latest,) = LATEST_VERSION.decode(result)
+        return int(latest)
+
+    def category_owner(self, category: bytes) -> bytes:
+        """The category's owner department in the catalog (zero if not in the catalog)."""
+        result = self.rpc(*self._call(self.addresses.anchors, CATEGORY_INFO.data(category)))
+        owner, _, _ = CATEGORY_INFO.decode(result)
+        return bytes(owner)
 
     def logs(self, address: str, topics: list[Any], from_block: int = 0) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.rpc(

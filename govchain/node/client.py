@@ -1,10 +1,11 @@
 """Clients of data nodes: a department member fetching under a grant, a citizen fetching their own.
 
-Nothing is handed over unverified: the answer is decrypted with the requester's key, the salted
-content hash is recomputed from the plaintext, and that hash is checked against the chain — the
-record's single anchor (``AnchorRegistry.recordVersion``) or the Merkle proof up to an anchored
-batch root (``AnchorRegistry.batchAnchor``). Any change to the payload, in transit or in the
-owner's store, raises :class:`RecordTampered`.
+Nothing is handed over unverified: the answer is decrypted with the requester's key, the record
+hash is recomputed from the delivered columns — with the subject of the request and the owner
+of the catalog, not the node's word — and judged by the one acceptance rule
+(:func:`govchain.sharing.acceptance.accept_record`): the chain's latest version decides which
+anchor is acceptable, never the node. Any change to the payload, in transit or in the owner's
+store, or an out-of-date version raises :class:`RecordTampered` with a refusal code.
 """
 
 from __future__ import annotations
@@ -33,13 +34,19 @@ from govchain.node.chain import (
 )
 from govchain.node.messages import DATA_REQUEST, SUBJECT_REQUEST, FastDigest, node_domain
 from govchain.node.protocol import grant_json, hex32, unb64
-from govchain.sharing.merkle import leaf_hash, process_proof, salted_content_hash
+from govchain.sharing.acceptance import (
+    BAD_PROOF,
+    RecordColumns,
+    SeenRecords,
+    accept_columns,
+    accept_record,
+)
+from govchain.sharing.acceptance import RecordTampered as RecordTampered
 from govchain.sharing.messages import grant_id as compute_grant_id
 from govchain.sharing.messages import grant_tuple
 from govchain.tx import Sender
 
 DEFAULT_VALIDITY = 300  # seconds a signed request stays valid
-DIGEST_BYTES = 22
 
 _GRANT_TUPLE = "(address,bytes32,bytes32,bytes32[],bytes32,uint8,uint40,uint40,uint32,uint256)"
 RECORD_ACCESS = _Fn(
@@ -67,17 +74,9 @@ class NodeUnreachable(GovchainError, ConnectionError):
         super().__init__(f"data node {url} did not answer: {reason}")
 
 
-class RecordTampered(GovchainError):
-    """The payload does not match what the chain anchors: altered in transit or in the store."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"record rejected, it does not match the chain: {reason}")
-
-
 @dataclass(frozen=True)
 class VerifiedRecord:
-    """A record whose content hash was checked against its on-chain anchor."""
+    """A record accepted by the acceptance rule (``content_hash`` is its record hash)."""
 
     department: bytes
     category: bytes
@@ -131,9 +130,11 @@ class _Base:
         *,
         http: httpx.Client | None = None,
         timeout: float = 15.0,
+        seen: SeenRecords | None = None,
     ) -> None:
         self.chain = chain
         self.account = account
+        self.seen = seen if seen is not None else SeenRecords()
         self.http = http or httpx.Client(timeout=timeout)
         domain = node_domain(chain.chain_id, chain.addresses.access_grants)
         self.domain = domain
@@ -154,11 +155,11 @@ class _Base:
                 str(payload.get("detail", response.text[:200])),
             )
         if not isinstance(payload, dict):
-            raise RecordTampered("the answer is not a JSON object")
+            raise RecordTampered("the answer is not a JSON object", BAD_PROOF)
         return payload
 
     def _open(self, answer: Mapping[str, Any], expect: Mapping[str, Any]) -> VerifiedRecord:
-        """Decrypts and verifies an answer against the chain."""
+        """Decrypts an answer and judges it by the acceptance rule."""
         try:
             plain = ecies.decrypt(self.account.key, unb64(str(answer["ciphertext"])))
             inner = json.loads(plain)
@@ -167,77 +168,44 @@ class _Base:
             category = bytes.fromhex(inner["category"][2:])
             record_id = bytes.fromhex(inner["recordId"][2:])
             version = int(inner["version"])
+            media_type = str(inner["mediaType"])
         except Exception as exc:
             raise RecordTampered(
-                f"the payload cannot be decrypted or read ({type(exc).__name__})"
+                f"the payload cannot be decrypted or read ({type(exc).__name__})", BAD_PROOF
             ) from None
         if category != expect["category"] or record_id != expect["recordId"]:
             raise RecordTampered("the payload is another record than the one requested")
-        subject = inner.get("subject")
-        if (
-            expect.get("subject") is not None
-            and str(subject or ZERO_ADDRESS).lower() != expect["subject"].lower()
-        ):
-            raise RecordTampered("the payload is about another subject")
-        content_hash = salted_content_hash(salt, content)
+        # the subject bound into the hash is the request's, never the node's word
+        subject = expect.get("subject")
+        if subject is not None and str(subject).lower() == ZERO_ADDRESS:
+            subject = None
         anchor = answer.get("anchor")
-        if not isinstance(anchor, Mapping):
-            raise RecordTampered("the answer carries no anchor proof")
-        block, ts = self._verify_anchor(category, record_id, version, content_hash, anchor)
+        if anchor is not None and not isinstance(anchor, Mapping):
+            raise RecordTampered("the anchor proof is unreadable", BAD_PROOF)
+        columns = RecordColumns(
+            category,
+            record_id,
+            version,
+            self.chain.category_owner(category),
+            subject,
+            media_type,
+            content,
+            salt,
+        )
+        accepted = accept_columns(self.chain, columns, anchor, self.seen)
         return VerifiedRecord(
             department=bytes.fromhex(str(answer.get("department", "0x" + "00" * 32))[2:]),
             category=category,
             record_id=record_id,
             subject=subject,
             version=version,
-            media_type=str(inner.get("mediaType", "application/octet-stream")),
+            media_type=media_type,
             content=content,
-            content_hash=content_hash,
-            anchor_kind=str(anchor.get("kind")),
-            anchored_block=block,
-            anchored_at=ts,
+            content_hash=accepted.record_hash,
+            anchor_kind=accepted.kind,
+            anchored_block=accepted.block_number,
+            anchored_at=accepted.timestamp,
         )
-
-    def _verify_anchor(
-        self,
-        category: bytes,
-        record_id: bytes,
-        version: int,
-        content_hash: bytes,
-        anchor: Mapping[str, Any],
-    ) -> tuple[int, int]:
-        return verify_anchor(self.chain, category, record_id, version, content_hash, anchor)
-
-
-def verify_anchor(
-    chain: RpcChain,
-    category: bytes,
-    record_id: bytes,
-    version: int,
-    content_hash: bytes,
-    anchor: Mapping[str, Any],
-) -> tuple[int, int]:
-    """Checks ``content_hash`` against the chain; returns the anchor's block and timestamp."""
-    if anchor.get("kind") == "single":
-        on_chain = chain.record_version(category, record_id, version)
-        if on_chain.block_number == 0:
-            raise RecordTampered(f"version {version} of the record is not anchored on chain")
-        if on_chain.digest != content_hash[:DIGEST_BYTES]:
-            raise RecordTampered("the content hash differs from the anchored one")
-        return on_chain.block_number, on_chain.timestamp
-    if anchor.get("kind") == "batch":
-        try:
-            root = bytes.fromhex(str(anchor["root"])[2:])
-            proof = [bytes.fromhex(str(p)[2:]) for p in anchor["proof"]]
-        except (KeyError, TypeError, ValueError):
-            raise RecordTampered("the Merkle proof is unreadable") from None
-        if process_proof(proof, leaf_hash(record_id, content_hash)) != root:
-            raise RecordTampered("the content hash is not a leaf of the batch root")
-        batch = chain.batch_anchor(category, root)
-        if batch.block_number == 0:
-            raise RecordTampered("the batch root is not anchored on chain")
-        return batch.block_number, batch.timestamp
-    raise RecordTampered(f"unknown anchor kind {anchor.get('kind')!r}")
 
 
 class DataNodeClient(_Base):
@@ -370,9 +338,9 @@ class CitizenClient(_Base):
         for item in answer.get("records", []):
             cat = bytes.fromhex(item["category"][2:])
             rid = bytes.fromhex(item["recordId"][2:])
-            h = bytes.fromhex(item["contentHash"][2:])
-            block, _ = verify_anchor(self.chain, cat, rid, int(item["version"]), h, item["anchor"])
-            out.append(HeldRecord(cat, rid, int(item["version"]), h, item["anchor"]["kind"], block))
+            h = bytes.fromhex(item["recordHash"][2:])
+            ok = accept_record(self.chain, cat, rid, int(item["version"]), h, item.get("anchor"))
+            out.append(HeldRecord(cat, rid, ok.version, h, ok.kind, ok.block_number))
         return out
 
     def fetch(self, node_url: str, category: bytes, record_id: bytes) -> VerifiedRecord:

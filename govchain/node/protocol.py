@@ -53,6 +53,10 @@ REFUSALS: dict[str, tuple[int, str]] = {
     ),
     "record_not_found": (404, "no such record about this subject (authorised callers only)"),
     "record_not_anchored": (409, "the record is not anchored yet; retry later"),
+    "record_altered": (
+        409,
+        "the stored record no longer matches its record hash: the owner's store was altered",
+    ),
     "timeout": (504, "the node did not finish in time"),
     "chain_unavailable": (503, "the node cannot reach the chain; retry later"),
     "chain_error": (502, "the chain answered a read with an error"),

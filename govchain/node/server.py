@@ -19,7 +19,9 @@ whose member is the signer, and whose grant, category, owner and subject are the
 Then, as before every release (subject requests too), the node re-reads its own department's
 status: a department that is not Active (suspended, retired) releases nothing (``owner_inactive``).
 Then the nonce is spent and the serve-log row written in one database transaction, and only
-then is the record looked up. The answer is encrypted (ECIES, secp256k1) to the key that
+then is the record looked up; it is released only where its record hash, recomputed from its
+columns with the request's subject, is its stored hash (the subject column alone is not
+trusted; an altered row is refused as ``record_altered``). The answer is encrypted (ECIES, secp256k1) to the key that
 signed the request, and carries the record's anchor proof.
 """
 
@@ -69,7 +71,7 @@ from govchain.node.protocol import (
     uint,
 )
 from govchain.node.store import BATCH, Batch, Record, ServeLogEntry, Store, UsedNonce
-from govchain.sharing.merkle import MerkleTree
+from govchain.sharing.merkle import RecordTree, record_hash, record_leaf
 from govchain.sharing.messages import grant_id as compute_grant_id
 
 UNCONDITIONAL = 1
@@ -93,7 +95,7 @@ class DataNode:
         domain = node_domain(chain.chain_id, chain.addresses.access_grants)
         self.data_digest = FastDigest(DATA_REQUEST, domain)
         self.subject_digest = FastDigest(SUBJECT_REQUEST, domain)
-        self._trees: OrderedDict[int, MerkleTree] = OrderedDict()
+        self._trees: OrderedDict[int, RecordTree] = OrderedDict()
         self._trees_lock = threading.Lock()
 
     # --- grant-checked fetch ---------------------------------------------------------------
@@ -249,7 +251,7 @@ class DataNode:
                         "category": hex32(rec.category),
                         "recordId": hex32(rec.record_id),
                         "version": rec.version,
-                        "contentHash": hex32(rec.content_hash),
+                        "recordHash": hex32(rec.content_hash),
                         "anchor": self._anchor_proof(s, rec),
                     }
                 )
@@ -305,8 +307,14 @@ class DataNode:
                     .order_by(Record.version.desc())
                     .limit(1)
                 ).first()
-                if rec is None or (rec.subject or ZERO_ADDRESS).lower() != msg["subject"].lower():
+                if rec is None:
                     raise _NotFound("record_not_found")
+                if not self._bound_to(rec, msg["subject"]):
+                    # the record hash, recomputed with this subject, is not the row's: another
+                    # subject's record, or a row altered in the store - released to nobody
+                    column = (rec.subject or ZERO_ADDRESS).lower()
+                    altered = column == msg["subject"].lower()
+                    raise _NotFound("record_altered" if altered else "record_not_found")
                 anchor = self._anchor_proof(s, rec)
                 s.add(
                     ServeLogEntry(
@@ -339,35 +347,58 @@ class DataNode:
                     Record.category == msg["category"], Record.record_id == msg["recordId"]
                 )
             ).first()
-            return (
-                rec is not None and (rec.subject or ZERO_ADDRESS).lower() == msg["subject"].lower()
+            return rec is not None and self._bound_to(rec, msg["subject"])
+
+    def _bound_to(self, rec: Record, subject: str) -> bool:
+        """Whether the row's record hash binds ``subject`` (the subject column is not trusted:
+        the hash over every column, with this subject, must be the row's anchored hash)."""
+        bound = None if subject.lower() == ZERO_ADDRESS else subject
+        try:
+            again = record_hash(
+                rec.category,
+                rec.record_id,
+                rec.version,
+                self.config.department,
+                bound,
+                rec.media_type,
+                rec.content,
+                rec.salt,
             )
+        except ValueError:
+            return False
+        return again == rec.content_hash
 
     def _anchor_proof(self, s: Any, rec: Record) -> dict[str, Any]:
-        if rec.anchor_kind != BATCH:
+        """The batch proof of a row published in a batch (the requester uses it only while
+        the chain has no single anchor of the record); a single anchor needs no proof."""
+        if rec.anchor_kind != BATCH or rec.batch_id is None:
             return {"kind": "single", "version": rec.version}
-        assert rec.batch_id is not None and rec.leaf_index is not None
         tree = self._tree(s, rec.batch_id)
+        leaf = record_leaf(rec.category, rec.record_id, rec.version, rec.content_hash)
+        try:
+            proof = tree.proof_of(leaf)
+        except KeyError:
+            proof = []
         return {
             "kind": "batch",
             "version": rec.version,
             "root": hex32(tree.root),
             "leafIndex": rec.leaf_index,
-            "proof": [hex32(p) for p in tree.proof(rec.leaf_index)],
+            "proof": [hex32(p) for p in proof],
         }
 
-    def _tree(self, s: Any, batch_id: int) -> MerkleTree:
+    def _tree(self, s: Any, batch_id: int) -> RecordTree:
         with self._trees_lock:
             tree = self._trees.get(batch_id)
             if tree is not None:
                 self._trees.move_to_end(batch_id)
                 return tree
         rows = s.execute(
-            select(Record.record_id, Record.content_hash)
+            select(Record.category, Record.record_id, Record.version, Record.content_hash)
             .where(Record.batch_id == batch_id)
             .order_by(Record.leaf_index)
         ).all()
-        tree = MerkleTree.from_records((r, c) for r, c in rows)
+        tree = RecordTree([record_leaf(c, r, v, h) for c, r, v, h in rows])
         batch = s.get(Batch, batch_id)
         if batch is not None and batch.state == "done":  # only finished batches are cached
             with self._trees_lock:

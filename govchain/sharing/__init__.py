@@ -3,7 +3,7 @@
 - :mod:`govchain.sharing.catalog` — category codes, sharing classes, legal bases.
 - :mod:`govchain.sharing.messages` — EIP-712 ``Grant`` and ``GrantConsent`` messages and the
   grant id (the struct hash AccessGrants keys its storage by).
-- :mod:`govchain.sharing.merkle` — salted content hashes, record leaves, Merkle trees and
+- :mod:`govchain.sharing.merkle` — record hashes, salted hashes, record leaves, Merkle trees and
   proofs matching ``AnchorRegistry`` and OpenZeppelin ``MerkleProof``.
 - :mod:`govchain.sharing.anchors` — client of ``AnchorRegistry`` (= ``DataCatalog``): catalog
   entries, record and Merkle-batch anchors, their verification.
@@ -36,9 +36,12 @@ from govchain.sharing.grants import (
 )
 from govchain.sharing.merkle import (
     MerkleTree,
+    RecordTree,
     leaf_hash,
     new_salt,
     process_proof,
+    record_hash,
+    record_leaf,
     salted_content_hash,
     verify_proof,
 )
@@ -61,6 +64,7 @@ __all__ = [
     "MerkleTree",
     "RecordAnchor",
     "RecordCheck",
+    "RecordTree",
     "ShareRequestInfo",
     "ShareRequestTerms",
     "ShareRequests",
@@ -74,7 +78,9 @@ __all__ = [
     "new_salt",
     "process_proof",
     "purpose_hash",
+    "record_hash",
     "record_id",
+    "record_leaf",
     "salted_content_hash",
     "verify_proof",
 ]

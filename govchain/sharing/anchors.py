@@ -4,11 +4,15 @@ Catalog (only an active ADMIN of the owner department edits it; every change is 
 :meth:`AnchorRegistry.add_category`, :meth:`~AnchorRegistry.update_category`,
 :meth:`~AnchorRegistry.category`, :meth:`~AnchorRegistry.list_categories`.
 
-Anchors (an active STAFF or ADMIN of the category's owner publishes):
+Anchors (an active STAFF or ADMIN of the category's owner publishes) carry a record hash over
+every column of a record version (:func:`govchain.sharing.merkle.record_hash`):
 :meth:`~AnchorRegistry.anchor_record` (one version of one record),
-:meth:`~AnchorRegistry.anchor_batch` (a Merkle root over any number of records, one
-transaction), :meth:`~AnchorRegistry.verify_record` and :meth:`~AnchorRegistry.verify_leaf`
-(anchored? which version, block, timestamp: the trusted timestamp of electronic evidence).
+:meth:`~AnchorRegistry.anchor_batch` (a Merkle root over the first versions of any number of
+records, one transaction), :meth:`~AnchorRegistry.anchor_after_batch` (version 2 of a batched
+record), :meth:`~AnchorRegistry.verify_record` and :meth:`~AnchorRegistry.verify_leaf`
+(anchored? which version, block, timestamp: the trusted timestamp of electronic evidence), and
+:meth:`~AnchorRegistry.accept` (the requester's acceptance rule,
+:mod:`govchain.sharing.acceptance`).
 
 Record ids are 32 bytes: ``0x`` + 64 hex digits are taken as they are, any other text is
 hashed (``keccak256`` of its UTF-8 bytes, :func:`record_id`). The hash of an id is not secret:
@@ -20,7 +24,7 @@ so a refusal is explained before gas is spent, in words (:mod:`govchain.sharing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +32,7 @@ from eth_utils.crypto import keccak
 
 from govchain.errors import InvalidInput, NotFound
 from govchain.network import Connection
+from govchain.sharing.acceptance import Acceptance, SeenRecords, accept_record
 from govchain.sharing.base import (
     ZERO32,
     Departments,
@@ -40,7 +45,7 @@ from govchain.sharing.base import (
     readable_refusals,
 )
 from govchain.sharing.catalog import SharingClass
-from govchain.sharing.merkle import MerkleTree, leaf_hash, verify_proof
+from govchain.sharing.merkle import RecordTree, record_leaf, verify_proof
 from govchain.tx import Sender
 
 _HEX = set("0123456789abcdefABCDEF")
@@ -173,16 +178,21 @@ class LeafCheck:
 
 @dataclass
 class Batch:
-    """Records of one category under one Merkle root (leaves in the given order)."""
+    """First versions of records of one category under one Merkle root (StandardMerkleTree
+    layout: leaves sorted by hash; :meth:`proof` takes the index in ``records``)."""
 
     category: str
-    records: list[tuple[bytes, bytes]]  # (record id, content hash)
-    tree: MerkleTree = field(init=False)
+    records: list[tuple[bytes, bytes]]  # (record id, record hash of version 1)
+    tree: RecordTree = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.records:
             raise InvalidInput("batch", self.category, "has no records")
-        self.tree = MerkleTree.from_records(self.records)
+        ids = [r for r, _ in self.records]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("batch", self.category, "names a record twice")
+        raw = code(self.category)
+        self.tree = RecordTree([record_leaf(raw, r, 1, h) for r, h in self.records])
 
     @property
     def root(self) -> bytes:
@@ -192,7 +202,8 @@ class Batch:
         return len(self.records)
 
     def proof(self, index: int) -> list[bytes]:
-        return self.tree.proof(index)
+        rid, h = self.records[index]
+        return self.tree.proof_of(record_leaf(code(self.category), rid, 1, h))
 
 
 @dataclass(frozen=True)
@@ -322,17 +333,34 @@ class AnchorRegistry:
     def latest_version(self, category: str, record: bytes) -> int:
         return int(self.contract.functions.latestVersion(code(category), record).call())
 
+    def owner_of(self, category: str) -> bytes:
+        """The category's owner department code (32 bytes), bound into its record hashes."""
+        return code(self.require_category(category).owner)
+
+    def accept(
+        self,
+        category: str,
+        record: bytes,
+        version: int,
+        hash_: bytes,
+        anchor: Mapping[str, Any] | None = None,
+        seen: SeenRecords | None = None,
+    ) -> Acceptance:
+        """The acceptance rule (:func:`govchain.sharing.acceptance.accept_record`)."""
+        return accept_record(_Reader(self), code(category), record, version, hash_, anchor, seen)
+
     def anchor_record(
         self, category: str, record: bytes, content_hash: bytes, version: int | None = None
     ) -> RecordAnchor:
         """Anchor ``content_hash`` as ``version`` of ``record`` (default: the next version).
 
+        ``content_hash`` is the record hash (:func:`govchain.sharing.merkle.record_hash`).
         Checked before sending: the category is in the catalog (:class:`NotFound`); by eth_call
         the signer is an active STAFF or ADMIN of its owner and the version is the next one.
         """
         self.require_category(category)
         if len(content_hash) != 32 or content_hash == ZERO32:
-            raise InvalidInput("content hash", hex0x(content_hash), "expected 32 non-zero bytes")
+            raise InvalidInput("record hash", hex0x(content_hash), "expected 32 non-zero bytes")
         if version is None:
             version = self.latest_version(category, record) + 1
         if not 1 <= version < 2**32:
@@ -341,6 +369,41 @@ class AnchorRegistry:
             self.contract.functions.anchorRecord(code(category), record, version, content_hash)
         )
         return RecordAnchor(category, record, version, content_hash, tx)
+
+    def anchor_records(
+        self, category: str, entries: Sequence[tuple[bytes, int, bytes]]
+    ) -> list[RecordAnchor]:
+        """Anchor ``(record, version, record hash)`` entries of one category in one transaction
+        (``anchorRecords``: every rule of :meth:`anchor_record` per entry; at most 256)."""
+        self.require_category(category)
+        if not entries:
+            raise InvalidInput("records", category, "none given")
+        ids = [r for r, _, _ in entries]
+        versions = [v for _, v, _ in entries]
+        hashes = [h for _, _, h in entries]
+        tx = self._send(
+            self.contract.functions.anchorRecords(code(category), ids, versions, hashes)
+        )
+        return [RecordAnchor(category, r, v, h, tx) for r, v, h in entries]
+
+    def anchor_after_batch(
+        self,
+        category: str,
+        record: bytes,
+        root: bytes,
+        first_hash: bytes,
+        proof: Sequence[bytes],
+        record_hash: bytes,
+    ) -> RecordAnchor:
+        """Anchor ``record_hash`` as version 2 of a record whose version 1 (``first_hash``) is
+        a leaf of the anchored batch ``root`` (``anchorRecordAfterBatch``)."""
+        self.require_category(category)
+        tx = self._send(
+            self.contract.functions.anchorRecordAfterBatch(
+                code(category), record, root, first_hash, list(proof), record_hash
+            )
+        )
+        return RecordAnchor(category, record, 2, record_hash, tx)
 
     def anchor_batch(self, batch: Batch) -> BatchAnchor:
         """Anchor the Merkle root of ``batch`` in one transaction, whatever its size.
@@ -369,7 +432,7 @@ class AnchorRegistry:
         content_hash: bytes,
         proof: Sequence[bytes],
     ) -> LeafCheck:
-        """Whether (record, content hash) is a leaf of the anchored batch ``root``."""
+        """Whether version 1 of the record with this record hash is a leaf of batch ``root``."""
         anchored, block, timestamp = self.contract.functions.verifyLeaf(
             code(category), root, record, content_hash, list(proof)
         ).call()
@@ -382,7 +445,33 @@ class AnchorRegistry:
 
 
 def proof_checks(
-    root: bytes, entries: Iterable[tuple[bytes, bytes, Sequence[bytes]]]
+    category: str, root: bytes, entries: Iterable[tuple[bytes, bytes, Sequence[bytes]]]
 ) -> list[bool]:
-    """Check many (record id, content hash, proof) against ``root`` locally (no chain calls)."""
-    return [verify_proof(proof, root, leaf_hash(r, c)) for r, c, proof in entries]
+    """Check many (record id, record hash of version 1, proof) against ``root`` locally."""
+    raw = code(category)
+    return [verify_proof(proof, root, record_leaf(raw, r, 1, c)) for r, c, proof in entries]
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    digest: bytes
+    block_number: int
+    timestamp: int
+
+
+class _Reader:
+    """:class:`govchain.sharing.acceptance.AnchorReader` over the ape-based client."""
+
+    def __init__(self, registry: AnchorRegistry) -> None:
+        self.functions = registry.contract.functions
+
+    def latest_version(self, category: bytes, record_id: bytes) -> int:
+        return int(self.functions.latestVersion(category, record_id).call())
+
+    def record_version(self, category: bytes, record_id: bytes, version: int) -> _Anchor:
+        digest, block, ts = self.functions.recordVersion(category, record_id, version).call()
+        return _Anchor(bytes(digest), int(block), int(ts))
+
+    def batch_anchor(self, category: bytes, root: bytes) -> _Anchor:
+        _count, block, ts = self.functions.batchAnchor(category, root).call()
+        return _Anchor(b"", int(block), int(ts))

@@ -74,12 +74,17 @@ SHARING_EXPLANATIONS: dict[str, str] = {
     "CatalogUnknownCategory": "category {code} is not in the catalog",
     "AnchorNotPublisher": "{account} is not an active STAFF or ADMIN of {owner}",
     "AnchorUnknownCategory": "category {category} is not in the catalog",
-    "AnchorZeroHash": "a content hash or Merkle root may not be zero",
+    "AnchorZeroHash": "a record hash or Merkle root may not be zero",
     "AnchorZeroVersion": "versions start at 1",
     "AnchorVersionExists": "version {version} of record {recordId} ({category}) is anchored already",
     "AnchorVersionGap": "version {version} of record {recordId} ({category}) needs the previous "
     "version anchored first",
     "AnchorBatchExists": "batch {root} of {category} is anchored already",
+    "AnchorBatchUnknown": "batch {root} of {category} is not anchored",
+    "AnchorLengthMismatch": "record ids, versions and record hashes must be as many",
+    "AnchorTooManyRecords": "{count} records in one call; at most {max}",
+    "AnchorLeafNotProven": "the proof does not show version 1 of record {recordId} as a leaf of "
+    "batch {root} of {category}",
     "AnchorBatchEmpty": "a batch needs at least one record",
     "AccessGrantZeroSubject": "a consent or statutory grant needs a subject",
     "AccessGrantWrongBasis": "this call does not create grants with legal basis {basis}",

@@ -1,16 +1,26 @@
-"""Salted content hashes, record leaves and Merkle trees matching ``AnchorRegistry``.
+"""Salted hashes, record hashes, record leaves and Merkle trees matching ``AnchorRegistry``.
 
-Encodings (the contract's, byte for byte):
+Generic encodings (case documents use them):
 
 - content hash: ``keccak256(salt ‖ content)``, ``salt`` 32 secret random bytes kept with the
   record off chain (:func:`new_salt`). The salt makes the hash of a short or guessable record
   (an ID number, a pension amount) impossible to brute-force from the chain.
-- leaf: ``keccak256(keccak256(abi.encode(recordId, contentHash)))`` — both ``bytes32``, so
+- generic leaf: ``keccak256(keccak256(abi.encode(id, contentHash)))`` — both ``bytes32``, so
   ``abi.encode`` is their plain 64-byte concatenation; hashing twice keeps a leaf from ever
   being read as an inner node.
 - inner node: ``keccak256(min(a, b) ‖ max(a, b))`` (sorted pairs, OpenZeppelin ``MerkleProof``).
-  A level of odd length carries its last node up unchanged, so a proof has at most
-  ``ceil(log2(n))`` elements and any leaf order is fine.
+  In :class:`MerkleTree` a level of odd length carries its last node up unchanged.
+
+Records (``AnchorRegistry``, byte for byte):
+
+- record hash: ``keccak256(abi.encode(RECORD_HASH_TAG, category, recordId, version, owner,
+  subject, keccak256(mediaType), keccak256(content), salt))`` (:func:`record_hash`) — every
+  column that gives a record its meaning, salted; a one-byte change of any column changes it.
+- record leaf of a batch: the OpenZeppelin StandardMerkleTree leaf of ``(bytes32 category,
+  bytes32 recordId, uint32 version, bytes32 recordHash)`` (:func:`record_leaf`), and
+  :class:`RecordTree` builds the tree exactly as ``StandardMerkleTree.of`` does (leaves sorted
+  by hash, complete binary tree in array form), so ``@openzeppelin/merkle-tree`` reproduces the
+  root and proofs of a batch.
 
 Keccak comes from pysha3 (C, ~0.6 µs a hash) when installed, else pycryptodome; a tree of
 1,000,000 records builds in about 5 s (3 million hashes).
@@ -48,7 +58,8 @@ def new_salt() -> bytes:
 
 
 def salted_content_hash(salt: bytes, content: bytes) -> bytes:
-    """``keccak256(salt ‖ content)``: the content hash a record is anchored with.
+    """``keccak256(salt ‖ content)``: a salted content hash (case documents; a record is
+    anchored with its :func:`record_hash`).
 
     ``salt`` must be exactly 32 bytes; ``content`` is the record's canonical serialization
     (e.g. UTF-8 JSON with sorted keys and no spaces), the same bytes the data node serves.
@@ -58,8 +69,137 @@ def salted_content_hash(salt: bytes, content: bytes) -> bytes:
     return keccak256(salt + content)
 
 
+RECORD_HASH_TAG = keccak256(b"govchain.record.v1")
+ZERO_ADDRESS_BYTES = b"\0" * 20
+_UINT32 = 2**32
+
+
+def _address_bytes(subject: str | bytes | None) -> bytes:
+    if subject is None:
+        return ZERO_ADDRESS_BYTES
+    if isinstance(subject, bytes):
+        raw = subject
+    else:
+        text = subject[2:] if subject.startswith(("0x", "0X")) else subject
+        raw = bytes.fromhex(text)
+    if len(raw) != 20:
+        raise ValueError("subject must be a 20-byte address")
+    return raw
+
+
+def record_hash(
+    category: bytes,
+    record_id: bytes,
+    version: int,
+    owner: bytes,
+    subject: str | bytes | None,
+    media_type: str,
+    content: bytes,
+    salt: bytes,
+) -> bytes:
+    """The record hash a record version is anchored with (``AnchorRegistry.recordHash``).
+
+    Binds category, record id, version, owner department, subject (None = zero address),
+    media type and content; ``salt`` (32 secret random bytes) makes it unguessable.
+    """
+    if len(category) != 32 or len(record_id) != 32 or len(owner) != 32:
+        raise ValueError("category, record id and owner must be 32 bytes each")
+    if len(salt) != SALT_BYTES:
+        raise ValueError(f"salt must be {SALT_BYTES} bytes, got {len(salt)}")
+    if not 0 <= version < _UINT32:
+        raise ValueError("version must fit in uint32")
+    return keccak256(
+        RECORD_HASH_TAG
+        + category
+        + record_id
+        + version.to_bytes(32, "big")
+        + owner
+        + b"\0" * 12
+        + _address_bytes(subject)
+        + keccak256(media_type.encode())
+        + keccak256(content)
+        + salt
+    )
+
+
+def record_leaf(category: bytes, record_id: bytes, version: int, hash_: bytes) -> bytes:
+    """The StandardMerkleTree leaf of ``(category, recordId, version, recordHash)``."""
+    if len(category) != 32 or len(record_id) != 32 or len(hash_) != 32:
+        raise ValueError("category, record id and record hash must be 32 bytes each")
+    if not 0 <= version < _UINT32:
+        raise ValueError("version must fit in uint32")
+    return keccak256(keccak256(category + record_id + version.to_bytes(32, "big") + hash_))
+
+
+class RecordTree:
+    """A Merkle tree laid out as OpenZeppelin's ``StandardMerkleTree.of`` lays it out.
+
+    Leaves are sorted by hash and placed at the end of an array of ``2n - 1`` nodes in reverse
+    order; node ``i`` is the sorted-pair hash of nodes ``2i + 1`` and ``2i + 2``; node 0 is the
+    root. :meth:`position` is a leaf's rank in the sorted order (what the store keeps).
+    """
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        if not leaves:
+            raise ValueError("a Merkle tree needs at least one leaf")
+        if any(len(leaf) != 32 for leaf in leaves):
+            raise ValueError("every leaf must be 32 bytes")
+        ordered = sorted(leaves)
+        n = len(ordered)
+        tree: list[bytes] = [b""] * (2 * n - 1)
+        tree[n - 1 :] = ordered[::-1]
+        h = keccak256
+        for i in range(n - 2, -1, -1):
+            a, b = tree[2 * i + 1], tree[2 * i + 2]
+            tree[i] = h(a + b if a < b else b + a)
+        self._tree = tree
+        self._n = n
+        self._index: dict[bytes, int] | None = None
+
+    @classmethod
+    def of_records(cls, category: bytes, records: Iterable[tuple[bytes, int, bytes]]) -> RecordTree:
+        """A tree over ``(record_id, version, record_hash)`` of one category."""
+        return cls([record_leaf(category, r, v, h) for r, v, h in records])
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def root(self) -> bytes:
+        return self._tree[0]
+
+    def leaf(self, position: int) -> bytes:
+        """The leaf of sorted position ``position``."""
+        if not 0 <= position < self._n:
+            raise IndexError(position)
+        return self._tree[len(self._tree) - 1 - position]
+
+    def position(self, leaf: bytes) -> int:
+        """The sorted position of ``leaf`` (raises KeyError if it is not a leaf)."""
+        if self._index is None:
+            size = len(self._tree)
+            self._index = {self._tree[size - 1 - p]: p for p in range(self._n)}
+        return self._index[leaf]
+
+    def proof(self, position: int) -> list[bytes]:
+        """Sibling hashes from the leaf of sorted position ``position`` up to the root."""
+        if not 0 <= position < self._n:
+            raise IndexError(position)
+        index = len(self._tree) - 1 - position
+        out = []
+        while index > 0:
+            sibling = index - 1 if index % 2 == 0 else index + 1
+            out.append(self._tree[sibling])
+            index = (index - 1) // 2
+        return out
+
+    def proof_of(self, leaf: bytes) -> list[bytes]:
+        return self.proof(self.position(leaf))
+
+
 def leaf_hash(record_id: bytes, content_hash: bytes) -> bytes:
-    """The Merkle leaf of a record (see the module notes)."""
+    """A generic two-field leaf: ``keccak256(keccak256(id ‖ hash))`` (case documents; record
+    batches use :func:`record_leaf`)."""
     if len(record_id) != 32 or len(content_hash) != 32:
         raise ValueError("record id and content hash must be 32 bytes each")
     return keccak256(keccak256(record_id + content_hash))

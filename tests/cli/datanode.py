@@ -103,7 +103,7 @@ def world(
     )
     path = tmp_path_factory.mktemp("hrss-store") / "hrss.db"
     store = Store(sqlite_url(path))
-    pub = Publisher(store)
+    pub = Publisher(store, b"HRSS".ljust(32, b"\0"))
     ids = {"pension": rid("pension-alice"), "policy": rid("policy-2026"), "bank": rid("bank-alice")}
     pub.publish(PENSION, ids["pension"], {"monthly": 3120}, subject=alice.address)
     pub.publish(PENSION, ids["pension"], {"monthly": 3260}, subject=alice.address)

@@ -11,9 +11,11 @@ from sqlalchemy import delete, update
 
 from govchain.node.publisher import Publisher
 from govchain.node.store import OutboxEntry, Record, ServeLogEntry, Store, sqlite_url
-from govchain.sharing.merkle import new_salt, salted_content_hash
+from govchain.sharing.merkle import new_salt, record_hash
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
 from tests.cli.datanode import PENSION, World, rid, serving, world
+
+HRSS = b"HRSS".ljust(32, b"\0")
 
 
 def _store(world: World, tmp_path: Path) -> tuple[Path, Store]:
@@ -50,7 +52,12 @@ def test_tamper_finds_an_edited_a_deleted_and_an_unanchored_row(
         s.execute(
             update(Record)
             .where(Record.id == row.id)
-            .values(content=forged, content_hash=salted_content_hash(row.salt, forged))
+            .values(
+                content=forged,
+                content_hash=record_hash(
+                    PENSION, row.record_id, 2, HRSS, row.subject, row.media_type, forged, row.salt
+                ),
+            )
         )
         edited = row.id
         # ... deletes the bank-account record (and its outbox row)
@@ -67,7 +74,16 @@ def test_tamper_finds_an_edited_a_deleted_and_an_unanchored_row(
                 subject=world.alice.address,
                 content=content,
                 salt=salt,
-                content_hash=salted_content_hash(salt, content),
+                content_hash=record_hash(
+                    PENSION,
+                    rid("pension-ghost"),
+                    1,
+                    HRSS,
+                    world.alice.address,
+                    "application/json",
+                    content,
+                    salt,
+                ),
                 anchored=True,
             )
         )
@@ -81,6 +97,7 @@ def test_tamper_finds_an_edited_a_deleted_and_an_unanchored_row(
         "not_anchored": 1,
         "pending": 0,
         "unverified": 0,
+        "reanchored": 0,
     }
     by_status = {f["status"]: f for f in data["findings"]}
     assert by_status["altered"]["row"] == edited
@@ -105,7 +122,9 @@ def test_tamper_pinpoints_an_edited_batch_leaf_and_counts_pending_rows(
             .where(Record.record_id == world.ids["bob-2"])
             .values(content=b'{"month":99}')
         )
-    Publisher(store).publish(PENSION, rid("pension-new"), {"monthly": 1}, subject=world.bob.address)
+    Publisher(store, HRSS).publish(
+        PENSION, rid("pension-new"), {"monthly": 1}, subject=world.bob.address
+    )
     store.dispose()
     code, data = _tamper(city_run, path)
     assert code == 1
@@ -120,7 +139,9 @@ def test_tamper_with_only_pending_rows_is_clean(
     city_run: CityRun, world: World, tmp_path: Path
 ) -> None:
     path, store = _store(world, tmp_path)
-    Publisher(store).publish(PENSION, rid("pension-new"), {"monthly": 1}, subject=world.bob.address)
+    Publisher(store, HRSS).publish(
+        PENSION, rid("pension-new"), {"monthly": 1}, subject=world.bob.address
+    )
     store.dispose()
     code, data = _tamper(city_run, path)
     assert code == 0 and data["counts"]["pending"] == 1 and data["clean"] is True

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from govchain.node.store import Record, Store, sqlite_url
 from govchain.sharing import grant_tuple
-from govchain.sharing.merkle import salted_content_hash
+from govchain.sharing.merkle import record_hash
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
 from tests.cli.datanode import World, serving, world
 
@@ -135,11 +135,23 @@ def test_a_record_altered_in_the_store_is_rejected(
             s.execute(
                 update(Record)
                 .where(Record.id == row.id)
-                .values(content=forged, content_hash=salted_content_hash(row.salt, forged))
+                .values(
+                    content=forged,
+                    content_hash=record_hash(
+                        row.category,
+                        row.record_id,
+                        2,
+                        b"HRSS".ljust(32, b"\0"),
+                        row.subject,
+                        row.media_type,
+                        forged,
+                        row.salt,
+                    ),
+                )
             )
         store.dispose()
         result = city_run("--key", "civil-staff", "data", "fetch", "--grant", gid, "--record", "pension-alice")  # fmt: skip
-    assert_one_line_error(result, 1, "does not match the chain", "differs from the anchored")
+    assert_one_line_error(result, 1, "record rejected (altered)", "differs from the anchor")
 
 
 def test_bad_input_is_exit_2(city_run: CityRun, world: World) -> None:

@@ -144,7 +144,7 @@ def test_publish_writes_and_anchors(city_run: CityRun, world: World, tmp_path: P
     anchors = world.contract("AnchorRegistry")
     assert anchors.functions.latestVersion(PENSION, rid("pension-alice")).call() == 3
     digest, block, _ = anchors.functions.recordVersion(PENSION, rid("pension-carol"), 1).call()
-    assert block > 0 and "0x" + digest.hex() == data["published"][0]["content_hash"][:46]
+    assert block > 0 and "0x" + digest.hex() == data["published"][0]["record_hash"][:46]
     audit = city_run.json("audit", "tamper", "--dept", "HRSS", "--db", str(store))
     assert audit["counts"]["ok"] == 10 and audit["clean"] is True
     # batch mode: one Merkle root for the file
@@ -160,7 +160,7 @@ def test_anchor_finishes_what_waits_in_the_outbox(
 ) -> None:
     path = world.copy_store(tmp_path)
     store = Store(sqlite_url(path))
-    Publisher(store).publish(
+    Publisher(store, b"HRSS".ljust(32, b"\0")).publish(
         PENSION, rid("pension-late"), {"monthly": 1}, subject=world.bob.address
     )
     store.dispose()

@@ -9,7 +9,7 @@ import pytest
 
 from govchain.sharing.anchors import record_id
 from govchain.sharing.base import code
-from govchain.sharing.merkle import salted_content_hash
+from govchain.sharing.merkle import record_hash
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
 from tests.cli.sharing_fixtures import (  # noqa: F401
     SharingCity,
@@ -19,6 +19,16 @@ from tests.cli.sharing_fixtures import (  # noqa: F401
 
 SALT = "0x" + "ab" * 32
 PENSION = '{"pension": 3200, "since": "2019-01"}'
+HRSS = code("HRSS")
+OCTETS = "application/octet-stream"
+
+
+def _rh(
+    record: str, version: int, content: bytes, salt: bytes, subject: str | None = None
+) -> bytes:
+    return record_hash(
+        code("HRSS.PENSION"), record_id(record), version, HRSS, subject, OCTETS, content, salt
+    )
 
 
 def _registry(city: SharingCity):  # type: ignore[no-untyped-def]
@@ -35,7 +45,8 @@ def test_anchor_prints_the_salt_and_anchors_the_next_version(
     lines = result.stdout.splitlines()
     assert lines[0].startswith("anchored version 1 of P-1 (HRSS.PENSION) in block ")
     salt = bytes.fromhex(lines[2].split()[1][2:])
-    digest = salted_content_hash(salt, PENSION.encode())
+    digest = _rh("P-1", 1, PENSION.encode(), salt)
+    assert lines[1].split()[2] == "0x" + digest.hex()
     registry = _registry(sharing_city)
     assert registry.functions.latestVersion(code("HRSS.PENSION"), record_id("P-1")).call() == 1
     assert registry.functions.verifyRecord(code("HRSS.PENSION"), record_id("P-1"), digest).call()[0]
@@ -45,66 +56,57 @@ def test_anchor_prints_the_salt_and_anchors_the_next_version(
         "--content", PENSION + " ", "--salt", SALT,
     )  # fmt: skip
     assert set(data) == {
-        "record", "category", "record_id", "version", "content_hash", "tx_hash", "block", "salt",
+        "record", "category", "record_id", "version", "record_hash", "tx_hash", "block", "salt",
+        "subject", "media_type",
     }  # fmt: skip
     assert data["version"] == 2 and data["salt"] == SALT
     assert data["record_id"] == "0x" + record_id("P-1").hex()
-    assert (
-        data["content_hash"]
-        == "0x" + salted_content_hash(bytes.fromhex("ab" * 32), (PENSION + " ").encode()).hex()
-    )
+    salt = bytes.fromhex("ab" * 32)
+    assert data["record_hash"] == "0x" + _rh("P-1", 2, (PENSION + " ").encode(), salt).hex()
     assert registry.functions.latestVersion(code("HRSS.PENSION"), record_id("P-1")).call() == 2
 
 
-def test_verify_tells_a_matching_copy_from_an_altered_one(
+def test_verify_accepts_only_the_latest_version_and_tells_an_altered_copy(
     srun: CityRun, sharing_city: SharingCity, tmp_path: Path
 ) -> None:
+    alice = "0x" + "a1" * 20
     anchored = srun.json(
         "--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", "P-2", "--content", PENSION,
+        "--salt", SALT, "--subject", alice,
+    )  # fmt: skip
+    v1 = ("--content", PENSION, "--salt", SALT, "--subject", alice)
+    ok = srun.json("record", "verify", "HRSS.PENSION", "P-2", *v1)
+    assert ok["accepted"] and ok["version"] == 1 and ok["kind"] == "single"
+    assert ok["block"] == anchored["block"] and ok["time"].endswith("Z")
+    # the subject is bound: the same content about another citizen is not this record
+    other = srun("record", "verify", "HRSS.PENSION", "P-2", *v1[:4], "--subject", "0x" + "b2" * 20)
+    assert other.exit_code == 1 and other.stdout.startswith("REFUSED (altered)")
+    srun.json(
+        "--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", "P-2", "--content", "v2",
         "--salt", SALT,
     )  # fmt: skip
-    srun.json(
-        "--key",
-        "hrss-staff",
-        "record",
-        "anchor",
-        "HRSS.PENSION",
-        "P-2",
-        "--content",
-        "v2",
-        "--salt",
-        SALT,
-    )
-    ok = srun.json("record", "verify", "HRSS.PENSION", "P-2", "--content", PENSION, "--salt", SALT)
-    assert set(ok) == {
-        "category", "record", "record_id", "content_hash", "anchored", "version", "latest",
-        "block", "timestamp", "time",
-    }  # fmt: skip
-    assert ok["anchored"] and ok["version"] == 1 and ok["latest"] is False
-    assert ok["block"] == anchored["block"] and ok["time"].endswith("Z")
     copy = tmp_path / "p2.json"
     copy.write_text(PENSION)
-    text = srun(
-        "record", "verify", "HRSS.PENSION", "P-2", "--content-file", str(copy), "--salt", SALT
+    old = srun(
+        "record", "verify", "HRSS.PENSION", "P-2", "--content-file", str(copy), "--salt", SALT,
+        "--subject", alice, "--version", "1",
+    )  # fmt: skip
+    assert old.exit_code == 1 and old.stdout.startswith("REFUSED (superseded)")
+    assert "matches the anchor of version 1" in old.stdout
+    data = json.loads(
+        srun("--json", "record", "verify", "HRSS.PENSION", "P-2", *v1, "--version", "1").stdout
     )
-    assert (
-        text.exit_code == 0 and "matches version 1 (superseded by a later version)" in text.stdout
-    )
+    assert data["refusal"] == "superseded" and data["matches_version"] == 1
+    assert data["latest_version"] == 2
     altered = srun(
-        "record",
-        "verify",
-        "HRSS.PENSION",
-        "P-2",
-        "--content",
-        PENSION.replace("3200", "9200"),
-        "--salt",
-        SALT,
+        "record", "verify", "HRSS.PENSION", "P-2", "--content", "v2 edited", "--salt", SALT
     )
-    assert altered.exit_code == 1 and altered.stdout.startswith("NOT ANCHORED")
+    assert altered.exit_code == 1 and altered.stdout.startswith("REFUSED (altered)")
+    latest = srun.json("record", "verify", "HRSS.PENSION", "P-2", "--content", "v2", "--salt", SALT)
     by_hash = srun(
-        "--json", "record", "verify", "HRSS.PENSION", "P-2", "--content-hash", ok["content_hash"]
+        "--json", "record", "verify", "HRSS.PENSION", "P-2", "--record-hash", latest["record_hash"]
     )
-    assert by_hash.exit_code == 0 and json.loads(by_hash.stdout)["version"] == 1
+    assert by_hash.exit_code == 0 and json.loads(by_hash.stdout)["version"] == 2
 
 
 def test_anchor_batch_writes_salts_and_proofs_that_verify(
@@ -129,14 +131,19 @@ def test_anchor_batch_writes_salts_and_proofs_that_verify(
         .call()
     )
     assert (count, block) == (37, data["block"])
-    for index in (0, 1, 36):
+
+    def body_of(index: int) -> str:
         content = rows[index]["content"]
-        body = content if isinstance(content, str) else json.dumps(content, separators=(",", ":"))
+        return content if isinstance(content, str) else json.dumps(content, separators=(",", ":"))
+
+    for index in (0, 1, 36):
+        body = body_of(index)
         leaf = srun.json(
             "record", "verify", "HRSS.PENSION", f"P-{index}", "--content", body, "--proofs",
             data["proofs"],
         )  # fmt: skip
-        assert leaf["anchored"] and leaf["root"] == data["root"] and leaf["block"] == data["block"]
+        assert leaf["accepted"] and leaf["kind"] == "batch"
+        assert leaf["root"] == data["root"] and leaf["block"] == data["block"]
     tampered = srun(
         "record",
         "verify",
@@ -147,7 +154,26 @@ def test_anchor_batch_writes_salts_and_proofs_that_verify(
         "--proofs",
         data["proofs"],
     )
-    assert tampered.exit_code == 1 and "NOT ANCHORED" in tampered.stdout
+    assert tampered.exit_code == 1 and "REFUSED (altered)" in tampered.stdout
+    # version 2 of a batched record proves version 1 from the proofs file
+    v2 = srun.json(
+        "--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", "P-3", "--content", "v2",
+        "--after-batch", data["proofs"],
+    )  # fmt: skip
+    assert v2["version"] == 2
+    registry = _registry(sharing_city).functions
+    assert registry.latestVersion(code("HRSS.PENSION"), record_id("P-3")).call() == 2
+    old = srun(
+        "record", "verify", "HRSS.PENSION", "P-3", "--content", body_of(3), "--proofs",
+        data["proofs"],
+    )  # fmt: skip
+    assert old.exit_code == 1 and old.stdout.startswith("REFUSED (superseded)")
+    # a record published in a batch cannot be put in a second batch from the CLI
+    srun.json("--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", "P-7", "--content", "x")
+    again = tmp_path / "again.jsonl"
+    again.write_text(json.dumps({"id": "P-7", "content": "y"}) + "\n")
+    refused = srun("--key", "hrss-staff", "record", "anchor-batch", "HRSS.PENSION", str(again))
+    assert_one_line_error(refused, 2, "has an anchored version already")
 
 
 def test_anchor_batch_reads_csv(srun: CityRun, tmp_path: Path) -> None:
@@ -171,7 +197,7 @@ def test_anchor_batch_reads_csv(srun: CityRun, tmp_path: Path) -> None:
     shown = srun.json(
         "record", "verify", "HRSS.PENSION", "R-2", "--content", "beta, gamma", "--proofs", str(out)
     )
-    assert shown["anchored"]
+    assert shown["accepted"]
 
 
 def test_refusals_are_one_line(srun: CityRun, sharing_city: SharingCity, tmp_path: Path) -> None:
@@ -211,7 +237,7 @@ def test_wrong_passphrase(srun: CityRun, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_devnet_down(offline: Run) -> None:
-    verify = ("record", "verify", "HRSS.PENSION", "P-1", "--content-hash", SALT)
+    verify = ("record", "verify", "HRSS.PENSION", "P-1", "--record-hash", SALT)
     assert_one_line_error(offline(*verify), 1, "network unavailable")
     anchor = ("record", "anchor", "HRSS.PENSION", "P-1", "--content", "x")
     assert_one_line_error(offline("--key", "hrss-staff", *anchor), 1, "network unavailable")

@@ -31,12 +31,14 @@ from govchain.node.chain import (
 )
 from govchain.node.publisher import AnchorWorker, Publisher
 from govchain.node.store import BATCH, DONE, SINGLE, Batch, OutboxEntry, Record, Store, sqlite_url
-from govchain.sharing.merkle import MerkleTree
+from govchain.sharing.merkle import RecordTree
 from tests.faults.helpers import Outages, proxy_to
 from tests.node.conftest import PENSION, local
 from tests.node.helpers import TcpProxy
 
 SINGLES, BATCHED, BATCH_SIZE = 120, 400, 50
+
+HRSS_OWNER = b"HRSS".ljust(32, b"\0")
 
 
 @dataclass
@@ -55,7 +57,7 @@ def setup(
 ) -> Iterator[Setup]:
     """A store with a large pending outbox (singles and batched), a worker's sink behind a proxy."""
     store = Store(sqlite_url(tmp_path / "outbox.db"))
-    pub = Publisher(store)
+    pub = Publisher(store, HRSS_OWNER)
     tag = secrets.token_hex(4)
     for i in range(SINGLES + BATCHED):
         mode = SINGLE if i < SINGLES else BATCH
@@ -120,7 +122,12 @@ def tally(store: Store, reader: RpcChain, addresses: ChainAddresses, start_block
         members = sorted(
             (r for r in records if r.batch_id == batches[root]), key=lambda r: r.leaf_index or 0
         )
-        assert MerkleTree.from_records((r.record_id, r.content_hash) for r in members).root == root
+        assert (
+            RecordTree.of_records(
+                PENSION, ((r.record_id, r.version, r.content_hash) for r in members)
+            ).root
+            == root
+        )
         for r in members:
             per_record[r.record_id] += 1
     lost = sum(1 for r in records if per_record[r.record_id] == 0)

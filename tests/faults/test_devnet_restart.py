@@ -27,7 +27,7 @@ from govchain.node.publisher import AnchorWorker, Publisher
 from govchain.node.store import BATCH, DONE, SINGLE, Batch, OutboxEntry, Record, Store, sqlite_url
 from govchain.reference import build_city
 from govchain.sharing import SharingClass, category_code
-from govchain.sharing.merkle import MerkleTree
+from govchain.sharing.merkle import RecordTree
 from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port, rpc
 from govchain.tx import Sender
 
@@ -37,6 +37,8 @@ SINGLES, BATCHED, BATCH_SIZE = 8, 600, 20
 # prepared; each root's tx sent, then mined). In round k it dies at the CRASH_AT[k]-th point it
 # reaches, and the chain restarts: 24 rounds, landing on every kind of point.
 CRASH_AT = [1, 2, 3, 4, 5, 2, 1, 3, 2, 4, 1, 2, 3, 1, 2, 5, 1, 2, 3, 4, 2, 1, 3, 2]
+
+HRSS_OWNER = b"HRSS".ljust(32, b"\0")
 
 
 class ClientKilled(Exception):
@@ -90,7 +92,7 @@ def test_chain_and_client_killed_at_24_crash_points_lose_and_duplicate_nothing(
         {n: c.address for n, c in city.report.deployment.contracts.items()}
     )
     store = Store(sqlite_url(tmp_path / "hrss.db"))
-    publisher = Publisher(store)
+    publisher = Publisher(store, HRSS_OWNER)
     for i in range(SINGLES + BATCHED):
         mode = SINGLE if i < SINGLES else BATCH
         publisher.publish(PENSION, f"rec-{i}".encode().ljust(32, b"\0"), {"i": i}, mode=mode)
@@ -154,7 +156,9 @@ def _tally(store: Store, reader: RpcChain, sent: int) -> tuple[int, int]:
             members = sorted(
                 (m for m in records if m.batch_id == r.batch_id), key=lambda m: m.leaf_index or 0
             )
-            tree = MerkleTree.from_records((m.record_id, m.content_hash) for m in members)
+            tree = RecordTree.of_records(
+                PENSION, ((m.record_id, m.version, m.content_hash) for m in members)
+            )
             root = roots[r.batch_id] if r.batch_id is not None else b""
             lost += tree.root != root or reader.batch_anchor(PENSION, root).leaf_count == 0
     # one batch per BATCH_SIZE records (none re-made), one transaction per anchor (none twice)

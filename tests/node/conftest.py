@@ -94,7 +94,7 @@ def hrss(
 ) -> Iterator[Holdings]:
     path: Path = tmp_path_factory.mktemp("hrss") / "hrss.db"
     store = Store(sqlite_url(path))
-    pub = Publisher(store)
+    pub = Publisher(store, HRSS)
     alice, bob = citizens[0], citizens[1]
     ids = {
         "pension": rid("pension-alice"),

@@ -45,7 +45,7 @@ def test_postgres_store_publishes_anchors_and_serves(
     store = Store(pg_url)
     assert store.engine.dialect.name == "postgresql"
     alice = citizens[3]
-    pub = Publisher(store)
+    pub = Publisher(store, HRSS)
     pub.publish(PENSION, rid("pg-pension"), {"monthly": 4100}, subject=alice.address)
     for i in range(3):
         pub.publish(PENSION, rid(f"pg-batch-{i}"), {"i": i}, subject=alice.address, mode=BATCH)

@@ -22,19 +22,21 @@ from govchain.node.chain import (
     RpcChain,
 )
 from govchain.node.store import DONE, Batch, OutboxEntry, Record, Store, sqlite_url
-from govchain.sharing.merkle import MerkleTree
+from govchain.sharing.merkle import RecordTree
 from govchain.toolchain.paths import PROJECT_ROOT
 from tests.node.publisher_proc import BATCHED, CATEGORY, SINGLES
 
 # each plan: the crash points hit one after the other, then a clean run
 PLANS = {
+    "while_rows_are_written": ["row_written:3"],
     "after_record_write": ["published:2"],
     "batch_prepared_not_sent": ["batch_prepared:1"],
-    "single_tx_sent_not_mined": ["tx_sent:1"],
-    "single_tx_mined_db_not_updated": ["tx_mined:2"],
-    "batch_tx_sent_not_mined": [f"tx_sent:{SINGLES + 1}"],
-    "batch_tx_mined_db_not_updated": [f"tx_mined:{SINGLES + 1}"],
-    "crash_after_crash": ["published:4", "tx_mined:1", "batch_prepared:1", "tx_mined:1"],
+    # the worker anchors batches (first versions) before singles: transaction 1 is the batch
+    "batch_tx_sent_not_mined": ["tx_sent:1"],
+    "batch_tx_mined_db_not_updated": ["tx_mined:1"],
+    "single_tx_sent_not_mined": ["tx_sent:2"],
+    "single_tx_mined_db_not_updated": ["tx_mined:3"],
+    "crash_after_crash": ["published:4", "batch_prepared:1", "tx_mined:1", "tx_mined:1"],
 }
 
 
@@ -99,9 +101,8 @@ def test_killed_publisher_anchors_every_record_exactly_once(
             unknown_batches += 1
             continue
         batch = by_root[root]
-        tree = MerkleTree.from_records(
-            (r.record_id, r.content_hash)
-            for r in sorted(members[batch.id], key=lambda r: r.leaf_index or 0)
+        tree = RecordTree.of_records(
+            CATEGORY, ((r.record_id, r.version, r.content_hash) for r in members[batch.id])
         )
         assert tree.root == root
         for r in members[batch.id]:

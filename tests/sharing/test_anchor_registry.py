@@ -7,8 +7,16 @@ from typing import Any
 
 import ape
 import pytest
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
-from govchain.sharing import MerkleTree, category_code, leaf_hash, salted_content_hash
+from govchain.sharing import (
+    RecordTree,
+    category_code,
+    record_hash,
+    record_leaf,
+    salted_content_hash,
+)
 from tests.sharing.conftest import Cat
 
 RECORD = b"\x01" * 32
@@ -32,7 +40,7 @@ def test_staff_anchors_a_record_and_anyone_verifies_it(
     tx = catalog.anchorRecord(pension, RECORD, 1, h1, sender=hrss.staff)
     [ev] = tx.events.filter(catalog.RecordAnchored)
     assert (ev.category, ev.recordId, ev.owner, ev.version) == (pension, RECORD, hrss.code, 1)
-    assert (ev.contentHash, ev.publisher) == (h1, hrss.staff.address)
+    assert (ev.recordHash, ev.publisher) == (h1, hrss.staff.address)
     block = chain.blocks[tx.block_number]
     assert catalog.verifyRecord(pension, RECORD, h1) == (
         True,
@@ -129,7 +137,7 @@ def test_batch_anchor_verifies_python_proofs_on_chain(
 ) -> None:
     hrss = depts["HRSS"]
     records = [(os.urandom(32), _hash(os.urandom(20))) for _ in range(37)]
-    tree = MerkleTree.from_records(records)
+    tree = RecordTree.of_records(pension, [(r, 1, h) for r, h in records])
     tx = catalog.anchorBatch(pension, tree.root, len(tree), sender=hrss.staff)
     [ev] = tx.events.filter(catalog.BatchAnchored)
     assert (ev.category, ev.root, ev.owner, ev.leafCount, ev.publisher) == (
@@ -139,22 +147,21 @@ def test_batch_anchor_verifies_python_proofs_on_chain(
     assert catalog.batchAnchor(pension, tree.root) == (37, tx.block_number, ts)
     for i in (0, 1, 17, 35, 36):
         rid, h = records[i]
-        assert catalog.leafHash(rid, h) == leaf_hash(rid, h) == tree.leaf(i)
-        assert catalog.verifyLeaf(pension, tree.root, rid, h, tree.proof(i)) == (
+        leaf = record_leaf(pension, rid, 1, h)
+        assert catalog.leafHash(pension, rid, 1, h) == leaf
+        assert catalog.verifyLeaf(pension, tree.root, rid, h, tree.proof_of(leaf)) == (
             True,
             tx.block_number,
             ts,
         )
     rid, h = records[5]
+    proof = tree.proof_of(record_leaf(pension, rid, 1, h))
+    other = tree.proof_of(record_leaf(pension, *records[6][:1], 1, records[6][1]))
     # altered content, wrong proof, unanchored root, wrong category: not anchored
-    assert catalog.verifyLeaf(pension, tree.root, rid, _hash(b"edited"), tree.proof(5)) == (
-        False,
-        0,
-        0,
-    )
-    assert catalog.verifyLeaf(pension, tree.root, rid, h, tree.proof(6)) == (False, 0, 0)
-    assert catalog.verifyLeaf(pension, b"\x33" * 32, rid, h, tree.proof(5)) == (False, 0, 0)
-    assert catalog.verifyLeaf(category_code("HRSS.POLICY"), tree.root, rid, h, tree.proof(5)) == (
+    assert catalog.verifyLeaf(pension, tree.root, rid, _hash(b"edited"), proof) == (False, 0, 0)
+    assert catalog.verifyLeaf(pension, tree.root, rid, h, other) == (False, 0, 0)
+    assert catalog.verifyLeaf(pension, b"\x33" * 32, rid, h, proof) == (False, 0, 0)
+    assert catalog.verifyLeaf(category_code("HRSS.POLICY"), tree.root, rid, h, proof) == (
         False,
         0,
         0,
@@ -163,10 +170,134 @@ def test_batch_anchor_verifies_python_proofs_on_chain(
 
 def test_single_leaf_batch_has_an_empty_proof(catalog: Any, depts: Any, pension: bytes) -> None:
     rid, h = os.urandom(32), _hash(b"only")
-    tree = MerkleTree.from_records([(rid, h)])
-    assert tree.root == leaf_hash(rid, h) and tree.proof(0) == []
+    tree = RecordTree.of_records(pension, [(rid, 1, h)])
+    assert tree.root == record_leaf(pension, rid, 1, h) and tree.proof(0) == []
     catalog.anchorBatch(pension, tree.root, 1, sender=depts["HRSS"].admin)
     assert catalog.verifyLeaf(pension, tree.root, rid, h, [])[0] is True
+
+
+def test_record_hash_binds_every_column_byte_for_byte(catalog: Any, pension: bytes) -> None:
+    owner = b"HRSS".ljust(32, b"\0")
+    subject = "0x" + "12" * 20
+    args = (pension, RECORD, 3, owner, subject, "application/json", b'{"a":1}', SALT)
+    expected = keccak(
+        encode(
+            ["bytes32"] * 3 + ["uint32", "bytes32", "address"] + ["bytes32"] * 3,
+            [
+                keccak(b"govchain.record.v1"),
+                pension,
+                RECORD,
+                3,
+                owner,
+                subject,
+                keccak(b"application/json"),
+                keccak(b'{"a":1}'),
+                SALT,
+            ],
+        )
+    )
+    assert record_hash(*args) == expected
+    on_chain = catalog.recordHash(
+        pension, RECORD, 3, owner, subject, keccak(b"application/json"), keccak(b'{"a":1}'), SALT
+    )
+    assert on_chain == expected
+    assert catalog.RECORD_HASH_TAG() == keccak(b"govchain.record.v1")
+    # a change of any one column changes the hash
+    variants = [
+        (category_code("HRSS.POLICY"), *args[1:]),
+        (args[0], b"\x02" * 32, *args[2:]),
+        (*args[:2], 4, *args[3:]),
+        (*args[:3], b"PSB".ljust(32, b"\0"), *args[4:]),
+        (*args[:4], "0x" + "13" * 20, *args[5:]),
+        (*args[:4], None, *args[5:]),
+        (*args[:5], "application/jsoN", *args[6:]),
+        (*args[:6], b'{"a":2}', SALT),
+        (*args[:7], b"\x5b" + SALT[1:]),
+    ]
+    assert len({record_hash(*v) for v in variants} | {expected}) == len(variants) + 1
+
+
+def _batch_of(pension: bytes, rid: bytes, h: bytes) -> tuple[RecordTree, list[bytes]]:
+    others = [(os.urandom(32), 1, _hash(os.urandom(8))) for _ in range(4)]
+    tree = RecordTree.of_records(pension, [(rid, 1, h), *others])
+    return tree, tree.proof_of(record_leaf(pension, rid, 1, h))
+
+
+def test_m2_version_two_of_a_batched_record_pins_version_one(
+    catalog: Any, depts: Any, pension: bytes, chain: Any
+) -> None:
+    """M-2: version 2 of a record first published in a batch proves version 1 against the
+    anchored batch, pins it per record, and from then on the record's history is on chain."""
+    staff = depts["HRSS"].staff
+    h1, h2 = _hash(b"v1"), _hash(b"v2")
+    tree, proof = _batch_of(pension, RECORD, h1)
+    catalog.anchorBatch(pension, tree.root, len(tree), sender=staff)
+    assert catalog.latestVersion(pension, RECORD) == 0
+    # without version 1 on chain, anchorRecord cannot skip to version 2
+    with ape.reverts(catalog.AnchorVersionGap, category=pension, recordId=RECORD, version=2):
+        catalog.anchorRecord(pension, RECORD, 2, h2, sender=staff)
+    tx = catalog.anchorRecordAfterBatch(pension, RECORD, tree.root, h1, proof, h2, sender=staff)
+    [pinned] = tx.events.filter(catalog.FirstVersionPinned)
+    assert (pinned.category, pinned.recordId, pinned.owner, pinned.root, pinned.recordHash) == (
+        pension, RECORD, depts["HRSS"].code, tree.root, h1,
+    )  # fmt: skip
+    assert pinned.sender == staff.address
+    [anchored] = tx.events.filter(catalog.RecordAnchored)
+    assert (anchored.version, anchored.recordHash) == (2, h2)
+    assert catalog.latestVersion(pension, RECORD) == 2
+    assert catalog.recordVersion(pension, RECORD, 1)[0] == h1[:22]
+    assert catalog.recordVersion(pension, RECORD, 2)[0] == h2[:22]
+    # a version is written once: neither version 1 nor version 2 can be anchored again
+    with ape.reverts(catalog.AnchorVersionExists, category=pension, recordId=RECORD, version=1):
+        catalog.anchorRecordAfterBatch(pension, RECORD, tree.root, h1, proof, h2, sender=staff)
+    with ape.reverts(catalog.AnchorVersionExists, category=pension, recordId=RECORD, version=2):
+        catalog.anchorRecord(pension, RECORD, 2, _hash(b"edited"), sender=staff)
+    catalog.anchorRecord(pension, RECORD, 3, _hash(b"v3"), sender=staff)
+    assert catalog.latestVersion(pension, RECORD) == 3
+
+
+def test_anchor_after_batch_refusals(catalog: Any, depts: Any, pension: bytes) -> None:
+    staff = depts["HRSS"].staff
+    h1, h2 = _hash(b"v1"), _hash(b"v2")
+    tree, proof = _batch_of(pension, RECORD, h1)
+    with ape.reverts(catalog.AnchorBatchUnknown, category=pension, root=tree.root):
+        catalog.anchorRecordAfterBatch(pension, RECORD, tree.root, h1, proof, h2, sender=staff)
+    catalog.anchorBatch(pension, tree.root, len(tree), sender=staff)
+    # another content for version 1, another record, a version-2 leaf: not proven
+    for rid, first in ((RECORD, _hash(b"forged v1")), (b"\x07" * 32, h1)):
+        with ape.reverts(
+            catalog.AnchorLeafNotProven, category=pension, root=tree.root, recordId=rid
+        ):
+            catalog.anchorRecordAfterBatch(pension, rid, tree.root, first, proof, h2, sender=staff)
+    with ape.reverts(catalog.AnchorZeroHash):
+        catalog.anchorRecordAfterBatch(
+            pension, RECORD, tree.root, h1, proof, b"\0" * 32, sender=staff
+        )
+    outsider = depts["PSB"].staff
+    with ape.reverts(
+        catalog.AnchorNotPublisher, account=outsider.address, owner=depts["HRSS"].code
+    ):
+        catalog.anchorRecordAfterBatch(pension, RECORD, tree.root, h1, proof, h2, sender=outsider)
+    # a record with a single version 1 continues with anchorRecord, not from a batch
+    other = b"\x08" * 32
+    catalog.anchorRecord(pension, other, 1, h1, sender=staff)
+    with ape.reverts(catalog.AnchorVersionExists, category=pension, recordId=other, version=1):
+        catalog.anchorRecordAfterBatch(pension, other, tree.root, h1, proof, h2, sender=staff)
+
+
+def test_a_batch_leaf_is_a_first_version(catalog: Any, depts: Any, pension: bytes) -> None:
+    """A leaf carrying version 2 is not proven by verifyLeaf (which checks version 1)."""
+    h = _hash(b"x")
+    tree = RecordTree.of_records(pension, [(RECORD, 2, h), (b"\x03" * 32, 1, h)])
+    catalog.anchorBatch(pension, tree.root, 2, sender=depts["HRSS"].staff)
+    proof = tree.proof_of(record_leaf(pension, RECORD, 2, h))
+    assert catalog.verifyLeaf(pension, tree.root, RECORD, h, proof)[0] is False
+    with ape.reverts(
+        catalog.AnchorLeafNotProven, category=pension, root=tree.root, recordId=RECORD
+    ):
+        catalog.anchorRecordAfterBatch(
+            pension, RECORD, tree.root, h, proof, _hash(b"y"), sender=depts["HRSS"].staff
+        )
 
 
 def test_a_batch_root_is_anchored_once_per_category(
@@ -178,3 +309,40 @@ def test_a_batch_root_is_anchored_once_per_category(
         catalog.anchorBatch(pension, root, 3, sender=depts["HRSS"].staff)
     housing = category_code("HOUSING.PROPERTY")
     catalog.anchorBatch(housing, root, 3, sender=depts["HOUSING"].staff)
+
+
+def test_anchor_records_in_bulk_keeps_every_single_anchor_rule(
+    catalog: Any, depts: Any, pension: bytes
+) -> None:
+    """anchorRecords: bulk updates with per-record state; one refused entry reverts all."""
+    staff = depts["HRSS"].staff
+    a, b = os.urandom(32), os.urandom(32)
+    catalog.anchorRecord(pension, a, 1, _hash(b"a1"), sender=staff)
+    tx = catalog.anchorRecords(
+        pension, [a, b, b], [2, 1, 2], [_hash(b"a2"), _hash(b"b1"), _hash(b"b2")], sender=staff
+    )
+    events = tx.events.filter(catalog.RecordAnchored)
+    assert [(e.recordId, e.version) for e in events] == [(a, 2), (b, 1), (b, 2)]
+    assert catalog.latestVersion(pension, a) == 2 and catalog.latestVersion(pension, b) == 2
+    with ape.reverts(catalog.AnchorVersionExists, category=pension, recordId=b, version=2):
+        catalog.anchorRecords(pension, [a, b], [3, 2], [_hash(b"a3"), _hash(b"x")], sender=staff)
+    assert catalog.latestVersion(pension, a) == 2  # the whole call reverted
+    with ape.reverts(catalog.AnchorVersionGap, category=pension, recordId=a, version=4):
+        catalog.anchorRecords(pension, [a], [4], [_hash(b"a4")], sender=staff)
+    with ape.reverts(catalog.AnchorLengthMismatch):
+        catalog.anchorRecords(pension, [a, b], [3], [_hash(b"a3")], sender=staff)
+    with ape.reverts(catalog.AnchorBatchEmpty):
+        catalog.anchorRecords(pension, [], [], [], sender=staff)
+    many = 257
+    with ape.reverts(catalog.AnchorTooManyRecords, count=many, max=256):
+        catalog.anchorRecords(
+            pension, [os.urandom(32) for _ in range(many)], [1] * many, [_hash(b"m")] * many,
+            sender=staff,
+        )  # fmt: skip
+    outsider = depts["PSB"].staff
+    with ape.reverts(
+        catalog.AnchorNotPublisher, account=outsider.address, owner=depts["HRSS"].code
+    ):
+        catalog.anchorRecords(pension, [a], [3], [_hash(b"a3")], sender=outsider)
+    with ape.reverts(catalog.AnchorZeroHash):
+        catalog.anchorRecords(pension, [a], [3], [b"\0" * 32], sender=staff)
