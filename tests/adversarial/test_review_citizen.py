@@ -15,8 +15,13 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from govchain.identity.messages import ADD_DELEGATE, APPROVE_RECOVERY, citizen_domain
+from govchain.node.client import CitizenClient, DataNodeClient, NodeRefused
 from govchain.sharing import LegalBasis, category_code, grant_id, grant_tuple
 from tests.identity.conftest import sign_citizen
+from tests.node.conftest import CIVIL as NODE_CIVIL
+from tests.node.conftest import HRSS as NODE_HRSS
+from tests.node.conftest import PENSION as NODE_PENSION
+from tests.node.conftest import local
 from tests.sharing.conftest import DAY, REQUEST, make_terms, sign_consent
 
 AGENT = keccak(text="govchain.delegate.agent")
@@ -406,3 +411,43 @@ def test_registry_events_have_the_erc1056_signatures(registry: Any) -> None:
         assert abi[name].inputs[0].indexed
         assert not any(i.indexed for i in abi[name].inputs[1:])
     assert "OwnerChanged" not in abi and "DelegateChanged" not in abi
+
+
+# --- M-3 at the data node: it asks the contracts' views, never re-derives --------------------
+
+
+def test_m3_data_node_refuses_the_old_agent_and_the_old_key(
+    registry: Any, hrss: Any, node_url: str, reader: Any, citizens: list[Any]
+) -> None:
+
+    alice, agent, new_key = hrss.citizen, citizens[10], citizens[11]
+    registry.addDelegate(alice, AGENT, agent, CENTURY, sender=alice)
+    as_agent = CitizenClient(reader, local(agent), identity=alice.address)
+    assert as_agent.fetch(node_url, NODE_PENSION, hrss.ids["pension"]).subject == alice.address
+    registry.changeOwner(alice, new_key, sender=alice)
+    for who in (agent, alice):
+        stale = CitizenClient(reader, local(who), identity=alice.address)
+        with pytest.raises(NodeRefused) as refused:
+            stale.fetch(node_url, NODE_PENSION, hrss.ids["pension"])
+        assert (refused.value.status, refused.value.reason) == (403, "not_subject_controller")
+    owner = CitizenClient(reader, local(new_key), identity=alice.address)
+    assert owner.fetch(node_url, NODE_PENSION, hrss.ids["pension"]).subject == alice.address
+
+
+def test_m3_data_node_refuses_a_consent_of_a_previous_key(
+    registry: Any, grants: Any, hrss: Any, node_url: str, reader: Any, civil_staff: Any,
+    citizens: list[Any], now: int,
+) -> None:  # fmt: skip
+
+    alice = hrss.citizen
+    terms = make_terms(alice, NODE_CIVIL, NODE_HRSS, [NODE_PENSION], now, nonce=4242)
+    grants.grant(grant_tuple(terms), sender=alice)
+    client = DataNodeClient(reader, local(civil_staff))
+    prepared = client.prepare(terms, NODE_PENSION, hrss.ids["pension"])
+    tx = grants.recordAccess(
+        grant_tuple(terms), NODE_PENSION, prepared.digest, sender=civil_staff
+    )  # recorded while the consent was current
+    registry.changeOwner(alice, citizens[11], sender=alice)
+    with pytest.raises(NodeRefused) as refused:
+        client.fetch(node_url, prepared, str(tx.txn_hash))
+    assert (refused.value.status, refused.value.reason) == (403, "consent_previous_key")
