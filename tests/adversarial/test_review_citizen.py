@@ -451,3 +451,32 @@ def test_m3_data_node_refuses_a_consent_of_a_previous_key(
     with pytest.raises(NodeRefused) as refused:
         client.fetch(node_url, prepared, str(tx.txn_hash))
     assert (refused.value.status, refused.value.reason) == (403, "consent_previous_key")
+
+
+def test_queued_guardian_change_owner_cancels_and_executes(
+    registry: Any, alice: Any, guardians: list[Any], citizens: list[Any], chain: Any,
+    outsider: Any,
+) -> None:  # fmt: skip
+    registry.setGuardians(alice, guardians, 2, DELAY, sender=alice)
+    new_set = [citizens[5], citizens[6]]
+    registry.setGuardians(alice, new_set, 2, DELAY, sender=alice)
+    tx = registry.cancelQueuedChange(alice, sender=alice)  # the owner changes her mind
+    [cancelled] = tx.events.filter(registry.QueuedChangeCancelled)
+    assert cancelled.sender == alice.address
+    registry.setGuardians(alice, new_set, 2, DELAY, sender=alice)
+    wrong = _change_hash(
+        2,
+        ["bytes32", "uint8", "uint32"],
+        [
+            keccak(b"".join(bytes.fromhex(g.address[2:]).rjust(32, b"\0") for g in new_set)),
+            3,
+            DELAY,
+        ],
+    )
+    chain.pending_timestamp += DELAY
+    with ape.reverts(registry.CitizenChangeNotQueued, identity=alice.address, changeHash=wrong):
+        registry.executeGuardianChange(alice, new_set, 3, DELAY, sender=outsider)
+    tx = registry.executeGuardianChange(alice, new_set, 2, DELAY, sender=outsider)
+    [changed] = tx.events.filter(registry.GuardiansChanged)
+    assert changed.guardians == [g.address for g in new_set] and changed.sender == outsider.address
+    assert registry.guardianSet(alice).guardians == [g.address for g in new_set]
