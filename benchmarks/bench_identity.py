@@ -205,7 +205,13 @@ def test_identity_gas(
     rsig = APPROVE_RECOVERY.sign(
         guardians[1].private_key,
         rdomain,
-        {"identity": g.address, "newOwner": f.address, "epoch": 1, "deadline": dl},
+        {
+            "identity": g.address,
+            "newOwner": f.address,
+            "guardian": guardians[1].address,
+            "epoch": 1,
+            "deadline": dl,
+        },
     )
     tx = reg.approveRecoveryBySig(g, f, guardians[1], dl, rsig, sender=outsider)
     r.add("approveRecoveryBySig (reaches threshold)", tx, upd=1, sigs=1)

@@ -6,18 +6,22 @@ import {ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
 
 /**
  * @title CitizenOwnership
- * @notice Owner, changed-block pointer and nonce of each citizen identity, in one slot; owner
- * changes, plain and signed. Base of {CitizenRegistry}.
+ * @notice Owner, changed-block pointer, nonce and owner epoch of each citizen identity, in one
+ * slot; owner changes, plain and signed. Base of {CitizenRegistry}.
  */
 abstract contract CitizenOwnership is ICitizenRegistry, SignatureVerifier {
-    /// @notice `keccak256("ChangeOwner(address identity,address newOwner,uint256 nonce,uint256 deadline)")`
+    /// @notice `keccak256("ChangeOwner(address identity,address owner,address newOwner,uint256 nonce,uint256 deadline)")`
     bytes32 public constant CHANGE_OWNER_TYPEHASH =
-        keccak256("ChangeOwner(address identity,address newOwner,uint256 nonce,uint256 deadline)");
+        keccak256("ChangeOwner(address identity,address owner,address newOwner,uint256 nonce,uint256 deadline)");
 
     uint256 private constant _CHANGED_SHIFT = 160;
-    uint256 private constant _NONCE_SHIFT = 208;
+    uint256 private constant _NONCE_SHIFT = 200;
+    uint256 private constant _EPOCH_SHIFT = 232;
 
-    /// @dev owner (bits 0-159, zero until the first change) | changed block (160-207) | nonce (208-255)
+    /**
+     * @dev owner (bits 0-159, zero until the first change) | changed block (160-199, uint40) |
+     * nonce (200-231, uint32) | owner epoch (232-255, uint24).
+     */
     mapping(address identity => uint256 packed) private _identities;
 
     /// @inheritdoc ICitizenRegistry
@@ -28,34 +32,60 @@ abstract contract CitizenOwnership is ICitizenRegistry, SignatureVerifier {
 
     /// @inheritdoc ICitizenRegistry
     function changed(address identity) external view returns (uint256) {
-        return uint48(_identities[identity] >> _CHANGED_SHIFT);
+        return uint40(_identities[identity] >> _CHANGED_SHIFT);
     }
 
     /// @inheritdoc ICitizenRegistry
     function nonces(address identity) external view returns (uint256) {
-        return uint48(_identities[identity] >> _NONCE_SHIFT);
+        return uint32(_identities[identity] >> _NONCE_SHIFT);
+    }
+
+    /// @inheritdoc ICitizenRegistry
+    function ownerEpoch(address identity) public view returns (uint256) {
+        return _identities[identity] >> _EPOCH_SHIFT;
     }
 
     /// @inheritdoc ICitizenRegistry
     function changeOwner(address identity, address newOwner) external {
-        _changeOwner(identity, _onlyOwner(identity), newOwner, false);
+        _requestOwnerChange(identity, _onlyOwner(identity), newOwner);
     }
 
     /// @inheritdoc ICitizenRegistry
     function changeOwnerSigned(address identity, address newOwner, uint256 deadline, bytes calldata signature)
         external
     {
-        (address owner, uint256 nonce) = _ownerAndNonce(identity);
-        _verifySignature(
-            owner, keccak256(abi.encode(CHANGE_OWNER_TYPEHASH, identity, newOwner, nonce, deadline)), deadline, signature
+        address owner = _useSignedNonce(
+            identity, abi.encode(CHANGE_OWNER_TYPEHASH, identity, identityOwner(identity), newOwner), deadline, signature
         );
-        _changeOwner(identity, owner, newOwner, true);
+        _requestOwnerChange(identity, owner, newOwner);
     }
 
-    function _changeOwner(address identity, address actor, address newOwner, bool signed) internal {
+    /// @inheritdoc ICitizenRegistry
+    function useNonce(address identity) external {
+        _onlyOwner(identity);
+        uint256 packed = _identities[identity];
+        uint256 nonce = uint32(packed >> _NONCE_SHIFT);
+        _identities[identity] = packed + (1 << _NONCE_SHIFT);
+        emit NonceUsed(identity, nonce, msg.sender);
+    }
+
+    /// @dev An owner change the owner asked for: at once, or queued if guardians watch.
+    function _requestOwnerChange(address identity, address owner, address newOwner) internal virtual;
+
+    /**
+     * @dev Hands `identity` to `newOwner`: one SSTORE sets the owner, the changed block, moves
+     * the nonce on (the previous owner's unrelayed signatures die) and opens a new owner epoch.
+     */
+    function _setOwner(address identity, address newOwner) internal {
         if (newOwner == address(0)) revert CitizenZeroAddress();
-        uint256 previousChange = _touch(identity, newOwner, signed);
-        emit OwnerChanged(identity, newOwner, actor, previousChange);
+        uint256 packed = _identities[identity];
+        uint256 previousChange = uint40(packed >> _CHANGED_SHIFT);
+        uint256 nonce = uint32(packed >> _NONCE_SHIFT) + 1;
+        uint256 epoch = (packed >> _EPOCH_SHIFT) + 1;
+        _identities[identity] = uint256(uint160(newOwner)) | (uint256(uint40(block.number)) << _CHANGED_SHIFT)
+            | (uint256(uint32(nonce)) << _NONCE_SHIFT) | (uint256(uint24(epoch)) << _EPOCH_SHIFT);
+        emit DIDOwnerChanged(identity, newOwner, previousChange);
+        emit OwnerEpochChanged(identity, newOwner, epoch, msg.sender);
     }
 
     /// @dev The owner of `identity`; reverts unless it is the caller.
@@ -64,23 +94,31 @@ abstract contract CitizenOwnership is ICitizenRegistry, SignatureVerifier {
         if (msg.sender != owner) revert CitizenUnauthorizedOwner(identity, msg.sender);
     }
 
-    function _ownerAndNonce(address identity) internal view returns (address owner, uint256 nonce) {
+    /**
+     * @dev Checks the owner's signature of the typed message `encodedHead ++ (nonce, deadline)`
+     * with the identity's current nonce, and consumes that nonce. Returns the owner.
+     */
+    function _useSignedNonce(address identity, bytes memory encodedHead, uint256 deadline, bytes calldata signature)
+        internal
+        returns (address owner)
+    {
         uint256 packed = _identities[identity];
         owner = address(uint160(packed));
         if (owner == address(0)) owner = identity;
-        nonce = uint48(packed >> _NONCE_SHIFT);
+        uint256 nonce = uint32(packed >> _NONCE_SHIFT);
+        _verifySignature(owner, keccak256(abi.encodePacked(encodedHead, abi.encode(nonce, deadline))), deadline, signature);
+        _identities[identity] = packed + (1 << _NONCE_SHIFT);
     }
 
     /**
-     * @dev Records a change of `identity` at this block with `owner` as its owner, consuming a
-     * nonce if `useNonce`; one SSTORE. Returns the block of the previous change.
+     * @dev Records an ERC-1056 change of `identity` at this block (owner unchanged); one SSTORE.
+     * Returns the block of the previous change. Only for changes that emit an ERC-1056 event
+     * carrying `previousChange`, so a resolver's walk back from {changed} never breaks.
      */
-    function _touch(address identity, address owner, bool useNonce) internal returns (uint256 previousChange) {
+    function _touch(address identity) internal returns (uint256 previousChange) {
         uint256 packed = _identities[identity];
-        previousChange = uint48(packed >> _CHANGED_SHIFT);
-        uint256 nonce = uint48(packed >> _NONCE_SHIFT);
-        if (useNonce) ++nonce;
-        _identities[identity] =
-            uint256(uint160(owner)) | (uint256(uint48(block.number)) << _CHANGED_SHIFT) | (nonce << _NONCE_SHIFT);
+        previousChange = uint40(packed >> _CHANGED_SHIFT);
+        _identities[identity] = (packed & ~(uint256(type(uint40).max) << _CHANGED_SHIFT))
+            | (uint256(uint40(block.number)) << _CHANGED_SHIFT);
     }
 }

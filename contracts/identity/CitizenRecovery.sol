@@ -7,23 +7,27 @@ import {CitizenOwnership} from "./CitizenOwnership.sol";
 
 /**
  * @title CitizenRecovery
- * @notice Guardians, threshold and time lock for recovering a lost identity key. See
- * {ICitizenRecovery}.
+ * @notice Guardians, threshold and time lock for recovering a lost identity key, and the time
+ * lock on owner and guardian changes while guardians are set. See {ICitizenRecovery}.
  */
 abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
     uint256 public constant MAX_GUARDIANS = 16;
     uint32 public constant MIN_RECOVERY_DELAY = 1 days;
 
-    /// @notice `keccak256("SetGuardians(address identity,address[] guardians,uint8 threshold,uint32 delay,uint256 nonce,uint256 deadline)")`
+    /// @notice `keccak256("SetGuardians(address identity,address[] guardians,uint8 threshold,uint32 delay,address owner,uint256 nonce,uint256 deadline)")`
     bytes32 public constant SET_GUARDIANS_TYPEHASH = keccak256(
-        "SetGuardians(address identity,address[] guardians,uint8 threshold,uint32 delay,uint256 nonce,uint256 deadline)"
+        "SetGuardians(address identity,address[] guardians,uint8 threshold,uint32 delay,address owner,uint256 nonce,uint256 deadline)"
     );
-    /// @notice `keccak256("CancelRecovery(address identity,uint256 nonce,uint256 deadline)")`
+    /// @notice `keccak256("CancelRecovery(address identity,address owner,uint256 nonce,uint256 deadline)")`
     bytes32 public constant CANCEL_RECOVERY_TYPEHASH =
-        keccak256("CancelRecovery(address identity,uint256 nonce,uint256 deadline)");
-    /// @notice `keccak256("ApproveRecovery(address identity,address newOwner,uint256 epoch,uint256 deadline)")`
-    bytes32 public constant APPROVE_RECOVERY_TYPEHASH =
-        keccak256("ApproveRecovery(address identity,address newOwner,uint256 epoch,uint256 deadline)");
+        keccak256("CancelRecovery(address identity,address owner,uint256 nonce,uint256 deadline)");
+    /// @notice `keccak256("ApproveRecovery(address identity,address newOwner,address guardian,uint256 epoch,uint256 deadline)")`
+    bytes32 public constant APPROVE_RECOVERY_TYPEHASH = keccak256(
+        "ApproveRecovery(address identity,address newOwner,address guardian,uint256 epoch,uint256 deadline)"
+    );
+
+    uint8 private constant _OWNER_CHANGE = 1;
+    uint8 private constant _GUARDIAN_CHANGE = 2;
 
     struct Config {
         uint8 threshold; // zero: no recovery
@@ -42,7 +46,10 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
 
     mapping(address identity => Config) private _configs;
     mapping(address identity => address[]) private _guardians;
+    /// @dev The department of each guardian when the set was chosen (zero: none).
+    mapping(address identity => bytes32[]) private _guardianDepts;
     mapping(address identity => mapping(address newOwner => Recovery)) private _recoveries;
+    mapping(address identity => QueuedChange) private _queued;
 
     constructor(IDepartmentRegistry departments_) {
         _departments = departments_;
@@ -55,6 +62,11 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
     }
 
     /// @inheritdoc ICitizenRecovery
+    function guardianDepartments(address identity) external view returns (bytes32[] memory) {
+        return _guardianDepts[identity];
+    }
+
+    /// @inheritdoc ICitizenRecovery
     function recoveryStatus(address identity, address newOwner) external view returns (RecoveryStatus memory) {
         Config memory c = _configs[identity];
         Recovery memory r = _recoveries[identity][newOwner];
@@ -63,8 +75,15 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
     }
 
     /// @inheritdoc ICitizenRecovery
+    function queuedChange(address identity) public view returns (QueuedChange memory q) {
+        q = _queued[identity];
+        if (q.ownerEpoch != ownerEpoch(identity)) q = QueuedChange(bytes32(0), 0, 0);
+    }
+
+    /// @inheritdoc ICitizenRecovery
     function setGuardians(address identity, address[] calldata guardians, uint8 threshold, uint32 delay) external {
-        _setGuardians(identity, _onlyOwner(identity), guardians, threshold, delay, false);
+        _onlyOwner(identity);
+        _requestGuardianChange(identity, guardians, threshold, delay);
     }
 
     /// @inheritdoc ICitizenRecovery
@@ -76,20 +95,20 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        (address owner, uint256 nonce) = _ownerAndNonce(identity);
-        bytes32 structHash = keccak256(
+        _useSignedNonce(
+            identity,
             abi.encode(
                 SET_GUARDIANS_TYPEHASH,
                 identity,
                 keccak256(abi.encodePacked(guardians)),
                 threshold,
                 delay,
-                nonce,
-                deadline
-            )
+                identityOwner(identity)
+            ),
+            deadline,
+            signature
         );
-        _verifySignature(owner, structHash, deadline, signature);
-        _setGuardians(identity, owner, guardians, threshold, delay, true);
+        _requestGuardianChange(identity, guardians, threshold, delay);
     }
 
     /// @inheritdoc ICitizenRecovery
@@ -108,7 +127,7 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
         uint256 epoch = _configs[identity].epoch;
         _verifySignature(
             guardian,
-            keccak256(abi.encode(APPROVE_RECOVERY_TYPEHASH, identity, newOwner, epoch, deadline)),
+            keccak256(abi.encode(APPROVE_RECOVERY_TYPEHASH, identity, newOwner, guardian, epoch, deadline)),
             deadline,
             signature
         );
@@ -119,62 +138,132 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
     function finalizeRecovery(address identity, address newOwner) external {
         Config storage config = _configs[identity];
         Recovery memory recovery = _recoveries[identity][newOwner];
-        if (config.threshold == 0 || recovery.epoch != config.epoch || recovery.readyAt == 0) {
+        uint8 threshold = config.threshold;
+        if (threshold == 0 || recovery.epoch != config.epoch || recovery.readyAt == 0) {
             revert CitizenRecoveryNotQueued(identity, newOwner);
         }
         if (block.timestamp < recovery.readyAt) {
             revert CitizenRecoveryLocked(identity, newOwner, recovery.readyAt);
         }
+        uint256 counted = _countStanding(identity, recovery.approvals);
+        if (counted < threshold) revert CitizenRecoveryApprovalsLapsed(identity, newOwner, counted, threshold);
         ++config.epoch; // the other candidates' approvals are void
-        uint256 previousChange = _touch(identity, newOwner, false);
         emit RecoveryFinalized(identity, newOwner, msg.sender);
-        emit OwnerChanged(identity, newOwner, msg.sender, previousChange);
+        _setOwner(identity, newOwner);
     }
 
     /// @inheritdoc ICitizenRecovery
     function cancelRecovery(address identity) external {
-        _cancelRecovery(identity, _onlyOwner(identity), false);
+        _cancelRecovery(identity, _onlyOwner(identity));
     }
 
     /// @inheritdoc ICitizenRecovery
     function cancelRecoverySigned(address identity, uint256 deadline, bytes calldata signature) external {
-        (address owner, uint256 nonce) = _ownerAndNonce(identity);
-        _verifySignature(
-            owner, keccak256(abi.encode(CANCEL_RECOVERY_TYPEHASH, identity, nonce, deadline)), deadline, signature
+        address owner = _useSignedNonce(
+            identity, abi.encode(CANCEL_RECOVERY_TYPEHASH, identity, identityOwner(identity)), deadline, signature
         );
-        _cancelRecovery(identity, owner, true);
+        _cancelRecovery(identity, owner);
+    }
+
+    /// @inheritdoc ICitizenRecovery
+    function executeOwnerChange(address identity, address newOwner) external {
+        _takeQueued(identity, keccak256(abi.encode(_OWNER_CHANGE, newOwner)));
+        _setOwner(identity, newOwner);
+    }
+
+    /// @inheritdoc ICitizenRecovery
+    function executeGuardianChange(address identity, address[] calldata guardians, uint8 threshold, uint32 delay)
+        external
+    {
+        _takeQueued(identity, _guardianChangeHash(guardians, threshold, delay));
+        _setGuardians(identity, guardians, threshold, delay);
+    }
+
+    /// @inheritdoc ICitizenRecovery
+    function cancelQueuedChange(address identity) external {
+        if (msg.sender != identityOwner(identity) && !_isGuardian(identity, msg.sender)) {
+            revert CitizenNotOwnerOrGuardian(identity, msg.sender);
+        }
+        bytes32 changeHash = queuedChange(identity).changeHash;
+        if (changeHash == bytes32(0)) revert CitizenChangeNotQueued(identity, changeHash);
+        delete _queued[identity];
+        emit QueuedChangeCancelled(identity, changeHash, msg.sender);
     }
 
     // ---------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------
 
-    function _setGuardians(
-        address identity,
-        address owner,
-        address[] calldata guardians,
-        uint8 threshold,
-        uint32 delay,
-        bool signed
-    ) private {
+    /// @dev Owner changes by the owner's key: immediate without guardians, else queued.
+    function _requestOwnerChange(address identity, address, address newOwner) internal override {
+        if (newOwner == address(0)) revert CitizenZeroAddress();
+        Config memory config = _configs[identity];
+        if (config.threshold == 0) {
+            _setOwner(identity, newOwner);
+            return;
+        }
+        bytes32 changeHash = keccak256(abi.encode(_OWNER_CHANGE, newOwner));
+        emit OwnerChangeQueued(identity, changeHash, newOwner, _queue(identity, changeHash, config.delay), msg.sender);
+    }
+
+    function _requestGuardianChange(address identity, address[] calldata guardians, uint8 threshold, uint32 delay)
+        private
+    {
         _checkGuardians(guardians, threshold, delay);
+        Config memory config = _configs[identity];
+        if (config.threshold == 0) {
+            _setGuardians(identity, guardians, threshold, delay);
+            return;
+        }
+        bytes32 changeHash = _guardianChangeHash(guardians, threshold, delay);
+        uint64 readyAt = _queue(identity, changeHash, config.delay);
+        emit GuardianChangeQueued(identity, changeHash, guardians, threshold, delay, readyAt, msg.sender);
+    }
+
+    function _guardianChangeHash(address[] calldata guardians, uint8 threshold, uint32 delay)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(_GUARDIAN_CHANGE, keccak256(abi.encodePacked(guardians)), threshold, delay));
+    }
+
+    function _queue(address identity, bytes32 changeHash, uint32 delay) private returns (uint64 readyAt) {
+        readyAt = uint64(block.timestamp) + delay;
+        _queued[identity] = QueuedChange(changeHash, readyAt, uint32(ownerEpoch(identity)));
+    }
+
+    /// @dev Reverts unless `changeHash` is queued for `identity` and unlocked; then clears it.
+    function _takeQueued(address identity, bytes32 changeHash) private {
+        QueuedChange memory q = queuedChange(identity);
+        if (q.changeHash != changeHash || changeHash == bytes32(0)) revert CitizenChangeNotQueued(identity, changeHash);
+        if (block.timestamp < q.readyAt) revert CitizenChangeLocked(identity, changeHash, q.readyAt);
+        delete _queued[identity];
+    }
+
+    function _setGuardians(address identity, address[] calldata guardians, uint8 threshold, uint32 delay) private {
+        bytes32[] memory departments = _checkGuardians(guardians, threshold, delay);
         Config storage config = _configs[identity];
         config.threshold = threshold;
         config.delay = delay;
         ++config.epoch;
         _guardians[identity] = guardians;
-        uint256 previousChange = _touch(identity, owner, signed);
-        emit GuardiansChanged(identity, guardians, threshold, delay, previousChange);
+        _guardianDepts[identity] = departments;
+        emit GuardiansChanged(identity, guardians, threshold, delay, msg.sender);
     }
 
-    function _checkGuardians(address[] calldata guardians, uint8 threshold, uint32 delay) private view {
+    function _checkGuardians(address[] calldata guardians, uint8 threshold, uint32 delay)
+        private
+        view
+        returns (bytes32[] memory departments)
+    {
         uint256 n = guardians.length;
         if (n > MAX_GUARDIANS) revert CitizenTooManyGuardians(n, MAX_GUARDIANS);
         if (n == 0 ? threshold != 0 : (threshold < 2 || threshold > n)) {
             revert CitizenInvalidGuardianThreshold(threshold, n);
         }
         if (n != 0 && delay < MIN_RECOVERY_DELAY) revert CitizenRecoveryDelayTooShort(delay, MIN_RECOVERY_DELAY);
-        bytes32[] memory departments = new bytes32[](n);
+        departments = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
             address g = guardians[i];
             if (g == address(0)) revert CitizenInvalidGuardian(g);
@@ -190,9 +279,34 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
         }
     }
 
+    /**
+     * @dev The one rule for a guardian's standing: guardian `i` of `identity` counts only while
+     * it is in the department it was chosen in, and that department is Active (a guardian
+     * chosen without a department counts while it still has none). Returns its current one.
+     */
+    function _standing(address identity, uint256 i) private view returns (bool ok, bytes32 chosen, bytes32 current) {
+        chosen = _guardianDepts[identity][i];
+        // slither-disable-next-line unused-return (roles do not matter for a guardian)
+        (bytes32 department,, bool active) = _departments.memberOf(_guardians[identity][i]);
+        current = department;
+        ok = department == chosen && (chosen == bytes32(0) || active);
+    }
+
+    function _countStanding(address identity, uint16 approvals) private view returns (uint256 counted) {
+        uint256 n = _guardians[identity].length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (approvals & (1 << i) == 0) continue;
+            (bool ok,,) = _standing(identity, i);
+            if (ok) ++counted;
+        }
+    }
+
     function _approveRecovery(address identity, address newOwner, address guardian) private {
         Config memory config = _configs[identity];
-        uint256 bit = 1 << _guardianIndex(identity, guardian);
+        uint256 index = _guardianIndex(identity, guardian);
+        (bool ok, bytes32 chosen, bytes32 current) = _standing(identity, index);
+        if (!ok) revert CitizenGuardianDepartmentChanged(identity, guardian, chosen, current);
+        uint256 bit = 1 << index;
         if (newOwner == address(0)) revert CitizenZeroAddress();
         Recovery memory r = _recoveries[identity][newOwner];
         if (r.epoch != config.epoch) r = Recovery(0, config.epoch, 0, 0);
@@ -207,10 +321,18 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
         _recoveries[identity][newOwner] = r;
     }
 
-    function _cancelRecovery(address identity, address owner, bool signed) private {
+    function _cancelRecovery(address identity, address owner) private {
         ++_configs[identity].epoch;
-        uint256 previousChange = _touch(identity, owner, signed);
-        emit RecoveryCancelled(identity, owner, previousChange);
+        emit RecoveryCancelled(identity, owner, msg.sender);
+    }
+
+    function _isGuardian(address identity, address account) private view returns (bool) {
+        address[] storage guardians = _guardians[identity];
+        uint256 n = guardians.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (guardians[i] == account) return true;
+        }
+        return false;
     }
 
     function _guardianIndex(address identity, address account) private view returns (uint256) {

@@ -14,24 +14,27 @@ import {CitizenRecovery} from "./CitizenRecovery.sol";
  * See {ICitizenRegistry}.
  */
 contract CitizenRegistry is CitizenRecovery {
-    /// @notice `keccak256("AddDelegate(address identity,bytes32 delegateType,address delegate,uint256 validity,uint256 nonce,uint256 deadline)")`
+    /// @notice `keccak256("AddDelegate(address identity,bytes32 delegateType,address delegate,uint256 validity,address owner,uint256 nonce,uint256 deadline)")`
     bytes32 public constant ADD_DELEGATE_TYPEHASH = keccak256(
-        "AddDelegate(address identity,bytes32 delegateType,address delegate,uint256 validity,uint256 nonce,uint256 deadline)"
+        "AddDelegate(address identity,bytes32 delegateType,address delegate,uint256 validity,address owner,uint256 nonce,uint256 deadline)"
     );
-    /// @notice `keccak256("RevokeDelegate(address identity,bytes32 delegateType,address delegate,uint256 nonce,uint256 deadline)")`
+    /// @notice `keccak256("RevokeDelegate(address identity,bytes32 delegateType,address delegate,address owner,uint256 nonce,uint256 deadline)")`
     bytes32 public constant REVOKE_DELEGATE_TYPEHASH = keccak256(
-        "RevokeDelegate(address identity,bytes32 delegateType,address delegate,uint256 nonce,uint256 deadline)"
+        "RevokeDelegate(address identity,bytes32 delegateType,address delegate,address owner,uint256 nonce,uint256 deadline)"
     );
-    /// @notice `keccak256("SetAttribute(address identity,bytes32 name,bytes value,uint256 validity,uint256 nonce,uint256 deadline)")`
+    /// @notice `keccak256("SetAttribute(address identity,bytes32 name,bytes value,uint256 validity,address owner,uint256 nonce,uint256 deadline)")`
     bytes32 public constant SET_ATTRIBUTE_TYPEHASH = keccak256(
-        "SetAttribute(address identity,bytes32 name,bytes value,uint256 validity,uint256 nonce,uint256 deadline)"
+        "SetAttribute(address identity,bytes32 name,bytes value,uint256 validity,address owner,uint256 nonce,uint256 deadline)"
     );
-    /// @notice `keccak256("RevokeAttribute(address identity,bytes32 name,bytes value,uint256 nonce,uint256 deadline)")`
+    /// @notice `keccak256("RevokeAttribute(address identity,bytes32 name,bytes value,address owner,uint256 nonce,uint256 deadline)")`
     bytes32 public constant REVOKE_ATTRIBUTE_TYPEHASH = keccak256(
-        "RevokeAttribute(address identity,bytes32 name,bytes value,uint256 nonce,uint256 deadline)"
+        "RevokeAttribute(address identity,bytes32 name,bytes value,address owner,uint256 nonce,uint256 deadline)"
     );
 
-    mapping(address identity => mapping(bytes32 delegateType => mapping(address delegate => uint256 validTo)))
+    uint256 private constant _EPOCH_SHIFT = 64;
+
+    /// @dev validTo (bits 0-63) | owner epoch it was added or confirmed under (64-87).
+    mapping(address identity => mapping(bytes32 delegateType => mapping(address delegate => uint256 packed)))
         private _delegates;
 
     /// @param departments the department registry, to keep two guardians out of one department
@@ -39,7 +42,18 @@ contract CitizenRegistry is CitizenRecovery {
 
     /// @inheritdoc ICitizenRegistry
     function validDelegate(address identity, bytes32 delegateType, address delegate) external view returns (bool) {
-        return _delegates[identity][delegateType][delegate] > block.timestamp;
+        uint256 packed = _delegates[identity][delegateType][delegate];
+        return uint64(packed) > block.timestamp && packed >> _EPOCH_SHIFT == ownerEpoch(identity);
+    }
+
+    /// @inheritdoc ICitizenRegistry
+    function delegateState(address identity, bytes32 delegateType, address delegate)
+        external
+        view
+        returns (uint256 validTo, uint256 epoch)
+    {
+        uint256 packed = _delegates[identity][delegateType][delegate];
+        return (uint64(packed), packed >> _EPOCH_SHIFT);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -48,7 +62,8 @@ contract CitizenRegistry is CitizenRecovery {
 
     /// @inheritdoc ICitizenRegistry
     function addDelegate(address identity, bytes32 delegateType, address delegate, uint256 validity) external {
-        _addDelegate(identity, _onlyOwner(identity), delegateType, delegate, validity, false);
+        _onlyOwner(identity);
+        _addDelegate(identity, delegateType, delegate, validity);
     }
 
     /// @inheritdoc ICitizenRegistry
@@ -60,19 +75,19 @@ contract CitizenRegistry is CitizenRecovery {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        (address owner, uint256 nonce) = _ownerAndNonce(identity);
-        _verifySignature(
-            owner,
-            keccak256(abi.encode(ADD_DELEGATE_TYPEHASH, identity, delegateType, delegate, validity, nonce, deadline)),
+        _useSignedNonce(
+            identity,
+            abi.encode(ADD_DELEGATE_TYPEHASH, identity, delegateType, delegate, validity, identityOwner(identity)),
             deadline,
             signature
         );
-        _addDelegate(identity, owner, delegateType, delegate, validity, true);
+        _addDelegate(identity, delegateType, delegate, validity);
     }
 
     /// @inheritdoc ICitizenRegistry
     function revokeDelegate(address identity, bytes32 delegateType, address delegate) external {
-        _revokeDelegate(identity, _onlyOwner(identity), delegateType, delegate, false);
+        _onlyOwner(identity);
+        _revokeDelegate(identity, delegateType, delegate);
     }
 
     /// @inheritdoc ICitizenRegistry
@@ -83,14 +98,29 @@ contract CitizenRegistry is CitizenRecovery {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        (address owner, uint256 nonce) = _ownerAndNonce(identity);
-        _verifySignature(
-            owner,
-            keccak256(abi.encode(REVOKE_DELEGATE_TYPEHASH, identity, delegateType, delegate, nonce, deadline)),
+        _useSignedNonce(
+            identity,
+            abi.encode(REVOKE_DELEGATE_TYPEHASH, identity, delegateType, delegate, identityOwner(identity)),
             deadline,
             signature
         );
-        _revokeDelegate(identity, owner, delegateType, delegate, true);
+        _revokeDelegate(identity, delegateType, delegate);
+    }
+
+    /// @inheritdoc ICitizenRegistry
+    function confirmDelegate(address identity, bytes32 delegateType, address delegate) external {
+        _onlyOwner(identity);
+        uint256 packed = _delegates[identity][delegateType][delegate];
+        if (packed == 0) revert CitizenDelegateNotFound(identity, delegateType, delegate);
+        uint256 validTo = uint64(packed);
+        uint256 epoch = ownerEpoch(identity);
+        if (packed >> _EPOCH_SHIFT == epoch) {
+            revert CitizenDelegateNotFromPreviousEpoch(identity, delegateType, delegate, epoch);
+        }
+        if (validTo <= block.timestamp) revert CitizenDelegateExpired(identity, delegateType, delegate, validTo);
+        _delegates[identity][delegateType][delegate] = validTo | (epoch << _EPOCH_SHIFT);
+        emit DelegateConfirmed(identity, delegateType, delegate, epoch, msg.sender);
+        emit DIDDelegateChanged(identity, delegateType, delegate, validTo, _touch(identity));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -99,7 +129,8 @@ contract CitizenRegistry is CitizenRecovery {
 
     /// @inheritdoc ICitizenRegistry
     function setAttribute(address identity, bytes32 name, bytes calldata value, uint256 validity) external {
-        _setAttribute(identity, _onlyOwner(identity), name, value, validity, false);
+        _onlyOwner(identity);
+        _setAttribute(identity, name, value, validity);
     }
 
     /// @inheritdoc ICitizenRegistry
@@ -111,17 +142,19 @@ contract CitizenRegistry is CitizenRecovery {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        (address owner, uint256 nonce) = _ownerAndNonce(identity);
-        bytes32 structHash = keccak256(
-            abi.encode(SET_ATTRIBUTE_TYPEHASH, identity, name, keccak256(value), validity, nonce, deadline)
+        _useSignedNonce(
+            identity,
+            abi.encode(SET_ATTRIBUTE_TYPEHASH, identity, name, keccak256(value), validity, identityOwner(identity)),
+            deadline,
+            signature
         );
-        _verifySignature(owner, structHash, deadline, signature);
-        _setAttribute(identity, owner, name, value, validity, true);
+        _setAttribute(identity, name, value, validity);
     }
 
     /// @inheritdoc ICitizenRegistry
     function revokeAttribute(address identity, bytes32 name, bytes calldata value) external {
-        _revokeAttribute(identity, _onlyOwner(identity), name, value, false);
+        _onlyOwner(identity);
+        _revokeAttribute(identity, name, value);
     }
 
     /// @inheritdoc ICitizenRegistry
@@ -132,57 +165,42 @@ contract CitizenRegistry is CitizenRecovery {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        (address owner, uint256 nonce) = _ownerAndNonce(identity);
-        bytes32 structHash =
-            keccak256(abi.encode(REVOKE_ATTRIBUTE_TYPEHASH, identity, name, keccak256(value), nonce, deadline));
-        _verifySignature(owner, structHash, deadline, signature);
-        _revokeAttribute(identity, owner, name, value, true);
+        _useSignedNonce(
+            identity,
+            abi.encode(REVOKE_ATTRIBUTE_TYPEHASH, identity, name, keccak256(value), identityOwner(identity)),
+            deadline,
+            signature
+        );
+        _revokeAttribute(identity, name, value);
     }
 
     // ---------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------
 
-    function _addDelegate(
-        address identity,
-        address owner,
-        bytes32 delegateType,
-        address delegate,
-        uint256 validity,
-        bool signed
-    ) private {
+    function _addDelegate(address identity, bytes32 delegateType, address delegate, uint256 validity) private {
         if (delegate == address(0)) revert CitizenZeroAddress();
         if (validity == 0) revert CitizenInvalidValidity();
         uint256 validTo = block.timestamp + validity;
-        _delegates[identity][delegateType][delegate] = validTo;
-        emit DelegateChanged(identity, delegateType, delegate, validTo, _touch(identity, owner, signed));
+        if (validTo > type(uint64).max) validTo = type(uint64).max;
+        _delegates[identity][delegateType][delegate] = validTo | (ownerEpoch(identity) << _EPOCH_SHIFT);
+        emit DIDDelegateChanged(identity, delegateType, delegate, validTo, _touch(identity));
     }
 
-    function _revokeDelegate(address identity, address owner, bytes32 delegateType, address delegate, bool signed)
-        private
-    {
+    function _revokeDelegate(address identity, bytes32 delegateType, address delegate) private {
         if (_delegates[identity][delegateType][delegate] == 0) {
             revert CitizenDelegateNotFound(identity, delegateType, delegate);
         }
         delete _delegates[identity][delegateType][delegate];
-        emit DelegateChanged(identity, delegateType, delegate, block.timestamp, _touch(identity, owner, signed));
+        emit DIDDelegateChanged(identity, delegateType, delegate, block.timestamp, _touch(identity));
     }
 
-    function _setAttribute(
-        address identity,
-        address owner,
-        bytes32 name,
-        bytes calldata value,
-        uint256 validity,
-        bool signed
-    ) private {
+    function _setAttribute(address identity, bytes32 name, bytes calldata value, uint256 validity) private {
         if (validity == 0) revert CitizenInvalidValidity();
-        emit AttributeChanged(identity, name, value, block.timestamp + validity, _touch(identity, owner, signed));
+        emit DIDAttributeChanged(identity, name, value, block.timestamp + validity, _touch(identity));
     }
 
-    function _revokeAttribute(address identity, address owner, bytes32 name, bytes calldata value, bool signed)
-        private
-    {
-        emit AttributeChanged(identity, name, value, 0, _touch(identity, owner, signed));
+    function _revokeAttribute(address identity, bytes32 name, bytes calldata value) private {
+        emit DIDAttributeChanged(identity, name, value, 0, _touch(identity));
     }
 }

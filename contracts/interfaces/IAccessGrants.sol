@@ -79,12 +79,17 @@ interface IAccessGrants is ICategoryClassListener {
         uint256 nonce;
     }
 
-    /// @notice What storage keeps of a grant (one slot).
+    /**
+     * @notice What storage keeps of a grant (one slot). `epoch`: for a Consent grant, the
+     * subject's owner epoch (ICitizenRegistry) it was given or confirmed under; it authorises
+     * access only while that epoch is current. Zero for other bases.
+     */
     struct GrantState {
         address grantor;
         GrantStatus status;
         LegalBasis basis;
         uint32 uses;
+        uint32 epoch;
     }
 
     /// @notice A consent or statutory grant needs a subject.
@@ -129,6 +134,15 @@ interface IAccessGrants is ICategoryClassListener {
     error AccessGrantUsesExhausted(bytes32 grantId, uint32 maxUses);
     /// @notice `category` is not Unconditional, so an access needs a grant.
     error AccessGrantNotUnconditional(bytes32 category);
+    /// @notice The consent `grantId` was given under the subject's owner epoch `grantEpoch`, but
+    /// the subject's key has changed since (epoch `ownerEpoch`): the current owner must confirm it.
+    error AccessGrantPreviousOwnerConsent(bytes32 grantId, uint256 grantEpoch, uint256 ownerEpoch);
+    /// @notice `account` is not the current owner key of identity `subject` (agents may not
+    /// confirm or sweep consents of previous keys).
+    error AccessGrantNotSubjectOwner(address account, address subject);
+    /// @notice The consent `grantId` belongs to the current owner epoch `epoch`: it is not a
+    /// consent of a previous key.
+    error AccessGrantConsentCurrent(bytes32 grantId, uint256 epoch);
 
     /// @notice A grant was created by `grantor` (the subject's key or agent, or an approver).
     /// @notice The catalog reported `category` NotShared (`notShared`) or shareable again.
@@ -151,6 +165,10 @@ interface IAccessGrants is ICategoryClassListener {
 
     /// @notice `grantId` was revoked by `revokedBy` (also emitted for a consent cancelled before use).
     event GrantRevoked(bytes32 indexed grantId, address indexed revokedBy);
+
+    /// @notice The current owner of `subject` confirmed consent `grantId`, given under a
+    /// previous owner epoch, for owner epoch `epoch`.
+    event ConsentConfirmed(bytes32 indexed grantId, address indexed subject, uint256 epoch, address sender);
 
     /**
      * @notice The audit record: `member` of `grantee` accessed `category` of `owner` about
@@ -183,7 +201,9 @@ interface IAccessGrants is ICategoryClassListener {
     /**
      * @notice Creates a consent grant signed by the subject's owner key or valid agent
      * `signer`. Anyone may relay it. EIP-712 type:
-     * `GrantConsent(Grant grant,uint256 deadline)Grant(...)`.
+     * `GrantConsent(Grant grant,address signer,uint256 deadline)Grant(...)`. The message names its
+     * signer; the owner epoch is read when it is relayed (the signer must control the subject
+     * then, under the current epoch), and the grant is bound to that epoch.
      *
      * Requirements: as {grant} with `signer` in place of the caller; `deadline` not passed;
      * `signature` is `signer`'s (EOA or ERC-1271).
@@ -229,10 +249,39 @@ interface IAccessGrants is ICategoryClassListener {
     function revokeByTerms(Grant calldata terms) external;
 
     /**
+     * @notice The current owner key of `terms.subject` confirms a consent given under a previous
+     * owner epoch (by a previous key or its agents), so it authorises access again.
+     *
+     * Requirements: the caller is the subject's current owner key; the grant is a Live Consent
+     * grant of a previous epoch.
+     *
+     * Emits {ConsentConfirmed}.
+     */
+    function confirmConsent(Grant calldata terms) external;
+
+    /**
+     * @notice The current owner key of a subject revokes, in one transaction, consents given
+     * under previous owner epochs (list them with the SDK: `govchain citizen previous-grants`).
+     *
+     * Requirements: for each: the caller is the current owner key of its subject; a Live
+     * Consent grant of a previous epoch.
+     *
+     * Emits {GrantRevoked} for each.
+     */
+    function revokePreviousConsents(Grant[] calldata terms) external;
+
+    /**
+     * @notice Whether grant `grantId` about `subject` is not a consent of a previous owner epoch
+     * (true for other bases). What a data node asks before it releases anything.
+     */
+    function consentCurrent(bytes32 grantId, address subject) external view returns (bool);
+
+    /**
      * @notice Records that the caller, a member of the grantee, accesses `category` under the
      * grant with `terms`. The owner's data node serves nothing without this record.
      *
-     * Requirements: the grant is Live and inside its window; the caller is an active STAFF of
+     * Requirements: the grant is Live and inside its window; a Consent grant was given or
+     * confirmed under the subject's current owner epoch; the caller is an active STAFF of
      * `terms.grantee`; `category` is named by the grant and not classed NotShared now, or the
      * grant is owner-wide and `category` is a non-sensitive, not NotShared category of the
      * owner; uses remain.

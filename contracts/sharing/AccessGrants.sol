@@ -16,9 +16,9 @@ import {ShareRequests} from "./ShareRequests.sol";
  * that the owners' data nodes require before releasing anything.
  */
 contract AccessGrants is ShareRequests, SignatureVerifier {
-    /// @dev keccak256("GrantConsent(Grant grant,uint256 deadline)Grant(address subject,bytes32 grantee,bytes32 owner,bytes32[] categories,bytes32 purposeHash,uint8 basis,uint40 validFrom,uint40 validUntil,uint32 maxUses,uint256 nonce)")
+    /// @dev keccak256("GrantConsent(Grant grant,address signer,uint256 deadline)Grant(address subject,bytes32 grantee,bytes32 owner,bytes32[] categories,bytes32 purposeHash,uint8 basis,uint40 validFrom,uint40 validUntil,uint32 maxUses,uint256 nonce)")
     bytes32 public constant CONSENT_TYPEHASH = keccak256(
-        "GrantConsent(Grant grant,uint256 deadline)Grant(address subject,bytes32 grantee,bytes32 owner,bytes32[] categories,bytes32 purposeHash,uint8 basis,uint40 validFrom,uint40 validUntil,uint32 maxUses,uint256 nonce)"
+        "GrantConsent(Grant grant,address signer,uint256 deadline)Grant(address subject,bytes32 grantee,bytes32 owner,bytes32[] categories,bytes32 purposeHash,uint8 basis,uint40 validFrom,uint40 validUntil,uint32 maxUses,uint256 nonce)"
     );
 
     /// @dev Categories the catalog reported NotShared after they could be granted.
@@ -42,7 +42,10 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
     {
         _checkConsent(terms, signer);
         _verifySignature(
-            signer, keccak256(abi.encode(CONSENT_TYPEHASH, _hashGrantCalldata(terms), deadline)), deadline, signature
+            signer,
+            keccak256(abi.encode(CONSENT_TYPEHASH, _hashGrantCalldata(terms), signer, deadline)),
+            deadline,
+            signature
         );
         return _createGrant(terms, signer);
     }
@@ -92,6 +95,29 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
     }
 
     /// @inheritdoc IAccessGrants
+    function confirmConsent(Grant calldata terms) external {
+        (bytes32 grantId, GrantState storage state, uint256 epoch) = _previousConsent(terms);
+        state.epoch = uint32(epoch);
+        emit ConsentConfirmed(grantId, terms.subject, epoch, msg.sender);
+    }
+
+    /// @inheritdoc IAccessGrants
+    function revokePreviousConsents(Grant[] calldata terms) external {
+        uint256 n = terms.length;
+        for (uint256 i; i < n; ++i) {
+            (bytes32 grantId, GrantState storage state,) = _previousConsent(terms[i]);
+            state.status = GrantStatus.Revoked;
+            emit GrantRevoked(grantId, msg.sender);
+        }
+    }
+
+    /// @inheritdoc IAccessGrants
+    function consentCurrent(bytes32 grantId, address subject) public view returns (bool) {
+        GrantState memory current = _grants[grantId];
+        return current.basis != LegalBasis.Consent || current.epoch == citizens.ownerEpoch(subject);
+    }
+
+    /// @inheritdoc IAccessGrants
     function recordAccess(Grant calldata terms, bytes32 category, bytes32 requestHash) external {
         bytes32 grantId = _hashGrantCalldata(terms);
         GrantState storage state = _grants[grantId];
@@ -99,6 +125,10 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (current.status != GrantStatus.Live) {
             if (current.status == GrantStatus.None) revert AccessGrantUnknown(grantId);
             revert AccessGrantRevoked(grantId);
+        }
+        if (current.basis == LegalBasis.Consent) {
+            uint256 ownerEpoch = citizens.ownerEpoch(terms.subject);
+            if (current.epoch != ownerEpoch) revert AccessGrantPreviousOwnerConsent(grantId, current.epoch, ownerEpoch);
         }
         if (block.timestamp < terms.validFrom) revert AccessGrantNotYetValid(grantId, terms.validFrom);
         if (block.timestamp >= terms.validUntil) revert AccessGrantExpired(grantId, terms.validUntil);
@@ -149,14 +179,38 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
 
     /// @inheritdoc IAccessGrants
     function isLive(Grant calldata terms, bytes32 category) external view returns (bool) {
-        GrantState memory current = _grants[_hashGrantCalldata(terms)];
+        bytes32 grantId = _hashGrantCalldata(terms);
+        GrantState memory current = _grants[grantId];
         if (current.status != GrantStatus.Live) return false;
+        if (!consentCurrent(grantId, terms.subject)) return false;
         if (block.timestamp < terms.validFrom || block.timestamp >= terms.validUntil) return false;
         if (terms.maxUses != 0 && current.uses >= terms.maxUses) return false;
         if (_named(terms, category)) return !_notShared[category];
         if (!_namesOwner(terms)) return false;
         (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
         return owner == terms.owner && !sensitive && sharing != IDataCatalog.SharingClass.NotShared;
+    }
+
+    /**
+     * @dev The Live Consent grant with `terms`, given under a previous owner epoch of its subject
+     * whose current owner key is the caller; reverts otherwise. Returns the current epoch.
+     */
+    function _previousConsent(Grant calldata terms)
+        private
+        view
+        returns (bytes32 grantId, GrantState storage state, uint256 epoch)
+    {
+        if (citizens.identityOwner(terms.subject) != msg.sender) {
+            revert AccessGrantNotSubjectOwner(msg.sender, terms.subject);
+        }
+        grantId = _hashGrantCalldata(terms);
+        state = _grants[grantId];
+        GrantStatus status = state.status;
+        if (status == GrantStatus.None) revert AccessGrantUnknown(grantId);
+        if (status == GrantStatus.Revoked) revert AccessGrantRevoked(grantId);
+        if (state.basis != LegalBasis.Consent) revert AccessGrantWrongBasis(state.basis);
+        epoch = citizens.ownerEpoch(terms.subject);
+        if (state.epoch == epoch) revert AccessGrantConsentCurrent(grantId, epoch);
     }
 
     /// @dev Reverts unless `signer` may consent for `terms.subject` and the basis is Consent.

@@ -47,7 +47,8 @@ abstract contract GrantStore is IAccessGrants {
         GrantStatus status = _grants[grantId].status;
         if (status == GrantStatus.Live) revert AccessGrantAlreadyExists(grantId);
         if (status == GrantStatus.Revoked) revert AccessGrantRevoked(grantId);
-        _grants[grantId] = GrantState(grantor, GrantStatus.Live, terms.basis, 0);
+        uint32 epoch = terms.basis == LegalBasis.Consent ? uint32(citizens.ownerEpoch(terms.subject)) : 0;
+        _grants[grantId] = GrantState(grantor, GrantStatus.Live, terms.basis, 0, epoch);
         if (terms.basis != LegalBasis.Consent) _issuers[grantId] = terms.owner;
         emit GrantCreated(
             grantId,
@@ -87,7 +88,8 @@ abstract contract GrantStore is IAccessGrants {
     /// @dev Hook for requests: reverts with their own error.
     function _notConditional(bytes32 code) internal pure virtual;
 
-    /// @dev Whether `account` is the owner key or a valid agent of identity `subject`.
+    /// @dev Whether `account` is the owner key or a valid agent of identity `subject` (the
+    /// registry's {ICitizenRegistry-validDelegate} includes the owner epoch).
     function _controls(address account, address subject) internal view returns (bool) {
         return citizens.identityOwner(subject) == account || citizens.validDelegate(subject, DELEGATE_AGENT, account);
     }

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from govchain import validate
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import DURATION, TIME, When, account, own_address, tx_text
+from govchain.cli.sharing_params import grants as grants_client
 from govchain.identity.base import iso_time
 from govchain.identity.citizens import (
     Citizens,
+    QueuedChange,
     RecoveryStatus,
     delegate_type,
     delegate_type_name,
 )
+from govchain.sharing.base import hex0x
 from govchain.tx import Sender
 
 
@@ -54,6 +59,7 @@ def show_id(obj: CliContext, who: str | None) -> None:
                 f"owner      {identity.owner}" + ("  (rotated)" if identity.rotated else ""),
                 f"changed    block {identity.changed}",
                 f"nonce      {identity.nonce}",
+                f"epoch      {identity.epoch}  (owner changes so far)",
             ]
         ),
     )
@@ -88,9 +94,162 @@ def rotate_key(
         )
         sent = citizens.relay_change_owner(signed)
         relayed_by = relay_account.address
+    queued = _reader(obj).queued_change(address)
+    waiting = queued is not None and queued.kind == "owner" and queued.new_owner == new_owner
     obj.emit(
-        {"identity": address, "owner": new_owner, "relayed_by": relayed_by, **sent.as_dict()},
-        tx_text(sent, f"identity {address} is now controlled by {new_owner}"),
+        {
+            "identity": address,
+            "owner": new_owner,
+            "queued": queued.as_dict() if waiting and queued else None,
+            "relayed_by": relayed_by,
+            **sent.as_dict(),
+        },
+        tx_text(
+            sent,
+            _queued_text(queued)
+            if waiting and queued
+            else f"identity {address} is now controlled by {new_owner}; delegates and consents "
+            "of the previous key stop working until you confirm them",
+        ),
+    )
+
+
+def _queued_text(change: QueuedChange) -> str:
+    what = (
+        f"handing {change.identity} to {change.new_owner}"
+        if change.kind == "owner"
+        else f"{len(change.guardians)} guardians, {change.threshold} needed"
+    )
+    return (
+        f"queued: {what}; the guardians may cancel it until {iso_time(change.ready_at)}, then "
+        f"anyone runs 'govchain citizen change execute {change.identity}'"
+    )
+
+
+@group.command("use-nonce")
+@_IDENTITY_OPTION
+@pass_cli
+def use_nonce(obj: CliContext, identity: str | None) -> None:
+    """Void every signed message of the identity not relayed yet (uses up the current nonce)."""
+    address = own_address(obj, identity, "the owner signs")
+    sent = _writer(obj).use_nonce(address)
+    obj.emit(
+        {"identity": address, **sent.as_dict()},
+        tx_text(sent, f"signed messages of {address} not relayed yet can no longer be relayed"),
+    )
+
+
+# --- queued owner and guardian changes (while guardians watch) ------------------------------
+
+
+@group.group("change")
+def change() -> None:
+    """Owner and guardian changes queued for the guardians' time lock."""
+
+
+@change.command("show")
+@click.argument("who", metavar="[IDENTITY]", required=False)
+@pass_cli
+def change_show(obj: CliContext, who: str | None) -> None:
+    """The change queued for the identity, if any."""
+    target = own_address(obj, who, "whose queued change? give IDENTITY")
+    queued = _reader(obj).queued_change(target)
+    obj.emit(
+        queued.as_dict() if queued else None,
+        _queued_text(queued) if queued else f"no change is queued for {target}",
+    )
+
+
+@change.command("execute")
+@click.argument("identity_arg", metavar="IDENTITY")
+@pass_cli
+def change_execute(obj: CliContext, identity_arg: str) -> None:
+    """Carry out the change queued for IDENTITY once its time lock has passed (anyone may)."""
+    target = account(obj, identity_arg, "identity")
+    citizens = _writer(obj)
+    queued = citizens.queued_change(target)
+    if queued is not None and queued.kind == "guardians":
+        sent = citizens.execute_guardian_change(target)
+        text = f"guardians of {target} changed"
+    else:
+        sent = citizens.execute_owner_change(target)
+        text = f"identity {target} is now controlled by {queued.new_owner if queued else '?'}"
+    obj.emit(
+        {"identity": target, "executed": queued.as_dict() if queued else None, **sent.as_dict()},
+        tx_text(sent, text),
+    )
+
+
+@change.command("cancel")
+@_IDENTITY_OPTION
+@pass_cli
+def change_cancel(obj: CliContext, identity: str | None) -> None:
+    """The owner or a guardian (--key) cancels the change queued for the identity."""
+    address = own_address(obj, identity, "the owner or a guardian signs")
+    sent = _writer(obj).cancel_queued_change(address)
+    obj.emit(
+        {"identity": address, "cancelled": True, **sent.as_dict()},
+        tx_text(sent, f"the change queued for {address} is cancelled"),
+    )
+
+
+# --- after a rotation or a recovery: what the previous key installed ------------------------
+
+
+@group.command("previous-grants")
+@click.argument("who", metavar="[IDENTITY]", required=False)
+@pass_cli
+def previous_grants(obj: CliContext, who: str | None) -> None:
+    """Consents given under a previous key of the identity: they authorise nothing until the
+    owner confirms them ('confirm-consent') or revokes them ('revoke-previous-grants')."""
+    target = own_address(obj, who, "whose grants? give IDENTITY")
+    found = grants_client(obj).previous_consents(target)
+    obj.emit(
+        [g.as_dict() for g in found],
+        lambda: (
+            "\n".join(
+                f"{hex0x(g.grant_id)}  to {g.terms.grantee}  of {g.terms.owner}  "
+                f"by {g.grantor}  until {g.as_dict()['valid_until_time']}"
+                for g in found
+            )
+            or f"no consent of a previous key of {target} is pending"
+        ),
+    )
+
+
+@group.command("confirm-consent")
+@click.argument("grant_id", metavar="GRANTID")
+@pass_cli
+def confirm_consent(obj: CliContext, grant_id: str) -> None:
+    """As the identity's current owner key, keep a consent given under a previous key."""
+    grant = validate.bytes32(grant_id, "grant id")
+    result = grants_client(obj, signing=True).confirm_consent(grant)
+    obj.emit(
+        {"grant_id": hex0x(grant), "confirmed": True, **result.as_dict()},
+        f"grant {hex0x(grant)} authorises access again "
+        f"(tx {result.tx_hash}, block {result.block_number})",
+    )
+
+
+@group.command("revoke-previous-grants")
+@_IDENTITY_OPTION
+@pass_cli
+def revoke_previous_grants(obj: CliContext, identity: str | None) -> None:
+    """Revoke, in one transaction, every consent given under a previous key and not confirmed."""
+    address = own_address(obj, identity, "the owner signs")
+    found, result = grants_client(obj, signing=True).revoke_previous_consents(address)
+    obj.emit(
+        {
+            "identity": address,
+            "revoked": [hex0x(g.grant_id) for g in found],
+            **(result.as_dict() if result else {}),
+        },
+        (
+            f"{len(found)} consents of previous keys of {address} revoked "
+            f"(tx {result.tx_hash}, block {result.block_number})"
+            if result
+            else f"no consent of a previous key of {address} is pending"
+        ),
     )
 
 
@@ -147,19 +306,54 @@ def delegate_revoke(obj: CliContext, who: str, kind: str, identity: str | None) 
 @click.argument("who", metavar="[IDENTITY]", required=False)
 @pass_cli
 def delegate_list(obj: CliContext, who: str | None) -> None:
-    """Every delegate the identity ever had, with its validity."""
+    """Every delegate the identity ever had, with its validity (a delegate of a previous key
+    is not valid until the owner confirms it)."""
     target = own_address(obj, who, "whose delegates? give IDENTITY")
     found = _reader(obj).delegates(target)
+
+    def state(d: Any) -> str:
+        if d.valid:
+            return f"valid until {d.as_dict()['valid_until']}"
+        if d.previous_key:
+            return "installed by a previous key: confirm or evict"
+        return "ended"
+
     obj.emit(
         [d.as_dict() for d in found],
         lambda: (
-            "\n".join(
-                f"{d.delegate}  {delegate_type_name(d.type)}  "
-                f"{'valid until' if d.valid else 'ended'} {d.as_dict()['valid_until']}"
-                for d in found
-            )
+            "\n".join(f"{d.delegate}  {delegate_type_name(d.type)}  {state(d)}" for d in found)
             or "no delegates"
         ),
+    )
+
+
+@delegate.command("confirm")
+@click.argument("who", metavar="ADDRESS|KEY")
+@click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
+@_IDENTITY_OPTION
+@pass_cli
+def delegate_confirm(obj: CliContext, who: str, kind: str, identity: str | None) -> None:
+    """Keep a delegate a previous key installed (after a rotation or a recovery)."""
+    raw = delegate_type(kind)
+    address = own_address(obj, identity, "the owner signs")
+    agent = account(obj, who, "delegate")
+    sent = _writer(obj).confirm_delegate(agent, raw, address)
+    obj.emit(
+        {"identity": address, "delegate": agent, "confirmed": True, **sent.as_dict()},
+        tx_text(sent, f"{agent} acts for {address} again under its current key"),
+    )
+
+
+@delegate.command("evict-previous")
+@_IDENTITY_OPTION
+@pass_cli
+def delegate_evict_previous(obj: CliContext, identity: str | None) -> None:
+    """Revoke every delegate a previous key installed, so did:ethr resolvers see them end too."""
+    address = own_address(obj, identity, "the owner signs")
+    sent = _writer(obj).evict_previous_delegates(address)
+    obj.emit(
+        {"identity": address, "transactions": [s.as_dict() for s in sent]},
+        f"{len(sent)} delegates of previous keys of {address} revoked",
     )
 
 
@@ -198,16 +392,25 @@ def guardians_set(
     """Choose the guardians (none and --threshold 0 turns recovery off)."""
     chosen = [account(obj, w, "guardian") for w in who]
     address = own_address(obj, identity, "the owner signs")
-    sent = _writer(obj).set_guardians(chosen, threshold, delay, address)
+    citizens = _writer(obj)
+    sent = citizens.set_guardians(chosen, threshold, delay, address)
+    queued = citizens.queued_change(address)
+    waiting = queued is not None and queued.kind == "guardians" and queued.guardians == chosen
     obj.emit(
         {
             "identity": address,
             "guardians": chosen,
             "threshold": threshold,
             "delay": delay,
+            "queued": queued.as_dict() if waiting and queued else None,
             **sent.as_dict(),
         },
-        tx_text(sent, f"{len(chosen)} guardians, {threshold} needed, time lock {delay}s"),
+        tx_text(
+            sent,
+            _queued_text(queued)
+            if waiting and queued
+            else f"{len(chosen)} guardians, {threshold} needed, time lock {delay}s",
+        ),
     )
 
 

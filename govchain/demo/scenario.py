@@ -462,7 +462,7 @@ class Scenario:
             }
             deadline = now + DAY
             signature = GRANT_CONSENT.sign(
-                self.citizen.key, domain, consent_message(terms, deadline)
+                self.citizen.key, domain, consent_message(terms, self.citizen.address, deadline)
             )
             tx, _ = self.send(
                 civil.staff,

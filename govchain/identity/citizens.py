@@ -6,6 +6,15 @@ EIP-712 signature relayed by anyone (the citizen pays no gas), delegates (代办
 validity, guardians for recovery, and recovery itself (guardians approve a new owner; once the
 threshold is reached a time lock runs, during which the owner may cancel; then anyone finalises).
 
+Owner epochs: every owner change (rotation or recovery) opens a new epoch; delegates of a
+previous epoch are not valid until the new owner confirms them (:meth:`Citizens.confirm_delegate`)
+or revokes them (:meth:`Citizens.evict_previous_delegates`); consents of a previous epoch are
+handled by :class:`govchain.sharing.grants.Grants` (``previous_consents``, ``confirm_consent``,
+``revoke_previous_consents``). While guardians are set, an owner or guardian change by the key
+alone is queued for the guardians' time lock (:meth:`Citizens.queued_change`,
+``execute_*``, :meth:`Citizens.cancel_queued_change`). :meth:`Citizens.use_nonce` voids an
+unrelayed signed message.
+
 Checks before sending: the sender owns the identity (for owner actions); a delegate to revoke
 was added; guardians are distinct, 2 <= threshold <= their number, time lock >= 1 day; a
 recovery to start has no support yet, one to support has some, the sender is a guardian who
@@ -50,12 +59,13 @@ def delegate_type_name(raw: bytes) -> str:
 
 @dataclass(frozen=True)
 class Identity:
-    """An identity's owner, the block of its latest change, and its signing nonce."""
+    """An identity's owner, the block of its latest change, its signing nonce and owner epoch."""
 
     identity: ChecksumAddress
     owner: ChecksumAddress
     changed: int
     nonce: int
+    epoch: int = 0
 
     @property
     def rotated(self) -> bool:
@@ -68,17 +78,24 @@ class Identity:
             "rotated": self.rotated,
             "changed_block": self.changed,
             "nonce": self.nonce,
+            "owner_epoch": self.epoch,
         }
 
 
 @dataclass(frozen=True)
 class Delegate:
-    """A delegate of an identity as its latest ``DelegateChanged`` event left it."""
+    """A delegate of an identity: its stored validity and owner epoch, and whether it is valid.
+
+    ``previous_key``: installed under a previous owner epoch and unexpired, so not valid until
+    the current owner confirms it.
+    """
 
     delegate: ChecksumAddress
     type: bytes
     valid_to: int
     valid: bool
+    epoch: int = 0
+    previous_key: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,7 +104,37 @@ class Delegate:
             "valid_to": self.valid_to,
             "valid_until": iso_time(self.valid_to),
             "valid": self.valid,
+            "epoch": self.epoch,
+            "previous_key": self.previous_key,
         }
+
+
+@dataclass(frozen=True)
+class QueuedChange:
+    """An owner or guardian change waiting for the guardians' time lock."""
+
+    identity: ChecksumAddress
+    kind: str  # "owner" or "guardians"
+    change_hash: bytes
+    ready_at: int
+    new_owner: ChecksumAddress | None = None
+    guardians: list[ChecksumAddress] = field(default_factory=list)
+    threshold: int = 0
+    delay: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "identity": self.identity,
+            "kind": self.kind,
+            "change_hash": hex32(self.change_hash),
+            "ready_at": self.ready_at,
+            "ready_at_text": iso_time(self.ready_at),
+        }
+        if self.kind == "owner":
+            out["new_owner"] = self.new_owner
+        else:
+            out.update(guardians=list(self.guardians), threshold=self.threshold, delay=self.delay)
+        return out
 
 
 @dataclass(frozen=True)
@@ -176,7 +223,11 @@ class Citizens(ContractClient):
             owner=self.owner(address),
             changed=int(self.contract.functions.changed(address).call()),
             nonce=int(self.contract.functions.nonces(address).call()),
+            epoch=self.owner_epoch(address),
         )
+
+    def owner_epoch(self, identity: str) -> int:
+        return int(self.contract.functions.ownerEpoch(validate.address(identity)).call())
 
     def valid_delegate(
         self, identity: str, delegate: str, kind: str | bytes = DELEGATE_AGENT
@@ -187,18 +238,64 @@ class Citizens(ContractClient):
         return bool(function.call())
 
     def delegates(self, identity: str) -> list[Delegate]:
-        """Every delegate ever added to ``identity``, as its latest event left it."""
+        """Every delegate ever named for ``identity`` (from ``DIDDelegateChanged``), with its
+        stored validity and owner epoch and whether the registry counts it valid now."""
         address = validate.address(identity)
-        latest: dict[tuple[bytes, ChecksumAddress], int] = {}
-        for event in self._logs("DelegateChanged", identity=address):
+        seen: dict[tuple[bytes, ChecksumAddress], None] = {}
+        for event in self._logs("DIDDelegateChanged", identity=address):
             args = event["args"]
-            latest[(bytes(args["delegateType"]), validate.address(args["delegate"]))] = int(
-                args["validTo"]
+            seen[(bytes(args["delegateType"]), validate.address(args["delegate"]))] = None
+        epoch, now = self.owner_epoch(address), self.now()
+        out = []
+        for kind, who in seen:
+            valid_to, added_in = self.contract.functions.delegateState(address, kind, who).call()
+            out.append(
+                Delegate(
+                    who,
+                    kind,
+                    int(valid_to),
+                    self.valid_delegate(address, who, kind),
+                    int(added_in),
+                    int(added_in) != epoch and int(valid_to) > now,
+                )
             )
-        return [
-            Delegate(who, kind, valid_to, self.valid_delegate(address, who, kind))
-            for (kind, who), valid_to in latest.items()
-        ]
+        return out
+
+    def previous_delegates(self, identity: str) -> list[Delegate]:
+        """Unexpired delegates installed under a previous owner key: not valid until confirmed."""
+        return [d for d in self.delegates(identity) if d.previous_key]
+
+    def queued_change(self, identity: str) -> QueuedChange | None:
+        """The owner or guardian change queued for ``identity`` (None if none)."""
+        address = validate.address(identity)
+        change_hash, ready_at, _epoch = self.contract.functions.queuedChange(address).call()
+        change_hash = bytes(change_hash)
+        if change_hash == bytes(32):
+            return None
+        for event in reversed(self._logs("OwnerChangeQueued", identity=address)):
+            if bytes(event["args"]["changeHash"]) == change_hash:
+                return QueuedChange(
+                    address,
+                    "owner",
+                    change_hash,
+                    int(ready_at),
+                    new_owner=validate.address(event["args"]["newOwner"]),
+                )
+        for event in reversed(self._logs("GuardianChangeQueued", identity=address)):
+            if bytes(event["args"]["changeHash"]) == change_hash:
+                args = event["args"]
+                return QueuedChange(
+                    address,
+                    "guardians",
+                    change_hash,
+                    int(ready_at),
+                    guardians=[validate.address(g) for g in args["guardians"]],
+                    threshold=int(args["threshold"]),
+                    delay=int(args["delay"]),
+                )
+        raise Refused(
+            f"a change {hex32(change_hash)} is queued for {address} but no event names it"
+        )
 
     def guardians(self, identity: str) -> Guardians:
         address = validate.address(identity)
@@ -255,7 +352,10 @@ class Citizens(ContractClient):
     # --- owner change --------------------------------------------------------------------
 
     def change_owner(self, new_owner: str, identity: str | None = None) -> Sent:
-        """Rotate the key of ``identity`` (default: the sender's address) to ``new_owner``."""
+        """Rotate the key of ``identity`` (default: the sender's address) to ``new_owner``.
+
+        At once without guardians; with guardians the change is queued for their time lock
+        (see :meth:`queued_change`, :meth:`execute_owner_change`)."""
         address, action = self._owned(identity, "rotating the key")
         new = validate.address(new_owner)
         return Sent.of(self._send(self.contract.functions.changeOwner(address, new), action))
@@ -271,6 +371,7 @@ class Citizens(ContractClient):
         new = validate.address(new_owner)
         message = {
             "identity": address,
+            "owner": current.owner,
             "newOwner": new,
             "nonce": current.nonce,
             "deadline": deadline,
@@ -317,6 +418,79 @@ class Citizens(ContractClient):
         function = self.contract.functions.revokeDelegate(address, raw, who)
         return Sent.of(self._send(function, action))
 
+    def confirm_delegate(
+        self, delegate: str, kind: str | bytes = DELEGATE_AGENT, identity: str | None = None
+    ) -> Sent:
+        """As the new owner, keep a delegate a previous key installed (its validity unchanged)."""
+        address, action = self._owned(identity, "confirming a delegate")
+        who, raw = validate.address(delegate), delegate_type(kind)
+        found = [d for d in self.delegates(address) if d.delegate == who and d.type == raw]
+        if not found or found[0].valid_to == 0:
+            raise Refused(f"{who} is not a {delegate_type_name(raw)} delegate of {address}")
+        if not found[0].previous_key:
+            raise Refused(
+                f"{who} is valid under the current key already or has expired; nothing to confirm"
+            )
+        function = self.contract.functions.confirmDelegate(address, raw, who)
+        return Sent.of(self._send(function, action))
+
+    def evict_previous_delegates(self, identity: str | None = None) -> list[Sent]:
+        """Revoke every unexpired delegate a previous key installed (one transaction each),
+        so did:ethr resolvers, which do not know owner epochs, see their delegation end."""
+        address, action = self._owned(identity, "revoking the previous key's delegates")
+        sent = []
+        for d in self.previous_delegates(address):
+            function = self.contract.functions.revokeDelegate(address, d.type, d.delegate)
+            sent.append(Sent.of(self._send(function, action)))
+        return sent
+
+    def use_nonce(self, identity: str | None = None) -> Sent:
+        """Use up the identity's current nonce: an unrelayed signed message can never be relayed."""
+        address, action = self._owned(identity, "voiding the signed messages of the current nonce")
+        return Sent.of(self._send(self.contract.functions.useNonce(address), action))
+
+    # --- queued changes (guardians watch) ------------------------------------------------
+
+    def _ready(self, change: QueuedChange) -> None:
+        if self.now() < change.ready_at:
+            raise Refused(
+                f"the change queued for {change.identity} is time-locked until "
+                f"{iso_time(change.ready_at)}"
+            )
+
+    def execute_owner_change(self, identity: str) -> Sent:
+        """Hand the identity to the owner queued for it, once the time lock has passed."""
+        change = self.queued_change(identity)
+        if change is None or change.kind != "owner" or change.new_owner is None:
+            raise Refused(f"no owner change is queued for {validate.address(identity)}")
+        self._ready(change)
+        function = self.contract.functions.executeOwnerChange(change.identity, change.new_owner)
+        return Sent.of(self._send(function, "executing the queued owner change"))
+
+    def execute_guardian_change(self, identity: str) -> Sent:
+        """Apply the guardian change queued for the identity, once the time lock has passed."""
+        change = self.queued_change(identity)
+        if change is None or change.kind != "guardians":
+            raise Refused(f"no guardian change is queued for {validate.address(identity)}")
+        self._ready(change)
+        function = self.contract.functions.executeGuardianChange(
+            change.identity, change.guardians, change.threshold, change.delay
+        )
+        return Sent.of(self._send(function, "executing the queued guardian change"))
+
+    def cancel_queued_change(self, identity: str | None = None) -> Sent:
+        """As the owner or a guardian, cancel the change queued for the identity."""
+        sender = self._signer("cancelling a queued change")
+        address = validate.address(identity) if identity else sender.address
+        if self.owner(address) != sender.address and sender.address not in (
+            self.guardians(address).guardians
+        ):
+            raise Refused(f"{sender.address} is neither the owner nor a guardian of {address}")
+        if self.queued_change(address) is None:
+            raise Refused(f"no change is queued for {address}")
+        function = self.contract.functions.cancelQueuedChange(address)
+        return Sent.of(self._send(function, "cancelling a queued change"))
+
     # --- guardians and recovery ----------------------------------------------------------
 
     def set_guardians(
@@ -324,7 +498,8 @@ class Citizens(ContractClient):
     ) -> Sent:
         """Choose guardians (distinct, in distinct departments), a threshold and a time lock.
 
-        An empty list with threshold 0 turns recovery off. Every pending recovery is void.
+        An empty list with threshold 0 turns recovery off. Every pending recovery is void. If
+        guardians are set already, the change is queued for their time lock.
         """
         address, action = self._owned(identity, "setting guardians")
         chosen = [validate.address(g) for g in guardians]

@@ -63,6 +63,31 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     "CitizenRecoveryLocked": (
         "the recovery of {identity} to {newOwner} is time-locked until {readyAt}"
     ),
+    "CitizenDelegateNotFromPreviousEpoch": (
+        "{delegate} is a delegate of {identity} under the current key already (epoch {epoch}); "
+        "only a delegate installed by a previous key needs confirming"
+    ),
+    "CitizenDelegateExpired": (
+        "the delegation of {delegate} for {identity} ended at {validTo}; add it again instead"
+    ),
+    "CitizenGuardianDepartmentChanged": (
+        "guardian {guardian} of {identity} was chosen in department {chosen} but is now in "
+        "{current} (or its department is not active): its approval does not count; "
+        "the owner must choose the guardians again"
+    ),
+    "CitizenRecoveryApprovalsLapsed": (
+        "only {counted} of the approvals of the recovery of {identity} to {newOwner} still count "
+        "(a guardian left or changed department); {threshold} are needed"
+    ),
+    "CitizenChangeLocked": (
+        "the change queued for {identity} is time-locked until {readyAt} "
+        "(the guardians may cancel it until then)"
+    ),
+    "CitizenChangeNotQueued": (
+        "no such change is queued for {identity} (never queued, cancelled, replaced by another, "
+        "or voided by an owner change)"
+    ),
+    "CitizenNotOwnerOrGuardian": "{caller} is neither the owner nor a guardian of {identity}",
     # Schemas and attestations
     "SchemaUnauthorizedRegistrant": "{account} is not an ADMIN of an active department",
     "SchemaInvalidRoleMask": "role mask {roleMask} is not a combination of department roles",

@@ -45,6 +45,7 @@ CHANGE_OWNER = message(
     "ChangeOwner",
     [
         ("address", "identity"),
+        ("address", "owner"),
         ("address", "newOwner"),
         ("uint256", "nonce"),
         ("uint256", "deadline"),
@@ -57,6 +58,7 @@ ADD_DELEGATE = message(
         ("bytes32", "delegateType"),
         ("address", "delegate"),
         ("uint256", "validity"),
+        ("address", "owner"),
         ("uint256", "nonce"),
         ("uint256", "deadline"),
     ],
@@ -67,6 +69,7 @@ REVOKE_DELEGATE = message(
         ("address", "identity"),
         ("bytes32", "delegateType"),
         ("address", "delegate"),
+        ("address", "owner"),
         ("uint256", "nonce"),
         ("uint256", "deadline"),
     ],
@@ -78,6 +81,7 @@ SET_ATTRIBUTE = message(
         ("bytes32", "name"),
         ("bytes", "value"),
         ("uint256", "validity"),
+        ("address", "owner"),
         ("uint256", "nonce"),
         ("uint256", "deadline"),
     ],
@@ -88,6 +92,7 @@ REVOKE_ATTRIBUTE = message(
         ("address", "identity"),
         ("bytes32", "name"),
         ("bytes", "value"),
+        ("address", "owner"),
         ("uint256", "nonce"),
         ("uint256", "deadline"),
     ],
@@ -99,19 +104,21 @@ SET_GUARDIANS = message(
         ("address[]", "guardians"),
         ("uint8", "threshold"),
         ("uint32", "delay"),
+        ("address", "owner"),
         ("uint256", "nonce"),
         ("uint256", "deadline"),
     ],
 )
 CANCEL_RECOVERY = message(
     "CancelRecovery",
-    [("address", "identity"), ("uint256", "nonce"), ("uint256", "deadline")],
+    [("address", "identity"), ("address", "owner"), ("uint256", "nonce"), ("uint256", "deadline")],
 )
 APPROVE_RECOVERY = message(
     "ApproveRecovery",
     [
         ("address", "identity"),
         ("address", "newOwner"),
+        ("address", "guardian"),
         ("uint256", "epoch"),
         ("uint256", "deadline"),
     ],

@@ -10,7 +10,9 @@ Contract functions and events relied on:
 
 - ``DepartmentRegistry.memberOf(address) -> (bytes32 dept, uint8 roles, bool active)``,
   ``departmentStatus(bytes32) -> uint8``
-- ``AccessGrants.grantState(bytes32) -> (address grantor, uint8 status, uint8 basis, uint32 uses)``
+- ``AccessGrants.grantState(bytes32) -> (address grantor, uint8 status, uint8 basis, uint32 uses,
+  uint32 epoch)``, ``consentCurrent(bytes32,address) -> bool`` (false: a consent of a previous
+  owner key of the subject, unconfirmed)
 - ``AccessGrants`` event ``AccessRecorded(address indexed subject, bytes32 indexed owner,
   bytes32 indexed grantee, bytes32 category, bytes32 purposeHash, address member,
   bytes32 requestHash, bytes32 grantId)``
@@ -133,6 +135,7 @@ class RequestContext:
     access_tx_ok: bool
     access_records: list[AccessRecord]
     timestamp: int
+    consent_current: bool = True  # AccessGrants.consentCurrent(grantId, subject)
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,12 @@ class ChainView(Protocol):
     def chain_id(self) -> int: ...
 
     def request_context(
-        self, signer: str, grant_id: bytes, category: bytes, access_tx: str
+        self,
+        signer: str,
+        grant_id: bytes,
+        category: bytes,
+        access_tx: str,
+        subject: str = ZERO_ADDRESS,
     ) -> RequestContext: ...
 
     def controls_identity(self, identity: str, signer: str) -> bool: ...
@@ -198,7 +206,8 @@ class _Fn:
 
 MEMBER_OF = _Fn("memberOf(address)", ["bytes32", "uint8", "bool"])
 DEPARTMENT_STATUS = _Fn("departmentStatus(bytes32)", ["uint8"])
-GRANT_STATE = _Fn("grantState(bytes32)", ["address", "uint8", "uint8", "uint32"])
+GRANT_STATE = _Fn("grantState(bytes32)", ["address", "uint8", "uint8", "uint32", "uint32"])
+CONSENT_CURRENT = _Fn("consentCurrent(bytes32,address)", ["bool"])
 CATEGORY_INFO = _Fn("categoryInfo(bytes32)", ["bytes32", "uint8", "bool"])
 IDENTITY_OWNER = _Fn("identityOwner(address)", ["address"])
 VALID_DELEGATE = _Fn("validDelegate(address,bytes32,address)", ["bool"])
@@ -299,20 +308,28 @@ class RpcChain:
     # --- the reads --------------------------------------------------------------------------
 
     def request_context(
-        self, signer: str, grant_id: bytes, category: bytes, access_tx: str
+        self,
+        signer: str,
+        grant_id: bytes,
+        category: bytes,
+        access_tx: str,
+        subject: str = ZERO_ADDRESS,
     ) -> RequestContext:
         a = self.addresses
-        member, grant, info, receipt, block = self.batch(
+        member, grant, info, receipt, block, current = self.batch(
             [
                 self._call(a.departments, MEMBER_OF.data(signer)),
                 self._call(a.access_grants, GRANT_STATE.data(grant_id)),
                 self._call(a.anchors, CATEGORY_INFO.data(category)),
                 ("eth_getTransactionReceipt", [access_tx]),
                 ("eth_getBlockByNumber", ["latest", False]),
+                # the contract's own rule: is this a consent of a previous owner key?
+                self._call(a.access_grants, CONSENT_CURRENT.data(grant_id, subject)),
             ]
         )
         dept, roles, active = MEMBER_OF.decode(member)
-        grantor, status, basis, uses = GRANT_STATE.decode(grant)
+        grantor, status, basis, uses, _epoch = GRANT_STATE.decode(grant)
+        (consent_current,) = CONSENT_CURRENT.decode(current)
         owner, sharing, sensitive = CATEGORY_INFO.decode(info)
         records: list[AccessRecord] = []
         ok = False
@@ -333,6 +350,7 @@ class RpcChain:
             access_tx_ok=ok,
             access_records=records,
             timestamp=int(block["timestamp"], 16),
+            consent_current=bool(consent_current),
         )
 
     def controls_identity(self, identity: str, signer: str) -> bool:

@@ -40,6 +40,10 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "grant_mismatch": (403, "the grant terms do not hash to the requested grant id"),
     "no_grant": (403, "no grant exists with these terms"),
     "grant_revoked": (403, "the grant was revoked"),
+    "consent_previous_key": (
+        403,
+        "the consent was given under a previous key of the subject; its owner must confirm it",
+    ),
     "grant_not_yet_valid": (403, "the grant's window has not opened"),
     "grant_expired": (403, "the grant's window has closed"),
     "category_not_covered": (403, "the grant does not cover the category"),

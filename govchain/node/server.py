@@ -117,7 +117,9 @@ class DataNode:
         signer, public_key = recover(digest, body.get("signature"))
         open_access = msg["grantId"] == ZERO32
         terms = None if open_access else grant_terms(body.get("grant"))
-        ctx = self.chain.request_context(signer, msg["grantId"], msg["category"], str(access_tx))
+        ctx = self.chain.request_context(
+            signer, msg["grantId"], msg["category"], str(access_tx), subject=msg["subject"]
+        )
         grantee = self._check_authority(msg, terms, ctx, signer)
         self._check_access_record(msg, terms, ctx, signer, digest)
         record, anchor = self._release(
@@ -164,6 +166,11 @@ class DataNode:
             raise Refusal("grant_revoked")
         if status != GRANT_LIVE:
             raise Refusal("no_grant", f"unexpected grant status {status}")
+        if not ctx.consent_current:  # AccessGrants.consentCurrent: the contract's own rule
+            raise Refusal(
+                "consent_previous_key",
+                "the consent was given under a previous key of the subject and not confirmed",
+            )
         if ctx.timestamp < terms["validFrom"]:
             raise Refusal("grant_not_yet_valid", f"opens at {terms['validFrom']}")
         if ctx.timestamp >= terms["validUntil"]:

@@ -110,6 +110,13 @@ SHARING_EXPLANATIONS: dict[str, str] = {
     "AccessGrantUsesExhausted": "grant {grantId} has used all of its {maxUses} uses",
     "AccessGrantNotUnconditional": "category {category} is not UNCONDITIONAL: an access needs "
     "a grant",
+    "AccessGrantPreviousOwnerConsent": "grant {grantId} was consented under a previous key of "
+    "its subject (owner epoch {grantEpoch}, now {ownerEpoch}): the subject's current owner key "
+    "must confirm it ('govchain citizen confirm-consent') before it authorises access",
+    "AccessGrantNotSubjectOwner": "{account} is not the current owner key of identity {subject} "
+    "(an agent may not confirm or sweep the consents of previous keys)",
+    "AccessGrantConsentCurrent": "grant {grantId} was given under the subject's current key "
+    "(owner epoch {epoch}); it is not a consent of a previous key",
     "ShareRequestNotConditional": "category {category} is not CONDITIONAL: unconditional data "
     "needs no request, NOT_SHARED data is never shared",
     "ShareRequestInvalidDeadline": "the decision deadline {decisionDeadline} is not in the future",

@@ -210,6 +210,7 @@ class GrantState:
     status: str  # NONE, LIVE, REVOKED
     basis: LegalBasis
     uses: int
+    epoch: int = 0  # CONSENT: the subject's owner epoch it was given or confirmed under
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,9 @@ class GrantInfo:
     grant_id: bytes
     terms: GrantTerms
     grantor: str
-    status: str  # LIVE, REVOKED, EXPIRED, NOT_YET_VALID, USED_UP
+    # LIVE, REVOKED, EXPIRED, PREVIOUS_KEY (a consent of a previous owner key, unconfirmed),
+    # NOT_YET_VALID, USED_UP
+    status: str
     uses: int
     block_number: int
     tx_hash: str
@@ -259,7 +262,7 @@ class SignedConsent:
     def recover(self) -> str:
         """The address that made the signature (whatever ``signer`` claims)."""
         full = GRANT_CONSENT.full_message(
-            self.domain, consent_message(self.terms.message(), self.deadline)
+            self.domain, consent_message(self.terms.message(), checksum(self.signer), self.deadline)
         )
         return str(
             Account.recover_message(encode_typed_data(full_message=full), signature=self.signature)
@@ -529,9 +532,26 @@ class AccessGrants:
     # -- reading grants --
 
     def state(self, grant: bytes) -> GrantState:
-        grantor, status, basis, uses = self.contract.functions.grantState(grant).call()
+        grantor, status, basis, uses, epoch = self.contract.functions.grantState(grant).call()
         return GrantState(
-            checksum(grantor), GRANT_STATUSES[int(status)], LegalBasis(int(basis)), int(uses)
+            checksum(grantor),
+            GRANT_STATUSES[int(status)],
+            LegalBasis(int(basis)),
+            int(uses),
+            int(epoch),
+        )
+
+    def owner_epoch(self, subject: str) -> int:
+        """The subject's current owner epoch (CitizenRegistry): bumped by every key change."""
+        citizens = self.connection.contract("CitizenRegistry")
+        return int(citizens.functions.ownerEpoch(validate.address(subject)).call())
+
+    def _previous_key(self, terms: GrantTerms, state: GrantState) -> bool:
+        """Whether a consent was given under a previous owner key of its subject, unconfirmed."""
+        return (
+            state.basis == LegalBasis.CONSENT
+            and state.status == "LIVE"
+            and state.epoch != self.owner_epoch(terms.subject)
         )
 
     def _created(self, filters: Mapping[str, Any]) -> list[Any]:
@@ -561,6 +581,8 @@ class AccessGrants:
             revoked_by = checksum(revoked[-1]["args"]["revokedBy"]) if revoked else None
         elif now >= terms.valid_until:
             status = "EXPIRED"
+        elif self._previous_key(terms, state):
+            status = "PREVIOUS_KEY"
         elif now < terms.valid_from:
             status = "NOT_YET_VALID"
         elif terms.max_uses and state.uses >= terms.max_uses:
@@ -595,6 +617,54 @@ class AccessGrants:
         if owner:
             out = [g for g in out if g.terms.owner == owner]
         return out
+
+    # -- consents of previous keys (after a key rotation or a recovery) --
+
+    def previous_consents(self, subject: str) -> list[GrantInfo]:
+        """Live consents about ``subject`` given under a previous owner key, unconfirmed: they
+        authorise nothing until the current owner confirms them (or revokes them)."""
+        return [g for g in self.list_grants(subject=subject) if g.status == "PREVIOUS_KEY"]
+
+    def _require_owner(self, subject: str) -> str:
+        signer = self._signer()
+        citizens = self.connection.contract("CitizenRegistry")
+        owner = checksum(citizens.functions.identityOwner(validate.address(subject)).call())
+        if owner != checksum(signer):
+            raise _refuse(
+                "AccessGrantNotSubjectOwner",
+                f"{signer} is not the current owner key of identity {subject} (its owner is {owner})",
+            )
+        return signer
+
+    def confirm_consent(self, grant: bytes) -> TxResult:
+        """As the subject's current owner key, keep a consent given under a previous key."""
+        terms = self.terms(grant)
+        self._require_owner(terms.subject)
+        state = self.state(grant)
+        if state.status == "REVOKED":
+            raise _refuse("AccessGrantRevoked", f"grant {hex0x(grant)} was revoked")
+        if state.basis != LegalBasis.CONSENT:
+            raise _refuse("AccessGrantWrongBasis", f"grant {hex0x(grant)} is not a consent")
+        if not self._previous_key(terms, state):
+            raise _refuse(
+                "AccessGrantConsentCurrent",
+                f"grant {hex0x(grant)} was given under the current key; nothing to confirm",
+            )
+        return self._send(self.contract.functions.confirmConsent(terms.as_tuple()))
+
+    def revoke_previous_consents(self, subject: str) -> tuple[list[GrantInfo], TxResult | None]:
+        """As the subject's current owner key, revoke in one transaction every live consent
+        given under a previous key and not confirmed. Returns them and the transaction (None
+        if there was nothing to revoke)."""
+        address = validate.address(subject)
+        self._require_owner(address)
+        previous = self.previous_consents(address)
+        if not previous:
+            return previous, None
+        function = self.contract.functions.revokePreviousConsents(
+            [g.terms.as_tuple() for g in previous]
+        )
+        return previous, self._send(function)
 
     # -- creating and revoking grants --
 
@@ -640,7 +710,7 @@ class AccessGrants:
             raise InvalidInput("deadline", iso(deadline), "has passed")
         self._require_controller(account.address, terms.subject)
         signature = GRANT_CONSENT.sign(
-            account.key, self.domain, consent_message(terms.message(), deadline)
+            account.key, self.domain, consent_message(terms.message(), account.address, deadline)
         )
         return SignedConsent(
             terms,
@@ -730,6 +800,12 @@ class AccessGrants:
             raise NotFound("grant", grant, "no such grant on this chain")
         if state.status == "REVOKED":
             raise _refuse("AccessGrantRevoked", f"grant {grant} was revoked")
+        if self._previous_key(terms, state):
+            raise _refuse(
+                "AccessGrantPreviousOwnerConsent",
+                f"grant {grant} was consented under a previous key of {terms.subject}: its "
+                "current owner must confirm it first",
+            )
         now = self.now()
         if now < terms.valid_from:
             raise _refuse(

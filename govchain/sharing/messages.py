@@ -1,7 +1,7 @@
 """EIP-712 messages of ``AccessGrants``: ``Grant`` terms and the subject's ``GrantConsent``.
 
 A grant's id is the EIP-712 struct hash of its ``Grant`` terms (independent of the domain);
-the consent signature covers ``GrantConsent(Grant grant,uint256 deadline)`` under the domain
+the consent signature covers ``GrantConsent(Grant grant,address signer,uint256 deadline)`` under the domain
 ``Domain("AccessGrants", chain_id, contract)``.
 """
 
@@ -33,7 +33,9 @@ GRANT = message("Grant", GRANT_FIELDS)
 
 #: What the data subject (or their agent) signs so a grantee can relay the grant.
 GRANT_CONSENT = message(
-    "GrantConsent", [("Grant", "grant"), ("uint256", "deadline")], Grant=GRANT_FIELDS
+    "GrantConsent",
+    [("Grant", "grant"), ("address", "signer"), ("uint256", "deadline")],
+    Grant=GRANT_FIELDS,
 )
 
 
@@ -72,12 +74,13 @@ def grant_id(terms: Mapping[str, Any]) -> bytes:
     )
 
 
-def consent_message(terms: Mapping[str, Any], deadline: int) -> dict[str, Any]:
-    """The ``GrantConsent`` message for :data:`GRANT_CONSENT` ``.digest`` / ``.sign``."""
+def consent_message(terms: Mapping[str, Any], signer: str, deadline: int) -> dict[str, Any]:
+    """The ``GrantConsent`` message for :data:`GRANT_CONSENT` ``.digest`` / ``.sign``; it names
+    its ``signer`` (the subject's owner key or agent)."""
     grant = dict(terms)
     grant["basis"] = int(grant["basis"])
     grant["categories"] = list(grant["categories"])
-    return {"grant": grant, "deadline": deadline}
+    return {"grant": grant, "signer": signer, "deadline": deadline}
 
 
 def grant_tuple(terms: Mapping[str, Any]) -> tuple[Any, ...]:

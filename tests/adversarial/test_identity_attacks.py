@@ -45,6 +45,7 @@ def _owner_change(registry: Any, chain: Any, alice: Any, new_owner: Any, **dom: 
     fields = {
         "identity": alice.address,
         "newOwner": new_owner.address,
+        "owner": registry.identityOwner(alice),
         "nonce": registry.nonces(alice),
         "deadline": chain.pending_timestamp + DAY,
     }
@@ -57,6 +58,7 @@ def _add_delegate(registry: Any, chain: Any, alice: Any, delegate: Any) -> tuple
         "delegateType": AGENT,
         "delegate": delegate.address,
         "validity": DAY,
+        "owner": registry.identityOwner(alice),
         "nonce": registry.nonces(alice),
         "deadline": chain.pending_timestamp + DAY,
     }
@@ -329,6 +331,7 @@ def test_guardian_signature_replayed_after_cancellation_is_refused(
     msg = {
         "identity": alice.address,
         "newOwner": outsider.address,
+        "guardian": guardian.address,
         "epoch": guarded.guardianSet(alice).epoch,
         "deadline": deadline,
     }

@@ -10,8 +10,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from govchain.keystore import Keystore
+from govchain.sharing.catalog import LegalBasis
+from govchain.sharing.grants import GrantTerms, purpose_hash
 from govchain.toolchain.devnet import Devnet, rpc
 from tests.cli.conftest import CITY_PASSPHRASE, CityRun, Run, assert_one_line_error, fund
+from tests.cli.sharing_fixtures import SharingCity, sharing_city_fixture  # noqa: F401
 
 DAY = 86400
 
@@ -48,7 +51,7 @@ def test_id_of_a_fresh_identity(city_run: CityRun, new_citizen: NewCitizen) -> N
     data = city_run.json("--key", name, "citizen", "id")
     assert data == {
         "identity": alice.address, "owner": alice.address, "rotated": False,
-        "changed_block": 0, "nonce": 0,
+        "changed_block": 0, "nonce": 0, "owner_epoch": 0,
     }  # fmt: skip
     other = Account.create().address
     assert city_run.json("citizen", "id", other)["owner"] == other
@@ -88,7 +91,8 @@ def test_rotate_key_by_signature_relayed_by_someone_else(city_run: CityRun, devn
     )
     assert result["relayed_by"] == city_run.platform.departments["CIVIL"].staff.address
     assert owner_of(city_run, account.address) == new_owner
-    assert city_run.json("citizen", "id", account.address)["nonce"] == 1
+    # one nonce for the signed action, one because the owner changed
+    assert city_run.json("citizen", "id", account.address)["nonce"] == 2
 
 
 def test_delegates_add_list_revoke(city_run: CityRun, new_citizen: NewCitizen) -> None:
@@ -103,7 +107,9 @@ def test_delegates_add_list_revoke(city_run: CityRun, new_citizen: NewCitizen) -
     )
     listed = city_run.json("citizen", "delegate", "list", alice.address)
     assert len(listed) == 1 and listed[0]["delegate"] == son and listed[0]["valid"] is True
-    assert set(listed[0]) == {"delegate", "type", "valid_to", "valid_until", "valid"}
+    assert set(listed[0]) == {
+        "delegate", "type", "valid_to", "valid_until", "valid", "epoch", "previous_key",
+    }  # fmt: skip
     assert city_run.json("citizen", "delegate", "check", alice.address, son)["valid"] is True
 
     city_run.json("--key", name, "citizen", "delegate", "revoke", son)
@@ -205,3 +211,71 @@ def test_bad_input(city_run: CityRun, new_citizen: NewCitizen) -> None:
 def test_devnet_not_running(offline: Run) -> None:
     assert_one_line_error(offline("citizen", "id", Account.create().address), 1, "network")
     assert_one_line_error(offline("citizen", "guardians", "show", Account.create().address), 1)
+
+
+def test_after_a_rotation_the_new_key_sweeps_what_the_old_key_installed(
+    city_run: CityRun, new_citizen: NewCitizen, sharing_city: SharingCity
+) -> None:
+    """M-3 from the command line: the previous key's agent and consents stop working; the new
+    owner lists them, revokes every consent of the old key at once, and confirms an agent."""
+    name, alice = new_citizen()
+    agent_name, agent = new_citizen()
+    city_run.json("--key", name, "citizen", "delegate", "add", agent_name, "--for", "100d")
+    client = sharing_city.grants(agent)
+    now = client.now()
+    terms = GrantTerms(
+        alice.address, "CIVIL", "HRSS", ("HRSS.PENSION",), purpose_hash("subsidy case"),
+        LegalBasis.CONSENT, now, now + 30 * DAY, 0, 1,
+    )  # fmt: skip
+    client.give(terms)
+    new_name, new_key = new_citizen()
+    rotated = city_run("--key", name, "citizen", "rotate-key", new_name)
+    assert "stop working until you confirm them" in rotated.stdout, rotated.stderr
+    assert city_run.json("citizen", "id", alice.address)["owner_epoch"] == 1
+    [previous] = city_run.json("citizen", "previous-grants", alice.address)
+    assert previous["grant_id"] == "0x" + terms.grant_id.hex()
+    assert previous["status"] == "PREVIOUS_KEY"
+    [listed] = city_run.json("citizen", "delegate", "list", alice.address)
+    assert listed["previous_key"] is True and listed["valid"] is False
+    refused = city_run("--key", agent_name, "citizen", "confirm-consent", previous["grant_id"])
+    assert_one_line_error(refused, 1, "is not the current owner key")
+    swept = city_run.json(
+        "--key", new_name, "citizen", "revoke-previous-grants", "--identity", alice.address
+    )
+    assert swept["revoked"] == [previous["grant_id"]]
+    assert city_run.json("citizen", "previous-grants", alice.address) == []
+    city_run.json(
+        "--key", new_name, "citizen", "delegate", "confirm", agent_name, "--identity", alice.address
+    )
+    assert city_run.json("citizen", "delegate", "check", alice.address, agent_name)["valid"]
+    used = city_run.json("--key", new_name, "citizen", "use-nonce", "--identity", alice.address)
+    assert used["identity"] == alice.address
+    assert city_run.json("citizen", "id", alice.address)["nonce"] == 2
+    assert city_run.json("citizen", "change", "show", alice.address) is None
+    assert new_key.address == owner_of(city_run, alice.address)
+
+
+def test_with_guardians_a_rotation_waits_and_a_guardian_cancels_it(
+    city_run: CityRun, new_citizen: NewCitizen, devnet: Devnet
+) -> None:
+    name, alice = new_citizen()
+    city_run.json("--key", name, "citizen", "guardians", "set", "hrss-staff", "psb-staff",
+                  "--threshold", "2", "--delay", "1d")  # fmt: skip
+    thief = Account.create().address
+    queued = city_run.json("--key", name, "citizen", "rotate-key", thief)
+    assert queued["queued"]["new_owner"] == thief
+    assert owner_of(city_run, alice.address) == alice.address
+    early = city_run("--key", "civil-staff", "citizen", "change", "execute", alice.address)
+    assert_one_line_error(early, 1, "time-locked until")
+    shown = city_run.json("citizen", "change", "show", alice.address)
+    assert shown["kind"] == "owner" and shown["new_owner"] == thief
+    city_run.json("--key", "psb-staff", "citizen", "change", "cancel", "--identity", alice.address)
+    assert city_run.json("citizen", "change", "show", alice.address) is None
+    # the owner's own change goes through after the time lock
+    new_name, new_key = new_citizen()
+    city_run.json("--key", name, "citizen", "rotate-key", new_name)
+    rpc(devnet.url, "evm_increaseTime", [DAY + 1])
+    rpc(devnet.url, "evm_mine", [])
+    done = city_run.json("--key", "civil-staff", "citizen", "change", "execute", alice.address)
+    assert done["executed"]["new_owner"] == new_key.address
+    assert owner_of(city_run, alice.address) == new_key.address

@@ -25,7 +25,9 @@ GRANT_KEYS = {
 
 def _state(city: SharingCity, grant_id: str) -> tuple[str, int, int, int]:
     contract = city.city.connection.contract("AccessGrants")
-    grantor, status, basis, uses = contract.functions.grantState(bytes.fromhex(grant_id[2:])).call()
+    grantor, status, basis, uses, _epoch = contract.functions.grantState(
+        bytes.fromhex(grant_id[2:])
+    ).call()
     return grantor, status, basis, uses
 
 

@@ -110,11 +110,13 @@ def citizen_registry(project: Any, deployer: Any, departments: Any) -> Any:
 def sign_citizen(
     registry: Any, chain: Any, signer: Any, typed: TypedMessage, **fields: Any
 ) -> bytes:
-    """``signer``'s EIP-712 signature of a CitizenRegistry message (``fields`` without nonce
-    are completed with the identity's current nonce where the type has one)."""
+    """``signer``'s EIP-712 signature of a CitizenRegistry message (``fields`` without nonce or
+    owner are completed with the identity's current nonce and owner where the type has one)."""
     names = [f["name"] for f in typed.types[typed.primary_type]]
     if "nonce" in names and "nonce" not in fields:
         fields["nonce"] = registry.nonces(fields["identity"])
+    if "owner" in names and "owner" not in fields:
+        fields["owner"] = registry.identityOwner(fields["identity"])
     domain = citizen_domain(chain.chain_id, registry.address)
     return typed.sign(signer.private_key, domain, {n: fields[n] for n in names})
 

@@ -49,11 +49,12 @@ def test_owner_chooses_guardians(citizen_registry: Any, alice: Any, guardians: l
     assert event.guardians == [g.address for g in guardians]
     assert event.threshold == 2
     assert event.delay == DELAY
-    assert event.previousChange == 0
+    assert event.sender == alice.address
     s = citizen_registry.guardianSet(alice)
     assert s.guardians == [g.address for g in guardians]
     assert (s.threshold, s.delay, s.epoch) == (2, DELAY, 1)
-    assert citizen_registry.changed(alice) == tx.block_number
+    # not an ERC-1056 change: the history pointer stays where did:ethr resolvers walk it
+    assert citizen_registry.changed(alice) == 0
 
 
 def test_guardian_set_rules(
@@ -84,9 +85,11 @@ def test_guardian_set_rules(
 
 
 def test_empty_guardian_list_turns_recovery_off(
-    guarded: Any, alice: Any, guardians: list[Any], new_key: Any
+    guarded: Any, alice: Any, guardians: list[Any], new_key: Any, chain: Any, outsider: Any
 ) -> None:
-    guarded.setGuardians(alice, [], 0, 0, sender=alice)
+    guarded.setGuardians(alice, [], 0, 0, sender=alice)  # queued: guardians watch
+    chain.pending_timestamp += DELAY
+    guarded.executeGuardianChange(alice, [], 0, 0, sender=outsider)
     with ape.reverts(
         guarded.CitizenNotGuardian, identity=alice.address, account=guardians[0].address
     ):
@@ -127,9 +130,10 @@ def test_guardians_recover_after_the_time_lock(
         new_key.address,
         outsider.address,
     )
-    [owner] = tx.events.filter(guarded.OwnerChanged)
+    [owner] = tx.events.filter(guarded.DIDOwnerChanged)
     assert owner.owner == new_key.address
-    assert owner.actor == outsider.address
+    [epoch] = tx.events.filter(guarded.OwnerEpochChanged)
+    assert (epoch.owner, epoch.epoch, epoch.sender) == (new_key.address, 1, outsider.address)
     assert guarded.identityOwner(alice) == new_key.address
     assert not guarded.recoveryStatus(alice, new_key).active  # done, cannot be replayed
     with ape.reverts(guarded.CitizenRecoveryNotQueued):
@@ -190,10 +194,12 @@ def test_rogue_guardian_cannot_block_the_others(
 
 
 def test_new_guardian_set_voids_pending_recoveries(
-    guarded: Any, alice: Any, guardians: list[Any], new_key: Any
+    guarded: Any, alice: Any, guardians: list[Any], new_key: Any, chain: Any
 ) -> None:
     guarded.approveRecovery(alice, new_key, sender=guardians[0])
     guarded.setGuardians(alice, guardians, 3, DELAY, sender=alice)
+    chain.pending_timestamp += DELAY
+    guarded.executeGuardianChange(alice, guardians, 3, DELAY, sender=alice)
     assert not guarded.recoveryStatus(alice, new_key).active
 
 
@@ -230,7 +236,13 @@ def test_guardian_approves_by_signature(
 ) -> None:
     deadline = chain.pending_timestamp + 3600
     domain = citizen_domain(chain.chain_id, guarded.address)
-    msg = {"identity": alice.address, "newOwner": new_key.address, "epoch": 1, "deadline": deadline}
+    msg = {
+        "identity": alice.address,
+        "newOwner": new_key.address,
+        "guardian": guardians[1].address,
+        "epoch": 1,
+        "deadline": deadline,
+    }
     sig = APPROVE_RECOVERY.sign(guardians[1].private_key, domain, msg)
     tx = guarded.approveRecoveryBySig(alice, new_key, guardians[1], deadline, sig, sender=outsider)
     [event] = tx.events.filter(guarded.RecoveryApproved)

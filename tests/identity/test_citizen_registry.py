@@ -58,16 +58,18 @@ def test_owner_rotates_the_key(
     citizen_registry: Any, alice: Any, bob: Any, citizens: list[Any]
 ) -> None:
     tx = citizen_registry.changeOwner(alice, bob, sender=alice)
-    [event] = tx.events.filter(citizen_registry.OwnerChanged)
+    [event] = tx.events.filter(citizen_registry.DIDOwnerChanged)
     assert event.identity == alice.address
     assert event.owner == bob.address
-    assert event.actor == alice.address
     assert event.previousChange == 0
+    [epoch] = tx.events.filter(citizen_registry.OwnerEpochChanged)
+    assert (epoch.owner, epoch.epoch, epoch.sender) == (bob.address, 1, alice.address)
+    assert citizen_registry.ownerEpoch(alice) == 1
     assert citizen_registry.identityOwner(alice) == bob.address
     assert citizen_registry.changed(alice) == tx.block_number
     # The new key acts; the old one no longer can; the history pointer chains back.
     tx2 = citizen_registry.changeOwner(alice, citizens[2], sender=bob)
-    [event2] = tx2.events.filter(citizen_registry.OwnerChanged)
+    [event2] = tx2.events.filter(citizen_registry.DIDOwnerChanged)
     assert event2.previousChange == tx.block_number
     with ape.reverts(
         citizen_registry.CitizenUnauthorizedOwner, identity=alice.address, caller=bob.address
@@ -101,11 +103,13 @@ def test_signed_owner_change_is_relayed(
         deadline=deadline,
     )
     tx = citizen_registry.changeOwnerSigned(alice, bob, deadline, sig, sender=relayer)
-    [event] = tx.events.filter(citizen_registry.OwnerChanged)
+    [event] = tx.events.filter(citizen_registry.DIDOwnerChanged)
     assert event.owner == bob.address
-    assert event.actor == alice.address
+    [epoch] = tx.events.filter(citizen_registry.OwnerEpochChanged)
+    assert epoch.sender == relayer.address
     assert citizen_registry.identityOwner(alice) == bob.address
-    assert citizen_registry.nonces(alice) == 1
+    # one nonce for the signed action, one because the owner changed
+    assert citizen_registry.nonces(alice) == 2
     # Replaying it fails: the nonce moved on and the signer is no longer the owner.
     with ape.reverts(citizen_registry.SignatureInvalidSigner, signer=bob.address):
         citizen_registry.changeOwnerSigned(alice, bob, deadline, sig, sender=relayer)
@@ -152,7 +156,7 @@ def test_owner_adds_a_time_limited_agent(
     citizen_registry: Any, alice: Any, bob: Any, chain: Any
 ) -> None:
     tx = citizen_registry.addDelegate(alice, AGENT, bob, 30 * DAY, sender=alice)
-    [event] = tx.events.filter(citizen_registry.DelegateChanged)
+    [event] = tx.events.filter(citizen_registry.DIDDelegateChanged)
     now = chain.provider.get_block(tx.block_number).timestamp
     assert event.identity == alice.address
     assert event.delegateType == AGENT
@@ -170,7 +174,7 @@ def test_owner_revokes_an_agent_at_once(
 ) -> None:
     add = citizen_registry.addDelegate(alice, AGENT, bob, 30 * DAY, sender=alice)
     tx = citizen_registry.revokeDelegate(alice, AGENT, bob, sender=alice)
-    [event] = tx.events.filter(citizen_registry.DelegateChanged)
+    [event] = tx.events.filter(citizen_registry.DIDDelegateChanged)
     assert event.validTo == chain.provider.get_block(tx.block_number).timestamp
     assert event.previousChange == add.block_number
     assert not citizen_registry.validDelegate(alice, AGENT, bob)
@@ -203,14 +207,14 @@ def test_signed_delegate_add_and_revoke(
         citizen_registry, chain, alice, ADD_DELEGATE, **fields, validity=DAY, deadline=deadline
     )
     tx = citizen_registry.addDelegateSigned(alice, AGENT, bob, DAY, deadline, sig, sender=relayer)
-    [event] = tx.events.filter(citizen_registry.DelegateChanged)
+    [event] = tx.events.filter(citizen_registry.DIDDelegateChanged)
     assert event.delegate == bob.address
     assert citizen_registry.validDelegate(alice, AGENT, bob)
     with ape.reverts(citizen_registry.SignatureInvalidSigner):  # replay
         citizen_registry.addDelegateSigned(alice, AGENT, bob, DAY, deadline, sig, sender=relayer)
     sig = sign_citizen(citizen_registry, chain, alice, REVOKE_DELEGATE, **fields, deadline=deadline)
     tx = citizen_registry.revokeDelegateSigned(alice, AGENT, bob, deadline, sig, sender=relayer)
-    assert len(list(tx.events.filter(citizen_registry.DelegateChanged))) == 1
+    assert len(list(tx.events.filter(citizen_registry.DIDDelegateChanged))) == 1
     assert not citizen_registry.validDelegate(alice, AGENT, bob)
     assert citizen_registry.nonces(alice) == 2
 
@@ -223,14 +227,14 @@ def test_owner_publishes_and_withdraws_an_attribute(
 ) -> None:
     value = b"\x04" + b"\x11" * 64  # a public encryption key
     tx = citizen_registry.setAttribute(alice, ENC_KEY, value, 365 * DAY, sender=alice)
-    [event] = tx.events.filter(citizen_registry.AttributeChanged)
+    [event] = tx.events.filter(citizen_registry.DIDAttributeChanged)
     assert event.identity == alice.address
     assert event["name"] == ENC_KEY
     assert event.value == value
     assert event.validTo == chain.provider.get_block(tx.block_number).timestamp + 365 * DAY
     assert event.previousChange == 0
     tx2 = citizen_registry.revokeAttribute(alice, ENC_KEY, value, sender=alice)
-    [event2] = tx2.events.filter(citizen_registry.AttributeChanged)
+    [event2] = tx2.events.filter(citizen_registry.DIDAttributeChanged)
     assert event2.validTo == 0
     assert event2.previousChange == tx.block_number
 
@@ -256,7 +260,7 @@ def test_signed_attribute_set_and_revoke(
     tx = citizen_registry.setAttributeSigned(
         alice, ENC_KEY, value, DAY, deadline, sig, sender=relayer
     )
-    [event] = tx.events.filter(citizen_registry.AttributeChanged)
+    [event] = tx.events.filter(citizen_registry.DIDAttributeChanged)
     assert event.value == value
     sig = sign_citizen(
         citizen_registry, chain, alice, REVOKE_ATTRIBUTE, **fields, deadline=deadline
@@ -264,7 +268,7 @@ def test_signed_attribute_set_and_revoke(
     tx = citizen_registry.revokeAttributeSigned(
         alice, ENC_KEY, value, deadline, sig, sender=relayer
     )
-    [event] = tx.events.filter(citizen_registry.AttributeChanged)
+    [event] = tx.events.filter(citizen_registry.DIDAttributeChanged)
     assert event.validTo == 0
     with ape.reverts(citizen_registry.SignatureInvalidSigner):  # replay
         citizen_registry.revokeAttributeSigned(alice, ENC_KEY, value, deadline, sig, sender=relayer)
@@ -286,9 +290,9 @@ def test_history_walk_visits_every_change(
         logs = [
             log
             for event in (
-                citizen_registry.OwnerChanged,
-                citizen_registry.DelegateChanged,
-                citizen_registry.AttributeChanged,
+                citizen_registry.DIDOwnerChanged,
+                citizen_registry.DIDDelegateChanged,
+                citizen_registry.DIDAttributeChanged,
             )
             for log in event.query("*", start_block=block, stop_block=block).itertuples()
         ]

@@ -101,18 +101,20 @@ def test_citizen_digest_matches_contract(
         "guardians": guardians,
         "threshold": 2,
         "delay": 86_400,
+        "owner": citizens[0].address,
         "nonce": 3,
         "deadline": 2_000_000_000,
     }
     struct_hash = keccak(
         SET_GUARDIANS.typehash()
         + encode(
-            ["address", "bytes32", "uint8", "uint32", "uint256", "uint256"],
+            ["address", "bytes32", "uint8", "uint32", "address", "uint256", "uint256"],
             [
                 msg["identity"],
                 keccak(encode(["address"] * 2, guardians)),
                 2,
                 86_400,
+                citizens[0].address,
                 3,
                 2_000_000_000,
             ],
@@ -125,14 +127,15 @@ def test_citizen_digest_matches_contract(
         "name": b"\x01" * 32,
         "value": value,
         "validity": 60,
+        "owner": citizens[0].address,
         "nonce": 0,
         "deadline": 1,
     }
     struct_hash = keccak(
         SET_ATTRIBUTE.typehash()
         + encode(
-            ["address", "bytes32", "bytes32", "uint256", "uint256", "uint256"],
-            [attr["identity"], attr["name"], keccak(value), 60, 0, 1],
+            ["address", "bytes32", "bytes32", "uint256", "address", "uint256", "uint256"],
+            [attr["identity"], attr["name"], keccak(value), 60, citizens[0].address, 0, 1],
         )
     )
     assert citizen_registry.hashTypedData(struct_hash) == SET_ATTRIBUTE.digest(domain, attr)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
 from govchain.indexer import ColumnPlan, EventSpec, RpcLogSource, TooManyResults
 from govchain.indexer.errors import RpcError
@@ -119,3 +120,26 @@ def test_other_node_errors_are_not_taken_for_size_refusals() -> None:
             {"jsonrpc": "2.0", "id": 1, "error": {"code": -32602, "message": "invalid argument 0"}}
         ).get_logs(0, 1, [ALICE])
     assert not isinstance(caught.value, TooManyResults)
+
+
+def test_erc1056_citizen_events_decode_with_their_topic_and_subject() -> None:
+    """The registry's ERC-1056 events keep ERC-1056's topic hashes (a stock did:ethr resolver
+    reads them) and index under the identity as subject."""
+    changed = event(
+        "DIDDelegateChanged",
+        ("identity", "address", True),
+        ("delegateType", "bytes32", False),
+        ("delegate", "address", False),
+        ("validTo", "uint256", False),
+        ("previousChange", "uint256", False),
+    )
+    assert (
+        changed.topic0
+        == "0x" + keccak(text="DIDDelegateChanged(address,bytes32,address,uint256,uint256)").hex()
+    )
+    data = encode(
+        ["bytes32", "address", "uint256", "uint256"], [code("agent"), ALICE, 1_900_000_000, 7]
+    )
+    _, leaves = changed.decode([changed.topic0, topic(bytes.fromhex("ab" * 20))], "0x" + data.hex())
+    columns = ColumnPlan().extract("DIDDelegateChanged", leaves).columns
+    assert columns["subject"] is not None and columns["subject"].lower() == ALICE

@@ -114,4 +114,6 @@ def make_terms(
 
 
 def sign_consent(domain: Domain, signer: Any, terms: dict[str, Any], deadline: int) -> bytes:
-    return GRANT_CONSENT.sign(signer.private_key, domain, consent_message(terms, deadline))
+    return GRANT_CONSENT.sign(
+        signer.private_key, domain, consent_message(terms, signer.address, deadline)
+    )

@@ -68,7 +68,7 @@ def test_subject_grants_consent_directly(
         PURPOSE, LegalBasis.CONSENT, terms["validFrom"], terms["validUntil"],
     )  # fmt: skip
     assert (ev.maxUses, ev.nonce, ev.grantor) == (3, 7, alice.address)
-    assert grants.grantState(gid) == (alice.address, LIVE, LegalBasis.CONSENT, 0)
+    assert grants.grantState(gid) == (alice.address, LIVE, LegalBasis.CONSENT, 0, 0)
     assert grants.isLive(grant_tuple(terms), category_code("HRSS.PENSION"))
 
 

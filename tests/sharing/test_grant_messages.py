@@ -24,7 +24,7 @@ def test_typehash_constants_match(grants: Any) -> None:
     assert grants.CONSENT_TYPEHASH() == GRANT_CONSENT.typehash()
     assert (
         GRANT_CONSENT.type_string()
-        == "GrantConsent(Grant grant,uint256 deadline)" + GRANT.type_string()
+        == "GrantConsent(Grant grant,address signer,uint256 deadline)" + GRANT.type_string()
     )
 
 
@@ -44,11 +44,16 @@ def test_grant_id_and_consent_digest_match_the_contract(
         assert grants.grantIdOf(grant_tuple(terms)) == gid
         deadline = 1_900_000_000
         struct_hash = keccak(
-            encode(["bytes32", "bytes32", "uint256"], [GRANT_CONSENT.typehash(), gid, deadline])
+            encode(
+                ["bytes32", "bytes32", "address", "uint256"],
+                [GRANT_CONSENT.typehash(), gid, citizens[4].address, deadline],
+            )
         )
-        digest = GRANT_CONSENT.digest(grants_domain, consent_message(terms, deadline))
+        digest = GRANT_CONSENT.digest(
+            grants_domain, consent_message(terms, citizens[4].address, deadline)
+        )
         assert grants.hashTypedData(struct_hash) == digest
         # the grant id is itself the EIP-712 struct hash of the Grant message
         assert GRANT.digest(
-            grants_domain, consent_message(terms, 0)["grant"]
+            grants_domain, consent_message(terms, citizens[4].address, 0)["grant"]
         ) == grants.hashTypedData(gid)
