@@ -283,7 +283,9 @@ def test_slow_client_is_held_to_a_timeout(impatient_node_url: str) -> None:
             b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"
         )
         answer = sock.recv(4096)  # TimeoutError if the node is still waiting for the body
-    assert answer == b"" or b"timeout" in answer
+    # hung up, or answered 504 (on a loaded machine the status line and the JSON body that names
+    # the timeout can arrive in separate reads)
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 504") or b"timeout" in answer
 
 
 # --- citizens' own data ------------------------------------------------------------------------

@@ -150,6 +150,9 @@ def test_invariant_1_append_only_record_history(
             self.model.singles[(r, version)] = h
             self.rows[r] = (version, h)
             outcomes["single anchored"] += 1
+            if version > 1:
+                # a fresh requester offered the version just superseded refuses it at once
+                self._judge(r, version - 1, self.model.singles[(r, version - 1)], False, 0)
 
         # --- batches ------------------------------------------------------------------------
 
@@ -169,6 +172,10 @@ def test_invariant_1_append_only_record_history(
                 if r not in self.rows:
                     self.rows[r] = (v, h)
             outcomes["batch anchored"] += 1
+            # a fresh requester judges the batch's first leaf at once, so both outcomes (accepted
+            # as a first version, refused as superseded or a version-2 leaf) are always reached
+            r, v, h = leaves[0]
+            self._judge(r, v, h, with_memory=False, proof_from=len(self.model.batches) - 1)
 
         @rule(pick=st.integers(0, 50))
         def anchor_after_batch(self, pick: int) -> None:
@@ -228,6 +235,11 @@ def test_invariant_1_append_only_record_history(
                 if not self.candidates:
                     return
                 r, version, h = sorted(self.candidates)[pick % len(self.candidates)]
+            self._judge(r, version, h, with_memory, proof_from)
+
+        def _judge(
+            self, r: int, version: int, h: bytes, with_memory: bool, proof_from: int
+        ) -> None:
             rid = _rid(r, self.salt)
             proofs = [
                 (tree, leaves) for tree, leaves in self.model.batches if (r, version, h) in leaves
