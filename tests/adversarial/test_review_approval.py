@@ -36,7 +36,9 @@ def test_h1_clerk_cannot_launder_approver_schema(
     DPF approver only: no Civil Affairs approver would ever decide it, so it is refused."""
     terms = desk.terms([("DPF", 1)], citizen=alice, schema=schemas["subsidy"])
     with ape.reverts(
-        approvals.ApprovalIssuerNotOnRoute, schema=schemas["subsidy"], department=depts["CIVIL"].code
+        approvals.ApprovalIssuerNotOnRoute,
+        schema=schemas["subsidy"],
+        department=depts["CIVIL"].code,
     ):
         approvals.openCase(terms.as_tuple(), sender=depts["CIVIL"].staff)
 
@@ -201,7 +203,9 @@ def test_l1_a_dismissed_clerk_cannot_withdraw_its_case(
     cid = desk.open(terms)
     clerk = depts["CIVIL"].staff
     departments.removeMember(clerk, sender=depts["CIVIL"].admin)
-    with ape.reverts(approvals.ApprovalNotStaff, account=clerk.address, department=depts["CIVIL"].code):
+    with ape.reverts(
+        approvals.ApprovalNotStaff, account=clerk.address, department=depts["CIVIL"].code
+    ):
         approvals.withdraw(cid, terms.as_tuple(), h("x"), sender=clerk)
     approvals.withdraw(cid, terms.as_tuple(), h("x"), sender=alice)  # the applicant still may
     assert approvals.caseOf(cid).status == CaseStatus.WITHDRAWN
@@ -214,7 +218,9 @@ def test_l1_a_suspended_departments_clerk_cannot_withdraw(
     cid = desk.open(terms)
     clerk = depts["CIVIL"].staff
     departments.suspend(depts["CIVIL"].code, sender=council)
-    with ape.reverts(approvals.ApprovalNotStaff, account=clerk.address, department=depts["CIVIL"].code):
+    with ape.reverts(
+        approvals.ApprovalNotStaff, account=clerk.address, department=depts["CIVIL"].code
+    ):
         approvals.withdraw(cid, terms.as_tuple(), h("x"), sender=clerk)
     departments.reinstate(depts["CIVIL"].code, sender=council)
     approvals.withdraw(cid, terms.as_tuple(), h("x"), sender=clerk)
