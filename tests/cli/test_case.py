@@ -492,3 +492,18 @@ def test_a_comment_goes_on_chain_only_as_a_salted_commitment(
     assert state(city_run, case_id).outcome == comment_commitment(
         bytes.fromhex(withdrawn["reason_salt"][2:]), phone
     )
+
+
+def test_a_schema_case_without_a_step_of_the_issuing_department_is_refused(
+    city_run: CityRun, tmp_path: Path
+) -> None:
+    """H-1 through the CLI: refused before sending, in plain words."""
+    city = city_run.platform
+    attestations = city.connection.contract("AttestationRegistry")
+    fields = bytes(keccak(text="Granted(bytes32 caseId)"))
+    Sender(city.connection.w3, city.departments["BDB"].admin, city.connection.decoder()).transact(
+        attestations.functions.registerSchema(fields, ROLE_APPROVER, b"\0" * 32, True)
+    )
+    schema = "0x" + schema_uid(fields, ROLE_APPROVER, b"\0" * 32, True).hex()
+    result = open_case_result(city_run, tmp_path, "--schema", schema)
+    assert_one_line_error(result, 1, "the route has no step of CIVIL")
