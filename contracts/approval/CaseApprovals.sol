@@ -44,8 +44,17 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
     ICitizenRegistry private immutable _citizens;
     IAttestationRegistry private immutable _attestations;
 
+    /// @dev A recorded on-chain vote: the voter's address in the low 160 bits, bit 160 set for approve.
+    uint256 private constant _APPROVE_BIT = 1 << 160;
+
     mapping(bytes32 caseId => CaseRecord) private _cases;
-    mapping(bytes32 caseId => mapping(uint8 step => mapping(address approver => bool))) private _voted;
+    /**
+     * @dev The on-chain votes recorded on each step (see {_APPROVE_BIT}), a list whose length is
+     * the open step's `approvals + rejections` (kept in the case's first slot, so a vote writes
+     * one new slot). At most `threshold` per side: a side is recounted, and its lapsed votes
+     * discarded, whenever it reaches `threshold`.
+     */
+    mapping(bytes32 caseId => mapping(uint8 step => mapping(uint256 index => uint256 vote))) private _votes;
 
     constructor(IDepartmentRegistry departments_, ICitizenRegistry citizens_, IAttestationRegistry attestations_)
         EIP712("CaseApprovals", "1")
@@ -68,10 +77,8 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
         }
         bytes32 schema = terms.schema;
         if (schema != bytes32(0)) {
-            if (
-                terms.applicantCitizen == address(0)
-                    || !_attestations.canAttest(schema, accepting, ROLE_STAFF | ROLE_APPROVER)
-            ) revert ApprovalSchemaNotAllowed(schema, accepting);
+            if (terms.applicantCitizen == address(0)) revert ApprovalSchemaNotAllowed(schema, accepting);
+            _checkIssuingAuthority(terms);
         }
         bytes32 previous = terms.previousCase;
         if (previous != bytes32(0)) {
@@ -114,23 +121,42 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
         CaseRecord storage c = _openRecord(caseId, terms);
         uint8 step = c.step;
         Step calldata s = _liveStep(caseId, terms, step);
-        if (!_isActiveApprover(msg.sender, s.department)) _revertNotApprover(msg.sender, s.department);
-        mapping(address approver => bool) storage voted = _voted[caseId][step];
-        if (voted[msg.sender]) revert ApprovalAlreadyVoted(caseId, step, msg.sender);
-        voted[msg.sender] = true;
+        bytes32 department = s.department;
+        if (!_countsAsApproverNow(msg.sender, department)) _revertNotApprover(msg.sender, department);
+        mapping(uint256 index => uint256 vote) storage votes = _votes[caseId][step];
+        uint256 side = approve ? _APPROVE_BIT : 0;
+        uint256 length = uint256(c.approvals) + c.rejections;
+        uint256 sameSide = 1; // this vote
+        for (uint256 i = 0; i < length; ++i) {
+            uint256 v = votes[i];
+            if (address(uint160(v)) == msg.sender) revert ApprovalAlreadyVoted(caseId, step, msg.sender);
+            if (v & _APPROVE_BIT == side) ++sameSide;
+        }
+        votes[length] = uint256(uint160(msg.sender)) | side;
+        if (approve) ++c.approvals;
+        else ++c.rejections;
         emit DecisionCast(caseId, step, msg.sender, approve, commentHash);
+        if (sameSide < s.threshold) return;
 
-        uint8 tally = approve ? ++c.approvals : ++c.rejections;
-        if (tally == s.threshold) {
-            emit StepDecided(caseId, step, s.department, approve, commentHash, msg.sender, new address[](0));
-            _conclude(c, caseId, terms, step, approve, commentHash);
+        address[] memory counted = _recount(c, caseId, step, votes, length, side, department, s.threshold);
+        if (counted.length == s.threshold) {
+            // a step decided by votes has no single comment: each vote's is in its DecisionCast
+            emit StepDecided(caseId, step, department, approve, bytes32(0), msg.sender, counted);
+            _conclude(c, caseId, terms, step, approve, bytes32(0));
         }
     }
 
     /// @inheritdoc ICaseApprovals
     function withdraw(bytes32 caseId, CaseTerms calldata terms, bytes32 reasonHash) external {
         CaseRecord storage c = _openRecord(caseId, terms);
-        if (msg.sender != c.opener && !_actsForApplicant(terms, msg.sender)) {
+        if (msg.sender == c.opener) {
+            // the opener withdraws as staff of the accepting department, so only while it is one
+            bytes32 accepting = terms.acceptingDepartment;
+            if (
+                !_departments.isActiveMember(msg.sender, accepting, ROLE_STAFF)
+                    && !_actsForApplicant(terms, msg.sender)
+            ) revert ApprovalNotStaff(msg.sender, accepting);
+        } else if (!_actsForApplicant(terms, msg.sender)) {
             revert ApprovalUnauthorizedWithdrawal(caseId, msg.sender);
         }
         c.status = CaseStatus.Withdrawn;
@@ -184,7 +210,14 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
 
     /// @inheritdoc ICaseApprovals
     function hasVoted(bytes32 caseId, uint8 step, address approver) external view returns (bool) {
-        return _voted[caseId][step][approver];
+        CaseRecord storage c = _cases[caseId];
+        if (c.step != step) return false; // votes are kept for the open step only
+        mapping(uint256 index => uint256 vote) storage votes = _votes[caseId][step];
+        uint256 length = uint256(c.approvals) + c.rejections;
+        for (uint256 i = 0; i < length; ++i) {
+            if (address(uint160(votes[i])) == approver) return true;
+        }
+        return false;
     }
 
     /// @inheritdoc ICaseApprovals
@@ -230,6 +263,7 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
             c.status = CaseStatus.Approved;
             bytes32 uid = bytes32(0);
             if (terms.schema != bytes32(0)) {
+                _checkIssuingAuthority(terms);
                 uid = _attestations.attestFromApproval(
                     terms.acceptingDepartment,
                     terms.applicantCitizen,
@@ -245,6 +279,70 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
             c.step = step + 1;
             c.approvals = 0;
             c.rejections = 0;
+        }
+    }
+
+    /**
+     * @dev Invariant 4, the one place that states which attestations a case may issue: the
+     * authority a case carries is that of the APPROVERs who decide its steps, so `terms.schema`
+     * must be one the accepting department's APPROVER role may attest, and the route must have a
+     * step of the accepting department (decided by `threshold` >= 1 of its APPROVERs). Checked
+     * at opening and again when the last approval issues the attestation.
+     */
+    function _checkIssuingAuthority(CaseTerms calldata terms) private view {
+        bytes32 schema = terms.schema;
+        bytes32 accepting = terms.acceptingDepartment;
+        if (!_attestations.canAttest(schema, accepting, ROLE_APPROVER)) {
+            revert ApprovalSchemaNotAllowed(schema, accepting);
+        }
+        Step[] calldata route = terms.route;
+        for (uint256 i = 0; i < route.length; ++i) {
+            if (route[i].department == accepting) return;
+        }
+        revert ApprovalIssuerNotOnRoute(schema, accepting);
+    }
+
+    /**
+     * @dev Recounts side `side` of step `step`'s votes when it reached `threshold` with the vote
+     * just recorded at index `last` (whose voter was checked): returns that voter and the
+     * earlier voters on that side who count as approvers now ({_countsAsApproverNow}), up to
+     * `threshold`. If fewer do, the step stays open and the lapsed votes of that side are
+     * discarded ({VoteDiscarded}), so the list stays bounded and a re-admitted approver may
+     * vote again.
+     */
+    function _recount(
+        CaseRecord storage c,
+        bytes32 caseId,
+        uint8 step,
+        mapping(uint256 index => uint256 vote) storage votes,
+        uint256 last,
+        uint256 side,
+        bytes32 department,
+        uint8 threshold
+    ) private returns (address[] memory counted) {
+        counted = new address[](threshold);
+        counted[0] = msg.sender;
+        uint256 n = 1;
+        for (uint256 i = 0; i < last && n < threshold; ++i) {
+            uint256 v = votes[i];
+            if (v & _APPROVE_BIT != side) continue;
+            address voter = address(uint160(v));
+            if (_countsAsApproverNow(voter, department)) counted[n++] = voter;
+        }
+        if (n == threshold) return counted;
+        uint256 length = last + 1;
+        for (uint256 i = last; i > 0; --i) {
+            uint256 v = votes[i - 1];
+            address voter = address(uint160(v));
+            if (v & _APPROVE_BIT != side || _countsAsApproverNow(voter, department)) continue;
+            votes[i - 1] = votes[--length];
+            delete votes[length];
+            if (side != 0) --c.approvals;
+            else --c.rejections;
+            emit VoteDiscarded(caseId, step, voter);
+        }
+        assembly ("memory-safe") {
+            mstore(counted, n)
         }
     }
 

@@ -82,7 +82,7 @@ abstract contract DecisionVerifier is SignatureVerifier {
                 if (err != ECDSA.RecoverError.NoError) revert ICaseApprovals.ApprovalMalformedSignature(i);
             }
             if (signer <= previous) revert ICaseApprovals.ApprovalSignerOrder(signer, previous);
-            if (!_isActiveApprover(signer, department)) _revertNotApprover(signer, department);
+            if (!_countsAsApproverNow(signer, department)) _revertNotApprover(signer, department);
             assembly ("memory-safe") {
                 mstore(add(signers, shl(5, add(i, 1))), signer)
             }
@@ -109,14 +109,22 @@ abstract contract DecisionVerifier is SignatureVerifier {
         _verifySignature(signer, structHash, d.deadline, signatures[offset + 32:offset + 32 + length]);
     }
 
-    /// @dev {IDepartmentRegistry-isActiveMember} for ROLE_APPROVER, called without ABI overhead.
-    function _isActiveApprover(address account, bytes32 department) internal view returns (bool ok) {
+    /**
+     * @dev Invariants 2 and M-1, the one place that states whose decision counts: a signature or
+     * vote of `account` counts for a step of `department` only if, at the moment it takes
+     * effect (a submission, or the vote that completes the step), `account` is a current key
+     * holding the APPROVER role of `department` and `department` is Active
+     * ({IDepartmentRegistry-isActiveMember}, called without ABI overhead). A key is one member:
+     * a rotated-out key is no longer a member, so its earlier vote stops counting.
+     */
+    function _countsAsApproverNow(address account, bytes32 department) internal view returns (bool ok) {
         address registry = address(_departments);
         bytes4 selector = IDepartmentRegistry.isActiveMember.selector;
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, selector)
-            mstore(add(ptr, 0x04), account)
+            // an address's upper bits may be dirty in assembly (e.g. cut from a packed vote): clean them
+            mstore(add(ptr, 0x04), and(account, 0xffffffffffffffffffffffffffffffffffffffff))
             mstore(add(ptr, 0x24), department)
             mstore(add(ptr, 0x44), ROLE_APPROVER)
             // `ok` only if the call succeeded and returned `true` (the result is read after the call)

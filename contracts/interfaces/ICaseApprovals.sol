@@ -80,7 +80,8 @@ interface ICaseApprovals {
 
     /**
      * @notice A case's whole stored state (its terms are the preimage of its id, emitted in
-     * {CaseOpened}): `currentStep` is the open step (the step it closed at once closed); `approvals` and `rejections` count the open step's on-chain votes;
+     * {CaseOpened}): `currentStep` is the open step (the step it closed at once closed); `approvals` and `rejections` count the open step's recorded on-chain votes (a vote
+     * whose voter no longer counts as an approver is discarded when its side is recounted);
      * `outcome` is the rejection or withdrawal reason hash, or the attestation issued on approval.
      */
     struct CaseView {
@@ -118,8 +119,9 @@ interface ICaseApprovals {
 
     /**
      * @notice Step `step` of case `caseId` was decided by `department`. `signers` are the
-     * signers of a submitted decision (empty when the step was decided by on-chain votes, each
-     * in a {DecisionCast}); `submitter` sent the transaction.
+     * signers of a submitted decision, or the voters whose on-chain votes were counted (each
+     * vote in a {DecisionCast}, with its own comment; `commentHash` is then zero); `submitter`
+     * sent the transaction.
      */
     event StepDecided(
         bytes32 indexed caseId,
@@ -130,6 +132,13 @@ interface ICaseApprovals {
         address submitter,
         address[] signers
     );
+
+    /**
+     * @notice The on-chain vote of `approver` on step `step` of case `caseId` was discarded when
+     * its side was recounted: `approver` was no longer an active APPROVER of the step's Active
+     * department. It may vote again if it is one again.
+     */
+    event VoteDiscarded(bytes32 indexed caseId, uint8 indexed step, address indexed approver);
 
     /// @notice Case `caseId` was approved; `attestationUid` is the issued attestation (or zero).
     event CaseApproved(bytes32 indexed caseId, bytes32 indexed acceptingDepartment, bytes32 attestationUid);
@@ -147,7 +156,7 @@ interface ICaseApprovals {
     // Errors
     // ---------------------------------------------------------------------------------------
 
-    /// @notice `account` is not an active STAFF member of `department`, which would accept the case.
+    /// @notice `account` is not an active STAFF member of `department`, which accepts (or would accept) the case.
     error ApprovalNotStaff(address account, bytes32 department);
 
     /// @notice Exactly one of the citizen identity and the applicant department must be set.
@@ -160,8 +169,15 @@ interface ICaseApprovals {
     /// past or before the previous step's.
     error ApprovalInvalidStep(uint256 index);
 
-    /// @notice `department` may not issue attestations of `schema`, or the applicant is not a citizen.
+    /// @notice The APPROVER role of `department` may not issue attestations of `schema`, or the applicant is not a citizen.
     error ApprovalSchemaNotAllowed(bytes32 schema, bytes32 department);
+
+    /**
+     * @notice The route has no step of `department`, the accepting department that would issue
+     * `schema`: a case carries only the authority of the approvers who decide it, so one of
+     * the issuing department's steps must be on the route.
+     */
+    error ApprovalIssuerNotOnRoute(bytes32 schema, bytes32 department);
 
     /// @notice `previousCase` does not exist, is still open, or was approved.
     error ApprovalInvalidPreviousCase(bytes32 previousCase, CaseStatus status);
@@ -209,7 +225,7 @@ interface ICaseApprovals {
     /// @notice `approver` already voted on chain on step `step` of case `caseId`.
     error ApprovalAlreadyVoted(bytes32 caseId, uint8 step, address approver);
 
-    /// @notice `account` is neither the opener nor the applicant (owner, agent or staff) of `caseId`.
+    /// @notice `account` is neither the opener nor acting for the applicant (owner, agent or staff) of `caseId`.
     error ApprovalUnauthorizedWithdrawal(bytes32 caseId, address account);
 
     // ---------------------------------------------------------------------------------------
@@ -225,8 +241,10 @@ interface ICaseApprovals {
      * - the caller is an active STAFF member of `terms.acceptingDepartment`;
      * - exactly one applicant; a route of 1 to {MAX_STEPS} steps, each with a department, a
      *   threshold of at least 1 and a deadline in the future, not before the previous step's;
-     * - if `terms.schema` is set: a citizen applicant, and the accepting department may attest
-     *   it ({IAttestationRegistry-canAttest} with STAFF and APPROVER roles);
+     * - if `terms.schema` is set: a citizen applicant, the accepting department's APPROVER role
+     *   may attest it ({IAttestationRegistry-canAttest} with ROLE_APPROVER), and the route has a
+     *   step of the accepting department (the attestation carries only the authority of the
+     *   approvers who decide the case; checked again when it is issued);
      * - if `terms.previousCase` is set: that case exists and was closed without approval;
      * - no case with the same terms exists.
      *
@@ -253,22 +271,27 @@ interface ICaseApprovals {
     function submitDecisions(bytes32 caseId, CaseTerms calldata terms, StepDecision[] calldata decisions) external;
 
     /**
-     * @notice Casts the caller's vote on the open step; `threshold` equal votes decide it.
+     * @notice Casts the caller's vote on the open step. When a side reaches `threshold` votes it
+     * is recounted: the step is decided only if `threshold` of its voters are active APPROVERs
+     * of the step's Active department now; the votes of those who no longer are are discarded.
      *
      * Requirements: the case is open, `terms` match, the step's deadline has not passed, the
-     * caller is an active APPROVER of the step's department and has not voted on this step.
+     * caller is an active APPROVER of the step's department and has no recorded vote on this step.
      *
-     * Emits a {DecisionCast} event, and when the step is decided {StepDecided} (and
-     * {CaseApproved} or {CaseRejected} when the case closes).
+     * Emits a {DecisionCast} event, a {VoteDiscarded} per lapsed vote, and when the step is
+     * decided {StepDecided} naming the counted voters (and {CaseApproved} or {CaseRejected}
+     * when the case closes; a step rejected by votes closes with a zero reason hash, each
+     * voter's comment being in its {DecisionCast}).
      */
     function decide(bytes32 caseId, CaseTerms calldata terms, bool approve, bytes32 commentHash) external;
 
     /**
      * @notice Withdraws an open case for `reasonHash`.
      *
-     * Requirements: the case is open, `terms` match, and the caller is the opener, or for a
-     * citizen applicant the identity's owner or a valid DELEGATE_AGENT, or for a department
-     * applicant an active STAFF member of it.
+     * Requirements: the case is open, `terms` match, and the caller is the opener while still
+     * an active STAFF member of the (Active) accepting department, or for a citizen applicant
+     * the identity's owner or a valid DELEGATE_AGENT, or for a department applicant an active
+     * STAFF member of it. A dismissed opener's cases are left to the applicant or to expiry.
      *
      * Emits a {CaseWithdrawn} event.
      */
@@ -308,7 +331,8 @@ interface ICaseApprovals {
         view
         returns (bytes32);
 
-    /// @notice Whether `approver` voted on chain on step `step` of case `caseId`.
+    /// @notice Whether `approver` has a recorded (not discarded) on-chain vote on step `step` of
+    /// case `caseId`; votes are kept for the open step (or the step the case closed at) only.
     function hasVoted(bytes32 caseId, uint8 step, address approver) external view returns (bool);
 
     /// @notice The department, citizen and attestation registries this contract consults.

@@ -71,9 +71,35 @@ def when(timestamp: int) -> str:
     return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def text_hash(text: str) -> bytes:
-    """``keccak256`` of a comment or reason in UTF-8: what goes on chain instead of the text."""
-    return bytes(keccak(text=text))
+def comment_commitment(salt: bytes, text: str) -> bytes:
+    """``keccak256(salt ‖ UTF-8 text)``: what goes on chain for a comment or reason.
+
+    Never the unsalted hash of the text: a short text (a phone number, an ID number typed as a
+    comment) is found again from its hash by trying every value. The 32-byte random salt and
+    the text stay off chain, with the case's documents; whoever holds both checks the
+    commitment.
+    """
+    if len(salt) != 32:
+        raise InvalidInput("comment salt", "0x" + bytes(salt).hex(), "expected 32 bytes")
+    return bytes(keccak(bytes(salt) + text.encode("utf-8")))
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment or reason kept off chain; only :attr:`commitment` goes on chain."""
+
+    text: str
+    salt: bytes
+
+    @classmethod
+    def new(cls, text: str, salt: bytes | None = None) -> Comment:
+        """A comment committed with ``salt``, or a fresh random one (co-signers of one decision
+        reuse the first signer's salt so they sign the same commitment)."""
+        return cls(text, new_salt() if salt is None else bytes(salt))
+
+    @property
+    def commitment(self) -> bytes:
+        return comment_commitment(self.salt, self.text)
 
 
 # Plain-language explanations of the contract's custom errors (the Sender's preflight uses them).
@@ -83,8 +109,10 @@ for _name, _template in {
     "ApprovalInvalidRouteLength": "a route has 1 to 16 steps, not {length}",
     "ApprovalInvalidStep": "route step {index} has no department, a zero threshold, or a "
     "deadline in the past or before the previous step's",
-    "ApprovalSchemaNotAllowed": "{department} may not issue attestations of schema {schema} "
-    "on approval (or the applicant is not a citizen)",
+    "ApprovalSchemaNotAllowed": "the approvers of {department} may not issue attestations of "
+    "schema {schema} (or the applicant is not a citizen)",
+    "ApprovalIssuerNotOnRoute": "the route has no step of {department}, which would issue "
+    "schema {schema}: its own approvers must decide a step of the case",
     "ApprovalInvalidPreviousCase": "earlier case {previousCase} does not exist, is still "
     "open, or was approved (status {status})",
     "ApprovalUnknownCase": "no case {caseId} (unknown, or these are not its terms)",
@@ -454,6 +482,7 @@ class Cases:
     EVENTS = (
         "CaseOpened",
         "DecisionCast",
+        "VoteDiscarded",
         "StepDecided",
         "CaseApproved",
         "CaseRejected",
@@ -703,7 +732,8 @@ class Cases:
         Checked before sending: the sender is an active STAFF member of the accepting
         department, every route department exists, and the route's deadlines lie in the
         future and never decrease. The rest (schema allowed, earlier case, case exists) is
-        named by the preflight.
+        named by the preflight. A case that issues an attestation must route through a step
+        of the accepting department (its approvers carry the authority to issue it).
         """
         sender = self._need_sender()
         accepting = terms.accepting_department
@@ -721,6 +751,13 @@ class Cases:
             if step.deadline < previous:
                 raise InvalidInput("route step", i, "its deadline is before the previous step's")
             previous = step.deadline
+        if terms.schema != ZERO32 and accepting not in {s.department for s in terms.route}:
+            raise _refused(
+                "ApprovalIssuerNotOnRoute",
+                f"the route has no step of {code_text(accepting)}, which would issue the "
+                "attestation: its own approvers must decide a step of the case (add e.g. "
+                f"--step {code_text(accepting)}:1:7d)",
+            )
         receipt = sender.transact(self.contract.functions.openCase(terms.as_tuple()))
         return self._sent(receipt, terms.case_id())
 
@@ -901,9 +938,11 @@ class Cases:
         return self._sent(receipt, case_id)
 
     def withdraw(self, case_id: bytes, reason_hash: bytes) -> Sent:
-        """Withdraw an open case (the opener, or someone acting for the applicant).
+        """Withdraw an open case (the opener while still STAFF of the accepting department, or
+        someone acting for the applicant).
 
-        Checked first: the case is open; who may withdraw is named by the preflight.
+        Checked first: the case is open; who may withdraw (a dismissed opener is refused with
+        ``ApprovalNotStaff``) is named by the preflight.
         """
         sender = self._need_sender()
         state = self.open_case(case_id)

@@ -8,6 +8,7 @@ decision off chain (``case sign`` writes a portable JSON file) and anyone relays
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -22,11 +23,11 @@ from govchain.approval.cases import (
     CaseEvent,
     Cases,
     CaseState,
+    Comment,
     SignedDecision,
     code_text,
     documents_root,
     sign_decision,
-    text_hash,
     when,
 )
 from govchain.cli.context import CliContext, pass_cli
@@ -90,12 +91,39 @@ def parse_step(text: str, now: int) -> Step:
     return Step(department_code(parts[0].upper()), threshold, parse_when(parts[2], now))
 
 
-def _comment(text: str | None, digest: bytes | None, what: str = "comment") -> bytes:
+def _comment(
+    text: str | None, digest: bytes | None, salt: bytes | None, what: str = "comment"
+) -> tuple[bytes, Comment | None]:
+    """The 32 bytes that go on chain for ``--WHAT`` and the off-chain comment, if text was given.
+
+    Text is committed as ``keccak256(salt ‖ text)`` with ``--WHAT-salt`` or a fresh random salt
+    (never an unsalted hash: a short text is brute-forced from it); the salt is printed so it is
+    kept with the case's documents and given to co-signers of the same decision.
+    """
     if text is not None and digest is not None:
         raise click.UsageError(f"give --{what} or --{what}-hash, not both")
+    if salt is not None and text is None:
+        raise click.UsageError(f"--{what}-salt goes with --{what}")
     if digest is not None:
-        return digest
-    return text_hash(text) if text is not None else ZERO32
+        return digest, None
+    if text is None:
+        return ZERO32, None
+    comment = Comment.new(text, salt)
+    return comment.commitment, comment
+
+
+def _salted(comment: Comment | None, what: str = "comment") -> dict[str, str]:
+    """The salt to keep off chain with the text, as output fields (none without text)."""
+    return {f"{what}_salt": _hex(comment.salt)} if comment else {}
+
+
+def _salt_note(comment: Comment | None, what: str = "comment") -> str:
+    if comment is None:
+        return ""
+    return (
+        f"; keep the {what} and its salt {_hex(comment.salt)} with the case's documents "
+        f"(co-signers pass --{what}-salt)"
+    )
 
 
 def _verdict(approve: bool | None) -> bool:
@@ -118,15 +146,24 @@ def group() -> None:
 
 
 def comment_options(what: str, help_text: str) -> Callable[[F], F]:
-    """``--WHAT TEXT`` (hashed) and ``--WHAT-hash 0x..``, exclusive (see :func:`_comment`)."""
+    """``--WHAT TEXT`` (committed with a salt), ``--WHAT-salt 0x..`` and ``--WHAT-hash 0x..``
+    (exclusive with the text), see :func:`_comment`."""
 
     def decorate(f: F) -> F:
+        f = click.option(
+            f"--{what}-salt",
+            f"{what}_salt",
+            type=BYTES32,
+            metavar="SALT",
+            help=f"the 32-byte salt of the {what}'s commitment (default: a fresh one); "
+            "co-signers of one decision use the same",
+        )(f)
         f = click.option(
             f"--{what}-hash",
             f"{what}_hash",
             type=BYTES32,
             metavar="HASH",
-            help=f"the {what}'s hash, if it was hashed elsewhere",
+            help=f"the {what}'s salted commitment, if it was made elsewhere",
         )(f)
         return click.option(f"--{what}", what, metavar="TEXT", help=help_text)(f)
 
@@ -256,7 +293,9 @@ def open_case(
 @group.command("sign")
 @click.argument("case_id", metavar="CASE", type=BYTES32)
 @verdict_option
-@comment_options("comment", "the comment (or reason to reject); only its hash goes on chain")
+@comment_options(
+    "comment", "the comment (or reason to reject); only a salted commitment goes on chain"
+)
 @click.option("--deadline", metavar="WHEN", help="the signature's deadline (default: the step's)")
 @click.option("--step", type=int, help="the step signed for (default: the open one)")
 @click.option(
@@ -282,6 +321,7 @@ def sign(
     case_id: bytes,
     approve: bool | None,
     comment: str | None,
+    comment_salt: bytes | None,
     comment_hash: bytes | None,
     deadline: str | None,
     step: int | None,
@@ -293,7 +333,7 @@ def sign(
     signed decision as JSON (or writes --out) for whoever submits. Checks first (not with
     --offline) that the case is open, the step open and in time, the key an APPROVER of it."""
     verdict = _verdict(approve)
-    digest = _comment(comment, comment_hash)
+    digest, kept = _comment(comment, comment_hash, comment_salt)
     if offline:
         signed = _sign_offline(obj, case_id, verdict, digest, deadline, step, wallet)
     else:
@@ -301,17 +341,19 @@ def sign(
         account = obj.account()
         until = parse_when(deadline, cases.now()) if deadline else None
         signed = cases.sign(account, case_id, verdict, digest, until, step, wallet)
+    # the salt travels with the signed decision (off chain), never the chain
+    document = json.dumps({**signed.as_dict(), **_salted(kept)}, indent=2) + "\n"
     if out is None:
-        click.echo(signed.to_json(), nl=False)
+        click.echo(document, nl=False)
         return
     try:
-        out.write_text(signed.to_json())
+        out.write_text(document)
     except OSError as exc:
         raise InvalidInput("output file", str(out), exc.strerror or str(exc)) from None
     obj.emit(
-        {"file": str(out), **signed.as_dict()},
+        {"file": str(out), **signed.as_dict(), **_salted(kept)},
         f"{signed.signer} signed {'approval' if verdict else 'rejection'} of step {signed.step} "
-        f"of case {_hex(case_id)} -> {out}",
+        f"of case {_hex(case_id)} -> {out}{_salt_note(kept)}",
     )
 
 
@@ -358,36 +400,48 @@ def submit(obj: CliContext, case_id: bytes, step: int, files: tuple[Path, ...]) 
 @group.command("decide")
 @click.argument("case_id", metavar="CASE", type=BYTES32)
 @verdict_option
-@comment_options("comment", "the comment (or reason to reject); only its hash goes on chain")
+@comment_options(
+    "comment", "the comment (or reason to reject); only a salted commitment goes on chain"
+)
 @pass_cli
 def decide(
     obj: CliContext,
     case_id: bytes,
     approve: bool | None,
     comment: str | None,
+    comment_salt: bytes | None,
     comment_hash: bytes | None,
 ) -> None:
-    """Vote on chain on the open step as an APPROVER (--key); K equal votes decide it."""
+    """Vote on chain on the open step as an APPROVER (--key); K votes of approvers still active
+    when the K-th arrives decide it."""
     verdict = _verdict(approve)
-    digest = _comment(comment, comment_hash)
+    digest, kept = _comment(comment, comment_hash, comment_salt)
     cases = _cases(obj, signing=True)
     sent = cases.decide(case_id, verdict, digest)
     state = cases.state(case_id, history=False)
-    data = {**sent.as_dict(), "approve": verdict, **_status(state)}
-    obj.emit(data, f"voted in {sent.tx_hash}; case is {_status_text(state)}")
+    data = {**sent.as_dict(), "approve": verdict, **_salted(kept), **_status(state)}
+    obj.emit(data, f"voted in {sent.tx_hash}; case is {_status_text(state)}{_salt_note(kept)}")
 
 
 @group.command("withdraw")
 @click.argument("case_id", metavar="CASE", type=BYTES32)
-@comment_options("reason", "why; only its hash goes on chain")
+@comment_options("reason", "why; only a salted commitment goes on chain")
 @pass_cli
 def withdraw(
-    obj: CliContext, case_id: bytes, reason: str | None, reason_hash: bytes | None
+    obj: CliContext,
+    case_id: bytes,
+    reason: str | None,
+    reason_salt: bytes | None,
+    reason_hash: bytes | None,
 ) -> None:
-    """Withdraw an open case (its opener, or the applicant's owner, agent or staff)."""
-    digest = _comment(reason, reason_hash, "reason")
+    """Withdraw an open case (its opener while still STAFF of the accepting department, or the
+    applicant's owner, agent or staff)."""
+    digest, kept = _comment(reason, reason_hash, reason_salt, "reason")
     sent = _cases(obj, signing=True).withdraw(case_id, digest)
-    obj.emit({**sent.as_dict(), "status": "withdrawn"}, f"withdrawn in {sent.tx_hash}")
+    obj.emit(
+        {**sent.as_dict(), "status": "withdrawn", **_salted(kept, "reason")},
+        f"withdrawn in {sent.tx_hash}{_salt_note(kept, 'reason')}",
+    )
 
 
 @group.command("expire")
@@ -449,15 +503,16 @@ def show(obj: CliContext, case_id: bytes) -> None:
             )
         if state.is_open and state.approvals + state.rejections:
             lines.append(f"votes      {state.approvals} approve, {state.rejections} reject")
+        voted_in = {e.tx_hash for e in state.history if e.name == "DecisionCast"}
         for e in state.history:
-            lines.append(f"  block {e.block}  {_event_text(e)}")
+            lines.append(f"  block {e.block}  {_event_text(e, e.tx_hash in voted_in)}")
         return "\n".join(lines)
 
     obj.emit(data, text)
 
 
-def _event_text(event: CaseEvent) -> str:
-    """One line of a case's trail."""
+def _event_text(event: CaseEvent, by_votes: bool = False) -> str:
+    """One line of a case's trail; ``by_votes``: a step decided in the transaction of a vote."""
     a = event.args
     verdict = "approved" if a.get("approve") else "rejected"
     if event.name == "CaseOpened":
@@ -466,8 +521,14 @@ def _event_text(event: CaseEvent) -> str:
         return f"step {a['step']} {verdict} on chain by {a['approver']}"
     if event.name == "StepDecided":
         dept = code_text(bytes.fromhex(a["department"][2:]))
-        by = f"{len(a['signers'])} signature(s)" if a["signers"] else "on-chain votes"
+        count = len(a["signers"])
+        by = f"{count} on-chain vote(s)" if by_votes else f"{count} signature(s)"
         return f"step {a['step']} ({dept}) {verdict} by {by}, sent by {a['submitter']}"
+    if event.name == "VoteDiscarded":
+        return (
+            f"step {a['step']}: the vote of {a['approver']} was discarded (no longer an "
+            "active approver when the step was counted)"
+        )
     if event.name == "CaseApproved":
         return f"case approved; attestation {a['attestationUid']}"
     if event.name == "CaseRejected":
@@ -514,7 +575,7 @@ def list_cases(
 @click.argument("case_id", metavar="CASE", type=BYTES32)
 @click.argument("step", type=int)
 @verdict_option
-@comment_options("comment", "the comment whose hash is signed")
+@comment_options("comment", "the comment whose salted commitment is signed")
 @click.option("--deadline", required=True, metavar="WHEN", help="the decision's deadline")
 @pass_cli
 def hash_decision(
@@ -523,12 +584,13 @@ def hash_decision(
     step: int,
     approve: bool | None,
     comment: str | None,
+    comment_salt: bytes | None,
     comment_hash: bytes | None,
     deadline: str,
 ) -> None:
     """The EIP-712 digest of a Decision: the contract's and this client's, compared."""
     verdict = _verdict(approve)
-    digest = _comment(comment, comment_hash)
+    digest, kept = _comment(comment, comment_hash, comment_salt)
     if not 0 <= step <= 255:
         raise InvalidInput("step", step, "0 to 255")
     cases = _cases(obj)
@@ -540,6 +602,7 @@ def hash_decision(
         "step": step,
         "approve": verdict,
         "comment_hash": _hex(digest),
+        **_salted(kept),
         "deadline": until,
         "contract": cases.address,
         "chain_id": cases.connection.chain_id,

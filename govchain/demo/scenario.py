@@ -20,6 +20,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from govchain.approval import CaseStatus, CaseTerms, Step
+from govchain.approval.cases import Comment
 from govchain.approval.messages import DECISION, SignerSignature, decision, pack_signatures
 from govchain.approval.messages import domain as case_domain
 from govchain.audit.privacy import scan_chain
@@ -543,7 +544,8 @@ class Scenario:
         tx, _ = self.send(civil.staff, cases.functions.openCase(terms.as_tuple()))
         self.say.did(f"CIVIL staff opened case {short(case_id)} ({len(documents)} e-documents)", tx)
         domain = case_domain(self.connection.chain_id, cases.address)
-        comment = keccak(text="reviewed: eligible")
+        # the reviewers' comment goes on chain only as a salted commitment (kept with the documents)
+        comment = Comment.new("reviewed: eligible").commitment
         for index, step in enumerate(route):
             code = label(step.department)
             approvers = self.dept(code).approvers[: step.threshold]

@@ -9,7 +9,9 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 
 from govchain.approval import CaseTerms, Step
+from govchain.approval.cases import Comment, comment_commitment
 from govchain.approval.messages import DECISION, SignerSignature, decision, pack_signatures
+from govchain.errors import InvalidInput
 from tests.approval.conftest import Desk, h
 
 
@@ -78,3 +80,14 @@ def test_terms_reject_a_non_32_byte_hash() -> None:
         CaseTerms(b"\0" * 32, b"A".ljust(32, b"\0"), (Step(b"B" * 32, 1, 5),)).route[0].threshold
         == 1
     )
+
+
+def test_a_comment_commitment_is_salted_and_fresh_each_time() -> None:
+    """Unsalted comments finding: only keccak256(salt ‖ text) goes on chain, a new salt each time."""
+    first, second = Comment.new("13800138000"), Comment.new("13800138000")
+    assert first.salt != second.salt and first.commitment != second.commitment
+    assert first.commitment == bytes(keccak(first.salt + b"13800138000"))
+    assert first.commitment != bytes(keccak(text="13800138000"))
+    assert Comment.new("ok", b"\x01" * 32).commitment == comment_commitment(b"\x01" * 32, "ok")
+    with pytest.raises(InvalidInput, match="expected 32 bytes"):
+        comment_commitment(b"\x01" * 31, "ok")

@@ -134,7 +134,7 @@ def test_each_step_needs_a_department_a_threshold_and_a_later_deadline(
 def test_a_schema_the_department_may_issue_is_accepted(
     approvals: Any, desk: Desk, depts: Any, citizens: Any, schemas: Any
 ) -> None:
-    terms = desk.terms([("DPF", 1)], citizen=citizens[0], schema=schemas["subsidy"])
+    terms = desk.terms([("CIVIL", 1), ("DPF", 1)], citizen=citizens[0], schema=schemas["subsidy"])
     approvals.openCase(terms.as_tuple(), sender=depts["CIVIL"].staff)
     assert approvals.caseOf(terms.case_id()).status == CaseStatus.OPEN
 

@@ -33,7 +33,9 @@ def test_k_on_chain_votes_decide_a_step(
     receipt = approvals.decide(cid, terms.as_tuple(), True, h("agreed"), sender=second)
     [decided] = receipt.decode_logs(approvals.StepDecided)
     assert (decided.step, decided.department, decided.approve) == (0, depts["DPF"].code, True)
-    assert decided.submitter == second.address and list(decided.signers) == []
+    assert decided.submitter == second.address
+    assert list(decided.signers) == [second.address, first.address]  # the votes counted
+    assert decided.commentHash == b"\0" * 32  # each vote's comment is in its DecisionCast
     view = approvals.caseOf(cid)
     assert view.currentStep == 1 and (view.approvals, view.rejections) == (0, 0)
     receipt = approvals.decide(
@@ -54,9 +56,11 @@ def test_k_on_chain_rejections_close_the_case(
     assert (approvals.caseOf(cid).approvals, approvals.caseOf(cid).rejections) == (1, 1)
     receipt = approvals.decide(cid, terms.as_tuple(), False, h("no, twice"), sender=c)
     [rejected] = receipt.decode_logs(approvals.CaseRejected)
-    assert rejected.reasonHash == h("no, twice")
+    # no single reason for a step rejected by votes (not the last voter's): each is in its DecisionCast
+    assert rejected.reasonHash == b"\0" * 32
+    assert [c.commentHash for c in receipt.decode_logs(approvals.DecisionCast)] == [h("no, twice")]
     view = approvals.caseOf(cid)
-    assert view.status == CaseStatus.REJECTED and view.outcome == h("no, twice")
+    assert view.status == CaseStatus.REJECTED and view.outcome == b"\0" * 32
 
 
 def test_an_approver_votes_once_per_step(

@@ -12,7 +12,14 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 
 from govchain.approval import CaseStatus
-from govchain.approval.cases import Cases, SignedDecision, documents_root, sign_decision
+from govchain.approval.cases import (
+    Cases,
+    SignedDecision,
+    comment_commitment,
+    documents_root,
+    sign_decision,
+)
+from govchain.audit.privacy import patterns, scan_bytes, scan_chain
 from govchain.deploy import department_code
 from govchain.identity.messages import schema_uid
 from govchain.keystore import Keystore
@@ -90,8 +97,11 @@ def test_three_step_route_approved_by_signed_decisions_issues_the_attestation(
         (1, ["civil-approver3", "civil-approver1"]),
         (2, ["finance-approver1", "finance-approver2"]),
     ]
+    salt = "0x" + "5a" * 32  # the co-signers of a decision share its comment's salt
     for step, keys in plan:
-        files = sign_step(city_run, tmp_path, case_id, step, keys, "--comment", "checked")
+        files = sign_step(
+            city_run, tmp_path, case_id, step, keys, "--comment", "checked", "--comment-salt", salt
+        )
         submitted = city_run.json(
             "--key", "hrss-staff", "case", "submit", case_id, str(step), *files
         )
@@ -171,7 +181,9 @@ def test_rejection_closes_the_case_with_the_reason_hash(city_run: CityRun, tmp_p
                verdict="--reject")  # fmt: skip
     result = city_run.json("--key", "civil-staff", "case", "submit", case_id, "0", str(out))
     assert result["status"] == "rejected"
-    assert result["outcome"] == "0x" + keccak(text=reason).hex()
+    salt = json.loads(out.read_text())["comment_salt"]  # kept off chain with the decision
+    assert result["outcome"] == "0x" + comment_commitment(bytes.fromhex(salt[2:]), reason).hex()
+    assert result["outcome"] != "0x" + keccak(text=reason).hex()  # never the unsalted hash
     shown = city_run.json("case", "show", case_id)
     assert shown["history"][-1]["event"] == "CaseRejected"
     assert shown["history"][-1]["department"] == "0x" + department_code("DPF").hex()
@@ -217,7 +229,8 @@ def test_withdraw_by_the_opener_with_a_reason(city_run: CityRun, tmp_path: Path)
     assert result["status"] == "withdrawn" and result["tx_hash"].startswith("0x")
     current = state(city_run, case_id)
     assert current.status == CaseStatus.WITHDRAWN
-    assert current.outcome == keccak(text="applicant moved away")
+    salt = bytes.fromhex(result["reason_salt"][2:])
+    assert current.outcome == comment_commitment(salt, "applicant moved away")
     assert current.history[-1].name == "CaseWithdrawn"
 
 
@@ -326,18 +339,17 @@ def test_list_by_department_open_and_awaiting(city_run: CityRun, tmp_path: Path)
 
 def test_hash_matches_the_contract(city_run: CityRun, tmp_path: Path) -> None:
     case_id = "0x" + "ab" * 32
+    salt = b"\x07" * 32
     data = city_run.json("case", "hash", case_id, "1", "--reject", "--comment", "late",
-                         "--deadline", "1900000000")  # fmt: skip
+                         "--comment-salt", "0x" + salt.hex(), "--deadline", "1900000000")  # fmt: skip
     assert data["match"] is True and data["digest"] == data["local_digest"]
-    assert data["comment_hash"] == "0x" + keccak(text="late").hex()
+    late = comment_commitment(salt, "late")
+    assert data["comment_hash"] == "0x" + late.hex() and data["comment_salt"] == "0x" + salt.hex()
     assert data["deadline"] == 1_900_000_000 and data["approve"] is False
     cases = Cases(city_run.platform.connection)
     assert (
         data["digest"]
-        == "0x"
-        + cases.decision_hash(
-            bytes.fromhex("ab" * 32), 1, False, keccak(text="late"), 1_900_000_000
-        ).hex()
+        == "0x" + cases.decision_hash(bytes.fromhex("ab" * 32), 1, False, late, 1_900_000_000).hex()
     )
 
 
@@ -457,3 +469,41 @@ def test_a_department_wallet_signs_through_erc1271(city_run: CityRun, tmp_path: 
     assert done["current_step"] == 1
     decided = city_run.json("case", "show", case_id)["history"][-1]
     assert decided["event"] == "StepDecided" and decided["signers"] == [wallet]
+
+
+def test_a_comment_goes_on_chain_only_as_a_salted_commitment(
+    city_run: CityRun, tmp_path: Path
+) -> None:
+    """An approver types a phone number as a comment: the privacy scanner, which finds the
+    unsalted hash the CLI used to put on chain, finds nothing in the vote or the withdrawal."""
+    phone = "13800138000"
+    assert scan_bytes(keccak(text=phone), patterns([phone]))  # the old encoding is caught
+    w3 = city_run.platform.connection.w3
+    start = w3.eth.block_number + 1
+    case_id = open_case(city_run, tmp_path, route=("CIVIL:2:7d",))["case_id"]
+    voted = city_run.json("--key", "civil-approver1", "case", "decide", case_id, "--reject",
+                          "--comment", phone)  # fmt: skip
+    salt = bytes.fromhex(voted["comment_salt"][2:])
+    assert len(salt) == 32
+    withdrawn = city_run.json("--key", "civil-staff", "case", "withdraw", case_id,
+                              "--reason", phone)  # fmt: skip
+    assert withdrawn["reason_salt"] != voted["comment_salt"]  # a fresh salt each time
+    assert scan_chain(w3, [phone], from_block=start) == []
+    assert state(city_run, case_id).outcome == comment_commitment(
+        bytes.fromhex(withdrawn["reason_salt"][2:]), phone
+    )
+
+
+def test_a_schema_case_without_a_step_of_the_issuing_department_is_refused(
+    city_run: CityRun, tmp_path: Path
+) -> None:
+    """H-1 through the CLI: refused before sending, in plain words."""
+    city = city_run.platform
+    attestations = city.connection.contract("AttestationRegistry")
+    fields = bytes(keccak(text="Granted(bytes32 caseId)"))
+    Sender(city.connection.w3, city.departments["BDB"].admin, city.connection.decoder()).transact(
+        attestations.functions.registerSchema(fields, ROLE_APPROVER, b"\0" * 32, True)
+    )
+    schema = "0x" + schema_uid(fields, ROLE_APPROVER, b"\0" * 32, True).hex()
+    result = open_case_result(city_run, tmp_path, "--schema", schema)
+    assert_one_line_error(result, 1, "the route has no step of CIVIL")
