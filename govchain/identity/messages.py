@@ -141,6 +141,8 @@ COUNCIL_APPROVAL = message(
         ("address", "target"),
         ("bytes", "data"),
         ("uint64", "expiry"),
+        ("address", "member"),
+        ("uint256", "generation"),
     ],
 )
 
