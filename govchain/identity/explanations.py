@@ -42,6 +42,9 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     # DepartmentRegistry
     "DepartmentUnauthorizedCouncil": "only the council may do this ({caller} is not the council)",
     "DepartmentUnauthorizedAdmin": "{caller} is not an ADMIN of an active department",
+    "DepartmentUnauthorizedProposer": (
+        "a department is proposed by its own first ADMIN key {admin}, not by {caller}"
+    ),
     "DepartmentInvalidCode": "a department code must not be empty",
     "DepartmentAlreadyExists": "department {code} exists already",
     "DepartmentUnknown": "no department has code {code}",
