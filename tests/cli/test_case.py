@@ -447,9 +447,8 @@ def test_a_department_wallet_signs_through_erc1271(city_run: CityRun, tmp_path: 
     deployer.transact(registry.functions.addMember(wallet, ROLE_APPROVER))
     # The wallet accepts the offer itself: its owner makes it call acceptMembership.
     deployer.send({"to": owner.address, "value": 10**17})
-    accept = registry.functions.acceptMembership(
-        city.departments["DPF"].code
-    )._encode_transaction_data()
+    dpf_code = department_code("DPF")
+    accept = registry.functions.acceptMembership(dpf_code)._encode_transaction_data()
     wallet_contract = connection.w3.eth.contract(
         address=wallet, abi=artifacts.abi("TestContractWallet")
     )

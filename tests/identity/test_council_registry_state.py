@@ -200,6 +200,7 @@ def test_rights_are_rechecked_at_use(
             assert decide(reg, data)
             self.spares_used += 1
             self.compromised.add(old)
+            self.member_of.pop(old, None)
             self.member_of[new.address] = dept
             self.admin[dept] = new.address
 
@@ -274,6 +275,34 @@ def test_rights_are_rechecked_at_use(
         def council_changes_the_threshold(self, threshold: int) -> None:
             assert decide(council, bytes(council.changeThreshold.encode_input(threshold)))
             self.threshold = threshold
+
+        # --- sequences, so that every side of the property is reached in a small budget --------
+
+        @rule(dept=st.sampled_from(DEPTS), key=st.integers(0, len(keys) - 1))
+        def offer_accept_attest(self, dept: str, key: int) -> None:
+            self.admin_offers(dept, key)
+            self.key_accepts(dept, key)
+            self.member_attests(key)
+
+        @rule(
+            proposer=st.integers(0, len(council_members) - 1),
+            voters=st.lists(st.integers(0, len(council_members) - 1), max_size=5, unique=True),
+        )
+        def vote_then_execute(self, proposer: int, voters: list[int]) -> None:
+            before = len(self.proposals)
+            self.member_proposes(proposer)
+            if len(self.proposals) == before:
+                return
+            last = len(self.proposals) - 1
+            for who in voters:
+                self.member_approves(last, who)
+            self.anyone_executes(last)
+
+        @rule(dept=st.sampled_from(DEPTS))
+        def a_suspended_departments_admin_votes(self, dept: str) -> None:
+            if self.active[dept]:
+                self.council_toggles(dept)
+            self.member_proposes(INDEX[dept])  # its council key: no seat now
 
         # --- invariants -----------------------------------------------------------------------
 
