@@ -172,9 +172,13 @@ contract DepartmentRegistry is IDepartmentRegistry {
     function withdrawProposal(bytes32 code) external {
         Department storage d = _departments[code];
         if (d.status == DepartmentStatus.None) revert DepartmentUnknown(code);
-        if (msg.sender != d.founder) revert DepartmentUnauthorizedWithdrawal(msg.sender, d.founder);
         if (d.status != DepartmentStatus.Proposed) {
             revert DepartmentInvalidTransition(code, d.status, DepartmentStatus.Retired);
+        }
+        // The applicant's right, used now: its key must still be the department's member (a key
+        // the council marked compromised is not).
+        if (msg.sender != d.founder || _departmentOf[msg.sender] != code) {
+            revert DepartmentUnauthorizedWithdrawal(msg.sender, d.founder);
         }
         _retire(code, DepartmentStatus.Proposed);
     }

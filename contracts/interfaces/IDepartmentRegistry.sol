@@ -93,7 +93,8 @@ interface IDepartmentRegistry {
     /// @notice The offer lapsed: `admin`, who made it, is no longer an ADMIN of `department`, or
     /// `department` is not Active.
     error DepartmentOfferLapsed(bytes32 department, address admin);
-    /// @notice Only `founder`, the key that proposed the department, may withdraw its proposal.
+    /// @notice Only `founder`, the key that proposed the department and is still its member, may
+    /// withdraw its proposal.
     error DepartmentUnauthorizedWithdrawal(address caller, address founder);
 
     /// @notice A department was proposed for admission (or founded at deployment).
@@ -186,8 +187,8 @@ interface IDepartmentRegistry {
     /// department (a rejection) releases its applicant's key and leaves its code free again.
     function retire(bytes32 code) external;
 
-    /// @notice The applicant (the key that proposed `code`) withdraws its Proposed department:
-    /// Proposed -> Retired, its key released, its code free again.
+    /// @notice The applicant (the key that proposed `code`, still its member) withdraws its
+    /// Proposed department: Proposed -> Retired, its key released, its code free again.
     function withdrawProposal(bytes32 code) external;
 
     /**

@@ -217,6 +217,22 @@ def test_l3_a_rejected_or_withdrawn_proposal_frees_its_code_and_key(
     assert departments.isActiveMember(first, EDU, ROLE_ADMIN)
 
 
+def test_l3_a_compromised_applicant_cannot_withdraw_its_proposal(
+    departments: Any, council: Any, accounts: Any
+) -> None:
+    applicant = accounts[57]
+    departments.propose(EDU, "Education Bureau", 330106, "", ZERO32, applicant, sender=applicant)
+    departments.markCompromised(applicant, sender=council)
+    with ape.reverts(
+        departments.DepartmentUnauthorizedWithdrawal,
+        caller=applicant.address,
+        founder=applicant.address,
+    ):
+        departments.withdrawProposal(EDU, sender=applicant)
+    departments.retire(EDU, sender=council)  # the council rejects it
+    assert departments.departmentStatus(EDU) == RETIRED
+
+
 def test_l3_a_code_that_was_once_active_is_never_proposed_again(
     departments: Any, depts: Any, council: Any, accounts: Any
 ) -> None:
