@@ -14,7 +14,7 @@ from typing import Any
 from benchmarks.gasfloor import floor, logs_of
 from benchmarks.gastable import traced_counts
 from tests.approval.conftest import HOUR, Desk, h
-from tests.helpers import ROLE_APPROVER
+from tests.helpers import ROLE_APPROVER, enrol
 
 OUT = Path(__file__).resolve().parent / "results" / "gas_approval.json"
 
@@ -96,7 +96,7 @@ def test_gas_of_approvals(
     # --- a step with 1..5 signatures (HRSS gets two more approvers) ---------------------------
     hrss = depts["HRSS"]
     for extra in (accounts[57], accounts[58]):
-        departments.addMember(extra, ROLE_APPROVER, sender=hrss.admin)
+        enrol(departments, hrss.admin, extra, ROLE_APPROVER)
     five = [*hrss.approvers, accounts[57], accounts[58]]
     by_k: dict[int, int] = {}
     for k in range(1, 6):

@@ -66,25 +66,38 @@ def test_department_registry_gas(
     housing = depts["HOUSING"]
     r = reg.replaceAdmin(housing.code, housing.admin, accounts[58], sender=council)
     t.add(
-        "DepartmentRegistry.replaceAdmin (bare: old admin out, new in)",
+        "DepartmentRegistry.replaceAdmin (bare: old admin out and marked compromised, new in)",
         r,
-        new=2,
+        new=3,
         upd=2,
-        note="old admin's roles and department-of cleared; the admin count goes -1 +1 (no change)",
+        note="old admin's roles and department-of cleared, its compromisedSince set; the admin "
+        "count goes -1 +1 (no change)",
     )
     r = reg.retire(new_code, sender=council)
     t.add("DepartmentRegistry.retire (bare)", r, upd=1)
 
     hrss = depts["HRSS"]
     r = reg.addMember(accounts[59], ROLE_STAFF, sender=hrss.admin)
-    t.add("DepartmentRegistry.addMember (by the department's ADMIN)", r, new=2,
-          note="+ the caller's memberOf (department-of, roles, status)")  # fmt: skip
+    t.add("DepartmentRegistry.addMember (an offer, by the department's ADMIN)", r, new=1,
+          note="one offer slot (roles, offering ADMIN); + the caller's memberOf and the key's "
+          "compromised/department-of checks")  # fmt: skip
+    r = reg.acceptMembership(hrss.code, sender=accounts[59])
+    t.add("DepartmentRegistry.acceptMembership (the key consents)", r, new=2, upd=1,
+          note="roles and department-of written, offer cleared (refund); the offering ADMIN "
+          "and the status re-checked")  # fmt: skip
     r = reg.setMemberRoles(accounts[59], ROLE_STAFF | ROLE_APPROVER, sender=hrss.admin)
     t.add("DepartmentRegistry.setMemberRoles", r, upd=1)
     r = reg.removeMember(accounts[59], sender=hrss.admin)
     t.add("DepartmentRegistry.removeMember", r, upd=2, note="both slots cleared (refunds)")
     r = reg.addMember(accounts[59], ROLE_AUDITOR, sender=hrss.admin)
-    t.add("DepartmentRegistry.addMember (the same key again, slots were cleared)", r, new=2)
+    t.add("DepartmentRegistry.addMember (the same key again, slots were cleared)", r, new=1)
+    r = reg.acceptMembership(hrss.code, sender=accounts[59])
+    t.add("DepartmentRegistry.acceptMembership (again)", r, new=2, upd=1)
+    r = reg.removeMemberByCouncil(accounts[59], sender=council)
+    t.add("DepartmentRegistry.removeMemberByCouncil (bare)", r, upd=2,
+          note="both member slots cleared (refunds)")  # fmt: skip
+    r = reg.markCompromised(accounts[59], sender=council)
+    t.add("DepartmentRegistry.markCompromised (bare, a key in no department)", r, new=1)
     r = reg.setEndpoint(LONG_ENDPOINT, sender=hrss.admin)
     t.add(
         f"DepartmentRegistry.setEndpoint ({len(LONG_ENDPOINT)} bytes, was short)",
@@ -143,7 +156,11 @@ def test_council_gas(
     again = cc.propose(dreg, data, chain.pending_timestamp + 2 * DAY, sender=members[0])
     t.add("Council.propose (repeat)", again, new=5, upd=1)
     pid = again.return_value
-    t.add("Council.approve (repeat proposal)", cc.approve(pid, sender=members[1]), new=1)
+    t.add("Council.approve (repeat proposal)", cc.approve(pid, sender=members[1]), new=1,
+          note="+ the approver's seat: memberOf on the registry")  # fmt: skip
+    t.add("Council.withdrawApproval", cc.withdrawApproval(pid, sender=members[1]), new=1, upd=1,
+          note="approval cleared (refund), withdrawn-in-generation written")  # fmt: skip
+    t.add("Council.cancel (by its proposer)", cc.cancel(pid, sender=members[0]), upd=1)
 
     new_code = code("TRANSPORT")
     dreg.propose(
@@ -158,7 +175,7 @@ def test_council_gas(
     t.add("Council.execute -> reinstate", r, upd=2)
     call = dreg.replaceAdmin.encode_input(new_code, accounts[57], accounts[58])
     r = cc.execute(passed(dreg, bytes(call)), sender=outsider)
-    t.add("Council.execute -> replaceAdmin", r, new=2, upd=3)
+    t.add("Council.execute -> replaceAdmin", r, new=3, upd=3)
     r = cc.execute(passed(dreg, bytes(dreg.retire.encode_input(new_code))), sender=outsider)
     t.add("Council.execute -> retire", r, upd=2)
 

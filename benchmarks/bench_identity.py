@@ -239,7 +239,12 @@ def test_identity_gas(
     p = cc.proposal(pid)
     msg = {"proposalId": pid, "target": p.target, "data": bytes(p.data), "expiry": p.expiry}
     signers = members[2:COUNCIL_THRESHOLD]
-    sigs = [COUNCIL_APPROVAL.sign(m.private_key, domain, msg) for m in signers]
+    sigs = [
+        COUNCIL_APPROVAL.sign(
+            m.private_key, domain, {**msg, "member": m.address, "generation": cc.generationOf(m)}
+        )
+        for m in signers
+    ]
     tx = cc.approveBySig(pid, signers, sigs, sender=outsider)
     r.add(
         f"Council.approveBySig ({len(signers)} signatures)", tx, new=len(signers), sigs=len(signers)
@@ -249,7 +254,7 @@ def test_identity_gas(
         "Council.execute (suspend a department)",
         tx,
         upd=2,
-        note="counts approvals over 7 members (7 cold reads)",
+        note="counts approvals over 7 members (7 cold reads) + one memberOf per approver (seat)",
     )
 
     r.write()

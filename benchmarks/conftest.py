@@ -31,6 +31,7 @@ from tests.identity.conftest import (
     council_members,
     governed_departments,
     schemas,
+    unbound_council,
 )
 from tests.node.conftest import (
     addresses,

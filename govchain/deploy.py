@@ -4,6 +4,8 @@ Order (each contract needs the ones before it):
 
 1. ``Council`` — the M-of-N council (Big Data Bureau and founding departments' keys).
 2. ``DepartmentRegistry`` — governed by the Council contract; the founders are active at once.
+   The deployer then binds it to the Council (``bindRegistry``): a seat votes only while its key
+   is an ADMIN of an Active department.
 3. ``CitizenRegistry`` — citizens' self-sovereign identities, delegates, recovery.
 4. ``AttestationRegistry`` — schemas and attestations (the credit file).
 5. ``AnchorRegistry`` — the data catalog and the record anchors.
@@ -327,6 +329,16 @@ def deploy_all(
     council = backend.call("DepartmentRegistry", addresses["DepartmentRegistry"], "council")
     if validate.address(council) != addresses["Council"]:
         raise DeployError(f"DepartmentRegistry is governed by {council}, not the Council contract")
+    # A council seat votes only while its key is an ADMIN of an Active department: the council
+    # reads that from the registry it governs, bound once by the deployer.
+    departments = addresses["DepartmentRegistry"]
+    bound = validate.address(backend.call("Council", addresses["Council"], "registry"))
+    if int(bound, 16) == 0:
+        tx_hash = backend.transact("Council", addresses["Council"], "bindRegistry", departments)
+        report.wired.append(f"Council.bindRegistry({departments}) in {tx_hash}")
+        say(f"the council's seats are the department registry's ADMIN keys (tx {tx_hash})")
+    elif bound != departments:
+        raise DeployError(f"the Council reads its seats from {bound}, not DepartmentRegistry")
     report.manifest = write_deployment(deployment, home)
     return report
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from govchain.deploy import DeployConfig, DeployReport, FounderSpec, deploy
+from govchain.deploy import DeployConfig, DeployReport, FounderSpec, department_code, deploy
 from govchain.keystore import Keystore
 from govchain.network import Connection
 from govchain.tx import Sender
@@ -84,17 +84,20 @@ def _accounts() -> dict[str, DepartmentKeys]:
 
 
 def staff(connection: Connection, keys: DepartmentKeys) -> list[str]:
-    """The department's ADMIN adds its STAFF, APPROVERs and AUDITOR; returns the tx hashes."""
+    """The department's ADMIN offers its STAFF, APPROVERs and AUDITOR their roles and each key
+    accepts (a key joins a department only with its consent); returns the tx hashes."""
     registry = connection.contract("DepartmentRegistry")
     sender = Sender(connection.w3, keys.admin, connection.decoder())
+    dept = department_code(keys.info.code)
     members = [(keys.staff, ROLE_STAFF), (keys.auditor, ROLE_AUDITOR)]
     members += [(a, ROLE_APPROVER) for a in keys.approvers]
-    return [
-        sender.transact(registry.functions.addMember(account.address, roles))[
-            "transactionHash"
-        ].to_0x_hex()
-        for account, roles in members
-    ]
+    hashes = []
+    for account, roles in members:
+        offered = sender.transact(registry.functions.addMember(account.address, roles))
+        joiner = Sender(connection.w3, account, connection.decoder())
+        accepted = joiner.transact(registry.functions.acceptMembership(dept))
+        hashes += [offered["transactionHash"].to_0x_hex(), accepted["transactionHash"].to_0x_hex()]
+    return hashes
 
 
 def deploy_config(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code
+from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code, enrol
 
 # Hypothesis profiles: "default" (make test) and "deep" (GOVCHAIN_HYPOTHESIS_PROFILE=deep, ten
 # times the examples). A property runs hypothesis_examples(share) of the profile's budget.
@@ -95,9 +95,9 @@ def depts(departments: Any, accounts: Any) -> dict[str, Dept]:
     for i, (name, region, _title) in enumerate(FOUNDERS):
         base = 2 + 6 * i
         admin, staff, a1, a2, a3, auditor = (accounts[base + j] for j in range(6))
-        departments.addMember(staff, ROLE_STAFF, sender=admin)
+        enrol(departments, admin, staff, ROLE_STAFF)
         for approver in (a1, a2, a3):
-            departments.addMember(approver, ROLE_APPROVER, sender=admin)
-        departments.addMember(auditor, ROLE_AUDITOR, sender=admin)
+            enrol(departments, admin, approver, ROLE_APPROVER)
+        enrol(departments, admin, auditor, ROLE_AUDITOR)
         out[name] = Dept(name, code(name), region, admin, staff, [a1, a2, a3], auditor)
     return out

@@ -21,6 +21,8 @@ contract DepartmentRegistry is IDepartmentRegistry {
         DepartmentStatus status;
         uint32 region;
         uint32 adminCount;
+        bool everActive; // once Active, the code is never proposed again
+        address founder; // the key that proposed it (released if the proposal is rejected)
         // other slots
         bytes32 metadataHash;
         string name;
@@ -33,6 +35,15 @@ contract DepartmentRegistry is IDepartmentRegistry {
     mapping(bytes32 code => mapping(address account => uint8 roles)) private _roles;
     mapping(address account => bytes32 code) private _departmentOf;
     bytes32[] private _codes;
+
+    /// @dev A department's standing offer to a key: the roles and the ADMIN who made it.
+    struct Offer {
+        uint8 roles;
+        address admin;
+    }
+
+    mapping(address account => mapping(bytes32 code => Offer)) private _offers;
+    mapping(address account => uint64 since) private _compromisedSince;
 
     modifier onlyCouncil() {
         if (msg.sender != _council) revert DepartmentUnauthorizedCouncil(msg.sender);
@@ -99,6 +110,17 @@ contract DepartmentRegistry is IDepartmentRegistry {
         return _council;
     }
 
+    /// @inheritdoc IDepartmentRegistry
+    function compromisedSince(address account) external view returns (uint64) {
+        return _compromisedSince[account];
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function offerOf(address account, bytes32 code) external view returns (uint8 roles, address admin) {
+        Offer storage o = _offers[account][code];
+        return (o.roles, o.admin);
+    }
+
     /// @notice The roles `account` holds in `code` (0 if not a member), whatever its status.
     function rolesOf(bytes32 code, address account) external view returns (uint8) {
         return _roles[code][account];
@@ -143,19 +165,52 @@ contract DepartmentRegistry is IDepartmentRegistry {
         if (from == DepartmentStatus.Retired) {
             revert DepartmentInvalidTransition(code, from, DepartmentStatus.Retired);
         }
-        _setStatus(code, DepartmentStatus.Retired);
+        _retire(code, from);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function withdrawProposal(bytes32 code) external {
+        Department storage d = _departments[code];
+        if (d.status == DepartmentStatus.None) revert DepartmentUnknown(code);
+        if (d.status != DepartmentStatus.Proposed) {
+            revert DepartmentInvalidTransition(code, d.status, DepartmentStatus.Retired);
+        }
+        // The applicant's right, used now: its key must still be the department's member (a key
+        // the council marked compromised is not).
+        if (msg.sender != d.founder || _departmentOf[msg.sender] != code) {
+            revert DepartmentUnauthorizedWithdrawal(msg.sender, d.founder);
+        }
+        _retire(code, DepartmentStatus.Proposed);
     }
 
     /// @inheritdoc IDepartmentRegistry
     function replaceAdmin(bytes32 code, address oldAdmin, address newAdmin) external onlyCouncil {
         DepartmentStatus status = _departments[code].status;
         if (status == DepartmentStatus.None) revert DepartmentUnknown(code);
-        if (status == DepartmentStatus.Retired) revert DepartmentInvalidTransition(code, status, status);
+        // A proposal's applicant re-applies with a new key; a retired department is closed.
+        if (status != DepartmentStatus.Active && status != DepartmentStatus.Suspended) {
+            revert DepartmentInvalidTransition(code, status, status);
+        }
         if (oldAdmin != address(0)) {
             if (_roles[code][oldAdmin] & ROLE_ADMIN == 0) revert DepartmentNotMember(oldAdmin, code);
-            _removeMember(code, oldAdmin);
+            _compromise(oldAdmin);
         }
-        _addMember(code, newAdmin, ROLE_ADMIN);
+        _addMember(code, newAdmin, ROLE_ADMIN, msg.sender);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function removeMemberByCouncil(address account) external onlyCouncil {
+        bytes32 code = _departmentOf[account];
+        if (code == bytes32(0)) revert DepartmentNotMember(account, code);
+        _removeMember(code, account);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function markCompromised(address account) external onlyCouncil {
+        if (account == address(0)) revert DepartmentZeroAddress();
+        uint64 since = _compromisedSince[account];
+        if (since != 0) revert DepartmentKeyCompromised(account, since);
+        _compromise(account);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -164,7 +219,22 @@ contract DepartmentRegistry is IDepartmentRegistry {
 
     /// @inheritdoc IDepartmentRegistry
     function addMember(address account, uint8 roles) external {
-        _addMember(_adminDepartment(), account, roles);
+        bytes32 code = _adminDepartment();
+        _checkJoinable(account, roles);
+        _offers[account][code] = Offer(roles, msg.sender);
+        emit MemberOffered(code, account, roles, msg.sender);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
+    function acceptMembership(bytes32 code) external {
+        Offer memory offer = _offers[msg.sender][code];
+        if (offer.roles == 0) revert DepartmentNoOffer(msg.sender, code);
+        // The offer is the ADMIN's right, used now: re-checked against today's key and status.
+        if (_roles[code][offer.admin] & ROLE_ADMIN == 0 || _departments[code].status != DepartmentStatus.Active) {
+            revert DepartmentOfferLapsed(code, offer.admin);
+        }
+        delete _offers[msg.sender][code];
+        _addMember(code, msg.sender, offer.roles, offer.admin);
     }
 
     /// @inheritdoc IDepartmentRegistry
@@ -221,23 +291,46 @@ contract DepartmentRegistry is IDepartmentRegistry {
         address admin
     ) private {
         if (code == bytes32(0)) revert DepartmentInvalidCode();
-        if (_departments[code].status != DepartmentStatus.None) revert DepartmentAlreadyExists(code);
+        Department storage d = _departments[code];
+        DepartmentStatus status = d.status;
+        // A code is free while unused, or after a proposal rejected or withdrawn before it was
+        // ever Active; a code that was once Active names that department for good.
+        bool reused = status == DepartmentStatus.Retired && !d.everActive;
+        if (status != DepartmentStatus.None && !reused) revert DepartmentAlreadyExists(code);
         if (bytes(name).length == 0 || bytes(name).length > MAX_NAME_LENGTH) {
             revert DepartmentInvalidName(bytes(name).length, MAX_NAME_LENGTH);
         }
         if (region < 100000 || region > 999999) revert DepartmentInvalidRegion(region);
         _checkEndpoint(endpoint);
-        Department storage d = _departments[code];
         d.status = DepartmentStatus.Proposed;
         d.region = region;
+        d.founder = admin;
         d.metadataHash = metadataHash;
         d.name = name;
         d.endpoint = endpoint;
-        _codes.push(code);
+        if (!reused) _codes.push(code);
         emit DepartmentProposed(code, region, name, admin, msg.sender);
         if (bytes(endpoint).length != 0) emit DepartmentEndpointChanged(code, endpoint, msg.sender);
         if (metadataHash != bytes32(0)) emit DepartmentMetadataChanged(code, metadataHash, msg.sender);
-        _addMember(code, admin, ROLE_ADMIN);
+        _addMember(code, admin, ROLE_ADMIN, msg.sender);
+    }
+
+    /// @dev Retires `code`; a rejected or withdrawn proposal also releases its applicant's key
+    /// (a Proposed department's only member: members join only an Active department).
+    function _retire(bytes32 code, DepartmentStatus from) private {
+        _setStatus(code, DepartmentStatus.Retired);
+        if (from == DepartmentStatus.Proposed) {
+            address founder = _departments[code].founder;
+            if (_departmentOf[founder] == code) _removeMember(code, founder);
+        }
+    }
+
+    /// @dev Removes `account` from its department (if any) and bars it from joining any again.
+    function _compromise(address account) private {
+        bytes32 code = _departmentOf[account];
+        if (code != bytes32(0)) _removeMember(code, account);
+        _compromisedSince[account] = uint64(block.timestamp);
+        emit MemberCompromised(code, account, msg.sender);
     }
 
     function _transition(bytes32 code, DepartmentStatus from, DepartmentStatus to) private {
@@ -250,18 +343,26 @@ contract DepartmentRegistry is IDepartmentRegistry {
     function _setStatus(bytes32 code, DepartmentStatus to) private {
         DepartmentStatus from = _departments[code].status;
         _departments[code].status = to;
+        if (to == DepartmentStatus.Active) _departments[code].everActive = true;
         emit DepartmentStatusChanged(code, from, to, msg.sender);
     }
 
-    function _addMember(bytes32 code, address account, uint8 roles) private {
+    /// @dev The one place that says which key may join a department with which roles.
+    function _checkJoinable(address account, uint8 roles) private view {
         if (account == address(0)) revert DepartmentZeroAddress();
         _checkRoles(roles);
+        uint64 since = _compromisedSince[account];
+        if (since != 0) revert DepartmentKeyCompromised(account, since);
         bytes32 existing = _departmentOf[account];
         if (existing != bytes32(0)) revert DepartmentMemberExists(account, existing);
+    }
+
+    function _addMember(bytes32 code, address account, uint8 roles, address by) private {
+        _checkJoinable(account, roles);
         _departmentOf[account] = code;
         _roles[code][account] = roles;
         if (roles & ROLE_ADMIN != 0) ++_departments[code].adminCount;
-        emit MemberAdded(code, account, roles, msg.sender);
+        emit MemberAdded(code, account, roles, by);
     }
 
     function _removeMember(bytes32 code, address account) private {
@@ -271,10 +372,12 @@ contract DepartmentRegistry is IDepartmentRegistry {
         emit MemberRemoved(code, account, msg.sender);
     }
 
-    /// @dev The council may leave a department without admin only to replace it at once.
+    /// @dev Only the council (to replace it) or a retirement may leave a department without admin.
     function _dropAdmin(bytes32 code, address account) private {
         Department storage d = _departments[code];
-        if (d.adminCount == 1 && msg.sender != _council) revert DepartmentLastAdmin(code, account);
+        if (d.adminCount == 1 && msg.sender != _council && d.status != DepartmentStatus.Retired) {
+            revert DepartmentLastAdmin(code, account);
+        }
         --d.adminCount;
     }
 

@@ -15,8 +15,15 @@ uint8 constant ALL_ROLES = 15;
  * so a suspended or retired department's members lose every right at once, everywhere.
  *
  * Life cycle: Proposed -> Active <-> Suspended -> Retired (a Proposed department may also be
- * Retired, which rejects it). Status changes and admin-key replacement are council-only: the
- * council is the Council contract, which executes them after M-of-N approvals.
+ * Retired, which rejects it, or withdrawn by its applicant; the code of a department that was
+ * never Active may then be proposed again, the code of one that was Active never). Status
+ * changes, admin-key replacement and the removal of any department's members (a compromised
+ * key, in a suspended or retired department too) are council-only: the council is the Council
+ * contract, which executes them after M-of-N approvals.
+ *
+ * A key joins a department only with its own consent: the department's ADMIN offers
+ * ({addMember}), the key accepts ({acceptMembership}). A key the council marked compromised
+ * ({markCompromised}) is removed from its department and can never join one again.
  */
 interface IDepartmentRegistry {
     enum DepartmentStatus {
@@ -78,6 +85,17 @@ interface IDepartmentRegistry {
     error DepartmentNotMember(address account, bytes32 department);
     /// @notice The change would leave the department without an ADMIN.
     error DepartmentLastAdmin(bytes32 department, address admin);
+    /// @notice The council marked `account` compromised at `since` (unix time): it can never
+    /// join a department again.
+    error DepartmentKeyCompromised(address account, uint64 since);
+    /// @notice `department` offered `account` no membership (or the offer was taken up already).
+    error DepartmentNoOffer(address account, bytes32 department);
+    /// @notice The offer lapsed: `admin`, who made it, is no longer an ADMIN of `department`, or
+    /// `department` is not Active.
+    error DepartmentOfferLapsed(bytes32 department, address admin);
+    /// @notice Only `founder`, the key that proposed the department and is still its member, may
+    /// withdraw its proposal.
+    error DepartmentUnauthorizedWithdrawal(address caller, address founder);
 
     /// @notice A department was proposed for admission (or founded at deployment).
     event DepartmentProposed(bytes32 indexed code, uint32 region, string name, address admin, address indexed by);
@@ -95,6 +113,12 @@ interface IDepartmentRegistry {
     event MemberRolesChanged(bytes32 indexed department, address indexed account, uint8 roles, address indexed by);
     /// @notice A key left a department.
     event MemberRemoved(bytes32 indexed department, address indexed account, address indexed by);
+    /// @notice ADMIN `sender` offered `account` membership of `department` with `roles`; the key
+    /// joins when it accepts.
+    event MemberOffered(bytes32 indexed department, address indexed account, uint8 roles, address indexed sender);
+    /// @notice The council marked `account` compromised (and removed it from `department`, zero
+    /// if it belonged to none); it can never join a department again.
+    event MemberCompromised(bytes32 indexed department, address indexed account, address indexed sender);
 
     /**
      * @notice Whether `account` is a member of `dept`, holds every bit of `role`, and
@@ -123,13 +147,21 @@ interface IDepartmentRegistry {
     /// @notice The council address (the Council contract) allowed to change statuses.
     function council() external view returns (address);
 
+    /// @notice When the council marked `account` compromised (unix time), zero if it never did.
+    /// A compromised key is in no department and can never join one.
+    function compromisedSince(address account) external view returns (uint64);
+
+    /// @notice The roles `department` offered `account` (zero if none) and the ADMIN who offered.
+    function offerOf(address account, bytes32 department) external view returns (uint8 roles, address admin);
+
     /**
      * @notice Applies for admission: records the department as Proposed with its first ADMIN key.
      * The key holds no right until the council admits the department.
      *
      * Requirements: the caller is `admin` (an applicant proves it holds its first ADMIN key, so
-     * nobody can bind another's key to a department); `code` non-zero and unused; valid name,
-     * region and endpoint; `admin` not zero and in no department.
+     * nobody can bind another's key to a department); `code` non-zero and unused (or used only by
+     * a proposal rejected or withdrawn before it was ever Active); valid name, region and
+     * endpoint; `admin` not zero, in no department and not compromised.
      *
      * Emits {DepartmentProposed} and {MemberAdded}.
      */
@@ -151,24 +183,60 @@ interface IDepartmentRegistry {
     /// @notice Council: Suspended -> Active.
     function reinstate(bytes32 code) external;
 
-    /// @notice Council: Proposed, Active or Suspended -> Retired, for good.
+    /// @notice Council: Proposed, Active or Suspended -> Retired, for good. Retiring a Proposed
+    /// department (a rejection) releases its applicant's key and leaves its code free again.
     function retire(bytes32 code) external;
 
+    /// @notice The applicant (the key that proposed `code`, still its member) withdraws its
+    /// Proposed department: Proposed -> Retired, its key released, its code free again.
+    function withdrawProposal(bytes32 code) external;
+
     /**
-     * @notice Council: replace a department's admin key (a lost or compromised key). `oldAdmin`
-     * (if not zero) is removed; `newAdmin` joins with the ADMIN role.
+     * @notice Council: replace the admin key of an Active or Suspended department (a lost or
+     * compromised key). `oldAdmin` (if not zero) is removed and marked compromised (it can never
+     * join a department again); `newAdmin` joins with the ADMIN role.
      *
-     * Emits {MemberRemoved} and {MemberAdded}.
+     * Emits {MemberRemoved}, {MemberCompromised} and {MemberAdded}.
      */
     function replaceAdmin(bytes32 code, address oldAdmin, address newAdmin) external;
 
     /**
-     * @notice ADMIN: add `account` to the caller's department with `roles`.
+     * @notice Council: remove `account` from its department, whatever the department's status
+     * (a suspended department is cleaned up before it is reinstated). May leave the department
+     * without an ADMIN; {replaceAdmin} with a zero `oldAdmin` gives it one.
      *
-     * Requirements: caller is an ADMIN of an Active department; `account` not zero and in no
-     * department; `roles` valid. Emits {MemberAdded}.
+     * Emits {MemberRemoved}.
+     */
+    function removeMemberByCouncil(address account) external;
+
+    /**
+     * @notice Council: mark `account` compromised: it is removed from its department (if any,
+     * whatever the department's status) and can never join a department again, so no
+     * reinstatement re-activates it.
+     *
+     * Emits {MemberRemoved} (if it was a member) and {MemberCompromised}.
+     */
+    function markCompromised(address account) external;
+
+    /**
+     * @notice ADMIN: offer `account` membership of the caller's department with `roles`; the key
+     * joins when it accepts ({acceptMembership}). A new offer replaces the department's previous
+     * one to the same key.
+     *
+     * Requirements: caller is an ADMIN of an Active department; `account` not zero, in no
+     * department and not compromised; `roles` valid. Emits {MemberOffered}.
      */
     function addMember(address account, uint8 roles) external;
+
+    /**
+     * @notice The caller accepts `department`'s offer and joins it with the offered roles.
+     *
+     * Requirements: an offer exists; the ADMIN who made it is still an ADMIN of `department`,
+     * which is Active; the caller is in no department and not compromised.
+     *
+     * Emits {MemberAdded} naming the offering ADMIN.
+     */
+    function acceptMembership(bytes32 department) external;
 
     /// @notice ADMIN: change a member's roles. Emits {MemberRolesChanged}.
     function setMemberRoles(address account, uint8 roles) external;

@@ -1,9 +1,11 @@
 """``govchain council``: the platform council's proposals, approvals and execution.
 
-A member proposes a department action (admit, suspend, reinstate, retire, replace-admin);
-other members approve on chain (``approve ID``) or sign off chain (``sign ID``, no gas) and
-anyone submits the collected signatures (``approve ID --signature SIGNER:SIG ...``); once
-``threshold`` members approved, anyone executes it.
+A member proposes a department action (admit, suspend, reinstate, retire, replace-admin,
+remove-member, mark-compromised); other members approve on chain (``approve ID``) or sign off
+chain (``sign ID``, no gas) and anyone submits the collected signatures (``approve ID
+--signature SIGNER:SIG ...``); once enough members with a voting seat (an ADMIN key of an Active
+department) approved, anyone executes it. A member withdraws its approval (``withdraw ID``); the
+proposer cancels its proposal (``cancel ID``).
 """
 
 from __future__ import annotations
@@ -149,6 +151,26 @@ def replace_admin(
 # --- approve, sign, execute -----------------------------------------------------------------
 
 
+@propose.command("remove-member")
+@click.argument("who", metavar="ADDRESS|KEY")
+@_EXPIRES
+@pass_cli
+def remove_member(obj: CliContext, who: str, expires: When) -> None:
+    """Remove a key from its department, whatever its status (clean up a suspended one)."""
+    target = account(obj, who)
+    _propose(obj, lambda c: c.actions.remove_member(target), expires)
+
+
+@propose.command("mark-compromised")
+@click.argument("who", metavar="ADDRESS|KEY")
+@_EXPIRES
+@pass_cli
+def mark_compromised(obj: CliContext, who: str, expires: When) -> None:
+    """Mark a key compromised: removed from its department, it can never join one again."""
+    target = account(obj, who)
+    _propose(obj, lambda c: c.actions.mark_compromised(target), expires)
+
+
 @group.command("approve")
 @click.argument("proposal_id", metavar="ID", type=BYTES32)
 @click.option(
@@ -200,4 +222,29 @@ def execute(obj: CliContext, proposal_id: bytes) -> None:
     obj.emit(
         {"id": hex32(proposal_id), "action": proposal.description, **sent.as_dict()},
         tx_text(sent, f"executed {hex32(proposal_id)}: {proposal.description}"),
+    )
+
+
+@group.command("cancel")
+@click.argument("proposal_id", metavar="ID", type=BYTES32)
+@pass_cli
+def cancel(obj: CliContext, proposal_id: bytes) -> None:
+    """Cancel proposal ID (the --key must be its proposer, holding a voting seat)."""
+    sent = _writer(obj).cancel(proposal_id)
+    obj.emit(
+        {"id": hex32(proposal_id), "state": "cancelled", **sent.as_dict()},
+        tx_text(sent, f"cancelled {hex32(proposal_id)}"),
+    )
+
+
+@group.command("withdraw")
+@click.argument("proposal_id", metavar="ID", type=BYTES32)
+@pass_cli
+def withdraw(obj: CliContext, proposal_id: bytes) -> None:
+    """Withdraw the --key member's approval of proposal ID (its signed approvals lapse too)."""
+    sent = _writer(obj).withdraw_approval(proposal_id)
+    member = obj.account().address
+    obj.emit(
+        {"id": hex32(proposal_id), "member": member, **sent.as_dict()},
+        tx_text(sent, f"{member} withdrew its approval of {hex32(proposal_id)}"),
     )

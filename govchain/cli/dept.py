@@ -116,13 +116,49 @@ def whois(obj: CliContext, who: str) -> None:
 @_ROLE_OPTION
 @pass_cli
 def add_member(obj: CliContext, who: str, roles: tuple[int, ...]) -> None:
-    """Add a key to the --key ADMIN's department with --role(s)."""
+    """Offer a key membership of the --key ADMIN's department with --role(s); the key joins
+    when it accepts ('govchain --key KEY dept accept CODE')."""
     mask = roles_mask(roles)
     address = account(obj, who)
-    sent = _writer(obj).add_member(address, mask)
+    writer = _writer(obj)
+    dept = writer.admin_department(obj.account().address)
+    sent = writer.add_member(address, mask)
     obj.emit(
-        {"account": address, "roles": mask, "role_names": role_names(mask), **sent.as_dict()},
-        tx_text(sent, f"added {address} as {','.join(role_names(mask))}"),
+        {
+            "account": address,
+            "department": code_text(dept),
+            "roles": mask,
+            "role_names": role_names(mask),
+            "status": "offered",
+            **sent.as_dict(),
+        },
+        tx_text(
+            sent,
+            f"offered {address} {','.join(role_names(mask))} of {code_text(dept)}; it joins "
+            f"with 'govchain --key {who} dept accept {code_text(dept)}'",
+        ),
+    )
+
+
+@group.command("accept")
+@click.argument("code", type=DEPARTMENT)
+@pass_cli
+def accept(obj: CliContext, code: bytes) -> None:
+    """Accept department CODE's membership offer with the --key (a key joins only by consent)."""
+    writer = _writer(obj)
+    sent = writer.accept(code)
+    address = obj.account().address
+    membership = writer.member_of(address)
+    mask = membership.roles
+    obj.emit(
+        {
+            "account": address,
+            "department": code_text(code),
+            "roles": mask,
+            "role_names": role_names(mask),
+            **sent.as_dict(),
+        },
+        tx_text(sent, f"{address} joined {code_text(code)} as {','.join(role_names(mask))}"),
     )
 
 
@@ -213,4 +249,16 @@ def propose(
             f"department {code_text(code)} proposed; the council admits it with "
             f"'govchain council propose admit {code_text(code)}'",
         ),
+    )
+
+
+@group.command("withdraw-proposal")
+@click.argument("code", type=DEPARTMENT)
+@pass_cli
+def withdraw_proposal(obj: CliContext, code: bytes) -> None:
+    """Withdraw the --key's own Proposed department CODE (its key is released, its code free)."""
+    sent = _writer(obj).withdraw_proposal(code)
+    obj.emit(
+        {"code": code_text(code), "status": "Retired", **sent.as_dict()},
+        tx_text(sent, f"proposal of department {code_text(code)} withdrawn"),
     )

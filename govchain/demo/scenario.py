@@ -264,6 +264,8 @@ class Scenario:
             "target": registry.address,
             "data": bytes.fromhex(data[2:]),
             "expiry": expiry,
+            "member": second.address,
+            "generation": council.functions.generationOf(second.address).call(),
         }
         signature = COUNCIL_APPROVAL.sign(
             second.key, council_domain(self.connection.chain_id, council.address), message
@@ -281,7 +283,8 @@ class Scenario:
         self.say.did(f"admission executed: {LATE_DEPARTMENT} is Active", tx)
         staffed = staff(self.connection, dpf)
         self.say.did(
-            f"{LATE_DEPARTMENT}'s admin added staff, 3 approvers and an auditor",
+            f"{LATE_DEPARTMENT}'s admin offered staff, 3 approvers and an auditor their roles; "
+            "each key accepted",
             staffed[-1],
             transactions=len(staffed),
         )

@@ -1,18 +1,23 @@
 """Client of ``Council``: the platform council's M-of-N proposals.
 
-A proposal is a call (target + calldata) the council executes once ``threshold`` current
-members approved it before its expiry. :class:`CouncilActions` builds the calldata of the
-department registry's council-only functions (admit, suspend, reinstate, retire, replaceAdmin)
-and of the council's own (addMember, removeMember, changeThreshold).
+A proposal is a call (target + calldata) the council executes once enough members with a
+voting seat approved it before its expiry: the larger of the threshold when it was proposed and
+the current one. A seat votes only while its key is an ADMIN of an Active department, checked
+again when the approvals are counted. :class:`CouncilActions` builds the calldata of the
+department registry's council-only functions (admit, suspend, reinstate, retire, replaceAdmin,
+removeMemberByCouncil, markCompromised) and of the council's own (addMember, removeMember,
+changeThreshold, cancel).
 
 Approvals are made on chain (:meth:`Council.approve`) or signed off chain
-(:func:`sign_approval`, EIP-712 ``CouncilApproval``; no transaction, no gas) and submitted
-together by anyone (:meth:`Council.approve_by_sig`).
+(:func:`sign_approval`, EIP-712 ``CouncilApproval`` naming the signer and its membership
+generation; no transaction, no gas) and submitted together by anyone
+(:meth:`Council.approve_by_sig`). A member may withdraw its approval
+(:meth:`Council.withdraw_approval`); the proposer or the council may cancel a proposal.
 
 Checks before sending: the proposal exists (:class:`~govchain.errors.NotFound`, exit 2), is
-not executed and not expired; the sender (or each signer) is a member who has not approved
-yet; each signature recovers to its claimed signer; execution has enough approvals; the
-expiry of a new proposal is in the future and within 30 days.
+not executed, cancelled nor expired; the sender (or each signer) is a member with a voting seat
+who has not approved yet; each signature recovers to its claimed signer; execution has enough
+approvals; the expiry of a new proposal is in the future and within 30 days.
 """
 
 from __future__ import annotations
@@ -44,7 +49,15 @@ from govchain.tx import Sender
 MAX_PROPOSAL_LIFETIME = 30 * 24 * 3600
 
 #: Department registry functions only the council may call, by CLI name.
-DEPARTMENT_ACTIONS = ("admit", "suspend", "reinstate", "retire", "replace-admin")
+DEPARTMENT_ACTIONS = (
+    "admit",
+    "suspend",
+    "reinstate",
+    "retire",
+    "replace-admin",
+    "remove-member",
+    "mark-compromised",
+)
 
 
 @dataclass(frozen=True)
@@ -71,11 +84,14 @@ class Proposal:
     description: str
     approvers: list[ChecksumAddress] = field(default_factory=list)
     expired: bool = False
+    cancelled: bool = False
 
     @property
     def state(self) -> str:
         if self.executed:
             return "executed"
+        if self.cancelled:
+            return "cancelled"
         if self.expired:
             return "expired"
         return "ready" if self.approvals >= self.threshold else "open"
@@ -93,6 +109,7 @@ class Proposal:
             "threshold": self.threshold,
             "approvers": list(self.approvers),
             "executed": self.executed,
+            "cancelled": self.cancelled,
             "state": self.state,
         }
 
@@ -137,26 +154,40 @@ class SignedApproval:
         return cls(proposal, validate.address(signer.strip()), signature)
 
 
-def approval_message(proposal: Proposal) -> dict[str, Any]:
+def approval_message(proposal: Proposal, member: str, generation: int) -> dict[str, Any]:
+    """The ``CouncilApproval`` of ``proposal`` by ``member`` in its membership ``generation``
+    (``Council.generationOf``): a signature never outlives the membership it was made in."""
     return {
         "proposalId": proposal.id,
         "target": proposal.target,
         "data": proposal.data,
         "expiry": proposal.expiry,
+        "member": validate.address(member),
+        "generation": generation,
     }
 
 
 def sign_approval(
-    account: LocalAccount, chain_id: int, council: str, proposal: Proposal
+    account: LocalAccount, chain_id: int, council: str, proposal: Proposal, generation: int
 ) -> SignedApproval:
-    """Sign ``proposal`` for the council at ``council`` on ``chain_id``; no network needed."""
+    """Sign ``proposal`` for the council at ``council`` on ``chain_id`` as the member in its
+    membership ``generation``; no network needed."""
     domain = council_domain(chain_id, council)
-    signature = COUNCIL_APPROVAL.sign(account.key, domain, approval_message(proposal))
+    message = approval_message(proposal, account.address, generation)
+    signature = COUNCIL_APPROVAL.sign(account.key, domain, message)
     return SignedApproval(proposal.id, validate.address(account.address), signature)
 
 
-def recover_signer(chain_id: int, council: str, proposal: Proposal, signature: bytes) -> str:
-    digest = COUNCIL_APPROVAL.digest(council_domain(chain_id, council), approval_message(proposal))
+def recover_signer(
+    chain_id: int,
+    council: str,
+    proposal: Proposal,
+    signature: bytes,
+    member: str,
+    generation: int,
+) -> str:
+    message = approval_message(proposal, member, generation)
+    digest = COUNCIL_APPROVAL.digest(council_domain(chain_id, council), message)
     try:
         return str(Account._recover_hash(digest, signature=signature))
     except (ValueError, TypeError):  # malformed signature bytes
@@ -204,6 +235,25 @@ class CouncilActions:
             f"replace-admin {code_text(raw)} {old if old_admin else '(none)'} -> {new}",
         )
 
+    def remove_member(self, account: str) -> Call:
+        """Remove ``account`` from its department, whatever the department's status."""
+        address = validate.address(account)
+        member = self.departments.member_of(address)
+        if member.department is None:
+            raise Refused(f"{address} is in no department")
+        return self._registry(
+            "removeMemberByCouncil",
+            [address],
+            f"remove-member {address} from {code_text(member.department)}",
+        )
+
+    def mark_compromised(self, account: str) -> Call:
+        """Mark ``account`` compromised: removed from its department, never to join again."""
+        address = validate.address(account)
+        if self.departments.compromised_since(address):
+            raise Refused(f"{address} is marked compromised already")
+        return self._registry("markCompromised", [address], f"mark-compromised {address}")
+
     def _council(self, contract: Any, function: str, args: list[Any], description: str) -> Call:
         data = bytes.fromhex(contract.encode_abi(function, args)[2:])
         return Call(self.council_address, data, description)
@@ -230,6 +280,15 @@ class Council(ContractClient):
     def is_member(self, account: str) -> bool:
         return bool(self.contract.functions.isMember(validate.address(account)).call())
 
+    def has_seat(self, account: str) -> bool:
+        """Whether ``account``'s vote counts now: a member that is an ADMIN of an Active
+        department."""
+        return bool(self.contract.functions.hasSeat(validate.address(account)).call())
+
+    def generation_of(self, account: str) -> int:
+        """``account``'s membership generation (0 if not a member), named in its signatures."""
+        return int(self.contract.functions.generationOf(validate.address(account)).call())
+
     def has_approved(self, proposal: bytes, member: str) -> bool:
         function = self.contract.functions.hasApproved(proposal, validate.address(member))
         return bool(function.call())
@@ -250,6 +309,10 @@ class Council(ContractClient):
             if name == "replaceAdmin":
                 old = args["oldAdmin"] if int(args["oldAdmin"], 16) else "(none)"
                 return f"replace-admin {code_text(args['code'])} {old} -> {args['newAdmin']}"
+            if name == "removeMemberByCouncil":
+                return f"remove-member {args['account']}"
+            if name == "markCompromised":
+                return f"mark-compromised {args['account']}"
             rendered = ", ".join(str(v) for v in args.values())
             return f"{name}({rendered})"
         return f"call {target} 0x{data[:4].hex()}"
@@ -261,7 +324,7 @@ class Council(ContractClient):
             view = self.contract.functions.proposal(pid).call()
         except ContractLogicError:
             raise NotFound("council proposal", hex32(pid), "see 'govchain council list'") from None
-        target, expiry, executed, proposer, data, approvals = view
+        target, expiry, executed, proposer, data, approvals, cancelled, needed = view
         members = self.members()
         return Proposal(
             id=pid,
@@ -271,10 +334,11 @@ class Council(ContractClient):
             executed=bool(executed),
             proposer=validate.address(proposer),
             approvals=int(approvals),
-            threshold=self.threshold(),
+            threshold=int(needed),
             description=self.describe(target, bytes(data)),
             approvers=[m for m in members if self.has_approved(pid, m)],
-            expired=not executed and self.now() >= int(expiry),
+            expired=not executed and not cancelled and self.now() >= int(expiry),
+            cancelled=bool(cancelled),
         )
 
     def proposals(self) -> list[Proposal]:
@@ -287,13 +351,22 @@ class Council(ContractClient):
         proposal = self.proposal(proposal_id)
         if proposal.executed:
             raise Refused(f"proposal {hex32(proposal.id)} was executed already")
+        if proposal.cancelled:
+            raise Refused(f"proposal {hex32(proposal.id)} was cancelled")
         if proposal.expired:
             raise Refused(f"proposal {hex32(proposal.id)} expired at {iso_time(proposal.expiry)}")
         return proposal
 
-    def _can_approve(self, proposal: Proposal, member: str) -> None:
+    def _seated(self, member: str) -> None:
         if not self.is_member(member):
             raise Refused(f"{member} is not a council member")
+        if not self.has_seat(member):
+            raise Refused(
+                f"{member} holds no voting seat: it is not an ADMIN of an Active department"
+            )
+
+    def _can_approve(self, proposal: Proposal, member: str) -> None:
+        self._seated(member)
         if self.has_approved(proposal.id, member):
             raise Refused(f"{member} approved proposal {hex32(proposal.id)} already")
 
@@ -302,8 +375,7 @@ class Council(ContractClient):
     def propose(self, call: Call, expiry: int) -> Proposed:
         """Propose ``call`` until ``expiry`` (unix time); counts as the proposer's approval."""
         sender = self._signer("proposing")
-        if not self.is_member(sender.address):
-            raise Refused(f"{sender.address} is not a council member")
+        self._seated(sender.address)
         now = self.now()
         if expiry <= now:
             raise Refused(f"expiry {iso_time(expiry)} is not in the future")
@@ -325,7 +397,8 @@ class Council(ContractClient):
         """``account``'s off-chain approval of an open proposal (read from chain, not sent)."""
         proposal = self._open(proposal_id)
         self._can_approve(proposal, account.address)
-        return sign_approval(account, self.connection.chain_id, self.address, proposal)
+        generation = self.generation_of(account.address)
+        return sign_approval(account, self.connection.chain_id, self.address, proposal, generation)
 
     def approve_by_sig(self, proposal_id: bytes, approvals: list[SignedApproval]) -> Sent:
         """Submit signed approvals (anyone may); each is checked locally first."""
@@ -340,12 +413,17 @@ class Council(ContractClient):
                 raise InvalidInput("signature", approval.token(), "signer named twice")
             seen.add(approval.signer)
             signer = recover_signer(
-                self.connection.chain_id, self.address, proposal, approval.signature
+                self.connection.chain_id,
+                self.address,
+                proposal,
+                approval.signature,
+                approval.signer,
+                self.generation_of(approval.signer),
             )
             if validate.address(signer) != approval.signer:
                 raise Refused(
                     f"the signature given for {approval.signer} is not its approval of "
-                    f"proposal {hex32(proposal.id)} on this council"
+                    f"proposal {hex32(proposal.id)} on this council in its current membership"
                 )
             self._can_approve(proposal, approval.signer)
         function = self.contract.functions.approveBySig(
@@ -363,6 +441,27 @@ class Council(ContractClient):
             )
         return Sent.of(self._send(self.contract.functions.execute(proposal.id), "executing"))
 
+    def cancel(self, proposal_id: bytes) -> Sent:
+        """The proposer (holding a voting seat) cancels its open proposal."""
+        sender = self._signer("cancelling")
+        proposal = self._open(proposal_id)
+        if proposal.proposer != sender.address:
+            raise Refused(
+                f"only the proposer {proposal.proposer} (or the council, by a proposal) may "
+                f"cancel proposal {hex32(proposal.id)}"
+            )
+        self._seated(sender.address)
+        return Sent.of(self._send(self.contract.functions.cancel(proposal.id), "cancelling"))
+
+    def withdraw_approval(self, proposal_id: bytes) -> Sent:
+        """The sender withdraws its approval of an open proposal (its signatures lapse too)."""
+        sender = self._signer("withdrawing an approval")
+        proposal = self._open(proposal_id)
+        if not self.has_approved(proposal.id, sender.address):
+            raise Refused(f"{sender.address} has no counted approval of {hex32(proposal.id)}")
+        function = self.contract.functions.withdrawApproval(proposal.id)
+        return Sent.of(self._send(function, "withdrawing an approval"))
+
 
 def council_call(council: Council, function: str, args: list[Any], description: str) -> Call:
     """A call of the council on itself (addMember, removeMember, changeThreshold)."""
@@ -375,5 +474,9 @@ def department_call(
     """The calldata of a department action by CLI name (``admit`` ... ``replace-admin``)."""
     if action == "replace-admin":
         return council.actions.replace_admin(code, old, new)
+    if action == "remove-member":
+        return council.actions.remove_member(new)
+    if action == "mark-compromised":
+        return council.actions.mark_compromised(new)
     as_code(code)
     return council.actions.status_change(action, code)

@@ -2,14 +2,16 @@
 
 Reads: :meth:`Departments.department`, :meth:`Departments.departments`, :meth:`Departments.members`
 (current members of a department, found from its ``MemberAdded`` events and checked against
-``rolesOf``), :meth:`Departments.member_of`. Writes by a department's ADMIN: add, remove, set
-roles, set endpoint, set metadata hash; by anyone: propose a new department (the council admits
-it, see :mod:`govchain.identity.council`).
+``rolesOf``), :meth:`Departments.member_of`. Writes by a department's ADMIN: offer membership
+(:meth:`Departments.add_member`; the key joins when it accepts, :meth:`Departments.accept`),
+remove, set roles, set endpoint, set metadata hash; by anyone: propose a new department (the
+council admits it, see :mod:`govchain.identity.council`) or withdraw one's own proposal.
 
 Checks before sending: the department named exists (:class:`~govchain.errors.NotFound`, exit 2);
 the sender is an ADMIN of an active department; the account to add belongs to no department
-yet; the account to change or remove is a member of the sender's department. Everything else
-is left to the Sender's preflight, whose custom errors read as plain words.
+yet and is not marked compromised; the account to change or remove is a member of the sender's
+department; an offer to accept exists. Everything else is left to the Sender's preflight, whose
+custom errors read as plain words.
 """
 
 from __future__ import annotations
@@ -166,6 +168,17 @@ class Departments(ContractClient):
         raw = bytes(dept)
         return Membership(address, None if raw == ZERO32 else raw, int(roles), bool(active))
 
+    def compromised_since(self, account: str) -> int:
+        """When the council marked ``account`` compromised (unix time), 0 if it never did."""
+        return int(self.contract.functions.compromisedSince(validate.address(account)).call())
+
+    def offer_of(self, account: str, code: str | bytes) -> tuple[int, ChecksumAddress]:
+        """The roles ``code`` offered ``account`` (0 if none) and the ADMIN who offered."""
+        roles, admin = self.contract.functions.offerOf(
+            validate.address(account), as_code(code)
+        ).call()
+        return int(roles), validate.address(admin)
+
     def members(self, code: str | bytes) -> list[Member]:
         """The current members of ``code``: every key its ``MemberAdded`` events name that still
         holds roles there (``rolesOf``), in the order they first joined."""
@@ -194,6 +207,9 @@ class Departments(ContractClient):
             for e in self._logs("DepartmentStatusChanged", code=raw)
         ]
 
+    def _ever_active(self, raw: bytes) -> bool:
+        return any(e["to"] == DepartmentStatus.ACTIVE.label for e in self.history(raw))
+
     # --- checks --------------------------------------------------------------------------
 
     def admin_department(self, account: str) -> bytes:
@@ -221,15 +237,48 @@ class Departments(ContractClient):
 
     # --- writes (the department's ADMIN) -------------------------------------------------
 
-    def add_member(self, account: str, roles: int) -> Sent:
-        """Add ``account`` to the sender's department with ``roles`` (ADMIN only)."""
-        sender = self._signer("adding a member")
-        self.admin_department(sender.address)
-        address = validate.address(account)
+    def _joinable(self, address: ChecksumAddress) -> None:
         existing = self.member_of(address)
         if existing.department is not None:
             raise Refused(f"{address} already belongs to {code_text(existing.department)}")
+        if self.compromised_since(address):
+            raise Refused(f"{address} was marked compromised by the council: it can never join")
+
+    def add_member(self, account: str, roles: int) -> Sent:
+        """Offer ``account`` membership of the sender's department with ``roles`` (ADMIN
+        only); the key joins when it accepts (:meth:`accept`)."""
+        sender = self._signer("adding a member")
+        self.admin_department(sender.address)
+        address = validate.address(account)
+        self._joinable(address)
         return Sent.of(self._send(self.contract.functions.addMember(address, roles), "add"))
+
+    def accept(self, code: str | bytes) -> Sent:
+        """The sender accepts department ``code``'s offer and joins it with the offered roles."""
+        sender = self._signer("accepting a membership")
+        raw = self.require(code)
+        roles, admin = self.offer_of(sender.address, raw)
+        if roles == 0:
+            raise Refused(f"{code_text(raw)} offered {sender.address} no membership")
+        self._joinable(sender.address)
+        if (
+            self.roles_of(raw, admin) & ROLE_ADMIN == 0
+            or self.status(raw) != DepartmentStatus.ACTIVE
+        ):
+            raise Refused(
+                f"the offer lapsed: {admin} is no longer an ADMIN of an Active {code_text(raw)}"
+            )
+        function = self.contract.functions.acceptMembership(raw)
+        return Sent.of(self._send(function, "accepting a membership"))
+
+    def withdraw_proposal(self, code: str | bytes) -> Sent:
+        """The applicant withdraws its Proposed department (its key is released)."""
+        self._signer("withdrawing a proposal")
+        raw = self.require(code)
+        if self.status(raw) != DepartmentStatus.PROPOSED:
+            raise Refused(f"department {code_text(raw)} is {self.status(raw).label}, not Proposed")
+        function = self.contract.functions.withdrawProposal(raw)
+        return Sent.of(self._send(function, "withdrawing a proposal"))
 
     def _keep_an_admin(self, dept: bytes, address: ChecksumAddress, roles_after: int) -> None:
         drops_admin = self.roles_of(dept, address) & ROLE_ADMIN and not roles_after & ROLE_ADMIN
@@ -286,16 +335,17 @@ class Departments(ContractClient):
             )
         admin = signer
         raw = as_code(code)
-        if self.exists(raw):
+        status = self.status(raw)
+        if status == DepartmentStatus.RETIRED and not self._ever_active(raw):
+            pass  # a rejected or withdrawn proposal's code is free again
+        elif status != DepartmentStatus.NONE:
             raise Refused(f"department {code_text(raw)} exists already")
         if not REGION_MIN <= region <= REGION_MAX:
             raise InvalidInput("region", region, "expected a six-digit GB/T 2260 code")
         if not name.strip():
             raise InvalidInput("department name", name, "must not be empty")
         address = validate.address(admin)
-        existing = self.member_of(address)
-        if existing.department is not None:
-            raise Refused(f"{address} already belongs to {code_text(existing.department)}")
+        self._joinable(address)
         function = self.contract.functions.propose(
             raw, name, region, endpoint, metadata_hash, address
         )

@@ -24,9 +24,27 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     "CouncilAlreadyExecuted": "proposal {id} was executed already",
     "CouncilThresholdNotMet": "proposal {id} has {approvals} of the {threshold} approvals it needs",
     "CouncilLengthMismatch": "{signers} signers but {signatures} signatures",
+    "CouncilSeatInactive": (
+        "{member} holds no voting seat: it is not an ADMIN of an Active department"
+    ),
+    "CouncilApprovalWithdrawn": (
+        "{member} withdrew its approval of proposal {id}; its signed approvals no longer count"
+    ),
+    "CouncilNotApproved": "{member} has no counted approval of proposal {id} to withdraw",
+    "CouncilProposalCancelled": "proposal {id} was cancelled",
+    "CouncilUnauthorizedCancel": (
+        "{caller} may not cancel proposal {id} (only its proposer, holding a seat, or the council)"
+    ),
+    "CouncilUnauthorizedBinder": "only the council's deployer binds its department registry",
+    "CouncilRegistryAlreadyBound": "the council reads its seats from {registry} already",
+    "CouncilRegistryMismatch": "{registry} is governed by {council}, not by this council",
+    "CouncilRegistryNotBound": "the council has no department registry yet: no seat can vote",
     # DepartmentRegistry
     "DepartmentUnauthorizedCouncil": "only the council may do this ({caller} is not the council)",
     "DepartmentUnauthorizedAdmin": "{caller} is not an ADMIN of an active department",
+    "DepartmentUnauthorizedProposer": (
+        "a department is proposed by its own first ADMIN key {admin}, not by {caller}"
+    ),
     "DepartmentInvalidCode": "a department code must not be empty",
     "DepartmentAlreadyExists": "department {code} exists already",
     "DepartmentUnknown": "no department has code {code}",
@@ -39,6 +57,16 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     "DepartmentMemberExists": "{account} already belongs to department {department}",
     "DepartmentNotMember": "{account} is not a member of department {department}",
     "DepartmentLastAdmin": "{admin} is the last ADMIN of {department}; add another admin first",
+    "DepartmentKeyCompromised": (
+        "the council marked {account} compromised at {since}: it can never join a department"
+    ),
+    "DepartmentNoOffer": "department {department} offered {account} no membership",
+    "DepartmentOfferLapsed": (
+        "the offer lapsed: {admin} is no longer an ADMIN of {department}, or it is not Active"
+    ),
+    "DepartmentUnauthorizedWithdrawal": (
+        "only {founder}, which proposed the department, may withdraw it ({caller} may not)"
+    ),
     # CitizenRegistry
     "CitizenUnauthorizedOwner": "{caller} does not own identity {identity}",
     "CitizenZeroAddress": "an owner or delegate must not be the zero address",

@@ -149,6 +149,8 @@ COUNCIL_APPROVAL = message(
         ("address", "target"),
         ("bytes", "data"),
         ("uint64", "expiry"),
+        ("address", "member"),
+        ("uint256", "generation"),
     ],
 )
 

@@ -24,6 +24,7 @@ from tests.identity.conftest import (  # noqa: F401 (fixtures)
     council_contract,
     council_members,
     governed_departments,
+    unbound_council,
 )
 from tests.node.conftest import (  # noqa: F401 (fixtures)
     addresses,

@@ -23,7 +23,7 @@ from govchain.identity.messages import (
 )
 from tests.adversarial.attacks import TX_GAS_CAP, malleate, on_chain, on_contract
 from tests.adversarial.conftest import OTHER_CHAIN_ID
-from tests.helpers import ROLE_ADMIN, ROLE_STAFF, code
+from tests.helpers import ROLE_ADMIN, ROLE_STAFF, code, enrol
 from tests.identity.conftest import COUNCIL_THRESHOLD, ZERO32, ZERO_ADDRESS, council_decide
 
 DAY = 86_400
@@ -392,7 +392,10 @@ def test_removed_council_members_signature_is_refused(
     data = bytes(reg.suspend.encode_input(code("PSB")))
     target = council_decide(council_contract, council_members, reg, data, chain, 1)
     p = council_contract.proposal(target)
-    msg = {"proposalId": target, "target": p.target, "data": bytes(p.data), "expiry": p.expiry}
+    msg = {
+        "proposalId": target, "target": p.target, "data": bytes(p.data), "expiry": p.expiry,
+        "member": removed.address, "generation": 7,  # its generation while it sat
+    }  # fmt: skip
     domain = council_domain(chain.chain_id, council_contract.address)
     sig = COUNCIL_APPROVAL.sign(removed.private_key, domain, msg)
     with ape.reverts(council_contract.CouncilNotMember, account=removed.address):
@@ -417,8 +420,11 @@ def test_council_signature_for_another_proposal_is_refused(
         1,
     )
     p = council_contract.proposal(benign)
-    msg = {"proposalId": benign, "target": p.target, "data": bytes(p.data), "expiry": p.expiry}
     signer = council_members[3]
+    msg = {
+        "proposalId": benign, "target": p.target, "data": bytes(p.data), "expiry": p.expiry,
+        "member": signer.address, "generation": council_contract.generationOf(signer),
+    }  # fmt: skip
     sig = COUNCIL_APPROVAL.sign(
         signer.private_key, council_domain(chain.chain_id, council_contract.address), msg
     )
@@ -527,7 +533,7 @@ def test_outsider_cannot_bind_someone_elses_key_by_proposing_a_department(
         departments.DepartmentUnauthorizedProposer, caller=outsider.address, admin=new_clerk.address
     ):
         departments.propose(code("JUNK"), "Junk", 330100, "", ZERO32, new_clerk, sender=outsider)
-    departments.addMember(new_clerk, ROLE_STAFF, sender=depts["HRSS"].admin)
+    enrol(departments, depts["HRSS"].admin, new_clerk, ROLE_STAFF)
     assert departments.isActiveMember(new_clerk, depts["HRSS"].code, ROLE_STAFF)
 
 

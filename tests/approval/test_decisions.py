@@ -425,6 +425,8 @@ def wallet(project: Any, deployer: Any, accounts: Any, departments: Any, depts: 
     """A contract wallet owned by a spare key, made an APPROVER of DPF."""
     wallet = project.TestContractWallet.deploy(accounts[57], sender=deployer)
     departments.addMember(wallet, ROLE_APPROVER, sender=depts["DPF"].admin)
+    accept = departments.acceptMembership.encode_input(depts["DPF"].code)
+    wallet.execute(departments, accept, sender=accounts[57])
     return wallet
 
 
@@ -477,6 +479,8 @@ def test_a_staff_wallet_is_not_an_approver(
 ) -> None:  # fmt: skip
     wallet = project.TestContractWallet.deploy(accounts[58], sender=deployer)
     departments.addMember(wallet, ROLE_STAFF, sender=depts["DPF"].admin)
+    accept = departments.acceptMembership.encode_input(depts["DPF"].code)
+    wallet.execute(departments, accept, sender=accounts[58])
     terms = desk.terms([("DPF", 1)], citizen=citizens[0])
     cid = desk.open(terms)
     deadline = desk.now() + DAY

@@ -457,6 +457,16 @@ def test_a_department_wallet_signs_through_erc1271(city_run: CityRun, tmp_path: 
     wallet = receipt["contractAddress"]
     registry = connection.contract("DepartmentRegistry")
     deployer.transact(registry.functions.addMember(wallet, ROLE_APPROVER))
+    # The wallet accepts the offer itself: its owner makes it call acceptMembership.
+    deployer.send({"to": owner.address, "value": 10**17})
+    dpf_code = department_code("DPF")
+    accept = registry.functions.acceptMembership(dpf_code)._encode_transaction_data()
+    wallet_contract = connection.w3.eth.contract(
+        address=wallet, abi=artifacts.abi("TestContractWallet")
+    )
+    Sender(connection.w3, owner, connection.decoder()).transact(
+        wallet_contract.functions.execute(registry.address, accept)
+    )
 
     case_id = open_case(city_run, tmp_path)["case_id"]
     refused = city_run("--key", "wallet-stranger", "case", "sign", case_id, "--approve",

@@ -90,6 +90,42 @@ def test_replace_admin_of_a_department(city_run: CityRun) -> None:
     assert accounts[new_admin] == ["admin"] and old not in accounts
 
 
+def test_council_removes_and_marks_compromised_a_key_of_a_suspended_department(
+    city_run: CityRun,
+) -> None:
+    keys = city_run.platform.departments["HOUSING"]
+    made = propose(city_run, "suspend", "HOUSING")
+    city_run.json("--key", "psb-admin", "council", "approve", made["id"])
+    city_run.json("--key", "psb-admin", "council", "execute", made["id"])
+    removal = propose(city_run, "remove-member", "housing-staff")
+    assert removal["action"] == f"remove-member {keys.staff.address} from HOUSING"
+    city_run.json("--key", "psb-admin", "council", "approve", removal["id"])
+    city_run.json("--key", "psb-admin", "council", "execute", removal["id"])
+    assert city_run.json("dept", "whois", "housing-staff")["department"] is None
+    mark = propose(city_run, "mark-compromised", "housing-approver1")
+    assert mark["action"] == f"mark-compromised {keys.approvers[0].address}"
+    city_run.json("--key", "psb-admin", "council", "approve", mark["id"])
+    city_run.json("--key", "psb-admin", "council", "execute", mark["id"])
+    again = city_run("--key", "bdb-admin", "council", "propose", "mark-compromised",
+                     "housing-approver1")  # fmt: skip
+    assert_one_line_error(again, 1, "marked compromised already")
+
+
+def test_cancel_and_withdraw(city_run: CityRun) -> None:
+    made = propose(city_run, "suspend", "HOUSING")
+    city_run.json("--key", "psb-admin", "council", "approve", made["id"])
+    withdrawn = city_run.json("--key", "psb-admin", "council", "withdraw", made["id"])
+    assert withdrawn["member"] == city_run.platform.departments["PSB"].admin.address
+    assert city_run.json("council", "show", made["id"])["approvals"] == 1
+    not_proposer = city_run("--key", "psb-admin", "council", "cancel", made["id"])
+    assert_one_line_error(not_proposer, 1, "only the proposer")
+    cancelled = city_run.json("--key", "bdb-admin", "council", "cancel", made["id"])
+    assert cancelled["state"] == "cancelled"
+    assert city_run.json("council", "show", made["id"])["state"] == "cancelled"
+    late = city_run("--key", "psb-admin", "council", "approve", made["id"])
+    assert_one_line_error(late, 1, "was cancelled")
+
+
 def test_members_lists_the_council(city_run: CityRun) -> None:
     data = city_run.json("council", "members")
     assert data == {
@@ -188,5 +224,5 @@ def test_json_shapes_of_sign_and_show(city_run: CityRun) -> None:
     shown = city_run.json("council", "show", made["id"])
     assert set(shown) == {
         "id", "action", "target", "data", "expiry", "expires_at", "proposer", "approvals",
-        "threshold", "approvers", "executed", "state",
+        "threshold", "approvers", "executed", "cancelled", "state",
     }  # fmt: skip

@@ -56,7 +56,7 @@ def test_deploy_wires_every_contract_and_writes_the_manifest(
     data = run.json("--key", "deployer", "deploy", "--config", str(config_file))
     assert data["deployed"] == list(CONTRACTS)
     assert data["reused"] == []
-    assert len(data["wired"]) == 2
+    assert len(data["wired"]) == 3
     connection = Connection.open(devnet.url, env["GOVCHAIN_HOME"])
     manifest = read_deployment(connection.chain_id, env["GOVCHAIN_HOME"])
     assert sorted(manifest.contracts) == sorted(CONTRACTS)
@@ -66,6 +66,10 @@ def test_deploy_wires_every_contract_and_writes_the_manifest(
     assert council.functions.threshold().call() == 2
     registry = connection.contract("DepartmentRegistry")
     assert registry.functions.council().call() == manifest.address("Council")
+    # the council reads its seats from the registry it governs (L-2)
+    assert council.functions.registry().call() == manifest.address("DepartmentRegistry")
+    # a member key that is no department's ADMIN holds no voting seat
+    assert not council.functions.hasSeat(MEMBERS[0]).call()
     assert registry.functions.departmentCount().call() == 2
     hrss = registry.functions.department(department_code("HRSS")).call()
     assert "http://127.0.0.1:9001" in hrss
@@ -131,8 +135,8 @@ def test_an_interrupted_deployment_resumes_without_deploying_twice(
     )
     assert report.reused == list(CONTRACTS[:3])
     assert report.deployed == list(CONTRACTS[3:])
-    # 7 deployments and two wiring calls in all: nothing was sent twice
-    assert connection.w3.eth.get_transaction_count(account.address) == len(CONTRACTS) + 2
+    # 7 deployments and three wiring calls in all: nothing was sent twice
+    assert connection.w3.eth.get_transaction_count(account.address) == len(CONTRACTS) + 3
     assert report.deployment.contracts["Council"] == partial.contracts["Council"]
 
 

@@ -45,11 +45,15 @@ def test_members_lists_current_keys_and_roles(city_run: CityRun) -> None:
 
 
 def test_add_set_roles_and_remove_a_member(city_run: CityRun) -> None:
-    newcomer = Account.create().address
+    key, newcomer = new_key(city_run, "civil-newcomer")
     added = city_run.json(
         "--key", "civil-admin", "dept", "add-member", newcomer, "--role", "staff,approver"
     )
     assert added["roles"] == 3 and added["tx"].startswith("0x")
+    assert added["status"] == "offered" and added["department"] == "CIVIL"
+    assert roles_of(city_run, "CIVIL", newcomer) == 0  # not without the key's consent (L-3)
+    accepted = city_run.json("--key", key, "dept", "accept", "CIVIL")
+    assert accepted["roles"] == 3 and accepted["department"] == "CIVIL"
     assert roles_of(city_run, "CIVIL", newcomer) == 3
     assert newcomer in [m["account"] for m in city_run.json("dept", "members", "CIVIL")]
 
@@ -142,6 +146,29 @@ def test_a_department_is_proposed_by_its_own_admin_key(city_run: CityRun) -> Non
         "--admin", stranger,
     )  # fmt: skip
     assert_one_line_error(result, 1, "proposed by its own first ADMIN key")
+
+
+def test_an_offer_is_accepted_only_by_its_key_and_only_once(city_run: CityRun) -> None:
+    key, newcomer = new_key(city_run, "hrss-newcomer")
+    none = city_run("--key", key, "dept", "accept", "HRSS")
+    assert_one_line_error(none, 1, f"HRSS offered {newcomer} no membership")
+    city_run.json("--key", "hrss-admin", "dept", "add-member", newcomer, "--role", "staff")
+    city_run.json("--key", key, "dept", "accept", "HRSS")
+    again = city_run("--key", key, "dept", "accept", "HRSS")
+    assert_one_line_error(again, 1, "no membership")
+
+
+def test_an_applicant_withdraws_its_proposal_and_the_code_is_free_again(
+    city_run: CityRun,
+) -> None:
+    key, _admin = new_key(city_run, "edu-admin")
+    args = ("dept", "propose", "EDU", "--name", "Education", "--region", "330100")
+    assert city_run("--key", key, *args).exit_code == 0
+    withdrawn = city_run.json("--key", key, "dept", "withdraw-proposal", "EDU")
+    assert withdrawn["status"] == "Retired"
+    other, _ = new_key(city_run, "edu-admin2")
+    again = city_run("--key", other, *args)
+    assert again.exit_code == 0, again.stderr
 
 
 def test_a_suspended_departments_admin_loses_its_rights(city_run: CityRun) -> None:

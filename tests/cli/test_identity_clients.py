@@ -47,25 +47,31 @@ def test_approval_signatures_match_the_council_and_count_in_any_order(
     assert proposal.approvers == [bdb.address] and proposal.state == "open"
 
     # the digest built in Python is the contract's own
+    generation = council.generation_of(hrss.address)
     struct_hash = keccak(
         encode(
-            ["bytes32", "bytes32", "address", "bytes32", "uint64"],
+            ["bytes32", "bytes32", "address", "bytes32", "uint64", "address", "uint256"],
             [
                 COUNCIL_APPROVAL.typehash(),
                 proposal.id,
                 proposal.target,
                 keccak(proposal.data),
                 proposal.expiry,
+                hrss.address,
+                generation,
             ],
         )
     )
     on_chain = council.contract.functions.hashTypedData(struct_hash).call()
     domain = council_domain(city.connection.chain_id, council.address)
-    assert COUNCIL_APPROVAL.digest(domain, approval_message(proposal)) == bytes(on_chain)
+    message = approval_message(proposal, hrss.address, generation)
+    assert COUNCIL_APPROVAL.digest(domain, message) == bytes(on_chain)
 
     # two signatures made offline, submitted by a non-member in one transaction
+    chain_id = city.connection.chain_id
     signed = [
-        sign_approval(a, city.connection.chain_id, council.address, proposal) for a in (hrss, psb)
+        sign_approval(a, chain_id, council.address, proposal, council.generation_of(a.address))
+        for a in (hrss, psb)
     ]
     parsed = [SignedApproval.parse(made.id, s.token()) for s in signed]
     assert parsed == signed
@@ -81,6 +87,10 @@ def test_the_preflight_explains_a_refusal_in_plain_words(city_run: CityRun) -> N
     departments = Departments(city.connection, sender(city_run, city.departments["HRSS"].admin))
     with pytest.raises(ChainRefused, match="roles 16 are not a combination"):
         departments.add_member(Account.create().address, 16)
+    with pytest.raises(Refused, match=r"offered .* no membership"):
+        Departments(city.connection, sender(city_run, city.departments["CIVIL"].staff)).accept(
+            "HRSS"
+        )
     # a refusal found by the SDK's own checks sends nothing either
     admin = city.departments["HRSS"].admin.address
     with pytest.raises(Refused, match=f"{admin} is the last ADMIN of HRSS"):

@@ -131,18 +131,28 @@ def council_members(accounts: Any) -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def council_contract(project: Any, deployer: Any, council_members: list[Any]) -> Any:
+def unbound_council(project: Any, deployer: Any, council_members: list[Any]) -> Any:
+    """A Council before its deployer bound the department registry (no seat votes yet)."""
     return project.Council.deploy(council_members, COUNCIL_THRESHOLD, sender=deployer)
 
 
 @pytest.fixture(scope="session")
-def governed_departments(project: Any, deployer: Any, council_contract: Any, accounts: Any) -> Any:
-    """A DepartmentRegistry governed by the real Council, with the shared founders."""
+def governed_departments(project: Any, deployer: Any, unbound_council: Any, accounts: Any) -> Any:
+    """A DepartmentRegistry governed by the real Council, with the shared founders; the council
+    reads its seats from it (bound by the deployer)."""
     founders = [
         (code(name), title, region, "", b"\0" * 32, accounts[2 + 6 * i])
         for i, (name, region, title) in enumerate(FOUNDERS)
     ]
-    return project.DepartmentRegistry.deploy(council_contract, founders, sender=deployer)
+    registry = project.DepartmentRegistry.deploy(unbound_council, founders, sender=deployer)
+    unbound_council.bindRegistry(registry, sender=deployer)
+    return registry
+
+
+@pytest.fixture(scope="session")
+def council_contract(unbound_council: Any, governed_departments: Any) -> Any:
+    """The Council, bound to ``governed_departments``: its members are the founders' admins."""
+    return unbound_council
 
 
 def council_decide(

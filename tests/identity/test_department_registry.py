@@ -19,6 +19,7 @@ from tests.helpers import (
     ROLE_STAFF,
     SUSPENDED,
     code,
+    enrol,
 )
 
 NEW = code("EDU")
@@ -260,6 +261,14 @@ def test_retiring_a_proposed_department_rejects_it(
 def test_admin_adds_a_member_with_roles(departments: Any, depts: Any, spare: Any) -> None:
     civil = depts["CIVIL"]
     tx = departments.addMember(spare, ROLE_STAFF | ROLE_APPROVER, sender=civil.admin)
+    [offered] = tx.events.filter(departments.MemberOffered)
+    assert (offered.department, offered.account, offered.roles, offered.sender) == (
+        civil.code, spare.address, ROLE_STAFF | ROLE_APPROVER, civil.admin.address,
+    )  # fmt: skip
+    assert departments.memberOf(spare) == (b"\0" * 32, 0, False)  # not without its consent
+    assert departments.offerOf(spare, civil.code) == (ROLE_STAFF | ROLE_APPROVER, civil.admin)
+    tx = departments.acceptMembership(civil.code, sender=spare)
+    assert departments.offerOf(spare, civil.code) == (0, ZERO)
     [added] = tx.events.filter(departments.MemberAdded)
     assert (added.department, added.account, added.roles, added.by) == (
         civil.code, spare.address, ROLE_STAFF | ROLE_APPROVER, civil.admin.address,
@@ -350,7 +359,7 @@ def test_remove_member_frees_the_key_for_another_department(departments: Any, de
         civil.admin.address,
     )
     assert departments.memberOf(civil.staff) == (b"\0" * 32, 0, False)
-    departments.addMember(civil.staff, ROLE_STAFF, sender=hrss.admin)
+    enrol(departments, hrss.admin, civil.staff, ROLE_STAFF)
     assert departments.isActiveMember(civil.staff, hrss.code, ROLE_STAFF)
 
 

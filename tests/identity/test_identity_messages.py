@@ -149,12 +149,14 @@ def test_council_typehash_and_digest_match_contract(council_contract: Any, chain
         "target": council_contract.address,
         "data": b"\x12\x34",
         "expiry": 99,
+        "member": council_contract.address,
+        "generation": 3,
     }
     struct_hash = keccak(
         COUNCIL_APPROVAL.typehash()
         + encode(
-            ["bytes32", "address", "bytes32", "uint64"],
-            [msg["proposalId"], msg["target"], keccak(b"\x12\x34"), 99],
+            ["bytes32", "address", "bytes32", "uint64", "address", "uint256"],
+            [msg["proposalId"], msg["target"], keccak(b"\x12\x34"), 99, msg["member"], 3],
         )
     )
     domain = council_domain(chain.chain_id, council_contract.address)

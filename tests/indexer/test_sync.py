@@ -24,7 +24,7 @@ from govchain.indexer import (
     events_of,
 )
 from govchain.indexer.schema import events
-from tests.helpers import ROLE_AUDITOR, ROLE_STAFF, code
+from tests.helpers import ROLE_AUDITOR, ROLE_STAFF, code, enrol
 from tests.indexer.conftest import (
     assert_index_matches_chain,
     chain_keys,
@@ -72,8 +72,8 @@ def _normal(value: Any) -> Any:
 
 def _member_churn(departments: Any, depts: Any, citizens: list[Any], council: Any) -> None:
     hrss, dpf = depts["HRSS"], depts["DPF"]
-    departments.addMember(citizens[0], ROLE_STAFF, sender=hrss.admin)
-    departments.addMember(citizens[1], ROLE_STAFF | ROLE_AUDITOR, sender=dpf.admin)
+    enrol(departments, hrss.admin, citizens[0], ROLE_STAFF)
+    enrol(departments, dpf.admin, citizens[1], ROLE_STAFF | ROLE_AUDITOR)
     departments.setMemberRoles(citizens[0], ROLE_AUDITOR, sender=hrss.admin)
     departments.removeMember(citizens[1], sender=dpf.admin)
     departments.suspend(code("FINANCE"), sender=council)
@@ -148,7 +148,7 @@ def test_extracted_columns_of_member_and_access_events(
     new_db: Callable[[], Engine],
     make_indexer: Callable[..., Indexer],
 ) -> None:
-    departments.addMember(citizens[0], ROLE_STAFF, sender=depts["HRSS"].admin)
+    enrol(departments, depts["HRSS"].admin, citizens[0], ROLE_STAFF)
     emitter.recordAccesses(
         1, citizens[3], code("HRSS"), code("CIVIL"), b"\x02" * 32, sender=deployer
     )

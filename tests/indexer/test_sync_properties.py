@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from govchain.indexer import Indexer, RpcLogSource, WatchedContract
 from tests.conftest import hypothesis_examples
-from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code
+from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code, enrol
 from tests.indexer.conftest import (
     assert_index_matches_chain,
     chain_keys,
@@ -84,7 +84,7 @@ def test_index_survives_any_interleaving_of_transactions_restarts_and_crashes(
                 if s not in membership:
                     if DEPTS[d] == "FINANCE" and suspended:
                         continue
-                    departments.addMember(spares[s], roles, sender=dept.admin)
+                    enrol(departments, dept.admin, spares[s], roles)
                     membership[s] = DEPTS[d]
                 else:
                     home = depts[membership[s]]
