@@ -16,7 +16,7 @@ import pytest
 from govchain.approval import CaseStatus
 from govchain.approval.messages import pack_signatures
 from tests.approval.conftest import Desk, h, register_schema
-from tests.helpers import ROLE_APPROVER, ROLE_STAFF, SUSPENDED
+from tests.helpers import ROLE_APPROVER, ROLE_STAFF, SUSPENDED, enrol
 
 ZERO32 = b"\0" * 32
 
@@ -149,7 +149,7 @@ def test_m1_one_member_one_vote_across_a_key_rotation(
     new_key = accounts[59]
     _vote(approvals, terms, cid, old_key)
     departments.removeMember(old_key, sender=depts["DPF"].admin)
-    departments.addMember(new_key, ROLE_APPROVER, sender=depts["DPF"].admin)
+    enrol(departments, depts["DPF"].admin, new_key, ROLE_APPROVER)
     receipt = _vote(approvals, terms, cid, new_key)
     assert not receipt.decode_logs(approvals.StepDecided)
     assert [d.approver for d in receipt.decode_logs(approvals.VoteDiscarded)] == [old_key.address]
@@ -168,7 +168,7 @@ def test_m1_a_readmitted_approver_whose_vote_was_discarded_votes_again(
     _vote(approvals, terms, cid, a)
     departments.removeMember(a, sender=depts["DPF"].admin)
     _vote(approvals, terms, cid, b)  # discards a's vote
-    departments.addMember(a, ROLE_APPROVER, sender=depts["DPF"].admin)
+    enrol(departments, depts["DPF"].admin, a, ROLE_APPROVER)
     receipt = _vote(approvals, terms, cid, a)
     assert list(receipt.decode_logs(approvals.StepDecided)[0].signers) == [a.address, b.address]
 
@@ -184,7 +184,7 @@ def test_m1_a_rotated_out_keys_signature_is_refused_at_submission(
     new_key = accounts[59]
     old_sig = desk.sign(old_key, cid, 0, deadline=desk.now() + 3600)
     departments.removeMember(old_key, sender=depts["DPF"].admin)
-    departments.addMember(new_key, ROLE_APPROVER, sender=depts["DPF"].admin)
+    enrol(departments, depts["DPF"].admin, new_key, ROLE_APPROVER)
     new_sig = desk.sign(new_key, cid, 0, deadline=desk.now() + 3600)
     decision = desk.step_decision(
         cid, 0, [], deadline=desk.now() + 3600, packed=pack_signatures([old_sig, new_sig])

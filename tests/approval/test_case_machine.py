@@ -34,7 +34,7 @@ from govchain.approval import CaseStatus, CaseTerms
 from govchain.approval.messages import pack_signatures
 from tests.approval.conftest import HOUR, Desk, h
 from tests.conftest import hypothesis_examples
-from tests.helpers import ROLE_APPROVER, ROLE_STAFF
+from tests.helpers import ROLE_APPROVER, ROLE_STAFF, enrol
 
 DEPTS = ["DPF", "HRSS", "FINANCE", "CIVIL"]
 ZERO32 = b"\0" * 32
@@ -362,7 +362,7 @@ def test_cases_are_decided_only_by_k_people_active_when_it_is_decided(
                 _count(EVENTS, "member removed")
             else:
                 roles = ROLE_APPROVER if person.approver else ROLE_STAFF
-                departments.addMember(person.key, roles, sender=admin)
+                enrol(departments, admin, person.key, roles)
             person.member = not person.member
 
         @rule(who=PERSON)
@@ -376,7 +376,7 @@ def test_cases_are_decided_only_by_k_people_active_when_it_is_decided(
             departments.removeMember(person.key, sender=admin)
             person.current = 1 - person.current
             self._tick()
-            departments.addMember(person.key, roles, sender=admin)
+            enrol(departments, admin, person.key, roles)
             _count(EVENTS, "key rotated")
 
         @rule(who=PERSON)

@@ -28,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from govchain.identity.messages import salted_hash
 from tests.conftest import hypothesis_examples
-from tests.helpers import ACTIVE, RETIRED, ROLE_APPROVER, ROLE_STAFF, SUSPENDED
+from tests.helpers import ACTIVE, RETIRED, ROLE_APPROVER, ROLE_STAFF, SUSPENDED, enrol
 from tests.identity.conftest import SCHEMAS, ZERO32, sign_attest
 
 EXAMPLES = hypothesis_examples(0.15)  # 15 in the default profile, 150 in "deep"
@@ -242,7 +242,7 @@ def test_attestations_carry_their_signers_authority_at_use(
         def enrol(self, key: int, department: str, roles: int) -> None:
             if self.member[key] is not None or self.status[department] != ACTIVE:
                 return
-            departments.addMember(keys[key], roles, sender=depts[department].admin)
+            enrol(departments, depts[department].admin, keys[key], roles)
             self.member[key] = (department, roles)
 
         @rule(key=st.integers(0, 4), department=st.sampled_from(DEPTS), who=st.integers(0, 5))

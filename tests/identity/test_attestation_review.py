@@ -15,7 +15,7 @@ from typing import Any
 import ape
 
 from govchain.identity.messages import salted_hash
-from tests.helpers import ACTIVE, ROLE_STAFF, SUSPENDED, code
+from tests.helpers import ACTIVE, ROLE_STAFF, SUSPENDED, code, enrol
 from tests.identity.conftest import ZERO32, sign_attest
 
 DAY = 86_400
@@ -153,7 +153,7 @@ def test_attest_by_sig_signature_carries_only_the_department_it_names(
     deadline = chain.pending_timestamp + DAY
     signature = sign_attest(attestations, chain, clerk, civil.code, request, deadline)
     departments.removeMember(clerk, sender=civil.admin)
-    departments.addMember(clerk, ROLE_STAFF, sender=hrss.admin)
+    enrol(departments, hrss.admin, clerk, ROLE_STAFF)
     with ape.reverts(
         attestations.AttestationWrongDepartment,
         attester=clerk.address,
