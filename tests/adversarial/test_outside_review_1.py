@@ -38,7 +38,7 @@ import pytest
 from sqlalchemy import update
 from web3 import Web3
 
-from govchain.audit.tamper import audit_tamper
+from govchain.audit.tamper import _absent_ranges, audit_tamper
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.client import CitizenClient, DataNodeClient
@@ -164,6 +164,18 @@ def test_r1_3_a_declared_leaf_count_does_not_drive_the_audit(
     report = audit_tamper(store, reader, HRSS)
     about = [f for f in report.findings if f.batch_root == root]
     assert len(about) <= 2, f"{len(about)} findings for one batch of one stored row"
+    missing = [f for f in about if f.status == "missing"]
+    assert len(missing) == 1 and f"declares {declared} leaves" in missing[0].reason
+    assert missing[0].leaf_index == 1  # the first absent position
+
+
+def test_r1_3_absent_leaves_are_ranges_between_the_stored_rows() -> None:
+    """The absent positions of a batch are computed from the stored leaf indices only (at most
+    one range more than the rows), whatever the declared count."""
+    top = 2**64 - 1
+    assert _absent_ranges(top, [0, 5, None, 5, top + 3]) == [(1, 4), (6, top - 1)]
+    assert _absent_ranges(3, [0, 1, 2]) == []
+    assert _absent_ranges(2, []) == [(0, 1)]
 
 
 # --- R1-4: stored columns edited without the audit naming the record ---------------------------
