@@ -3,12 +3,17 @@
 For each row of the store (:mod:`govchain.node.store`) the record hash is recomputed from ALL
 its columns — category, record id, version, the department (owner), subject, media type,
 content and salt — never taken from its ``content_hash`` column, which a DBA who edits a
-column can rewrite too; a one-byte edit of any column is reported with that record id.
+column can rewrite too; a one-byte edit of any column is reported with that record id. The
+columns the node relies on beyond the hash are bound too: a row whose ``content_hash`` column
+is not its recomputed hash (the node would refuse every release of it), or whose ``subject``
+is not in canonical form (None or checksummed: the node looks rows up by it), is ``altered``.
 
 - a single anchor: the ``recordHash`` of ``RecordAnchored(category, recordId, owner, version)``
   (or ``FirstVersionPinned``, version 1) must equal the recomputed hash;
 - a Merkle batch: its root rebuilt from the store's leaves must be a ``BatchAnchored`` root of
-  that category with that leaf count. The chain pins every root, so an old batch cannot be
+  that category with that leaf count. The leaf count is only declared by the publisher: a
+  mismatch is one ``missing`` finding ("declares N leaves, the store holds M", absent positions
+  as ranges), so the audit's cost depends on the stored rows, never on the declared number. The chain pins every root, so an old batch cannot be
   rewritten or dropped without this audit naming it (as signed tree heads pin a Certificate
   Transparency log, RFC 9162);
 - history (invariant 1): over the single anchors and the leaves of every reproduced batch, one
@@ -44,7 +49,16 @@ from govchain.node.chain import (
     RECORD_ANCHORED_TOPIC,
     RpcChain,
 )
-from govchain.node.store import BATCH, FAILED, PENDING, Batch, OutboxEntry, Record, Store
+from govchain.node.store import (
+    BATCH,
+    FAILED,
+    PENDING,
+    Batch,
+    OutboxEntry,
+    Record,
+    Store,
+    canonical_subject,
+)
 from govchain.sharing.merkle import RecordTree, record_hash
 
 OK, ALTERED, MISSING, NOT_ANCHORED, PENDING_STATUS, UNVERIFIED, REANCHORED = (
@@ -166,6 +180,24 @@ class _Row:
     batch_id: int | None
     leaf_index: int | None
     outbox: str | None
+    fault: str | None = None  # a stored column the node relies on, not as the hash implies
+
+
+def _column_fault(recomputed: bytes, stored: bytes, subject: Any) -> str | None:
+    """Why a row whose columns hash to its anchor is still not as published (None: it is).
+
+    Every column the node relies on is bound: the ``content_hash`` column (the node releases
+    only where its recomputation equals it) and the subject's text form (the node looks rows
+    up by it, the publisher compares it): canonical is None or the checksummed address."""
+    if stored != recomputed:
+        return "the stored record hash column differs from the hash of the record's columns"
+    try:
+        canonical = canonical_subject(subject)
+    except ValueError:
+        return "the subject column is not an address"
+    if subject != canonical:
+        return f"the subject column is not in canonical (checksummed) form: {subject!r}"
+    return None
 
 
 _COLUMNS = (
@@ -205,19 +237,41 @@ def _rows(store: Store, owner: bytes, chunk: int = 20_000) -> Iterator[_Row]:
     )
     with store.engine.connect() as conn:
         for r in conn.execute(query):
+            recomputed, stored = _recompute(owner, r), bytes(r[6])
             yield _Row(
                 pk=r[0],
                 category=bytes(r[1]),
                 record_id=bytes(r[2]),
                 version=int(r[3]),
-                recomputed=_recompute(owner, r),
-                stored=bytes(r[6]),
+                recomputed=recomputed,
+                stored=stored,
                 anchored=bool(r[9]),
                 kind=r[10],
                 batch_id=r[11],
                 leaf_index=r[12],
                 outbox=r[13],
+                fault=_column_fault(recomputed, stored, r[7]),
             )
+
+
+def _anchored_row(report: TamperReport, row: _Row, root: bytes | None = None) -> None:
+    """A row whose columns hash to what the chain anchors: ``ok`` unless a stored column the
+    node relies on was edited (then ``altered``, naming the record)."""
+    if row.fault is None:
+        report.counts[OK] += 1
+        return
+    report.add(
+        Finding(
+            ALTERED,
+            row.category,
+            row.record_id,
+            row.version,
+            row.fault,
+            row.pk,
+            root,
+            row.leaf_index,
+        )
+    )
 
 
 def _unanchored(report: TamperReport, row: _Row, root: bytes | None = None) -> None:
@@ -316,7 +370,7 @@ def _check_single(
         return
     seen.add(key)
     if on_chain == row.recomputed:
-        report.counts[OK] += 1
+        _anchored_row(report, row)
         return
     how = (
         "the stored hash was rewritten to match"
@@ -418,21 +472,22 @@ def _check_batch(
             _unanchored(report, row, root)
         return
     seen.add((category, root))
-    present = {row.leaf_index for row in rows}
-    absent = [i for i in range(chain_count) if i not in present]
+    # the declared leaf count is the publisher's word (the chain cannot check it): the audit's
+    # cost depends on the rows the store holds only, never on that number
+    absent = _absent_ranges(chain_count, (row.leaf_index for row in rows))
     if not absent and len(rows) == chain_count:
         recomputed = _root(category, ((r.record_id, r.version, r.recomputed) for r in rows))
         if recomputed == root:
-            report.counts[OK] += len(rows)
             for row in rows:
                 leaves.add(row, row.recomputed, root)
+                _anchored_row(report, row, root)
             return
         if _root(category, ((r.record_id, r.version, r.stored) for r in rows)) == root:
             # the stored hashes are the anchored ones: the rows whose columns differ are altered
             for row in rows:
                 leaves.add(row, row.stored, root)
                 if row.recomputed == row.stored:
-                    report.counts[OK] += 1
+                    _anchored_row(report, row, root)
                 else:
                     report.add(
                         Finding(
@@ -453,16 +508,22 @@ def _check_batch(
             f"the batch has {chain_count} leaves on chain, {len(rows)} rows in the store; "
             "without every leaf no row of it can be verified"
         )
-    for index in absent:
+    if absent:
+        shown = ", ".join(_span(a, b) for a, b in absent[:_SHOWN_RANGES])
+        more = (
+            f" and {len(absent) - _SHOWN_RANGES} more ranges" if len(absent) > _SHOWN_RANGES else ""
+        )
+        count = sum(b - a + 1 for a, b in absent)
         report.add(
             Finding(
                 MISSING,
                 category,
                 None,
                 None,
-                f"leaf {index} of the anchored batch is not in the store",
+                f"the batch declares {chain_count} leaves on chain, the store holds {len(rows)} "
+                f"rows of it: {count} leaves are not in the store (positions {shown}{more})",
                 batch_root=root,
-                leaf_index=index,
+                leaf_index=absent[0][0],
             )
         )
     for row in rows:
@@ -479,6 +540,28 @@ def _check_batch(
                 row.leaf_index,
             )
         )
+
+
+_SHOWN_RANGES = 10  # absent leaf ranges named in a finding's text
+
+
+def _absent_ranges(declared: int, present: Iterable[int | None]) -> list[tuple[int, int]]:
+    """The leaf positions in ``[0, declared)`` that no stored row holds, as inclusive ranges
+    (at most one more range than there are rows: the cost is the store's, not ``declared``)."""
+    held = sorted({i for i in present if i is not None and 0 <= i < declared})
+    out: list[tuple[int, int]] = []
+    start = 0
+    for i in held:
+        if i > start:
+            out.append((start, i - 1))
+        start = i + 1
+    if start < declared:
+        out.append((start, declared - 1))
+    return out
+
+
+def _span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
 
 
 def _root(category: bytes, records: Iterable[tuple[bytes, int, bytes]]) -> bytes:

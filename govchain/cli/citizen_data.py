@@ -68,7 +68,7 @@ def list_(obj: CliContext, identity: ChecksumAddress | None) -> None:
             "error": None,
         }
         try:
-            row["records"] = [_held(r) for r in client.list_records(dept.endpoint)]
+            row["records"] = [_held(r) for r in client.list_records(dept.endpoint, dept.code)]
         except GovchainError as exc:
             row["error"] = str(exc)
         rows.append(row)
@@ -112,7 +112,7 @@ def fetch(
     url = endpoint_of(obj, dept, node_url)
     client = _client(obj, identity)
     if category is None:
-        matches = [r for r in client.list_records(url) if r.record_id == record_id]
+        matches = [r for r in client.list_records(url, dept) if r.record_id == record_id]
         if not matches:
             raise NotFound(
                 "record", cv.code_text(record_id), f"{cv.code_text(dept)} holds none about you"
@@ -120,5 +120,5 @@ def fetch(
         if len({m.category for m in matches}) > 1:
             raise click.UsageError("several categories hold this record id: choose --category")
         category = matches[0].category
-    record = client.fetch(url, category, record_id)
+    record = client.fetch(url, category, record_id, dept)
     emit_record(obj, record, out, {"identity": client.identity})

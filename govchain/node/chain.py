@@ -9,7 +9,8 @@ simply tries again, so the node recovers by itself when the chain is back.
 Contract functions and events relied on:
 
 - ``DepartmentRegistry.memberOf(address) -> (bytes32 dept, uint8 roles, bool active)``,
-  ``departmentStatus(bytes32) -> uint8``
+  ``isActiveMember(address,bytes32,uint8) -> bool`` (the view ``AccessGrants.recordAccess``
+  asks: holds every bit of the role in an Active department), ``departmentStatus(bytes32) -> uint8``
 - ``AccessGrants.grantState(bytes32) -> (address grantor, uint8 status, uint8 basis, uint32 uses,
   uint32 epoch)``, ``consentCurrent(bytes32,address) -> bool`` (false: a consent of a previous
   owner key of the subject, unconfirmed)
@@ -59,6 +60,8 @@ GRANT_NONE, GRANT_LIVE, GRANT_REVOKED = 0, 1, 2
 NOT_SHARED = 3
 # IDepartmentRegistry.DepartmentStatus
 DEPARTMENT_ACTIVE = 2
+# IDepartmentRegistry roles
+ROLE_STAFF = 1
 
 
 class RpcFailed(GovchainError):
@@ -136,6 +139,9 @@ class RequestContext:
     access_records: list[AccessRecord]
     timestamp: int
     consent_current: bool = True  # AccessGrants.consentCurrent(grantId, subject)
+    # DepartmentRegistry.isActiveMember(signer, grantee, ROLE_STAFF): the contract's own rule
+    # for recording access under a grant (AccessGrantNotStaff), asked at release time too
+    grantee_staff: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,7 @@ class ChainView(Protocol):
         category: bytes,
         access_tx: str,
         subject: str = ZERO_ADDRESS,
+        grantee: bytes = ZERO32,
     ) -> RequestContext: ...
 
     def controls_identity(self, identity: str, signer: str) -> bool: ...
@@ -205,6 +212,7 @@ class _Fn:
 
 
 MEMBER_OF = _Fn("memberOf(address)", ["bytes32", "uint8", "bool"])
+IS_ACTIVE_MEMBER = _Fn("isActiveMember(address,bytes32,uint8)", ["bool"])
 DEPARTMENT_STATUS = _Fn("departmentStatus(bytes32)", ["uint8"])
 GRANT_STATE = _Fn("grantState(bytes32)", ["address", "uint8", "uint8", "uint32", "uint32"])
 CONSENT_CURRENT = _Fn("consentCurrent(bytes32,address)", ["bool"])
@@ -314,9 +322,10 @@ class RpcChain:
         category: bytes,
         access_tx: str,
         subject: str = ZERO_ADDRESS,
+        grantee: bytes = ZERO32,
     ) -> RequestContext:
         a = self.addresses
-        member, grant, info, receipt, block, current = self.batch(
+        member, grant, info, receipt, block, current, staff = self.batch(
             [
                 self._call(a.departments, MEMBER_OF.data(signer)),
                 self._call(a.access_grants, GRANT_STATE.data(grant_id)),
@@ -325,11 +334,14 @@ class RpcChain:
                 ("eth_getBlockByNumber", ["latest", False]),
                 # the contract's own rule: is this a consent of a previous owner key?
                 self._call(a.access_grants, CONSENT_CURRENT.data(grant_id, subject)),
+                # the contract's own rule: may the signer record access for the grantee?
+                self._call(a.departments, IS_ACTIVE_MEMBER.data(signer, grantee, ROLE_STAFF)),
             ]
         )
         dept, roles, active = MEMBER_OF.decode(member)
         grantor, status, basis, uses, _epoch = GRANT_STATE.decode(grant)
         (consent_current,) = CONSENT_CURRENT.decode(current)
+        (grantee_staff,) = IS_ACTIVE_MEMBER.decode(staff)
         owner, sharing, sensitive = CATEGORY_INFO.decode(info)
         records: list[AccessRecord] = []
         ok = False
@@ -351,6 +363,7 @@ class RpcChain:
             access_records=records,
             timestamp=int(block["timestamp"], 16),
             consent_current=bool(consent_current),
+            grantee_staff=bool(grantee_staff),
         )
 
     def controls_identity(self, identity: str, signer: str) -> bool:

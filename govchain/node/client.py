@@ -309,8 +309,17 @@ class CitizenClient(_Base):
         super().__init__(chain, account, **kw)
         self.identity = to_checksum_address(identity or account.address)
 
-    def _signed(self, category: bytes, record_id: bytes) -> dict[str, Any]:
+    def _signed(
+        self, category: bytes, record_id: bytes, department: bytes | None = None
+    ) -> dict[str, Any]:
+        """A signed ``SubjectRequest`` for the node of ``department`` (default: the catalog
+        owner of ``category``, the chain's word; a list of every category must name it)."""
+        if department is None:
+            if category == ZERO32:
+                raise ValueError("name the department whose node the request is for")
+            department = self.chain.category_owner(category)
         message = {
+            "department": department,
             "subject": self.identity,
             "category": category,
             "recordId": record_id,
@@ -320,6 +329,7 @@ class CitizenClient(_Base):
         signature = SUBJECT_REQUEST.sign(self.account.key, self.domain, message)
         return {
             "request": {
+                "department": hex32(department),
                 "subject": self.identity,
                 "category": hex32(category),
                 "recordId": hex32(record_id),
@@ -329,10 +339,14 @@ class CitizenClient(_Base):
             "signature": "0x" + signature.hex(),
         }
 
-    def list_records(self, node_url: str, category: bytes = ZERO32) -> list[HeldRecord]:
-        """The node's anchored records about this identity, each anchor checked on chain."""
+    def list_records(
+        self, node_url: str, department: bytes, category: bytes = ZERO32
+    ) -> list[HeldRecord]:
+        """The anchored records the node of ``department`` holds about this identity, each
+        anchor checked on chain (the signed request names ``department``: no other node
+        answers it)."""
         answer = self._post(
-            node_url.rstrip("/") + "/v1/subject/list", self._signed(category, ZERO32)
+            node_url.rstrip("/") + "/v1/subject/list", self._signed(category, ZERO32, department)
         )
         out = []
         for item in answer.get("records", []):
@@ -343,9 +357,18 @@ class CitizenClient(_Base):
             out.append(HeldRecord(cat, rid, ok.version, h, ok.kind, ok.block_number))
         return out
 
-    def fetch(self, node_url: str, category: bytes, record_id: bytes) -> VerifiedRecord:
+    def fetch(
+        self,
+        node_url: str,
+        category: bytes,
+        record_id: bytes,
+        department: bytes | None = None,
+    ) -> VerifiedRecord:
+        """One of this identity's records from the node of ``department`` (default: the
+        category's catalog owner)."""
         answer = self._post(
-            node_url.rstrip("/") + "/v1/subject/fetch", self._signed(category, record_id)
+            node_url.rstrip("/") + "/v1/subject/fetch",
+            self._signed(category, record_id, department),
         )
         return self._open(
             answer, {"category": category, "recordId": record_id, "subject": self.identity}
@@ -388,7 +411,7 @@ class CitizenClient(_Base):
             url = (endpoints or {}).get(dept.code, dept.endpoint)
             holding = Holding(dept.code, url)
             try:
-                holding.records = self.list_records(url)
+                holding.records = self.list_records(url, dept.code)
             except (NodeRefused, NodeUnreachable, RecordTampered) as exc:
                 holding.error = str(exc)
             out.append(holding)

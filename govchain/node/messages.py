@@ -10,10 +10,16 @@ the hash of that access transaction travels beside the signed request, not insid
 transaction carries the digest, so the digest cannot carry the transaction's hash). The node
 finds the ``AccessRecorded`` event for exactly this digest and this signer in that transaction.
 
-``SubjectRequest(address subject,bytes32 category,bytes32 recordId,uint256 nonce,uint256 expiry)``
-is signed by the citizen's identity owner key (``CitizenRegistry.identityOwner(subject)``). A zero
-``recordId`` asks for the list of records the node holds about ``subject`` (zero ``category``: all
-categories).
+A ``DataRequest`` is bound to the owner's node already: its ``grantId`` hashes the grant terms,
+which name the owner department (the node refuses another owner's grant as ``wrong_node``), and
+an open access (zero ``grantId``) names a category whose catalog owner the node checks.
+
+``SubjectRequest(bytes32 department,address subject,bytes32 category,bytes32 recordId,uint256 nonce,uint256 expiry)``
+is signed by the citizen's identity owner key (``CitizenRegistry.identityOwner(subject)``) or an
+agent's. ``department`` is the department whose node the request is for: every other node
+refuses it (``wrong_node``), so one department's operator cannot replay a citizen's request at
+another department's node. A zero ``recordId`` asks for the list of records the node holds about
+``subject`` (zero ``category``: all categories).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ DATA_REQUEST_FIELDS: list[tuple[str, str]] = [
 ]
 
 SUBJECT_REQUEST_FIELDS: list[tuple[str, str]] = [
+    ("bytes32", "department"),
     ("address", "subject"),
     ("bytes32", "category"),
     ("bytes32", "recordId"),

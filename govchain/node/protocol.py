@@ -22,7 +22,11 @@ from govchain.sharing.merkle import keccak256
 REFUSALS: dict[str, tuple[int, str]] = {
     "malformed_request": (400, "the body is not a valid request"),
     "expiry_too_far": (400, "the request expires too far in the future"),
-    "wrong_node": (400, "the grant's owner department is not this node's department"),
+    "wrong_node": (
+        400,
+        "the request is for another department's node (the grant's owner, the category's owner "
+        "or the department a citizen's request names is not this node's department)",
+    ),
     "body_too_large": (413, "the request body is larger than the node accepts"),
     "unsigned": (401, "the request carries no signature"),
     "bad_signature": (401, "the signature does not recover to a key"),
@@ -34,7 +38,7 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "request_expired": (401, "the request's expiry has passed"),
     "not_grantee_member": (
         403,
-        "the signer is not an active member of the grant's grantee department",
+        "the signer is not an active STAFF member of the grant's grantee department",
     ),
     "not_subject_controller": (403, "the signer controls neither the identity nor an agent of it"),
     "grant_mismatch": (403, "the grant terms do not hash to the requested grant id"),
@@ -130,8 +134,9 @@ MAX_LOW_S = SECPK1_N // 2
 def recover(digest: bytes, signature_hex: Any) -> tuple[str, bytes]:
     """The signer's address and uncompressed public key (65 bytes) of a 65-byte r‖s‖v signature.
 
-    Only canonical signatures are accepted, as on chain: an s above n/2 (the high-s twin of a
-    valid signature, EIP-2) is refused with ``malleable_signature``.
+    Only the signatures OpenZeppelin's ECDSA accepts on chain are accepted: v is 27 or 28 (a
+    v of 0 or 1 is ``bad_signature``), and an s above n/2 (the high-s twin of a valid
+    signature, EIP-2) is refused with ``malleable_signature``.
     """
     if signature_hex in (None, "", "0x"):
         raise Refusal("unsigned")
@@ -141,11 +146,11 @@ def recover(digest: bytes, signature_hex: Any) -> tuple[str, bytes]:
         sig = bytes.fromhex(signature_hex[2:])
     except ValueError:
         raise Refusal("bad_signature", "signature is not hex") from None
-    if len(sig) != 65 or sig[64] not in (27, 28, 0, 1):
-        raise Refusal("bad_signature", "signature must be 65 bytes r||s||v")
+    if len(sig) != 65 or sig[64] not in (27, 28):
+        raise Refusal("bad_signature", "signature must be 65 bytes r||s||v with v 27 or 28")
     if int.from_bytes(sig[32:64], "big") > MAX_LOW_S:
         raise Refusal("malleable_signature")
-    v = sig[64] - 27 if sig[64] >= 27 else sig[64]
+    v = sig[64] - 27
     try:
         key = coincurve.PublicKey.from_signature_and_message(
             sig[:64] + bytes([v]), digest, hasher=None

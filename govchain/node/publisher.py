@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import to_checksum_address
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -50,6 +49,7 @@ from govchain.node.store import (
     OutboxEntry,
     Record,
     Store,
+    canonical_subject,
     utcnow,
 )
 from govchain.sharing.merkle import RecordTree, new_salt, record_hash, record_leaf
@@ -141,7 +141,7 @@ class Publisher:
                 if (
                     last is not None
                     and last.content == p.raw
-                    and last.subject == p.subject
+                    and _same_subject(last.subject, p.subject)
                     and last.media_type == p.media_type
                 ):
                     out.append(
@@ -221,8 +221,16 @@ def _prepare(item: PublishItem) -> _Prepared:
     kind = item.media_type or (
         "application/octet-stream" if isinstance(content, bytes) else "application/json"
     )
-    who = to_checksum_address(item.subject) if item.subject else None
+    who = canonical_subject(item.subject) if item.subject else None
     return _Prepared(item.category, item.record_id, raw, who, kind, item.mode)
+
+
+def _same_subject(stored: str | None, subject: str | None) -> bool:
+    """Whether a stored subject column names ``subject`` (addresses compared, not texts)."""
+    try:
+        return canonical_subject(stored) == subject
+    except ValueError:
+        return False
 
 
 def _latest_rows(s: Session, keys: set[tuple[bytes, bytes]]) -> dict[tuple[bytes, bytes], Record]:

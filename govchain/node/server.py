@@ -7,11 +7,14 @@ Endpoints (JSON; refusals are ``{"reason", "detail"}`` with the status of
 - ``POST /v1/records/fetch`` — a grantee department's member fetches one record:
   ``{"request": DataRequest, "signature": "0x…", "accessTx": "0x…", "grant": Grant terms}``.
 - ``POST /v1/subject/list`` and ``/v1/subject/fetch`` — a citizen lists or fetches their own
-  records: ``{"request": SubjectRequest, "signature": "0x…"}``.
+  records: ``{"request": SubjectRequest, "signature": "0x…"}``. The request names the
+  department whose node it is for; any other node refuses it (``wrong_node``), so a node's
+  operator cannot replay a citizen's request at another department's node.
 
 Checks of ``/v1/records/fetch``, in order: well-formed; not expired; signed (the signer's key is
 recovered from the EIP-712 digest); then, from one JSON-RPC batch at the latest block: the
-signer is an active member of the grant's grantee department; the terms hash to the grant id,
+signer holds the STAFF role in the grant's grantee department and that department is Active
+(``DepartmentRegistry.isActiveMember``, the view ``AccessGrants.recordAccess`` asks); the terms hash to the grant id,
 the grant is owned by this department, exists, is not revoked and its window is open; it
 covers the category; its subject is the request's; the access transaction succeeded and holds
 an ``AccessRecorded`` event of AccessGrants whose ``requestHash`` is this request's digest,
@@ -51,6 +54,7 @@ from govchain.node.chain import (
     GRANT_NONE,
     GRANT_REVOKED,
     NOT_SHARED,
+    ROLE_STAFF,
     ZERO32,
     ZERO_ADDRESS,
     ChainAddresses,
@@ -70,7 +74,15 @@ from govchain.node.protocol import (
     recover,
     uint,
 )
-from govchain.node.store import BATCH, Batch, Record, ServeLogEntry, Store, UsedNonce
+from govchain.node.store import (
+    BATCH,
+    Batch,
+    Record,
+    ServeLogEntry,
+    Store,
+    UsedNonce,
+    subject_forms,
+)
 from govchain.sharing.merkle import RecordTree, record_hash, record_leaf
 from govchain.sharing.messages import grant_id as compute_grant_id
 
@@ -118,7 +130,12 @@ class DataNode:
         open_access = msg["grantId"] == ZERO32
         terms = None if open_access else grant_terms(body.get("grant"))
         ctx = self.chain.request_context(
-            signer, msg["grantId"], msg["category"], str(access_tx), subject=msg["subject"]
+            signer,
+            msg["grantId"],
+            msg["category"],
+            str(access_tx),
+            subject=msg["subject"],
+            grantee=ZERO32 if terms is None else terms["grantee"],
         )
         grantee = self._check_authority(msg, terms, ctx, signer)
         self._check_access_record(msg, terms, ctx, signer, digest)
@@ -143,17 +160,20 @@ class DataNode:
     ) -> bytes:
         member, category = ctx.member, msg["category"]
         if terms is None:  # an Unconditional category: any active STAFF, no grant
-            if not (member.active and member.roles & 1 and member.department != ZERO32):
+            if not (member.active and member.roles & ROLE_STAFF and member.department != ZERO32):
                 raise Refusal("not_grantee_member", f"{signer} is not an active staff member")
             if ctx.category.owner != self.config.department:
                 raise Refusal("wrong_node", "the category belongs to another department")
             if ctx.category.sharing != UNCONDITIONAL:
                 raise Refusal("no_grant", "the category is not Unconditional; name a grant")
             return bytes(member.department)
-        if not (member.active and member.department == terms["grantee"]):
+        # the rule AccessGrants.recordAccess applies (AccessGrantNotStaff), asked of the same
+        # view (DepartmentRegistry.isActiveMember with ROLE_STAFF) when the right is used: a
+        # member demoted or removed after recording access is refused
+        if not ctx.grantee_staff:
             raise Refusal(
                 "not_grantee_member",
-                f"{signer} is not an active member of grantee {_code(terms['grantee'])}",
+                f"{signer} is not an active STAFF member of grantee {_code(terms['grantee'])}",
             )
         if compute_grant_id(terms) != msg["grantId"]:
             raise Refusal("grant_mismatch")
@@ -217,6 +237,7 @@ class DataNode:
     def _subject_request(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bytes, str, bytes]:
         req = _mapping(body.get("request"), "request")
         msg: dict[str, Any] = {
+            "department": b32(req.get("department"), "request.department"),
             "subject": address(req.get("subject"), "request.subject"),
             "category": b32(req.get("category"), "request.category"),
             "recordId": b32(req.get("recordId"), "request.recordId"),
@@ -226,6 +247,14 @@ class DataNode:
         self._check_expiry(msg["expiry"])
         digest = self.subject_digest(msg)
         signer, public_key = recover(digest, body.get("signature"))
+        if msg["department"] != self.config.department:
+            # the citizen signed it for another department's node: the operator of that node
+            # replaying it here learns nothing
+            raise Refusal(
+                "wrong_node",
+                f"the request is for {_code(msg['department'])}, this node serves "
+                f"{_code(self.config.department)}",
+            )
         if not self.chain.controls_identity(msg["subject"], signer):
             raise Refusal("not_subject_controller", f"{signer} does not control {msg['subject']}")
         return msg, digest, signer, public_key
@@ -243,7 +272,9 @@ class DataNode:
         with self.store.session() as s:
             self._spend_nonce(s, signer, msg["nonce"])
         with self.store.session() as s:
-            query = select(Record).where(Record.subject == msg["subject"], Record.anchored)
+            # compare addresses, not texts (both indexed forms; the audit names any other)
+            forms = subject_forms(msg["subject"])
+            query = select(Record).where(Record.subject.in_(forms), Record.anchored)
             if msg["category"] != ZERO32:
                 query = query.where(Record.category == msg["category"])
             latest: dict[tuple[bytes, bytes], Record] = {}

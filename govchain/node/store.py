@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eth_utils.address import to_checksum_address
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -40,6 +41,25 @@ BATCH = "batch"
 
 # batch states
 PREPARED = "prepared"
+
+
+def canonical_subject(subject: str | None) -> str | None:
+    """The one stored form of a record's ``subject`` column: None, or the EIP-55 checksummed
+    address. The publisher writes it, the node looks rows up by it and the tamper audit
+    reports a row in any other form as ``altered`` (raises ``ValueError`` if not an address)."""
+    if subject is None:
+        return None
+    if not isinstance(subject, str):
+        raise ValueError("a subject is an address")
+    return to_checksum_address(subject)
+
+
+def subject_forms(subject: str) -> tuple[str, str]:
+    """The textual forms of one address a lookup matches: the canonical (checksummed) form and
+    the lower-case one a store edit (or an older writer) may leave behind; the tamper audit
+    names every row not in canonical form."""
+    canonical = to_checksum_address(subject)
+    return canonical, canonical.lower()
 
 
 def utcnow() -> datetime:

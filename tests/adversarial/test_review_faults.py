@@ -75,7 +75,7 @@ def test_suspended_owner_departments_node_releases_nothing(
     alice = CitizenClient(reader, local(hrss.citizen))
     for attempt in (
         lambda: alice.fetch(node_url, PENSION, hrss.ids["pension"]),
-        lambda: alice.list_records(node_url),
+        lambda: alice.list_records(node_url, HRSS),
     ):
         with pytest.raises(NodeRefused) as refused:
             attempt()

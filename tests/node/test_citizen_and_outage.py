@@ -38,7 +38,7 @@ def test_citizen_lists_departments_holding_their_records_and_fetches_them(
     got = me.fetch(node_url, PENSION, hrss.ids["pension"])
     assert got.json()["monthly"] == 3260 and got.subject == hrss.citizen.address
     bob = CitizenClient(reader, local(hrss.other))
-    assert {r.anchor_kind for r in bob.list_records(node_url)} == {"batch"}
+    assert {r.anchor_kind for r in bob.list_records(node_url, HRSS)} == {"batch"}
 
 
 def test_citizen_cannot_read_someone_elses_records(
@@ -49,7 +49,7 @@ def test_citizen_cannot_read_someone_elses_records(
         bob_as_alice.fetch(node_url, PENSION, hrss.ids["pension"])
     assert (e.value.status, e.value.reason) == (403, "not_subject_controller")
     with pytest.raises(NodeRefused):
-        bob_as_alice.list_records(node_url)
+        bob_as_alice.list_records(node_url, HRSS)
     # and bob asking for alice's record as himself learns nothing beyond "not found"
     bob = CitizenClient(reader, local(hrss.other))
     with pytest.raises(NodeRefused) as e:
@@ -120,7 +120,12 @@ def test_fast_digests_equal_the_eip712_module(chain: Any, grants: Any) -> None:
     }
     assert FastDigest(DATA_REQUEST, domain)(data) == DATA_REQUEST.digest(domain, data)
     subject = {k: data[k] for k in ("subject", "category", "recordId", "nonce", "expiry")}
+    subject["department"] = HRSS
     assert FastDigest(SUBJECT_REQUEST, domain)(subject) == SUBJECT_REQUEST.digest(domain, subject)
+    assert SUBJECT_REQUEST.type_string() == (
+        "SubjectRequest(bytes32 department,address subject,bytes32 category,bytes32 recordId,"
+        "uint256 nonce,uint256 expiry)"
+    )
     assert DATA_REQUEST.type_string() == (
         "DataRequest(bytes32 grantId,bytes32 category,address subject,bytes32 recordId,"
         "uint256 nonce,uint256 expiry)"

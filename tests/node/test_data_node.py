@@ -13,6 +13,7 @@ from govchain.node.client import DataNodeClient, NodeRefused, PreparedRequest
 from govchain.node.store import ServeLogEntry, UsedNonce
 from govchain.sharing import SharingClass, grant_tuple
 from govchain.tx import Sender
+from tests.helpers import ROLE_APPROVER, ROLE_STAFF
 from tests.node.conftest import BANK, CIVIL, HRSS, PENSION, POLICY, Holdings, local, make_terms, rid
 from tests.sharing.conftest import SCHEMA
 
@@ -123,12 +124,15 @@ def test_signature_by_someone_else_than_the_access_recorder_is_refused(
     node_url: str,
     reader: RpcChain,
     depts: Any,
+    departments: Any,
     civil_staff: Any,
     now: int,
 ) -> None:
     terms = grant_for(grants, hrss.citizen, [PENSION], now)
-    # an approver of CIVIL (a member of the grantee, but not the one who recorded the access)
-    other = DataNodeClient(reader, local(depts["CIVIL"].approvers[0]))
+    # another STAFF member of CIVIL (of the grantee, but not the one who recorded the access)
+    colleague = depts["CIVIL"].approvers[0]
+    departments.setMemberRoles(colleague, ROLE_STAFF | ROLE_APPROVER, sender=depts["CIVIL"].admin)
+    other = DataNodeClient(reader, local(colleague))
     mine = DataNodeClient(reader, local(civil_staff)).prepare(terms, PENSION, hrss.ids["pension"])
     tx = record(grants, civil_staff, mine)
     theirs = other.prepare(
