@@ -138,11 +138,16 @@ class DeployConfig:
 
 
 def department_code(code: str) -> bytes:
-    """A department code as the contracts store it: ASCII right-padded to 32 bytes."""
-    try:
-        return category_code(code)
-    except (ValueError, UnicodeEncodeError):
-        raise InvalidInput("department code", code, "1 to 32 ASCII characters") from None
+    """A department code as the contracts store it: ASCII right-padded to 32 bytes.
+
+    The registry takes 1 to 29 printable characters without a dot (``DepartmentInvalidCode``):
+    category codes are ``<department>.<name>``, so a dot would let two namespaces overlap.
+    """
+    if not (0 < len(code) <= 29 and code.isascii() and code.isprintable() and " " not in code):
+        raise InvalidInput("department code", code, "1 to 29 printable ASCII characters")
+    if "." in code:
+        raise InvalidInput("department code", code, "no dot (categories are <department>.<name>)")
+    return category_code(code)
 
 
 def _address(value: object, resolve: Resolver | None) -> ChecksumAddress:

@@ -282,6 +282,23 @@ contract DepartmentRegistry is IDepartmentRegistry {
         if (!active || roles & ROLE_ADMIN == 0) revert DepartmentUnauthorizedAdmin(msg.sender);
     }
 
+    /// @dev A department code is 1 to 29 printable ASCII bytes other than '.', left-aligned and
+    /// zero-padded. Category codes live in the namespace "<department>.<name>" (DataCatalog), so
+    /// a dot inside a department code would let two namespaces overlap.
+    function _wellFormedCode(bytes32 code) private pure returns (bool) {
+        uint256 len = 0;
+        while (len < 32 && code[len] != 0) {
+            bytes1 c = code[len];
+            if (c <= 0x20 || c >= 0x7f || c == ".") return false;
+            ++len;
+        }
+        if (len == 0 || len > 29) return false;
+        for (uint256 i = len; i < 32; ++i) {
+            if (code[i] != 0) return false;
+        }
+        return true;
+    }
+
     function _propose(
         bytes32 code,
         string memory name,
@@ -290,7 +307,7 @@ contract DepartmentRegistry is IDepartmentRegistry {
         bytes32 metadataHash,
         address admin
     ) private {
-        if (code == bytes32(0)) revert DepartmentInvalidCode();
+        if (!_wellFormedCode(code)) revert DepartmentInvalidCode(code);
         Department storage d = _departments[code];
         DepartmentStatus status = d.status;
         // A code is free while unused, or after a proposal rejected or withdrawn before it was

@@ -61,8 +61,9 @@ interface IDepartmentRegistry {
     error DepartmentUnauthorizedAdmin(address caller);
     /// @notice A department is proposed by its own first ADMIN key `admin`, not by `caller`.
     error DepartmentUnauthorizedProposer(address caller, address admin);
-    /// @notice A department code must not be zero.
-    error DepartmentInvalidCode();
+    /// @notice A department code must be 1 to 29 printable ASCII characters other than '.',
+    /// left-aligned and zero-padded (so that category namespaces "<code>.<name>" never overlap).
+    error DepartmentInvalidCode(bytes32 code);
     /// @notice A department with this code exists already.
     error DepartmentAlreadyExists(bytes32 code);
     /// @notice No department has this code.

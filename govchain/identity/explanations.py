@@ -45,7 +45,7 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     "DepartmentUnauthorizedProposer": (
         "a department is proposed by its own first ADMIN key {admin}, not by {caller}"
     ),
-    "DepartmentInvalidCode": "a department code must not be empty",
+    "DepartmentInvalidCode": "a department code must be 1 to 29 printable ASCII characters without a dot",
     "DepartmentAlreadyExists": "department {code} exists already",
     "DepartmentUnknown": "no department has code {code}",
     "DepartmentInvalidTransition": "department {code} cannot go from status {from} to {to}",

@@ -138,8 +138,29 @@ def test_admit_refuses_an_active_department(departments: Any, council: Any, dept
 
 
 def test_propose_refuses_a_zero_code(departments: Any, applicant: Any) -> None:
-    with ape.reverts(departments.DepartmentInvalidCode):
+    with ape.reverts(departments.DepartmentInvalidCode, code=b"\0" * 32):
         _propose(departments, applicant, b"\0" * 32)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HRSS.X".ljust(32, b"\0"),  # a dot would let namespaces "<code>.<name>" overlap
+        b" HRSS".ljust(32, b"\0"),  # not printable
+        b"HR\0SS".ljust(32, b"\0"),  # not left-aligned
+        b"A" * 30 + b"\0\0",  # no room left for ".<name>"
+        bytes(range(1, 33)),  # control bytes
+    ],
+)
+def test_propose_refuses_a_malformed_code(departments: Any, applicant: Any, raw: bytes) -> None:
+    with ape.reverts(departments.DepartmentInvalidCode, code=raw):
+        _propose(departments, applicant, raw)
+
+
+def test_propose_takes_the_longest_well_formed_code(departments: Any, applicant: Any) -> None:
+    raw = b"A" * 29 + b"\0\0\0"
+    _propose(departments, applicant, raw)
+    assert departments.departmentStatus(raw) == 1  # Proposed
 
 
 def test_propose_refuses_an_existing_code(departments: Any, applicant: Any) -> None:
