@@ -1,9 +1,9 @@
 """Outside review 1 (after the anchors/faults fixes of issue 15): proofs of concept.
 
 Each test asserts the SECURE behaviour and failed on the code reviewed; each was marked
-``xfail(strict=True)`` with its finding id until its fix landed. Fixed (marker removed): R1-1,
-R1-2, R1-3, R1-4, R1-6 (docs/security-review/anchors.md, "Outside review 1"). R1-5 is still
-marked: its fix belongs to DepartmentRegistry.
+``xfail(strict=True)`` with its finding id until its fix landed. All are fixed and the markers
+removed: R1-1, R1-2, R1-3, R1-4, R1-6 (docs/security-review/anchors.md, "Outside review 1") and
+R1-5 (DepartmentRegistry refuses a dotted department code).
 
 - R1-1 (invariant 2, node): the grant path of the data node does not re-check the signer's
   STAFF role at release; a member demoted after recording access still gets the record.
