@@ -194,6 +194,24 @@ def test_cases_are_decided_only_by_k_people_active_when_it_is_decided(
                 if self.step == step and self.status == CaseStatus.OPEN:
                     return
 
+        @precondition(lambda self: self.status == CaseStatus.OPEN)
+        @rule()
+        def a_voter_lapses_before_the_kth_vote(self) -> None:
+            """Approver 0 of the open step votes and is removed; the step's other approvers then
+            vote. When a side reaches k the lapsed vote is discarded, not counted. One move, so
+            every run reaches the recount whatever the other rules did before."""
+            name, k, _ = self.route[self.step]
+            if k < 2 or not self.people[(name, 0)].member:
+                return
+            self.vote_by_a_steps_approver(0, True)
+            if self.status != CaseStatus.OPEN:
+                return
+            self.remove_or_readmit((name, 0))
+            for i in (1, 2):
+                if self.status != CaseStatus.OPEN:
+                    return
+                self.vote_by_a_steps_approver(i, True)
+
         @rule(
             who=st.lists(SIGNER, min_size=0, max_size=4),
             duplicate=st.booleans(),
