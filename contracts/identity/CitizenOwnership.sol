@@ -106,7 +106,7 @@ abstract contract CitizenOwnership is ICitizenRegistry, SignatureVerifier {
         owner = address(uint160(packed));
         if (owner == address(0)) owner = identity;
         uint256 nonce = uint32(packed >> _NONCE_SHIFT);
-        _verifySignature(owner, keccak256(abi.encodePacked(encodedHead, abi.encode(nonce, deadline))), deadline, signature);
+        _verifySignature(owner, keccak256(bytes.concat(encodedHead, abi.encode(nonce, deadline))), deadline, signature);
         _identities[identity] = packed + (1 << _NONCE_SHIFT);
     }
 

@@ -185,6 +185,7 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
             revert CitizenNotOwnerOrGuardian(identity, msg.sender);
         }
         bytes32 changeHash = queuedChange(identity).changeHash;
+        // slither-disable-next-line incorrect-equality (zero means "nothing queued")
         if (changeHash == bytes32(0)) revert CitizenChangeNotQueued(identity, changeHash);
         delete _queued[identity];
         emit QueuedChangeCancelled(identity, changeHash, msg.sender);

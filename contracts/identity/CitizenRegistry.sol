@@ -31,7 +31,7 @@ contract CitizenRegistry is CitizenRecovery {
         "RevokeAttribute(address identity,bytes32 name,bytes value,address owner,uint256 nonce,uint256 deadline)"
     );
 
-    uint256 private constant _EPOCH_SHIFT = 64;
+    uint256 private constant _DELEGATE_EPOCH_SHIFT = 64;
 
     /// @dev validTo (bits 0-63) | owner epoch it was added or confirmed under (64-87).
     mapping(address identity => mapping(bytes32 delegateType => mapping(address delegate => uint256 packed)))
@@ -43,7 +43,8 @@ contract CitizenRegistry is CitizenRecovery {
     /// @inheritdoc ICitizenRegistry
     function validDelegate(address identity, bytes32 delegateType, address delegate) external view returns (bool) {
         uint256 packed = _delegates[identity][delegateType][delegate];
-        return uint64(packed) > block.timestamp && packed >> _EPOCH_SHIFT == ownerEpoch(identity);
+        // slither-disable-next-line incorrect-equality (an epoch counter, not a balance or a time)
+        return uint64(packed) > block.timestamp && packed >> _DELEGATE_EPOCH_SHIFT == ownerEpoch(identity);
     }
 
     /// @inheritdoc ICitizenRegistry
@@ -53,7 +54,7 @@ contract CitizenRegistry is CitizenRecovery {
         returns (uint256 validTo, uint256 epoch)
     {
         uint256 packed = _delegates[identity][delegateType][delegate];
-        return (uint64(packed), packed >> _EPOCH_SHIFT);
+        return (uint64(packed), packed >> _DELEGATE_EPOCH_SHIFT);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -114,11 +115,12 @@ contract CitizenRegistry is CitizenRecovery {
         if (packed == 0) revert CitizenDelegateNotFound(identity, delegateType, delegate);
         uint256 validTo = uint64(packed);
         uint256 epoch = ownerEpoch(identity);
-        if (packed >> _EPOCH_SHIFT == epoch) {
+        // slither-disable-next-line incorrect-equality (an epoch counter, not a balance or a time)
+        if (packed >> _DELEGATE_EPOCH_SHIFT == epoch) {
             revert CitizenDelegateNotFromPreviousEpoch(identity, delegateType, delegate, epoch);
         }
         if (validTo <= block.timestamp) revert CitizenDelegateExpired(identity, delegateType, delegate, validTo);
-        _delegates[identity][delegateType][delegate] = validTo | (epoch << _EPOCH_SHIFT);
+        _delegates[identity][delegateType][delegate] = validTo | (epoch << _DELEGATE_EPOCH_SHIFT);
         emit DelegateConfirmed(identity, delegateType, delegate, epoch, msg.sender);
         emit DIDDelegateChanged(identity, delegateType, delegate, validTo, _touch(identity));
     }
@@ -183,7 +185,7 @@ contract CitizenRegistry is CitizenRecovery {
         if (validity == 0) revert CitizenInvalidValidity();
         uint256 validTo = block.timestamp + validity;
         if (validTo > type(uint64).max) validTo = type(uint64).max;
-        _delegates[identity][delegateType][delegate] = validTo | (ownerEpoch(identity) << _EPOCH_SHIFT);
+        _delegates[identity][delegateType][delegate] = validTo | (ownerEpoch(identity) << _DELEGATE_EPOCH_SHIFT);
         emit DIDDelegateChanged(identity, delegateType, delegate, validTo, _touch(identity));
     }
 

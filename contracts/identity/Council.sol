@@ -257,6 +257,7 @@ contract Council is ICouncil, SignatureVerifier {
     function _hasSeat(address member) private view returns (bool) {
         IDepartmentRegistry reg = _registry;
         if (address(reg) == address(0)) revert CouncilRegistryNotBound();
+        // slither-disable-next-line unused-return (a seat needs the ADMIN role and an Active department, not which one)
         (, uint8 roles, bool active) = reg.memberOf(member);
         return active && roles & ROLE_ADMIN != 0;
     }
