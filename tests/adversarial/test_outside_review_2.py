@@ -1,0 +1,137 @@
+"""Outside review 2: attacks on the fixed contracts against invariants 2, 3 and 4.
+
+Each test asserts the secure behaviour and fails on today's code; it is marked
+``xfail(strict=True)`` with its finding id so the suite stays green until the fix lands (the
+fix turns the test into an XPASS, which strict mode reports: then drop the marker).
+
+R2-1: an approver's old signed Decision counts although the approver has since voted the
+opposite way on chain (mixing ``decide`` and ``submitDecisions``).
+R2-2: a guardian who no longer stands (left its department) still cancels the owner's queued
+owner or guardian change, so the owner can never replace it.
+R2-3: a guardian key the council marked compromised still counts towards a recovery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ape
+import pytest
+
+from govchain.approval import CaseStatus
+from tests.approval.conftest import Desk, h
+
+DAY = 86_400
+DELAY = 3 * DAY
+ZERO32 = b"\0" * 32
+
+
+@pytest.fixture
+def alice(citizens: list[Any]) -> Any:
+    return citizens[0]
+
+
+@pytest.fixture
+def new_key(citizens: list[Any]) -> Any:
+    return citizens[2]
+
+
+# --- R2-1: a signature counts against its signer's later on-chain vote ---------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="R2-1: submitDecisions counts a signer who has voted the other way with decide",
+)
+def test_r2_1_signature_does_not_override_its_signers_onchain_rejection(
+    approvals: Any, desk: Desk, depts: Any, alice: Any, outsider: Any
+) -> None:
+    """DPF approver A signs an approval off chain (say, on a clerk's tablet), then learns the
+    documents are forged and rejects on chain with ``decide``. The clerk relays A's old
+    signature with B's: the step — and the case — is approved with A's authority although A's
+    last recorded word on this step is a rejection. The signer of a counted signature must not
+    have voted on the step (``ApprovalAlreadyVoted``), or an on-chain vote must void the
+    signer's signatures for the step."""
+    terms = desk.terms([("DPF", 2)], citizen=alice)
+    cid = desk.open(terms)
+    a, b, _ = depts["DPF"].approvers
+    signed_earlier = desk.step_decision(cid, 0, [a, b], approve=True)
+    approvals.decide(cid, terms.as_tuple(), False, h("forged"), sender=a)
+    assert approvals.hasVoted(cid, 0, a)
+    with ape.reverts(approvals.ApprovalAlreadyVoted, caseId=cid, step=0, approver=a.address):
+        desk.submit(cid, terms, [signed_earlier], sender=outsider)  # today: Approved
+    assert approvals.caseOf(cid).status == CaseStatus.OPEN
+
+
+# --- R2-2: a lapsed guardian vetoes the owner's queued changes forever --------------------
+
+
+@pytest.fixture
+def guardians(citizens: list[Any], depts: Any) -> list[Any]:
+    return [citizens[3], citizens[4], depts["PSB"].staff]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="R2-2: cancelQueuedChange asks _isGuardian, not the guardian standing rule",
+)
+def test_r2_2_guardian_who_left_its_department_cannot_cancel_the_owners_change(
+    registry: Any, departments: Any, alice: Any, guardians: list[Any], depts: Any,
+    citizens: list[Any],
+) -> None:  # fmt: skip
+    """A PSB officer is one of Alice's guardians. PSB dismisses it: by the standing rule it no
+    longer counts for anything (approveRecovery refuses it). Alice queues a guardian change to
+    replace it; the dismissed officer cancels it — and every later one, and every queued key
+    rotation: while guardians are set, Alice can change neither her key nor her guardians, and
+    the one person she wants out holds a veto. The cancel right must pass the same standing
+    rule as an approval."""
+    psb = depts["PSB"]
+    registry.setGuardians(alice, guardians, 2, DELAY, sender=alice)
+    dismissed = guardians[2]
+    departments.removeMember(dismissed, sender=psb.admin)
+    with ape.reverts(
+        registry.CitizenGuardianDepartmentChanged,
+        identity=alice.address, guardian=dismissed.address, chosen=psb.code, current=ZERO32,
+    ):  # fmt: skip
+        registry.approveRecovery(alice, citizens[7], sender=dismissed)  # the rule, as it is
+    replacement = [guardians[0], guardians[1], citizens[6]]
+    registry.setGuardians(alice, replacement, 2, DELAY, sender=alice)  # queued
+    assert registry.queuedChange(alice).changeHash != ZERO32
+    with ape.reverts(
+        registry.CitizenGuardianDepartmentChanged,
+        identity=alice.address, guardian=dismissed.address, chosen=psb.code, current=ZERO32,
+    ):  # fmt: skip
+        registry.cancelQueuedChange(alice, sender=dismissed)
+
+
+# --- R2-3: a compromised guardian key still counts ----------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="R2-3: the guardian standing rule ignores DepartmentRegistry.compromisedSince",
+)
+def test_r2_3_guardian_key_marked_compromised_does_not_count(
+    registry: Any, departments: Any, council: Any, alice: Any, new_key: Any,
+    citizens: list[Any], chain: Any,
+) -> None:  # fmt: skip
+    """Alice's guardians are three relatives (no department). One relative's key is stolen; the
+    thief approves a recovery to his key together with a second colluding/phished guardian, and
+    the council marks the stolen key compromised (a compromised key "is in no department and can
+    never join one" — it is no current key). The standing rule only asks "still in no
+    department?", which a compromised key satisfies, so the approval still counts and the
+    recovery completes. Expected: a compromised guardian key counts for nothing
+    (``CitizenRecoveryApprovalsLapsed`` with counted = 1)."""
+    relatives = [citizens[3], citizens[4], citizens[5]]
+    registry.setGuardians(alice, relatives, 2, DELAY, sender=alice)
+    stolen = relatives[0]
+    registry.approveRecovery(alice, new_key, sender=stolen)
+    registry.approveRecovery(alice, new_key, sender=relatives[1])
+    departments.markCompromised(stolen, sender=council)
+    assert departments.compromisedSince(stolen) != 0
+    chain.pending_timestamp += DELAY
+    with ape.reverts(
+        registry.CitizenRecoveryApprovalsLapsed,
+        identity=alice.address, newOwner=new_key.address, counted=1, threshold=2,
+    ):  # fmt: skip
+        registry.finalizeRecovery(alice, new_key, sender=relatives[1])
