@@ -9,6 +9,8 @@ opposite way on chain (mixing ``decide`` and ``submitDecisions``).
 R2-2: a guardian who no longer stands (left its department) still cancels the owner's queued
 owner or guardian change, so the owner can never replace it.
 R2-3: a guardian key the council marked compromised still counts towards a recovery.
+R2-4: a share request filed by a clerk key that has since lapsed (marked compromised) is still
+approved into a grant: the filer's right is never re-checked when the request takes effect.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import ape
 import pytest
 
 from govchain.approval import CaseStatus
+from govchain.sharing import category_code
 from tests.approval.conftest import Desk, h
+from tests.sharing.conftest import PURPOSE
 
 DAY = 86_400
 DELAY = 3 * DAY
@@ -135,3 +139,41 @@ def test_r2_3_guardian_key_marked_compromised_does_not_count(
         identity=alice.address, newOwner=new_key.address, counted=1, threshold=2,
     ):  # fmt: skip
         registry.finalizeRecovery(alice, new_key, sender=relatives[1])
+
+
+# --- R2-4: a lapsed clerk's share request takes effect ------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="R2-4: approveRequest never re-checks the filer (the request does not record it)",
+)
+def test_r2_4_request_of_a_clerk_key_marked_compromised_is_not_granted(
+    grants: Any, departments: Any, council: Any, depts: Any, chain: Any
+) -> None:
+    """A thief holding a Civil Affairs clerk's key files a request for FINANCE's conditional
+    budget data with a made-up purpose. The council marks the key compromised; the request
+    stays Pending and nothing shows it came from a key that no longer holds any right. A
+    FINANCE approver approves it next week and CIVIL gets a grant nobody entitled asked for.
+    Expected: the request records its filer and ``approveRequest`` re-checks it at use
+    (``AccessGrantNotStaff(filer, grantee)``)."""
+    civil, finance = depts["CIVIL"], depts["FINANCE"]
+    now = int(chain.pending_timestamp)
+    request = (
+        civil.code,
+        finance.code,
+        [category_code("FINANCE.BUDGET")],
+        PURPOSE,
+        now,
+        now + 90 * DAY,
+        10,
+        now + 7 * DAY,
+        424242,
+    )
+    grants.fileRequest(request, sender=civil.staff)
+    departments.markCompromised(civil.staff, sender=council)
+    chain.pending_timestamp += 2 * DAY
+    with ape.reverts(
+        grants.AccessGrantNotStaff, account=civil.staff.address, department=civil.code
+    ):
+        grants.approveRequest(request, sender=finance.approvers[0])
