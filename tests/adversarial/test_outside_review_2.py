@@ -11,6 +11,8 @@ owner or guardian change, so the owner can never replace it.
 R2-3: a guardian key the council marked compromised still counts towards a recovery.
 R2-4: a share request filed by a clerk key that has since lapsed (marked compromised) is still
 approved into a grant: the filer's right is never re-checked when the request takes effect.
+R2-5: a case Decision does not name its signer, so one approver's one signature also counts as
+the signature of a contract-wallet APPROVER that accepts that approver's key (k=2 met by one).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import ape
 import pytest
 
 from govchain.approval import CaseStatus
+from govchain.approval.messages import SignerSignature, pack_signatures
 from govchain.sharing import category_code
 from tests.approval.conftest import Desk, h
+from tests.helpers import ROLE_APPROVER
 from tests.sharing.conftest import PURPOSE
 
 DAY = 86_400
@@ -177,3 +181,36 @@ def test_r2_4_request_of_a_clerk_key_marked_compromised_is_not_granted(
         grants.AccessGrantNotStaff, account=civil.staff.address, department=civil.code
     ):
         grants.approveRequest(request, sender=finance.approvers[0])
+
+
+# --- R2-5: one signature, two signers --------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="R2-5: the Decision typed message does not name its signer (ERC-1271 double count)",
+)
+def test_r2_5_one_approvers_signature_does_not_count_for_a_wallet_too(
+    approvals: Any, desk: Desk, depts: Any, alice: Any, outsider: Any, project: Any,
+    deployer: Any, departments: Any,
+) -> None:  # fmt: skip
+    """DPF runs a contract wallet (a 1-of-n department multisig, here owned by approver A's
+    key) as an APPROVER, next to its individual approvers. A signs the Decision once; the
+    clerk packs that one signature twice — as A (ECDSA) and as the wallet (ERC-1271, which
+    accepts any owner's signature of the digest) — and a step that needs two approvers is
+    decided by one person. The citizen messages were fixed for exactly this ("typed messages
+    name their signer"); ``Decision`` was not. Expected: the wallet's entry does not verify
+    (``SignatureInvalidSigner``) because the signed message names A, not the wallet."""
+    a = depts["DPF"].approvers[0]
+    dpf = depts["DPF"]
+    wallet = project.TestContractWallet.deploy(a, sender=deployer)
+    departments.addMember(wallet, ROLE_APPROVER, sender=dpf.admin)
+    wallet.execute(departments, departments.acceptMembership.encode_input(dpf.code), sender=a)
+    terms = desk.terms([("DPF", 2)], citizen=alice)
+    cid = desk.open(terms)
+    deadline = desk.now() + DAY
+    once = desk.sign(a, cid, 0, deadline=deadline)
+    packed = pack_signatures([once, SignerSignature(wallet.address, once.signature, contract=True)])
+    decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=packed)
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=wallet.address):
+        desk.submit(cid, terms, [decision], sender=outsider)  # today: Approved by one person
