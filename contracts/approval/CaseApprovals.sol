@@ -110,6 +110,7 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
             if (d.step != step) revert ApprovalWrongStep(caseId, d.step, step);
             Step calldata s = _liveStep(caseId, terms, step);
             address[] memory signers = _checkDecision(caseId, d, s.department, s.threshold);
+            _refuseSignersWhoVoted(c, caseId, step, signers);
             emit StepDecided(caseId, step, s.department, d.approve, d.commentHash, msg.sender, signers);
             _conclude(c, caseId, terms, step, d.approve, d.commentHash);
             ++step;
@@ -279,6 +280,29 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
             c.step = step + 1;
             c.approvals = 0;
             c.rejections = 0;
+        }
+    }
+
+    /**
+     * @dev R2-1, one rule for mixing the two ways to decide: an approver's word on the open step
+     * is the vote recorded on chain, once cast. A signer of a submitted `Decision` who already
+     * has a vote recorded on the open step `step` is refused (`ApprovalAlreadyVoted`), so an
+     * older off-chain signature can never override (or double) that signer's on-chain vote.
+     * Votes are kept for the open step only (cleared when the step advances), so later steps
+     * decided in the same submission have none.
+     */
+    function _refuseSignersWhoVoted(CaseRecord storage c, bytes32 caseId, uint8 step, address[] memory signers)
+        private
+        view
+    {
+        uint256 length = uint256(c.approvals) + c.rejections;
+        if (length == 0) return;
+        mapping(uint256 index => uint256 vote) storage votes = _votes[caseId][step];
+        for (uint256 i = 0; i < length; ++i) {
+            address voter = address(uint160(votes[i]));
+            for (uint256 j = 0; j < signers.length; ++j) {
+                if (signers[j] == voter) revert ApprovalAlreadyVoted(caseId, step, voter);
+            }
         }
     }
 

@@ -263,7 +263,9 @@ interface ICaseApprovals {
      * - each decision is for the step then open, before that step's deadline and the
      *   decision's own deadline;
      * - each decision has `threshold` signatures of {decisionHash}, signers strictly ascending,
-     *   each an active APPROVER of the step's department now.
+     *   each an active APPROVER of the step's department now;
+     * - no signer already has a vote recorded with {decide} on the open step
+     *   (`ApprovalAlreadyVoted`): an approver's on-chain vote is their word on that step.
      *
      * Emits a {StepDecided} event per decision, then {CaseApproved} or {CaseRejected} when the
      * case closes.

@@ -47,10 +47,6 @@ def new_key(citizens: list[Any]) -> Any:
 # --- R2-1: a signature counts against its signer's later on-chain vote ---------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-1: submitDecisions counts a signer who has voted the other way with decide",
-)
 def test_r2_1_signature_does_not_override_its_signers_onchain_rejection(
     approvals: Any, desk: Desk, depts: Any, alice: Any, outsider: Any
 ) -> None:
@@ -69,6 +65,34 @@ def test_r2_1_signature_does_not_override_its_signers_onchain_rejection(
     with ape.reverts(approvals.ApprovalAlreadyVoted, caseId=cid, step=0, approver=a.address):
         desk.submit(cid, terms, [signed_earlier], sender=outsider)  # today: Approved
     assert approvals.caseOf(cid).status == CaseStatus.OPEN
+
+
+def test_r2_1_signature_of_an_onchain_approver_is_not_counted_twice(
+    approvals: Any, desk: Desk, depts: Any, alice: Any, outsider: Any
+) -> None:
+    """R2-1, same side: A approved on chain; A's signature is refused in a submission too, so
+    one approver never counts twice on a step (the rule does not depend on the side)."""
+    terms = desk.terms([("DPF", 2)], citizen=alice)
+    cid = desk.open(terms)
+    a, b, _ = depts["DPF"].approvers
+    approvals.decide(cid, terms.as_tuple(), True, h("ok"), sender=a)
+    decision = desk.step_decision(cid, 0, [a, b], approve=True)
+    with ape.reverts(approvals.ApprovalAlreadyVoted, caseId=cid, step=0, approver=a.address):
+        desk.submit(cid, terms, [decision], sender=outsider)
+    assert approvals.caseOf(cid).status == CaseStatus.OPEN
+
+
+def test_r2_1_signers_who_have_not_voted_still_decide_the_step(
+    approvals: Any, desk: Desk, depts: Any, alice: Any, outsider: Any
+) -> None:
+    """R2-1, what the rule allows: C rejected on chain; A and B, who have not voted, still
+    decide the step with their signatures."""
+    terms = desk.terms([("DPF", 2)], citizen=alice)
+    cid = desk.open(terms)
+    a, b, c = depts["DPF"].approvers
+    approvals.decide(cid, terms.as_tuple(), False, h("no"), sender=c)
+    desk.submit(cid, terms, [desk.step_decision(cid, 0, [a, b], approve=True)], sender=outsider)
+    assert approvals.caseOf(cid).status == CaseStatus.APPROVED
 
 
 # --- R2-2: a lapsed guardian vetoes the owner's queued changes forever --------------------
