@@ -247,6 +247,11 @@ def test_cases_are_decided_only_by_k_people_active_when_it_is_decided(
                     and len({a.address for a in chosen}) == k
                     and all(self._counts_now(a.address, name) for a in chosen)
                 )
+                # R2-1: a signer with a vote recorded on the open step is refused
+                voted = {a for a, _ in self.votes}
+                if ok and any(a.address in voted for a in chosen):
+                    ok = False
+                    _count(EVENTS, "signer already voted on chain")
             if ok:
                 receipt = desk.submit(self.case_id, self.terms, [decision], sender=outsider)
                 [decided] = receipt.decode_logs(approvals.StepDecided)
