@@ -79,10 +79,6 @@ def guardians(citizens: list[Any], depts: Any) -> list[Any]:
     return [citizens[3], citizens[4], depts["PSB"].staff]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-2: cancelQueuedChange asks _isGuardian, not the guardian standing rule",
-)
 def test_r2_2_guardian_who_left_its_department_cannot_cancel_the_owners_change(
     registry: Any, departments: Any, alice: Any, guardians: list[Any], depts: Any,
     citizens: list[Any],
@@ -115,10 +111,6 @@ def test_r2_2_guardian_who_left_its_department_cannot_cancel_the_owners_change(
 # --- R2-3: a compromised guardian key still counts ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-3: the guardian standing rule ignores DepartmentRegistry.compromisedSince",
-)
 def test_r2_3_guardian_key_marked_compromised_does_not_count(
     registry: Any, departments: Any, council: Any, alice: Any, new_key: Any,
     citizens: list[Any], chain: Any,
