@@ -140,10 +140,6 @@ def test_r2_3_guardian_key_marked_compromised_does_not_count(
 # --- R2-4: a lapsed clerk's share request takes effect ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-4: approveRequest never re-checks the filer (the request does not record it)",
-)
 def test_r2_4_request_of_a_clerk_key_marked_compromised_is_not_granted(
     grants: Any, departments: Any, council: Any, depts: Any, chain: Any
 ) -> None:
