@@ -181,8 +181,9 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
 
     /// @inheritdoc ICitizenRecovery
     function cancelQueuedChange(address identity) external {
-        if (msg.sender != identityOwner(identity) && !_isGuardian(identity, msg.sender)) {
-            revert CitizenNotOwnerOrGuardian(identity, msg.sender);
+        if (msg.sender != identityOwner(identity)) {
+            if (!_isGuardian(identity, msg.sender)) revert CitizenNotOwnerOrGuardian(identity, msg.sender);
+            _requireStanding(identity, msg.sender); // a guardian's veto passes the same rule as its approval
         }
         bytes32 changeHash = queuedChange(identity).changeHash;
         // slither-disable-next-line incorrect-equality (zero means "nothing queued")
@@ -283,14 +284,25 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
     /**
      * @dev The one rule for a guardian's standing: guardian `i` of `identity` counts only while
      * it is in the department it was chosen in, and that department is Active (a guardian
-     * chosen without a department counts while it still has none). Returns its current one.
+     * chosen without a department counts while it still has none and the council has not marked
+     * its key compromised; a compromised key is in no department, so one chosen in a department
+     * already fails the first test). Returns its current department.
      */
     function _standing(address identity, uint256 i) private view returns (bool ok, bytes32 chosen, bytes32 current) {
         chosen = _guardianDepts[identity][i];
+        address guardian = _guardians[identity][i];
         // slither-disable-next-line unused-return (roles do not matter for a guardian)
-        (bytes32 department,, bool active) = _departments.memberOf(_guardians[identity][i]);
+        (bytes32 department,, bool active) = _departments.memberOf(guardian);
         current = department;
-        ok = department == chosen && (chosen == bytes32(0) || active);
+        ok = department == chosen
+            && (chosen == bytes32(0) ? _departments.compromisedSince(guardian) == 0 : active);
+    }
+
+    /// @dev Reverts unless `guardian` is a guardian of `identity` that stands by {_standing}.
+    function _requireStanding(address identity, address guardian) private view returns (uint256 index) {
+        index = _guardianIndex(identity, guardian);
+        (bool ok, bytes32 chosen, bytes32 current) = _standing(identity, index);
+        if (!ok) revert CitizenGuardianDepartmentChanged(identity, guardian, chosen, current);
     }
 
     function _countStanding(address identity, uint16 approvals) private view returns (uint256 counted) {
@@ -304,10 +316,7 @@ abstract contract CitizenRecovery is CitizenOwnership, ICitizenRecovery {
 
     function _approveRecovery(address identity, address newOwner, address guardian) private {
         Config memory config = _configs[identity];
-        uint256 index = _guardianIndex(identity, guardian);
-        (bool ok, bytes32 chosen, bytes32 current) = _standing(identity, index);
-        if (!ok) revert CitizenGuardianDepartmentChanged(identity, guardian, chosen, current);
-        uint256 bit = 1 << index;
+        uint256 bit = 1 << _requireStanding(identity, guardian);
         if (newOwner == address(0)) revert CitizenZeroAddress();
         Recovery memory r = _recoveries[identity][newOwner];
         if (r.epoch != config.epoch) r = Recovery(0, config.epoch, 0, 0);

@@ -73,7 +73,8 @@ interface ICitizenRecovery {
     /// @notice The recovery's time lock runs until `readyAt`.
     error CitizenRecoveryLocked(address identity, address newOwner, uint64 readyAt);
     /// @notice `guardian` was chosen in department `chosen` (zero: none) but is now in
-    /// `current` (or its department is not Active): its approval does not count.
+    /// `current` (or its department is not Active, or its key was marked compromised): its
+    /// approval or cancellation does not count.
     error CitizenGuardianDepartmentChanged(address identity, address guardian, bytes32 chosen, bytes32 current);
     /// @notice Only `counted` of the approvals of this recovery still count (a guardian left or
     /// changed department); `threshold` are needed.
@@ -224,9 +225,18 @@ interface ICitizenRecovery {
         external;
 
     /**
-     * @notice The owner or any guardian cancels the change queued for `identity`.
+     * @notice The owner or any guardian that still stands cancels the change queued for
+     * `identity`.
      *
-     * Requirements: a change is queued; the caller is the owner or a guardian.
+     * Requirements: a change is queued; the caller is the owner, or a guardian that passes the
+     * same standing rule as a recovery approval (still in the department it was chosen in, that
+     * department Active; chosen without one: still in none and its key not marked compromised),
+     * else {CitizenGuardianDepartmentChanged}.
+     *
+     * Design trade-off: any one standing guardian can cancel (veto) each queued change, so a
+     * thief of the owner key cannot silently replace the guardians or the key; the price is
+     * that one standing guardian can keep the owner from changing them (the remedy is a
+     * recovery by the other guardians, or the guardian leaving its standing).
      *
      * Emits {QueuedChangeCancelled}.
      */

@@ -84,8 +84,10 @@ interface IShareRequests {
      * OwnerApproval, nonce = uint256(requestId), the approver as grantor.
      *
      * Requirements: the request is Pending; its deadline has not passed; the caller is an
-     * active APPROVER of `request.owner`; its categories are still Conditional and its window
-     * still open; the grantee is Active.
+     * active APPROVER of `request.owner`; the key that filed the request is still an active
+     * STAFF member of `request.grantee` (else IAccessGrants.AccessGrantNotStaff naming the
+     * filer: a request of a key that lapsed, e.g. was marked compromised, never takes effect);
+     * its categories are still Conditional and its window still open; the grantee is Active.
      *
      * Emits {ShareRequestApproved} and IAccessGrants.GrantCreated.
      */

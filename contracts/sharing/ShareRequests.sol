@@ -11,7 +11,13 @@ import {GrantStore} from "./GrantStore.sol";
  * of the owner creates the grant. Part of the AccessGrants deployment.
  */
 abstract contract ShareRequests is GrantStore, IShareRequests {
-    mapping(bytes32 requestId => RequestStatus) private _requests;
+    /// @dev A request's status and the key that filed it (re-checked when it is approved).
+    struct Filed {
+        RequestStatus status;
+        address filer;
+    }
+
+    mapping(bytes32 requestId => Filed) private _requests;
 
     /// @inheritdoc IShareRequests
     function fileRequest(ShareRequest calldata request) external returns (bytes32 requestId) {
@@ -24,8 +30,8 @@ abstract contract ShareRequests is GrantStore, IShareRequests {
         }
         if (request.decisionDeadline <= block.timestamp) revert ShareRequestInvalidDeadline(request.decisionDeadline);
         requestId = keccak256(abi.encode(request));
-        if (_requests[requestId] != RequestStatus.None) revert ShareRequestExists(requestId);
-        _requests[requestId] = RequestStatus.Pending;
+        if (_requests[requestId].status != RequestStatus.None) revert ShareRequestExists(requestId);
+        _requests[requestId] = Filed(RequestStatus.Pending, msg.sender);
         emit ShareRequestFiled(
             requestId,
             request.grantee,
@@ -44,6 +50,11 @@ abstract contract ShareRequests is GrantStore, IShareRequests {
     /// @inheritdoc IShareRequests
     function approveRequest(ShareRequest calldata request) external returns (bytes32 grantId) {
         bytes32 requestId = _decide(request, RequestStatus.Approved);
+        // The filer's right is re-checked when the request takes effect, not only when filed.
+        address filer = _requests[requestId].filer;
+        if (!departments.isActiveMember(filer, request.grantee, ROLE_STAFF)) {
+            revert AccessGrantNotStaff(filer, request.grantee);
+        }
         _checkCategories(request.owner, request.categories, true);
         grantId = _createGrant(
             Grant({
@@ -76,20 +87,20 @@ abstract contract ShareRequests is GrantStore, IShareRequests {
 
     /// @inheritdoc IShareRequests
     function requestStatus(bytes32 requestId) external view returns (RequestStatus) {
-        return _requests[requestId];
+        return _requests[requestId].status;
     }
 
     /// @dev Checks a decision may be taken now by the caller and records it.
     function _decide(ShareRequest calldata request, RequestStatus decision) private returns (bytes32 requestId) {
         requestId = keccak256(abi.encode(request));
-        RequestStatus status = _requests[requestId];
+        RequestStatus status = _requests[requestId].status;
         if (status == RequestStatus.None) revert ShareRequestUnknown(requestId);
         if (status != RequestStatus.Pending) revert ShareRequestDecided(requestId, status);
         if (block.timestamp > request.decisionDeadline) {
             revert ShareRequestExpired(requestId, request.decisionDeadline);
         }
         _requireApprover(msg.sender, request.owner);
-        _requests[requestId] = decision;
+        _requests[requestId].status = decision;
     }
 
     function _notConditional(bytes32 code) internal pure override {

@@ -100,12 +100,14 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     ),
     "CitizenGuardianDepartmentChanged": (
         "guardian {guardian} of {identity} was chosen in department {chosen} but is now in "
-        "{current} (or its department is not active): its approval does not count; "
+        "{current} (or its department is not active, or its key was marked compromised): its "
+        "approval or cancellation does not count; "
         "the owner must choose the guardians again"
     ),
     "CitizenRecoveryApprovalsLapsed": (
         "only {counted} of the approvals of the recovery of {identity} to {newOwner} still count "
-        "(a guardian left or changed department); {threshold} are needed"
+        "(a guardian left or changed department, or its key was marked compromised); "
+        "{threshold} are needed"
     ),
     "CitizenChangeLocked": (
         "the change queued for {identity} is time-locked until {readyAt} "

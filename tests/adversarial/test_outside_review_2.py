@@ -103,10 +103,6 @@ def guardians(citizens: list[Any], depts: Any) -> list[Any]:
     return [citizens[3], citizens[4], depts["PSB"].staff]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-2: cancelQueuedChange asks _isGuardian, not the guardian standing rule",
-)
 def test_r2_2_guardian_who_left_its_department_cannot_cancel_the_owners_change(
     registry: Any, departments: Any, alice: Any, guardians: list[Any], depts: Any,
     citizens: list[Any],
@@ -139,10 +135,6 @@ def test_r2_2_guardian_who_left_its_department_cannot_cancel_the_owners_change(
 # --- R2-3: a compromised guardian key still counts ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-3: the guardian standing rule ignores DepartmentRegistry.compromisedSince",
-)
 def test_r2_3_guardian_key_marked_compromised_does_not_count(
     registry: Any, departments: Any, council: Any, alice: Any, new_key: Any,
     citizens: list[Any], chain: Any,
@@ -172,10 +164,6 @@ def test_r2_3_guardian_key_marked_compromised_does_not_count(
 # --- R2-4: a lapsed clerk's share request takes effect ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-4: approveRequest never re-checks the filer (the request does not record it)",
-)
 def test_r2_4_request_of_a_clerk_key_marked_compromised_is_not_granted(
     grants: Any, departments: Any, council: Any, depts: Any, chain: Any
 ) -> None:

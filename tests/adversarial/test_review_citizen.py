@@ -480,3 +480,33 @@ def test_queued_guardian_change_owner_cancels_and_executes(
     [changed] = tx.events.filter(registry.GuardiansChanged)
     assert changed.guardians == [g.address for g in new_set] and changed.sender == outsider.address
     assert registry.guardianSet(alice).guardians == [g.address for g in new_set]
+
+
+def test_r2_2_r2_3_compromised_guardian_neither_cancels_nor_approves(
+    registry: Any, departments: Any, council: Any, alice: Any, new_key: Any,
+    citizens: list[Any],
+) -> None:  # fmt: skip
+    """R2-2/R2-3: a guardian chosen without a department whose key the council marked
+    compromised fails the standing rule everywhere: it cannot approve a recovery nor cancel the
+    owner's queued change; a standing guardian and the owner still can."""
+    relatives = [citizens[3], citizens[4], citizens[5]]
+    registry.setGuardians(alice, relatives, 2, DELAY, sender=alice)
+    stolen = relatives[0]
+    departments.markCompromised(stolen, sender=council)
+    zero = b"\x00" * 32
+    with ape.reverts(
+        registry.CitizenGuardianDepartmentChanged,
+        identity=alice.address, guardian=stolen.address, chosen=zero, current=zero,
+    ):  # fmt: skip
+        registry.approveRecovery(alice, new_key, sender=stolen)
+    registry.changeOwner(alice, new_key, sender=alice)  # queued
+    with ape.reverts(
+        registry.CitizenGuardianDepartmentChanged,
+        identity=alice.address, guardian=stolen.address, chosen=zero, current=zero,
+    ):  # fmt: skip
+        registry.cancelQueuedChange(alice, sender=stolen)
+    tx = registry.cancelQueuedChange(alice, sender=relatives[1])  # a standing guardian may
+    [cancelled] = tx.events.filter(registry.QueuedChangeCancelled)
+    assert cancelled.sender == relatives[1].address
+    registry.changeOwner(alice, new_key, sender=alice)
+    registry.cancelQueuedChange(alice, sender=alice)  # and the owner always may
