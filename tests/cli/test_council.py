@@ -147,7 +147,7 @@ def test_an_unknown_department_is_refused_before_sending(city_run: CityRun) -> N
 def test_a_malformed_department_code_or_address_is_bad_input(city_run: CityRun) -> None:
     too_long = "X" * 33
     assert_one_line_error(
-        city_run("--key", "bdb-admin", "council", "propose", "admit", too_long), 2, "1 to 32"
+        city_run("--key", "bdb-admin", "council", "propose", "admit", too_long), 2, "1 to 29"
     )
     result = city_run(
         "--key", "bdb-admin", "council", "propose", "replace-admin", "DPF", "--new", "0x1234"
