@@ -1,0 +1,397 @@
+"""did:ethr resolution of citizen identities, read from ``CitizenRegistry`` (ERC-1056 events).
+
+A citizen's DID is ``did:ethr:<chain id in hex>:<address>`` (the address is lower case). The
+document follows the did:ethr method specification's resolution rules exactly as the reference
+resolver (npm ``ethr-did-resolver`` 11.1.3, ``wrapDidDocument``) applies them:
+
+* history: from ``changed(identity)`` walk back block by block through the logs whose first
+  indexed topic is the identity; in each block the smallest ``previousChange`` below the
+  block is the next block to read; only ``DIDOwnerChanged``, ``DIDDelegateChanged`` and
+  ``DIDAttributeChanged`` count (other events of the registry are skipped), and a ``bytes32``
+  type or name that is not UTF-8 (govchain's ``agent`` delegate type is a hash) is skipped;
+* ``#controller``: an ``EcdsaSecp256k1RecoveryMethod2020`` with ``blockchainAccountId``
+  ``eip155:<chain id>:<owner>``, the latest ``DIDOwnerChanged`` owner (the identity itself if
+  none); an owner of ``0x0`` deactivates the DID (an empty document);
+* delegates of type ``veriKey`` (assertion) and ``sigAuth`` (assertion and authentication)
+  while ``validTo >= now`` become ``#delegate-N`` verification methods, N counting every
+  delegate and ``did/pub/`` event in order;
+* attributes ``did/pub/<algorithm>/<purpose>/<encoding>`` are keys, ``did/svc/<type>`` services.
+
+govchain's contract is stricter than the method: a delegate installed under a previous owner
+(before a rotation or recovery) is not valid until the new owner confirms it
+(``validDelegate`` is false), but no ERC-1056 event says so, so a stock resolver still lists it.
+:func:`resolve` with ``strict=True`` asks ``validDelegate`` for each listed delegate and
+withholds those the contract refuses, naming them in ``didResolutionMetadata``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+
+from govchain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from web3.contract import Contract
+    from web3.types import BlockIdentifier
+
+    from govchain.network import Connection
+
+NULL_ADDRESS = "0x0000000000000000000000000000000000000000"
+RECOVERY_2020 = "EcdsaSecp256k1RecoveryMethod2020"
+DID_CONTEXT = [
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/suites/secp256k1recovery-2020/v2",
+    "https://w3id.org/security/v3-unstable",
+]
+ERC1056_EVENTS = ("DIDOwnerChanged", "DIDDelegateChanged", "DIDAttributeChanged")
+_LEGACY_ATTR_TYPES = {
+    "sigAuth": "SignatureAuthentication2018",
+    "veriKey": "VerificationKey2018",
+    "enc": "KeyAgreementKey2019",
+}
+_LEGACY_ALGO = {
+    "Secp256k1VerificationKey2018": "EcdsaSecp256k1VerificationKey2019",
+    "Ed25519SignatureAuthentication2018": "Ed25519VerificationKey2018",
+    "Secp256k1SignatureAuthentication2018": "EcdsaSecp256k1VerificationKey2019",
+    "RSAVerificationKey2018": "RSAVerificationKey2018",
+    "Ed25519VerificationKey2018": "Ed25519VerificationKey2018",
+    "X25519KeyAgreementKey2019": "X25519KeyAgreementKey2019",
+}
+_ATTRIBUTE = re.compile(r"^did/(pub|svc)/(\w+)(/(\w+))?(/(\w+))?$", re.ASCII)
+_DID = re.compile(r"^did:ethr:(0x[0-9a-fA-F]+):(0x[0-9a-fA-F]{40})$")
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def did_of(chain_id: int, address: str) -> str:
+    """``did:ethr:0x7a69:0xabc…`` for ``address`` on chain ``chain_id``."""
+    return f"did:ethr:{hex(int(chain_id))}:{str(address).lower()}"
+
+
+def parse_did(did: str) -> tuple[int, str]:
+    """(chain id, checksum address) of a ``did:ethr:<hex chain id>:<address>``."""
+    match = _DID.match(did.split("#")[0])
+    if match is None:
+        raise InvalidInput("DID", did, "expected did:ethr:<0x chain id>:<0x address>")
+    return int(match.group(1), 16), to_checksum_address(match.group(2))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One ERC-1056 event of an identity's history, decoded as the reference resolver does."""
+
+    name: str
+    block: int
+    owner: str = ""
+    kind: str = ""  # delegateType or attribute name (UTF-8, trailing NULs removed)
+    subject: str = ""  # delegate address or attribute value (0x-hex)
+    valid_to: int = 0
+
+    @property
+    def index(self) -> str:
+        return f"{self.name}-{self.kind or 'undefined'}-{self.subject or 'undefined'}"
+
+
+def _bytes32_text(raw: bytes) -> str | None:
+    try:
+        return bytes(raw).decode("utf-8").rstrip("\0")
+    except UnicodeDecodeError:
+        return None
+
+
+def history(registry: Contract, identity: str, block: BlockIdentifier = "latest") -> list[Change]:
+    """The identity's ERC-1056 events, oldest first, by the ``previousChange`` walk."""
+    w3 = registry.w3
+    address: str = to_checksum_address(identity)
+    topic = "0x" + "00" * 12 + address[2:].lower()
+    decoders = {
+        HexBytes(registry.events[name]().topic).to_0x_hex(): name for name in ERC1056_EVENTS
+    }
+    out: list[Change] = []
+    pointer = int(registry.functions.changed(address).call(block_identifier=block))
+    while pointer:
+        here = pointer
+        logs = w3.eth.get_logs(
+            {
+                "address": registry.address,
+                "topics": [None, topic],
+                "fromBlock": here,
+                "toBlock": here,
+            }
+        )
+        if not logs:
+            raise InvalidInput(
+                "identity history", address, f"no logs at block {here} (not an archive node?)"
+            )
+        pointer = 0
+        changes: list[Change] = []
+        for log in logs:
+            name = decoders.get(HexBytes(log["topics"][0]).to_0x_hex())
+            if name is None:
+                continue
+            args = registry.events[name]().process_log(log)["args"]
+            previous = int(args["previousChange"])
+            if 0 < previous < here and (pointer == 0 or previous < pointer):
+                pointer = previous
+            change = _change(name, here, args)
+            if change is not None:
+                changes.append(change)
+        out[:0] = changes
+    return out
+
+
+def _change(name: str, block: int, args: Any) -> Change | None:
+    if name == "DIDOwnerChanged":
+        return Change(name, block, owner=to_checksum_address(args["owner"]))
+    if name == "DIDDelegateChanged":
+        kind = _bytes32_text(args["delegateType"])
+        if kind is None:
+            return None
+        return Change(
+            name,
+            block,
+            kind=kind,
+            subject=to_checksum_address(args["delegate"]),
+            valid_to=int(args["validTo"]),
+        )
+    kind = _bytes32_text(args["name"])
+    if kind is None:
+        return None
+    return Change(
+        name,
+        block,
+        kind=kind,
+        subject="0x" + bytes(args["value"]).hex(),
+        valid_to=int(args["validTo"]),
+    )
+
+
+def _base58(raw: bytes) -> str:
+    value = int.from_bytes(raw, "big")
+    text = ""
+    while value:
+        value, digit = divmod(value, 58)
+        text = _B58[digit] + text
+    for byte in raw:
+        if byte:
+            break
+        text = "1" + text
+    return text
+
+
+def _public_key(
+    did: str, n: int, algorithm: str, purpose: str | None, encoding: str | None, value: str
+) -> dict[str, Any] | None:
+    kind = _LEGACY_ATTR_TYPES.get(purpose or "", purpose) if purpose else None
+    key: dict[str, Any] = {"id": f"{did}#delegate-{n}", "type": "", "controller": did}
+    key["type"] = _LEGACY_ALGO.get(f"{algorithm}{kind if kind else 'undefined'}") or algorithm
+    raw = bytes.fromhex(value[2:])
+    if encoding in (None, "hex"):
+        key["publicKeyHex"] = value[2:]
+    elif encoding == "base64":
+        key["publicKeyBase64"] = base64.b64encode(raw).decode()
+    elif encoding == "base58":
+        key["publicKeyBase58"] = _base58(raw)
+    elif encoding == "pem":
+        try:
+            key["publicKeyPem"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    else:
+        key["value"] = value[2:]
+    return key
+
+
+@dataclass
+class Document:
+    """A document built from a history, with its version metadata."""
+
+    document: dict[str, Any]
+    deactivated: bool
+    version_block: int
+    next_version_block: int | None
+    delegates: dict[str, tuple[str, str]]  # verification method id -> (delegate type, address)
+
+
+def build_document(
+    did: str,
+    address: str,
+    changes: list[Change],
+    chain_id: int,
+    now: int,
+    at_block: int | None = None,
+) -> Document:
+    """The reference resolver's ``wrapDidDocument``: the DID document as of ``now``."""
+    controller: str = to_checksum_address(address)
+    version, following = 0, None
+    deactivated = False
+    delegate_count = service_count = 0
+    auth: dict[str, str] = {}
+    agreement: dict[str, str] = {}
+    signing: dict[str, str] = {}
+    keys: dict[str, dict[str, Any]] = {}
+    services: dict[str, dict[str, Any]] = {}
+    delegates: dict[str, tuple[str, str]] = {}
+    for change in changes:
+        if at_block is not None and change.block > at_block:
+            following = change.block if following is None else min(following, change.block)
+            continue
+        version = max(version, change.block)
+        index = change.index
+        if change.valid_to and change.valid_to >= now:
+            if change.name == "DIDDelegateChanged":
+                delegate_count += 1
+                ref = f"{did}#delegate-{delegate_count}"
+                if change.kind in ("sigAuth", "veriKey"):
+                    if change.kind == "sigAuth":
+                        auth[index] = ref
+                    keys[index] = {
+                        "id": ref,
+                        "type": RECOVERY_2020,
+                        "controller": did,
+                        "blockchainAccountId": f"eip155:{chain_id}:{change.subject}",
+                    }
+                    signing[index] = ref
+                    delegates[ref] = (change.kind, change.subject)
+            else:
+                match = _ATTRIBUTE.match(change.kind)
+                if match is None:
+                    continue
+                section, algorithm, purpose, encoding = (
+                    match.group(1), match.group(2), match.group(4), match.group(6),
+                )  # fmt: skip
+                if section == "pub":
+                    delegate_count += 1
+                    key = _public_key(
+                        did, delegate_count, algorithm, purpose, encoding, change.subject
+                    )
+                    if key is None:
+                        continue
+                    keys[index] = key
+                    if purpose == "sigAuth":
+                        auth[index] = signing[index] = key["id"]
+                    elif purpose == "enc":
+                        agreement[index] = key["id"]
+                    else:
+                        signing[index] = key["id"]
+                else:
+                    service_count += 1
+                    try:
+                        text = bytes.fromhex(change.subject[2:]).decode("utf-8")
+                    except UnicodeDecodeError:
+                        continue
+                    try:
+                        endpoint: Any = json.loads(text)
+                    except ValueError:
+                        endpoint = text
+                    services[index] = {
+                        "id": f"{did}#service-{service_count}",
+                        "type": algorithm,
+                        "serviceEndpoint": endpoint,
+                    }
+        elif change.name == "DIDOwnerChanged":
+            controller = change.owner
+            if change.owner == NULL_ADDRESS:
+                deactivated = True
+                break
+        else:
+            if change.name == "DIDDelegateChanged" or change.kind.startswith("did/pub/"):
+                delegate_count += 1
+            elif change.kind.startswith("did/svc/"):
+                service_count += 1
+            for table in (auth, signing, keys, services):
+                table.pop(index, None)
+    base: dict[str, Any] = {
+        "@context": list(DID_CONTEXT),
+        "id": did,
+        "verificationMethod": [],
+        "authentication": [],
+        "assertionMethod": [],
+    }
+    if deactivated:
+        return Document(base, True, version, following, {})
+    controller_ref = f"{did}#controller"
+    document = dict(base)
+    document["verificationMethod"] = [
+        {
+            "id": controller_ref,
+            "type": RECOVERY_2020,
+            "controller": did,
+            "blockchainAccountId": f"eip155:{chain_id}:{controller}",
+        },
+        *keys.values(),
+    ]
+    document["authentication"] = [controller_ref, *auth.values()]
+    document["assertionMethod"] = [controller_ref, *signing.values()]
+    if services:
+        document["service"] = list(services.values())
+    if agreement:
+        document["keyAgreement"] = list(agreement.values())
+    live = {ref: d for ref, d in delegates.items() if ref in signing.values()}
+    return Document(document, False, version, following, live)
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _withhold(document: dict[str, Any], refs: list[str]) -> None:
+    document["verificationMethod"] = [
+        m for m in document["verificationMethod"] if m["id"] not in refs
+    ]
+    for section in ("authentication", "assertionMethod"):
+        document[section] = [r for r in document[section] if r not in refs]
+
+
+def resolve(
+    connection: Connection, did: str, now: int | None = None, strict: bool = True
+) -> dict[str, Any]:
+    """The DID resolution result (``didDocument``, ``didDocumentMetadata``,
+    ``didResolutionMetadata``) of a citizen's ``did``, as of ``now`` (default: the latest
+    block's time). ``strict`` withholds delegates the contract no longer accepts.
+    """
+    chain_id, address = parse_did(did)
+    if chain_id != connection.chain_id:
+        raise InvalidInput(
+            "DID", did, f"names chain {chain_id}; the node serves {connection.chain_id}"
+        )
+    registry = connection.contract("CitizenRegistry")
+    w3 = connection.w3
+    if now is None:
+        now = int(w3.eth.get_block("latest")["timestamp"])
+    built = build_document(did, address, history(registry, address), chain_id, now)
+    metadata: dict[str, Any] = {}
+    if built.deactivated:
+        metadata["deactivated"] = True
+    if built.version_block:
+        block = w3.eth.get_block(built.version_block)
+        metadata |= {
+            "versionId": str(built.version_block),
+            "updated": _iso(int(block["timestamp"])),
+        }
+    resolution: dict[str, Any] = {"contentType": "application/did+ld+json"}
+    if strict and built.delegates:
+        withheld = []
+        for ref, (kind, delegate) in built.delegates.items():
+            raw_kind = kind.encode().ljust(32, b"\0")
+            if not registry.functions.validDelegate(address, raw_kind, delegate).call():
+                withheld.append({"id": ref, "delegate": delegate, "type": kind})
+        if withheld:
+            _withhold(built.document, [w["id"] for w in withheld])
+            resolution["govchainWithheldDelegates"] = withheld
+            resolution["govchainNote"] = (
+                "delegates installed under a previous owner and not confirmed since: "
+                "CitizenRegistry.validDelegate is false, a stock did:ethr resolver lists them"
+            )
+    return {
+        "didDocument": built.document,
+        "didDocumentMetadata": metadata,
+        "didResolutionMetadata": resolution,
+    }
