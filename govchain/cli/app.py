@@ -44,6 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.dept",
     "govchain.cli.attest",
     "govchain.cli.did",
+    "govchain.cli.evidence",
 )
 
 

@@ -1,0 +1,428 @@
+"""Electronic evidence (电子存证): one self-contained file proving that a record's content was
+anchored on chain, which a third party checks with only the file and a node, or with no
+network against a block hash it trusts.
+
+The bundle (``govchain.Evidence/1``) holds the record's columns and salt (the content itself
+only if the holder chooses), the anchor (a single-record ``RecordAnchored`` or a batch's
+``BatchAnchored`` with the OpenZeppelin StandardMerkleTree proof), the anchoring transaction,
+every receipt and raw transaction of its block, the block header's fields, the chain id and the
+contract addresses, and the ``AccessRecorded`` events of the record's category, owner and
+subject. :func:`verify` re-derives every hash (see :mod:`govchain.interop.blockproof`) and
+returns what is proven and what is not (:class:`Verdict`); a file that does not hold together
+raises :class:`EvidenceRefused` naming the first broken link.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from govchain.errors import GovchainError, InvalidInput
+from govchain.interop.blockproof import ProofError, check_block, header_fields
+from govchain.sharing.base import code_name
+from govchain.sharing.merkle import RECORD_HASH_TAG, process_proof, record_hash, record_leaf
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from govchain.network import Connection
+
+FORMAT = "govchain.Evidence/1"
+RECORD_ANCHORED = (
+    "0x" + keccak(text="RecordAnchored(bytes32,bytes32,bytes32,uint32,bytes32,address)").hex()
+)
+BATCH_ANCHORED = "0x" + keccak(text="BatchAnchored(bytes32,bytes32,bytes32,uint64,address)").hex()
+
+
+class EvidenceRefused(GovchainError):
+    """An evidence file that does not prove what it claims (exit 1)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"evidence refused: {reason}")
+
+
+def _hex(raw: bytes) -> str:
+    return "0x" + bytes(raw).hex()
+
+
+def _b(value: Any, what: str, size: int | None = None) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise EvidenceRefused(f"{what} is missing or not 0x-hex")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError:
+        raise EvidenceRefused(f"{what} is not 0x-hex") from None
+    if size is not None and len(raw) != size:
+        raise EvidenceRefused(f"{what} is not {size} bytes")
+    return raw
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rpc(w3: Web3, method: str, *params: Any) -> Any:
+    """A raw JSON-RPC call: the node's own hex fields, untouched by web3's formatters."""
+    answer = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    if "error" in answer:
+        raise InvalidInput(method, params, str(answer["error"]))
+    return answer["result"]
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RecordColumns:
+    """What the holder of a record version knows: every column the record hash binds."""
+
+    category: bytes
+    record_id: bytes
+    version: int
+    owner: bytes
+    subject: str | None
+    media_type: str
+    content: bytes
+    salt: bytes
+
+
+def export(
+    connection: Connection,
+    record: RecordColumns,
+    include_content: bool,
+    batch: tuple[bytes, list[bytes]] | None = None,
+) -> dict[str, Any]:
+    """The evidence bundle of ``record``: its single anchor, or its leaf in ``batch``
+    (root, proof). :class:`EvidenceRefused` if the chain holds no such anchor."""
+    w3 = connection.w3
+    registry = connection.contract("AnchorRegistry")
+    digest = record_hash(
+        record.category, record.record_id, record.version, record.owner, record.subject,
+        record.media_type, record.content, record.salt,
+    )  # fmt: skip
+    anchor: dict[str, Any]
+    if batch is None:
+        found = [
+            log
+            for log in registry.events.RecordAnchored().get_logs(
+                from_block=connection.deployment.deploy_block,
+                argument_filters={"category": record.category, "recordId": record.record_id},
+            )
+            if int(log["args"]["version"]) == record.version
+        ]
+        if not found or bytes(found[0]["args"]["recordHash"]) != digest:
+            raise EvidenceRefused(
+                f"version {record.version} of record {_hex(record.record_id)} is not anchored "
+                "with this content, salt and columns"
+            )
+        anchor = {"kind": "single"}
+    else:
+        root, proof = batch
+        leaf = record_leaf(record.category, record.record_id, 1, digest)
+        if process_proof(proof, leaf) != root:
+            raise EvidenceRefused("the Merkle proof does not lead from this record to the root")
+        found = registry.events.BatchAnchored().get_logs(
+            from_block=connection.deployment.deploy_block,
+            argument_filters={"category": record.category, "root": root},
+        )
+        if not found:
+            raise EvidenceRefused(f"batch root {_hex(root)} is not anchored")
+        anchor = {"kind": "batch", "root": _hex(root), "proof": [_hex(p) for p in proof]}
+    log = found[0]
+    tx_hash = _hex(log["transactionHash"])
+    block = _rpc(w3, "eth_getBlockByNumber", hex(int(log["blockNumber"])), False)
+    receipts = [_rpc(w3, "eth_getTransactionReceipt", h) for h in block["transactions"]]
+    raws = [_rpc(w3, "eth_getRawTransactionByHash", h) for h in block["transactions"]]
+    anchor |= {"transaction_hash": tx_hash, "log_index": int(log["logIndex"])}
+    departments = connection.contract("DepartmentRegistry")
+    bundle: dict[str, Any] = {
+        "format": FORMAT,
+        "chain_id": connection.chain_id,
+        "contracts": {
+            name: connection.deployment.address(name)
+            for name in ("AnchorRegistry", "DepartmentRegistry", "AccessGrants")
+        },
+        "record": {
+            "category": _hex(record.category),
+            "record_id": _hex(record.record_id),
+            "version": record.version,
+            "owner": _hex(record.owner),
+            "owner_name": departments.functions.department(record.owner).call()[1],
+            "subject": record.subject,
+            "media_type": record.media_type,
+            "content_digest": _hex(keccak(record.content)),
+            "salt": _hex(record.salt),
+            "record_hash": _hex(digest),
+        },
+        "anchor": anchor,
+        "transaction": _rpc(w3, "eth_getTransactionByHash", tx_hash),
+        "block": {
+            "hash": block["hash"],
+            "header": header_fields(block),
+            "receipts": receipts,
+            "raw_transactions": raws,
+        },
+        "access_records": _access_records(connection, record),
+    }
+    if include_content:
+        bundle["record"]["content_base64"] = base64.b64encode(record.content).decode()
+    return bundle
+
+
+def _access_records(connection: Connection, record: RecordColumns) -> list[dict[str, Any]]:
+    grants = connection.contract("AccessGrants")
+    filters: dict[str, Any] = {"owner": record.owner}
+    if record.subject:
+        filters["subject"] = record.subject
+    out = []
+    for log in grants.events.AccessRecorded().get_logs(
+        from_block=connection.deployment.deploy_block, argument_filters=filters
+    ):
+        args = log["args"]
+        if bytes(args["category"]) != record.category:
+            continue
+        out.append(
+            {
+                "block": int(log["blockNumber"]),
+                "transaction_hash": _hex(log["transactionHash"]),
+                "subject": args["subject"],
+                "grantee": _hex(args["grantee"]),
+                "member": args["member"],
+                "purpose_hash": _hex(args["purposeHash"]),
+                "request_hash": _hex(args["requestHash"]),
+                "grant_id": _hex(args["grantId"]),
+            }
+        )
+    return out
+
+
+# --- verify ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    """What an evidence file proves, what it does not, and how it was checked."""
+
+    mode: str
+    block: int
+    timestamp: int
+    department: str
+    record_hash: str
+    proven: list[str] = field(default_factory=list)
+    not_proven: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verified": True,
+            "mode": self.mode,
+            "block": self.block,
+            "timestamp": self.timestamp,
+            "time": _iso(self.timestamp),
+            "department": self.department,
+            "record_hash": self.record_hash,
+            "proven": self.proven,
+            "not_proven": self.not_proven,
+        }
+
+
+def _anchor_log(bundle: dict[str, Any], receipt: dict[str, Any]) -> dict[str, Any]:
+    anchor = bundle["anchor"]
+    registry = str(bundle["contracts"]["AnchorRegistry"]).lower()
+    logs = [lg for lg in receipt["logs"] if str(lg["address"]).lower() == registry]
+    index = anchor.get("log_index")
+    chosen = [lg for lg in logs if int(lg["logIndex"], 16) == index]
+    if not chosen:
+        raise EvidenceRefused(
+            "the receipt has no log of the AnchorRegistry at the anchor's log index"
+        )
+    found: dict[str, Any] = chosen[0]
+    return found
+
+
+def verify(
+    bundle: dict[str, Any],
+    w3: Web3 | None = None,
+    trusted_block_hash: str | None = None,
+    content: bytes | None = None,
+) -> Verdict:
+    """Check ``bundle`` on its own, then against the node ``w3`` (online) or the block hash the
+    verifier trusts (offline). ``content`` supplies content the file left out."""
+    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+        raise EvidenceRefused(f"not a {FORMAT} file")
+    try:
+        return _verify(bundle, w3, trusted_block_hash, content)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        if isinstance(exc, GovchainError):
+            raise
+        raise EvidenceRefused(f"malformed file ({type(exc).__name__}: {exc})") from None
+
+
+def _verify(
+    bundle: dict[str, Any], w3: Web3 | None, trusted: str | None, content: bytes | None
+) -> Verdict:
+    record, anchor, block = bundle["record"], bundle["anchor"], bundle["block"]
+    category = _b(record["category"], "category", 32)
+    rid = _b(record["record_id"], "record id", 32)
+    owner = _b(record["owner"], "owner", 32)
+    version = int(record["version"])
+    digest_of_content = _b(record["content_digest"], "content digest", 32)
+    if "content_base64" in record:
+        shipped = base64.b64decode(record["content_base64"], validate=True)
+        if content is not None and content != shipped:
+            raise EvidenceRefused("the content given differs from the content in the file")
+        content = shipped
+    if content is not None and keccak(content) != digest_of_content:
+        raise EvidenceRefused("the content does not hash to the file's content digest (altered)")
+    salt = _b(record["salt"], "salt", 32)
+    subject = record["subject"]
+    computed = record_hash_of_digest(
+        category, rid, version, owner, subject, str(record["media_type"]), digest_of_content, salt
+    )
+    if _hex(computed) != str(record["record_hash"]).lower():
+        raise EvidenceRefused(
+            "the record's columns and salt do not hash to its record hash (altered)"
+        )
+    # the block: header fields -> block hash; receipts and transactions -> the header's roots
+    try:
+        check_block(block["hash"], block["header"], block["receipts"], block["raw_transactions"])
+    except ProofError as exc:
+        raise EvidenceRefused(str(exc)) from None
+    tx_hash = str(anchor["transaction_hash"]).lower()
+    receipts = [r for r in block["receipts"] if str(r["transactionHash"]).lower() == tx_hash]
+    if not receipts or int(receipts[0]["status"], 16) != 1:
+        raise EvidenceRefused(
+            "the anchoring transaction is not a successful transaction of the block"
+        )
+    if str(bundle["transaction"]["hash"]).lower() != tx_hash:
+        raise EvidenceRefused("the transaction in the file is not the anchoring transaction")
+    log = _anchor_log(bundle, receipts[0])
+    topics = [_b(t, "topic", 32) for t in log["topics"]]
+    if len(topics) != 4 or topics[3] != owner:
+        raise EvidenceRefused("the anchor event does not name the record's owner department")
+    if anchor["kind"] == "single":
+        if _hex(topics[0]) != RECORD_ANCHORED or topics[1] != category or topics[2] != rid:
+            raise EvidenceRefused("the anchor event is not this record's RecordAnchored")
+        logged_version, logged_hash, publisher = abi_decode(
+            ["uint32", "bytes32", "address"], _b(log["data"], "log data")
+        )
+        if int(logged_version) != version or bytes(logged_hash) != computed:
+            raise EvidenceRefused("the anchored version or record hash differs from the record's")
+        how = f"record hash anchored as version {version} by {to_checksum_address(publisher)}"
+    elif anchor["kind"] == "batch":
+        root = _b(anchor["root"], "root", 32)
+        if version != 1:
+            raise EvidenceRefused("a batch anchors version 1 only")
+        leaf = record_leaf(category, rid, 1, computed)
+        if process_proof([_b(p, "proof", 32) for p in anchor["proof"]], leaf) != root:
+            raise EvidenceRefused(
+                "the Merkle proof does not lead from the record to the batch root"
+            )
+        if _hex(topics[0]) != BATCH_ANCHORED or topics[1] != category or topics[2] != root:
+            raise EvidenceRefused("the anchor event is not this batch's BatchAnchored")
+        _count, publisher = abi_decode(["uint64", "address"], _b(log["data"], "log data"))
+        how = f"record is a leaf of batch {_hex(root)} anchored by {to_checksum_address(publisher)}"
+    else:
+        raise EvidenceRefused(f"unknown anchor kind {anchor['kind']!r}")
+    header = block["header"]
+    number, timestamp = int(header["number"], 16), int(header["timestamp"], 16)
+    mode = _anchor_block(bundle, w3, trusted, number)
+    name = code_name(owner)
+    if record.get("owner_name"):
+        name += f" ({record['owner_name']})"
+    verdict = Verdict(mode, number, timestamp, name, _hex(computed))
+    verdict.proven += [
+        f"the record hash {_hex(computed)} binds category, record id, version {version}, owner, "
+        "subject, media type, the content digest and the salt",
+        f"{how}, in transaction {tx_hash} of block {number} (hash {block['hash']}), "
+        f"block time {_iso(timestamp)}",
+        f"so this content existed no later than block {number} at {_iso(timestamp)}, anchored "
+        f"for department {name} by the AnchorRegistry at {bundle['contracts']['AnchorRegistry']}",
+    ]
+    if content is not None:
+        verdict.proven.append(
+            "the content given hashes to the anchored content digest: unchanged since"
+        )
+    else:
+        verdict.not_proven.append(
+            "the content itself: the file holds its digest only; give the content to check it"
+        )
+    if w3 is not None and mode == "online":
+        latest = _latest_version(w3, bundle, category, rid)
+        verdict.proven.append(
+            f"the chain's latest single-anchored version of this record is {latest} "
+            + (
+                "(this one)"
+                if latest == version
+                else "(0: only its batch leaf)"
+                if latest == 0
+                else f"(this version {version} is superseded)"
+            )
+        )
+    else:
+        verdict.not_proven.append(
+            "that no later version supersedes it (verify online, or 'record verify')"
+        )
+    verdict.not_proven += [
+        "that the content is true, or who wrote it: only that it was anchored unchanged",
+        "the access records listed: they are copied from the chain's AccessRecorded events of "
+        "this category, owner and subject as exported; they name a request hash, not the record",
+    ]
+    if mode == "offline":
+        verdict.not_proven.append(
+            "that the block is on the consortium's canonical chain and that the AnchorRegistry "
+            "address runs govchain's code: the verifier trusts the block hash it gave"
+        )
+    return verdict
+
+
+def _latest_version(w3: Web3, bundle: dict[str, Any], category: bytes, rid: bytes) -> int:
+    selector = keccak(text="latestVersion(bytes32,bytes32)")[:4]
+    answer = w3.eth.call(
+        {
+            "to": to_checksum_address(bundle["contracts"]["AnchorRegistry"]),
+            "data": selector + category + rid,
+        }
+    )
+    return int.from_bytes(bytes(answer)[:32], "big")
+
+
+def _anchor_block(bundle: dict[str, Any], w3: Web3 | None, trusted: str | None, number: int) -> str:
+    """``online`` (the node serves the same block and contract) or ``offline`` (trusted hash)."""
+    block_hash = str(bundle["block"]["hash"]).lower()
+    if trusted is not None:
+        if trusted.lower() != block_hash:
+            raise EvidenceRefused(
+                f"the file's block hash {block_hash} is not the trusted {trusted}"
+            )
+        return "offline"
+    if w3 is None:
+        raise EvidenceRefused("give an RPC endpoint or a trusted block hash to anchor the block")
+    chain_id = int(w3.eth.chain_id)
+    if chain_id != int(bundle["chain_id"]):
+        raise EvidenceRefused(
+            f"the node serves chain {chain_id}, the file is for chain {bundle['chain_id']}"
+        )
+    served = _rpc(w3, "eth_getBlockByNumber", hex(number), False)
+    if served is None or str(served["hash"]).lower() != block_hash:
+        raise EvidenceRefused(f"the node's block {number} is not the file's block {block_hash}")
+    return "online"
+
+
+def record_hash_of_digest(
+    category: bytes, record_id: bytes, version: int, owner: bytes, subject: str | None,
+    media_type: str, content_digest: bytes, salt: bytes,
+) -> bytes:  # fmt: skip
+    """:func:`govchain.sharing.merkle.record_hash` from the content's ``keccak256``."""
+    who = bytes.fromhex(subject[2:]) if subject else b"\0" * 20
+    if len(who) != 20:
+        raise EvidenceRefused("the subject is not a 20-byte address")
+    return keccak(
+        RECORD_HASH_TAG + category + record_id + version.to_bytes(32, "big") + owner
+        + b"\0" * 12 + who + keccak(media_type.encode()) + content_digest + salt
+    )  # fmt: skip

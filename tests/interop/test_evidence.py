@@ -1,0 +1,218 @@
+"""`govchain evidence export|verify`: a bundle a third party checks with an RPC endpoint or with
+no network against a trusted block hash; each broken link is refused with its reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils.crypto import keccak
+
+from govchain.interop.blockproof import header_hash
+from govchain.interop.evidence import record_hash_of_digest
+from govchain.sharing.anchors import record_id
+from govchain.sharing.base import code
+from govchain.sharing.merkle import record_hash
+from govchain.toolchain.devnet import rpc
+from tests.cli.conftest import CityRun, assert_one_line_error
+from tests.cli.sharing_fixtures import (  # noqa: F401
+    SharingCity,
+    sharing_city_fixture,
+    srun_fixture,
+)
+
+SALT = "0x" + "5a" * 32
+PENSION = '{"pension": 3200, "since": "2019-01"}'
+
+
+def anchored(srun: CityRun, subject: str, record: str = "P-7") -> None:
+    made = srun(
+        "--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", record,
+        "--content", PENSION, "--salt", SALT, "--subject", subject,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+
+
+def export(srun: CityRun, out: Path, *extra: str, record: str = "P-7") -> dict[str, Any]:
+    data = srun.json(
+        "evidence",
+        "export",
+        record,
+        "--content",
+        PENSION,
+        "--salt",
+        SALT,
+        "--out",
+        str(out),
+        *extra,
+    )
+    assert data["file"] == str(out)
+    bundle: dict[str, Any] = json.loads(out.read_text())
+    return bundle
+
+
+def rewrite(path: Path, bundle: dict[str, Any], change: Any) -> Path:
+    copy = json.loads(json.dumps(bundle))
+    change(copy)
+    target = path.with_name("tampered.json")
+    target.write_text(json.dumps(copy))
+    return target
+
+
+def test_record_hash_from_digest_equals_the_contract_formula() -> None:
+    cat, rid, owner, salt = code("HRSS.PENSION"), record_id("P-7"), code("HRSS"), b"\x01" * 32
+    subject = "0x" + "ab" * 20
+    assert record_hash_of_digest(
+        cat, rid, 3, owner, subject, "text/plain", keccak(b"abc"), salt
+    ) == record_hash(cat, rid, 3, owner, subject, "text/plain", b"abc", salt)
+
+
+def test_export_and_verify_online_and_offline(
+    srun: CityRun, sharing_city: SharingCity, tmp_path: Path
+) -> None:
+    citizen = sharing_city.citizen.address
+    anchored(srun, citizen)
+    grant = "0x" + sharing_city.give(categories=("HRSS.PENSION",)).grant_id.hex()
+    used = srun("--key", "civil-staff", "access", "record", grant, "--category", "HRSS.PENSION")
+    assert used.exit_code == 0, used.stderr
+    out = tmp_path / "evidence.json"
+    bundle = export(srun, out, "--subject", citizen)
+    assert bundle["chain_id"] == srun.platform.connection.chain_id
+    assert bundle["anchor"]["kind"] == "single" and "content_base64" not in bundle["record"]
+    assert [a["grant_id"] for a in bundle["access_records"]] == [grant]
+    # the header fields hash to the node's block hash
+    block = rpc(str(srun.rpc), "eth_getBlockByNumber", [bundle["block"]["header"]["number"], False])
+    assert "0x" + header_hash(bundle["block"]["header"]).hex() == block["hash"]
+
+    online = srun.json("evidence", "verify", str(out))
+    assert online["mode"] == "online" and online["department"].startswith("HRSS")
+    assert online["block"] == int(block["number"], 16)
+    assert online["timestamp"] == int(block["timestamp"], 16)
+    assert any(
+        "latest single-anchored version of this record is 1 (this one)" in p
+        for p in online["proven"]
+    )
+    assert any("the content itself" in n for n in online["not_proven"])
+    content = tmp_path / "content.json"
+    content.write_text(PENSION)
+    with_content = srun.json("evidence", "verify", str(out), "--content-file", str(content))
+    assert any("unchanged since" in p for p in with_content["proven"])
+
+    # offline: no network at all (the rpc points nowhere), only the trusted block hash
+    offline = srun(
+        "--rpc",
+        "http://127.0.0.1:9",
+        "evidence",
+        "verify",
+        str(out),
+        "--trust-block-hash",
+        block["hash"],
+    )
+    assert offline.exit_code == 0, offline.stderr
+    assert offline.stdout.startswith("VERIFIED (offline): block ")
+    assert "the verifier trusts the block hash it gave" in offline.stdout
+    wrong = srun("evidence", "verify", str(out), "--trust-block-hash", "0x" + "00" * 32)
+    assert_one_line_error(wrong, 1, "is not the trusted")
+
+    # a later version: online verification says this one is superseded
+    srun("--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", "P-7", "--content", "v2")
+    again = srun.json("evidence", "verify", str(out))
+    assert any("superseded" in p for p in again["proven"])
+
+
+TAMPERS = {
+    "content digest": (
+        lambda b: b["record"].update(content_digest="0x" + "11" * 32),
+        "content digest",
+    ),
+    "salt": (lambda b: b["record"].update(salt="0x" + "22" * 32), "record hash"),
+    "record hash": (lambda b: b["record"].update(record_hash="0x" + "33" * 32), "record hash"),
+    "header time": (lambda b: b["block"]["header"].update(timestamp="0x1"), "hash to"),
+    "receipt": (
+        lambda b: b["block"]["receipts"][0].update(cumulativeGasUsed="0x1"),
+        "receiptsRoot",
+    ),
+    "transactions": (lambda b: b["block"].update(raw_transactions=[]), "differ in number"),
+    "anchor tx": (
+        lambda b: b["anchor"].update(transaction_hash="0x" + "44" * 32),
+        "not a successful",
+    ),
+    "format": (lambda b: b.update(format="x"), "not a govchain.Evidence/1"),
+    "content": (lambda b: b["record"].update(content_base64="eA=="), "altered"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(TAMPERS))
+def test_tampered_files_are_refused(
+    srun: CityRun, sharing_city: SharingCity, tmp_path: Path, what: str
+) -> None:
+    anchored(srun, sharing_city.citizen.address, record="P-8")
+    out = tmp_path / "evidence.json"
+    bundle = export(
+        srun, out, "--subject", sharing_city.citizen.address, "--include-content", record="P-8"
+    )
+    change, reason = TAMPERS[what]
+    result = srun("evidence", "verify", str(rewrite(out, bundle, change)))
+    assert_one_line_error(result, 1, "evidence refused", reason)
+
+
+def test_batch_record_evidence(srun: CityRun, sharing_city: SharingCity, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        "\n".join(json.dumps({"id": f"B-{i}", "content": f"row {i}"}) for i in range(5)) + "\n"
+    )
+    made = srun("--key", "hrss-staff", "record", "anchor-batch", "HRSS.PENSION", str(rows))
+    assert made.exit_code == 0, made.stderr
+    proofs = tmp_path / "rows.proofs.json"
+    out = tmp_path / "batch-evidence.json"
+    data = srun.json(
+        "evidence",
+        "export",
+        "B-3",
+        "--content",
+        "row 3",
+        "--proofs",
+        str(proofs),
+        "--out",
+        str(out),
+    )
+    assert data["anchor"] == "batch"
+    verdict = srun.json("evidence", "verify", str(out))
+    assert any("leaf of batch" in p for p in verdict["proven"])
+    bundle = json.loads(out.read_text())
+    bad = rewrite(
+        out,
+        bundle,
+        lambda b: b["anchor"]["proof"].reverse() or b["anchor"]["proof"].append("0x" + "00" * 32),
+    )
+    assert_one_line_error(srun("evidence", "verify", str(bad)), 1, "Merkle proof")
+
+
+def test_export_refusals(srun: CityRun, sharing_city: SharingCity, tmp_path: Path) -> None:
+    anchored(srun, sharing_city.citizen.address, record="P-9")
+    out = tmp_path / "e.json"
+    wrong = srun(
+        "evidence",
+        "export",
+        "P-9",
+        "--content",
+        "forged",
+        "--salt",
+        SALT,
+        "--subject",
+        sharing_city.citizen.address,
+        "--out",
+        str(out),
+    )
+    assert_one_line_error(wrong, 1, "is not anchored with this content")
+    never = srun("evidence", "export", "NOPE", "--content", "x", "--salt", SALT, "--out", str(out))
+    assert_one_line_error(never, 2, "no anchors found")
+    no_salt = srun("evidence", "export", "P-9", "--content", PENSION, "--out", str(out))
+    assert_one_line_error(no_salt, 2, "--salt")
+    assert not out.exists()
+    nothing = srun(
+        "evidence", "verify", str(tmp_path / "missing.json"), "--trust-block-hash", "0x" + "00" * 32
+    )
+    assert_one_line_error(nothing, 2, "evidence file")
