@@ -45,6 +45,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.attest",
     "govchain.cli.did",
     "govchain.cli.evidence",
+    "govchain.cli.attest_export",
+    "govchain.cli.vc",
 )
 
 

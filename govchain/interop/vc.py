@@ -1,0 +1,365 @@
+"""W3C Verifiable Credentials of attestations, with an EIP-712 proof and selective disclosure.
+
+A credential says: department D attested (AttestationRegistry uid U) facts about the citizen
+whose DID is the subject. Its parts:
+
+* ``issuer``: the department, ``did:govchain:<chain hex>:<DepartmentRegistry>:<CODE>`` (a
+  department has no key of its own; this identifier names the registry that says who its
+  members are), with its name;
+* ``credentialSubject``: ``id`` = the citizen's ``did:ethr``, ``fields`` = only the values the
+  holder discloses;
+* ``govchain``: the attestation uid, schema, on-chain ``dataHash``, the block the credential was
+  made at, a salted commitment per field (``keccak256(salt ‖ name ‖ 0x00 ‖ value)``, salt 32
+  random bytes) and the salts of the disclosed fields only;
+* ``credentialStatus``: the attestation on chain (``isValid``/``getAttestation`` of
+  AttestationRegistry): revocation and expiry are read there, never from the file;
+* ``proof``: ``EthereumEip712Signature2021``-style, by a member of D, over the typed struct
+  ``GovchainCredential`` (domain ``govchain credential``/1, chain id, AttestationRegistry) that
+  binds uid, subject, schema, department, dataHash, the commitments' root, dates and block.
+  The signature covers commitments, not values, so the holder can drop fields
+  (:func:`disclose`) without the issuer.
+
+What the chain proves and what only the member's signature says is in docs/interop.md: the
+attestation (who, what schema, the data commitment, validity) is on chain; the link between
+the field values and the on-chain ``dataHash`` is the signing member's statement.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from govchain.eip712 import Domain, message
+from govchain.errors import GovchainError
+from govchain.interop.did import did_of, parse_did
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from govchain.network import Connection
+
+CONTEXT = [
+    "https://www.w3.org/2018/credentials/v1",
+    "https://w3id.org/security/suites/eip712sig-2021/v1",
+]
+TYPES = ["VerifiableCredential", "GovchainAttestationCredential"]
+PROOF_TYPE = "EthereumEip712Signature2021"
+STATUS_TYPE = "GovchainAttestationStatus"
+DOMAIN_NAME = "govchain credential"
+CREDENTIAL = message(
+    "GovchainCredential",
+    [
+        ("string", "id"),
+        ("bytes32", "attestation"),
+        ("address", "subject"),
+        ("bytes32", "schema"),
+        ("bytes32", "department"),
+        ("bytes32", "dataHash"),
+        ("bytes32", "fieldsRoot"),
+        ("uint64", "issuedBlock"),
+        ("uint64", "issuanceDate"),
+        ("uint64", "expirationDate"),
+    ],
+)
+_TOP = {
+    "@context", "type", "id", "issuer", "issuanceDate", "expirationDate", "credentialSubject",
+    "credentialStatus", "govchain", "proof",
+}  # fmt: skip
+
+
+class CredentialRefused(GovchainError):
+    """A credential that must not be relied on, with the reason (exit 1)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"credential refused: {reason}")
+
+
+def _hex(raw: bytes) -> str:
+    return "0x" + bytes(raw).hex()
+
+
+def _b32(value: Any, what: str) -> bytes:
+    try:
+        raw = bytes.fromhex(str(value)[2:]) if str(value).startswith("0x") else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise CredentialRefused(f"{what} is not 32 bytes of 0x-hex")
+    return raw
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _unix(text: Any, what: str) -> int:
+    try:
+        return int(
+            datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        )
+    except ValueError:
+        raise CredentialRefused(f"{what} is not an ISO time like 2026-01-31T08:00:00Z") from None
+
+
+def commitment(name: str, value: str, salt: bytes) -> bytes:
+    """The salted commitment to one field: ``keccak256(salt ‖ name ‖ 0x00 ‖ value)``."""
+    return keccak(salt + name.encode() + b"\0" + value.encode())
+
+
+def fields_root(commitments: dict[str, str]) -> bytes:
+    """``keccak256`` over the fields in name order: ``keccak256(name) ‖ commitment`` each."""
+    parts = b"".join(
+        keccak(text=n) + _b32(commitments[n], f"commitment {n}") for n in sorted(commitments)
+    )
+    return keccak(parts)
+
+
+def department_did(chain_id: int, registry: str, code: str) -> str:
+    return f"did:govchain:{hex(chain_id)}:{registry.lower()}:{code}"
+
+
+def _domain(chain_id: int, registry: str) -> Domain:
+    return Domain(DOMAIN_NAME, chain_id, registry)
+
+
+def _message(vc: dict[str, Any], department: bytes) -> dict[str, Any]:
+    extra = vc["govchain"]
+    _, subject = parse_did(str(vc["credentialSubject"]["id"]))
+    expires = vc.get("expirationDate")
+    return {
+        "id": str(vc["id"]),
+        "attestation": _b32(extra["attestation"], "attestation uid"),
+        "subject": subject,
+        "schema": _b32(extra["schema"], "schema"),
+        "department": department,
+        "dataHash": _b32(extra["dataHash"], "data hash"),
+        "fieldsRoot": fields_root(dict(extra["commitments"])),
+        "issuedBlock": int(extra["issuedBlock"]),
+        "issuanceDate": _unix(vc["issuanceDate"], "issuanceDate"),
+        "expirationDate": _unix(expires, "expirationDate") if expires else 0,
+    }
+
+
+def issue(
+    connection: Connection,
+    signer: LocalAccount,
+    uid: bytes,
+    fields: dict[str, str],
+    disclose: set[str] | None = None,
+) -> dict[str, Any]:
+    """A credential of attestation ``uid`` with ``fields``, signed by ``signer`` (an active
+    member of the issuing department), disclosing ``disclose`` (default: every field)."""
+    from govchain.identity.attestations import Attestations
+    from govchain.identity.base import code_text
+
+    attestations = Attestations(connection)
+    found = attestations.event(uid)
+    if found is None:
+        raise CredentialRefused(f"attestation {_hex(uid)} was never made")
+    status = attestations.verify(uid)
+    if not status.valid:
+        raise CredentialRefused(f"attestation {_hex(uid)} is {status.reason}")
+    departments = connection.contract("DepartmentRegistry")
+    dept, _roles, active = departments.functions.memberOf(signer.address).call()
+    if bytes(dept) != found.department or not active:
+        raise CredentialRefused(
+            f"{signer.address} is not an active member of {code_text(found.department)}"
+        )
+    unknown = (disclose or set()) - set(fields)
+    if unknown:
+        raise CredentialRefused(f"no field named {', '.join(sorted(unknown))}")
+    shown = set(fields) if disclose is None else disclose
+    salts = {name: os.urandom(32) for name in fields}
+    commitments = {n: _hex(commitment(n, v, salts[n])) for n, v in fields.items()}
+    latest = connection.w3.eth.get_block("latest")
+    chain_id = connection.chain_id
+    registry = connection.deployment.address("AttestationRegistry")
+    code = code_text(found.department)
+    vc: dict[str, Any] = {
+        "@context": list(CONTEXT),
+        "type": list(TYPES),
+        "id": f"urn:govchain:{chain_id}:attestation:{_hex(uid)}",
+        "issuer": {
+            "id": department_did(chain_id, departments.address, code),
+            "name": departments.functions.department(found.department).call()[1],
+        },
+        "issuanceDate": _iso(int(latest["timestamp"])),
+        "credentialSubject": {
+            "id": did_of(chain_id, found.subject),
+            "fields": {n: fields[n] for n in sorted(shown)},
+        },
+        "credentialStatus": {
+            "id": f"eip155:{chain_id}:{registry}#{_hex(uid)}",
+            "type": STATUS_TYPE,
+            "statusPurpose": "revocation",
+            "registry": registry,
+            "attestation": _hex(uid),
+        },
+        "govchain": {
+            "attestation": _hex(uid),
+            "schema": _hex(found.schema),
+            "dataHash": _hex(found.data_hash),
+            "issuedBlock": int(latest["number"]),
+            "commitments": commitments,
+            "salts": {n: _hex(salts[n]) for n in sorted(shown)},
+        },
+    }
+    if found.expiry:
+        vc["expirationDate"] = _iso(found.expiry)
+    domain = _domain(chain_id, registry)
+    body = _message(vc, found.department)
+    signature = CREDENTIAL.sign(signer.key, domain, body)
+    vc["proof"] = {
+        "type": PROOF_TYPE,
+        "created": vc["issuanceDate"],
+        "proofPurpose": "assertionMethod",
+        "verificationMethod": did_of(chain_id, signer.address) + "#controller",
+        "proofValue": _hex(signature),
+        "eip712": {
+            "domain": domain.as_dict(),
+            "types": {k: list(v) for k, v in CREDENTIAL.types.items()},
+            "primaryType": CREDENTIAL.primary_type,
+        },
+    }
+    return vc
+
+
+def disclose(vc: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    """The same credential disclosing only ``keep`` (the proof stays valid: it signs commitments)."""
+    shown = vc["credentialSubject"].get("fields", {})
+    missing = keep - set(shown)
+    if missing:
+        raise CredentialRefused(f"the credential does not disclose {', '.join(sorted(missing))}")
+    out = {
+        **vc,
+        "credentialSubject": dict(vc["credentialSubject"]),
+        "govchain": dict(vc["govchain"]),
+    }
+    out["credentialSubject"]["fields"] = {n: v for n, v in shown.items() if n in keep}
+    out["govchain"]["salts"] = {n: s for n, s in vc["govchain"]["salts"].items() if n in keep}
+    return out
+
+
+def verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
+    """Check ``vc``: its shape, each disclosed field against its commitment, the EIP-712 proof,
+    and on chain the attestation, the signer's membership of the issuer at the credential's
+    block, revocation and expiry. :class:`CredentialRefused` names the first failure."""
+    try:
+        return _verify(connection, vc)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, GovchainError):
+            raise
+        raise CredentialRefused(f"malformed credential ({type(exc).__name__}: {exc})") from None
+
+
+def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(vc, dict) or vc.get("type") != TYPES or vc.get("@context") != CONTEXT:
+        raise CredentialRefused("not a govchain attestation credential")
+    extra_keys = set(vc) - _TOP
+    if extra_keys:
+        raise CredentialRefused(f"unsigned content {', '.join(sorted(extra_keys))}")
+    subject = vc["credentialSubject"]
+    if set(subject) - {"id", "fields"}:
+        raise CredentialRefused("credentialSubject holds more than id and fields")
+    extra = vc["govchain"]
+    commitments, salts, shown = (
+        dict(extra["commitments"]),
+        dict(extra["salts"]),
+        dict(subject["fields"]),
+    )
+    if set(shown) != set(salts) or not set(shown) <= set(commitments):
+        raise CredentialRefused("disclosed fields and their salts do not match the commitments")
+    for name, value in shown.items():
+        if (
+            _hex(commitment(name, str(value), _b32(salts[name], f"salt {name}")))
+            != commitments[name]
+        ):
+            raise CredentialRefused(f"field {name!r} does not match its commitment (altered)")
+    chain_id, registry_address = (
+        connection.chain_id,
+        connection.deployment.address("AttestationRegistry"),
+    )
+    parts = str(vc["issuer"]["id"]).split(":")
+    departments = connection.contract("DepartmentRegistry")
+    if (
+        len(parts) != 5
+        or department_did(chain_id, departments.address, parts[4]) != vc["issuer"]["id"]
+    ):
+        raise CredentialRefused(f"issuer {vc['issuer']['id']} is not a department of this chain")
+    department = parts[4].encode().ljust(32, b"\0")
+    status = vc["credentialStatus"]
+    if status.get("type") != STATUS_TYPE or str(status.get("registry")) != registry_address:
+        raise CredentialRefused(
+            "credentialStatus does not point at this chain's AttestationRegistry"
+        )
+    if status.get("attestation") != extra["attestation"]:
+        raise CredentialRefused("credentialStatus names another attestation")
+    proof = vc["proof"]
+    if proof.get("type") != PROOF_TYPE:
+        raise CredentialRefused(f"proof type is not {PROOF_TYPE}")
+    body = _message(vc, department)
+    full = CREDENTIAL.full_message(_domain(chain_id, registry_address), body)
+    signature = bytes.fromhex(str(proof["proofValue"])[2:])
+    try:
+        signer = Account.recover_message(encode_typed_data(full_message=full), signature=signature)
+    except Exception:
+        raise CredentialRefused("the proof's signature is malformed") from None
+    method_chain, method_address = parse_did(str(proof["verificationMethod"]))
+    if method_chain != chain_id or to_checksum_address(signer) != method_address:
+        raise CredentialRefused("the proof was not signed by its verificationMethod (altered?)")
+    # on chain: the attestation as issued
+    from govchain.identity.attestations import Attestations
+    from govchain.identity.base import code_text
+
+    uid = body["attestation"]
+    found = Attestations(connection).event(uid)
+    if found is None:
+        raise CredentialRefused(f"attestation {_hex(uid)} is not on this chain")
+    if (
+        found.subject != body["subject"]
+        or found.department != department
+        or found.schema != body["schema"]
+        or found.data_hash != body["dataHash"]
+    ):
+        raise CredentialRefused("the credential's attestation terms differ from the chain's")
+    issued_block = int(body["issuedBlock"])
+    w3 = connection.w3
+    head = w3.eth.get_block("latest")
+    if issued_block > int(head["number"]) or issued_block < found.block:
+        raise CredentialRefused(f"issued at block {issued_block}, outside the attestation's life")
+    if int(w3.eth.get_block(issued_block)["timestamp"]) != body["issuanceDate"]:
+        raise CredentialRefused("issuanceDate is not the time of its block")
+    dept, _roles, active = departments.functions.memberOf(method_address).call(
+        block_identifier=issued_block
+    )
+    if bytes(dept) != department or not active:
+        raise CredentialRefused(
+            f"{method_address} was not an active member of {code_text(department)} at block {issued_block}"
+        )
+    registry = connection.contract("AttestationRegistry")
+    expiry, issued_at, *_ = registry.functions.getAttestation(uid).call()
+    if int(issued_at) == 0:
+        raise CredentialRefused(f"attestation {_hex(uid)} is revoked on chain")
+    now = int(head["timestamp"])
+    if (body["expirationDate"] and body["expirationDate"] <= now) or not registry.functions.isValid(
+        uid
+    ).call():
+        raise CredentialRefused(f"expired at {_iso(int(expiry) or body['expirationDate'])}")
+    return {
+        "verified": True,
+        "issuer": vc["issuer"]["id"],
+        "department": code_text(department),
+        "signer": method_address,
+        "subject": subject["id"],
+        "attestation": _hex(uid),
+        "issued_block": issued_block,
+        "disclosed": sorted(shown),
+        "withheld": sorted(set(commitments) - set(shown)),
+        "expires": vc.get("expirationDate"),
+    }
