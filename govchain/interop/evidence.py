@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
@@ -353,6 +354,11 @@ def _verify(
             "the content itself: the file holds its digest only; give the content to check it"
         )
     if w3 is not None and mode == "online":
+        _confirm_anchor(w3, bundle, category, rid, computed, number)
+        verdict.proven.append(
+            "the AnchorRegistry on the node confirms the anchor itself "
+            "(verifyRecord / verifyLeaf answer this block)"
+        )
         latest = _latest_version(w3, bundle, category, rid)
         verdict.proven.append(
             f"the chain's latest single-anchored version of this record is {latest} "
@@ -379,6 +385,33 @@ def _verify(
             "address runs govchain's code: the verifier trusts the block hash it gave"
         )
     return verdict
+
+
+def _confirm_anchor(
+    w3: Web3, bundle: dict[str, Any], category: bytes, rid: bytes, digest: bytes, number: int
+) -> None:
+    """Ask the live AnchorRegistry (online mode): it must know this anchor at this block."""
+    target = to_checksum_address(bundle["contracts"]["AnchorRegistry"])
+    anchor = bundle["anchor"]
+    if anchor["kind"] == "single":
+        selector = keccak(text="verifyRecord(bytes32,bytes32,bytes32)")[:4]
+        answer = w3.eth.call({"to": target, "data": selector + category + rid + digest})
+        anchored, version, _latest, block, _time = abi_decode(
+            ["bool", "uint32", "bool", "uint64", "uint64"], bytes(answer)
+        )
+        ok = anchored and int(version) == int(bundle["record"]["version"])
+    else:
+        selector = keccak(text="verifyLeaf(bytes32,bytes32,bytes32,bytes32,bytes32[])")[:4]
+        proof = [_b(p, "proof", 32) for p in anchor["proof"]]
+        args = abi_encode(
+            ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32[]"],
+            [category, _b(anchor["root"], "root", 32), rid, digest, proof],
+        )
+        answer = w3.eth.call({"to": target, "data": selector + args})
+        anchored, block, _time = abi_decode(["bool", "uint64", "uint64"], bytes(answer))
+        ok = bool(anchored)
+    if not ok or int(block) != number:
+        raise EvidenceRefused("the AnchorRegistry on the node does not confirm this anchor")
 
 
 def _latest_version(w3: Web3, bundle: dict[str, Any], category: bytes, rid: bytes) -> int:

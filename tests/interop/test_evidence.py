@@ -95,6 +95,7 @@ def test_export_and_verify_online_and_offline(
         for p in online["proven"]
     )
     assert any("the content itself" in n for n in online["not_proven"])
+    assert any("confirms the anchor itself" in p for p in online["proven"])
     content = tmp_path / "content.json"
     content.write_text(PENSION)
     with_content = srun.json("evidence", "verify", str(out), "--content-file", str(content))
@@ -181,6 +182,7 @@ def test_batch_record_evidence(srun: CityRun, sharing_city: SharingCity, tmp_pat
     assert data["anchor"] == "batch"
     verdict = srun.json("evidence", "verify", str(out))
     assert any("leaf of batch" in p for p in verdict["proven"])
+    assert any("confirms the anchor itself" in p for p in verdict["proven"])
     bundle = json.loads(out.read_text())
     bad = rewrite(
         out,
