@@ -27,6 +27,7 @@ the field values and the on-chain ``dataHash`` is the signing member's statement
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +147,45 @@ def _message(vc: dict[str, Any], department: bytes) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Attested:
+    """An attestation as its ``Attested`` event says."""
+
+    subject: str
+    department: bytes
+    schema: bytes
+    data_hash: bytes
+    expiry: int
+    block: int
+
+
+def attested(
+    connection: Connection, uid: bytes, subject: str | None = None, department: bytes | None = None
+) -> Attested | None:
+    """The ``Attested`` event of ``uid`` (one log query; narrowed by the indexed subject and
+    department when the caller knows them), or ``None``."""
+    filters: dict[str, Any] = {}
+    if subject is not None:
+        filters["subject"] = subject
+    if department is not None:
+        filters["department"] = department
+    events = connection.contract("AttestationRegistry").events.Attested()
+    for log in events.get_logs(
+        from_block=connection.deployment.deploy_block, argument_filters=filters or None
+    ):
+        args = log["args"]
+        if bytes(args["uid"]) == uid:
+            return Attested(
+                to_checksum_address(args["subject"]),
+                bytes(args["department"]),
+                bytes(args["schema"]),
+                bytes(args["dataHash"]),
+                int(args["expiry"]),
+                int(log["blockNumber"]),
+            )
+    return None
+
+
 def issue(
     connection: Connection,
     signer: LocalAccount,
@@ -155,16 +195,17 @@ def issue(
 ) -> dict[str, Any]:
     """A credential of attestation ``uid`` with ``fields``, signed by ``signer`` (an active
     member of the issuing department), disclosing ``disclose`` (default: every field)."""
-    from govchain.identity.attestations import Attestations
     from govchain.identity.base import code_text
 
-    attestations = Attestations(connection)
-    found = attestations.event(uid)
+    found = attested(connection, uid)
     if found is None:
         raise CredentialRefused(f"attestation {_hex(uid)} was never made")
-    status = attestations.verify(uid)
-    if not status.valid:
-        raise CredentialRefused(f"attestation {_hex(uid)} is {status.reason}")
+    registry_contract = connection.contract("AttestationRegistry")
+    if not registry_contract.functions.isValid(uid).call():
+        _expiry, issued_at, *_ = registry_contract.functions.getAttestation(uid).call()
+        raise CredentialRefused(
+            f"attestation {_hex(uid)} is {'revoked' if int(issued_at) == 0 else 'expired'}"
+        )
     departments = connection.contract("DepartmentRegistry")
     dept, _roles, active = departments.functions.memberOf(signer.address).call()
     if bytes(dept) != found.department or not active:
@@ -314,11 +355,10 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
     if method_chain != chain_id or to_checksum_address(signer) != method_address:
         raise CredentialRefused("the proof was not signed by its verificationMethod (altered?)")
     # on chain: the attestation as issued
-    from govchain.identity.attestations import Attestations
     from govchain.identity.base import code_text
 
     uid = body["attestation"]
-    found = Attestations(connection).event(uid)
+    found = attested(connection, uid, subject=body["subject"], department=department)
     if found is None:
         raise CredentialRefused(f"attestation {_hex(uid)} is not on this chain")
     if (
