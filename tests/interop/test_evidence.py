@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from govchain.interop.blockproof import header_hash
+from govchain.interop.blockproof import check_block, header_fields, header_hash
 from govchain.interop.evidence import record_hash_of_digest
 from govchain.sharing.anchors import record_id
 from govchain.sharing.base import code
@@ -218,3 +218,18 @@ def test_export_refusals(srun: CityRun, sharing_city: SharingCity, tmp_path: Pat
         "evidence", "verify", str(tmp_path / "missing.json"), "--trust-block-hash", "0x" + "00" * 32
     )
     assert_one_line_error(nothing, 2, "evidence file")
+
+
+def test_every_devnet_block_rehashes_from_its_fields(
+    srun: CityRun, sharing_city: SharingCity
+) -> None:
+    """The header RLP and both tries hold for every block so far (empty ones included), not
+    only for the anchor's: deploys, grants, anchors, batches, EIP-1559 fee fields."""
+    url = str(srun.rpc)
+    head = int(rpc(url, "eth_blockNumber", []), 16)
+    assert head > 20
+    for number in range(0, head + 1):
+        block = rpc(url, "eth_getBlockByNumber", [hex(number), False])
+        receipts = [rpc(url, "eth_getTransactionReceipt", [h]) for h in block["transactions"]]
+        raws = [rpc(url, "eth_getRawTransactionByHash", [h]) for h in block["transactions"]]
+        check_block(block["hash"], header_fields(block), receipts, raws)
