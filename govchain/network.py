@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -172,6 +173,33 @@ def _reason(exc: BaseException) -> str:
         return "timed out"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
+
+
+# --- logs ---------------------------------------------------------------------------------
+
+
+def _topic_hex(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return str(value).lower()
+
+
+def log_matches(log: Mapping[str, Any], topics: Sequence[Any]) -> bool:
+    """Whether ``log`` matches an ``eth_getLogs`` topic filter (``None`` = any, a list = any of).
+
+    Checked again on the client: the EthereumJS client 0.10.5 ignores topic positions after the
+    first, so a query for one department's anchors returned every department's.
+    """
+    found = [_topic_hex(t) for t in log.get("topics", [])]
+    for position, wanted in enumerate(topics):
+        if wanted is None:
+            continue
+        if position >= len(found):
+            return False
+        options = wanted if isinstance(wanted, list | tuple) else [wanted]
+        if found[position] not in {_topic_hex(w) for w in options}:
+            return False
+    return True
 
 
 # --- fees ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ The Paris build is a separate ape project under ``.evm/paris/`` (a copy of ``con
 ``node_modules``), so it never disturbs the default build. Its manifest is what the SDK loads
 (``GOVCHAIN_ARTIFACTS``) to deploy on a Paris-level chain.
 
-    python -m govchain.toolchain.evm compile paris
+    python -m govchain.toolchain.evm compile [--force] paris   # only if its inputs changed
     python -m govchain.toolchain.evm test paris tests/identity ...
 """
 
@@ -185,14 +185,20 @@ def run_tests(level: str, pytest_args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    usage = "usage: python -m govchain.toolchain.evm {compile|test} LEVEL [pytest args]"
+    usage = "usage: python -m govchain.toolchain.evm {compile [--force]|test} LEVEL [pytest args]"
     if len(args) < 2 or args[0] not in ("compile", "test"):
         print(usage, file=sys.stderr)
         return 2
-    command, level, rest = args[0], args[1], args[2:]
+    command, rest = args[0], args[1:]
+    force = command == "compile" and "--force" in rest
+    rest = [a for a in rest if not (command == "compile" and a == "--force")]
+    if not rest:
+        print(usage, file=sys.stderr)
+        return 2
+    level, rest = rest[0], rest[1:]
     try:
         if command == "compile":
-            print(compile_level(level, force=True))
+            print(compile_level(level, force=force))
             return 0
         return run_tests(level, rest)
     except (EvmBuildError, subprocess.CalledProcessError) as exc:

@@ -14,7 +14,14 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from govchain.errors import InvalidInput
-from govchain.network import POA_MIDDLEWARE, confirmations, connect, fee_fields, has_poa_headers
+from govchain.network import (
+    POA_MIDDLEWARE,
+    confirmations,
+    connect,
+    fee_fields,
+    has_poa_headers,
+    log_matches,
+)
 from govchain.toolchain.devnet import Devnet
 from govchain.tx import Sender
 
@@ -83,3 +90,16 @@ def test_a_send_returns_only_once_buried_under_the_confirmations(
     finally:
         stop.set()
         thread.join()
+
+
+def test_logs_are_matched_against_the_topic_filter_on_the_client() -> None:
+    """A node that ignores later topic positions (EthereumJS 0.10.5) cannot widen a query."""
+    a, b, hrss, dpf = ("0x" + c * 64 for c in "ab12")
+    log = {"topics": [a, "0x" + "00" * 32, "0x" + "00" * 32, hrss]}
+    assert log_matches(log, [a, None, None, hrss])
+    assert log_matches(log, [[b, a], None, None, [dpf, hrss.upper().replace("0X", "0x")]])
+    assert log_matches(log, [])
+    assert not log_matches(log, [a, None, None, dpf])
+    assert not log_matches(log, [b])
+    assert not log_matches(log, [a, None, None, hrss, a])  # a fifth topic it does not have
+    assert log_matches({"topics": [bytes.fromhex(a[2:])]}, [a])
