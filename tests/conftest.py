@@ -16,15 +16,12 @@ from hypothesis import settings
 
 from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code, enrol
 
-# Hypothesis profiles: "default" (make test), "matrix" (see below) and "deep" (GOVCHAIN_HYPOTHESIS_PROFILE=deep, ten
+# Hypothesis profiles: "default" (make test) and "deep" (GOVCHAIN_HYPOTHESIS_PROFILE=deep, ten
 # times the examples). A property runs hypothesis_examples(share) of the profile's budget.
 # make test draws the same examples on every run (derandomize), so CI is reproducible and a
 # machine's own check that it reached both outcomes cannot flake; "deep" explores at random.
 settings.register_profile("default", max_examples=100, deadline=None, derandomize=True)
 settings.register_profile("deep", max_examples=1000, deadline=None)
-# "matrix": the contract tests rerun on another EVM build (govchain/toolchain/evm.py), where they
-# check the same behaviour again rather than explore: a quarter of the examples, same seeds.
-settings.register_profile("matrix", max_examples=25, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("GOVCHAIN_HYPOTHESIS_PROFILE", "default"))
 
 

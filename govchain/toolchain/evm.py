@@ -173,8 +173,6 @@ def run_tests(level: str, pytest_args: list[str]) -> int:
     env = configure_environment(dict(os.environ))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     env["GOVCHAIN_EVM_VERSION"] = level
-    if level != DEFAULT_LEVEL:
-        env.setdefault("GOVCHAIN_HYPOTHESIS_PROFILE", "matrix")
     return subprocess.run(
         [sys.executable, "-m", "govchain.toolchain.testrun", "--rootdir", str(PROJECT_ROOT), *args],
         cwd=cwd,
