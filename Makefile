@@ -11,6 +11,11 @@ PY_DIRS = $(wildcard govchain scripts tests benchmarks)
 # slither analyses the top-level *.sol of one folder at a time (crytic-compile and ape differ)
 SLITHER_DIRS = $(sort $(dir $(filter-out contracts/test/% contracts/interfaces/%,$(wildcard contracts/*/*.sol))))
 SOLC = $(firstword $(wildcard $(CURDIR)/.solcx/solc-v*))
+# EVM levels the contracts are built and tested for (govchain/toolchain/evm.py). The whole suite
+# runs on the default build (cancun); each other level reruns the contract-level tests on its
+# own build, which proves the contracts behave the same there (docs/deploy-consortium.md).
+EVM_LEVELS ?= cancun paris
+EVM_MATRIX_TESTS ?= tests/identity tests/sharing tests/approval tests/consortium/test_memory_copy.py
 
 # py-solc-x finds the project's compiler here; npm's anvil comes after a native one on PATH.
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
@@ -21,10 +26,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help:
 	@echo "make demo        set up, start a devnet, deploy and run the reference scenario"
+	@echo "                 CHAIN=ethereumjs plays it on the EthereumJS client (Clique, Paris EVM)"
 	@echo "make test        set up, lint, and run every test on a private devnet"
 	@echo "make bench       run the benchmarks (gas table, throughput) into benchmarks/"
 	@echo "make devnet      start a long-lived devnet on 127.0.0.1:8545 (state kept in .devnet/)"
-	@echo "                 options: CHAIN_ID=1234 ZERO_FEE=1 (as consortium networks run)"
+	@echo "                 options: PORT=8546 CHAIN_ID=1234 ZERO_FEE=1 (as consortium networks run);"
+	@echo "                 a saved devnet restarts with its own chain id and fees"
 	@echo "make devnet-stop stop it (state is saved)"
 	@echo "make lint        ruff, mypy --strict, slither"
 	@echo "make clean       remove build output (keeps .venv and node_modules)"
@@ -38,8 +45,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
+	$(PY) -m govchain.toolchain.ethereumjs patch
 	@touch $@
 
 .solcx/.provisioned: node_modules/.installed $(VENV)/.installed govchain/toolchain/solc.py
@@ -48,13 +56,21 @@ node_modules/.installed: package.json package-lock.json
 
 compile: setup
 	$(APE) compile
+	@for level in $(filter-out cancun,$(EVM_LEVELS)); do \
+		$(PY) -m govchain.toolchain.evm compile $$level || exit 1; \
+	done
 
 # --- the two commands of the README ---------------------------------------------------------
 demo: compile
-	$(PY) -m govchain.demo $(DEMO_ARGS)
+	$(PY) -m govchain.demo $(if $(CHAIN),--chain $(CHAIN)) $(DEMO_ARGS)
 
 test: lint compile
 	$(PY) -m govchain.toolchain.testrun $(TEST_ARGS)
+	@for level in $(filter-out cancun,$(EVM_LEVELS)); do \
+		echo "contract tests on the $$level build"; \
+		$(PY) -m govchain.toolchain.evm test $$level $(EVM_MATRIX_TESTS) -p no:cacheprovider \
+			|| exit 1; \
+	done
 
 test-fast: compile
 	$(PY) -m govchain.toolchain.testrun -x $(TEST_ARGS)
@@ -77,12 +93,12 @@ bench: compile
 
 # --- long-lived local devnet ----------------------------------------------------------------
 devnet: setup
-	$(PY) -m govchain.toolchain.devnet up --port 8545 \
+	$(PY) -m govchain.toolchain.devnet up --port $(or $(PORT),8545) \
 		$(if $(CHAIN_ID),--chain-id $(CHAIN_ID)) $(if $(ZERO_FEE),--zero-fee)
 
 devnet-stop: setup
 	$(PY) -m govchain.toolchain.devnet down
 
 clean:
-	rm -rf .build contracts/.cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf .build .evm contracts/.cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

@@ -13,12 +13,21 @@
 * Deployment manifest ``<home>/deployments/<chain_id>.json``: contract name -> address and
   block, the first deploy block, and the versions that produced it. The deploy script writes
   it; every client reads it (:class:`Connection`).
+* Proof-of-authority headers (Clique, Besu QBFT/IBFT) carry more than 32 bytes of
+  ``extraData``, which web3.py refuses; :func:`connect` injects web3.py's
+  ``ExtraDataToPOAMiddleware`` when the latest block has such a header (``$GOVCHAIN_POA``:
+  ``auto``, the default; ``1`` always; ``0`` never).
+* ``$GOVCHAIN_PRIORITY_FEE`` (wei) fixes the EIP-1559 tip, e.g. ``0`` on a network whose
+  sealers take no tips (the EthereumJS client under Clique cannot mine a tip, see
+  docs/deploy-consortium.md); ``$GOVCHAIN_CONFIRMATIONS`` (default 1) is how many blocks a
+  receipt must be buried under before a send returns (:class:`govchain.tx.Sender`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -30,6 +39,7 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import Web3Exception
+from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers import IPCProvider
 from web3.types import TxParams, Wei
 
@@ -48,6 +58,10 @@ ENV_RPC = "GOVCHAIN_RPC"
 ENV_HOME = "GOVCHAIN_HOME"
 ENV_CHAIN_ID = "GOVCHAIN_CHAIN_ID"
 ENV_GAS_PRICE = "GOVCHAIN_GAS_PRICE"
+ENV_PRIORITY_FEE = "GOVCHAIN_PRIORITY_FEE"
+ENV_POA = "GOVCHAIN_POA"
+ENV_CONFIRMATIONS = "GOVCHAIN_CONFIRMATIONS"
+POA_MIDDLEWARE = "proof_of_authority"
 DEFAULT_RPC = "http://127.0.0.1:8545"
 DEFAULT_HOME = ".govchain"
 DEFAULT_TIMEOUT = 30.0
@@ -100,7 +114,47 @@ def connect(
     actual = fetch_chain_id(w3, target)
     if chain_id is not None and actual != chain_id:
         raise WrongChain(chain_id, actual, target)
+    if _poa_wanted(w3):
+        use_poa_headers(w3)
     return w3
+
+
+def _poa_wanted(w3: Web3) -> bool:
+    setting = os.environ.get(ENV_POA, "auto").strip().lower()
+    if setting in ("1", "true", "yes"):
+        return True
+    if setting in ("0", "false", "no"):
+        return False
+    if setting != "auto":
+        raise InvalidInput(ENV_POA, setting, "expected auto, 1 or 0")
+    return has_poa_headers(w3)
+
+
+def has_poa_headers(w3: Web3) -> bool:
+    """Whether the latest block's ``extraData`` is longer than the 32 bytes of Ethereum's rules
+    (a proof-of-authority chain: Clique, QBFT, IBFT). Read raw, before any block formatter."""
+    reply = w3.provider.make_request("eth_getBlockByNumber", ["latest", False])  # type: ignore[arg-type]
+    block = reply.get("result") if isinstance(reply, dict) else None
+    extra = block.get("extraData", "0x") if isinstance(block, dict) else "0x"
+    return isinstance(extra, str) and len(extra.removeprefix("0x")) > 64
+
+
+def use_poa_headers(w3: Web3) -> None:
+    """Let ``w3`` read proof-of-authority blocks: web3.py's own middleware, at layer 0."""
+    if POA_MIDDLEWARE not in w3.middleware_onion:
+        w3.middleware_onion.inject(ExtraDataToPOAMiddleware, name=POA_MIDDLEWARE, layer=0)
+
+
+def confirmations() -> int:
+    """Blocks a receipt must be buried under (``$GOVCHAIN_CONFIRMATIONS``, default 1: mined)."""
+    text = os.environ.get(ENV_CONFIRMATIONS, "").strip() or "1"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InvalidInput(ENV_CONFIRMATIONS, text, "expected a whole number of blocks, 1 or more")
+    return value
 
 
 def fetch_chain_id(w3: Web3, url: str) -> int:
@@ -119,6 +173,33 @@ def _reason(exc: BaseException) -> str:
         return "timed out"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
+
+
+# --- logs ---------------------------------------------------------------------------------
+
+
+def _topic_hex(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return str(value).lower()
+
+
+def log_matches(log: Mapping[str, Any], topics: Sequence[Any]) -> bool:
+    """Whether ``log`` matches an ``eth_getLogs`` topic filter (``None`` = any, a list = any of).
+
+    Checked again on the client: the EthereumJS client 0.10.5 ignores topic positions after the
+    first, so a query for one department's anchors returned every department's.
+    """
+    found = [_topic_hex(t) for t in log.get("topics", [])]
+    for position, wanted in enumerate(topics):
+        if wanted is None:
+            continue
+        if position >= len(found):
+            return False
+        options = wanted if isinstance(wanted, list | tuple) else [wanted]
+        if found[position] not in {_topic_hex(w) for w in options}:
+            return False
+    return True
 
 
 # --- fees ---------------------------------------------------------------------------------
@@ -146,6 +227,13 @@ def fee_fields(w3: Web3, payer: str | None = None) -> TxParams:
         gas_price == 0 or (payer is not None and int(w3.eth.get_balance(payer)) == 0)  # type: ignore[arg-type]
     ):
         return {"gasPrice": Wei(0)}
+    fixed_tip = os.environ.get(ENV_PRIORITY_FEE, "").strip()
+    if fixed_tip:
+        try:
+            tip = int(fixed_tip, 0)
+        except ValueError:
+            raise InvalidInput(ENV_PRIORITY_FEE, fixed_tip, "expected a tip in wei") from None
+        return {"maxFeePerGas": Wei(2 * int(base_fee) + tip), "maxPriorityFeePerGas": Wei(tip)}
     try:
         tip = int(w3.eth.max_priority_fee)
     except (Web3Exception, ValueError):

@@ -29,7 +29,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.method_formatters import receipt_formatter
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from govchain.errors import (
@@ -40,7 +40,7 @@ from govchain.errors import (
     TransactionFailed,
     revert_data,
 )
-from govchain.network import fee_fields
+from govchain.network import confirmations, fee_fields
 
 DEFAULT_GAS_MARGIN = 1.2
 DEFAULT_TIMEOUT = 120.0
@@ -65,6 +65,7 @@ class Sender:
         gas_margin: float = DEFAULT_GAS_MARGIN,
         timeout: float = DEFAULT_TIMEOUT,
         poll_latency: float = 0.05,
+        confirmations: int | None = None,
     ) -> None:
         self.w3 = w3
         self.account = account
@@ -72,7 +73,9 @@ class Sender:
         self.gas_margin = gas_margin
         self.timeout = timeout
         self.poll_latency = poll_latency
+        self.confirmations = _confirmations() if confirmations is None else max(1, confirmations)
         self._chain_id: int | None = None
+        self._pending_tag = True  # whether the node answers eth_call at "pending"
 
     @property
     def address(self) -> ChecksumAddress:
@@ -93,9 +96,15 @@ class Sender:
         request = cast(TxParams, {"from": self.address, **tx})
         for key in ("nonce", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas"):
             request.pop(key, None)  # type: ignore[misc]
+        if block == "pending" and not self._pending_tag:
+            block = "latest"
         try:
             return bytes(self.w3.eth.call(request, block_identifier=block))  # type: ignore[arg-type]
         except (ContractLogicError, Web3RPCError) as exc:
+            if block == "pending" and _pending_unsupported(exc):
+                # e.g. the EthereumJS client: '"pending" is not yet supported'
+                self._pending_tag = False
+                return self.call(tx, "latest")
             refusal = self._refusal(exc)
             if refusal is None:
                 raise TransactionFailed(_message(exc)) from None
@@ -135,6 +144,10 @@ class Sender:
         built.setdefault("nonce", self.w3.eth.get_transaction_count(self.address, "pending"))
         if not any(k in built for k in ("gasPrice", "maxFeePerGas")):
             built.update(fee_fields(self.w3, self.address))
+        if "maxFeePerGas" in built:
+            # say so: a node may read fee fields without a type as a legacy transaction at gas
+            # price 0 (the EthereumJS client does in eth_estimateGas)
+            built.setdefault("type", 2)
         if "gas" not in built:
             built["gas"] = self.estimate_gas(built)
         return built
@@ -159,15 +172,43 @@ class Sender:
         return self.wait(tx_hash, built)
 
     def wait(self, tx_hash: str, tx: TxParams | None = None) -> TxReceipt:
-        try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(
-                HexBytes(tx_hash), timeout=self.timeout, poll_latency=self.poll_latency
-            )
-        except TimeExhausted:
-            raise TransactionFailed(f"not mined within {self.timeout:.0f}s", tx_hash) from None
+        receipt = self._poll_receipt(tx_hash)
         if receipt["status"] != 1:
             raise self._failure(tx_hash, receipt, tx)
+        if self.confirmations > 1:
+            self._await_depth(tx_hash, int(receipt["blockNumber"]))
         return receipt
+
+    def _poll_receipt(self, tx_hash: str) -> TxReceipt:
+        """The receipt once mined. "Not found" is "not yet", including the EthereumJS client's
+        'value for 0x… not found in DB' while a sealed block is still being stored."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                pass
+            except Web3RPCError as exc:
+                if "not found" not in str(exc).lower():
+                    raise TransactionFailed(_message(exc), tx_hash) from None
+            if time.monotonic() > deadline:
+                raise TransactionFailed(f"not mined within {self.timeout:.0f}s", tx_hash)
+            time.sleep(self.poll_latency)
+
+    def _await_depth(self, tx_hash: str, mined: int) -> None:
+        """Wait until ``confirmations - 1`` blocks are sealed on top of the receipt's block, then
+        check the transaction is still in the canonical chain."""
+        deadline = time.monotonic() + self.timeout
+        target = mined + self.confirmations - 1
+        while int(self.w3.eth.block_number) < target:
+            if time.monotonic() > deadline:
+                raise TransactionFailed(
+                    f"not {self.confirmations} blocks deep within {self.timeout:.0f}s", tx_hash
+                )
+            time.sleep(max(self.poll_latency, 0.2))
+        receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        if int(receipt["blockNumber"]) != mined:
+            raise TransactionFailed("moved to another block by a reorganisation", tx_hash)
 
     def _failure(self, tx_hash: str, receipt: TxReceipt, tx: TxParams | None) -> Exception:
         """Why a mined transaction failed: replay it as a call on the block it was mined in.
@@ -216,6 +257,15 @@ class Sender:
         factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
         data = factory.constructor(*args).data_in_transaction
         return self.send({"data": data})
+
+
+def _confirmations() -> int:
+    return confirmations()
+
+
+def _pending_unsupported(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return not isinstance(exc, ContractLogicError) and "pending" in text and "support" in text
 
 
 def _message(exc: BaseException) -> str:
@@ -353,7 +403,7 @@ def _rpc_value(value: Any) -> Any:
 _RPC_TX_KEYS = {
     "from": "from", "to": "to", "value": "value", "data": "data", "gas": "gas",
     "gasPrice": "gasPrice", "maxFeePerGas": "maxFeePerGas",
-    "maxPriorityFeePerGas": "maxPriorityFeePerGas", "nonce": "nonce",
+    "maxPriorityFeePerGas": "maxPriorityFeePerGas", "nonce": "nonce", "type": "type",
 }  # fmt: skip
 
 

@@ -44,7 +44,7 @@ from govchain.approval import CaseStatus, CaseTerms, Step
 from govchain.approval.messages import DECISION, SignerSignature, decision, domain, pack_signatures
 from govchain.eip712 import Domain
 from govchain.errors import ChainRefused, GovchainError, InvalidInput, NotFound, explain
-from govchain.network import Connection
+from govchain.network import Connection, log_matches
 from govchain.sharing.merkle import MerkleTree, new_salt, salted_content_hash
 from govchain.tx import Sender
 
@@ -585,16 +585,15 @@ class Cases:
         )
 
     def _logs(self, topics: list[Any]) -> list[LogReceipt]:
-        return list(
-            self.w3.eth.get_logs(
-                {
-                    "address": self.address,
-                    "fromBlock": self.start_block,
-                    "toBlock": "latest",
-                    "topics": topics,
-                }
-            )
+        logs = self.w3.eth.get_logs(
+            {
+                "address": self.address,
+                "fromBlock": self.start_block,
+                "toBlock": "latest",
+                "topics": topics,
+            }
         )
+        return [log for log in logs if log_matches(log, topics)]
 
     def _decode(self, log: LogReceipt) -> tuple[str, dict[str, Any]]:
         name = self._topics[bytes(log["topics"][0])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from govchain.network import log_matches
 from govchain.node.chain import RpcChain, RpcFailed
 
 DEFAULT_STEP = 50_000
@@ -34,7 +35,7 @@ def get_logs(
                 raise
             step = max(1, (end - start + 1) // 2)
             continue
-        out.extend(log for log in logs or [] if not log.get("removed"))
+        out.extend(log for log in logs or [] if not log.get("removed") and log_matches(log, topics))
         start = end + 1
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -37,10 +38,15 @@ def group() -> None:
     "--port", type=click.IntRange(1, 65535), default=toolchain.DEFAULT_PORT, show_default=True
 )
 @click.option(
-    "--chain-id", type=click.IntRange(1), default=toolchain.DEFAULT_CHAIN_ID, show_default=True
+    "--chain-id",
+    type=click.IntRange(1),
+    default=None,
+    help=f"chain id [default: the saved devnet's, else {toolchain.DEFAULT_CHAIN_ID}]",
 )
 @click.option(
-    "--zero-fee", is_flag=True, help="base fee and gas price 0, as consortium networks run"
+    "--zero-fee/--with-fees",
+    default=None,
+    help="base fee and gas price 0, as consortium networks run [default: as saved, else fees]",
 )
 @click.option(
     "--state",
@@ -50,14 +56,52 @@ def group() -> None:
 @_dir_option
 @pass_cli
 def up(
-    obj: CliContext, port: int, chain_id: int, zero_fee: bool, state: Path | None, folder: Path
+    obj: CliContext,
+    port: int,
+    chain_id: int | None,
+    zero_fee: bool | None,
+    state: Path | None,
+    folder: Path,
 ) -> None:
-    """Start the devnet (does nothing if it already runs)."""
+    """Start the devnet (does nothing if it already runs).
+
+    A saved devnet restarts with the chain id and fee setting it was created with; options that
+    contradict them are refused (delete its state file to start afresh).
+    """
+    running = toolchain.read_status(folder)
+    if running is not None:
+        obj.emit(running, _describe(running))
+        return
+    resolved_id, resolved_fee = toolchain.resume_settings(folder, chain_id, zero_fee, state)
     config = toolchain.DevnetConfig(
-        port=port, chain_id=chain_id, zero_fee=zero_fee, state_file=state
+        port=port, chain_id=resolved_id, zero_fee=resolved_fee, state_file=state
     )
     record = toolchain.up(config, folder)
     obj.emit(record, _describe(record))
+
+
+@group.command("advance")
+@click.argument("duration")
+@_dir_option
+@pass_cli
+def advance(obj: CliContext, duration: str, folder: Path) -> None:
+    """Move the devnet's clock forward by DURATION (3600, 90m, 7d, 1d12h) and mine a block.
+
+    For expiry dates and recovery time locks. It acts on the devnet of DIR if one runs, else on
+    the --rpc node; only a local anvil devnet accepts it.
+    """
+    try:
+        seconds = toolchain.parse_duration(duration)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="DURATION") from None
+    record = toolchain.read_status(folder)
+    url = str(record["url"]) if record is not None else obj.rpc_url
+    timestamp = toolchain.advance(url, seconds)
+    when = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    obj.emit(
+        {"url": url, "advanced": seconds, "timestamp": timestamp},
+        f"devnet at {url} advanced {seconds} s; latest block time {when}",
+    )
 
 
 @group.command("down")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -13,23 +14,42 @@ from typing import Any
 
 import click
 
+from govchain.artifacts import ENV_ARTIFACTS
 from govchain.demo.narrator import Narrator
 from govchain.demo.scenario import Scenario
 from govchain.errors import GovchainError
+from govchain.network import ENV_PRIORITY_FEE
+from govchain.toolchain import evm
 from govchain.toolchain.devnet import Devnet, DevnetConfig, DevnetError, free_port
+from govchain.toolchain.ethereumjs import EthereumJSNode
+from govchain.toolchain.evm import EvmBuildError
+
+CHAINS = ("anvil", "ethereumjs")
+
+
+def start_chain(chain: str, workdir: Path) -> Devnet | EthereumJSNode:
+    """anvil (automine), or the EthereumJS client under Clique: one sealer, a block a second, a
+    London-level EVM, so the contracts built for ``paris`` (:mod:`govchain.toolchain.evm`) and
+    no tips (the client cannot seal a block whose transactions pay one)."""
+    if chain == "anvil":
+        return Devnet(DevnetConfig(port=free_port()), log_file=workdir / "anvil.log")
+    os.environ[ENV_ARTIFACTS] = str(evm.compile_level("paris"))
+    os.environ[ENV_PRIORITY_FEE] = "0"
+    return EthereumJSNode(accounts=4, log_file=workdir / "ethereumjs.log")
 
 
 def play(
     workdir: Path,
     narrator: Narrator,
-    inspect: Callable[[Devnet, Scenario], None] | None = None,
+    inspect: Callable[[Devnet | EthereumJSNode, Scenario], None] | None = None,
+    chain: str = "anvil",
 ) -> dict[str, object]:
-    """Starts a devnet on a free port, plays every chapter, stops every process it started.
+    """Starts a chain on a free port, plays every chapter, stops every process it started.
 
-    ``inspect`` runs after the last chapter while the devnet is still up (the privacy test).
+    ``inspect`` runs after the last chapter while the chain is still up (the privacy test).
     """
     started = time.monotonic()
-    with Devnet(DevnetConfig(port=free_port()), log_file=workdir / "anvil.log") as devnet:
+    with start_chain(chain, workdir) as devnet:
         scenario = Scenario(devnet, workdir, narrator)
         try:
             summary = scenario.run()
@@ -51,18 +71,25 @@ def play(
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="print only a JSON summary")
 @click.option(
+    "--chain",
+    type=click.Choice(CHAINS),
+    default="anvil",
+    show_default=True,
+    help="anvil, or the EthereumJS client (Clique proof of authority, Paris-level contracts)",
+)
+@click.option(
     "--keep",
     type=click.Path(file_okay=False, path_type=Path),
     help="keep the working folder (keystores, stores, node logs) here",
 )
-def main(as_json: bool, keep: Path | None) -> None:
+def main(as_json: bool, chain: str, keep: Path | None) -> None:
     """Play the reference scenario: a citizen applies once, departments share and approve."""
     narrator = Narrator(quiet=as_json)
     workdir = Path(tempfile.mkdtemp(prefix="govchain-demo-")) if keep is None else keep
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        summary = play(workdir, narrator)
-    except (GovchainError, DevnetError) as exc:
+        summary = play(workdir, narrator, chain=chain)
+    except (GovchainError, DevnetError, EvmBuildError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     finally:

@@ -16,8 +16,10 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
+from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
+from web3.types import Nonce, Wei
 
 from govchain.approval import CaseStatus, CaseTerms, Step
 from govchain.approval.cases import Comment
@@ -56,6 +58,7 @@ from govchain.sharing import LegalBasis, MerkleTree, SharingClass, category_code
 from govchain.sharing.merkle import new_salt, record_hash, salted_content_hash
 from govchain.sharing.messages import GRANT_CONSENT, consent_message, grant_id, grant_tuple
 from govchain.toolchain.devnet import Devnet, free_port, rpc
+from govchain.toolchain.ethereumjs import EthereumJSNode
 from govchain.tx import Sender
 
 DAY = 24 * 3600
@@ -117,7 +120,7 @@ class DemoFailure(GovchainError):
 
 @dataclass
 class Scenario:
-    devnet: Devnet
+    devnet: Devnet | EthereumJSNode
     workdir: Path
     say: Narrator
     city: City | None = None
@@ -126,6 +129,8 @@ class Scenario:
     grants: dict[str, dict[str, Any]] = field(default_factory=dict)
     fetched: dict[str, bytes] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    _funder: Sender | None = None
+    _funder_nonce: int = 0
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -155,8 +160,28 @@ class Scenario:
         receipt = self.sender(account).transact(call)
         return receipt["transactionHash"].to_0x_hex(), receipt
 
-    def fund(self, address: str) -> None:
-        rpc(self.devnet.url, "anvil_setBalance", [address, hex(10**21)])
+    def fund(self, address: str, wait: bool = True) -> None:
+        """Gas money: anvil sets the balance; on a real client a prefunded key sends it (without
+        waiting when ``wait`` is false: the next blocks include it long before it is used)."""
+        if isinstance(self.devnet, Devnet):
+            rpc(self.devnet.url, "anvil_setBalance", [address, hex(10**21)])
+            return
+        funder = self.devnet.keys[1]  # keys[0] seals; a second key keeps its own nonce here
+        if self._funder is None:
+            self._funder = Sender(self.connection_for_funding(), funder, poll_latency=0.2)
+            self._funder_nonce = int(
+                self._funder.w3.eth.get_transaction_count(funder.address, "latest")
+            )
+        tx_hash, built = self._funder.submit(
+            {"to": address, "value": Wei(10**21), "nonce": Nonce(self._funder_nonce)},
+            preflight=False,
+        )
+        self._funder_nonce += 1
+        if wait:
+            self._funder.wait(tx_hash, built)
+
+    def connection_for_funding(self) -> Web3:
+        return Connection.open(self.devnet.url, self.home).w3
 
     def now(self) -> int:
         return int(self.connection.w3.eth.get_block("latest")["timestamp"])
@@ -210,7 +235,7 @@ class Scenario:
         self.city = build_city(
             connection,
             deployer,
-            self.fund,
+            lambda address: self.fund(address, wait=False),
             keystore=Keystore(self.home, kdf="pbkdf2", iterations=1000),
             passphrase=PASSPHRASE,
             join_later=(LATE_DEPARTMENT,),

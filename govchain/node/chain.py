@@ -39,6 +39,7 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 
 from govchain.errors import GovchainError, NetworkUnavailable
+from govchain.network import log_matches
 from govchain.sharing.merkle import keccak256
 
 ZERO32 = b"\0" * 32
@@ -423,4 +424,4 @@ class RpcChain:
                 }
             ],
         )
-        return result
+        return [log for log in result if log_matches(log, topics)]

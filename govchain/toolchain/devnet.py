@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -208,13 +209,55 @@ def read_status(folder: Path = DEFAULT_DIR) -> dict[str, object] | None:
     return record
 
 
+def _settings_file(folder: Path) -> Path:
+    return folder / "settings.json"
+
+
+def resume_settings(
+    folder: Path, chain_id: int | None, zero_fee: bool | None, state_file: Path | None = None
+) -> tuple[int, bool]:
+    """The chain id and fee setting to start with: the saved devnet's when its state is kept.
+
+    A devnet saved in ``folder`` records the settings it was created with (``settings.json``);
+    restarting it with different ones would bring back its state under another chain id or other
+    fees, and every client would then fail ("deployment not found", "Out of gas"). So settings
+    left out are taken from the record, and settings that contradict it are refused.
+    """
+    state = state_file or folder / "state.json"
+    record_file = _settings_file(folder)
+    saved: dict[str, object] = {}
+    if state.is_file() and record_file.is_file():
+        saved = json.loads(record_file.read_text())
+    saved_id = saved.get("chain_id")
+    saved_fee = saved.get("zero_fee")
+    if saved_id is not None and chain_id is not None and chain_id != saved_id:
+        raise DevnetError(
+            f"the devnet saved in {folder} has chain id {saved_id}, not {chain_id}: start it "
+            f"without --chain-id (or with {saved_id}), or delete {state} to start afresh"
+        )
+    if saved_fee is not None and zero_fee is not None and zero_fee != saved_fee:
+        want = "--zero-fee" if saved_fee else "fees (no --zero-fee)"
+        raise DevnetError(
+            f"the devnet saved in {folder} was created with {want}: start it the same way, "
+            f"or delete {state} to start afresh"
+        )
+    resolved_id = int(str(saved_id)) if saved_id is not None else chain_id or DEFAULT_CHAIN_ID
+    resolved_fee = bool(saved_fee) if saved_fee is not None else bool(zero_fee)
+    return resolved_id, resolved_fee
+
+
 def up(config: DevnetConfig, folder: Path = DEFAULT_DIR) -> dict[str, object]:
+    """Start the long-lived devnet (or return the running one's record). ``config`` should have
+    been resolved with :func:`resume_settings` when it restarts a saved devnet."""
     folder.mkdir(parents=True, exist_ok=True)
     running = read_status(folder)
     if running is not None:
         return running
     if config.state_file is None:
         config.state_file = folder / "state.json"
+    _settings_file(folder).write_text(
+        json.dumps({"chain_id": config.chain_id, "zero_fee": config.zero_fee}, indent=2)
+    )
     devnet = Devnet(config, log_file=folder / "anvil.log")
     devnet.start()
     assert devnet.process is not None
@@ -243,13 +286,56 @@ def down(folder: Path = DEFAULT_DIR, timeout: float = 15.0) -> bool:
     return True
 
 
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in ``text``: a number of seconds, or parts such as ``7d``, ``1d12h``, ``90m``."""
+    value = text.strip().lower()
+    if value.isdigit():
+        return int(value)
+    parts = re.fullmatch(r"(?:\d+[smhdw])+", value)
+    if not parts:
+        raise ValueError(f"{text!r} is not a duration (e.g. 3600, 90m, 7d, 1d12h)")
+    return sum(int(n) * DURATION_UNITS[u] for n, u in re.findall(r"(\d+)([smhdw])", value))
+
+
+def advance(url: str, seconds: int) -> int:
+    """Move a local anvil devnet's clock forward by ``seconds`` and mine a block at the new time;
+    return that block's timestamp. Refuses any node that is not anvil (a real chain's clock
+    cannot be moved)."""
+    if seconds <= 0:
+        raise DevnetError("the time to advance must be positive")
+    try:
+        client = str(rpc(url, "web3_clientVersion"))
+    except (OSError, URLError) as exc:
+        raise DevnetError(f"no devnet answers at {url} ({exc})") from None
+    if not client.lower().startswith("anvil"):
+        raise DevnetError(f"{url} runs {client}, not a local anvil devnet: its clock cannot move")
+    rpc(url, "evm_increaseTime", [seconds])
+    rpc(url, "evm_mine")
+    block = rpc(url, "eth_getBlockByNumber", ["latest", False])
+    assert isinstance(block, dict)
+    return int(str(block["timestamp"]), 16)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m govchain.toolchain.devnet")
     sub = parser.add_subparsers(dest="action", required=True)
     start = sub.add_parser("up", help="start the long-lived devnet (state kept in .devnet/)")
     start.add_argument("--port", type=int, default=DEFAULT_PORT)
-    start.add_argument("--chain-id", type=int, default=DEFAULT_CHAIN_ID)
-    start.add_argument("--zero-fee", action="store_true", help="base fee and gas price 0")
+    start.add_argument(
+        "--chain-id",
+        type=int,
+        default=None,
+        help=f"default: the saved one, else {DEFAULT_CHAIN_ID}",
+    )
+    start.add_argument(
+        "--zero-fee",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="base fee and gas price 0 (default: as saved, else off)",
+    )
     start.add_argument(
         "--state", type=Path, default=None, help="state file (default .devnet/state.json)"
     )
@@ -259,11 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.action == "up":
+            chain_id, zero_fee = resume_settings(
+                DEFAULT_DIR, args.chain_id, args.zero_fee, args.state
+            )
             config = DevnetConfig(
-                port=args.port,
-                chain_id=args.chain_id,
-                zero_fee=args.zero_fee,
-                state_file=args.state,
+                port=args.port, chain_id=chain_id, zero_fee=zero_fee, state_file=args.state
             )
             record = up(config)
             print(

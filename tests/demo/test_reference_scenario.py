@@ -19,13 +19,14 @@ from govchain.demo.cli import play
 from govchain.demo.narrator import Narrator
 from govchain.demo.scenario import Scenario
 from govchain.toolchain.devnet import Devnet
+from govchain.toolchain.ethereumjs import EthereumJSNode
 
 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
-    def inspect(devnet: Devnet, scenario: Scenario) -> None:
+    def inspect(devnet: Devnet | EthereumJSNode, scenario: Scenario) -> None:
         w3 = scenario.connection.w3
         seen["hits"] = scan_chain(w3, persona.PERSONAL_DATA)
         seen["blocks"] = int(w3.eth.block_number)

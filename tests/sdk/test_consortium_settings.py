@@ -1,0 +1,105 @@
+"""Settings a consortium chain needs: proof-of-authority headers, a fixed tip, confirmations.
+
+On anvil (no proof-of-authority headers) the middleware stays out unless configured; the
+EthereumJS run (tests/consortium/test_ethereumjs.py) shows it detected on a Clique chain.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from govchain.errors import InvalidInput
+from govchain.network import (
+    POA_MIDDLEWARE,
+    confirmations,
+    connect,
+    fee_fields,
+    has_poa_headers,
+    log_matches,
+)
+from govchain.toolchain.devnet import Devnet
+from govchain.tx import Sender
+
+
+def test_anvil_headers_are_not_proof_of_authority(
+    devnet: Devnet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVCHAIN_POA", raising=False)
+    w3 = connect(devnet.url)
+    assert has_poa_headers(w3) is False
+    assert POA_MIDDLEWARE not in w3.middleware_onion
+
+
+def test_poa_middleware_can_be_forced_and_reads_blocks(
+    devnet: Devnet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVCHAIN_POA", "1")
+    w3 = connect(devnet.url)
+    assert POA_MIDDLEWARE in w3.middleware_onion
+    assert "proofOfAuthorityData" in w3.eth.get_block("latest")
+    monkeypatch.setenv("GOVCHAIN_POA", "sometimes")
+    with pytest.raises(InvalidInput, match="GOVCHAIN_POA"):
+        connect(devnet.url)
+
+
+def test_a_fixed_priority_fee_is_used(w3: Web3, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVCHAIN_PRIORITY_FEE", "0")
+    fees = fee_fields(w3)
+    assert fees["maxPriorityFeePerGas"] == 0
+    assert int(fees["maxFeePerGas"]) >= int(w3.eth.get_block("latest")["baseFeePerGas"])
+    monkeypatch.setenv("GOVCHAIN_PRIORITY_FEE", "a little")
+    with pytest.raises(InvalidInput, match="GOVCHAIN_PRIORITY_FEE"):
+        fee_fields(w3)
+
+
+def test_confirmations_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOVCHAIN_CONFIRMATIONS", raising=False)
+    assert confirmations() == 1
+    monkeypatch.setenv("GOVCHAIN_CONFIRMATIONS", "3")
+    assert confirmations() == 3
+    for bad in ("0", "-1", "many"):
+        monkeypatch.setenv("GOVCHAIN_CONFIRMATIONS", bad)
+        with pytest.raises(InvalidInput, match="GOVCHAIN_CONFIRMATIONS"):
+            confirmations()
+
+
+def test_a_send_returns_only_once_buried_under_the_confirmations(
+    w3: Web3, account: LocalAccount, devnet: Devnet
+) -> None:
+    """anvil mines only on demand, so a thread seals a block every 0.3 s (as a chain would)."""
+    stop = threading.Event()
+
+    def seal() -> None:
+        miner = Web3(Web3.HTTPProvider(devnet.url))
+        while not stop.wait(0.3):
+            miner.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=seal, daemon=True)
+    thread.start()
+    try:
+        sender = Sender(w3, account, confirmations=3, timeout=30)
+        started = time.monotonic()
+        receipt = sender.send({"to": account.address, "value": 1})
+        assert int(w3.eth.block_number) >= int(receipt["blockNumber"]) + 2
+        assert time.monotonic() - started >= 0.5  # two more blocks were waited for
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_logs_are_matched_against_the_topic_filter_on_the_client() -> None:
+    """A node that ignores later topic positions (EthereumJS 0.10.5) cannot widen a query."""
+    a, b, hrss, dpf = ("0x" + c * 64 for c in "ab12")
+    log = {"topics": [a, "0x" + "00" * 32, "0x" + "00" * 32, hrss]}
+    assert log_matches(log, [a, None, None, hrss])
+    assert log_matches(log, [[b, a], None, None, [dpf, hrss.upper().replace("0X", "0x")]])
+    assert log_matches(log, [])
+    assert not log_matches(log, [a, None, None, dpf])
+    assert not log_matches(log, [b])
+    assert not log_matches(log, [a, None, None, hrss, a])  # a fifth topic it does not have
+    assert log_matches({"topics": [bytes.fromhex(a[2:])]}, [a])
