@@ -43,6 +43,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.council",
     "govchain.cli.dept",
     "govchain.cli.attest",
+    "govchain.cli.objection",
+    "govchain.cli.citizen_trail",
 )
 
 

@@ -1,5 +1,5 @@
-"""Fixtures and helpers of the objection suites (imported by name: tests/services has no
-conftest of its own so that the services suites of other areas stay independent).
+"""Fixtures and helpers of the objection suites (in their own folder, so that the services
+suites of other areas keep their own conftest).
 
 The deployment is the real one of :func:`govchain.deploy.deploy_all` in miniature: the shared
 ``departments``, a CitizenRegistry, an AttestationRegistry with the identity suite's schemas, an
@@ -16,7 +16,6 @@ import pytest
 from eth_utils.crypto import keccak
 
 from govchain.sharing import SharingClass, category_code
-from tests.helpers import code
 from tests.identity.conftest import SCHEMAS
 
 DAY = 86_400
@@ -67,7 +66,11 @@ def attestations(project: Any, deployer: Any, departments: Any) -> Any:
 def schemas(attestations: Any, depts: Any) -> dict[str, bytes]:
     for spec in SCHEMAS.values():
         attestations.registerSchema(
-            spec.fields_hash, spec.role_mask, spec.department, spec.revocable, sender=depts["BDB"].admin
+            spec.fields_hash,
+            spec.role_mask,
+            spec.department,
+            spec.revocable,
+            sender=depts["BDB"].admin,
         )
     return {name: spec.uid for name, spec in SCHEMAS.items()}
 
@@ -81,19 +84,34 @@ def citizen_ids(project: Any, deployer: Any, departments: Any) -> Any:
 def anchors(project: Any, deployer: Any, departments: Any, depts: Any) -> Any:
     deployed = project.AnchorRegistry.deploy(departments, sender=deployer)
     deployed.registerCategory(
-        CATEGORY, int(SharingClass.CONDITIONAL), False, SCHEMA_FOR_CATEGORY, 30 * DAY, sender=depts["PSB"].admin
+        CATEGORY,
+        int(SharingClass.CONDITIONAL),
+        False,
+        SCHEMA_FOR_CATEGORY,
+        30 * DAY,
+        sender=depts["PSB"].admin,
     )
     return deployed
 
 
 @pytest.fixture(scope="session")
 def objections(
-    project: Any, deployer: Any, departments: Any, citizen_ids: Any, attestations: Any, anchors: Any, schemas: Any
+    project: Any,
+    deployer: Any,
+    departments: Any,
+    citizen_ids: Any,
+    attestations: Any,
+    anchors: Any,
+    schemas: Any,
 ) -> Any:
-    return project.ObjectionRegistry.deploy(departments, citizen_ids, attestations, anchors, sender=deployer)
+    return project.ObjectionRegistry.deploy(
+        departments, citizen_ids, attestations, anchors, sender=deployer
+    )
 
 
-def attest(attestations: Any, staff: Any, subject: Any, schema: bytes, *, salt: bytes = b"\x01" * 32) -> Attestation:
+def attest(
+    attestations: Any, staff: Any, subject: Any, schema: bytes, *, salt: bytes = b"\x01" * 32
+) -> Attestation:
     """``staff`` attests a salted commitment about ``subject``; the fields its Attested event states."""
     data_hash = keccak(salt + b"verified household record")
     tx = attestations.attest(subject, schema, data_hash, 0, ZERO32, sender=staff)
@@ -107,21 +125,20 @@ def anchor(anchors: Any, staff: Any, version: int, record: bytes = RECORD) -> No
     anchors.anchorRecord(CATEGORY, record, version, keccak(bytes([version]) * 32), sender=staff)
 
 
-def file_attestation(objections: Any, who: Any, subject: Any, a: Attestation, text: str = "wrong address") -> bytes:
+def file_attestation(
+    objections: Any, who: Any, subject: Any, a: Attestation, text: str = "wrong address"
+) -> bytes:
     tx = objections.fileAttestationObjection(subject, a.ref(), commitment(text), sender=who)
     return bytes(next(iter(tx.decode_logs(objections.ObjectionFiled))).id)
 
 
-def file_record(objections: Any, who: Any, subject: Any, record: bytes = RECORD, text: str = "wrong date") -> bytes:
+def file_record(
+    objections: Any, who: Any, subject: Any, record: bytes = RECORD, text: str = "wrong date"
+) -> bytes:
     tx = objections.fileRecordObjection(subject, CATEGORY, record, commitment(text), sender=who)
     return bytes(next(iter(tx.decode_logs(objections.ObjectionFiled))).id)
 
 
-__all__ = [
-    "anchors",
-    "attestations",
-    "citizen_ids",
-    "code",
-    "objections",
-    "schemas",
-]
+# --- the command line: the reference city on its own devnet (see tests/cli/conftest.py) -----
+
+from tests.cli.conftest import city, city_run, devnet  # noqa: E402, F401 (fixtures)

@@ -14,7 +14,7 @@ import ape
 import pytest
 
 from tests.helpers import code
-from tests.services.objections_setup import (  # noqa: F401 (fixtures)
+from tests.services.objections.conftest import (
     AGENT,
     ATTESTATION,
     CATEGORY,
@@ -28,15 +28,10 @@ from tests.services.objections_setup import (  # noqa: F401 (fixtures)
     WITHDRAWN,
     ZERO32,
     anchor,
-    anchors,
     attest,
-    attestations,
-    citizen_ids,
     commitment,
     file_attestation,
     file_record,
-    objections,
-    schemas,
 )
 
 PSB = code("PSB")
@@ -96,7 +91,9 @@ def test_valid_agent_delegate_files_for_her(
 
 
 def test_someone_else_cannot_file_for_her(objections: Any, fact: Any, alice: Any, bob: Any) -> None:
-    with ape.reverts(objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=bob.address):
+    with ape.reverts(
+        objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=bob.address
+    ):
         objections.fileAttestationObjection(alice, fact.ref(), commitment("x"), sender=bob)
 
 
@@ -105,10 +102,14 @@ def test_delegate_of_previous_owner_epoch_cannot_file(
 ) -> None:
     citizen_ids.addDelegate(alice, AGENT, outsider, 10 * DAY, sender=alice)
     citizen_ids.changeOwner(alice, accounts[57], sender=alice)  # key rotated: epoch 1
-    with ape.reverts(objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=outsider.address):
+    with ape.reverts(
+        objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=outsider.address
+    ):
         objections.fileAttestationObjection(alice, fact.ref(), commitment("x"), sender=outsider)
     # the rotated-out key has no standing either; the new key has
-    with ape.reverts(objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=alice.address):
+    with ape.reverts(
+        objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=alice.address
+    ):
         objections.fileAttestationObjection(alice, fact.ref(), commitment("x"), sender=alice)
     file_attestation(objections, accounts[57], alice, fact)
 
@@ -118,7 +119,9 @@ def test_expired_delegate_cannot_file(
 ) -> None:
     citizen_ids.addDelegate(alice, AGENT, outsider, DAY, sender=alice)
     chain.pending_timestamp += 2 * DAY
-    with ape.reverts(objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=outsider.address):
+    with ape.reverts(
+        objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=outsider.address
+    ):
         objections.fileAttestationObjection(alice, fact.ref(), commitment("x"), sender=outsider)
 
 
@@ -129,7 +132,9 @@ def test_citizen_cannot_object_to_another_citizens_attestation(
         objections.fileAttestationObjection(bob, fact.ref(), commitment("x"), sender=bob)
 
 
-def test_altered_attestation_fields_are_refused(objections: Any, fact: Any, alice: Any, bob: Any) -> None:
+def test_altered_attestation_fields_are_refused(
+    objections: Any, fact: Any, alice: Any, bob: Any
+) -> None:
     forged = list(fact.ref())
     forged[3] = code("HRSS")  # claim another department owns it
     with ape.reverts(objections.ObjectionNotSubject, uid=fact.uid, subject=alice.address):
@@ -169,19 +174,27 @@ def test_schema_period_sets_the_deadline(
 # --- filing: records --------------------------------------------------------------------------
 
 
-def test_subject_files_objection_to_anchored_record(objections: Any, record: bytes, alice: Any) -> None:
+def test_subject_files_objection_to_anchored_record(
+    objections: Any, record: bytes, alice: Any
+) -> None:
     oid = file_record(objections, alice, alice)
     filed = objections.objectionOf(oid)
     assert filed.kind == RECORD_KIND and bytes(filed.category) == CATEGORY
     assert bytes(filed.target) == record and filed.version == 1 and bytes(filed.owner) == PSB
 
 
-def test_record_objection_by_outsider_is_refused(objections: Any, record: bytes, alice: Any, bob: Any) -> None:
-    with ape.reverts(objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=bob.address):
+def test_record_objection_by_outsider_is_refused(
+    objections: Any, record: bytes, alice: Any, bob: Any
+) -> None:
+    with ape.reverts(
+        objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=bob.address
+    ):
         objections.fileRecordObjection(alice, CATEGORY, record, commitment("x"), sender=bob)
 
 
-def test_unknown_category_or_unanchored_record_is_refused(objections: Any, alice: Any, anchors: Any) -> None:
+def test_unknown_category_or_unanchored_record_is_refused(
+    objections: Any, alice: Any, anchors: Any
+) -> None:
     unknown = b"\x33" * 32
     with ape.reverts(objections.ObjectionTargetNotFound, target=unknown):
         objections.fileRecordObjection(alice, unknown, RECORD, commitment("x"), sender=alice)
@@ -194,7 +207,9 @@ def test_record_zero_commitment_is_refused(objections: Any, record: bytes, alice
         objections.fileRecordObjection(alice, CATEGORY, record, ZERO32, sender=alice)
 
 
-def test_category_period_sets_the_deadline(objections: Any, record: bytes, alice: Any, council: Any) -> None:
+def test_category_period_sets_the_deadline(
+    objections: Any, record: bytes, alice: Any, council: Any
+) -> None:
     objections.setPeriod(CATEGORY, 30 * DAY, sender=council)
     filed = objections.objectionOf(file_record(objections, alice, alice))
     assert filed.deadline == filed.filedAt + 30 * DAY
@@ -221,10 +236,14 @@ def test_upheld_record_objection_links_the_corrected_version(
     objections: Any, anchors: Any, record: bytes, psb: Any, alice: Any
 ) -> None:
     oid = file_record(objections, alice, alice)
-    with ape.reverts(objections.ObjectionNotCorrected, recordId=record, version=2, objected=1, latest=1):
+    with ape.reverts(
+        objections.ObjectionNotCorrected, recordId=record, version=2, objected=1, latest=1
+    ):
         objections.uphold(oid, 2, sender=psb.approvers[1])
     anchor(anchors, psb.staff, 2)
-    with ape.reverts(objections.ObjectionNotCorrected, recordId=record, version=1, objected=1, latest=2):
+    with ape.reverts(
+        objections.ObjectionNotCorrected, recordId=record, version=1, objected=1, latest=2
+    ):
         objections.uphold(oid, 1, sender=psb.approvers[1])
     tx = objections.uphold(oid, 2, sender=psb.approvers[1])
     assert next(iter(tx.decode_logs(objections.ObjectionUpheld))).correctedVersion == 2
@@ -237,19 +256,33 @@ def test_department_that_does_not_own_the_target_cannot_decide(
 ) -> None:
     oid = file_attestation(objections, alice, alice, fact)
     hrss = depts["HRSS"]
-    with ape.reverts(objections.ObjectionWrongDepartment, account=hrss.approvers[0].address, owner=PSB, current=hrss.code):
+    with ape.reverts(
+        objections.ObjectionWrongDepartment,
+        account=hrss.approvers[0].address,
+        owner=PSB,
+        current=hrss.code,
+    ):
         objections.reject(oid, commitment("no"), sender=hrss.approvers[0])
-    with ape.reverts(objections.ObjectionWrongDepartment, account=hrss.approvers[0].address, owner=PSB, current=hrss.code):
+    with ape.reverts(
+        objections.ObjectionWrongDepartment,
+        account=hrss.approvers[0].address,
+        owner=PSB,
+        current=hrss.code,
+    ):
         objections.uphold(oid, 0, sender=hrss.approvers[0])
 
 
 def test_non_member_cannot_decide(objections: Any, fact: Any, alice: Any, outsider: Any) -> None:
     oid = file_attestation(objections, alice, alice, fact)
-    with ape.reverts(objections.ObjectionWrongDepartment, account=outsider.address, owner=PSB, current=ZERO32):
+    with ape.reverts(
+        objections.ObjectionWrongDepartment, account=outsider.address, owner=PSB, current=ZERO32
+    ):
         objections.reject(oid, commitment("no"), sender=outsider)
 
 
-def test_staff_without_approver_role_cannot_decide(objections: Any, fact: Any, psb: Any, alice: Any) -> None:
+def test_staff_without_approver_role_cannot_decide(
+    objections: Any, fact: Any, psb: Any, alice: Any
+) -> None:
     oid = file_attestation(objections, alice, alice, fact)
     with ape.reverts(objections.ObjectionNotApprover, account=psb.staff.address, owner=PSB):
         objections.reject(oid, commitment("no"), sender=psb.staff)
@@ -260,11 +293,18 @@ def test_removed_approver_cannot_decide(
 ) -> None:
     oid = file_attestation(objections, alice, alice, fact)
     departments.removeMember(psb.approvers[0], sender=psb.admin)
-    with ape.reverts(objections.ObjectionWrongDepartment, account=psb.approvers[0].address, owner=PSB, current=ZERO32):
+    with ape.reverts(
+        objections.ObjectionWrongDepartment,
+        account=psb.approvers[0].address,
+        owner=PSB,
+        current=ZERO32,
+    ):
         objections.reject(oid, commitment("no"), sender=psb.approvers[0])
 
 
-def test_demoted_approver_cannot_decide(objections: Any, departments: Any, fact: Any, psb: Any, alice: Any) -> None:
+def test_demoted_approver_cannot_decide(
+    objections: Any, departments: Any, fact: Any, psb: Any, alice: Any
+) -> None:
     oid = file_attestation(objections, alice, alice, fact)
     departments.setMemberRoles(psb.approvers[0], 1, sender=psb.admin)  # STAFF only now
     with ape.reverts(objections.ObjectionNotApprover, account=psb.approvers[0].address, owner=PSB):
@@ -308,7 +348,9 @@ def test_unknown_objection_is_refused(objections: Any, psb: Any, alice: Any) -> 
 # --- reject -----------------------------------------------------------------------------------
 
 
-def test_rejection_commits_to_its_reason(objections: Any, record: bytes, psb: Any, alice: Any) -> None:
+def test_rejection_commits_to_its_reason(
+    objections: Any, record: bytes, psb: Any, alice: Any
+) -> None:
     oid = file_record(objections, alice, alice)
     reason = commitment("the date matches the birth certificate")
     tx = objections.reject(oid, reason, sender=psb.approvers[2])
@@ -346,7 +388,11 @@ def test_subject_or_delegate_withdraws(
     first = file_attestation(objections, alice, alice, fact, "one")
     tx = objections.withdraw(first, sender=alice)
     event = next(iter(tx.decode_logs(objections.ObjectionWithdrawn)))
-    assert bytes(event.id) == first and event.subject == alice.address and event.sender == alice.address
+    assert (
+        bytes(event.id) == first
+        and event.subject == alice.address
+        and event.sender == alice.address
+    )
     assert objections.state(first) == WITHDRAWN
     with ape.reverts(objections.ObjectionNotOpen, id=first, status=WITHDRAWN):
         objections.withdraw(first, sender=alice)
@@ -356,9 +402,13 @@ def test_subject_or_delegate_withdraws(
     assert objections.state(second) == WITHDRAWN
 
 
-def test_withdrawal_by_someone_else_is_refused(objections: Any, fact: Any, alice: Any, bob: Any) -> None:
+def test_withdrawal_by_someone_else_is_refused(
+    objections: Any, fact: Any, alice: Any, bob: Any
+) -> None:
     oid = file_attestation(objections, alice, alice, fact)
-    with ape.reverts(objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=bob.address):
+    with ape.reverts(
+        objections.ObjectionUnauthorizedFiler, subject=alice.address, caller=bob.address
+    ):
         objections.withdraw(oid, sender=bob)
 
 
