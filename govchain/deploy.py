@@ -12,6 +12,8 @@ Order (each contract needs the ones before it):
 6. ``AccessGrants`` — grants, share requests, access records.
 7. ``CaseApprovals`` — cases and e-signed decisions; wired as the attestation registry's
    approval module so an approved case issues its attestation.
+8. ``ObjectionRegistry`` — citizens' objections to attestations and records (PIPL art. 46);
+   it reads the four registries and needs no wiring.
 
 The catalog is then linked to ``AccessGrants`` so that a category reclassified NotShared stops
 access under every grant at once.
@@ -47,6 +49,7 @@ CONTRACTS: tuple[str, ...] = (
     "AnchorRegistry",
     "AccessGrants",
     "CaseApprovals",
+    "ObjectionRegistry",
 )
 
 #: GB/T 2260 administrative division codes are six digits.
@@ -268,6 +271,13 @@ def _constructor_args(
             addresses["DepartmentRegistry"],
             addresses["CitizenRegistry"],
             addresses["AttestationRegistry"],
+        )
+    if name == "ObjectionRegistry":
+        return (
+            addresses["DepartmentRegistry"],
+            addresses["CitizenRegistry"],
+            addresses["AttestationRegistry"],
+            addresses["AnchorRegistry"],
         )
     raise DeployError(f"no constructor arguments known for {name}")
 

@@ -47,6 +47,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.evidence",
     "govchain.cli.attest_export",
     "govchain.cli.vc",
+    "govchain.cli.objection",
+    "govchain.cli.citizen_trail",
 )
 
 

@@ -158,3 +158,27 @@ def misuse(obj: CliContext, dept: bytes, db: str) -> None:
 
     obj.emit(data, text)
     _fail_if(not report.clean)
+
+
+@group.command("objections")
+@click.option("--dept", "dept", type=cv.DEPARTMENT, help="only objections this department decides")
+@pass_cli
+def objections(obj: CliContext, dept: bytes | None) -> None:
+    """Overdue objections: open past their deadline (the contract's own status view).
+    Exit 1 if there is one."""
+    from govchain.services.objections import Objections
+
+    overdue = Objections(obj.connection()).overdue(dept)
+    data = {"overdue": [o.as_dict() for o in overdue], "clean": not overdue}
+
+    def text() -> str:
+        lines = [
+            f"OVERDUE {o.as_dict()['id']} of {o.subject}: {cv.code_text(o.owner)} was due "
+            f"{o.as_dict()['deadline']}"
+            for o in overdue
+        ]
+        lines.append(f"{len(overdue)} overdue objections" if overdue else "no overdue objections")
+        return "\n".join(lines)
+
+    obj.emit(data, text)
+    _fail_if(bool(overdue))

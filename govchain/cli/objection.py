@@ -1,0 +1,202 @@
+"""``govchain objection``: a citizen's objection to data about her (PIPL art. 46).
+
+``file`` puts only a salted commitment of the reason on chain; the reason and its salt are kept
+in the citizen's home (``<home>/objections/<id>.json``) and, with ``--node URL``, delivered to
+the owner department's data node. ``decide`` (an APPROVER of the owner department) upholds or
+rejects; a rejection's reason is committed the same way and kept in the approver's home (and
+sent to the node with ``--node``). ``govchain audit objections`` lists the overdue ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from eth_typing import ChecksumAddress
+
+from govchain.cli import chainviews as cv
+from govchain.cli.context import CliContext, pass_cli
+from govchain.cli.identity_params import account, own_address
+from govchain.cli.params import BYTES32
+from govchain.errors import InvalidInput
+from govchain.identity.base import hex32
+from govchain.services.objections import (
+    Objection,
+    Objections,
+    ObjectionState,
+    Reasoned,
+    reason_commitment,
+)
+from govchain.sharing.anchors import record_id
+from govchain.sharing.catalog import category_code
+
+STATES = [s.label for s in ObjectionState if s != ObjectionState.NONE]
+
+
+@click.group("objection")
+def group() -> None:
+    """Objections to attestations and records about a citizen: file, list, show, decide."""
+
+
+def _client(obj: CliContext, signing: bool = False) -> Objections:
+    return Objections(obj.connection(), obj.sender() if signing else None)
+
+
+def _notes(obj: CliContext) -> Path:
+    return obj.state_home / "objections"
+
+
+def _keep(obj: CliContext, made: Reasoned, field: str, text: str) -> Path:
+    """Keep ``text`` and its salt beside the others of the objection (the holder's own copy)."""
+    folder = _notes(obj)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hex32(made.id)}.json"
+    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    data[field] = {"text": text, "salt": hex32(made.salt), "commitment": hex32(made.commitment)}
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+    path.chmod(0o600)
+    return path
+
+
+def _kept(obj: CliContext, objection_id: bytes) -> dict[str, Any]:
+    path = _notes(obj) / f"{hex32(objection_id)}.json"
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def _line(o: Objection) -> str:
+    what = (
+        f"attestation {hex32(o.target)}"
+        if o.category == b"\0" * 32
+        else f"record {cv.code_text(o.category)} {hex32(o.target)} v{o.version}"
+    )
+    due = o.as_dict()["deadline"]
+    return f"{hex32(o.id)} {o.state.label:<9} {cv.code_text(o.owner):<8} {what} (due {due})"
+
+
+@group.command("file")
+@click.option("--attestation", "uid", type=BYTES32, help="the attestation objected to")
+@click.option("--category", help="or the record's category (with --record)")
+@click.option("--record", "record", help="the record id (0x + 64 hex, or its text)")
+@click.option("--reason", required=True, help="why the data is wrong (kept off chain)")
+@click.option("--for", "identity", help="the citizen's identity (default: the --key's address)")
+@pass_cli
+def file(
+    obj: CliContext,
+    uid: bytes | None,
+    category: str | None,
+    record: str | None,
+    reason: str,
+    identity: str | None,
+) -> None:
+    """File an objection (the citizen's key or her agent's); prints its id and deadline."""
+    if (uid is None) == (category is None and record is None):
+        raise click.UsageError("give --attestation UID, or --category and --record")
+    subject = own_address(obj, identity, "the citizen objecting")
+    client = _client(obj, signing=True)
+    if uid is not None:
+        made = client.file_attestation(subject, uid, reason)
+    else:
+        if category is None or record is None:
+            raise click.UsageError("a record objection needs both --category and --record")
+        try:
+            cat = category_code(category)
+        except ValueError as exc:
+            raise InvalidInput("category", category, str(exc)) from None
+        made = client.file_record(subject, cat, record_id(record), reason)
+    kept = _keep(obj, made, "reason", reason)
+    found = client.get(made.id)
+    obj.emit(
+        {**made.as_dict(), **found.as_dict(), "kept": str(kept)},
+        f"objection {hex32(made.id)} filed with {cv.code_text(found.owner)}, due "
+        f"{found.as_dict()['deadline']} (tx {made.sent.tx_hash}); reason and salt kept in {kept}",
+    )
+
+
+@group.command("list")
+@click.option("--for", "identity", help="a citizen's objections (address or key name)")
+@click.option("--dept", "dept", type=cv.DEPARTMENT, help="objections a department decides")
+@click.option("--state", type=click.Choice(STATES), help="only objections in this state now")
+@pass_cli
+def list_(obj: CliContext, identity: str | None, dept: bytes | None, state: str | None) -> None:
+    """Objections, oldest first, by citizen, deciding department and state."""
+    subject: ChecksumAddress | None = account(obj, identity) if identity else None
+    chosen = ObjectionState[state.upper()] if state else None
+    found = _client(obj).find(subject=subject, owner=dept, state=chosen)
+    obj.emit(
+        [o.as_dict() for o in found],
+        lambda: "\n".join(_line(o) for o in found) if found else "no objections",
+    )
+
+
+@group.command("show")
+@click.argument("objection_id", type=BYTES32)
+@pass_cli
+def show(obj: CliContext, objection_id: bytes) -> None:
+    """One objection; with the reasons kept in this home, checked against their commitments."""
+    found = _client(obj).get(objection_id)
+    data = found.as_dict()
+    kept = _kept(obj, found.id)
+    on_chain = {"reason": found.reason_commitment, "rejection": found.rejection_commitment}
+    for field, note in kept.items():
+        salt = bytes.fromhex(str(note["salt"])[2:])
+        matches = on_chain.get(field) == reason_commitment(salt, str(note["text"]))
+        data[f"{field}_text"] = note["text"]
+        data[f"{field}_matches_chain"] = matches
+    obj.emit(data)
+
+
+@group.command("decide")
+@click.argument("objection_id", type=BYTES32)
+@click.option("--uphold", "verdict", flag_value="uphold", help="the objection is right")
+@click.option("--reject", "verdict", flag_value="reject", help="the data stands (give --reason)")
+@click.option("--version", "version", type=click.IntRange(1), help="record: the corrected version")
+@click.option("--reason", help="why it is rejected (kept off chain, committed on chain)")
+@pass_cli
+def decide(
+    obj: CliContext,
+    objection_id: bytes,
+    verdict: str | None,
+    version: int | None,
+    reason: str | None,
+) -> None:
+    """Decide an objection (an APPROVER of the owner department).
+
+    Upholding an attestation objection needs the attestation revoked first
+    (``govchain attest revoke``); upholding a record objection needs the corrected version
+    anchored first (``govchain record anchor``) and named with --version."""
+    if verdict is None:
+        raise click.UsageError("choose --uphold or --reject")
+    client = _client(obj, signing=True)
+    if verdict == "uphold":
+        if reason is not None:
+            raise click.UsageError("--reason goes with --reject")
+        sent = client.uphold(objection_id, version or 0)
+        obj.emit(
+            {"id": hex32(objection_id), "state": "upheld", **sent.as_dict()},
+            f"objection {hex32(objection_id)} upheld (tx {sent.tx_hash}, block {sent.block})",
+        )
+        return
+    if not reason:
+        raise click.UsageError("a rejection needs --reason")
+    if version is not None:
+        raise click.UsageError("--version goes with --uphold")
+    made = client.reject(objection_id, reason)
+    kept = _keep(obj, made, "rejection", reason)
+    obj.emit(
+        {**made.as_dict(), "state": "rejected", "kept": str(kept)},
+        f"objection {hex32(made.id)} rejected (tx {made.sent.tx_hash}); reason kept in {kept}",
+    )
+
+
+@group.command("withdraw")
+@click.argument("objection_id", type=BYTES32)
+@pass_cli
+def withdraw(obj: CliContext, objection_id: bytes) -> None:
+    """Withdraw an open objection (the citizen's key or her agent's)."""
+    sent = _client(obj, signing=True).withdraw(objection_id)
+    obj.emit(
+        {"id": hex32(objection_id), "state": "withdrawn", **sent.as_dict()},
+        f"objection {hex32(objection_id)} withdrawn (tx {sent.tx_hash})",
+    )

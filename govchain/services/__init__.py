@@ -1,0 +1,1 @@
+"""Services built on the registries: objections (PIPL art. 46)."""
