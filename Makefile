@@ -17,7 +17,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(PATH):$(CURDIR)/node_modules/.bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup compile demo test test-fast lint bench devnet devnet-stop clean
+.PHONY: help setup debian-packages compile demo test test-fast lint bench devnet devnet-stop clean
 
 help:
 	@echo "make demo        set up, start a devnet, deploy and run the reference scenario"
@@ -30,7 +30,18 @@ help:
 	@echo "make clean       remove build output (keeps .venv and node_modules)"
 
 # --- setup: each step reruns only when its inputs change ------------------------------------
-setup: $(VENV)/.installed node_modules/.installed .solcx/.provisioned
+setup: $(VENV)/.installed node_modules/.installed .solcx/.provisioned debian-packages
+
+# The portal's browser tests drive Debian's Chromium (Playwright cannot download its own here)
+# and the screenshots need CJK fonts: install them with apt when missing (CI runs as root).
+DEBIAN_PACKAGES := chromium fonts-noto-cjk
+debian-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "setup: installing Debian packages for the portal's browser tests: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; \
+	fi
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -1,0 +1,173 @@
+# ruff: noqa: RUF001 (Chinese text uses full-width punctuation)
+"""The portal's words in English and Chinese: one small catalog, no i18n framework.
+
+``MESSAGES[key] = (english, chinese)``. The language is the ``lang`` cookie when set (the switch
+in every page's header), else zh-CN when the browser's Accept-Language prefers Chinese, else
+English. A missing key shows the key itself, so an untranslated word is visible, not hidden.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "portal": ("govchain portal", "政务链门户"),
+    "lang.other": ("中文", "English"),
+    "nav.home": ("Home", "首页"),
+    "nav.timeline": ("My data use", "我的数据使用记录"),
+    "nav.consents": ("My consents", "我的授权"),
+    "nav.inbox": ("Case inbox", "待办审批"),
+    "nav.audit": ("Anomalies", "异常审计"),
+    "nav.stats": ("Statistics", "统计"),
+    "nav.logout": ("Log out", "退出"),
+    "login.title": ("Unlock your key", "解锁您的密钥"),
+    "login.key": ("Key", "密钥"),
+    "login.passphrase": ("Passphrase", "口令"),
+    "login.submit": ("Unlock", "解锁"),
+    "login.wrong": ("Wrong passphrase.", "口令错误。"),
+    "login.empty": ("Enter the passphrase.", "请输入口令。"),
+    "login.expired": ("Your session ended; unlock again.", "会话已过期，请重新解锁。"),
+    "login.note": (
+        "The key is decrypted and used by this portal process on your computer; "
+        "it never reaches the browser.",
+        "密钥仅在您本机的门户进程中解密和签名，绝不会发送到浏览器。",
+    ),
+    "banner.chain": ("The chain is unreachable", "区块链节点无法连接"),
+    "banner.index": ("The event index is unavailable", "事件索引不可用"),
+    "banner.node": ("A data node is unreachable", "数据节点无法连接"),
+    "banner.stale": (
+        "pages show what was read before.",
+        "页面显示此前已读取的数据。",
+    ),
+    "home.title": ("Welcome", "欢迎"),
+    "home.address": ("Your key's address", "您的密钥地址"),
+    "home.roles": ("Your roles on chain", "您在链上的角色"),
+    "home.citizen": ("Citizen (my data)", "公民（我的数据）"),
+    "home.unknown_roles": (
+        "Roles could not be read (the chain is unreachable).",
+        "无法读取角色（区块链不可达）。",
+    ),
+    "role.STAFF": ("Staff", "经办人"),
+    "role.APPROVER": ("Approver", "审批人"),
+    "role.ADMIN": ("Administrator", "管理员"),
+    "role.AUDITOR": ("Auditor", "审计员"),
+    "role.of": ("of", "所属"),
+    "timeline.title": ("Who used my data", "谁使用了我的数据"),
+    "timeline.intro": (
+        "Every access a department recorded on chain before it received your data.",
+        "每一次部门在获取您的数据之前都必须在链上登记的访问记录。",
+    ),
+    "timeline.from": ("From", "开始日期"),
+    "timeline.to": ("To", "结束日期"),
+    "timeline.department": ("Department", "部门"),
+    "timeline.any": ("Any", "全部"),
+    "timeline.filter": ("Filter", "筛选"),
+    "timeline.csv": ("Download CSV", "下载 CSV"),
+    "timeline.none": ("No recorded access.", "暂无访问记录。"),
+    "timeline.total": ("accesses", "条访问记录"),
+    "timeline.page": ("Page", "第"),
+    "timeline.prev": ("Previous", "上一页"),
+    "timeline.next": ("Next", "下一页"),
+    "col.time": ("Time", "时间"),
+    "col.department": ("Department", "部门"),
+    "col.official": ("Official's key", "经办人密钥"),
+    "col.category": ("Data", "数据项"),
+    "col.purpose": ("Purpose", "用途"),
+    "col.basis": ("Legal basis", "法律依据"),
+    "col.grant": ("Grant", "授权"),
+    "col.record": ("On-chain record", "链上记录"),
+    "col.owner": ("Held by", "数据持有部门"),
+    "col.status": ("Status", "状态"),
+    "col.window": ("Valid", "有效期"),
+    "col.uses": ("Uses", "使用次数"),
+    "basis.CONSENT": ("Your consent", "本人授权"),
+    "basis.STATUTORY_DUTY": ("Statutory duty", "法定职责"),
+    "basis.OWNER_APPROVAL": ("Owner department's approval", "数据部门审批"),
+    "basis.OPEN": ("Open data (no grant)", "无条件共享（无需授权）"),
+    "purpose.unknown": ("purpose text not published; hash", "用途原文未公布；哈希"),
+    "error.invalid_date": ("Not a date (YYYY-MM-DD).", "日期格式应为 YYYY-MM-DD。"),
+    "error.date_order": ("The end is before the start.", "结束日期早于开始日期。"),
+    "error.unknown_department": ("No such department.", "没有该部门。"),
+    "error.page": ("Not a page number.", "页码无效。"),
+    "error.csrf": (
+        "The form expired or did not come from this portal; reload and try again.",
+        "表单已失效或并非来自本门户，请刷新后重试。",
+    ),
+    "error.forbidden": (
+        "Your key is not entitled to this page.",
+        "您的密钥无权查看此页面。",
+    ),
+    "error.not_found": ("No such page.", "页面不存在。"),
+    "error.refused": ("Refused", "被拒绝"),
+    "error.unexpected": (
+        "Something went wrong; the portal logged it. Nothing was signed.",
+        "出现意外错误，已记录日志。未进行任何签名。",
+    ),
+    "consents.title": ("My consents", "我的授权"),
+    "consents.live": ("Live", "有效"),
+    "consents.ended": ("Expired, used up or revoked", "已过期、已用完或已撤销"),
+    "consents.none": ("None.", "无。"),
+    "consents.revoke": ("Revoke", "撤销"),
+    "consents.revoke_confirm": (
+        "Revoke this consent now? The department can no longer use it.",
+        "确定立即撤销此授权？该部门将无法再使用。",
+    ),
+    "consents.revoke_yes": ("Yes, revoke and sign", "确认撤销并签名"),
+    "consents.cancel": ("Cancel", "取消"),
+    "consents.revoked": ("Consent revoked in transaction", "授权已撤销，交易"),
+    "consents.given": ("Consent given in transaction", "授权已生效，交易"),
+    "give.title": ("Give a consent", "新增授权"),
+    "give.grantee": ("Organisation that may use the data", "使用数据的机构"),
+    "give.owner": ("Department that holds the data", "持有数据的部门"),
+    "give.purpose": ("Purpose (one stated purpose)", "用途（仅一项）"),
+    "give.items": ("Exact data items", "具体数据项"),
+    "give.until": ("Until (date)", "截止日期"),
+    "give.max_uses": ("Use limit (0 = no limit)", "使用次数上限（0 = 不限）"),
+    "give.review": ("Review", "确认内容"),
+    "give.sign": ("Sign and give consent", "签名并授权"),
+    "give.summary": (
+        "You are about to sign this consent with your key:",
+        "您将用您的密钥签署以下授权：",
+    ),
+    "give.choose": ("Choose one.", "请选择一项。"),
+    "give.no_items": ("Choose at least one data item.", "请至少选择一个数据项。"),
+    "give.item_owner": (
+        "A data item of another department was chosen.",
+        "所选数据项不属于该部门。",
+    ),
+    "give.until_past": ("The date must be in the future.", "日期必须晚于今天。"),
+    "give.max_uses_bad": ("A whole number from 0.", "请输入不小于 0 的整数。"),
+    "give.purpose_bad": ("Write the purpose (1 to 200 characters).", "请填写用途（1 至 200 字）。"),
+    "status.LIVE": ("live", "有效"),
+    "status.EXPIRED": ("expired", "已过期"),
+    "status.REVOKED": ("revoked", "已撤销"),
+    "status.USED_UP": ("used up", "已用完"),
+    "status.NOT_YET_VALID": ("not yet valid", "尚未生效"),
+    "status.PREVIOUS_KEY": ("given under a previous key", "旧密钥授权，待确认"),
+    "record.title": ("On-chain record", "链上记录"),
+    "record.tx": ("Transaction", "交易"),
+    "record.block": ("Block", "区块"),
+    "record.event": ("Event", "事件"),
+    "record.none": ("No indexed event in this transaction.", "该交易没有已索引的事件。"),
+    "field.error": ("Check this field.", "请检查此项。"),
+}
+
+
+def pick_language(cookie: str | None, accept_language: str | None) -> str:
+    """``zh`` or ``en``: the cookie if valid, else the first of Accept-Language we speak."""
+    if cookie in LANGUAGES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+def translate(language: str, key: str) -> str:
+    pair = MESSAGES.get(key)
+    if pair is None:
+        return key
+    return pair[1] if language == "zh" else pair[0]
