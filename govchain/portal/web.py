@@ -261,7 +261,8 @@ def create_app(backend: Backend) -> FastAPI:
         problems, roles = portal.page_state(request)
         return portal.render(request, "home.html", {}, problems=problems, roles=roles)
 
-    from govchain.portal import citizen
+    from govchain.portal import citizen, department
 
     citizen.register(app, portal)
+    department.register(app, portal)
     return app
