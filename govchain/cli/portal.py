@@ -6,6 +6,7 @@ import ipaddress
 
 import click
 
+from govchain.cli.chainviews import store_url
 from govchain.cli.context import CliContext, pass_cli
 
 LOOPBACK = "127.0.0.1"
@@ -25,9 +26,21 @@ LOOPBACK = "127.0.0.1"
     default=15.0,
     help="an idle session forgets the unlocked key after this [15]",
 )
+@click.option(
+    "--store",
+    "stores",
+    metavar="DEPT=URL|FILE",
+    multiple=True,
+    help="a data node's store whose serve log the auditor pages audit (repeat)",
+)
 @pass_cli
 def group(
-    obj: CliContext, port: int, host: str, index_db: str | None, session_minutes: float
+    obj: CliContext,
+    port: int,
+    host: str,
+    index_db: str | None,
+    session_minutes: float,
+    stores: tuple[str, ...],
 ) -> None:
     """Serve the portal for the --key keystore: unlock it in the browser with its passphrase;
     it signs here, on this machine, and never reaches the browser. Pages follow the key's roles.
@@ -40,6 +53,12 @@ def group(
         ipaddress.ip_address(host)
     except ValueError:
         raise click.BadParameter(f"not an IP address: {host!r}", param_hint="--host") from None
+    given = []
+    for item in stores:
+        dept, _, target = item.partition("=")
+        if not dept or not target:
+            raise click.BadParameter(f"expected DEPT=URL|FILE: {item!r}", param_hint="--store")
+        given.append((dept.strip().upper(), store_url(target)))
     config = PortalConfig(
         key=obj.key_name("the portal serves one key"),
         rpc=obj.rpc,
@@ -47,6 +66,7 @@ def group(
         index=index_db,
         chain_id=obj.chain_id,
         session_minutes=session_minutes,
+        stores=tuple(given),
     )
     backend = Backend(config)
     if not ipaddress.ip_address(host).is_loopback:

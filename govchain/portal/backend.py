@@ -46,6 +46,8 @@ class PortalConfig:
     index: str | None = None
     chain_id: int | None = None
     session_minutes: float = 15.0
+    #: (department code, store URL) of data nodes whose serve logs the auditor's pages audit
+    stores: tuple[tuple[str, str], ...] = ()
     rpc_timeout: float = 5.0
 
 

@@ -193,6 +193,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "progress.rejected": ("rejected", "已驳回"),
     "verdict.True": ("approved", "同意"),
     "verdict.False": ("rejected", "不同意"),
+    "audit.title": ("Anomalies", "异常"),
+    "audit.misuse": (
+        "Misuse audit: data node serve logs against on-chain access records",
+        "滥用审计：数据节点发放日志与链上访问记录比对",
+    ),
+    "audit.no_stores": (
+        "No data-node store was given to this portal (--store DEPT=FILE): the misuse audit cannot run.",
+        "未向门户提供数据节点库（--store 部门=文件），无法进行滥用审计。",
+    ),
+    "audit.served_not_recorded": ("Served but not recorded", "已发放但未登记"),
+    "audit.recorded_not_served": (
+        "Recorded but not served (for information)",
+        "已登记但未发放（仅供参考）",
+    ),
+    "audit.clean": (
+        "Clean: every release matches an access record.",
+        "正常：每次发放均有对应的访问记录。",
+    ),
+    "audit.releases": ("releases read", "条发放记录"),
+    "audit.matched": ("matched", "条匹配"),
+    "audit.requester": ("Released to", "发放给"),
+    "audit.reason": ("Why", "原因"),
+    "audit.served_at": ("Served at", "发放时间"),
+    "audit.bulk": ("Bulk access", "批量访问"),
+    "audit.threshold": ("More than (accesses)", "超过（次访问）"),
+    "audit.hours": ("in the last (hours)", "最近（小时）"),
+    "audit.hours_bad": ("From 1 to 8784 hours.", "请输入 1 至 8784 小时。"),
+    "audit.subjects": ("Citizens", "涉及公民"),
+    "audit.none": ("None.", "无。"),
+    "audit.refused_note": (
+        "Accesses attempted under revoked or expired grants are refused by the chain and leave "
+        "no event, and data nodes do not log refusals yet: they cannot be listed here.",
+        "在已撤销或已过期授权下尝试的访问会被链拒绝且不产生事件，数据节点尚未记录拒绝：此处无法列出。",
+    ),
+    "stats.title": ("Statistics per department", "各部门统计"),
+    "stats.chart": ("Access records per department", "各部门访问记录"),
+    "stats.made": ("Requests made", "发起的请求"),
+    "stats.to_data": ("Requests for its data", "对其数据的请求"),
+    "stats.graph": (
+        "Who reads from whom (requests made → data holder)",
+        "数据流向（请求方 → 数据持有方）",
+    ),
+    "stats.per_day": ("Requests made per day", "每日发起的请求"),
     "field.error": ("Check this field.", "请检查此项。"),
 }
 

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from govchain.errors import WrongPassphrase
 from govchain.portal.backend import CHAIN_ERRORS, Backend, Problem, Roles
 from govchain.portal.i18n import LANGUAGES, pick_language, translate
+from govchain.sharing.base import code_name
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Portal:
         self.backend = backend
         self.sessions: dict[str, Session] = {}
         self.templates = templates()
+        self.templates.env.filters["code"] = code_name
         self.timeout = backend.config.session_minutes * 60
 
     # --- sessions ---------------------------------------------------------------------------
@@ -181,8 +183,12 @@ def create_app(backend: Backend) -> FastAPI:
         response = await call_next(request)
         if fresh:
             response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict")
+        own = response.headers.get("X-Portal-CSP")
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
+        if own is not None:  # an SVG image: no script at all, its own inline styles
+            response.headers["Content-Security-Policy"] = own
+            del response.headers["X-Portal-CSP"]
         return response
 
     @app.exception_handler(LoginRequired)
@@ -261,8 +267,9 @@ def create_app(backend: Backend) -> FastAPI:
         problems, roles = portal.page_state(request)
         return portal.render(request, "home.html", {}, problems=problems, roles=roles)
 
-    from govchain.portal import citizen, department
+    from govchain.portal import auditor, citizen, department
 
     citizen.register(app, portal)
     department.register(app, portal)
+    auditor.register(app, portal)
     return app

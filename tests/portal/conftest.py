@@ -17,10 +17,13 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from govchain.node.client import DataNodeClient
 from govchain.portal import Backend, PortalConfig, create_app
+from govchain.sharing.grants import AccessGrants
 from govchain.toolchain.devnet import free_port
+from govchain.tx import Sender
 from tests.cli.conftest import CITY_PASSPHRASE, city, devnet
-from tests.cli.datanode import world
+from tests.cli.datanode import PENSION, World, world
 
 __all__ = ["city", "devnet", "world"]
 
@@ -97,3 +100,16 @@ def csrf_of(html: str) -> str:
 
 def index_path(tmp: Path) -> str:
     return str(tmp / "index.db")
+
+
+def civil_fetch(world: World, node_url: str, grant: bytes) -> str:
+    """Civil Affairs' staff fetches Alice's pension under ``grant``; returns the access tx."""
+    connection = world.city.connection
+    staff = world.city.departments["CIVIL"].staff
+    terms = AccessGrants(connection).terms(grant).message()
+    client = DataNodeClient(world.reader(), staff)
+    prepared = client.prepare(terms, PENSION, world.ids["pension"], subject=world.alice.address)
+    tx = client.record_access(Sender(connection.w3, staff, connection.decoder()), prepared)
+    record = client.fetch(node_url, prepared, tx)
+    assert record.json()["monthly"] == 3260
+    return tx

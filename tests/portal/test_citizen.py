@@ -17,14 +17,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from govchain.errors import GovchainError
-from govchain.node.client import DataNodeClient
 from govchain.portal import PortalConfig
 from govchain.portal.timeline import purpose_digest
 from govchain.sharing.grants import AccessGrants
-from govchain.tx import Sender
-from tests.cli.datanode import PENSION, World, serving
+from tests.cli.datanode import World, serving
 from tests.portal.conftest import (
     CITY_PASSPHRASE,
+    civil_fetch,
     csrf_of,
     logged_in_client,
     login,
@@ -59,19 +58,6 @@ def page(browser: Browser, portal: str) -> Page:
     opened = new_page(browser)
     login(opened, portal)
     return opened
-
-
-def civil_fetch(world: World, node_url: str, grant: bytes) -> str:
-    """Civil Affairs' staff fetches Alice's pension under ``grant``; returns the access tx."""
-    connection = world.city.connection
-    staff = world.city.departments["CIVIL"].staff
-    terms = AccessGrants(connection).terms(grant).message()
-    client = DataNodeClient(world.reader(), staff)
-    prepared = client.prepare(terms, PENSION, world.ids["pension"], subject=world.alice.address)
-    tx = client.record_access(Sender(connection.w3, staff, connection.decoder()), prepared)
-    record = client.fetch(node_url, prepared, tx)
-    assert record.json()["monthly"] == 3260
-    return tx
 
 
 def grant_with_purpose(world: World, text: str) -> bytes:

@@ -1,0 +1,109 @@
+"""Auditor pages in a real browser: a planted misuse appears as an anomaly; statistics.
+
+Civil Affairs fetches Alice's pension from the HRSS node under her grant (a clean release);
+then a release with no on-chain access record is planted in the node's serve log. HRSS's
+auditor sees exactly that one as "served but not recorded", with its requester.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from govchain.node.store import ServeLogEntry, Store, sqlite_url
+from govchain.portal import PortalConfig
+from tests.cli.datanode import PENSION, World, serving
+from tests.portal.conftest import civil_fetch, logged_in_client, login, new_page, running_portal
+
+
+@pytest.fixture(scope="module")
+def store_path(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with serving(world, tmp_path_factory.mktemp("hrss-audited")) as (url, path):
+        civil_fetch(world, url, world.grant)
+    store = Store(sqlite_url(path))
+    with store.session() as s:  # the node released a record to a member with no access record
+        s.add(
+            ServeLogEntry(
+                kind="grant",
+                requester=world.city.departments["HOUSING"].staff.address,
+                department=b"HOUSING".ljust(32, b"\0"),
+                grant_id=world.grant,
+                access_tx="0x" + "00" * 32,
+                request_hash=b"\x42" * 32,
+                category=PENSION,
+                record_id=world.ids["pension"],
+                version=2,
+                subject=world.alice.address,
+                content_hash=b"\x01" * 32,
+            )
+        )
+    store.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def auditor_portal(
+    world: World, store_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    config = PortalConfig(
+        key="hrss-auditor",
+        rpc=world.city.connection.url,
+        home=world.home,
+        index=str(tmp_path_factory.mktemp("auditor") / "index.db"),
+        stores=(("HRSS", sqlite_url(store_path)),),
+    )
+    with running_portal(config) as url:
+        yield url
+
+
+def test_the_auditor_sees_a_planted_misuse(
+    browser: Browser, auditor_portal: str, world: World
+) -> None:
+    page = new_page(browser)
+    login(page, auditor_portal)
+    page.click("text=Anomalies")
+    card = page.locator(".card[data-store=HRSS]")
+    expect(card).to_contain_text("2 releases read")
+    expect(card).to_contain_text("1 matched")
+    misuse = card.locator(".misuses tr[data-kind=no_record]")
+    expect(misuse).to_have_count(1)
+    expect(misuse).to_contain_text(world.city.departments["HOUSING"].staff.address)
+    expect(misuse).to_contain_text("HRSS.PENSION")
+    expect(misuse).to_contain_text("no on-chain access record")
+
+    page.fill("#threshold", "0")
+    page.click("text=Filter")
+    expect(page.locator("#bulk")).to_contain_text(world.city.departments["CIVIL"].staff.address)
+    page.fill("#threshold", "many")
+    page.click("text=Filter")
+    expect(page.locator("#threshold-error")).to_have_text("A whole number from 0.")
+
+    page.click("text=Statistics")
+    expect(page.locator("#per-department tr[data-department=CIVIL] .made")).not_to_have_text("0")
+    expect(page.locator("#reads")).to_contain_text("CIVIL → HRSS")
+    page.wait_for_function("document.getElementById('chart').naturalWidth > 0")  # SVG drawn
+    page.context.close()
+
+
+def test_the_chart_is_an_svg_without_script_rights(auditor_portal: str) -> None:
+    client = logged_in_client(auditor_portal)
+    answer = client.get("/audit/stats.svg")
+    assert answer.status_code == 200 and answer.text.lstrip().startswith("<?xml")
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    assert "script-src" not in answer.headers["content-security-policy"]
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_a_citizen_key_gets_no_audit_pages(world: World, tmp_path: Path) -> None:
+    config = PortalConfig(
+        key="alice", rpc=world.city.connection.url, home=world.home, index=str(tmp_path / "i.db")
+    )
+    with running_portal(config) as url:
+        client = logged_in_client(url)
+        for path in ("/audit/anomalies", "/audit/stats", "/audit/stats.svg"):
+            assert client.get(path).status_code == 403, path
+        assert httpx.get(url + "/audit/stats").status_code in (303, 307)
