@@ -17,11 +17,12 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(PATH):$(CURDIR)/node_modules/.bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup debian-packages compile demo test test-fast lint bench devnet devnet-stop clean
+.PHONY: help setup debian-packages compile demo test screenshots portal test-fast lint bench devnet devnet-stop clean
 
 help:
 	@echo "make demo        set up, start a devnet, deploy and run the reference scenario"
 	@echo "make test        set up, lint, and run every test on a private devnet"
+	@echo "make screenshots PNGs of every portal page in both languages into docs/portal/"
 	@echo "make bench       run the benchmarks (gas table, throughput) into benchmarks/"
 	@echo "make devnet      start a long-lived devnet on 127.0.0.1:8545 (state kept in .devnet/)"
 	@echo "                 options: CHAIN_ID=1234 ZERO_FEE=1 (as consortium networks run)"
@@ -66,6 +67,11 @@ demo: compile
 
 test: lint compile
 	$(PY) -m govchain.toolchain.testrun $(TEST_ARGS)
+
+# every portal page in both languages, as PNGs in docs/portal/ (docs/portal.md shows them)
+screenshots: compile
+	GOVCHAIN_SCREENSHOTS=$(CURDIR)/docs/portal $(PY) -m govchain.toolchain.testrun \
+		tests/portal/test_screenshots.py -p no:cacheprovider -q
 
 test-fast: compile
 	$(PY) -m govchain.toolchain.testrun -x $(TEST_ARGS)
