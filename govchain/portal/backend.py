@@ -12,8 +12,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -28,6 +30,7 @@ from govchain.sharing.base import Departments, code_name
 from govchain.tx import Sender
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ROLE_STAFF, ROLE_APPROVER, ROLE_ADMIN, ROLE_AUDITOR = 1, 2, 4, 8
 ROLE_NAMES = {ROLE_STAFF: "STAFF", ROLE_APPROVER: "APPROVER", ROLE_ADMIN: "ADMIN", 8: "AUDITOR"}
@@ -36,6 +39,11 @@ CHAIN_ERRORS: tuple[type[BaseException], ...] = (GovchainError, *TRANSPORT_ERROR
 INDEX_ERRORS: tuple[type[BaseException], ...] = (IndexerError, *CHAIN_ERRORS)
 #: how long a synced index is taken as current before the next page syncs it again
 SYNC_EVERY = 0.5
+#: how long an answer of the chain is reused by the next pages (seconds): liveness, the key's
+#: roles, the department list. Actions re-check on chain when they are sent.
+LIVENESS_TTL = 1.0
+ROLES_TTL = 5.0
+DEPARTMENTS_TTL = 60.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ class Backend:
     _engine: Engine | None = field(default=None, init=False)
     _indexer: Indexer | None = field(default=None, init=False)
     _synced_at: float = field(default=0.0, init=False)
+    _cache: dict[str, tuple[float, Any]] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
@@ -126,25 +135,52 @@ class Backend:
                 )
             return self._connection
 
+    def cached(self, name: str, ttl: float, read: Callable[[], T]) -> T:
+        """``read()``, reused for ``ttl`` seconds (a failure is not cached)."""
+        now = time.monotonic()
+        found = self._cache.get(name)
+        if found is not None and now - found[0] < ttl:
+            return cast(T, found[1])
+        value = read()
+        self._cache[name] = (now, value)
+        return value
+
     def chain_problem(self) -> Problem | None:
-        """None when the chain answers now, else what to say in the banner."""
+        """None when the chain answered within the last second, else what the banner says."""
         try:
-            self.connection().w3.eth.block_number  # noqa: B018 (a cheap liveness probe)
+            self.cached("alive", LIVENESS_TTL, lambda: self.connection().w3.eth.block_number)
         except CHAIN_ERRORS as exc:
             self._connection = None
             return Problem("chain", f"{self.rpc_url}: {_reason(exc)}")
         return None
+
+    def departments(self) -> dict[str, str]:
+        """Department code -> name, every department in the registry (cached a minute)."""
+
+        def read() -> dict[str, str]:
+            registry = self.connection().contract("DepartmentRegistry")
+            out = {}
+            for i in range(registry.functions.departmentCount().call()):
+                raw = registry.functions.departmentAt(i).call()
+                out[code_name(raw)] = str(registry.functions.department(raw).call()[1])
+            return out
+
+        return dict(self.cached("departments", DEPARTMENTS_TTL, read))
 
     def sender(self, account: LocalAccount) -> Sender:
         c = self.connection()
         return Sender(c.w3, account, c.decoder())
 
     def roles(self) -> Roles:
-        """The key's department and roles (DepartmentRegistry.memberOf)."""
-        dept, bits, active = Departments(self.connection()).member_of(self.address)
-        if not any(dept):
-            return Roles()
-        return Roles(code_name(dept), int(bits), bool(active))
+        """The key's department and roles (DepartmentRegistry.memberOf, cached 5 s)."""
+
+        def read() -> Roles:
+            dept, bits, active = Departments(self.connection()).member_of(self.address)
+            if not any(dept):
+                return Roles()
+            return Roles(code_name(dept), int(bits), bool(active))
+
+        return self.cached("roles", ROLES_TTL, read)
 
     # --- the event index --------------------------------------------------------------------
 

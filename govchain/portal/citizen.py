@@ -18,7 +18,7 @@ from govchain.indexer.schema import events
 from govchain.portal import timeline as tl
 from govchain.portal.backend import Problem
 from govchain.sharing.anchors import AnchorRegistry
-from govchain.sharing.base import code_name, hex0x, iso
+from govchain.sharing.base import hex0x, iso
 from govchain.sharing.catalog import LegalBasis, SharingClass
 from govchain.sharing.grants import AccessGrants, GrantInfo, GrantTerms, new_nonce
 from govchain.validate import bytes32
@@ -88,13 +88,7 @@ def register(app: FastAPI, portal: Portal) -> None:
     def book() -> tl.PurposeBook:
         return tl.PurposeBook(backend.keystore.folder.parent / "portal" / "purposes.json")
 
-    def departments() -> dict[str, str]:
-        registry = backend.connection().contract("DepartmentRegistry")
-        out = {}
-        for i in range(registry.functions.departmentCount().call()):
-            raw = registry.functions.departmentAt(i).call()
-            out[code_name(raw)] = str(registry.functions.department(raw).call()[1])
-        return out
+    departments = backend.departments
 
     def shareable() -> dict[str, str]:
         """Category -> owner, for every category a consent may name (not NOT_SHARED)."""
@@ -134,19 +128,17 @@ def register(app: FastAPI, portal: Portal) -> None:
         index_problem = backend.sync_index()
         if index_problem and not any(p.what == index_problem.what for p in problems):
             problems.append(index_problem)
-        rows: list[tl.Access] = []
-        total = 0
+        found = tl.Page([], number, False, 0)
         if not errors:
             try:
-                rows, total = tl.page(
-                    backend.engine(), backend.address, chosen, book().texts(), number
-                )
+                found = tl.page(backend.engine(), backend.address, chosen, book().texts(), number)
             except GovchainError as exc:
                 problems.append(Problem("index", str(exc)))
-        pages = max(1, -(-total // tl.PER_PAGE))
+        pages = None if found.total is None else max(1, -(-found.total // tl.PER_PAGE))
         context = {
-            "rows": rows,
-            "total": total,
+            "rows": found.rows,
+            "total": found.total,
+            "has_next": found.has_next,
             "number": number,
             "pages": pages,
             "since": since,

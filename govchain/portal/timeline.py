@@ -166,6 +166,14 @@ def _bases(conn: Any, grant_ids: Sequence[str]) -> dict[str, str]:
     return {row.grant_id: LegalBasis(int(row.args["basis"])).name for row in conn.execute(query)}
 
 
+@dataclass(frozen=True)
+class Page:
+    rows: list[Access]
+    number: int
+    has_next: bool
+    total: int | None  # counted only without filters (an index-only count); else None
+
+
 def page(
     engine: Engine,
     subject: str,
@@ -173,21 +181,28 @@ def page(
     texts: dict[str, str],
     number: int = 1,
     per_page: int = PER_PAGE,
-) -> tuple[list[Access], int]:
-    """Page ``number`` (from 1) of the subject's accesses, newest first, and the total count."""
+) -> Page:
+    """Page ``number`` (from 1) of the subject's accesses, newest first.
+
+    One row more than the page is read to know whether a next page exists, so a filtered page
+    stops scanning as soon as it is full; the total is counted only when nothing is filtered
+    (then it is a count over the subject index alone, without reading the rows).
+    """
     where = filters.where(subject)
     query = (
         select(*_ROW)
         .where(*where)
         .order_by(events.c.block_number.desc(), events.c.log_index.desc())
-        .limit(per_page)
+        .limit(per_page + 1)
         .offset((number - 1) * per_page)
     )
-    with engine.connect() as conn:
-        total = int(
-            conn.execute(select(func.count()).select_from(events).where(*where)).scalar_one()
-        )
-    return _accesses(engine, query, texts), total
+    rows = _accesses(engine, query, texts)
+    total = None
+    if filters == Filters():
+        with engine.connect() as conn:
+            count = select(func.count()).select_from(events).where(*where)
+            total = int(conn.execute(count).scalar_one())
+    return Page(rows[:per_page], number, len(rows) > per_page, total)
 
 
 def every(engine: Engine, subject: str, filters: Filters, texts: dict[str, str]) -> list[Access]:
