@@ -22,6 +22,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make demo        set up, start a devnet, deploy and run the reference scenario"
 	@echo "make test        set up, lint, and run every test on a private devnet"
+	@echo "make portal      play the reference scenario, then serve the portal for a citizen,"
+	@echo "                 a Civil Affairs approver and an auditor (URLs printed; Ctrl-C stops)"
 	@echo "make screenshots PNGs of every portal page in both languages into docs/portal/"
 	@echo "make bench       run the benchmarks (gas table, throughput) into benchmarks/"
 	@echo "make devnet      start a long-lived devnet on 127.0.0.1:8545 (state kept in .devnet/)"
@@ -67,6 +69,10 @@ demo: compile
 
 test: lint compile
 	$(PY) -m govchain.toolchain.testrun $(TEST_ARGS)
+
+# the reference scenario, then the portal for a citizen, an approver and an auditor (Ctrl-C stops)
+portal: compile
+	$(PY) -m govchain.demo.portal
 
 # every portal page in both languages, as PNGs in docs/portal/ (docs/portal.md shows them)
 screenshots: compile
