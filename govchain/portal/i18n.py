@@ -236,6 +236,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "数据流向（请求方 → 数据持有方）",
     ),
     "stats.per_day": ("Requests made per day", "每日发起的请求"),
+    "nav.data": ("My records", "我的档案"),
+    "space.title": ("Records departments hold about me", "各部门持有的我的档案"),
+    "space.intro": (
+        "Each department's data node lists the records it holds about you; each is checked against its anchor on chain.",
+        "各部门数据节点列出其持有的关于您的档案，每一条都已与链上锚定值核对。",
+    ),
+    "space.record": ("Record", "档案"),
+    "space.version": ("Version", "版本"),
+    "space.anchor": ("Anchor", "锚定"),
+    "space.fetch": ("Fetch and verify", "获取并核验"),
+    "space.none": ("No record about you.", "没有关于您的档案。"),
+    "space.nobody": ("No department's node answered with records.", "没有部门节点返回档案。"),
+    "space.verified": ("Verified against its anchor:", "已与链上锚定核验一致："),
+    "space.decrypted": ("Decrypted on this machine with your key", "已在本机用您的密钥解密"),
+    "space.hash": ("Record hash", "档案哈希"),
     "field.error": ("Check this field.", "请检查此项。"),
 }
 

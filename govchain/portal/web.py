@@ -267,9 +267,10 @@ def create_app(backend: Backend) -> FastAPI:
         problems, roles = portal.page_state(request)
         return portal.render(request, "home.html", {}, problems=problems, roles=roles)
 
-    from govchain.portal import auditor, citizen, department
+    from govchain.portal import auditor, citizen, dataspace, department
 
     citizen.register(app, portal)
+    dataspace.register(app, portal)
     department.register(app, portal)
     auditor.register(app, portal)
     return app

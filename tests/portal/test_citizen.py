@@ -227,3 +227,32 @@ def test_idle_session_forgets_the_key(world: World, tmp_path: Path) -> None:
         answer = client.get("/me/consents", follow_redirects=True)
         assert "session ended" in answer.text
         assert csrf_of(answer.text)
+
+
+def test_personal_data_space_fetches_decrypts_and_verifies(
+    page: Page, portal: str, world: World, hrss_node: str
+) -> None:
+    page.goto(portal + "/me/data")
+    hrss = page.locator(".card[data-department=HRSS]")
+    expect(hrss.locator("tr[data-record=pension-alice]")).to_contain_text("HRSS.PENSION")
+    expect(hrss).not_to_contain_text("pension-bob")  # Bob's records are not hers
+    hrss.locator("tr[data-record=pension-alice] button").click()
+    expect(page.locator("#verified")).to_contain_text("Verified against its anchor")
+    expect(page.locator("#content")).to_contain_text('"monthly": 3260')
+
+
+def test_a_data_node_that_does_not_answer_is_named(
+    browser: Browser, world: World, tmp_path: Path
+) -> None:
+    config = PortalConfig(
+        key="alice", rpc=world.city.connection.url, home=world.home, index=str(tmp_path / "i.db")
+    )
+    with serving(world, tmp_path) as (url, _path):
+        pass  # the node stops; its endpoint stays registered on chain
+    with running_portal(config) as portal_url:
+        page = new_page(browser)
+        login(page, portal_url)
+        page.goto(portal_url + "/me/data")
+        expect(page.locator(".banner[data-problem='node HRSS']")).to_contain_text(url)
+        expect(page.locator("h1")).to_have_text("Records departments hold about me")
+        page.context.close()
