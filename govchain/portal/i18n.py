@@ -251,6 +251,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "space.verified": ("Verified against its anchor:", "已与链上锚定核验一致："),
     "space.decrypted": ("Decrypted on this machine with your key", "已在本机用您的密钥解密"),
     "space.hash": ("Record hash", "档案哈希"),
+    "nav.attestations": ("Attestations", "证明"),
+    "att.mine": ("Attestations about me", "关于我的证明"),
+    "att.explorer": ("Attestations explorer", "证明查询"),
+    "att.issuer": ("Issuer (department)", "出具部门"),
+    "att.attester": ("Attesting key", "出具人密钥"),
+    "att.schema": ("Schema", "证明类型"),
+    "att.subject": ("Subject (identity)", "主体（身份地址）"),
+    "att.expiry": ("Valid until", "有效期至"),
+    "att.no_expiry": ("no expiry", "长期有效"),
+    "att.valid": ("valid", "有效"),
+    "att.expired": ("expired", "已过期"),
+    "att.revoked": ("revoked", "已撤销"),
     "field.error": ("Check this field.", "请检查此项。"),
 }
 

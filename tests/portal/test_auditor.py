@@ -107,3 +107,49 @@ def test_a_citizen_key_gets_no_audit_pages(world: World, tmp_path: Path) -> None
         for path in ("/audit/anomalies", "/audit/stats", "/audit/stats.svg"):
             assert client.get(path).status_code == 403, path
         assert httpx.get(url + "/audit/stats").status_code in (303, 307)
+
+
+@pytest.fixture(scope="module")
+def attestation(world: World) -> str:
+    """PSB registers a real-name schema and its staff attests Alice's real name (CLI)."""
+    from tests.cli.conftest import CITY_PASSPHRASE, Run
+
+    run = Run(world.city.connection.url)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GOVCHAIN_HOME", str(world.home))
+        env.setenv("GOVCHAIN_PASSPHRASE", CITY_PASSPHRASE)
+        schema = run.json(
+            "--key", "psb-admin", "attest", "schema", "register",
+            "--fields", "RealName(bytes32 commitment)", "--roles", "staff", "--dept", "PSB",
+        )["uid"]  # fmt: skip
+        made = run.json(
+            "--key", "psb-staff", "attest", "issue", world.alice.address, "--schema", schema,
+            "--data", "330102195203150027", "--expires", "365d",
+        )  # fmt: skip
+    return str(made["uid"])
+
+
+def test_attestations_about_me_and_the_explorer(
+    browser: Browser, auditor_portal: str, world: World, attestation: str, tmp_path: Path
+) -> None:
+    page = new_page(browser)
+    login(page, auditor_portal)
+    page.goto(auditor_portal + "/audit/attestations?issuer=PSB")
+    row = page.locator(f"#attestations tr[data-uid='{attestation}']")
+    expect(row).to_contain_text(world.alice.address)
+    expect(row.locator(".status")).to_have_text("valid")
+    page.goto(auditor_portal + "/audit/attestations?issuer=HRSS")
+    expect(page.locator(f"#attestations tr[data-uid='{attestation}']")).to_have_count(0)
+    page.goto(auditor_portal + "/audit/attestations?subject=0x123")
+    expect(page.locator("#subject-error")).to_be_visible()
+    page.context.close()
+    config = PortalConfig(
+        key="alice", rpc=world.city.connection.url, home=world.home, index=str(tmp_path / "a.db")
+    )
+    with running_portal(config) as url:
+        page = new_page(browser)
+        login(page, url)
+        page.click("text=Attestations")
+        expect(page.locator(f"#attestations tr[data-uid='{attestation}']")).to_contain_text("PSB")
+        assert logged_in_client(url).get("/audit/attestations").status_code == 403
+        page.context.close()
