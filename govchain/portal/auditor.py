@@ -1,8 +1,9 @@
 """Auditor pages: anomalies (misuse audit, bulk access) and per-department statistics.
 
 Statistics and bulk access come from the event index (every ``AccessRecorded``); the misuse
-audit (:mod:`govchain.audit.misuse`) compares a data node's serve log with the chain, for each
-store the portal was given (``--store DEPT=URL|FILE``). The chart is an SVG drawn on the
+audit (:mod:`govchain.audit.misuse`) compares a data node's serve log with the chain and the
+tamper audit (:mod:`govchain.audit.tamper`) its records with their anchors, for each store the
+portal was given (``--store DEPT=URL|FILE``). The chart is an SVG drawn on the
 server by pygal (pinned in the Python dependencies) and shown as an image: no JavaScript.
 """
 
@@ -17,8 +18,10 @@ import pygal
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from govchain.audit.misuse import MisuseReport, audit_misuse
+from govchain.audit.misuse import audit_misuse
+from govchain.audit.tamper import audit_tamper
 from govchain.errors import GovchainError
 from govchain.indexer import QUERY_EVENTS
 from govchain.indexer.schema import events
@@ -125,8 +128,9 @@ def register(app: FastAPI, portal: Portal) -> None:
             problems.append(index)
         return roles, problems
 
-    def misuse_reports(problems: list[Problem]) -> list[tuple[str, MisuseReport | None]]:
-        out: list[tuple[str, MisuseReport | None]] = []
+    def store_reports(problems: list[Problem]) -> list[tuple[str, Any, Any]]:
+        """Per given store: (department, misuse report, tamper report); None when it failed."""
+        out: list[tuple[str, Any, Any]] = []
         if not backend.config.stores:
             return out
         connection = backend.connection()
@@ -136,14 +140,15 @@ def register(app: FastAPI, portal: Portal) -> None:
         chain = RpcChain(connection.url, addresses, chain_id=connection.chain_id)
         for dept, url in backend.config.stores:
             store = Store(url)
+            start = connection.deployment.deploy_block
             try:
                 code = dept.encode().ljust(32, b"\0")
-                out.append(
-                    (dept, audit_misuse(store, chain, code, connection.deployment.deploy_block))
-                )
-            except (GovchainError, OSError, ValueError) as exc:
+                misuse = audit_misuse(store, chain, code, start)
+                tamper = audit_tamper(store, chain, code, start)
+                out.append((dept, misuse, tamper))
+            except (GovchainError, OSError, ValueError, SQLAlchemyError) as exc:
                 problems.append(Problem(f"store {dept}", str(exc).splitlines()[0]))
-                out.append((dept, None))
+                out.append((dept, None, None))
             finally:
                 store.dispose()
         return out
@@ -167,7 +172,7 @@ def register(app: FastAPI, portal: Portal) -> None:
             errors["hours"] = "audit.hours_bad"
             window = 24
         chain_down = any(p.what == "chain" for p in problems)
-        reports = [] if chain_down else misuse_reports(problems)
+        reports = [] if chain_down else store_reports(problems)
         now = int(datetime.now(UTC).timestamp())
         context = {
             "reports": reports,

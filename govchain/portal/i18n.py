@@ -263,6 +263,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "att.valid": ("valid", "有效"),
     "att.expired": ("expired", "已过期"),
     "att.revoked": ("revoked", "已撤销"),
+    "audit.tamper": (
+        "Tamper audit: stored records against their anchors",
+        "篡改审计：库内记录与链上锚定比对",
+    ),
+    "audit.records": ("records checked", "条记录已核对"),
     "field.error": ("Check this field.", "请检查此项。"),
 }
 

@@ -1,4 +1,4 @@
-"""Auditor pages in a real browser: a planted misuse appears as an anomaly; statistics.
+"""Auditor pages in a real browser: a planted misuse and a tampered record appear; statistics.
 
 Civil Affairs fetches Alice's pension from the HRSS node under her grant (a clean release);
 then a release with no on-chain access record is planted in the node's serve log. HRSS's
@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy import update
 
-from govchain.node.store import ServeLogEntry, Store, sqlite_url
+from govchain.node.store import Record, ServeLogEntry, Store, sqlite_url
 from govchain.portal import PortalConfig
 from tests.cli.datanode import PENSION, World, serving
 from tests.portal.conftest import civil_fetch, logged_in_client, login, new_page, running_portal
@@ -40,6 +41,12 @@ def store_path(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
                 subject=world.alice.address,
                 content_hash=b"\x01" * 32,
             )
+        )
+        # and an insider edited the published policy text after it was anchored
+        s.execute(
+            update(Record)
+            .where(Record.record_id == world.ids["policy"])
+            .values(content=b"amended policy text")
         )
     store.dispose()
     return path
@@ -74,6 +81,8 @@ def test_the_auditor_sees_a_planted_misuse(
     expect(misuse).to_contain_text(world.city.departments["HOUSING"].staff.address)
     expect(misuse).to_contain_text("HRSS.PENSION")
     expect(misuse).to_contain_text("no on-chain access record")
+    expect(card.locator(".tamper-counts")).to_contain_text("ok 7; altered 1")
+    expect(card.locator(".tamper tr[data-status=altered]")).to_contain_text("HRSS.POLICY")
 
     page.fill("#threshold", "0")
     page.click("text=Filter")
