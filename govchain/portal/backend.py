@@ -105,15 +105,16 @@ class Backend:
         """The decrypted key; :class:`~govchain.errors.WrongPassphrase` if it does not open."""
         return self.keystore.load(self.config.key, passphrase)
 
-    def keep_comment(self, case_id: bytes, text: str, salt: bytes) -> None:
+    def keep_comment(self, about: bytes, text: str, salt: bytes) -> None:
         """Keep a decision's comment and salt (only their commitment goes on chain) in
-        ``<home>/portal/comments.json``, so the department can show the text later."""
+        ``<home>/portal/comments.json``, so the department can show the text later; ``about``
+        is the case or share request id."""
         path = self.keystore.folder.parent / "portal" / "comments.json"
         try:
             kept = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             kept = []
-        kept.append({"case": "0x" + case_id.hex(), "text": text, "salt": "0x" + salt.hex()})
+        kept.append({"id": "0x" + about.hex(), "text": text, "salt": "0x" + salt.hex()})
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(kept, ensure_ascii=False, indent=1), encoding="utf-8")
 

@@ -268,6 +268,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "篡改审计：库内记录与链上锚定比对",
     ),
     "audit.records": ("records checked", "条记录已核对"),
+    "nav.requests": ("Sharing requests", "共享申请"),
+    "req.title": ("Sharing requests for our data", "对本部门数据的共享申请"),
+    "req.pending": ("Awaiting a decision", "待审批"),
+    "req.decided": ("Decided or expired", "已决定或已过期"),
+    "req.reason": ("Reason (kept off chain)", "理由（不上链）"),
     "field.error": ("Check this field.", "请检查此项。"),
 }
 

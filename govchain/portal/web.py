@@ -267,11 +267,12 @@ def create_app(backend: Backend) -> FastAPI:
         problems, roles = portal.page_state(request)
         return portal.render(request, "home.html", {}, problems=problems, roles=roles)
 
-    from govchain.portal import attestations, auditor, citizen, dataspace, department
+    from govchain.portal import attestations, auditor, citizen, dataspace, department, requests
 
     citizen.register(app, portal)
     dataspace.register(app, portal)
     department.register(app, portal)
     auditor.register(app, portal)
     attestations.register(app, portal)
+    requests.register(app, portal)
     return app

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_utils.crypto import keccak
 from playwright.sync_api import Browser, Page, expect
 
 from govchain.approval import CaseStatus, CaseTerms, Step
@@ -20,7 +21,9 @@ from govchain.approval.cases import Cases
 from govchain.portal import PortalConfig
 from govchain.reference import City
 from govchain.sharing.catalog import category_code
+from govchain.sharing.grants import AccessGrants, ShareRequests, ShareRequestTerms
 from govchain.tx import Sender
+from tests.cli.datanode import World
 from tests.portal.conftest import logged_in_client, login, new_page, running_portal
 
 DAY = 86_400
@@ -104,3 +107,53 @@ def test_staff_key_has_no_inbox_and_bad_case_ids_are_not_found(
     assert approver.get("/dept/cases/" + "0x" + "ab" * 32).status_code == 404
     refused = approver.post("/dept/cases/" + "0x" + "ab" * 32 + "/review", data={"csrf": "x"})
     assert refused.status_code == 400
+
+
+def file_request(world: World, nonce: int) -> bytes:
+    connection = world.city.connection
+    staff = world.city.departments["CIVIL"].staff
+    now = AccessGrants(connection).now()
+    terms = ShareRequestTerms(
+        grantee="CIVIL",
+        owner="HRSS",
+        categories=("HRSS.PENSION",),
+        purpose_hash=keccak(text="pension statistics for the district plan"),
+        valid_from=now,
+        valid_until=now + 30 * DAY,
+        decision_deadline=now + 7 * DAY,
+        nonce=nonce,
+    )
+    ShareRequests(connection, Sender(connection.w3, staff, connection.decoder())).file(terms)
+    return terms.request_id
+
+
+def test_an_owner_approver_decides_sharing_requests(
+    browser: Browser, world: World, tmp_path: Path
+) -> None:
+    approve_id, reject_id = file_request(world, 1), file_request(world, 2)
+    config = PortalConfig(
+        key="hrss-approver1",
+        rpc=world.city.connection.url,
+        home=world.home,
+        index=str(tmp_path / "index.db"),
+    )
+    with running_portal(config) as url:
+        page = new_page(browser)
+        login(page, url)
+        page.click("text=Sharing requests")
+        first = page.locator(f"#pending tr[data-request='0x{approve_id.hex()}']")
+        expect(first).to_contain_text("CIVIL")
+        first.locator("button.approve").click()
+        expect(page.locator(f"#decided tr[data-request='0x{approve_id.hex()}']")).to_contain_text(
+            "APPROVED"
+        )
+        second = page.locator(f"#pending tr[data-request='0x{reject_id.hex()}']")
+        second.locator("input[name=reason]").fill("not needed for the plan")
+        second.locator("button.reject").click()
+        expect(page.locator(f"#decided tr[data-request='0x{reject_id.hex()}']")).to_contain_text(
+            "REJECTED"
+        )
+        page.context.close()
+    requests = ShareRequests(world.city.connection)
+    assert requests.status(approve_id) == "APPROVED"
+    assert requests.status(reject_id) == "REJECTED"
