@@ -267,7 +267,15 @@ def create_app(backend: Backend) -> FastAPI:
         problems, roles = portal.page_state(request)
         return portal.render(request, "home.html", {}, problems=problems, roles=roles)
 
-    from govchain.portal import attestations, auditor, citizen, dataspace, department, requests
+    from govchain.portal import (
+        attestations,
+        auditor,
+        citizen,
+        dataspace,
+        department,
+        recovery,
+        requests,
+    )
 
     citizen.register(app, portal)
     dataspace.register(app, portal)
@@ -275,4 +283,5 @@ def create_app(backend: Backend) -> FastAPI:
     auditor.register(app, portal)
     attestations.register(app, portal)
     requests.register(app, portal)
+    recovery.register(app, portal)
     return app

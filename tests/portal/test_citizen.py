@@ -14,12 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from eth_account.signers.local import LocalAccount
 from playwright.sync_api import Browser, Page, expect
 
 from govchain.errors import GovchainError
 from govchain.portal import PortalConfig
 from govchain.portal.timeline import purpose_digest
 from govchain.sharing.grants import AccessGrants
+from govchain.tx import Sender
 from tests.cli.datanode import World, serving
 from tests.portal.conftest import (
     CITY_PASSPHRASE,
@@ -256,3 +258,33 @@ def test_a_data_node_that_does_not_answer_is_named(
         expect(page.locator(".banner[data-problem='node HRSS']")).to_contain_text(url)
         expect(page.locator("h1")).to_have_text("Records departments hold about me")
         page.context.close()
+
+
+def test_recovery_shows_guardians_and_a_pending_recovery_she_cancels(
+    page: Page, portal: str, world: World
+) -> None:
+    from eth_account import Account
+
+    from govchain.identity.citizens import Citizens
+
+    connection = world.city.connection
+    keys = world.city.departments
+    guardians = [keys[d].staff for d in ("PSB", "HRSS", "CIVIL")]
+
+    def as_(account: LocalAccount) -> Citizens:
+        return Citizens(connection, Sender(connection.w3, account, connection.decoder()))
+
+    as_(world.alice).set_guardians([g.address for g in guardians], 2, 86_400)
+    thief = Account.create().address
+    as_(guardians[0]).start_recovery(world.alice.address, thief)
+
+    page.goto(portal + "/me/recovery")
+    expect(page.locator("#guardian-rule")).to_contain_text("2 / 3")
+    expect(page.locator("#guardians")).to_contain_text(guardians[1].address)
+    pending = page.locator("#pending-recovery")
+    expect(pending).to_contain_text(thief)
+    expect(pending).to_contain_text("1 / 2")
+    page.click("#cancel-recovery")
+    expect(page.locator("#notice")).to_have_text("Cancelled.")
+    expect(page.locator("#no-recovery")).to_be_visible()
+    assert not Citizens(connection).recovery(world.alice.address, thief).active
