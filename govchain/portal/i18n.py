@@ -288,6 +288,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rec.queued": ("Queued change", "排队中的变更"),
     "rec.cancel_queued": ("Cancel the queued change (sign)", "取消排队中的变更（签名）"),
     "rec.cancelled": ("Cancelled.", "已取消。"),
+    "nav.publishing": ("Publishing", "数据发布"),
+    "pub.title": ("Publishing: stored and anchored records", "数据发布：已存储与已上链锚定"),
+    "pub.no_store": (
+        "This portal was not given the department's store (--store DEPT=FILE).",
+        "未向门户提供本部门数据库（--store 部门=文件）。",
+    ),
+    "pub.anchored_of": ("records anchored on chain", "条记录已上链锚定"),
+    "pub.stored": ("Stored", "已存储"),
+    "pub.anchored": ("Anchored", "已锚定"),
+    "pub.last_batch": ("Last batch", "最近一批"),
+    "pub.leaves": ("Records in it", "包含记录"),
+    "pub.waiting": ("Waiting or failed", "等待中或失败"),
+    "pub.attempts": ("Attempts", "尝试次数"),
     "field.error": ("Check this field.", "请检查此项。"),
 }
 

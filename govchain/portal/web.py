@@ -273,6 +273,7 @@ def create_app(backend: Backend) -> FastAPI:
         citizen,
         dataspace,
         department,
+        publishing,
         recovery,
         requests,
     )
@@ -284,4 +285,5 @@ def create_app(backend: Backend) -> FastAPI:
     attestations.register(app, portal)
     requests.register(app, portal)
     recovery.register(app, portal)
+    publishing.register(app, portal)
     return app

@@ -162,3 +162,16 @@ def test_attestations_about_me_and_the_explorer(
         expect(page.locator(f"#attestations tr[data-uid='{attestation}']")).to_contain_text("PSB")
         assert logged_in_client(url).get("/audit/attestations").status_code == 403
         page.context.close()
+
+
+def test_publishing_shows_stored_and_anchored_records(
+    browser: Browser, auditor_portal: str
+) -> None:
+    page = new_page(browser)
+    login(page, auditor_portal)
+    page.click("text=Publishing")
+    expect(page.locator("#totals")).to_contain_text("8 / 8")
+    expect(page.locator("#categories tr[data-category='HRSS.PENSION']")).to_contain_text("6")
+    expect(page.locator("#batch")).to_contain_text("HRSS.")
+    expect(page.locator("#none-waiting")).to_be_visible()
+    page.context.close()
