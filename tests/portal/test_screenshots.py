@@ -21,11 +21,11 @@ from govchain.reference import City
 from govchain.toolchain.devnet import free_port
 from tests.cli.datanode import World, serving
 from tests.portal.conftest import civil_fetch, login, new_page, running_portal
-from tests.portal.test_auditor import store_path
+from tests.portal.test_auditor import attestation, store_path
 from tests.portal.test_citizen import grant_with_purpose
-from tests.portal.test_department import case_id
+from tests.portal.test_department import case_id, file_request
 
-__all__ = ["case_id", "store_path"]
+__all__ = ["attestation", "case_id", "store_path"]
 
 OUT = os.environ.get("GOVCHAIN_SCREENSHOTS")
 pytestmark = pytest.mark.skipif(not OUT, reason="make screenshots sets GOVCHAIN_SCREENSHOTS")
@@ -37,6 +37,7 @@ def portals(
     world: World,
     store_path: Path,
     case_id: bytes,
+    attestation: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, str]]:
     city: City = world.city
@@ -55,10 +56,13 @@ def portals(
         running_portal(config("alice")) as alice,
         running_portal(config("civil-approver1")) as approver,
         running_portal(
+            config("hrss-approver1", stores=(("HRSS", f"sqlite:///{store_path}"),))
+        ) as owner,
+        running_portal(
             config("hrss-auditor", stores=(("HRSS", f"sqlite:///{store_path}"),))
         ) as auditor,
     ):
-        yield {"citizen": alice, "approver": approver, "auditor": auditor}
+        yield {"citizen": alice, "approver": approver, "auditor": auditor, "owner": owner}
 
 
 def shot(page: Page, name: str) -> None:
@@ -76,6 +80,7 @@ def test_every_page_in_both_languages(
     tmp_path: Path,
 ) -> None:
     until = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    file_request(world, 7)
     with serving(world, tmp_path) as (node, _path):
         for lang, locale in (("en", "en-US"), ("zh", "zh-CN")):
             citizen, approver, auditor = (
@@ -111,6 +116,15 @@ def test_every_page_in_both_languages(
             shot(page, f"{lang}-consent-revoke")
             page.goto(citizen + "/me/timeline?since=yesterday")
             shot(page, f"{lang}-form-error")
+            page.goto(citizen + "/me/data")
+            shot(page, f"{lang}-data-space")
+            page.locator(".card[data-department=HRSS] tr[data-record=pension-alice] button").click()
+            page.wait_for_selector("#verified")
+            shot(page, f"{lang}-record-verified")
+            page.goto(citizen + "/me/attestations")
+            shot(page, f"{lang}-attestations")
+            page.goto(citizen + "/me/recovery")
+            shot(page, f"{lang}-recovery")
             page.context.close()
 
             page = new_page(browser, locale)
@@ -133,6 +147,17 @@ def test_every_page_in_both_languages(
             page.goto(auditor + "/audit/stats")
             page.wait_for_function("document.getElementById('chart').naturalWidth > 0")
             shot(page, f"{lang}-stats")
+            page.goto(auditor + "/audit/attestations?issuer=PSB")
+            shot(page, f"{lang}-attestation-explorer")
+            page.context.close()
+
+            page = new_page(browser, locale)
+            page.set_viewport_size({"width": 1280, "height": 800})
+            login(page, portals["owner"])
+            page.goto(portals["owner"] + "/dept/requests")
+            shot(page, f"{lang}-sharing-requests")
+            page.goto(portals["owner"] + "/dept/publishing")
+            shot(page, f"{lang}-publishing")
             page.context.close()
 
         down = PortalConfig(
