@@ -22,12 +22,15 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(PATH):$(CURDIR)/node_modules/.bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup compile demo test test-fast lint bench devnet devnet-stop clean
+.PHONY: help setup debian-packages compile demo test screenshots portal test-fast lint bench devnet devnet-stop clean
 
 help:
 	@echo "make demo        set up, start a devnet, deploy and run the reference scenario"
 	@echo "                 CHAIN=ethereumjs plays it on the EthereumJS client (Clique, Paris EVM)"
 	@echo "make test        set up, lint, and run every test on a private devnet"
+	@echo "make portal      play the reference scenario, then serve the portal for a citizen,"
+	@echo "                 a Civil Affairs approver and an auditor (URLs printed; Ctrl-C stops)"
+	@echo "make screenshots PNGs of every portal page in both languages into docs/portal/"
 	@echo "make bench       run the benchmarks (gas table, throughput) into benchmarks/"
 	@echo "make devnet      start a long-lived devnet on 127.0.0.1:8545 (state kept in .devnet/)"
 	@echo "                 options: PORT=8546 CHAIN_ID=1234 ZERO_FEE=1 (as consortium networks run);"
@@ -37,7 +40,18 @@ help:
 	@echo "make clean       remove build output (keeps .venv and node_modules)"
 
 # --- setup: each step reruns only when its inputs change ------------------------------------
-setup: $(VENV)/.installed node_modules/.installed .solcx/.provisioned
+setup: $(VENV)/.installed node_modules/.installed .solcx/.provisioned debian-packages
+
+# The portal's browser tests drive Debian's Chromium (Playwright cannot download its own here)
+# and the screenshots need CJK fonts: install them with apt when missing (CI runs as root).
+DEBIAN_PACKAGES := chromium fonts-noto-cjk
+debian-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "setup: installing Debian packages for the portal's browser tests: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; \
+	fi
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +85,15 @@ test: lint compile
 		$(PY) -m govchain.toolchain.evm test $$level $(EVM_MATRIX_TESTS) -p no:cacheprovider \
 			|| exit 1; \
 	done
+
+# the reference scenario, then the portal for a citizen, an approver and an auditor (Ctrl-C stops)
+portal: compile
+	$(PY) -m govchain.demo.portal
+
+# every portal page in both languages, as PNGs in docs/portal/ (docs/portal.md shows them)
+screenshots: compile
+	GOVCHAIN_SCREENSHOTS=$(CURDIR)/docs/portal $(PY) -m govchain.toolchain.testrun \
+		tests/portal/test_screenshots.py -p no:cacheprovider -q
 
 test-fast: compile
 	$(PY) -m govchain.toolchain.testrun -x $(TEST_ARGS)

@@ -49,6 +49,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.vc",
     "govchain.cli.objection",
     "govchain.cli.citizen_trail",
+    "govchain.cli.portal",
 )
 
 

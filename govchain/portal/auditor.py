@@ -1,0 +1,209 @@
+"""Auditor pages: anomalies (misuse audit, bulk access) and per-department statistics.
+
+Statistics and bulk access come from the event index (every ``AccessRecorded``); the misuse
+audit (:mod:`govchain.audit.misuse`) compares a data node's serve log with the chain and the
+tamper audit (:mod:`govchain.audit.tamper`) its records with their anchors, for each store the
+portal was given (``--store DEPT=URL|FILE``). The chart is an SVG drawn on the
+server by pygal (pinned in the Python dependencies) and shown as an image: no JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pygal
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from govchain.audit.misuse import audit_misuse
+from govchain.audit.tamper import audit_tamper
+from govchain.errors import GovchainError
+from govchain.indexer import QUERY_EVENTS
+from govchain.indexer.schema import events
+from govchain.node.chain import ChainAddresses, RpcChain
+from govchain.node.store import Store
+from govchain.portal.backend import ROLE_AUDITOR, Problem, Roles
+from govchain.portal.timeline import _code
+from govchain.portal.web import Forbidden
+
+if TYPE_CHECKING:
+    from govchain.portal.web import Portal
+
+DAY = 86_400
+#: an SVG shown as an image runs no script; its own styles are inline
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+@dataclass(frozen=True)
+class Stats:
+    departments: list[str]
+    made: dict[str, int]  # as grantee: requests made
+    to_data: dict[str, int]  # as owner: requests for its data
+    reads: dict[tuple[str, str], int]  # (grantee, owner) -> count
+    days: list[str]
+    per_day: dict[str, dict[str, int]]  # grantee -> day -> count
+
+
+def _accesses(engine: Engine, since: int | None = None) -> list[Any]:
+    query = select(events.c.block_timestamp, events.c.args).where(
+        events.c.event.in_(QUERY_EVENTS["access"])
+    )
+    if since is not None:
+        query = query.where(events.c.block_timestamp >= since)
+    with engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def statistics(engine: Engine) -> Stats:
+    made: Counter[str] = Counter()
+    to_data: Counter[str] = Counter()
+    reads: Counter[tuple[str, str]] = Counter()
+    per_day: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in _accesses(engine):
+        grantee, owner = _code(row.args.get("grantee")), _code(row.args.get("owner"))
+        made[grantee] += 1
+        to_data[owner] += 1
+        reads[(grantee, owner)] += 1
+        day = datetime.fromtimestamp(row.block_timestamp or 0, UTC).strftime("%Y-%m-%d")
+        per_day[grantee][day] += 1
+    departments = sorted(set(made) | set(to_data))
+    days = sorted({d for c in per_day.values() for d in c})
+    return Stats(
+        departments,
+        dict(made),
+        dict(to_data),
+        dict(reads),
+        days,
+        {k: dict(v) for k, v in per_day.items()},
+    )
+
+
+def bulk_access(engine: Engine, threshold: int, hours: int, now: int) -> list[dict[str, Any]]:
+    """Officials (keys) who recorded more than ``threshold`` accesses in the last ``hours``."""
+    counts: Counter[tuple[str, str]] = Counter()
+    subjects: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in _accesses(engine, now - hours * 3600):
+        key = (str(row.args.get("member")), _code(row.args.get("grantee")))
+        counts[key] += 1
+        subjects[key].add(str(row.args.get("subject")))
+    return [
+        {"member": m, "department": d, "accesses": n, "subjects": len(subjects[(m, d)])}
+        for (m, d), n in counts.most_common()
+        if n > threshold
+    ]
+
+
+def chart(stats: Stats, labels: tuple[str, str, str]) -> str:
+    """A grouped bar chart (requests made / requests for its data, per department) as SVG."""
+    bar = pygal.Bar(
+        js=[],
+        disable_xml_declaration=False,
+        width=800,
+        height=360,
+        legend_at_bottom=True,
+        title=labels[0],
+        style=pygal.style.CleanStyle(font_family="Noto Sans CJK SC, sans-serif"),
+    )
+    bar.x_labels = stats.departments
+    bar.add(labels[1], [stats.made.get(d, 0) for d in stats.departments])
+    bar.add(labels[2], [stats.to_data.get(d, 0) for d in stats.departments])
+    return str(bar.render(is_unicode=True))
+
+
+def register(app: FastAPI, portal: Portal) -> None:
+    backend = portal.backend
+
+    def auditor(request: Request) -> tuple[Roles, list[Problem]]:
+        portal.account(request)
+        problems, roles = portal.page_state(request)
+        if roles is None or not roles.has(ROLE_AUDITOR):
+            raise Forbidden()
+        index = backend.sync_index()
+        if index is not None and not any(p.what == index.what for p in problems):
+            problems.append(index)
+        return roles, problems
+
+    def store_reports(problems: list[Problem]) -> list[tuple[str, Any, Any]]:
+        """Per given store: (department, misuse report, tamper report); None when it failed."""
+        out: list[tuple[str, Any, Any]] = []
+        if not backend.config.stores:
+            return out
+        connection = backend.connection()
+        addresses = ChainAddresses.from_names(
+            {n: c.address for n, c in connection.deployment.contracts.items()}
+        )
+        chain = RpcChain(connection.url, addresses, chain_id=connection.chain_id)
+        for dept, url in backend.config.stores:
+            store = Store(url)
+            start = connection.deployment.deploy_block
+            try:
+                code = dept.encode().ljust(32, b"\0")
+                misuse = audit_misuse(store, chain, code, start)
+                tamper = audit_tamper(store, chain, code, start)
+                out.append((dept, misuse, tamper))
+            except (GovchainError, OSError, ValueError, SQLAlchemyError) as exc:
+                problems.append(Problem(f"store {dept}", str(exc).splitlines()[0]))
+                out.append((dept, None, None))
+            finally:
+                store.dispose()
+        return out
+
+    @app.get("/audit/anomalies", response_class=HTMLResponse)
+    def anomalies(request: Request, threshold: str = "100", hours: str = "24") -> Response:
+        roles, problems = auditor(request)
+        errors: dict[str, str] = {}
+        try:
+            limit = int(threshold)
+            if limit < 0:
+                raise ValueError(limit)
+        except ValueError:
+            errors["threshold"] = "give.max_uses_bad"
+            limit = 100
+        try:
+            window = int(hours)
+            if not 1 <= window <= 24 * 366:
+                raise ValueError(window)
+        except ValueError:
+            errors["hours"] = "audit.hours_bad"
+            window = 24
+        chain_down = any(p.what == "chain" for p in problems)
+        reports = [] if chain_down else store_reports(problems)
+        now = int(datetime.now(UTC).timestamp())
+        context = {
+            "reports": reports,
+            "bulk": bulk_access(backend.engine(), limit, window, now),
+            "threshold": threshold,
+            "hours": hours,
+            "errors": errors,
+            "stores": [d for d, _ in backend.config.stores],
+        }
+        status = 400 if errors else 200
+        return portal.render(request, "anomalies.html", context, status, problems, roles)
+
+    @app.get("/audit/stats", response_class=HTMLResponse)
+    def stats_page(request: Request) -> Response:
+        roles, problems = auditor(request)
+        stats = statistics(backend.engine())
+        context = {"stats": stats}
+        return portal.render(request, "stats.html", context, 200, problems, roles)
+
+    @app.get("/audit/stats.svg")
+    def stats_svg(request: Request) -> Response:
+        auditor(request)
+        lang = portal.language(request)
+        from govchain.portal.i18n import translate
+
+        labels = (
+            translate(lang, "stats.chart"),
+            translate(lang, "stats.made"),
+            translate(lang, "stats.to_data"),
+        )
+        svg = chart(statistics(backend.engine()), labels)
+        response = Response(svg, media_type="image/svg+xml")
+        response.headers["X-Portal-CSP"] = SVG_CSP
+        return response

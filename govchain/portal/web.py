@@ -1,0 +1,289 @@
+"""The FastAPI application: sessions, CSRF, security headers, language, banners, error pages.
+
+One portal process serves one key. Every visitor gets a server-side session (a random cookie,
+HttpOnly, SameSite=Strict) holding a CSRF token and, after the login form, the decrypted key;
+a session idle longer than the configured minutes forgets the key. Every response carries a
+Content-Security-Policy that allows scripts, styles and images only from the portal itself
+(no inline script anywhere). A form error is shown beside its field; a refusal by the chain is
+shown as the SDK's plain sentence; nothing the user types can produce a traceback or a 500 page.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+from eth_account.signers.local import LocalAccount
+from fastapi import FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from govchain.errors import WrongPassphrase
+from govchain.portal.backend import CHAIN_ERRORS, Backend, Problem, Roles
+from govchain.portal.i18n import LANGUAGES, pick_language, translate
+from govchain.sharing.base import code_name
+
+log = logging.getLogger(__name__)
+
+COOKIE = "govchain_portal"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass
+class Session:
+    token: str
+    csrf: str
+    last_seen: float
+    account: LocalAccount | None = None
+    expired: bool = False
+
+
+class LoginRequired(Exception):
+    """Raised by pages that need the unlocked key; answered by a redirect to the login form."""
+
+
+class Forbidden(Exception):
+    """The unlocked key is not entitled to the page (its roles on chain)."""
+
+
+class CsrfFailed(Exception):
+    pass
+
+
+def templates() -> Jinja2Templates:
+    folder = resources.files("govchain.portal") / "templates"
+    return Jinja2Templates(directory=str(folder))
+
+
+class Portal:
+    """The application's shared state: backend, sessions, templates."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.sessions: dict[str, Session] = {}
+        self.templates = templates()
+        self.templates.env.filters["code"] = code_name
+        self.timeout = backend.config.session_minutes * 60
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def session(self, request: Request) -> Session:
+        found: Session = request.state.session
+        return found
+
+    def open_session(self, token: str | None) -> tuple[Session, bool]:
+        """The session of the cookie ``token`` (idle ones forget their key), or a new one."""
+        now = time.monotonic()
+        found = self.sessions.get(token or "")
+        if found is None:
+            fresh = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now)
+            self.sessions[fresh.token] = fresh
+            return fresh, True
+        if found.account is not None and now - found.last_seen > self.timeout:
+            found.account = None
+            found.expired = True
+        found.last_seen = now
+        return found, False
+
+    def account(self, request: Request) -> LocalAccount:
+        session = self.session(request)
+        if session.account is None:
+            raise LoginRequired()
+        return session.account
+
+    def check_csrf(self, request: Request, token: str) -> None:
+        if not secrets.compare_digest(token or "", self.session(request).csrf):
+            raise CsrfFailed()
+
+    # --- pages ------------------------------------------------------------------------------
+
+    def language(self, request: Request) -> str:
+        return pick_language(request.cookies.get("lang"), request.headers.get("accept-language"))
+
+    def roles(self, problems: list[Problem]) -> Roles | None:
+        if any(p.what == "chain" for p in problems):
+            return None
+        try:
+            return self.backend.roles()
+        except CHAIN_ERRORS as exc:
+            problems.append(Problem("chain", str(exc).splitlines()[0]))
+            return None
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status: int = 200,
+        problems: list[Problem] | None = None,
+        roles: Roles | None = None,
+    ) -> HTMLResponse:
+        lang = self.language(request)
+        session = self.session(request)
+        found = problems if problems is not None else []
+        if roles is None and session.account is not None and problems is None:
+            chain = self.backend.chain_problem()
+            found = [chain] if chain else []
+            roles = self.roles(found)
+        values = {
+            "t": lambda key: translate(lang, key),
+            "lang": lang,
+            "other_lang": "en" if lang == "zh" else "zh",
+            "csrf": session.csrf,
+            "logged_in": session.account is not None,
+            "address": self.backend.address,
+            "key_name": self.backend.config.key,
+            "problems": found,
+            "roles": roles,
+            "path": quote(request.url.path),
+            **(context or {}),
+        }
+        return self.templates.TemplateResponse(request, name, values, status_code=status)
+
+    def page_state(self, request: Request) -> tuple[list[Problem], Roles | None]:
+        """The banner's problems and the key's roles, for a page that needs the chain."""
+        chain = self.backend.chain_problem()
+        problems = [chain] if chain else []
+        return problems, self.roles(problems)
+
+
+def create_app(backend: Backend) -> FastAPI:
+    """The portal application for ``backend``'s key."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    portal = Portal(backend)
+    app.state.portal = portal
+    static = resources.files("govchain.portal") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.middleware("http")
+    async def sessions_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        session, fresh = portal.open_session(request.cookies.get(COOKIE))
+        request.state.session = session
+        response = await call_next(request)
+        if fresh:
+            response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict")
+        own = response.headers.get("X-Portal-CSP")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers[name] = value
+        if own is not None:  # an SVG image: no script at all, its own inline styles
+            response.headers["Content-Security-Policy"] = own
+            del response.headers["X-Portal-CSP"]
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, _exc: Forbidden) -> Response:
+        return portal.render(request, "message.html", {"message": "error.forbidden"}, 403, [])
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
+        return portal.render(request, "message.html", {"message": "error.csrf"}, 400, [])
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, _exc: RequestValidationError) -> Response:
+        return portal.render(request, "message.html", {"message": "field.error"}, 400, [])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        key = "error.not_found" if exc.status_code == 404 else "field.error"
+        return portal.render(request, "message.html", {"message": key}, exc.status_code, [])
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, CHAIN_ERRORS):
+            problem = Problem("chain", str(exc).splitlines()[0])
+            return portal.render(request, "message.html", {"detail": str(exc)}, 503, [problem])
+        log.exception("portal page %s failed", request.url.path)
+        return portal.render(request, "message.html", {"message": "error.unexpected"}, 500, [])
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        session = portal.session(request)
+        if session.account is not None:
+            return RedirectResponse("/", status_code=303)
+        error = "login.expired" if session.expired else None
+        return portal.render(request, "login.html", {"error": error}, problems=[])
+
+    @app.post("/login", response_class=HTMLResponse)
+    def login(request: Request, passphrase: str = Form(""), csrf: str = Form("")) -> Response:
+        portal.check_csrf(request, csrf)
+        session = portal.session(request)
+        if not passphrase:
+            return portal.render(request, "login.html", {"error": "login.empty"}, 400, [])
+        try:
+            account = backend.unlock(passphrase)
+        except WrongPassphrase:
+            return portal.render(request, "login.html", {"error": "login.wrong"}, 400, [])
+        # a new session id at login: a cookie planted before cannot ride the unlocked key
+        portal.sessions.pop(session.token, None)
+        fresh = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.monotonic())
+        fresh.account = account
+        portal.sessions[fresh.token] = fresh
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict")
+        return response
+
+    @app.post("/logout")
+    def logout(request: Request, csrf: str = Form("")) -> Response:
+        portal.check_csrf(request, csrf)
+        portal.sessions.pop(portal.session(request).token, None)
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/lang/{code}")
+    def language(request: Request, code: str, next: str = "/") -> Response:
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        if code in LANGUAGES:
+            response.set_cookie("lang", code, httponly=True, samesite="strict")
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        portal.account(request)
+        problems, roles = portal.page_state(request)
+        return portal.render(request, "home.html", {}, problems=problems, roles=roles)
+
+    from govchain.portal import (
+        attestations,
+        auditor,
+        citizen,
+        dataspace,
+        department,
+        publishing,
+        recovery,
+        requests,
+    )
+
+    citizen.register(app, portal)
+    dataspace.register(app, portal)
+    department.register(app, portal)
+    auditor.register(app, portal)
+    attestations.register(app, portal)
+    requests.register(app, portal)
+    recovery.register(app, portal)
+    publishing.register(app, portal)
+    return app

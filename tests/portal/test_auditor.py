@@ -1,0 +1,177 @@
+"""Auditor pages in a real browser: a planted misuse and a tampered record appear; statistics.
+
+Civil Affairs fetches Alice's pension from the HRSS node under her grant (a clean release);
+then a release with no on-chain access record is planted in the node's serve log. HRSS's
+auditor sees exactly that one as "served but not recorded", with its requester.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import update
+
+from govchain.node.store import Record, ServeLogEntry, Store, sqlite_url
+from govchain.portal import PortalConfig
+from tests.cli.datanode import PENSION, World, serving
+from tests.portal.conftest import civil_fetch, logged_in_client, login, new_page, running_portal
+
+
+@pytest.fixture(scope="module")
+def store_path(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with serving(world, tmp_path_factory.mktemp("hrss-audited")) as (url, path):
+        civil_fetch(world, url, world.grant)
+    store = Store(sqlite_url(path))
+    with store.session() as s:  # the node released a record to a member with no access record
+        s.add(
+            ServeLogEntry(
+                kind="grant",
+                requester=world.city.departments["HOUSING"].staff.address,
+                department=b"HOUSING".ljust(32, b"\0"),
+                grant_id=world.grant,
+                access_tx="0x" + "00" * 32,
+                request_hash=b"\x42" * 32,
+                category=PENSION,
+                record_id=world.ids["pension"],
+                version=2,
+                subject=world.alice.address,
+                content_hash=b"\x01" * 32,
+            )
+        )
+        # and an insider edited the published policy text after it was anchored
+        s.execute(
+            update(Record)
+            .where(Record.record_id == world.ids["policy"])
+            .values(content=b"amended policy text")
+        )
+    store.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def auditor_portal(
+    world: World, store_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    config = PortalConfig(
+        key="hrss-auditor",
+        rpc=world.city.connection.url,
+        home=world.home,
+        index=str(tmp_path_factory.mktemp("auditor") / "index.db"),
+        stores=(("HRSS", sqlite_url(store_path)),),
+    )
+    with running_portal(config) as url:
+        yield url
+
+
+def test_the_auditor_sees_a_planted_misuse(
+    browser: Browser, auditor_portal: str, world: World
+) -> None:
+    page = new_page(browser)
+    login(page, auditor_portal)
+    page.click("text=Anomalies")
+    card = page.locator(".card[data-store=HRSS]")
+    expect(card).to_contain_text("2 releases read")
+    expect(card).to_contain_text("1 matched")
+    misuse = card.locator(".misuses tr[data-kind=no_record]")
+    expect(misuse).to_have_count(1)
+    expect(misuse).to_contain_text(world.city.departments["HOUSING"].staff.address)
+    expect(misuse).to_contain_text("HRSS.PENSION")
+    expect(misuse).to_contain_text("no on-chain access record")
+    expect(card.locator(".tamper-counts")).to_contain_text("ok 7; altered 1")
+    expect(card.locator(".tamper tr[data-status=altered]")).to_contain_text("HRSS.POLICY")
+
+    page.fill("#threshold", "0")
+    page.click("text=Filter")
+    expect(page.locator("#bulk")).to_contain_text(world.city.departments["CIVIL"].staff.address)
+    page.fill("#threshold", "many")
+    page.click("text=Filter")
+    expect(page.locator("#threshold-error")).to_have_text("A whole number from 0.")
+
+    page.click("text=Statistics")
+    expect(page.locator("#per-department tr[data-department=CIVIL] .made")).not_to_have_text("0")
+    expect(page.locator("#reads")).to_contain_text("CIVIL → HRSS")
+    page.wait_for_function("document.getElementById('chart').naturalWidth > 0")  # SVG drawn
+    page.context.close()
+
+
+def test_the_chart_is_an_svg_without_script_rights(auditor_portal: str) -> None:
+    client = logged_in_client(auditor_portal)
+    answer = client.get("/audit/stats.svg")
+    assert answer.status_code == 200 and answer.text.lstrip().startswith("<?xml")
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    assert "script-src" not in answer.headers["content-security-policy"]
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_a_citizen_key_gets_no_audit_pages(world: World, tmp_path: Path) -> None:
+    config = PortalConfig(
+        key="alice", rpc=world.city.connection.url, home=world.home, index=str(tmp_path / "i.db")
+    )
+    with running_portal(config) as url:
+        client = logged_in_client(url)
+        for path in ("/audit/anomalies", "/audit/stats", "/audit/stats.svg"):
+            assert client.get(path).status_code == 403, path
+        assert httpx.get(url + "/audit/stats").status_code in (303, 307)
+
+
+@pytest.fixture(scope="module")
+def attestation(world: World) -> str:
+    """PSB registers a real-name schema and its staff attests Alice's real name (CLI)."""
+    from tests.cli.conftest import CITY_PASSPHRASE, Run
+
+    run = Run(world.city.connection.url)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GOVCHAIN_HOME", str(world.home))
+        env.setenv("GOVCHAIN_PASSPHRASE", CITY_PASSPHRASE)
+        schema = run.json(
+            "--key", "psb-admin", "attest", "schema", "register",
+            "--fields", "RealName(bytes32 commitment)", "--roles", "staff", "--dept", "PSB",
+        )["uid"]  # fmt: skip
+        made = run.json(
+            "--key", "psb-staff", "attest", "issue", world.alice.address, "--schema", schema,
+            "--data", "330102195203150027", "--expires", "365d",
+        )  # fmt: skip
+    return str(made["uid"])
+
+
+def test_attestations_about_me_and_the_explorer(
+    browser: Browser, auditor_portal: str, world: World, attestation: str, tmp_path: Path
+) -> None:
+    page = new_page(browser)
+    login(page, auditor_portal)
+    page.goto(auditor_portal + "/audit/attestations?issuer=PSB")
+    row = page.locator(f"#attestations tr[data-uid='{attestation}']")
+    expect(row).to_contain_text(world.alice.address)
+    expect(row.locator(".status")).to_have_text("valid")
+    page.goto(auditor_portal + "/audit/attestations?issuer=HRSS")
+    expect(page.locator(f"#attestations tr[data-uid='{attestation}']")).to_have_count(0)
+    page.goto(auditor_portal + "/audit/attestations?subject=0x123")
+    expect(page.locator("#subject-error")).to_be_visible()
+    page.context.close()
+    config = PortalConfig(
+        key="alice", rpc=world.city.connection.url, home=world.home, index=str(tmp_path / "a.db")
+    )
+    with running_portal(config) as url:
+        page = new_page(browser)
+        login(page, url)
+        page.click("text=Attestations")
+        expect(page.locator(f"#attestations tr[data-uid='{attestation}']")).to_contain_text("PSB")
+        assert logged_in_client(url).get("/audit/attestations").status_code == 403
+        page.context.close()
+
+
+def test_publishing_shows_stored_and_anchored_records(
+    browser: Browser, auditor_portal: str
+) -> None:
+    page = new_page(browser)
+    login(page, auditor_portal)
+    page.click("text=Publishing")
+    expect(page.locator("#totals")).to_contain_text("8 / 8")
+    expect(page.locator("#categories tr[data-category='HRSS.PENSION']")).to_contain_text("6")
+    expect(page.locator("#batch")).to_contain_text("HRSS.")
+    expect(page.locator("#none-waiting")).to_be_visible()
+    page.context.close()
