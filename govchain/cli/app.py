@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.council",
     "govchain.cli.dept",
     "govchain.cli.attest",
+    "govchain.cli.rule",
 )
 
 

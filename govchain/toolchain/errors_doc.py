@@ -28,7 +28,13 @@ from govchain.toolchain.paths import PROJECT_ROOT
 DOC_PATH = PROJECT_ROOT / "docs" / "errors.md"
 
 #: Packages whose modules register plain messages with :func:`govchain.errors.explain`.
-SDK_PACKAGES = ("govchain.identity", "govchain.sharing", "govchain.approval", "govchain.node")
+SDK_PACKAGES = (
+    "govchain.identity",
+    "govchain.sharing",
+    "govchain.approval",
+    "govchain.node",
+    "govchain.services",
+)
 
 #: Third-party errors whose libraries give them no NatSpec at all.
 THIRD_PARTY = {

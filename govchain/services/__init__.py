@@ -1,0 +1,1 @@
+"""Services built on the registries: rule-decided steps (秒批), proactive offers (免申即享)."""
