@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_approval import _row
+from govchain.approval.messages import domain as cases_domain
+from govchain.services.offers import consent_hash, sign_acceptance
 from govchain.services.rules import name_code, proof, rule_id
 from tests.approval.conftest import h
 from tests.services.conftest import Rulebook, book, elderly_rule, facts  # noqa: F401 (fixtures)
@@ -59,6 +61,30 @@ def test_gas_of_rule_steps(
                 "Approved in one transaction",
             )
         )
+    citizen = citizens[2]
+    evidence = [
+        book.attest("PSB", citizen, facts["age"], data="age 2"),
+        book.attest("CIVIL", citizen, facts["residence"], data="home 2"),
+        book.attest("HRSS", citizen, facts["low_income"], data="income 2"),
+    ]
+    terms = book.rule_terms([rid], citizen, schema=facts["allowance"], documents=h("offer 2"))
+    dom = cases_domain(book.chain.chain_id, approvals.address)
+    consent = consent_hash("govchain.consent:CIVIL:elderly: bench consent text")
+    signed = sign_acceptance(
+        citizen.private_key, dom, citizen.address, terms, consent, book.now() + 86400
+    )
+    r = approvals.acceptOffer(terms.as_tuple(), [proof(rule, evidence)], signed, sender=staff)
+    rows.append(
+        _row(
+            r,
+            "acceptOffer: the citizen's one signature, 1 RULE step over 3 attestations, "
+            "issuing the allowance",
+            new=4,
+            signatures=1,
+            note="as openCaseByRule with the attestation, + one ECDSA acceptance and the "
+            "citizen registry's owner check",
+        )
+    )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(rows, indent=2) + "\n")
     for row in rows:

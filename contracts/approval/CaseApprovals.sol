@@ -44,6 +44,10 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     /// @inheritdoc ICaseApprovals
     bytes32 public constant DECISION_TYPEHASH = _DECISION_TYPEHASH;
 
+    /// @inheritdoc IRuleDecisions
+    bytes32 public constant ACCEPT_OFFER_TYPEHASH =
+        keccak256("AcceptOffer(address citizen,bytes32 caseId,bytes32 consentHash,uint256 deadline)");
+
     ICitizenRegistry private immutable _citizens;
     IAttestationRegistry private immutable _attestations;
     IRuleRegistry private immutable _rules;
@@ -83,6 +87,29 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     /// @inheritdoc IRuleDecisions
     function openCaseByRule(CaseTerms calldata terms, RuleProof[] calldata proofs) external returns (bytes32 caseId) {
         caseId = _open(terms);
+        _decideByRule(_cases[caseId], caseId, terms, proofs);
+    }
+
+    /// @inheritdoc IRuleDecisions
+    function acceptOffer(CaseTerms calldata terms, RuleProof[] calldata proofs, Acceptance calldata acceptance)
+        external
+        returns (bytes32 caseId)
+    {
+        address citizen = terms.applicantCitizen;
+        address signer = acceptance.signer;
+        bytes32 structHash = keccak256(
+            abi.encode(ACCEPT_OFFER_TYPEHASH, citizen, terms.hash(), acceptance.consentHash, acceptance.deadline)
+        );
+        _verifySignature(signer, structHash, acceptance.deadline, acceptance.signature);
+        if (
+            citizen == address(0)
+                || (_citizens.identityOwner(citizen) != signer
+                    && !_citizens.validDelegate(citizen, DELEGATE_AGENT, signer))
+        ) revert OfferUnauthorizedSigner(signer, citizen);
+        caseId = _open(terms);
+        // one proof per step, each deciding its RULE step, or the call reverts: the case closes Approved
+        if (proofs.length != terms.route.length) revert OfferNotDecided(caseId);
+        emit OfferAccepted(caseId, citizen, signer, acceptance.consentHash, msg.sender);
         _decideByRule(_cases[caseId], caseId, terms, proofs);
     }
 

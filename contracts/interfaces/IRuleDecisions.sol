@@ -40,6 +40,35 @@ interface IRuleDecisions {
         bytes32[] attestationUids
     );
 
+    /**
+     * @notice A citizen's acceptance of an offered service (免申即享): `signer` (the identity's
+     * owner key or a valid DELEGATE_AGENT) signed the EIP-712 message `AcceptOffer(address
+     * citizen, bytes32 caseId, bytes32 consentHash, uint256 deadline)`. `caseId` is the hash of
+     * the case's terms, so the signature is the application for exactly that service (rule
+     * route, benefit schema, documents) and nothing else; `consentHash` commits to the consent
+     * text she agreed to (the attestations the rule uses); `deadline` bounds it.
+     */
+    struct Acceptance {
+        address signer;
+        bytes32 consentHash;
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /**
+     * @notice Case `caseId` was opened on the acceptance of `citizen`, signed by `signer`
+     * (her owner key or agent), with consent `consentHash`, relayed by `sender`.
+     */
+    event OfferAccepted(
+        bytes32 indexed caseId, address indexed citizen, address signer, bytes32 consentHash, address sender
+    );
+
+    /// @notice `signer` is neither the owner key nor a valid DELEGATE_AGENT of identity `citizen`.
+    error OfferUnauthorizedSigner(address signer, address citizen);
+
+    /// @notice An accepted offer must be decided in its opening transaction: case `caseId` is still open.
+    error OfferNotDecided(bytes32 caseId);
+
     /// @notice Step `step` of case `caseId` is a RULE step: it is decided by its rule, not by signatures or votes.
     error ApprovalRuleStep(bytes32 caseId, uint8 step);
 
@@ -69,6 +98,28 @@ interface IRuleDecisions {
      */
     function decideByRule(bytes32 caseId, ICaseApprovals.CaseTerms calldata terms, RuleProof[] calldata proofs)
         external;
+
+    /**
+     * @notice Opens, rule-decides and (if the terms name a schema) issues the benefit of a case
+     * the citizen applicant accepted with one signature ({Acceptance}); relayed by a STAFF member
+     * of the accepting department, so the citizen pays nothing.
+     *
+     * Requirements: `acceptance` is a valid, unexpired signature of `AcceptOffer` for this case
+     * by the applicant's owner key or a valid DELEGATE_AGENT (`OfferUnauthorizedSigner`,
+     * `SignatureInvalidSigner`, `SignatureExpired`); then as {openCaseByRule}; the proofs decide
+     * every step (`OfferNotDecided`). A replayed acceptance opens nothing (`ApprovalCaseExists`);
+     * one used with other terms (another service) does not verify.
+     *
+     * Emits {OfferAccepted}, then as {openCaseByRule}.
+     */
+    function acceptOffer(
+        ICaseApprovals.CaseTerms calldata terms,
+        RuleProof[] calldata proofs,
+        Acceptance calldata acceptance
+    ) external returns (bytes32 caseId);
+
+    /// @notice `keccak256("AcceptOffer(address citizen,bytes32 caseId,bytes32 consentHash,uint256 deadline)")`
+    function ACCEPT_OFFER_TYPEHASH() external view returns (bytes32);
 
     /// @notice The rule registry RULE steps name rules of.
     function ruleRegistry() external view returns (IRuleRegistry);

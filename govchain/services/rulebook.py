@@ -337,6 +337,14 @@ class Rulebook:
         function = self.cases.contract.functions.openCaseByRule(terms.as_tuple(), proofs)
         return terms.case_id(), self._need_sender().transact(function)
 
+    def accept(self, terms: CaseTerms, signed: tuple[Any, ...]) -> TxReceipt:
+        """Relay a citizen's signed acceptance (:func:`govchain.services.offers.sign_acceptance`)
+        of the service of ``terms``: opened, rule-decided and its benefit issued at once."""
+        rules = [s.department for s in terms.route]
+        proofs = [self.proof_for(r, terms.applicant_citizen) for r in rules]
+        function = self.cases.contract.functions.acceptOffer(terms.as_tuple(), proofs, signed)
+        return self._need_sender().transact(function)
+
     def decide(self, case_id: bytes) -> TxReceipt:
         """Decide the open RULE steps of case ``case_id`` (anyone; the sender pays)."""
         state = self.cases.state(case_id, history=False)
