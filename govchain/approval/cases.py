@@ -488,6 +488,8 @@ class Cases:
         "CaseRejected",
         "CaseWithdrawn",
         "CaseExpired",
+        "StepDecidedByRule",
+        "OfferAccepted",
     )
 
     def __init__(self, connection: Connection, sender: Sender | None = None) -> None:

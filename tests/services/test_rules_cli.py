@@ -89,6 +89,11 @@ def test_approvers_register_a_rule_that_then_decides_a_case(
     decided = city_run.json("--key", "hrss-staff", "rule", "decide", case)
     assert decided["status"] == "approved"
     assert cases.state(terms.case_id(), history=False).status == CaseStatus.APPROVED
+    shown = city_run.json("case", "show", case)
+    [by_rule] = [e for e in shown["history"] if e["event"] == "StepDecidedByRule"]
+    assert by_rule["ruleId"] == rid and by_rule["version"] == 1
+    text = city_run("case", "show", case).stdout
+    assert f"RULE {rid}" in text and f"approved by rule {rid} v1" in text
 
     allowance = _schema(city_run, "ElderlyAllowance(bytes32 caseId)", "approver")
     second = Account.create().address
