@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.approval.conftest import approvals, desk
+from tests.approval.conftest import approvals, desk, rule_registry
 from tests.conftest import citizens, council, departments, deployer, depts, outsider
 from tests.identity.conftest import (
     attestation_domain_,

@@ -30,6 +30,7 @@ GAS_TABLES = [
     ("gas_governance", "Governance: the department registry and the council's own decisions"),
     ("gas_sharing", "Data sharing: catalog, anchors, grants, access records, share requests"),
     ("gas_approval", "Approvals: cases and co-signed decisions"),
+    ("gas_rules", "Rule-decided steps (秒批): rules and cases decided by them"),
 ]
 
 # The reference figures of issue 10, measured on this toolchain (solcjs 0.8.37, anvil 1.7.1).

@@ -48,9 +48,13 @@ CONTRACTS: tuple[str, ...] = (
     "AttestationRegistry",
     "AnchorRegistry",
     "AccessGrants",
+    "RuleRegistry",
     "CaseApprovals",
     "ObjectionRegistry",
 )
+
+#: How many distinct approvers of a department sign each of its rule changes (RuleRegistry).
+RULE_SIGNATURES = 2
 
 #: GB/T 2260 administrative division codes are six digits.
 REGION_MIN, REGION_MAX = 100000, 999999
@@ -266,11 +270,14 @@ def _constructor_args(
             addresses["CitizenRegistry"],
             addresses["AnchorRegistry"],
         )
+    if name == "RuleRegistry":
+        return (addresses["DepartmentRegistry"], addresses["AttestationRegistry"], RULE_SIGNATURES)
     if name == "CaseApprovals":
         return (
             addresses["DepartmentRegistry"],
             addresses["CitizenRegistry"],
             addresses["AttestationRegistry"],
+            addresses["RuleRegistry"],
         )
     if name == "ObjectionRegistry":
         return (

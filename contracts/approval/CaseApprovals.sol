@@ -7,6 +7,9 @@ import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
 import {ICaseApprovals} from "../interfaces/ICaseApprovals.sol";
 import {DELEGATE_AGENT, ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
 import {IDepartmentRegistry, ROLE_APPROVER, ROLE_STAFF} from "../interfaces/IDepartmentRegistry.sol";
+import {IRuleDecisions} from "../interfaces/IRuleDecisions.sol";
+import {IRuleRegistry} from "../interfaces/IRuleRegistry.sol";
+import {RuleCheckLib} from "../services/RuleCheckLib.sol";
 import {CaseTermsLib} from "./CaseTermsLib.sol";
 import {DecisionVerifier} from "./DecisionVerifier.sol";
 
@@ -18,7 +21,7 @@ import {DecisionVerifier} from "./DecisionVerifier.sol";
  * Gas: opening stores three slots whatever the route's length (the terms are hashed);
  * each signature of a submitted decision costs one `ecrecover` and one membership check.
  */
-contract CaseApprovals is ICaseApprovals, DecisionVerifier {
+contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     using CaseTermsLib for CaseTerms;
 
     struct CaseRecord {
@@ -41,8 +44,13 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
     /// @inheritdoc ICaseApprovals
     bytes32 public constant DECISION_TYPEHASH = _DECISION_TYPEHASH;
 
+    /// @inheritdoc IRuleDecisions
+    bytes32 public constant ACCEPT_OFFER_TYPEHASH =
+        keccak256("AcceptOffer(address citizen,bytes32 caseId,bytes32 consentHash,uint256 deadline)");
+
     ICitizenRegistry private immutable _citizens;
     IAttestationRegistry private immutable _attestations;
+    IRuleRegistry private immutable _rules;
 
     /// @dev A recorded on-chain vote: the voter's address in the low 160 bits, bit 160 set for approve.
     uint256 private constant _APPROVE_BIT = 1 << 160;
@@ -56,12 +64,15 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
      */
     mapping(bytes32 caseId => mapping(uint8 step => mapping(uint256 index => uint256 vote))) private _votes;
 
-    constructor(IDepartmentRegistry departments_, ICitizenRegistry citizens_, IAttestationRegistry attestations_)
-        EIP712("CaseApprovals", "1")
-        DecisionVerifier(departments_)
-    {
+    constructor(
+        IDepartmentRegistry departments_,
+        ICitizenRegistry citizens_,
+        IAttestationRegistry attestations_,
+        IRuleRegistry rules_
+    ) EIP712("CaseApprovals", "1") DecisionVerifier(departments_) {
         _citizens = citizens_;
         _attestations = attestations_;
+        _rules = rules_;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -70,6 +81,45 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
 
     /// @inheritdoc ICaseApprovals
     function openCase(CaseTerms calldata terms) external returns (bytes32 caseId) {
+        caseId = _open(terms);
+    }
+
+    /// @inheritdoc IRuleDecisions
+    function openCaseByRule(CaseTerms calldata terms, RuleProof[] calldata proofs) external returns (bytes32 caseId) {
+        caseId = _open(terms);
+        _decideByRule(_cases[caseId], caseId, terms, proofs);
+    }
+
+    /// @inheritdoc IRuleDecisions
+    function acceptOffer(CaseTerms calldata terms, RuleProof[] calldata proofs, Acceptance calldata acceptance)
+        external
+        returns (bytes32 caseId)
+    {
+        address citizen = terms.applicantCitizen;
+        address signer = acceptance.signer;
+        bytes32 structHash = keccak256(
+            abi.encode(ACCEPT_OFFER_TYPEHASH, citizen, terms.hash(), acceptance.consentHash, acceptance.deadline)
+        );
+        _verifySignature(signer, structHash, acceptance.deadline, acceptance.signature);
+        if (
+            citizen == address(0)
+                || (_citizens.identityOwner(citizen) != signer
+                    && !_citizens.validDelegate(citizen, DELEGATE_AGENT, signer))
+        ) revert OfferUnauthorizedSigner(signer, citizen);
+        caseId = _open(terms);
+        // one proof per step, each deciding its RULE step, or the call reverts: the case closes Approved
+        if (proofs.length != terms.route.length) revert OfferNotDecided(caseId);
+        emit OfferAccepted(caseId, citizen, signer, acceptance.consentHash, msg.sender);
+        _decideByRule(_cases[caseId], caseId, terms, proofs);
+    }
+
+    /// @inheritdoc IRuleDecisions
+    function decideByRule(bytes32 caseId, CaseTerms calldata terms, RuleProof[] calldata proofs) external {
+        _decideByRule(_openRecord(caseId, terms), caseId, terms, proofs);
+    }
+
+    /// @dev Opens the case of `terms` (see {ICaseApprovals-openCase}).
+    function _open(CaseTerms calldata terms) private returns (bytes32 caseId) {
         terms.validate();
         bytes32 accepting = terms.acceptingDepartment;
         if (!_departments.isActiveMember(msg.sender, accepting, ROLE_STAFF)) {
@@ -221,6 +271,11 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
         return false;
     }
 
+    /// @inheritdoc IRuleDecisions
+    function ruleRegistry() external view returns (IRuleRegistry) {
+        return _rules;
+    }
+
     /// @inheritdoc ICaseApprovals
     function registries() external view returns (IDepartmentRegistry, ICitizenRegistry, IAttestationRegistry) {
         return (_departments, _citizens, _attestations);
@@ -241,10 +296,36 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
         }
     }
 
-    /// @dev Route step `step`, reverting if its deadline has passed.
+    /// @dev Route step `step` decided by approvers, reverting if it is a RULE step or its deadline has passed.
     function _liveStep(bytes32 caseId, CaseTerms calldata terms, uint8 step) private view returns (Step calldata s) {
         s = terms.route[step];
+        if (s.threshold == 0) revert ApprovalRuleStep(caseId, step);
         if (block.timestamp > s.deadline) revert ApprovalStepExpired(caseId, step, s.deadline);
+    }
+
+    /**
+     * @dev Decides the consecutive RULE steps of case `caseId` from its open step, one per proof
+     * (see {IRuleDecisions-decideByRule}); the rule check is {RuleCheckLib-check}.
+     */
+    function _decideByRule(CaseRecord storage c, bytes32 caseId, CaseTerms calldata terms, RuleProof[] calldata proofs)
+        private
+    {
+        uint8 step = c.step;
+        for (uint256 i = 0; i < proofs.length; ++i) {
+            if (c.status != CaseStatus.Open) revert ApprovalCaseClosed(caseId, c.status);
+            Step calldata s = terms.route[step];
+            if (s.threshold != 0) revert ApprovalNotRuleStep(caseId, step);
+            if (block.timestamp > s.deadline) revert ApprovalStepExpired(caseId, step, s.deadline);
+            bytes32 ruleId = s.department;
+            IRuleRegistry.RuleView memory rule = _rules.ruleOf(ruleId);
+            RuleProof calldata proof = proofs[i];
+            bytes32[] memory uids = RuleCheckLib.check(
+                rule, ruleId, terms.applicantCitizen, proof.requirements, proof.evidence, _attestations, _departments
+            );
+            emit StepDecidedByRule(caseId, step, ruleId, rule.version, msg.sender, uids);
+            _conclude(c, caseId, terms, step, true, bytes32(0));
+            ++step;
+        }
     }
 
     /// @dev Applies step `step`'s decision: next step, or the case closes Rejected or Approved.
@@ -321,7 +402,13 @@ contract CaseApprovals is ICaseApprovals, DecisionVerifier {
         }
         Step[] calldata route = terms.route;
         for (uint256 i = 0; i < route.length; ++i) {
-            if (route[i].department == accepting) return;
+            Step calldata s = route[i];
+            if (s.threshold != 0) {
+                if (s.department == accepting) return;
+            } else if (_rules.ruleOf(s.department).department == accepting) {
+                // a RULE step carries the authority of the approvers who registered its rule
+                return;
+            }
         }
         revert ApprovalIssuerNotOnRoute(schema, accepting);
     }

@@ -25,7 +25,7 @@ library CaseTermsLib {
 
     /**
      * @dev Reverts unless there is exactly one applicant and the route has 1 to {MAX_STEPS}
-     * steps, each with a department, a threshold and a future deadline not before the previous.
+     * steps, each with a department (or rule id) and a future deadline not before the previous.
      */
     function validate(ICaseApprovals.CaseTerms calldata terms) internal view {
         if ((terms.applicantCitizen == address(0)) == (terms.applicantDepartment == bytes32(0))) {
@@ -38,7 +38,8 @@ library CaseTermsLib {
         for (uint256 i = 0; i < length; ++i) {
             ICaseApprovals.Step calldata step = route[i];
             uint256 deadline = step.deadline;
-            if (step.department == bytes32(0) || step.threshold == 0 || deadline < previousDeadline) {
+            // a zero threshold marks a RULE step, whose `department` is a rule id (see IRuleDecisions)
+            if (step.department == bytes32(0) || deadline < previousDeadline) {
                 revert ICaseApprovals.ApprovalInvalidStep(i);
             }
             previousDeadline = deadline;

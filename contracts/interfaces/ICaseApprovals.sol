@@ -38,7 +38,8 @@ interface ICaseApprovals {
         Expired
     }
 
-    /// @notice One step of a route: `threshold` APPROVERs of `department` decide by `deadline`.
+    /// @notice One step of a route: `threshold` APPROVERs of `department` decide by `deadline`;
+    /// a zero `threshold` makes it a RULE step whose `department` is a rule id (see IRuleDecisions).
     struct Step {
         bytes32 department;
         uint8 threshold;
@@ -165,8 +166,8 @@ interface ICaseApprovals {
     /// @notice A route has between 1 and {MAX_STEPS} steps.
     error ApprovalInvalidRouteLength(uint256 length);
 
-    /// @notice Route step `index` has no department, a zero threshold, or a deadline in the
-    /// past or before the previous step's.
+    /// @notice Route step `index` has no department (a RULE step: no rule id), or a deadline in
+    /// the past or before the previous step's.
     error ApprovalInvalidStep(uint256 index);
 
     /// @notice The APPROVER role of `department` may not issue attestations of `schema`, or the applicant is not a citizen.

@@ -107,7 +107,7 @@ for _name, _template in {
     "ApprovalNotStaff": "{account} is not an active STAFF member of {department}",
     "ApprovalInvalidApplicant": "name exactly one applicant: a citizen identity or a department",
     "ApprovalInvalidRouteLength": "a route has 1 to 16 steps, not {length}",
-    "ApprovalInvalidStep": "route step {index} has no department, a zero threshold, or a "
+    "ApprovalInvalidStep": "route step {index} has no department (or rule), or a "
     "deadline in the past or before the previous step's",
     "ApprovalSchemaNotAllowed": "the approvers of {department} may not issue attestations of "
     "schema {schema} (or the applicant is not a citizen)",
@@ -488,6 +488,8 @@ class Cases:
         "CaseRejected",
         "CaseWithdrawn",
         "CaseExpired",
+        "StepDecidedByRule",
+        "OfferAccepted",
     )
 
     def __init__(self, connection: Connection, sender: Sender | None = None) -> None:

@@ -50,6 +50,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govchain.cli.objection",
     "govchain.cli.citizen_trail",
     "govchain.cli.portal",
+    "govchain.cli.rule",
 )
 
 

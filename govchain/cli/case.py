@@ -497,10 +497,12 @@ def show(obj: CliContext, case_id: bytes) -> None:
             lines.append(f"outcome    {data['outcome']}")
         for s in data["route"]:
             mark = ">" if state.is_open and s["step"] == state.current_step else " "
-            lines.append(
-                f"{mark} step {s['step']}  {s['department']:<10} {s['threshold']} approver(s) "
-                f"by {when(s['deadline'])}"
+            who = (
+                f"{s['department']:<10} {s['threshold']} approver(s)"
+                if s["threshold"]
+                else f"RULE {s['department']}"  # a RULE step's department field is its rule id
             )
+            lines.append(f"{mark} step {s['step']}  {who} by {when(s['deadline'])}")
         if state.is_open and state.approvals + state.rejections:
             lines.append(f"votes      {state.approvals} approve, {state.rejections} reject")
         voted_in = {e.tx_hash for e in state.history if e.name == "DecisionCast"}
@@ -524,6 +526,14 @@ def _event_text(event: CaseEvent, by_votes: bool = False) -> str:
         count = len(a["signers"])
         by = f"{count} on-chain vote(s)" if by_votes else f"{count} signature(s)"
         return f"step {a['step']} ({dept}) {verdict} by {by}, sent by {a['submitter']}"
+    if event.name == "StepDecidedByRule":
+        uids = ", ".join(a["attestationUids"])
+        return (
+            f"step {a['step']} approved by rule {a['ruleId']} v{a['version']} over "
+            f"attestations {uids}, sent by {a['sender']}"
+        )
+    if event.name == "OfferAccepted":
+        return f"offer accepted for {a['citizen']}, signed by {a['signer']}, sent by {a['sender']}"
     if event.name == "VoteDiscarded":
         return (
             f"step {a['step']}: the vote of {a['approver']} was discarded (no longer an "

@@ -18,6 +18,7 @@ from tests.approval.conftest import (  # noqa: F401 (fixtures)
     attestations,
     citizen_registry,
     desk,
+    rule_registry,
     schemas,
 )
 from tests.identity.conftest import (  # noqa: F401 (fixtures)

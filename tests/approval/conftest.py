@@ -39,12 +39,26 @@ def attestations(project: Any, deployer: Any, departments: Any) -> Any:
     return project.AttestationRegistry.deploy(departments, sender=deployer)
 
 
+#: Approvers' signatures a rule change needs in the test deployment.
+RULE_SIGNATURES = 2
+
+
+@pytest.fixture(scope="session")
+def rule_registry(project: Any, deployer: Any, departments: Any, attestations: Any) -> Any:
+    return project.RuleRegistry.deploy(departments, attestations, RULE_SIGNATURES, sender=deployer)
+
+
 @pytest.fixture(scope="session")
 def approvals(
-    project: Any, deployer: Any, departments: Any, citizen_registry: Any, attestations: Any
+    project: Any,
+    deployer: Any,
+    departments: Any,
+    citizen_registry: Any,
+    attestations: Any,
+    rule_registry: Any,
 ) -> Any:
     module = project.CaseApprovals.deploy(
-        departments, citizen_registry, attestations, sender=deployer
+        departments, citizen_registry, attestations, rule_registry, sender=deployer
     )
     attestations.setApprovalModule(module, sender=deployer)
     return module

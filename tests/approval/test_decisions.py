@@ -335,10 +335,11 @@ def test_a_signature_for_another_contract_is_refused(
     departments: Any,
     citizen_registry: Any,
     attestations: Any,
+    rule_registry: Any,
     chain: Any,
 ) -> None:
     twin = project.CaseApprovals.deploy(
-        departments, citizen_registry, attestations, sender=deployer
+        departments, citizen_registry, attestations, rule_registry, sender=deployer
     )
     terms = desk.terms([("DPF", 1)], citizen=citizens[0])
     cid = desk.open(terms)

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ICaseApprovals} from "./ICaseApprovals.sol";
+import {IRuleRegistry} from "./IRuleRegistry.sol";
+
+/**
+ * @title IRuleDecisions
+ * @notice Case steps decided by a registered rule (秒批) instead of approvers' signatures.
+ *
+ * A route step whose `threshold` is zero is a RULE step: its `department` field holds the id
+ * of a rule line of the {IRuleRegistry} (`keccak256(abi.encode(department, name))`). Anyone may
+ * trigger its decision with one attestation per requirement of the rule's current version
+ * ({IRuleRegistry-Evidence}, the preimage of each uid); the step is approved if the evidence
+ * satisfies the rule at that block, otherwise the call reverts with the reason (a rule never
+ * rejects). Signatures and votes are refused on a RULE step.
+ *
+ * Issuing authority (invariant 4): a case that issues an attestation of the accepting
+ * department must have a step decided by that department's own approvers, either directly
+ * (a signature step of the department) or through a rule those approvers registered (a RULE
+ * step whose rule line belongs to the department).
+ */
+interface IRuleDecisions {
+    /// @notice What decides one RULE step: the rule's requirements (as registered) and one attestation per requirement.
+    struct RuleProof {
+        IRuleRegistry.Requirement[] requirements;
+        IRuleRegistry.Evidence[] evidence;
+    }
+
+    /**
+     * @notice RULE step `step` of case `caseId` was approved by version `version` of rule
+     * `ruleId` with attestations `attestationUids` (one per requirement), triggered by `sender`.
+     */
+    event StepDecidedByRule(
+        bytes32 indexed caseId,
+        uint8 indexed step,
+        bytes32 indexed ruleId,
+        uint32 version,
+        address sender,
+        bytes32[] attestationUids
+    );
+
+    /**
+     * @notice A citizen's acceptance of an offered service (免申即享): `signer` (the identity's
+     * owner key or a valid DELEGATE_AGENT) signed the EIP-712 message `AcceptOffer(address
+     * citizen, bytes32 caseId, bytes32 consentHash, uint256 deadline)`. `caseId` is the hash of
+     * the case's terms, so the signature is the application for exactly that service (rule
+     * route, benefit schema, documents) and nothing else; `consentHash` commits to the consent
+     * text she agreed to (the attestations the rule uses); `deadline` bounds it.
+     */
+    struct Acceptance {
+        address signer;
+        bytes32 consentHash;
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /**
+     * @notice Case `caseId` was opened on the acceptance of `citizen`, signed by `signer`
+     * (her owner key or agent), with consent `consentHash`, relayed by `sender`.
+     */
+    event OfferAccepted(
+        bytes32 indexed caseId, address indexed citizen, address signer, bytes32 consentHash, address sender
+    );
+
+    /// @notice `signer` is neither the owner key nor a valid DELEGATE_AGENT of identity `citizen`.
+    error OfferUnauthorizedSigner(address signer, address citizen);
+
+    /// @notice An accepted offer must be decided in its opening transaction: case `caseId` is still open.
+    error OfferNotDecided(bytes32 caseId);
+
+    /// @notice Step `step` of case `caseId` is a RULE step: it is decided by its rule, not by signatures or votes.
+    error ApprovalRuleStep(bytes32 caseId, uint8 step);
+
+    /// @notice Step `step` of case `caseId` is decided by approvers, not by a rule.
+    error ApprovalNotRuleStep(bytes32 caseId, uint8 step);
+
+    /**
+     * @notice Opens a case (as {ICaseApprovals-openCase}) and decides its first RULE steps in the
+     * same transaction, one per proof; a route of RULE steps only is decided (and its
+     * attestation issued) by the transaction that opens it.
+     *
+     * Requirements: as {ICaseApprovals-openCase}, then as {decideByRule}.
+     */
+    function openCaseByRule(ICaseApprovals.CaseTerms calldata terms, RuleProof[] calldata proofs)
+        external
+        returns (bytes32 caseId);
+
+    /**
+     * @notice Decides consecutive RULE steps of an open case, from the open one, one per proof.
+     *
+     * Requirements: the case is open (`terms` are its terms); each step is a RULE step within
+     * its deadline; the rule is in force, its department Active, the requirements are the
+     * current version's, and each attestation meets its requirement for the case's citizen
+     * applicant ({IRuleRegistry-check}).
+     *
+     * Emits {StepDecidedByRule} per step, then {ICaseApprovals-CaseApproved} when the case closes.
+     */
+    function decideByRule(bytes32 caseId, ICaseApprovals.CaseTerms calldata terms, RuleProof[] calldata proofs)
+        external;
+
+    /**
+     * @notice Opens, rule-decides and (if the terms name a schema) issues the benefit of a case
+     * the citizen applicant accepted with one signature ({Acceptance}); relayed by a STAFF member
+     * of the accepting department, so the citizen pays nothing.
+     *
+     * Requirements: `acceptance` is a valid, unexpired signature of `AcceptOffer` for this case
+     * by the applicant's owner key or a valid DELEGATE_AGENT (`OfferUnauthorizedSigner`,
+     * `SignatureInvalidSigner`, `SignatureExpired`); then as {openCaseByRule}; the proofs decide
+     * every step (`OfferNotDecided`). A replayed acceptance opens nothing (`ApprovalCaseExists`);
+     * one used with other terms (another service) does not verify.
+     *
+     * Emits {OfferAccepted}, then as {openCaseByRule}.
+     */
+    function acceptOffer(
+        ICaseApprovals.CaseTerms calldata terms,
+        RuleProof[] calldata proofs,
+        Acceptance calldata acceptance
+    ) external returns (bytes32 caseId);
+
+    /// @notice `keccak256("AcceptOffer(address citizen,bytes32 caseId,bytes32 consentHash,uint256 deadline)")`
+    function ACCEPT_OFFER_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The rule registry RULE steps name rules of.
+    function ruleRegistry() external view returns (IRuleRegistry);
+}

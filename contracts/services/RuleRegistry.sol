@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+
+import {SignatureVerifier} from "../common/SignatureVerifier.sol";
+import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
+import {IDepartmentRegistry, ROLE_APPROVER} from "../interfaces/IDepartmentRegistry.sol";
+import {IRuleRegistry} from "../interfaces/IRuleRegistry.sol";
+import {RuleCheckLib} from "./RuleCheckLib.sol";
+
+/**
+ * @title RuleRegistry
+ * @notice Versioned rules registered and retired by a department's approvers. See {IRuleRegistry}.
+ */
+contract RuleRegistry is IRuleRegistry, SignatureVerifier {
+    /// @notice `keccak256("RegisterRule(bytes32 department,bytes32 name,uint32 version,bytes32 requirementsHash,uint256 deadline)")`
+    bytes32 public constant REGISTER_TYPEHASH = keccak256(
+        "RegisterRule(bytes32 department,bytes32 name,uint32 version,bytes32 requirementsHash,uint256 deadline)"
+    );
+
+    /// @notice `keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,uint256 deadline)")`
+    bytes32 public constant RETIRE_TYPEHASH =
+        keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,uint256 deadline)");
+
+    /// @inheritdoc IRuleRegistry
+    uint256 public constant MAX_REQUIREMENTS = 16;
+
+    /// @inheritdoc IRuleRegistry
+    uint256 public constant MAX_DEPARTMENTS = 16;
+
+    /// @inheritdoc IRuleRegistry
+    uint256 public immutable SIGNATURES;
+
+    IDepartmentRegistry private immutable _departments;
+    IAttestationRegistry private immutable _attestations;
+
+    mapping(bytes32 ruleId => RuleView) private _rules;
+
+    /// @param signatures_ how many distinct approvers of a department sign each of its rule changes (at least 1)
+    constructor(IDepartmentRegistry departments_, IAttestationRegistry attestations_, uint256 signatures_)
+        EIP712("RuleRegistry", "1")
+    {
+        if (signatures_ == 0) revert RuleInsufficientSignatures(0, 1);
+        _departments = departments_;
+        _attestations = attestations_;
+        SIGNATURES = signatures_;
+    }
+
+    /// @inheritdoc IRuleRegistry
+    function register(
+        bytes32 department,
+        bytes32 name,
+        Requirement[] calldata requirements,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external returns (bytes32 ruleId, uint32 version) {
+        if (department == bytes32(0) || name == bytes32(0)) revert RuleInvalidName();
+        _validate(requirements);
+        ruleId = _ruleId(department, name);
+        version = _rules[ruleId].version + 1;
+        bytes32 requirementsHash = keccak256(abi.encode(requirements));
+        _checkSigners(
+            department,
+            keccak256(abi.encode(REGISTER_TYPEHASH, department, name, version, requirementsHash, deadline)),
+            deadline,
+            signers,
+            signatures
+        );
+        _rules[ruleId] = RuleView(department, requirementsHash, version, true);
+        emit RuleRegistered(ruleId, department, version, name, requirements, msg.sender, signers);
+    }
+
+    /// @inheritdoc IRuleRegistry
+    function retire(
+        bytes32 department,
+        bytes32 name,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external {
+        bytes32 ruleId = _ruleId(department, name);
+        RuleView storage rule = _rules[ruleId];
+        if (!rule.active) revert RuleNotInForce(ruleId);
+        uint32 version = rule.version;
+        bytes32 structHash = keccak256(abi.encode(RETIRE_TYPEHASH, department, name, version, deadline));
+        _checkSigners(department, structHash, deadline, signers, signatures);
+        rule.active = false;
+        emit RuleRetired(ruleId, department, version, msg.sender, signers);
+    }
+
+    /// @inheritdoc IRuleRegistry
+    function ruleOf(bytes32 ruleId) external view returns (RuleView memory) {
+        return _rules[ruleId];
+    }
+
+    /// @inheritdoc IRuleRegistry
+    function ruleIdOf(bytes32 department, bytes32 name) external pure returns (bytes32) {
+        return _ruleId(department, name);
+    }
+
+    /// @inheritdoc IRuleRegistry
+    function requirementsHashOf(Requirement[] calldata requirements) external pure returns (bytes32) {
+        return keccak256(abi.encode(requirements));
+    }
+
+    /// @inheritdoc IRuleRegistry
+    function check(bytes32 ruleId, address subject, Requirement[] calldata requirements, Evidence[] calldata evidence)
+        external
+        view
+        returns (uint32 version, bytes32[] memory uids)
+    {
+        RuleView memory rule = _rules[ruleId];
+        uids = RuleCheckLib.check(rule, ruleId, subject, requirements, evidence, _attestations, _departments);
+        version = rule.version;
+    }
+
+    /// @inheritdoc IRuleRegistry
+    function registerHash(bytes32 department, bytes32 name, uint32 version, bytes32 requirementsHash, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(REGISTER_TYPEHASH, department, name, version, requirementsHash, deadline))
+        );
+    }
+
+    /// @inheritdoc IRuleRegistry
+    function retireHash(bytes32 department, bytes32 name, uint32 version, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(RETIRE_TYPEHASH, department, name, version, deadline)));
+    }
+
+    function _ruleId(bytes32 department, bytes32 name) private pure returns (bytes32) {
+        return keccak256(abi.encode(department, name));
+    }
+
+    function _validate(Requirement[] calldata requirements) private pure {
+        uint256 count = requirements.length;
+        if (count == 0 || count > MAX_REQUIREMENTS) revert RuleInvalidRequirementCount(count);
+        for (uint256 i = 0; i < count; ++i) {
+            Requirement calldata r = requirements[i];
+            uint256 named = r.departments.length;
+            if (r.schema == bytes32(0) || r.maxAge == 0 || named == 0 || named > MAX_DEPARTMENTS) {
+                revert RuleInvalidRequirement(i);
+            }
+            for (uint256 j = 0; j < named; ++j) {
+                if (r.departments[j] == bytes32(0)) revert RuleInvalidRequirement(i);
+            }
+        }
+    }
+
+    /**
+     * @dev Invariant 2 for rule changes: reverts unless `signers` (strictly ascending, at least
+     * {SIGNATURES}) are each an active APPROVER of the Active `department` now and each signed
+     * the typed message `structHash` (EOA or ERC-1271) before `deadline`.
+     */
+    function _checkSigners(
+        bytes32 department,
+        bytes32 structHash,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) private view {
+        uint256 count = signers.length;
+        if (count < SIGNATURES || signatures.length != count) {
+            revert RuleInsufficientSignatures(count < signatures.length ? count : signatures.length, SIGNATURES);
+        }
+        address previous = address(0);
+        for (uint256 i = 0; i < count; ++i) {
+            address signer = signers[i];
+            if (signer <= previous) revert RuleSignerOrder(signer, previous);
+            if (!_departments.isActiveMember(signer, department, ROLE_APPROVER)) {
+                revert RuleNotApprover(signer, department);
+            }
+            _verifySignature(signer, structHash, deadline, signatures[i]);
+            previous = signer;
+        }
+    }
+}
