@@ -51,7 +51,10 @@ from govchain.tx import Sender
 CONTRACT = "CaseApprovals"
 ROLE_STAFF, ROLE_APPROVER = 1, 2
 DEPARTMENT_STATUS = ("None", "Proposed", "Active", "Suspended", "Retired")
-SIGNED_DECISION_FORMAT = "govchain.approval.decision/1"
+SIGNED_DECISION_FORMAT = "govchain.approval.decision/2"
+"""Version 2: the signed ``Decision`` names its signer (R2-5); version 1 files sign the older
+message the contract no longer accepts."""
+_OLD_DECISION_FORMAT = "govchain.approval.decision/1"
 ERC1271_SELECTOR = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
 ZERO32 = b"\x00" * 32
 
@@ -197,7 +200,9 @@ class SignedDecision:
         return domain(self.chain_id, self.contract)
 
     def message(self) -> dict[str, Any]:
-        return decision(self.case_id, self.step, self.approve, self.comment_hash, self.deadline)
+        return decision(
+            self.case_id, self.step, self.approve, self.comment_hash, self.signer, self.deadline
+        )
 
     def digest(self) -> bytes:
         """The EIP-712 digest the signer signed (``CaseApprovals.decisionHash``)."""
@@ -247,6 +252,12 @@ class SignedDecision:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "signed decision") -> SignedDecision:
         """Parse and check the fields; a wrong shape raises :class:`InvalidInput`."""
+        if isinstance(data, Mapping) and data.get("format") == _OLD_DECISION_FORMAT:
+            raise InvalidInput(
+                source,
+                _OLD_DECISION_FORMAT,
+                "signed before decisions named their signer; sign the decision again",
+            )
         if not isinstance(data, Mapping) or data.get("format") != SIGNED_DECISION_FORMAT:
             raise InvalidInput(source, "...", f"not a {SIGNED_DECISION_FORMAT} document")
         try:
@@ -259,7 +270,7 @@ class SignedDecision:
             erc1271 = data.get("erc1271", False)
             if not isinstance(approve, bool) or not isinstance(erc1271, bool):
                 raise InvalidInput(source, "approve", "expected true or false")
-            return cls(
+            signed = cls(
                 chain_id=chain_id,
                 contract=validate.address(data["contract"]),
                 case_id=validate.bytes32(data["case_id"], "case id"),
@@ -271,6 +282,12 @@ class SignedDecision:
                 signature=validate.hex_bytes(data["signature"], None, "signature"),
                 erc1271=erc1271,
             )
+            stated = data.get("digest")
+            if stated is not None and validate.bytes32(stated, "digest") != signed.digest():
+                raise InvalidInput(
+                    "digest", stated, "does not match the decision and signer the file states"
+                )
+            return signed
         except InvalidInput as exc:
             raise InvalidInput(source, exc.value, f"{exc.what}: {exc.reason}") from None
         except (KeyError, TypeError, ValueError) as exc:
@@ -302,11 +319,14 @@ def sign_decision(
     """Sign a ``Decision`` with an approver's key, off chain (no check, no network).
 
     With ``wallet``, the approver is that ERC-1271 contract (a department's wallet) and the
-    key signs for it: the wallet's ``isValidSignature`` must accept the key's signature of the
-    digest (as an owner-key wallet does; a multisig needs its own signature format).
+    key signs for it: the message names the wallet as its signer, and the wallet's
+    ``isValidSignature`` must accept the key's signature of that digest (as an owner-key wallet
+    does; a multisig needs its own signature format). The key's signature of a ``Decision``
+    naming the wallet is not one naming the key, so it counts for the wallet only.
     """
+    signer = validate.address(wallet) if wallet else account.address
     signature = DECISION.sign(
-        account.key, dom, decision(case_id, step, approve, comment_hash, deadline)
+        account.key, dom, decision(case_id, step, approve, comment_hash, signer, deadline)
     )
     return SignedDecision(
         chain_id=dom.chain_id,
@@ -316,7 +336,7 @@ def sign_decision(
         approve=approve,
         comment_hash=bytes(comment_hash),
         deadline=deadline,
-        signer=validate.address(wallet) if wallet else account.address,
+        signer=signer,
         signature=signature,
         erc1271=wallet is not None,
     )
@@ -567,21 +587,33 @@ class Cases:
     # --- reads ----------------------------------------------------------------------------
 
     def decision_hash(
-        self, case_id: bytes, step: int, approve: bool, comment_hash: bytes, deadline: int
+        self,
+        case_id: bytes,
+        step: int,
+        approve: bool,
+        comment_hash: bytes,
+        signer: str,
+        deadline: int,
     ) -> bytes:
-        """The contract's EIP-712 digest of a ``Decision`` (compare with :func:`local_digest`)."""
+        """The contract's EIP-712 digest of ``signer``'s ``Decision`` (see :func:`local_digest`)."""
         return bytes(
             self.contract.functions.decisionHash(
-                case_id, step, approve, comment_hash, deadline
+                case_id, step, approve, comment_hash, signer, deadline
             ).call()
         )
 
     def local_digest(
-        self, case_id: bytes, step: int, approve: bool, comment_hash: bytes, deadline: int
+        self,
+        case_id: bytes,
+        step: int,
+        approve: bool,
+        comment_hash: bytes,
+        signer: str,
+        deadline: int,
     ) -> bytes:
         """The same digest built in Python with :data:`DECISION` on this deployment's domain."""
         return DECISION.digest(
-            self.domain, decision(case_id, step, approve, comment_hash, deadline)
+            self.domain, decision(case_id, step, approve, comment_hash, signer, deadline)
         )
 
     def _logs(self, topics: list[Any]) -> list[LogReceipt]:
@@ -822,7 +854,7 @@ class Cases:
                 )
         elif d.recovered() != d.signer:
             raise _refused(
-                "ApprovalNotApprover",
+                "SignatureInvalidSigner",
                 f"the signature claimed by {d.signer} is not theirs for this decision",
             )
 
