@@ -12,7 +12,8 @@ import {IDepartmentRegistry, ROLE_APPROVER} from "../interfaces/IDepartmentRegis
  * @title DecisionVerifier
  * @notice Checks the co-signatures of a step's EIP-712 `Decision` (see {ICaseApprovals}):
  * `threshold` entries, each naming the signer it is for, signers strictly ascending, each an
- * active APPROVER of the step's department at submission.
+ * active APPROVER of the step's Active department at submission (one
+ * {IDepartmentRegistry-activeMembersPrefix} call for all of a decision's signers).
  *
  * R2-5: the `Decision` names its signer, so each entry's signature is checked over a digest
  * that names the signer the entry claims. One approver's signature is then a signature of a
@@ -80,12 +81,15 @@ abstract contract DecisionVerifier is SignatureVerifier {
         for (uint256 i = 0; i < threshold; ++i) {
             address signer = _entrySigner(signatures, i, threshold, message, domainSeparator);
             if (signer <= previous) revert ICaseApprovals.ApprovalSignerOrder(signer, previous);
-            if (!_countsAsApproverNow(signer, department)) _revertNotApprover(signer, department);
             assembly ("memory-safe") {
                 mstore(add(signers, shl(5, add(i, 1))), signer)
             }
             previous = signer;
         }
+        // M-1, for all signers at once: each an active APPROVER of `department`, Active now
+        // (the same rule as {_countsAsApproverNow}, one registry call per decision)
+        uint256 counted = _departments.activeMembersPrefix(department, ROLE_APPROVER, signers);
+        if (counted < threshold) _revertNotApprover(signers[counted], department);
     }
 
     /**
@@ -150,12 +154,14 @@ abstract contract DecisionVerifier is SignatureVerifier {
     }
 
     /**
-     * @dev Invariants 2 and M-1, the one place that states whose decision counts: a signature or
-     * vote of `account` counts for a step of `department` only if, at the moment it takes
-     * effect (a submission, or the vote that completes the step), `account` is a current key
-     * holding the APPROVER role of `department` and `department` is Active
-     * ({IDepartmentRegistry-isActiveMember}, called without ABI overhead). A key is one member:
-     * a rotated-out key is no longer a member, so its earlier vote stops counting.
+     * @dev Invariants 2 and M-1, whose decision counts: a signature or vote of `account` counts
+     * for a step of `department` only if, at the moment it takes effect (a submission, or the
+     * vote that completes the step), `account` is a current key holding the APPROVER role of
+     * `department` and `department` is Active ({IDepartmentRegistry-isActiveMember}, called
+     * without ABI overhead). A key is one member: a rotated-out key is no longer a member, so
+     * its earlier vote stops counting. Votes are checked here; a submitted decision's signers
+     * are checked by the same rule for all of them at once
+     * ({IDepartmentRegistry-activeMembersPrefix}, in {_checkDecision}).
      */
     function _countsAsApproverNow(address account, bytes32 department) internal view returns (bool ok) {
         address registry = address(_departments);
