@@ -19,7 +19,8 @@ import {DecisionVerifier} from "./DecisionVerifier.sol";
  * on-chain votes. See {ICaseApprovals}.
  *
  * Gas: opening stores three slots whatever the route's length (the terms are hashed);
- * each signature of a submitted decision costs one `ecrecover` and one membership check.
+ * each signature of a submitted decision costs one `ecrecover` (over a digest naming its signer)
+ * and one membership check.
  */
 contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     using CaseTermsLib for CaseTerms;
@@ -251,12 +252,15 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     }
 
     /// @inheritdoc ICaseApprovals
-    function decisionHash(bytes32 caseId, uint8 step, bool approve, bytes32 commentHash, uint256 deadline)
-        external
-        view
-        returns (bytes32)
-    {
-        return _hashTypedDataV4(_decisionStructHash(caseId, step, approve, commentHash, deadline));
+    function decisionHash(
+        bytes32 caseId,
+        uint8 step,
+        bool approve,
+        bytes32 commentHash,
+        address signer,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(_decisionStructHash(caseId, step, approve, commentHash, signer, deadline));
     }
 
     /// @inheritdoc ICaseApprovals

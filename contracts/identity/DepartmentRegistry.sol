@@ -75,6 +75,19 @@ contract DepartmentRegistry is IDepartmentRegistry {
     }
 
     /// @inheritdoc IDepartmentRegistry
+    function activeMembersPrefix(bytes32 code, uint8 role, address[] calldata accounts)
+        external
+        view
+        returns (uint256 n)
+    {
+        if (role == 0 || _departments[code].status != DepartmentStatus.Active) return 0;
+        mapping(address account => uint8 roles) storage roles = _roles[code];
+        for (; n < accounts.length; ++n) {
+            if (roles[accounts[n]] & role != role) return n;
+        }
+    }
+
+    /// @inheritdoc IDepartmentRegistry
     function memberOf(address account) public view returns (bytes32 code, uint8 roles, bool active) {
         code = _departmentOf[account];
         if (code != bytes32(0)) {

@@ -21,12 +21,19 @@ import {IDepartmentRegistry} from "./IDepartmentRegistry.sol";
  * {CaseOpened} and passed back as calldata by every call that needs them, which keeps opening
  * a case to two new storage slots whatever its route length.
  *
- * Signatures (`StepDecision.signatures`, the Safe encoding): `threshold` entries of 65 bytes
- * `r || s || v`, ordered by signer address strictly ascending (so no signer counts twice):
- * - `v` = 27 or 28: an EOA's ECDSA signature of {decisionHash}; the signer is recovered.
- * - `v` = 0: an ERC-1271 signer (a department's multisig): `r` = the signer's address, `s` =
- *   the byte offset, inside `signatures`, of `uint256 length || signature bytes`, appended
- *   after the entries; checked with OpenZeppelin `SignatureChecker`.
+ * Each approver signs a `Decision` that names them (`signer`), so a signature counts for the
+ * one signer it names and no other (R2-5: an ERC-1271 wallet that accepts its owner's
+ * signatures cannot reuse the owner's own approval).
+ *
+ * Signatures (`StepDecision.signatures`, after Safe's encoding): `threshold` entries of 85 bytes
+ * `signer (20 bytes) || r || s || v`, ordered by signer address strictly ascending (so no signer
+ * counts twice); each signature is checked against the signer its entry names, over
+ * {decisionHash} with that signer:
+ * - `v` = 27 or 28: the signer is an EOA and `r || s || v` its ECDSA signature (low `s`), which
+ *   must recover to the named signer.
+ * - `v` = 0: the signer is an ERC-1271 contract (a department's wallet): `r` = the byte offset,
+ *   inside `signatures`, of `uint256 length || signature bytes`, appended after the entries;
+ *   `s` is zero; checked with OpenZeppelin `SignatureChecker`.
  */
 interface ICaseApprovals {
     enum CaseStatus {
@@ -68,8 +75,9 @@ interface ICaseApprovals {
     }
 
     /**
-     * @notice A step's decision co-signed by its approvers: the EIP-712 message
-     * `Decision(caseId, step, approve, commentHash, deadline)` and their signatures.
+     * @notice A step's decision co-signed by its approvers: each signs the EIP-712 message
+     * `Decision(caseId, step, approve, commentHash, signer, deadline)` naming themselves;
+     * `signatures` holds the entries, each naming its signer.
      */
     struct StepDecision {
         uint8 step;
@@ -212,8 +220,9 @@ interface ICaseApprovals {
 
     /**
      * @notice `signer` is not an active APPROVER of `department`: the key holds no APPROVER role
-     * there, or the signature is of another message (case, step, decision, deadline, contract or
-     * chain) and recovers to an unrelated address.
+     * there. (A signature that is not the named signer's signature of this decision — another
+     * case, step, verdict, comment, deadline, signer, contract or chain — is refused first with
+     * `SignatureInvalidSigner(signer)`.)
      */
     error ApprovalNotApprover(address signer, bytes32 department);
 
@@ -263,8 +272,9 @@ interface ICaseApprovals {
      * - the case is open (`terms` are the case's terms);
      * - each decision is for the step then open, before that step's deadline and the
      *   decision's own deadline;
-     * - each decision has `threshold` signatures of {decisionHash}, signers strictly ascending,
-     *   each an active APPROVER of the step's department now;
+     * - each decision has `threshold` entries, signers strictly ascending, each entry a valid
+     *   signature of {decisionHash} naming its signer (`SignatureInvalidSigner(signer)`
+     *   otherwise), each signer an active APPROVER of the step's department now;
      * - no signer already has a vote recorded with {decide} on the open step
      *   (`ApprovalAlreadyVoted`): an approver's on-chain vote is their word on that step.
      *
@@ -316,7 +326,7 @@ interface ICaseApprovals {
     /// @notice The most steps a route may have.
     function MAX_STEPS() external view returns (uint256);
 
-    /// @notice `keccak256("Decision(bytes32 caseId,uint8 step,bool approve,bytes32 commentHash,uint256 deadline)")`
+    /// @notice `keccak256("Decision(bytes32 caseId,uint8 step,bool approve,bytes32 commentHash,address signer,uint256 deadline)")`
     function DECISION_TYPEHASH() external view returns (bytes32);
 
     /// @notice The whole stored state of case `caseId` (status None if unknown).
@@ -326,13 +336,17 @@ interface ICaseApprovals {
     function caseIdOf(CaseTerms calldata terms) external pure returns (bytes32);
 
     /**
-     * @notice The EIP-712 digest approvers sign for a decision (the domain is this contract on
-     * this chain), so clients can check their encoding.
+     * @notice The EIP-712 digest approver `signer` signs for a decision (the domain is this
+     * contract on this chain), so clients can check their encoding.
      */
-    function decisionHash(bytes32 caseId, uint8 step, bool approve, bytes32 commentHash, uint256 deadline)
-        external
-        view
-        returns (bytes32);
+    function decisionHash(
+        bytes32 caseId,
+        uint8 step,
+        bool approve,
+        bytes32 commentHash,
+        address signer,
+        uint256 deadline
+    ) external view returns (bytes32);
 
     /// @notice Whether `approver` has a recorded (not discarded) on-chain vote on step `step` of
     /// case `caseId`; votes are kept for the open step (or the step the case closed at) only.

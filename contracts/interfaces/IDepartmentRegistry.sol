@@ -128,6 +128,18 @@ interface IDepartmentRegistry {
     function isActiveMember(address account, bytes32 dept, uint8 role) external view returns (bool);
 
     /**
+     * @notice How many of `accounts`, from the first, are members of `dept` holding every bit
+     * of `role` while `dept` is Active: `accounts.length` if all are, the index of the first
+     * that is not otherwise (0 if `dept` is not Active or `role` is 0). One call answers
+     * {isActiveMember} for a set of signers: the department's status is read once, then one
+     * roles slot per account.
+     */
+    function activeMembersPrefix(bytes32 dept, uint8 role, address[] calldata accounts)
+        external
+        view
+        returns (uint256);
+
+    /**
      * @notice The department `account` belongs to (zero if none), its roles there, and whether
      * that department is Active.
      */

@@ -587,6 +587,12 @@ def list_cases(
 @verdict_option
 @comment_options("comment", "the comment whose salted commitment is signed")
 @click.option("--deadline", required=True, metavar="WHEN", help="the decision's deadline")
+@click.option(
+    "--signer",
+    required=True,
+    type=ADDRESS,
+    help="the approver (key or ERC-1271 wallet) the Decision names",
+)
 @pass_cli
 def hash_decision(
     obj: CliContext,
@@ -597,22 +603,24 @@ def hash_decision(
     comment_salt: bytes | None,
     comment_hash: bytes | None,
     deadline: str,
+    signer: str,
 ) -> None:
-    """The EIP-712 digest of a Decision: the contract's and this client's, compared."""
+    """The EIP-712 digest of a Decision naming SIGNER: the contract's and this client's, compared."""
     verdict = _verdict(approve)
     digest, kept = _comment(comment, comment_hash, comment_salt)
     if not 0 <= step <= 255:
         raise InvalidInput("step", step, "0 to 255")
     cases = _cases(obj)
     until = parse_when(deadline, cases.now())
-    onchain = cases.decision_hash(case_id, step, verdict, digest, until)
-    local = cases.local_digest(case_id, step, verdict, digest, until)
+    onchain = cases.decision_hash(case_id, step, verdict, digest, signer, until)
+    local = cases.local_digest(case_id, step, verdict, digest, signer, until)
     data = {
         "case_id": _hex(case_id),
         "step": step,
         "approve": verdict,
         "comment_hash": _hex(digest),
         **_salted(kept),
+        "signer": signer,
         "deadline": until,
         "contract": cases.address,
         "chain_id": cases.connection.chain_id,

@@ -577,9 +577,15 @@ class Scenario:
         for index, step in enumerate(route):
             code = label(step.department)
             approvers = self.dept(code).approvers[: step.threshold]
-            message = decision(case_id, index, True, comment, deadline)
+            # each approver signs a Decision naming themselves (a signature counts for its signer only)
             signatures = [
-                SignerSignature(a.address, DECISION.sign(a.key, domain, message)) for a in approvers
+                SignerSignature(
+                    a.address,
+                    DECISION.sign(
+                        a.key, domain, decision(case_id, index, True, comment, a.address, deadline)
+                    ),
+                )
+                for a in approvers
             ]
             packed = pack_signatures(signatures)
             tx, receipt = self.send(

@@ -14,7 +14,7 @@ import ape
 import pytest
 
 from govchain.approval import CaseStatus, Step
-from govchain.approval.messages import SignerSignature, pack_signatures
+from govchain.approval.messages import SignerSignature, entry, pack_signatures
 from tests.adversarial.attacks import malleate, on_chain, on_contract
 from tests.adversarial.conftest import OTHER_CHAIN_ID
 from tests.approval.conftest import DAY, Desk, h
@@ -41,7 +41,7 @@ def _two_dpf_signatures(desk: Desk, depts: Any, cid: bytes, step: int = 1) -> li
 
 def _packed_in_order(sigs: list[SignerSignature]) -> bytes:
     """Entries in the given order (pack_signatures would sort them and refuse duplicates)."""
-    return b"".join(s.signature for s in sigs)
+    return b"".join(entry(s) for s in sigs)
 
 
 # --- replays -------------------------------------------------------------------------------------
@@ -51,14 +51,14 @@ def test_decision_signed_for_another_case_is_refused(
     approvals: Any, desk: Desk, depts: Any, case: Any, citizens: list[Any], outsider: Any
 ) -> None:
     """Replay across cases: a Civil Affairs approval of Bob's case submitted for Alice's. The
-    case id is in the signed message, so the signature recovers to a stranger."""
+    case id is in the signed message, so the signature is not its signer's for this case."""
     terms, cid = case
     bob_terms = desk.terms([("CIVIL", 1), ("DPF", 2)], citizen=citizens[1])
     bob_cid = desk.open(bob_terms)
     approver = depts["CIVIL"].approvers[0]
     sig = desk.sign(approver, bob_cid, 0)
-    decision = desk.step_decision(cid, 0, [], packed=sig.signature)
-    with ape.reverts(approvals.ApprovalNotApprover, department=depts["CIVIL"].code):
+    decision = desk.step_decision(cid, 0, [], packed=entry(sig))
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
         desk.submit(cid, terms, [decision], sender=outsider)
     assert approvals.caseOf(cid).status == CaseStatus.OPEN
 
@@ -76,8 +76,8 @@ def test_decision_signed_for_another_step_is_refused(
     desk.submit(
         cid, terms, [desk.step_decision(cid, 1, depts["DPF"].approvers[:1])], sender=outsider
     )
-    relabelled = desk.step_decision(cid, 2, [], packed=step0.signature)
-    with ape.reverts(approvals.ApprovalNotApprover, department=depts["CIVIL"].code):
+    relabelled = desk.step_decision(cid, 2, [], packed=entry(step0))
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
         desk.submit(cid, terms, [relabelled], sender=outsider)
 
 
@@ -99,8 +99,9 @@ def test_decision_signed_for_another_chain_id_is_refused(
     """Replay across chains: a decision signed on a test network."""
     terms, cid = case
     dom = on_chain(desk.domain, OTHER_CHAIN_ID)
-    decision = desk.step_decision(cid, 0, depts["CIVIL"].approvers[:1], dom=dom)
-    with ape.reverts(approvals.ApprovalNotApprover, department=depts["CIVIL"].code):
+    approver = depts["CIVIL"].approvers[0]
+    decision = desk.step_decision(cid, 0, [approver], dom=dom)
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
         desk.submit(cid, terms, [decision], sender=outsider)
 
 
@@ -110,8 +111,9 @@ def test_decision_signed_for_another_contract_is_refused(
     """Replay across contracts: the same Decision typed data under another verifyingContract."""
     terms, cid = case
     dom = on_contract(desk.domain, grants.address)
-    decision = desk.step_decision(cid, 0, depts["CIVIL"].approvers[:1], dom=dom)
-    with ape.reverts(approvals.ApprovalNotApprover, department=depts["CIVIL"].code):
+    approver = depts["CIVIL"].approvers[0]
+    decision = desk.step_decision(cid, 0, [approver], dom=dom)
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
         desk.submit(cid, terms, [decision], sender=outsider)
 
 
@@ -149,7 +151,7 @@ def test_high_s_decision_signature_is_refused(
     reports InvalidSignatureS)."""
     terms, cid = case
     sig = desk.sign(depts["CIVIL"].approvers[0], cid, 0)
-    decision = desk.step_decision(cid, 0, [], packed=malleate(sig.signature))
+    decision = desk.step_decision(cid, 0, [], packed=entry(sig)[:20] + malleate(sig.signature))
     with ape.reverts(approvals.ApprovalMalformedSignature, index=0):
         desk.submit(cid, terms, [decision], sender=outsider)
 

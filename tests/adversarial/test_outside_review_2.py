@@ -11,8 +11,9 @@ owner or guardian change, so the owner can never replace it.
 R2-3: a guardian key the council marked compromised still counts towards a recovery.
 R2-4: a share request filed by a clerk key that has since lapsed (marked compromised) is still
 approved into a grant: the filer's right is never re-checked when the request takes effect.
-R2-5: a case Decision does not name its signer, so one approver's one signature also counts as
+R2-5: a case Decision did not name its signer, so one approver's one signature also counted as
 the signature of a contract-wallet APPROVER that accepts that approver's key (k=2 met by one).
+All five are fixed; the tests are ordinary regression tests now.
 """
 
 from __future__ import annotations
@@ -198,26 +199,28 @@ def test_r2_4_request_of_a_clerk_key_marked_compromised_is_not_granted(
 # --- R2-5: one signature, two signers --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-5: the Decision typed message does not name its signer (ERC-1271 double count)",
-)
-def test_r2_5_one_approvers_signature_does_not_count_for_a_wallet_too(
-    approvals: Any, desk: Desk, depts: Any, alice: Any, outsider: Any, project: Any,
-    deployer: Any, departments: Any,
-) -> None:  # fmt: skip
-    """DPF runs a contract wallet (a 1-of-n department multisig, here owned by approver A's
-    key) as an APPROVER, next to its individual approvers. A signs the Decision once; the
-    clerk packs that one signature twice — as A (ECDSA) and as the wallet (ERC-1271, which
-    accepts any owner's signature of the digest) — and a step that needs two approvers is
-    decided by one person. The citizen messages were fixed for exactly this ("typed messages
-    name their signer"); ``Decision`` was not. Expected: the wallet's entry does not verify
-    (``SignatureInvalidSigner``) because the signed message names A, not the wallet."""
+@pytest.fixture
+def a_and_her_wallet(depts: Any, project: Any, deployer: Any, departments: Any) -> tuple[Any, Any]:
+    """DPF approver A, and a contract wallet (a 1-of-n department multisig, here owned by A's
+    key alone) that DPF made an APPROVER next to its individual approvers."""
     a = depts["DPF"].approvers[0]
     dpf = depts["DPF"]
     wallet = project.TestContractWallet.deploy(a, sender=deployer)
     departments.addMember(wallet, ROLE_APPROVER, sender=dpf.admin)
     wallet.execute(departments, departments.acceptMembership.encode_input(dpf.code), sender=a)
+    return a, wallet
+
+
+def test_r2_5_one_approvers_signature_does_not_count_for_a_wallet_too(
+    approvals: Any, desk: Desk, alice: Any, outsider: Any, a_and_her_wallet: tuple[Any, Any]
+) -> None:
+    """A signs the Decision once; the clerk packs that one signature twice — as A (ECDSA) and
+    as the wallet (ERC-1271, which accepts any owner's signature of the digest it is asked
+    about) — so that a step needing two approvers is decided by one person. Fixed: the
+    ``Decision`` names its signer and each entry is checked over the digest naming the signer
+    the entry claims, so the wallet is asked about a message naming the wallet, which A never
+    signed (``SignatureInvalidSigner(wallet)``)."""
+    a, wallet = a_and_her_wallet
     terms = desk.terms([("DPF", 2)], citizen=alice)
     cid = desk.open(terms)
     deadline = desk.now() + DAY
@@ -225,4 +228,47 @@ def test_r2_5_one_approvers_signature_does_not_count_for_a_wallet_too(
     packed = pack_signatures([once, SignerSignature(wallet.address, once.signature, contract=True)])
     decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=packed)
     with ape.reverts(approvals.SignatureInvalidSigner, signer=wallet.address):
-        desk.submit(cid, terms, [decision], sender=outsider)  # today: Approved by one person
+        desk.submit(cid, terms, [decision], sender=outsider)
+    assert approvals.caseOf(cid).status == CaseStatus.OPEN
+
+
+def test_r2_5_a_wallets_signature_does_not_count_for_its_owner_too(
+    approvals: Any, desk: Desk, alice: Any, outsider: Any, a_and_her_wallet: tuple[Any, Any]
+) -> None:
+    """The other way round: A's key signs for the wallet (a Decision naming the wallet); the
+    clerk also packs that signature as A's own ECDSA entry. It is not A's signature of a
+    Decision naming A (``SignatureInvalidSigner(A)``)."""
+    a, wallet = a_and_her_wallet
+    terms = desk.terms([("DPF", 2)], citizen=alice)
+    cid = desk.open(terms)
+    deadline = desk.now() + DAY
+    for_wallet = desk.sign(a, cid, 0, deadline=deadline, wallet=wallet.address)
+    as_a = SignerSignature(a.address, for_wallet.signature)
+    decision = desk.step_decision(
+        cid, 0, [], deadline=deadline, packed=pack_signatures([for_wallet, as_a])
+    )
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=a.address):
+        desk.submit(cid, terms, [decision], sender=outsider)
+    assert approvals.caseOf(cid).status == CaseStatus.OPEN
+
+
+def test_r2_5_a_signature_naming_each_signer_still_decides(
+    approvals: Any, desk: Desk, depts: Any, alice: Any, outsider: Any,
+    a_and_her_wallet: tuple[Any, Any],
+) -> None:  # fmt: skip
+    """What the rule allows: the wallet's signature of a Decision naming it, next to another
+    approver's own, decides a 2-approver step, and both are named in ``StepDecided``."""
+    a, wallet = a_and_her_wallet
+    b = depts["DPF"].approvers[1]
+    terms = desk.terms([("DPF", 2)], citizen=alice)
+    cid = desk.open(terms)
+    deadline = desk.now() + DAY
+    sigs = [
+        desk.sign(a, cid, 0, deadline=deadline, wallet=wallet.address),
+        desk.sign(b, cid, 0, deadline=deadline),
+    ]
+    decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=pack_signatures(sigs))
+    receipt = desk.submit(cid, terms, [decision], sender=outsider)
+    [decided] = receipt.decode_logs(approvals.StepDecided)
+    assert sorted(decided.signers) == sorted([wallet.address, b.address])
+    assert approvals.caseOf(cid).status == CaseStatus.APPROVED

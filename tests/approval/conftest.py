@@ -151,12 +151,16 @@ class Desk:
         comment: bytes = h("ok"),
         deadline: int | None = None,
         dom: Domain | None = None,
+        wallet: str | None = None,
     ) -> SignerSignature:
+        """``signer``'s signature of a Decision naming it, or with ``wallet`` naming that
+        ERC-1271 wallet (``signer`` being a key the wallet accepts)."""
         deadline = self.now() + DAY if deadline is None else deadline
-        msg = decision(case_id, step, approve, comment, deadline)
+        named = wallet or signer.address
+        msg = decision(case_id, step, approve, comment, named, deadline)
         key = signer.private_key if hasattr(signer, "private_key") else signer.key
         sig = DECISION.sign(key, dom or self.domain, msg)
-        return SignerSignature(signer.address, sig)
+        return SignerSignature(named, sig, contract=wallet is not None)
 
     def step_decision(
         self,

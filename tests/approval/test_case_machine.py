@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 )
 
 from govchain.approval import CaseStatus, CaseTerms
-from govchain.approval.messages import pack_signatures
+from govchain.approval.messages import entry, pack_signatures
 from tests.approval.conftest import HOUR, Desk, h
 from tests.conftest import hypothesis_examples
 from tests.helpers import ROLE_APPROVER, ROLE_STAFF, enrol
@@ -232,7 +232,7 @@ def test_cases_are_decided_only_by_k_people_active_when_it_is_decided(
             ]
             packed = pack_signatures(sigs)
             if duplicate and sigs:
-                packed = sigs[0].signature + packed
+                packed = entry(sigs[0]) + packed
             decision = (self.step, approve, h("c"), deadline, packed)
 
             ok = False

@@ -9,7 +9,7 @@ import pytest
 from eth_account import Account
 
 from govchain.approval import CaseStatus
-from govchain.approval.messages import SignerSignature, pack_signatures
+from govchain.approval.messages import SignerSignature, entry, pack_signatures
 from govchain.eip712 import Domain
 from tests.approval.conftest import DAY, Desk, h
 from tests.helpers import ROLE_APPROVER, ROLE_STAFF, SUSPENDED
@@ -240,7 +240,7 @@ def test_a_duplicate_signer_is_refused(
     cid = desk.open(terms)
     deadline = desk.now() + DAY
     sig = desk.sign(depts["DPF"].approvers[0], cid, 0, deadline=deadline)
-    packed = sig.signature + sig.signature
+    packed = entry(sig) + entry(sig)
     decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=packed)
     with ape.reverts(approvals.ApprovalSignerOrder, signer=sig.signer, previous=sig.signer):
         desk.submit(cid, terms, [decision], citizens[1])
@@ -254,9 +254,7 @@ def test_unsorted_signers_are_refused(
     deadline = desk.now() + DAY
     sigs = [desk.sign(a, cid, 0, deadline=deadline) for a in depts["DPF"].approvers[:2]]
     high, low = sorted(sigs, key=lambda s: s.key, reverse=True)
-    decision = desk.step_decision(
-        cid, 0, [], deadline=deadline, packed=high.signature + low.signature
-    )
+    decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=entry(high) + entry(low))
     with ape.reverts(approvals.ApprovalSignerOrder, signer=low.signer, previous=high.signer):
         desk.submit(cid, terms, [decision], citizens[1])
 
@@ -267,12 +265,13 @@ def test_a_malformed_signature_is_refused(
     terms = desk.terms([("DPF", 1)], citizen=citizens[0])
     cid = desk.open(terms)
     deadline = desk.now() + DAY
-    sig = desk.sign(depts["DPF"].approvers[0], cid, 0, deadline=deadline).signature
+    signed = desk.sign(depts["DPF"].approvers[0], cid, 0, deadline=deadline)
+    sig, named = signed.signature, bytes.fromhex(signed.signer[2:])
     n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
     s = int.from_bytes(sig[32:64], "big")
     high_s = sig[:32] + (n - s).to_bytes(32, "big") + bytes([55 - sig[64]])  # the malleable twin
     for bad in (high_s, sig[:64] + b"\x05"):
-        decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=bad)
+        decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=named + bad)
         with ape.reverts(approvals.ApprovalMalformedSignature, index=0):
             desk.submit(cid, terms, [decision], citizens[1])
 
@@ -288,13 +287,13 @@ def test_a_signature_for_another_case_is_refused(
     first_id, second_id = desk.open(first), desk.open(second)
     deadline = desk.now() + DAY
     sig = desk.sign(depts["DPF"].approvers[0], first_id, 0, deadline=deadline)
-    replay = desk.step_decision(second_id, 0, [], deadline=deadline, packed=sig.signature)
-    with ape.reverts(approvals.ApprovalNotApprover):
+    replay = desk.step_decision(second_id, 0, [], deadline=deadline, packed=entry(sig))
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=sig.signer):
         desk.submit(second_id, second, [replay], citizens[2])
     desk.submit(
         first_id,
         first,
-        [desk.step_decision(first_id, 0, [], deadline=deadline, packed=sig.signature)],
+        [desk.step_decision(first_id, 0, [], deadline=deadline, packed=entry(sig))],
         citizens[2],
     )
 
@@ -306,8 +305,8 @@ def test_a_signature_for_another_step_is_refused(
     cid = desk.open(terms)
     deadline = desk.now() + DAY
     sig = desk.sign(depts["DPF"].approvers[0], cid, 1, deadline=deadline)
-    replay = desk.step_decision(cid, 0, [], deadline=deadline, packed=sig.signature)
-    with ape.reverts(approvals.ApprovalNotApprover):
+    replay = desk.step_decision(cid, 0, [], deadline=deadline, packed=entry(sig))
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=sig.signer):
         desk.submit(cid, terms, [replay], citizens[2])
 
 
@@ -319,9 +318,9 @@ def test_a_signature_for_another_decision_is_refused(
     deadline = desk.now() + DAY
     approve = desk.sign(depts["DPF"].approvers[0], cid, 0, True, deadline=deadline)
     as_reject = desk.step_decision(
-        cid, 0, [], approve=False, deadline=deadline, packed=approve.signature
+        cid, 0, [], approve=False, deadline=deadline, packed=entry(approve)
     )
-    with ape.reverts(approvals.ApprovalNotApprover):
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=approve.signer):
         desk.submit(cid, terms, [as_reject], citizens[2])
 
 
@@ -347,8 +346,8 @@ def test_a_signature_for_another_contract_is_refused(
     assert twin.caseIdOf(terms.as_tuple()) == cid
     deadline = desk.now() + DAY
     sig = desk.sign(depts["DPF"].approvers[0], cid, 0, deadline=deadline)
-    decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=sig.signature)
-    with ape.reverts(twin.ApprovalNotApprover):
+    decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=entry(sig))
+    with ape.reverts(twin.SignatureInvalidSigner, signer=sig.signer):
         twin.submitDecisions(cid, terms.as_tuple(), [decision], sender=citizens[2])
     desk.submit(cid, terms, [decision], citizens[2])
 
@@ -359,8 +358,9 @@ def test_a_signature_for_another_chain_is_refused(
     terms = desk.terms([("DPF", 1)], citizen=citizens[0])
     cid = desk.open(terms)
     other_chain = Domain("CaseApprovals", chain.chain_id + 1, approvals.address)
-    decision = desk.step_decision(cid, 0, _approvers(depts, "DPF", 1), dom=other_chain)
-    with ape.reverts(approvals.ApprovalNotApprover):
+    [approver] = _approvers(depts, "DPF", 1)
+    decision = desk.step_decision(cid, 0, [approver], dom=other_chain)
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
         desk.submit(cid, terms, [decision], citizens[2])
 
 
@@ -437,9 +437,8 @@ def test_an_erc1271_wallet_signs_as_an_approver(
     terms = desk.terms([("DPF", 2)], citizen=citizens[0])
     cid = desk.open(terms)
     deadline = desk.now() + DAY
-    by_owner = desk.sign(accounts[57], cid, 0, deadline=deadline)
     sigs = [
-        SignerSignature(wallet.address, by_owner.signature, contract=True),
+        desk.sign(accounts[57], cid, 0, deadline=deadline, wallet=wallet.address),
         desk.sign(depts["DPF"].approvers[0], cid, 0, deadline=deadline),
     ]
     decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=pack_signatures(sigs))
@@ -456,8 +455,8 @@ def test_an_erc1271_wallet_refuses_a_foreign_signature(
     cid = desk.open(terms)
     deadline = desk.now() + DAY
     stranger = Account.create()
-    foreign = desk.sign(stranger, cid, 0, deadline=deadline)
-    packed = pack_signatures([SignerSignature(wallet.address, foreign.signature, contract=True)])
+    foreign = desk.sign(stranger, cid, 0, deadline=deadline, wallet=wallet.address)
+    packed = pack_signatures([foreign])
     decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=packed)
     with ape.reverts(approvals.SignatureInvalidSigner, signer=wallet.address):
         desk.submit(cid, terms, [decision], citizens[2])
@@ -468,8 +467,8 @@ def test_a_contract_entry_pointing_outside_the_signatures_is_refused(
 ) -> None:
     terms = desk.terms([("DPF", 1)], citizen=citizens[0])
     cid = desk.open(terms)
-    entry = bytes(12) + bytes.fromhex(wallet.address[2:]) + (10_000).to_bytes(32, "big") + b"\x00"
-    decision = desk.step_decision(cid, 0, [], packed=entry)
+    outside = SignerSignature(wallet.address, b"", contract=True)
+    decision = desk.step_decision(cid, 0, [], packed=entry(outside, offset=10_000))
     with ape.reverts(approvals.ApprovalMalformedSignature, index=0):
         desk.submit(cid, terms, [decision], citizens[2])
 
@@ -485,8 +484,9 @@ def test_a_staff_wallet_is_not_an_approver(
     terms = desk.terms([("DPF", 1)], citizen=citizens[0])
     cid = desk.open(terms)
     deadline = desk.now() + DAY
-    sig = desk.sign(accounts[58], cid, 0, deadline=deadline)
-    packed = pack_signatures([SignerSignature(wallet.address, sig.signature, contract=True)])
+    packed = pack_signatures(
+        [desk.sign(accounts[58], cid, 0, deadline=deadline, wallet=wallet.address)]
+    )
     decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=packed)
     with ape.reverts(approvals.ApprovalNotApprover, signer=wallet.address):
         desk.submit(cid, terms, [decision], citizens[2])

@@ -17,7 +17,8 @@ from tests.approval.conftest import Desk, h
 
 def test_decision_typehash_matches_the_contract(approvals: Any) -> None:
     assert DECISION.type_string() == (
-        "Decision(bytes32 caseId,uint8 step,bool approve,bytes32 commentHash,uint256 deadline)"
+        "Decision(bytes32 caseId,uint8 step,bool approve,bytes32 commentHash,address signer,"
+        "uint256 deadline)"
     )
     assert approvals.DECISION_TYPEHASH() == DECISION.typehash()
 
@@ -25,18 +26,22 @@ def test_decision_typehash_matches_the_contract(approvals: Any) -> None:
 @pytest.mark.parametrize("approve", [True, False])
 def test_python_digest_equals_the_contracts(approvals: Any, desk: Desk, approve: bool) -> None:
     case_id, comment, deadline = h("case"), h("comment"), 1_900_000_000
-    msg = decision(case_id, 3, approve, comment, deadline)
+    signer, other = Account.create().address, Account.create().address
+    msg = decision(case_id, 3, approve, comment, signer, deadline)
     digest = DECISION.digest(desk.domain, msg)
-    assert approvals.decisionHash(case_id, 3, approve, comment, deadline) == digest
+    assert approvals.decisionHash(case_id, 3, approve, comment, signer, deadline) == digest
     struct_hash = keccak(
         DECISION.typehash()
         + case_id
         + (3).to_bytes(32, "big")
         + int(approve).to_bytes(32, "big")
         + comment
+        + bytes.fromhex(signer[2:]).rjust(32, b"\0")
         + deadline.to_bytes(32, "big")
     )
     assert approvals.hashTypedData(struct_hash) == digest
+    # R2-5: the digest names its signer, so no two signers sign the same digest
+    assert approvals.decisionHash(case_id, 3, approve, comment, other, deadline) != digest
 
 
 def test_python_case_id_equals_the_contracts(approvals: Any, desk: Desk, citizens: Any) -> None:
@@ -56,12 +61,13 @@ def test_signatures_are_packed_by_ascending_signer() -> None:
     order = sorted([*(k.address for k in keys), wallet], key=lambda a: int(a, 16))
     assert order[-1] == wallet
     for i, address in enumerate(order[:-1]):
-        entry = packed[65 * i : 65 * (i + 1)]
-        assert entry == next(s.signature for s in sigs if s.signer == address)
-    contract_entry = packed[65 * 4 : 65 * 5]
-    assert contract_entry[:32] == bytes.fromhex("ff" * 20).rjust(32, b"\0")
-    offset = int.from_bytes(contract_entry[32:64], "big")
-    assert offset == 65 * 5 and contract_entry[64] == 0
+        entry = packed[85 * i : 85 * (i + 1)]
+        assert entry[:20] == bytes.fromhex(address[2:])  # each entry names its signer
+        assert entry[20:] == next(s.signature for s in sigs if s.signer == address)
+    contract_entry = packed[85 * 4 : 85 * 5]
+    assert contract_entry[:20] == bytes.fromhex("ff" * 20)
+    offset = int.from_bytes(contract_entry[20:52], "big")
+    assert offset == 85 * 5 and contract_entry[52:] == bytes(33)
     assert int.from_bytes(packed[offset : offset + 32], "big") == 70
     assert packed[offset + 32 :] == b"\x07" * 70
 
@@ -75,7 +81,7 @@ def test_packing_refuses_a_signer_twice() -> None:
 
 def test_terms_reject_a_non_32_byte_hash() -> None:
     with pytest.raises(ValueError):
-        decision(b"\x01" * 31, 0, True, b"\0" * 32, 0)
+        decision(b"\x01" * 31, 0, True, b"\0" * 32, "0x" + "00" * 20, 0)
     assert (
         CaseTerms(b"\0" * 32, b"A".ljust(32, b"\0"), (Step(b"B" * 32, 1, 5),)).route[0].threshold
         == 1

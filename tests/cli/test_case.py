@@ -154,7 +154,7 @@ def test_signed_decision_file_is_portable_json(city_run: CityRun, tmp_path: Path
     printed = city_run("--key", "dpf-approver1", "case", "sign", case_id, "--approve")
     assert printed.exit_code == 0, printed.stderr
     data = json.loads(printed.stdout)
-    assert data["format"] == "govchain.approval.decision/1"
+    assert data["format"] == "govchain.approval.decision/2"
     assert data["signer"] == city_run.platform.departments["DPF"].approvers[0].address
     assert data["step"] == 0 and data["approve"] is True
     assert data["comment_hash"] == "0x" + "00" * 32
@@ -162,7 +162,7 @@ def test_signed_decision_file_is_portable_json(city_run: CityRun, tmp_path: Path
     assert decision.recovered() == decision.signer
     cases = Cases(city_run.platform.connection)
     onchain = cases.decision_hash(
-        decision.case_id, 0, True, decision.comment_hash, decision.deadline
+        decision.case_id, 0, True, decision.comment_hash, decision.signer, decision.deadline
     )
     assert "0x" + onchain.hex() == data["digest"]
     # the default deadline is the step's
@@ -291,9 +291,14 @@ def test_submit_refuses_bad_signature_sets(city_run: CityRun, tmp_path: Path) ->
     (tmp_path / "foreign.json").write_text(foreign.to_json())
     result = city_run(*submit, str(one), str(tmp_path / "foreign.json"))
     assert_one_line_error(result, 1, f"{foreign.signer} is not an active APPROVER of CIVIL")
-    # a signature claimed for someone else
+    # a signature claimed for someone else: the file's digest names the real signer...
     forged = json.loads(one.read_text())
     forged["signer"] = city.departments["CIVIL"].approvers[1].address
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    result = city_run(*submit, str(one), str(tmp_path / "forged.json"))
+    assert_one_line_error(result, 2, "does not match the decision and signer the file states")
+    # ... and without it, the signature is not the claimed signer's (R2-5: it names its signer)
+    del forged["digest"]
     (tmp_path / "forged.json").write_text(json.dumps(forged))
     result = city_run(*submit, str(one), str(tmp_path / "forged.json"))
     assert_one_line_error(result, 1, "is not theirs")
@@ -340,17 +345,26 @@ def test_list_by_department_open_and_awaiting(city_run: CityRun, tmp_path: Path)
 def test_hash_matches_the_contract(city_run: CityRun, tmp_path: Path) -> None:
     case_id = "0x" + "ab" * 32
     salt = b"\x07" * 32
+    signer = city_run.platform.departments["DPF"].approvers[0].address
     data = city_run.json("case", "hash", case_id, "1", "--reject", "--comment", "late",
-                         "--comment-salt", "0x" + salt.hex(), "--deadline", "1900000000")  # fmt: skip
+                         "--comment-salt", "0x" + salt.hex(), "--deadline", "1900000000",
+                         "--signer", signer)  # fmt: skip
     assert data["match"] is True and data["digest"] == data["local_digest"]
+    assert data["signer"] == signer
     late = comment_commitment(salt, "late")
     assert data["comment_hash"] == "0x" + late.hex() and data["comment_salt"] == "0x" + salt.hex()
     assert data["deadline"] == 1_900_000_000 and data["approve"] is False
     cases = Cases(city_run.platform.connection)
     assert (
         data["digest"]
-        == "0x" + cases.decision_hash(bytes.fromhex("ab" * 32), 1, False, late, 1_900_000_000).hex()
+        == "0x"
+        + cases.decision_hash(bytes.fromhex("ab" * 32), 1, False, late, signer, 1_900_000_000).hex()
     )
+    # R2-5: the digest names its signer
+    other = city_run.json("case", "hash", case_id, "1", "--reject", "--comment", "late",
+                          "--comment-salt", "0x" + salt.hex(), "--deadline", "1900000000",
+                          "--signer", CITIZEN)  # fmt: skip
+    assert other["digest"] != data["digest"] and other["match"] is True
 
 
 def test_open_refuses_a_non_staff_key(city_run: CityRun, tmp_path: Path) -> None:
@@ -379,8 +393,10 @@ def test_open_refuses_a_non_staff_key(city_run: CityRun, tmp_path: Path) -> None
           "--documents-hash", "0x" + "11" * 32], ["nobody"]),
         (["--key", "dpf-approver1", "case", "sign", "0x" + "00" * 32], ["--approve or --reject"]),
         (["case", "list", "--dept", "NOPE"], ["department NOPE not found"]),
-        (["case", "hash", "0x" + "00" * 32, "0", "--approve", "--deadline", "tomorrow"],
-         ["expected a duration"]),
+        (["case", "hash", "0x" + "00" * 32, "0", "--approve", "--deadline", "tomorrow",
+          "--signer", CITIZEN], ["expected a duration"]),
+        (["case", "hash", "0x" + "00" * 32, "0", "--approve", "--deadline", "1d",
+          "--signer", "0x12"], ["address"]),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2(
@@ -397,7 +413,21 @@ def test_a_signature_file_that_is_not_a_decision(city_run: CityRun, tmp_path: Pa
     assert_one_line_error(result, 2, "not JSON")
     bad.write_text(json.dumps({"format": "something else"}))
     result = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(bad))
-    assert_one_line_error(result, 2, "govchain.approval.decision/1")
+    assert_one_line_error(result, 2, "govchain.approval.decision/2")
+    # a file signed before decisions named their signer
+    bad.write_text(json.dumps({"format": "govchain.approval.decision/1"}))
+    result = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(bad))
+    assert_one_line_error(result, 2, "named their signer; sign the decision again")
+    # a file that does not say which signer its signature is for, or says it badly
+    base = {"format": "govchain.approval.decision/2", "chain_id": 1, "step": 0, "deadline": 1,
+            "approve": True, "contract": CITIZEN, "case_id": case_id,
+            "comment_hash": "0x" + "00" * 32, "signature": "0x" + "11" * 65}  # fmt: skip
+    bad.write_text(json.dumps(base))
+    result = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(bad))
+    assert_one_line_error(result, 2, "missing or malformed field 'signer'")
+    bad.write_text(json.dumps({**base, "signer": "0x1234"}))
+    result = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(bad))
+    assert_one_line_error(result, 2, "0x1234")
     missing = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(tmp_path / "no"))
     assert_one_line_error(missing, 2, "No such file")
 

@@ -481,3 +481,29 @@ def test_views_of_unknown_things(departments: Any, outsider: Any) -> None:
     assert departments.memberOf(outsider) == (b"\0" * 32, 0, False)
     with ape.reverts(departments.DepartmentUnknown, code=NEW):
         departments.department(NEW)
+
+
+def test_active_members_prefix_answers_for_a_set_of_signers(
+    departments: Any, council: Any, depts: Any, outsider: Any
+) -> None:
+    """``activeMembersPrefix``: how many leading accounts are active members of an Active
+    department with every bit of the role (CaseApprovals checks a decision's signers with it,
+    the same rule as ``isActiveMember``)."""
+    hrss, dpf = depts["HRSS"], depts["DPF"]
+    approvers = [a.address for a in hrss.approvers]
+    assert departments.activeMembersPrefix(hrss.code, ROLE_APPROVER, approvers) == len(approvers)
+    assert departments.activeMembersPrefix(hrss.code, ROLE_APPROVER, []) == 0
+    # the first that is not: staff, an outsider, another department's approver
+    for intruder in (hrss.staff, outsider, dpf.approvers[0]):
+        mixed = [approvers[0], intruder.address, approvers[1]]
+        assert departments.activeMembersPrefix(hrss.code, ROLE_APPROVER, mixed) == 1
+        assert not departments.isActiveMember(intruder, hrss.code, ROLE_APPROVER)
+    # every bit of the role; no role is no answer
+    both = ROLE_APPROVER | ROLE_STAFF
+    assert departments.activeMembersPrefix(hrss.code, both, approvers) == 0
+    assert departments.activeMembersPrefix(hrss.code, 0, approvers) == 0
+    # a department that is not Active has no active members
+    departments.suspend(hrss.code, sender=council)
+    assert departments.activeMembersPrefix(hrss.code, ROLE_APPROVER, approvers) == 0
+    departments.reinstate(hrss.code, sender=council)
+    assert departments.activeMembersPrefix(hrss.code, ROLE_APPROVER, approvers) == len(approvers)
