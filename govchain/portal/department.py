@@ -157,10 +157,14 @@ def register(app: FastAPI, portal: Portal) -> None:
         context["done"] = done if done.startswith("0x") and len(done) == 66 else None
         return portal.render(request, "case.html", context, 200, problems, roles)
 
-    def preview(cases: Cases, state: CaseState, approve: bool, comment: bytes) -> dict[str, Any]:
-        """The exact EIP-712 typed data the SDK will sign for this decision."""
+    def preview(
+        cases: Cases, state: CaseState, approve: bool, comment: bytes, signer: str
+    ) -> dict[str, Any]:
+        """The exact EIP-712 typed data the SDK will sign for this decision (it names its signer)."""
         step = state.open_step
-        message = decision(state.case_id, state.current_step, approve, comment, step.deadline)
+        message = decision(
+            state.case_id, state.current_step, approve, comment, signer, step.deadline
+        )
         return DECISION.full_message(cases.domain, message)
 
     def decision_form(
@@ -197,7 +201,7 @@ def register(app: FastAPI, portal: Portal) -> None:
             context = case_context(state, cases) | {"errors": errors, "can_decide": True}
             return portal.render(request, "case.html", context, 400)
         commitment = note.commitment if note else ZERO32
-        typed = preview(cases, state, approve, commitment)
+        typed = preview(cases, state, approve, commitment, portal.account(request).address)
         context = {
             "case_id": "0x" + state.case_id.hex(),
             "verdict": verdict,
@@ -229,7 +233,7 @@ def register(app: FastAPI, portal: Portal) -> None:
         except InvalidInput:
             return portal.render(request, "message.html", {"message": "field.error"}, 400)
         commitment = note.commitment if note else ZERO32
-        typed = preview(cases, state, approve, commitment)
+        typed = preview(cases, state, approve, commitment, account.address)
         shown = "0x" + DECISION.digest(cases.domain, typed["message"]).hex()
         if shown != digest:  # the case moved on since the review page: show it again
             return RedirectResponse(f"/dept/cases/{case}", 303)
