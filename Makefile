@@ -46,8 +46,10 @@ node_modules/.installed: package.json package-lock.json
 	$(PY) -m govchain.toolchain.solc
 	@touch $@
 
+# ape's build, then the ABIs/bytecode the wheel ships (govchain/abi/contracts.json, committed)
 compile: setup
 	$(APE) compile
+	$(PY) -m govchain.toolchain.abi_bundle
 
 # --- the two commands of the README ---------------------------------------------------------
 demo: compile
