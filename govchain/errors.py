@@ -223,6 +223,18 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+#: Error arguments that are unix times: explanations show them as ISO 8601 dates.
+TIME_ARGUMENTS = frozenset(
+    {"expiry", "deadline", "decisionDeadline", "readyAt", "validFrom", "validTo", "validUntil"}
+)
+
+
+def _time_text(value: Any) -> str:
+    from govchain import timefmt
+
+    return timefmt.iso(value) if isinstance(value, int) and value > 0 else format_value(value)
+
+
 def render_call(name: str, arguments: Mapping[str, Any]) -> str:
     """``Name(arg=value, ...)``: how an error without an explanation is shown."""
     inner = ", ".join(f"{k}={format_value(v)}" for k, v in arguments.items())
@@ -278,7 +290,12 @@ class DecodedError:
         if template is None:
             return render_call(self.name, self.arguments)
         try:
-            return template.format_map({k: format_value(v) for k, v in self.arguments.items()})
+            return template.format_map(
+                {
+                    k: _time_text(v) if k in TIME_ARGUMENTS else format_value(v)
+                    for k, v in self.arguments.items()
+                }
+            )
         except (KeyError, IndexError, ValueError):
             return f"{template} [{render_call(self.name, self.arguments)}]"
 

@@ -62,3 +62,13 @@ def call(url: str, method: str, params: Sequence[Any] = (), timeout: float = 30.
     if reply.get("error"):
         raise RpcReplyError(method, reply["error"])
     return reply.get("result")
+
+
+def describe(exc: BaseException) -> str:
+    """Why a request failed, in a few words."""
+    if isinstance(exc, TIMEOUT_ERRORS):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
+        return "connection refused (is the node running? 'govchain devnet up' starts one)"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

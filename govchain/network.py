@@ -43,29 +43,33 @@ from govchain.errors import (
     NotFound,
     WrongChain,
 )
-from govchain.httprpc import TIMEOUT_ERRORS, TRANSPORT_ERRORS, client
+from govchain.httprpc import TRANSPORT_ERRORS, client, describe
+from govchain.settings import (
+    DEFAULT_HOME,
+    DEFAULT_RPC,
+    ENV_CHAIN_ID,
+    ENV_HOME,
+    ENV_RPC,
+    expected_chain_id,
+    rpc_url,
+    state_home,
+)
 
-ENV_RPC = "GOVCHAIN_RPC"
-ENV_HOME = "GOVCHAIN_HOME"
-ENV_CHAIN_ID = "GOVCHAIN_CHAIN_ID"
 ENV_GAS_PRICE = "GOVCHAIN_GAS_PRICE"
-DEFAULT_RPC = "http://127.0.0.1:8545"
-DEFAULT_HOME = ".govchain"
 DEFAULT_TIMEOUT = 30.0
 MANIFEST_FORMAT = 1
 
-__all__ = ["TRANSPORT_ERRORS"]  # "the node did not answer" (re-exported from httprpc)
-
-
-def rpc_url(url: str | None = None) -> str:
-    return url or os.environ.get(ENV_RPC) or DEFAULT_RPC
-
-
-def state_home(home: str | Path | None = None) -> Path:
-    if home is not None:
-        return Path(home)
-    env = os.environ.get(ENV_HOME)
-    return Path(env) if env else Path.cwd() / DEFAULT_HOME
+# re-exported: "the node did not answer" (httprpc) and where things are (settings)
+__all__ = [
+    "DEFAULT_HOME",
+    "DEFAULT_RPC",
+    "ENV_CHAIN_ID",
+    "ENV_HOME",
+    "ENV_RPC",
+    "TRANSPORT_ERRORS",
+    "rpc_url",
+    "state_home",
+]
 
 
 def govchain_version() -> str:
@@ -145,13 +149,7 @@ def fetch_chain_id(w3: Web3, url: str) -> int:
         raise NetworkUnavailable(url, f"not a JSON-RPC node ({_reason(exc)})") from None
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, TIMEOUT_ERRORS):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
-        return "connection refused (is the node running? 'govchain devnet up' starts one)"
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+_reason = describe
 
 
 # --- fees ---------------------------------------------------------------------------------
@@ -331,8 +329,7 @@ class Connection:
         artifacts: Artifacts | None = None,
     ) -> Connection:
         target = rpc_url(url)
-        if chain_id is None and os.environ.get(ENV_CHAIN_ID):
-            chain_id = int(os.environ[ENV_CHAIN_ID])
+        chain_id = expected_chain_id(chain_id)
         w3 = connect(target, chain_id, timeout)
         return cls(w3, target, int(w3.eth.chain_id), state_home(home), artifacts)
 

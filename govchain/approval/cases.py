@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from web3.contract import Contract
 from web3.exceptions import Web3Exception
 from web3.types import LogReceipt, TxReceipt
 
-from govchain import validate
+from govchain import timefmt, validate
 from govchain.approval import CaseStatus, CaseTerms, Step
 from govchain.approval.messages import DECISION, SignerSignature, decision, domain, pack_signatures
 from govchain.eip712 import Domain
@@ -65,9 +64,7 @@ def code_text(code: bytes) -> str:
     return text if text.isprintable() and text else "0x" + bytes(code).hex()
 
 
-def when(timestamp: int) -> str:
-    """A unix time as ISO-8601 UTC (``2026-11-30T12:00:00Z``)."""
-    return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+when = timefmt.iso  # the one time formatter (ISO 8601 in the chosen zone)
 
 
 def comment_commitment(salt: bytes, text: str) -> bytes:

@@ -201,7 +201,7 @@ def _library_failure(exc: Exception) -> int | None:
     if network is not None:
         transport = network.TRANSPORT_ERRORS
     if isinstance(exc, transport):
-        from govchain.network import rpc_url
+        from govchain.settings import rpc_url
 
         url = getattr(getattr(exc, "request", None), "url", None) or rpc_url()
         return fail(str(NetworkUnavailable(str(url), "connection lost")), EXIT_REFUSED)
@@ -238,6 +238,13 @@ def _library_failure(exc: Exception) -> int | None:
     help="keystore that signs [env GOVCHAIN_KEY]; passphrase from GOVCHAIN_PASSPHRASE or a prompt",
 )
 @click.option("--chain-id", type=int, help="refuse to act unless the node serves this chain")
+@click.option(
+    "--tz",
+    metavar="ZONE",
+    envvar="GOVCHAIN_TZ",
+    help="time zone of printed dates (Asia/Shanghai, UTC, local) [env GOVCHAIN_TZ; "
+    "default: this machine's]",
+)
 @click.version_option(package_name="govchain", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(
@@ -248,8 +255,15 @@ def cli(
     get_field: str | None,
     key: str | None,
     chain_id: int | None,
+    tz: str | None,
 ) -> None:
     """govchain: departments, citizens and auditors on a shared ledger."""
+    from govchain import timefmt
+
+    try:
+        timefmt.set_zone(tz)
+    except GovchainError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
     ctx.obj = CliContext(
         rpc=rpc,
         home=home,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,13 +37,13 @@ class CliContext:
 
     @property
     def rpc_url(self) -> str:
-        from govchain.network import rpc_url
+        from govchain.settings import rpc_url
 
         return rpc_url(self.rpc)
 
     @property
     def state_home(self) -> Path:
-        from govchain.network import state_home
+        from govchain.settings import state_home
 
         return state_home(self.home)
 
@@ -54,6 +54,28 @@ class CliContext:
 
             self._connection = Connection.open(self.rpc, self.home, self.chain_id)
         return self._connection
+
+    def read(self, method: str, params: Sequence[Any] = ()) -> Any:
+        """One JSON-RPC read over httpx, without web3 (which costs most of a command's
+        start-up): for commands that need a value or two. Honours ``--chain-id``."""
+        from govchain import httprpc
+        from govchain.errors import NetworkUnavailable, WrongChain
+        from govchain.settings import expected_chain_id, rpc_url
+
+        url = rpc_url(self.rpc)
+        if not url.startswith(("http://", "https://")):
+            return self.connection().w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
+        expected = expected_chain_id(self.chain_id)
+        try:
+            if expected is not None:
+                actual = int(httprpc.call(url, "eth_chainId"), 16)
+                if actual != expected:
+                    raise WrongChain(expected, actual, url)
+            return httprpc.call(url, method, params)
+        except httprpc.TRANSPORT_ERRORS as exc:
+            raise NetworkUnavailable(url, httprpc.describe(exc)) from None
+        except (httprpc.RpcReplyError, ValueError) as exc:
+            raise NetworkUnavailable(url, f"not a JSON-RPC node ({exc})") from None
 
     def keystore(self) -> Keystore:
         from govchain.keystore import Keystore

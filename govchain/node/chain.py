@@ -176,6 +176,8 @@ class ChainView(Protocol):
         grantee: bytes = ZERO32,
     ) -> RequestContext: ...
 
+    def identity_owner(self, identity: str) -> str: ...
+
     def controls_identity(self, identity: str, signer: str) -> bool: ...
 
     def department_status(self, department: bytes) -> int: ...
@@ -365,6 +367,12 @@ class RpcChain:
             consent_current=bool(consent_current),
             grantee_staff=bool(grantee_staff),
         )
+
+    def identity_owner(self, identity: str) -> str:
+        """``CitizenRegistry.identityOwner``: the key that controls ``identity`` now."""
+        result = self.rpc(*self._call(self.addresses.citizens, IDENTITY_OWNER.data(identity)))
+        (owner,) = IDENTITY_OWNER.decode(result)
+        return to_checksum_address(owner)
 
     def controls_identity(self, identity: str, signer: str) -> bool:
         c = self.addresses.citizens
