@@ -68,8 +68,10 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	$(PY) -m govchain.toolchain.solc
 	@touch $@
 
+# ape's build, then the ABIs/bytecode the wheel ships (govchain/abi/contracts.json, committed)
 compile: setup
 	$(APE) compile
+	$(PY) -m govchain.toolchain.abi_bundle
 	@for level in $(filter-out cancun,$(EVM_LEVELS)); do \
 		$(PY) -m govchain.toolchain.evm compile $$level || exit 1; \
 	done

@@ -4,7 +4,9 @@
 holds ``abi``, ``deploymentBytecode.bytecode`` and ``runtimeBytecode.bytecode``; ``compilers``
 names the compiler version. The SDK reads it directly (no ape at run time), so clients work
 against any JSON-RPC node. The path is ``$GOVCHAIN_ARTIFACTS`` if set, else ``.build/__local__.json``
-in the current directory, else the one of the project checkout.
+in the current directory, else the one of the project checkout, else the copy shipped inside the
+package (``govchain/abi/contracts.json``, written by :mod:`govchain.toolchain.abi_bundle`): an
+installed wheel needs no checkout and no compiler.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from govchain.toolchain.paths import PROJECT_ROOT
 
 ENV_ARTIFACTS = "GOVCHAIN_ARTIFACTS"
 MANIFEST_NAME = Path(".build") / "__local__.json"
+#: The compiled contracts shipped as package data (same shape as ape's manifest).
+PACKAGED = Path(__file__).resolve().parent / "abi" / "contracts.json"
 
 ABI = list[dict[str, Any]]
 
@@ -54,8 +58,10 @@ def default_path() -> Path:
     env = os.environ.get(ENV_ARTIFACTS)
     if env:
         return Path(env)
-    local = Path.cwd() / MANIFEST_NAME
-    return local if local.is_file() else PROJECT_ROOT / MANIFEST_NAME
+    for candidate in (Path.cwd() / MANIFEST_NAME, PROJECT_ROOT / MANIFEST_NAME):
+        if candidate.is_file():
+            return candidate
+    return PACKAGED
 
 
 def _hex(value: Any) -> bytes:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
-from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
@@ -77,14 +77,21 @@ class TypedMessage:
             "message": dict(message),
         }
 
+    def signable(self, domain: Domain, message: Mapping[str, Any]) -> SignableMessage:
+        return encode_typed_data(full_message=self.full_message(domain, message))
+
     def digest(self, domain: Domain, message: Mapping[str, Any]) -> bytes:
-        signable = encode_typed_data(full_message=self.full_message(domain, message))
-        return bytes(_hash_eip191_message(signable))
+        """``keccak256(0x19 0x01 || domainSeparator || structHash)`` (EIP-191 version 0x01)."""
+        signable = self.signable(domain, message)
+        return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+    def recover(self, domain: Domain, message: Mapping[str, Any], signature: bytes) -> str:
+        """The address that signed; raises ``ValueError``/``TypeError`` on malformed bytes."""
+        return str(Account.recover_message(self.signable(domain, message), signature=signature))
 
     def sign(self, private_key: bytes | str, domain: Domain, message: Mapping[str, Any]) -> bytes:
         """A 65-byte ``r || s || v`` signature (low s, as OpenZeppelin ECDSA requires)."""
-        signable = encode_typed_data(full_message=self.full_message(domain, message))
-        signed = Account.sign_message(signable, private_key)
+        signed = Account.sign_message(self.signable(domain, message), private_key)
         return bytes(signed.signature)
 
 

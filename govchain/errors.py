@@ -18,10 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_abi.exceptions import DecodingError
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
+# eth_abi and eth_utils are imported where used: every command imports this module, most
+# never decode a revert (the CLI's start-up time).
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -214,6 +212,8 @@ def format_value(value: Any) -> str:
     if isinstance(value, bytes):
         return _code_text(value) or "0x" + value.hex()
     if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        from eth_utils.address import to_checksum_address
+
         try:
             return str(to_checksum_address(value))
         except ValueError:
@@ -221,6 +221,18 @@ def format_value(value: Any) -> str:
     if isinstance(value, tuple | list):
         return "(" + ", ".join(format_value(v) for v in value) + ")"
     return str(value)
+
+
+#: Error arguments that are unix times: explanations show them as ISO 8601 dates.
+TIME_ARGUMENTS = frozenset(
+    {"expiry", "deadline", "decisionDeadline", "readyAt", "validFrom", "validTo", "validUntil"}
+)
+
+
+def _time_text(value: Any) -> str:
+    from govchain import timefmt
+
+    return timefmt.iso(value) if isinstance(value, int) and value > 0 else format_value(value)
 
 
 def render_call(name: str, arguments: Mapping[str, Any]) -> str:
@@ -251,6 +263,8 @@ class ErrorSpec:
 
     @property
     def selector(self) -> bytes:
+        from eth_utils.crypto import keccak
+
         return keccak(text=self.signature)[:4]
 
     @classmethod
@@ -276,7 +290,12 @@ class DecodedError:
         if template is None:
             return render_call(self.name, self.arguments)
         try:
-            return template.format_map({k: format_value(v) for k, v in self.arguments.items()})
+            return template.format_map(
+                {
+                    k: _time_text(v) if k in TIME_ARGUMENTS else format_value(v)
+                    for k, v in self.arguments.items()
+                }
+            )
         except (KeyError, IndexError, ValueError):
             return f"{template} [{render_call(self.name, self.arguments)}]"
 
@@ -318,6 +337,9 @@ class ErrorDecoder:
         spec = self._specs.get(raw[:4])
         if spec is None:
             return DecodedError("UnknownError", {"selector": raw[:4], "data": raw[4:]}, raw)
+        from eth_abi.abi import decode as abi_decode
+        from eth_abi.exceptions import DecodingError
+
         try:
             values = abi_decode(list(spec.types), raw[4:])
         except (DecodingError, ValueError, OverflowError):

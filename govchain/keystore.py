@@ -22,7 +22,7 @@ from eth_utils.address import to_checksum_address
 
 from govchain import validate
 from govchain.errors import InvalidInput, KeystoreError, NotFound, WrongPassphrase
-from govchain.network import state_home
+from govchain.settings import state_home
 
 ENV_PASSPHRASE = "GOVCHAIN_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
 ENV_KDF = "GOVCHAIN_KDF"

@@ -34,14 +34,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import requests
+import httpx
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
-from web3.providers import IPCProvider
-from web3.types import TxParams, Wei
+from web3.providers import IPCProvider, JSONBaseProvider
+from web3.types import RPCEndpoint, RPCResponse, TxParams, Wei
 
 from govchain import validate
 from govchain.artifacts import Artifacts, load_artifacts
@@ -53,38 +53,37 @@ from govchain.errors import (
     NotFound,
     WrongChain,
 )
+from govchain.httprpc import TRANSPORT_ERRORS, client, describe
+from govchain.settings import (
+    DEFAULT_HOME,
+    DEFAULT_RPC,
+    ENV_CHAIN_ID,
+    ENV_HOME,
+    ENV_RPC,
+    expected_chain_id,
+    rpc_url,
+    state_home,
+)
 
-ENV_RPC = "GOVCHAIN_RPC"
-ENV_HOME = "GOVCHAIN_HOME"
-ENV_CHAIN_ID = "GOVCHAIN_CHAIN_ID"
 ENV_GAS_PRICE = "GOVCHAIN_GAS_PRICE"
 ENV_PRIORITY_FEE = "GOVCHAIN_PRIORITY_FEE"
 ENV_POA = "GOVCHAIN_POA"
 ENV_CONFIRMATIONS = "GOVCHAIN_CONFIRMATIONS"
 POA_MIDDLEWARE = "proof_of_authority"
-DEFAULT_RPC = "http://127.0.0.1:8545"
-DEFAULT_HOME = ".govchain"
 DEFAULT_TIMEOUT = 30.0
 MANIFEST_FORMAT = 1
 
-#: Exceptions that mean "the node did not answer" (as opposed to "it answered no").
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    ConnectionError,
-    TimeoutError,
-)
-
-
-def rpc_url(url: str | None = None) -> str:
-    return url or os.environ.get(ENV_RPC) or DEFAULT_RPC
-
-
-def state_home(home: str | Path | None = None) -> Path:
-    if home is not None:
-        return Path(home)
-    env = os.environ.get(ENV_HOME)
-    return Path(env) if env else Path.cwd() / DEFAULT_HOME
+# re-exported: "the node did not answer" (httprpc) and where things are (settings)
+__all__ = [
+    "DEFAULT_HOME",
+    "DEFAULT_RPC",
+    "ENV_CHAIN_ID",
+    "ENV_HOME",
+    "ENV_RPC",
+    "TRANSPORT_ERRORS",
+    "rpc_url",
+    "state_home",
+]
 
 
 def govchain_version() -> str:
@@ -94,10 +93,48 @@ def govchain_version() -> str:
         return "0+unknown"
 
 
+class HttpxProvider(JSONBaseProvider):
+    """A web3 provider on httpx (web3's own HTTPProvider uses requests): web3's public
+    ``JSONBaseProvider`` encodes and decodes, this class only moves the bytes."""
+
+    def __init__(self, endpoint_uri: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        super().__init__()
+        self.endpoint_uri = endpoint_uri
+        self._client = client(timeout)
+
+    def __str__(self) -> str:
+        return f"RPC connection {self.endpoint_uri}"
+
+    def _post(self, data: bytes) -> bytes:
+        response = self._client.post(self.endpoint_uri, content=data)
+        response.raise_for_status()
+        return response.content
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        return self.decode_rpc_response(self._post(self.encode_rpc_request(method, params)))
+
+    def make_batch_request(
+        self, batch_requests: list[tuple[RPCEndpoint, Any]]
+    ) -> list[RPCResponse] | RPCResponse:
+        reply = self.decode_rpc_response(self._post(self.encode_batch_rpc_request(batch_requests)))
+        if not isinstance(reply, list):
+            return reply  # the node refused the batch as a whole
+        return sorted(reply, key=lambda r: int(r.get("id") or 0))
+
+    def is_connected(self, show_traceback: bool = False) -> bool:
+        try:
+            self.make_request(RPCEndpoint("web3_clientVersion"), [])
+        except (httpx.HTTPError, OSError, ValueError):
+            if show_traceback:
+                raise
+            return False
+        return True
+
+
 def make_web3(url: str, timeout: float = DEFAULT_TIMEOUT) -> Web3:
     """A Web3 for ``url`` without touching the network."""
     if url.startswith(("http://", "https://")):
-        return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        return Web3(HttpxProvider(url, timeout))
     if url.startswith(("ws://", "wss://")):
         raise InvalidInput("RPC URL", url, "WebSocket is not supported; use the HTTP endpoint")
     if url.endswith(".ipc") or Path(url).is_socket():
@@ -162,17 +199,11 @@ def fetch_chain_id(w3: Web3, url: str) -> int:
         return int(w3.eth.chain_id)
     except TRANSPORT_ERRORS as exc:
         raise NetworkUnavailable(url, _reason(exc)) from None
-    except (Web3Exception, OSError, ValueError) as exc:
+    except (Web3Exception, httpx.HTTPStatusError, OSError, ValueError) as exc:
         raise NetworkUnavailable(url, f"not a JSON-RPC node ({_reason(exc)})") from None
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, requests.exceptions.ConnectionError | ConnectionRefusedError):
-        return "connection refused (is the node running? 'govchain devnet up' starts one)"
-    if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
-        return "timed out"
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+_reason = describe
 
 
 # --- logs ---------------------------------------------------------------------------------
@@ -386,8 +417,7 @@ class Connection:
         artifacts: Artifacts | None = None,
     ) -> Connection:
         target = rpc_url(url)
-        if chain_id is None and os.environ.get(ENV_CHAIN_ID):
-            chain_id = int(os.environ[ENV_CHAIN_ID])
+        chain_id = expected_chain_id(chain_id)
         w3 = connect(target, chain_id, timeout)
         return cls(w3, target, int(w3.eth.chain_id), state_home(home), artifacts)
 

@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-import requests
+import httpx
 from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
+from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from web3 import Web3
-from web3._utils.method_formatters import receipt_formatter
 from web3.contract.contract import ContractFunction
+from web3.datastructures import AttributeDict
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
@@ -40,6 +40,7 @@ from govchain.errors import (
     TransactionFailed,
     revert_data,
 )
+from govchain.httprpc import client
 from govchain.network import confirmations, fee_fields
 
 DEFAULT_GAS_MARGIN = 1.2
@@ -245,7 +246,7 @@ class Sender:
         """Send a contract call, e.g. ``sender.transact(registry.functions.addMember(a, 1))``."""
         tx: TxParams = {
             "to": function.address,
-            "data": function._encode_transaction_data(),
+            "data": encode_call(function),
             "value": Wei(value),
         }
         if gas is not None:
@@ -266,6 +267,16 @@ def _confirmations() -> int:
 def _pending_unsupported(exc: BaseException) -> bool:
     text = str(exc).lower()
     return not isinstance(exc, ContractLogicError) and "pending" in text and "support" in text
+
+
+def encode_call(function: ContractFunction) -> HexStr:
+    """The call data of ``contract.functions.name(*args)`` (web3's public ``encode_abi``)."""
+    factory = function.w3.eth.contract(abi=[function.abi])
+    return HexStr(
+        factory.encode_abi(
+            str(function.abi_element_identifier), args=function.args, kwargs=function.kwargs
+        )
+    )
 
 
 def _message(exc: BaseException) -> str:
@@ -307,7 +318,7 @@ class JsonRpc:
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         self.url = url
         self.timeout = timeout
-        self.session = requests.Session()
+        self.session = client(timeout)
         self._ids = 0
         self._lock = threading.Lock()
 
@@ -318,8 +329,8 @@ class JsonRpc:
 
     def _post(self, payload: object) -> Any:
         try:
-            response = self.session.post(self.url, json=payload, timeout=self.timeout)
-        except (requests.exceptions.RequestException, OSError) as exc:
+            response = self.session.post(self.url, json=payload)
+        except (httpx.HTTPError, OSError) as exc:
             raise TransientRpcError(f"{type(exc).__name__}: {exc}") from None
         if response.status_code in _TRANSIENT_HTTP:
             raise TransientRpcError(f"HTTP {response.status_code}")
@@ -388,6 +399,40 @@ class SignedTx:
     @property
     def raw_hex(self) -> str:
         return "0x" + self.raw.hex()
+
+
+_RECEIPT_INTS = frozenset(
+    {"blockNumber", "cumulativeGasUsed", "effectiveGasPrice", "gasUsed", "status",
+     "transactionIndex", "type", "blobGasUsed", "blobGasPrice", "logIndex"}
+)  # fmt: skip
+_RECEIPT_BYTES = frozenset({"blockHash", "transactionHash", "logsBloom", "data"})
+
+
+def _receipt_value(key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if key in _RECEIPT_INTS:
+        return int(value, 16) if isinstance(value, str) else int(value)
+    if key in _RECEIPT_BYTES:
+        return HexBytes(value)
+    if key == "topics":
+        return [HexBytes(t) for t in value]
+    if key == "logs":
+        return [format_log(log) for log in value]
+    if key in ("from", "to", "contractAddress", "address"):
+        return Web3.to_checksum_address(value)
+    return value
+
+
+def format_log(log: Mapping[str, Any]) -> AttributeDict[str, Any]:
+    """A raw JSON-RPC log as web3 formats it (ints, HexBytes, checksummed addresses)."""
+    return AttributeDict({k: _receipt_value(k, v) for k, v in log.items()})
+
+
+def format_receipt(raw: Mapping[str, Any]) -> TxReceipt:
+    """A raw ``eth_getTransactionReceipt`` result as ``w3.eth.get_transaction_receipt`` gives it
+    (the bulk path fetches receipts in JSON-RPC batches, past web3's formatters)."""
+    return cast(TxReceipt, format_log(raw))
 
 
 def _rpc_value(value: Any) -> Any:
@@ -658,7 +703,7 @@ class BulkSender:
                 results = self._many([("eth_getTransactionReceipt", [signed[i].hash]) for i in ids])
                 for i, result in zip(ids, results, strict=True):
                     if isinstance(result, Mapping):
-                        found[i] = cast(TxReceipt, receipt_formatter(dict(result)))
+                        found[i] = format_receipt(result)
                 if any(i not in found for i in ids):
                     break
             while first < total and first in found:

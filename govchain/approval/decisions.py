@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 
@@ -62,7 +61,7 @@ class SignedDecision:
         if self.erc1271:
             return None
         try:
-            return validate.address(Account._recover_hash(self.digest(), signature=self.signature))
+            return validate.address(DECISION.recover(self.domain, self.message(), self.signature))
         except (ValueError, TypeError):
             return None
 

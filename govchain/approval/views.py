@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 
-from govchain import validate
+from govchain import timefmt, validate
 from govchain.approval import CaseStatus, CaseTerms, Step
 
 ZERO32 = b"\x00" * 32
@@ -27,9 +26,7 @@ def code_text(code: bytes) -> str:
     return text if text.isprintable() and text else "0x" + bytes(code).hex()
 
 
-def when(timestamp: int) -> str:
-    """A unix time as ISO-8601 UTC (``2026-11-30T12:00:00Z``)."""
-    return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+when = timefmt.iso  # the one time formatter (ISO 8601 in the chosen zone)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 
+from govchain import events
 from govchain.audit.chainlog import get_logs, topic32, topic_address
 from govchain.errors import GovchainError
 from govchain.node.chain import (
@@ -31,13 +31,10 @@ from govchain.node.chain import (
     RpcChain,
     parse_access_record,
 )
-from govchain.sharing.merkle import keccak256
 
 ROLE_AUDITOR = 8
-GRANT_CREATED_TOPIC = keccak256(
-    b"GrantCreated(bytes32,address,bytes32,bytes32,bytes32[],bytes32,uint8,uint40,uint40,uint32,uint256,address)"
-)
-GRANT_REVOKED_TOPIC = keccak256(b"GrantRevoked(bytes32,address)")
+GRANT_CREATED_TOPIC = events.topic("AccessGrants", "GrantCreated")
+GRANT_REVOKED_TOPIC = events.topic("AccessGrants", "GrantRevoked")
 BASIS_NAMES = ("Consent", "StatutoryDuty", "OwnerApproval")
 
 
@@ -174,48 +171,36 @@ def grants_by_id(chain: RpcChain, ids: list[bytes], from_block: int = 0) -> dict
     for start in range(0, len(ids), 100):
         wanted = [topic32(i) for i in ids[start : start + 100]]
         for log in get_logs(chain, address, ["0x" + GRANT_CREATED_TOPIC.hex(), wanted], from_block):
-            t = [bytes.fromhex(x[2:]) for x in log["topics"]]
-            owner, cats, purpose, basis, vf, vu, uses, nonce, grantor = decode(
-                [
-                    "bytes32",
-                    "bytes32[]",
-                    "bytes32",
-                    "uint8",
-                    "uint40",
-                    "uint40",
-                    "uint32",
-                    "uint256",
-                    "address",
-                ],
-                bytes.fromhex(log["data"][2:]),
-            )
+            g = events.decode("AccessGrants", "GrantCreated", log)
+            grant_id = events.b32(g["grantId"])
             out.setdefault(
-                t[1],
+                grant_id,
                 GrantTerms(
-                    t[1],
-                    to_checksum_address(t[2][12:]),
-                    t[3],
-                    owner,
-                    tuple(cats),
-                    purpose,
-                    int(basis),
-                    int(vf),
-                    int(vu),
-                    int(uses),
-                    int(nonce),
-                    to_checksum_address(grantor),
+                    grant_id,
+                    g["subject"],
+                    events.b32(g["grantee"]),
+                    events.b32(g["owner"]),
+                    tuple(events.b32(c) for c in g["categories"]),
+                    events.b32(g["purposeHash"]),
+                    int(g["basis"]),
+                    int(g["validFrom"]),
+                    int(g["validUntil"]),
+                    int(g["maxUses"]),
+                    int(g["nonce"]),
+                    g["grantor"],
                     int(log["blockNumber"], 16),
                 ),
             )
         for log in get_logs(chain, address, ["0x" + GRANT_REVOKED_TOPIC.hex(), wanted], from_block):
-            t = [bytes.fromhex(x[2:]) for x in log["topics"]]
-            terms = out.get(t[1])
+            r = events.decode("AccessGrants", "GrantRevoked", log)
+            grant_id = events.b32(r["grantId"])
+            terms = out.get(grant_id)
             if terms is not None and terms.revoked_block is None:
-                out[t[1]] = GrantTerms(
+                out[grant_id] = GrantTerms(
                     **{
                         **terms.__dict__,
                         "revoked_block": int(log["blockNumber"], 16),
-                        "revoked_by": to_checksum_address(t[2][12:]),
+                        "revoked_by": r["revokedBy"],
                     }
                 )
     return out

@@ -39,9 +39,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from eth_abi.abi import decode
 from sqlalchemy import select
 
+from govchain import events
 from govchain.audit.chainlog import get_logs, topic32
 from govchain.node.chain import (
     BATCH_ANCHORED_TOPIC,
@@ -100,17 +100,18 @@ def read_anchors(chain: RpcChain, owner: bytes, from_block: int = 0) -> ChainAnc
     singles: dict[tuple[bytes, bytes, int], bytes] = {}
     batches: dict[tuple[bytes, bytes], int] = {}
     for log in get_logs(chain, chain.addresses.anchors, topics, from_block):
-        t = [bytes.fromhex(x[2:]) for x in log["topics"]]
-        data = bytes.fromhex(log["data"][2:])
-        if t[0] == RECORD_ANCHORED_TOPIC:
-            version, content_hash, _ = decode(["uint32", "bytes32", "address"], data)
-            singles[(t[1], t[2], int(version))] = bytes(content_hash)
-        elif t[0] == FIRST_VERSION_PINNED_TOPIC:
-            _root, first_hash, _ = decode(["bytes32", "bytes32", "address"], data)
-            singles[(t[1], t[2], 1)] = bytes(first_hash)
+        topic0 = bytes.fromhex(log["topics"][0][2:])
+        if topic0 == RECORD_ANCHORED_TOPIC:
+            a = events.decode("AnchorRegistry", "RecordAnchored", log)
+            key = (events.b32(a["category"]), events.b32(a["recordId"]), int(a["version"]))
+            singles[key] = events.b32(a["recordHash"])
+        elif topic0 == FIRST_VERSION_PINNED_TOPIC:
+            a = events.decode("AnchorRegistry", "FirstVersionPinned", log)
+            key = (events.b32(a["category"]), events.b32(a["recordId"]), 1)
+            singles[key] = events.b32(a["recordHash"])
         else:
-            leaf_count, _ = decode(["uint64", "address"], data)
-            batches[(t[1], t[2])] = int(leaf_count)
+            a = events.decode("AnchorRegistry", "BatchAnchored", log)
+            batches[(events.b32(a["category"]), events.b32(a["root"]))] = int(a["leafCount"])
     return ChainAnchors(singles, batches)
 
 

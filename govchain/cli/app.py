@@ -14,44 +14,94 @@ from pathlib import Path
 from typing import Any
 
 import click
-from web3.exceptions import Web3Exception
 
 from govchain.cli.context import CliContext
 from govchain.errors import EXIT_BAD_INPUT, EXIT_REFUSED, GovchainError, NetworkUnavailable
-from govchain.network import TRANSPORT_ERRORS, rpc_url
-from govchain.toolchain.devnet import DevnetError
 
-#: One module per command group; each exposes ``group`` (a click command), and optionally
-#: ``parent`` (the name of a group it nests under). Contract modules add themselves here.
-COMMAND_MODULES: tuple[str, ...] = (
-    "govchain.cli.keys",
-    "govchain.cli.devnet",
-    "govchain.cli.chain",
-    "govchain.cli.deploy",
-    "govchain.cli.citizen",
-    "govchain.cli.case",
-    "govchain.cli.catalog",
-    "govchain.cli.record",
-    "govchain.cli.grant",
-    "govchain.cli.share",
-    "govchain.cli.access",
-    "govchain.cli.node",
-    "govchain.cli.data",
-    "govchain.cli.citizen_data",
-    "govchain.cli.index",
-    "govchain.cli.audit",
-    "govchain.cli.council",
-    "govchain.cli.dept",
-    "govchain.cli.attest",
-    "govchain.cli.did",
-    "govchain.cli.evidence",
-    "govchain.cli.attest_export",
-    "govchain.cli.vc",
-    "govchain.cli.objection",
-    "govchain.cli.citizen_trail",
-    "govchain.cli.portal",
-    "govchain.cli.rule",
-)
+#: Every command group: its name (``"citizen data"`` nests ``data`` under ``citizen``) -> the
+#: module that defines it as ``group``, and the one line ``govchain --help`` shows for it. A
+#: module is imported only when its command runs, so ``--help`` and each command pay only for
+#: what they use. Adding a group is its module and one line here (a test checks each line
+#: against the module's own help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "keys": ("govchain.cli.keys", "Create and inspect encrypted keystores."),
+    "devnet": ("govchain.cli.devnet", "Start, stop and inspect the local devnet (anvil)."),
+    "chain": ("govchain.cli.chain", "The network in use: node, deployment, balances."),
+    "deploy": (
+        "govchain.cli.deploy",
+        "Deploy every contract (resuming an interrupted deployment) signed by --key.",
+    ),
+    "citizen": (
+        "govchain.cli.citizen",
+        "A citizen's identity (key rotation, delegates, guardians, recovery) and own data.",
+    ),
+    "citizen data": (
+        "govchain.cli.citizen_data",
+        "My personal data space: which departments hold records about me; fetch my own records.",
+    ),
+    "case": (
+        "govchain.cli.case",
+        "Approval cases: open, sign, submit, decide, show, list, withdraw, expire, hash.",
+    ),
+    "catalog": (
+        "govchain.cli.catalog",
+        "Data categories: who owns them and how they may be shared.",
+    ),
+    "record": (
+        "govchain.cli.record",
+        "Tamper evidence: anchor department records on chain and verify copies of them.",
+    ),
+    "grant": ("govchain.cli.grant", "Grants: who may use which data of whom, why, until when."),
+    "share": (
+        "govchain.cli.share",
+        "Share requests: ask another department for its conditional data.",
+    ),
+    "access": (
+        "govchain.cli.access",
+        "Access records: who used which data of whom, when and why.",
+    ),
+    "node": (
+        "govchain.cli.node",
+        "A department's data node: serve records under grants, publish and anchor them.",
+    ),
+    "data": (
+        "govchain.cli.data",
+        "Fetch records from other departments' data nodes, under grants, verified on chain.",
+    ),
+    "index": (
+        "govchain.cli.index",
+        "The event index: sync it from the chain, then query trails, grants, cases, anchors.",
+    ),
+    "audit": (
+        "govchain.cli.audit",
+        "Audits: tampered records, a citizen's access trail, releases without an access record.",
+    ),
+    "council": (
+        "govchain.cli.council",
+        "The platform council: propose, approve (on chain or by signature), execute.",
+    ),
+    "dept": (
+        "govchain.cli.dept",
+        "Departments: discover them, list members; an ADMIN manages its own department.",
+    ),
+    "attest": (
+        "govchain.cli.attest",
+        "Attestations about citizens: schemas, issue, revoke, verify, list.",
+    ),
+}
+
+
+def load_command(path: str) -> click.Command:
+    """The command group ``path`` of :data:`COMMANDS`, with its nested groups added."""
+    module = importlib.import_module(COMMANDS[path][0])
+    command: click.Command = module.group
+    if isinstance(command, click.Group):
+        prefix = path + " "
+        for child in COMMANDS:
+            name = child[len(prefix) :]
+            if child.startswith(prefix) and " " not in name and name not in command.commands:
+                command.add_command(load_command(child), name)
+    return command
 
 
 def _one_line(text: str) -> str:
@@ -64,7 +114,35 @@ def fail(message: str, code: int) -> int:
 
 
 class GovchainGroup(click.Group):
-    """A click group whose ``main`` turns every expected failure into one line and an exit code."""
+    """The root group: subcommands loaded from :data:`COMMANDS` on first use, and a ``main``
+    that turns every expected failure into one line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(n for n in COMMANDS if " " not in n)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and " " not in cmd_name and cmd_name in COMMANDS:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`' help lines, importing no command module."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in COMMANDS:
+                text = click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)
+            else:
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                text = command.get_short_help_str(limit)
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(
         self,
@@ -99,16 +177,38 @@ class GovchainGroup(click.Group):
             return fail("aborted", EXIT_REFUSED)
         except GovchainError as exc:
             return fail(str(exc), exc.exit_code)
-        except DevnetError as exc:
-            return fail(str(exc), EXIT_REFUSED)
-        except TRANSPORT_ERRORS as exc:
-            url = getattr(getattr(exc, "request", None), "url", None) or rpc_url()
-            return fail(str(NetworkUnavailable(str(url), "connection lost")), EXIT_REFUSED)
-        except Web3Exception as exc:
-            return fail(f"the node refused: {exc}", EXIT_REFUSED)
         except KeyboardInterrupt:
             return fail("interrupted", 130)
+        except Exception as exc:
+            code = _library_failure(exc)
+            if code is None:
+                raise
+            return code
         return result if isinstance(result, int) else 0
+
+
+def _library_failure(exc: Exception) -> int | None:
+    """A devnet failure, a transport failure or a node's refusal (web3) as one line.
+
+    Their exception classes are looked up only if their modules were loaded (a command that
+    never imported web3 cannot have raised a web3 error), so start-up imports none of them.
+    """
+    devnet = sys.modules.get("govchain.toolchain.devnet")
+    if devnet is not None and isinstance(exc, devnet.DevnetError):
+        return fail(str(exc), EXIT_REFUSED)
+    transport: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError)
+    network = sys.modules.get("govchain.network")
+    if network is not None:
+        transport = network.TRANSPORT_ERRORS
+    if isinstance(exc, transport):
+        from govchain.settings import rpc_url
+
+        url = getattr(getattr(exc, "request", None), "url", None) or rpc_url()
+        return fail(str(NetworkUnavailable(str(url), "connection lost")), EXIT_REFUSED)
+    web3_errors = sys.modules.get("web3.exceptions")
+    if web3_errors is not None and isinstance(exc, web3_errors.Web3Exception):
+        return fail(f"the node refused: {exc}", EXIT_REFUSED)
+    return None
 
 
 @click.group(cls=GovchainGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,6 +238,13 @@ class GovchainGroup(click.Group):
     help="keystore that signs [env GOVCHAIN_KEY]; passphrase from GOVCHAIN_PASSPHRASE or a prompt",
 )
 @click.option("--chain-id", type=int, help="refuse to act unless the node serves this chain")
+@click.option(
+    "--tz",
+    metavar="ZONE",
+    envvar="GOVCHAIN_TZ",
+    help="time zone of printed dates (Asia/Shanghai, UTC, local) [env GOVCHAIN_TZ; "
+    "default: this machine's]",
+)
 @click.version_option(package_name="govchain", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(
@@ -148,8 +255,15 @@ def cli(
     get_field: str | None,
     key: str | None,
     chain_id: int | None,
+    tz: str | None,
 ) -> None:
     """govchain: departments, citizens and auditors on a shared ledger."""
+    from govchain import timefmt
+
+    try:
+        timefmt.set_zone(tz)
+    except GovchainError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
     ctx.obj = CliContext(
         rpc=rpc,
         home=home,
@@ -158,25 +272,6 @@ def cli(
         chain_id=chain_id,
         get=get_field,
     )
-
-
-def _register() -> None:
-    """Add every module's ``group``; a module with ``parent = "citizen"`` nests under that group."""
-    nested = []
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        parent = getattr(module, "parent", None)
-        if parent is None:
-            cli.add_command(module.group)
-        else:
-            nested.append((parent, module.group))
-    for parent, command in nested:
-        group = cli.commands[parent]
-        assert isinstance(group, click.Group), parent
-        group.add_command(command)
-
-
-_register()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

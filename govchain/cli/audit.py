@@ -3,13 +3,13 @@ so it can run on a schedule; ``--json`` gives the full report."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 from eth_typing import ChecksumAddress
 from sqlalchemy import func, select
 
+from govchain import timefmt
 from govchain.audit.access import access_trail, check_viewer
 from govchain.audit.misuse import audit_misuse
 from govchain.audit.tamper import PROBLEMS, STATUSES, audit_tamper
@@ -109,7 +109,7 @@ def access(obj: CliContext, subject: ChecksumAddress) -> None:
     def text() -> str:
         lines = [f"access trail of {subject} (shown to the {role}): {len(trail.entries)} accesses"]
         for e in data["entries"]:
-            when = datetime.fromtimestamp(e["timestamp"], UTC).strftime("%Y-%m-%d %H:%M:%S")
+            when = timefmt.iso(e["timestamp"])
             under = f"grant {e['grant_id']} ({e['basis']})" if e["grant_id"] else "open data"
             lines.append(
                 f"{when}  {e['member']} of {e['grantee']} read {e['category']} of {e['owner']}"

@@ -6,14 +6,14 @@ from typing import Any
 
 import click
 from eth_typing import ChecksumAddress
-from web3 import Web3
-from web3.types import Wei
 
 from govchain import validate
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import AMOUNT
 from govchain.errors import NotFound
-from govchain.network import fee_fields, manifest_path, read_deployment
+
+# web3 is imported by the commands that need it: `chain balance` is one JSON-RPC call over
+# httpx, and pays for no more than that at start-up.
 
 
 @click.group("chain")
@@ -32,6 +32,8 @@ def _account_address(obj: CliContext, who: str) -> ChecksumAddress:
 @pass_cli
 def info(obj: CliContext) -> None:
     """Node, chain id, latest block, fees and the deployment of this chain."""
+    from govchain.network import fee_fields, manifest_path, read_deployment
+
     connection = obj.connection()
     w3 = connection.w3
     block = w3.eth.get_block("latest")
@@ -72,12 +74,12 @@ def info(obj: CliContext) -> None:
 @pass_cli
 def balance(obj: CliContext, who: str) -> None:
     """Balance of an address or of a keystore's account."""
+    from eth_utils.currency import from_wei
+
     address = _account_address(obj, who)
-    wei = int(obj.connection().w3.eth.get_balance(address))
-    obj.emit(
-        {"address": address, "wei": wei, "ether": str(Web3.from_wei(wei, "ether"))},
-        f"{address} {Web3.from_wei(wei, 'ether')} ether",
-    )
+    wei = int(obj.read("eth_getBalance", [address, "latest"]), 16)
+    ether = from_wei(wei, "ether")
+    obj.emit({"address": address, "wei": wei, "ether": str(ether)}, f"{address} {ether} ether")
 
 
 @group.command("transfer")
@@ -86,6 +88,8 @@ def balance(obj: CliContext, who: str) -> None:
 @pass_cli
 def transfer(obj: CliContext, to: str, amount: int) -> None:
     """Send AMOUNT (e.g. 1.5ether, 20gwei, 1000) from the --key account to an address or key."""
+    from web3.types import Wei
+
     target = _account_address(obj, to)
     sender = obj.sender()
     receipt = sender.send({"to": target, "value": Wei(amount)})

@@ -24,7 +24,9 @@ def group() -> None:
 
 
 def _client(obj: CliContext, identity: ChecksumAddress | None) -> CitizenClient:
-    return CitizenClient(cv.reader(obj), obj.account(), identity)
+    client = CitizenClient(cv.reader(obj), obj.account(), identity)
+    client.check_control()
+    return client
 
 
 def _held(record: HeldRecord) -> dict[str, Any]:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from eth_account.signers.local import LocalAccount
 
 from govchain.errors import ErrorDecoder, NotFound
-from govchain.keystore import Keystore
-from govchain.network import Connection, rpc_url, state_home
-from govchain.tx import BulkSender, Sender
+
+# web3, eth-account and the key store are imported by the methods that use them: the root
+# command builds a CliContext for every command, including --help.
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from govchain.keystore import Keystore
+    from govchain.network import Connection
+    from govchain.tx import BulkSender, Sender
 
 
 @dataclass
@@ -32,19 +37,49 @@ class CliContext:
 
     @property
     def rpc_url(self) -> str:
+        from govchain.settings import rpc_url
+
         return rpc_url(self.rpc)
 
     @property
     def state_home(self) -> Path:
+        from govchain.settings import state_home
+
         return state_home(self.home)
 
     def connection(self) -> Connection:
         """The node (checked to answer, and to serve ``--chain-id`` if given)."""
         if self._connection is None:
+            from govchain.network import Connection
+
             self._connection = Connection.open(self.rpc, self.home, self.chain_id)
         return self._connection
 
+    def read(self, method: str, params: Sequence[Any] = ()) -> Any:
+        """One JSON-RPC read over httpx, without web3 (which costs most of a command's
+        start-up): for commands that need a value or two. Honours ``--chain-id``."""
+        from govchain import httprpc
+        from govchain.errors import NetworkUnavailable, WrongChain
+        from govchain.settings import expected_chain_id, rpc_url
+
+        url = rpc_url(self.rpc)
+        if not url.startswith(("http://", "https://")):
+            return self.connection().w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
+        expected = expected_chain_id(self.chain_id)
+        try:
+            if expected is not None:
+                actual = int(httprpc.call(url, "eth_chainId"), 16)
+                if actual != expected:
+                    raise WrongChain(expected, actual, url)
+            return httprpc.call(url, method, params)
+        except httprpc.TRANSPORT_ERRORS as exc:
+            raise NetworkUnavailable(url, httprpc.describe(exc)) from None
+        except (httprpc.RpcReplyError, ValueError) as exc:
+            raise NetworkUnavailable(url, f"not a JSON-RPC node ({exc})") from None
+
     def keystore(self) -> Keystore:
+        from govchain.keystore import Keystore
+
         return Keystore(self.home)
 
     def key_name(self, purpose: str = "this command signs") -> str:
@@ -65,6 +100,8 @@ class CliContext:
             return ErrorDecoder()
 
     def sender(self) -> Sender:
+        from govchain.tx import Sender
+
         return Sender(self.connection().w3, self.account(), self.decoder())
 
     def bulk_sender(self, **options: Any) -> BulkSender:
@@ -72,6 +109,8 @@ class CliContext:
 
         ``with bulk_progress(not obj.json) as bar: obj.bulk_sender(progress=bar).send(txs)``
         """
+        from govchain.tx import BulkSender
+
         return BulkSender(self.connection().w3, self.account(), self.decoder(), **options)
 
     def emit(self, data: Any, text: str | Callable[[], str] | None = None) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -13,6 +12,7 @@ import click
 from eth_typing import ChecksumAddress
 from sqlalchemy import Engine, func, select
 
+from govchain import timefmt
 from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
@@ -226,7 +226,7 @@ def _code(value: Any) -> str:
 def _when(row: EventRow) -> str:
     if row.block_timestamp is None:
         return "-"
-    return datetime.fromtimestamp(row.block_timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return timefmt.iso(row.block_timestamp)
 
 
 def _line(row: EventRow) -> str:

@@ -59,7 +59,7 @@ from govchain.sharing.merkle import new_salt, record_hash, salted_content_hash
 from govchain.sharing.messages import GRANT_CONSENT, consent_message, grant_id, grant_tuple
 from govchain.toolchain.devnet import Devnet, free_port, rpc
 from govchain.toolchain.ethereumjs import EthereumJSNode
-from govchain.tx import Sender
+from govchain.tx import Sender, encode_call
 
 DAY = 24 * 3600
 ACTIVE = 2  # IDepartmentRegistry.DepartmentStatus.Active
@@ -273,7 +273,7 @@ class Scenario:
         )
         self.say.did(f"{LATE_DEPARTMENT} proposed itself (status Proposed)", tx)
         proposer = self.dept(COUNCIL[0]).admin
-        data = registry.functions.admit(code)._encode_transaction_data()
+        data = encode_call(registry.functions.admit(code))
         expiry = self.now() + 3 * DAY
         tx, receipt = self.send(proposer, council.functions.propose(registry.address, data, expiry))
         proposal = council.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0][

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eth_typing import ChecksumAddress
@@ -17,7 +16,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
 from web3.types import EventData, TxReceipt
 
-from govchain import validate
+from govchain import timefmt, validate
 from govchain.errors import GovchainError, InvalidInput
 from govchain.network import Connection
 from govchain.tx import Sender
@@ -107,11 +106,7 @@ def role_names(mask: int) -> list[str]:
     return [name for name, bit in ROLES.items() if mask & bit]
 
 
-def iso_time(timestamp: int) -> str:
-    """A unix time as ``2026-12-31T08:00:00Z`` (``never`` for zero)."""
-    if timestamp == 0:
-        return "never"
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+iso_time = timefmt.iso_or_never  # the one time formatter; ``never`` for zero
 
 
 # --- the client base -----------------------------------------------------------------------

@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3.exceptions import ContractLogicError
@@ -187,9 +186,8 @@ def recover_signer(
     generation: int,
 ) -> str:
     message = approval_message(proposal, member, generation)
-    digest = COUNCIL_APPROVAL.digest(council_domain(chain_id, council), message)
     try:
-        return str(Account._recover_hash(digest, signature=signature))
+        return COUNCIL_APPROVAL.recover(council_domain(chain_id, council), message, signature)
     except (ValueError, TypeError):  # malformed signature bytes
         return ZERO_ADDRESS
 

@@ -1,4 +1,4 @@
-"""Where logs come from: a JSON-RPC node, read with raw requests (no result formatting).
+"""Where logs come from: a JSON-RPC node, read with raw httpx posts (no web3, no formatting).
 
 ``eth_getLogs`` refusals for size differ per client (geth: "query returned more than 10000
 results"; Besu: "... exceeds maximum"; Infura/Alchemy: code -32005, "limit exceeded",
@@ -12,10 +12,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import requests
-from web3 import Web3
-from web3.providers.rpc import HTTPProvider
+import httpx
 
+from govchain.httprpc import TIMEOUT_ERRORS, client, post
 from govchain.indexer.errors import RpcError, TooManyResults
 
 RawLog = dict[str, Any]
@@ -47,26 +46,30 @@ class LogSource(Protocol):
 class RpcLogSource:
     """A JSON-RPC node over HTTP."""
 
-    def __init__(self, endpoint: str | Web3, timeout: float = 60.0) -> None:
-        if isinstance(endpoint, Web3):
-            self.w3 = endpoint
-        else:
-            self.w3 = Web3(HTTPProvider(endpoint, request_kwargs={"timeout": timeout}))
+    def __init__(self, endpoint: str, timeout: float = 60.0) -> None:
+        self.url = endpoint
+        self._client = client(timeout)
+        self._ids = 0
         self._chain_id: int | None = None
 
     def _raw(self, method: str, params: Sequence[Any]) -> Any:
         """The JSON-RPC response object (``result`` or ``error``) as the node sent it."""
-        return self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        self._ids += 1
+        payload = {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": list(params)}
+        reply = post(self._client, self.url, payload)
+        if not isinstance(reply, dict):
+            raise RpcError(method, None, "reply is not a JSON-RPC object")
+        return reply
 
     def request(self, method: str, params: Sequence[Any]) -> Any:
         """The result of one JSON-RPC call; node errors raised as :class:`RpcError`."""
         try:
             response = self._raw(method, params)
-        except requests.Timeout as exc:
+        except TIMEOUT_ERRORS as exc:
             if method == "eth_getLogs":
                 raise TooManyResults(method, None, f"timed out: {exc}") from exc
             raise RpcError(method, None, f"timed out: {exc}") from exc
-        except (requests.RequestException, OSError) as exc:
+        except (httpx.HTTPError, OSError, ValueError) as exc:
             raise RpcError(method, None, f"node unreachable: {exc}") from exc
         error = response.get("error")
         if error:

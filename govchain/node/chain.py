@@ -38,6 +38,7 @@ import httpx
 from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 
+from govchain import events
 from govchain.errors import GovchainError, NetworkUnavailable
 from govchain.network import log_matches
 from govchain.sharing.merkle import keccak256
@@ -46,14 +47,11 @@ ZERO32 = b"\0" * 32
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DELEGATE_AGENT = keccak256(b"govchain.delegate.agent")
 
-ACCESS_RECORDED_TOPIC = keccak256(
-    b"AccessRecorded(address,bytes32,bytes32,bytes32,bytes32,address,bytes32,bytes32)"
-)
-RECORD_ANCHORED_TOPIC = keccak256(b"RecordAnchored(bytes32,bytes32,bytes32,uint32,bytes32,address)")
-BATCH_ANCHORED_TOPIC = keccak256(b"BatchAnchored(bytes32,bytes32,bytes32,uint64,address)")
-FIRST_VERSION_PINNED_TOPIC = keccak256(
-    b"FirstVersionPinned(bytes32,bytes32,bytes32,bytes32,bytes32,address)"
-)
+# topics from the compiled ABIs (govchain.events), not from signatures written here
+ACCESS_RECORDED_TOPIC = events.topic("AccessGrants", "AccessRecorded")
+RECORD_ANCHORED_TOPIC = events.topic("AnchorRegistry", "RecordAnchored")
+BATCH_ANCHORED_TOPIC = events.topic("AnchorRegistry", "BatchAnchored")
+FIRST_VERSION_PINNED_TOPIC = events.topic("AnchorRegistry", "FirstVersionPinned")
 
 # AccessGrants.GrantStatus
 GRANT_NONE, GRANT_LIVE, GRANT_REVOKED = 0, 1, 2
@@ -177,6 +175,8 @@ class ChainView(Protocol):
         grantee: bytes = ZERO32,
     ) -> RequestContext: ...
 
+    def identity_owner(self, identity: str) -> str: ...
+
     def controls_identity(self, identity: str, signer: str) -> bool: ...
 
     def department_status(self, department: bytes) -> int: ...
@@ -226,19 +226,17 @@ LATEST_VERSION = _Fn("latestVersion(bytes32,bytes32)", ["uint32"])
 
 
 def parse_access_record(log: Mapping[str, Any]) -> AccessRecord:
-    topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
-    category, purpose, member, request_hash, grant_id = decode(
-        ["bytes32", "bytes32", "address", "bytes32", "bytes32"], bytes.fromhex(log["data"][2:])
-    )
+    """One raw ``AccessRecorded`` log, decoded by the compiled ABI."""
+    args = events.decode("AccessGrants", "AccessRecorded", log)
     return AccessRecord(
-        subject=to_checksum_address(topics[1][12:]),
-        owner=topics[2],
-        grantee=topics[3],
-        category=category,
-        purpose_hash=purpose,
-        member=to_checksum_address(member),
-        request_hash=request_hash,
-        grant_id=grant_id,
+        subject=args["subject"],
+        owner=events.b32(args["owner"]),
+        grantee=events.b32(args["grantee"]),
+        category=events.b32(args["category"]),
+        purpose_hash=events.b32(args["purposeHash"]),
+        member=args["member"],
+        request_hash=events.b32(args["requestHash"]),
+        grant_id=events.b32(args["grantId"]),
     )
 
 
@@ -366,6 +364,12 @@ class RpcChain:
             consent_current=bool(consent_current),
             grantee_staff=bool(grantee_staff),
         )
+
+    def identity_owner(self, identity: str) -> str:
+        """``CitizenRegistry.identityOwner``: the key that controls ``identity`` now."""
+        result = self.rpc(*self._call(self.addresses.citizens, IDENTITY_OWNER.data(identity)))
+        (owner,) = IDENTITY_OWNER.decode(result)
+        return to_checksum_address(owner)
 
     def controls_identity(self, identity: str, signer: str) -> bool:
         c = self.addresses.citizens

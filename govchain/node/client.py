@@ -69,6 +69,25 @@ class NodeRefused(GovchainError, PermissionError):
         super().__init__(f"data node refused ({status} {reason}): {detail}")
 
 
+class KeyNotInControl(GovchainError, PermissionError):
+    """The signing key is neither the identity's owner nor its agent (e.g. after a rotation)."""
+
+    def __init__(self, key: str, identity: str, owner: str) -> None:
+        self.key, self.identity, self.owner = key, identity, owner
+        if key.lower() == identity.lower():
+            text = (
+                f"key {key} no longer controls identity {identity}: its owner is now {owner} "
+                "(the key was rotated); sign with the new key and --identity "
+                f"{identity}"
+            )
+        else:
+            text = (
+                f"key {key} does not control identity {identity} (its owner is {owner}, "
+                "and the key is not its agent)"
+            )
+        super().__init__(text)
+
+
 class NodeUnreachable(GovchainError, ConnectionError):
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"data node {url} did not answer: {reason}")
@@ -308,6 +327,14 @@ class CitizenClient(_Base):
     ) -> None:
         super().__init__(chain, account, **kw)
         self.identity = to_checksum_address(identity or account.address)
+
+    def check_control(self) -> None:
+        """Refuse here, before asking any node, when the key does not control the identity:
+        every node would refuse it ("not_subject_controller"), and an empty list would read
+        as "no records"."""
+        if not self.chain.controls_identity(self.identity, self.account.address):
+            owner = self.chain.identity_owner(self.identity)
+            raise KeyNotInControl(self.account.address, self.identity, owner)
 
     def _signed(
         self, category: bytes, record_id: bytes, department: bytes | None = None

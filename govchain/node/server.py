@@ -47,6 +47,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+from govchain import timefmt
 from govchain.errors import NetworkUnavailable
 from govchain.node.chain import (
     DEPARTMENT_ACTIVE,
@@ -147,7 +148,9 @@ class DataNode:
     def _check_expiry(self, expiry: int) -> None:
         now = int(time.time())
         if expiry <= now:
-            raise Refusal("request_expired", f"expired at {expiry}, now {now}")
+            raise Refusal(
+                "request_expired", f"expired at {timefmt.iso(expiry)}, now {timefmt.iso(now)}"
+            )
         if expiry > now + self.config.max_validity:
             raise Refusal("expiry_too_far", f"at most {self.config.max_validity} s ahead")
 

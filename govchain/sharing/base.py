@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -20,6 +19,7 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from govchain import timefmt
 from govchain.errors import EXPLANATIONS, ChainRefused, InvalidInput, NotFound, format_value
 from govchain.network import Connection
 from govchain.sharing.catalog import SharingClass, category_code
@@ -48,9 +48,7 @@ def code_name(raw: bytes) -> str:
     return "0x" + bytes(raw).hex()
 
 
-def iso(timestamp: int) -> str:
-    """A unix timestamp as an ISO-8601 UTC time (``2026-12-01T00:00:00Z``)."""
-    return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+iso = timefmt.iso  # the one time formatter (ISO 8601 in the chosen zone)
 
 
 def hex0x(raw: bytes) -> str:

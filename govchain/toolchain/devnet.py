@@ -19,8 +19,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.error import URLError
-from urllib.request import Request, urlopen
+
+import httpx
 
 from govchain.toolchain.paths import NODE_BIN, PROJECT_ROOT
 
@@ -57,12 +57,12 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 2.0) -> object:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
     if not url.startswith(("http://", "https://")):
         raise DevnetError(f"not an HTTP JSON-RPC URL: {url}")
-    request = Request(url, data=body.encode(), headers={"Content-Type": "application/json"})  # noqa: S310
-    with urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
-        reply = json.loads(response.read())
+    response = httpx.post(url, json=body, timeout=timeout)
+    response.raise_for_status()
+    reply = response.json()
     if "error" in reply:
         raise DevnetError(f"{method}: {reply['error']}")
     return reply["result"]
@@ -116,7 +116,7 @@ def wait_ready(
             raise DevnetError(f"anvil exited with code {process.returncode} before it was ready")
         try:
             return int(str(rpc(url, "eth_chainId")), 16)
-        except (OSError, URLError, DevnetError, ValueError) as exc:
+        except (OSError, httpx.HTTPError, DevnetError, ValueError) as exc:
             last = exc
             time.sleep(0.1)
     raise DevnetError(f"devnet at {url} not ready after {timeout:.0f}s: {last}")
@@ -308,7 +308,7 @@ def advance(url: str, seconds: int) -> int:
         raise DevnetError("the time to advance must be positive")
     try:
         client = str(rpc(url, "web3_clientVersion"))
-    except (OSError, URLError) as exc:
+    except (OSError, httpx.HTTPError, ValueError) as exc:
         raise DevnetError(f"no devnet answers at {url} ({exc})") from None
     if not client.lower().startswith("anvil"):
         raise DevnetError(f"{url} runs {client}, not a local anvil devnet: its clock cannot move")

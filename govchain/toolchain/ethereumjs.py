@@ -29,8 +29,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.error import URLError
 
+import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
@@ -247,7 +247,7 @@ class EthereumJSNode:
                     raise DevnetError(f"ethereumjs answers chain id {chain_id}")
                 if int(str(rpc(self.url, "eth_blockNumber")), 16) >= 1:
                     return
-            except (OSError, URLError, ValueError):
+            except (OSError, httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.25)
         raise DevnetError(f"ethereumjs at {self.url} sealed no block within {timeout:.0f}s")

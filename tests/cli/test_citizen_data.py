@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import CityRun, Run, assert_one_line_error
+from tests.cli.conftest import CityRun, Run, assert_one_line_error, new_key
 from tests.cli.datanode import World, serving, world
 
 
@@ -86,13 +86,33 @@ def test_refusals(city_run: CityRun, world: World, tmp_path: Path) -> None:
                 alice,
             ),
             1,
-            "not_subject_controller",
+            f"does not control identity {alice}",
         )
     assert_one_line_error(
         city_run("--key", "alice", "citizen", "data", "fetch", "--dept", "CIVIL", "--record", "x"),
         1,
         "CIVIL has registered no data-node endpoint",
     )
+
+
+def test_after_a_key_rotation_the_old_key_is_told_it_no_longer_controls_the_identity(
+    city_run: CityRun, world: World, tmp_path: Path
+) -> None:
+    alice = world.alice.address
+    new_name, new_address = new_key(city_run, "alice-new")
+    rotated = city_run("--key", "alice", "citizen", "rotate-key", new_name)
+    assert rotated.exit_code == 0, rotated.stderr
+    with serving(world, tmp_path):
+        old = city_run("--key", "alice", "citizen", "data", "list")
+        assert_one_line_error(
+            old,
+            1,
+            f"key {alice} no longer controls identity {alice}",
+            f"owner is now {new_address}",
+        )
+        data = city_run.json("--key", new_name, "citizen", "data", "list", "--identity", alice)
+    (hrss,) = data["departments"]
+    assert data["identity"] == alice and hrss["error"] is None and len(hrss["records"]) == 2
 
 
 def test_bad_input_is_exit_2(city_run: CityRun, world: World) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from web3 import Web3
 
 from govchain.errors import NetworkUnavailable
+from govchain.network import make_web3
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import (
     BATCH_ANCHORED_TOPIC,
@@ -65,7 +66,7 @@ def setup(
         pub.publish(PENSION, record_id, {"i": i, "tag": tag}, mode=mode)
     staff = depts["HRSS"].staff
     with proxy_to(rpc_url) as proxy:
-        sink = ChainAnchorSink(Web3(Web3.HTTPProvider(proxy.url)), addresses, local(staff))
+        sink = ChainAnchorSink(make_web3(proxy.url), addresses, local(staff))
         yield Setup(
             store,
             proxy,

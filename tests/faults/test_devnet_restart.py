@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 from eth_account import Account
 from sqlalchemy import select
-from web3 import Web3
 
 from govchain.errors import NetworkUnavailable
-from govchain.network import Connection
+from govchain.network import Connection, make_web3
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.publisher import AnchorWorker, Publisher
@@ -135,7 +134,7 @@ def test_chain_and_client_killed_at_24_crash_points_lose_and_duplicate_nothing(
 
 
 def _sink(url: str, addresses: ChainAddresses, staff: Any) -> ChainAnchorSink:
-    return ChainAnchorSink(Web3(Web3.HTTPProvider(url)), addresses, staff)
+    return ChainAnchorSink(make_web3(url), addresses, staff)
 
 
 def _tally(store: Store, reader: RpcChain, sent: int) -> tuple[int, int]:

@@ -107,7 +107,7 @@ def test_index_matches_a_direct_read_of_the_chain(
     assert index_keys(engine) == chain_keys(raw)
 
     # the decoded arguments equal web3.py's own decoding of the same logs
-    w3 = Web3(Web3.HTTPProvider(source.w3.provider.endpoint_uri))  # type: ignore[attr-defined]
+    w3 = Web3(Web3.HTTPProvider(source.url))
     formatted = w3.eth.get_logs(
         {
             "fromBlock": min(c.start_block for c in watched),

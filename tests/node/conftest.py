@@ -16,6 +16,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from govchain.network import make_web3
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.publisher import AnchorWorker, Publisher
@@ -60,7 +61,7 @@ def rpc_url(chain: Any) -> str:
 
 @pytest.fixture(scope="session")
 def w3(rpc_url: str) -> Web3:
-    return Web3(Web3.HTTPProvider(rpc_url))
+    return make_web3(rpc_url)
 
 
 @pytest.fixture(scope="session")

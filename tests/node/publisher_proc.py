@@ -15,8 +15,8 @@ import time
 from collections import Counter
 
 from eth_account import Account
-from web3 import Web3
 
+from govchain.network import make_web3
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses
 from govchain.node.publisher import AnchorWorker, Publisher
@@ -56,7 +56,7 @@ def main() -> int:
     publisher = Publisher(store, OWNER, hook=hook)
     for record_id, mode in plan(args.prefix):
         publisher.publish(CATEGORY, record_id, {"id": record_id.hex()}, subject=None, mode=mode)
-    w3 = Web3(Web3.HTTPProvider(args.rpc))
+    w3 = make_web3(args.rpc)
     sink = ChainAnchorSink(
         w3, ChainAddresses(**json.loads(args.addresses)), Account.from_key(args.key)
     )

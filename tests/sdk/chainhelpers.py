@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import requests
+import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
@@ -93,7 +93,7 @@ class FlakyProxy:
 def flaky_proxy(upstream: str, **kwargs: object) -> Iterator[FlakyProxy]:
     proxy = FlakyProxy(upstream, **kwargs)  # type: ignore[arg-type]
     lock = threading.Lock()
-    session = requests.Session()
+    session = httpx.Client(timeout=30)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -115,7 +115,7 @@ def flaky_proxy(upstream: str, **kwargs: object) -> Iterator[FlakyProxy]:
                 return
             with lock:
                 reply = session.post(
-                    upstream, data=body, headers={"Content-Type": "application/json"}, timeout=30
+                    upstream, content=body, headers={"Content-Type": "application/json"}
                 )
             if mode == "lose-reply":
                 self.close_connection = True

@@ -15,6 +15,12 @@ from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port
 from tests.sdk.chainhelpers import deadline_checker_initcode, funded
 
 
+@pytest.fixture(autouse=True)
+def utc_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Explanations print times as dates in the chosen zone: UTC here, whatever the machine."""
+    monkeypatch.setenv("GOVCHAIN_TZ", "UTC")
+
+
 @pytest.fixture(scope="module")
 def devnet() -> Iterator[Devnet]:
     with Devnet(DevnetConfig(port=free_port())) as running:

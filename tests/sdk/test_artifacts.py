@@ -68,3 +68,17 @@ def test_a_broken_manifest_is_reported(tmp_path: Path) -> None:
     path.write_text("{}")
     with pytest.raises(ArtifactsError, match="no contractTypes"):
         Artifacts.load(path)
+
+
+def test_outside_a_checkout_the_packaged_contracts_are_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import govchain.artifacts as module
+
+    monkeypatch.delenv("GOVCHAIN_ARTIFACTS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(module, "PROJECT_ROOT", tmp_path / "no-checkout")
+    assert default_path() == module.PACKAGED
+    packaged = load_artifacts()
+    assert packaged.bytecode("AccessGrants")
+    assert "IndexerEventSource" not in packaged

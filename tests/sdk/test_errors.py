@@ -78,13 +78,18 @@ def test_exit_codes_separate_bad_input_from_refusals() -> None:
     assert NetworkUnavailable("u").exit_code == 1
 
 
-def test_decoder_knows_the_errors_of_every_compiled_contract(artifacts: Artifacts) -> None:
+def test_decoder_knows_the_errors_of_every_compiled_contract(
+    artifacts: Artifacts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVCHAIN_TZ", "UTC")
     decoder = artifacts.error_decoder()
     assert "SignatureExpired(uint256)" in decoder.known()
     decoded = decoder.decode(selector("SignatureExpired(uint256)") + encode(["uint256"], [1700]))
     assert decoded.name == "SignatureExpired"
     assert decoded.arguments == {"deadline": 1700}
-    assert decoded.explanation() == "the signature's deadline 1700 has passed; sign again"
+    assert decoded.explanation() == (
+        "the signature's deadline 1970-01-01T00:28:20Z has passed; sign again"
+    )
 
 
 def test_address_arguments_are_checksummed_in_the_explanation(artifacts: Artifacts) -> None:
@@ -111,10 +116,14 @@ def test_registered_explanations_are_formatted_with_the_arguments(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(EXPLANATIONS, "AccessGrantExpired", "the grant expired at {validUntil}")
+    monkeypatch.setenv("GOVCHAIN_TZ", "UTC")
     data = selector("AccessGrantExpired(bytes32,uint64)") + encode(
         ["bytes32", "uint64"], [b"\1" * 32, 5]
     )
-    assert ErrorDecoder([CUSTOM_ABI]).decode(data).explanation() == "the grant expired at 5"
+    assert (
+        ErrorDecoder([CUSTOM_ABI]).decode(data).explanation()
+        == "the grant expired at 1970-01-01T00:00:05Z"
+    )
 
 
 def test_explain_registers_a_template(monkeypatch: pytest.MonkeyPatch) -> None:
