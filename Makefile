@@ -53,11 +53,15 @@ compile: setup
 demo: compile
 	$(PY) -m govchain.demo $(DEMO_ARGS)
 
+# TEST_WORKERS parallel pytest-xdist workers, each with its own anvil (auto: one per CPU;
+# 1: a single session). See govchain/toolchain/testrun.py.
+TEST_WORKERS ?= auto
+
 test: lint compile
-	$(PY) -m govchain.toolchain.testrun $(TEST_ARGS)
+	$(PY) -m govchain.toolchain.testrun -n $(TEST_WORKERS) $(TEST_ARGS)
 
 test-fast: compile
-	$(PY) -m govchain.toolchain.testrun -x $(TEST_ARGS)
+	$(PY) -m govchain.toolchain.testrun -n $(TEST_WORKERS) -x $(TEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check $(PY_DIRS)
