@@ -80,11 +80,16 @@ compile: setup
 demo: compile
 	$(PY) -m govchain.demo $(if $(CHAIN),--chain $(CHAIN)) $(DEMO_ARGS)
 
+# TEST_WORKERS parallel pytest-xdist workers, each with its own anvil (auto: one per CPU;
+# 1: a single session). See govchain/toolchain/testrun.py and docs/testing.md: stays 1 until
+# the order-dependent test found in the first parallel run is fixed.
+TEST_WORKERS ?= 1
+
 test: lint compile
-	$(PY) -m govchain.toolchain.testrun $(TEST_ARGS)
+	$(PY) -m govchain.toolchain.testrun -n $(TEST_WORKERS) $(TEST_ARGS)
 	@for level in $(filter-out cancun,$(EVM_LEVELS)); do \
 		echo "contract tests on the $$level build"; \
-		$(PY) -m govchain.toolchain.evm test $$level $(EVM_MATRIX_TESTS) -p no:cacheprovider \
+		$(PY) -m govchain.toolchain.evm test $$level -n $(TEST_WORKERS) $(EVM_MATRIX_TESTS) -p no:cacheprovider \
 			|| exit 1; \
 	done
 
@@ -98,7 +103,7 @@ screenshots: compile
 		tests/portal/test_screenshots.py -p no:cacheprovider -q
 
 test-fast: compile
-	$(PY) -m govchain.toolchain.testrun -x $(TEST_ARGS)
+	$(PY) -m govchain.toolchain.testrun -n $(TEST_WORKERS) -x $(TEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check $(PY_DIRS)

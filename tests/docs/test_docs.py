@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -41,6 +42,29 @@ def test_the_cli_reference_is_generated_from_the_current_commands() -> None:
     )
 
 
+def on_free_ports(text: str) -> str:
+    """The script with each ``--port N`` the docs show moved to a free port (the same N to the
+    same port), so parallel test workers and a developer's own nodes cannot collide."""
+    chosen: dict[str, int] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        if match[1] not in chosen:
+            port = free_port()
+            while port in chosen.values():
+                port = free_port()
+            chosen[match[1]] = port
+        return f"--port {chosen[match[1]]}"
+
+    return re.sub(r"--port (\d+)\b", replace, text)
+
+
+def test_the_walkthrough_runs_on_free_ports() -> None:
+    text = on_free_ports("a --port 8701 &\nb --port 8702\nc --port 8701\n")
+    first, second, third = (int(p) for p in re.findall(r"--port (\d+)", text))
+    assert first == third != second
+    assert 8701 not in (first, second)
+
+
 def test_every_command_of_the_walkthrough_runs(tmp_path: Path) -> None:
     walkthrough = DOCS / "walkthrough.md"
     assert len(commands(walkthrough)) >= 30
@@ -59,7 +83,7 @@ def test_every_command_of_the_walkthrough_runs(tmp_path: Path) -> None:
         env["GOVCHAIN_RPC"] = devnet.url
         # its own session, so the data nodes it starts in the background go with it
         process = subprocess.Popen(
-            ["bash", "-c", script(walkthrough)],
+            ["bash", "-c", on_free_ports(script(walkthrough))],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,

@@ -1,0 +1,85 @@
+"""testrun: one private anvil, or one per xdist worker on ports no free_port() can return."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from govchain.toolchain import testworker
+from govchain.toolchain.testrun import PLUGIN, WORKER_PORTS, command, take_workers, worker_ports
+
+
+@pytest.mark.parametrize(
+    ("args", "workers"),
+    [
+        (["-n", "3", "tests/x"], 3),
+        (["-n3", "tests/x"], 3),
+        (["--numprocesses=4", "tests/x"], 4),
+        (["--numprocesses", "0", "tests/x"], 0),
+        (["tests/x"], 0),
+    ],
+)
+def test_the_worker_count_is_taken_out_of_the_arguments(args: list[str], workers: int) -> None:
+    assert take_workers(args) == (["tests/x"], workers)
+
+
+def test_auto_is_one_worker_per_usable_cpu() -> None:
+    assert take_workers(["-n", "auto"]) == ([], len(os.sched_getaffinity(0)))
+
+
+def test_a_negative_worker_count_is_refused() -> None:
+    with pytest.raises(ValueError):
+        take_workers(["-n", "-1"])
+
+
+def test_worker_ports_are_distinct_free_and_outside_the_ephemeral_range() -> None:
+    ports = worker_ports(4)
+    assert len(set(ports)) == 4
+    low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    for port in ports:
+        assert port in WORKER_PORTS and not low <= port <= high
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))
+
+
+def test_without_workers_one_anvil_serves_the_session() -> None:
+    env: dict[str, str] = {}
+    args = command(["tests/x", "-q"], env)
+    assert args[:2] == ["tests/x", "-q"]
+    assert "--tx" not in args and "--dist" not in args
+    assert args[args.index("-p") : args.index("-p") + 2] == ["-p", PLUGIN]
+    assert env["APE_FOUNDRY_HOST"].startswith("http://127.0.0.1:")
+
+
+def test_each_worker_gets_its_own_anvil_port_and_whole_files() -> None:
+    args = command(["-n", "3", "tests/x"], {})
+    specs = [args[i + 1] for i, a in enumerate(args) if a == "--tx"]
+    ports = {int(spec.rsplit("=", 1)[1]) for spec in specs}
+    assert len(specs) == len(ports) == 3
+    assert all(spec.startswith("popen//env:GOVCHAIN_TEST_ANVIL_PORT=") for spec in specs)
+    assert args[args.index("--dist") + 1] == "loadfile"
+    assert "-n" not in args
+
+
+def test_recorded_durations_put_the_slowest_file_first(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / testworker.DURATIONS).write_text(json.dumps({"tests/a.py": 1.0, "tests/b.py": 9}))
+    assert testworker.recorded_durations(tmp_path) == {"tests/a.py": 1.0, "tests/b.py": 9.0}
+    assert testworker.recorded_durations(tmp_path / "nowhere") == {}
+
+
+def test_files_run_slowest_first_with_unrecorded_files_early_and_tests_in_order() -> None:
+    nodeids = ["a.py::t1", "b.py::t1", "a.py::t2", "c.py::t1", "new.py::t1", "b.py::t2"]
+    seconds = {"a.py": 5.0, "b.py": 50.0, "c.py": 5.0}
+    assert testworker.slowest_first(nodeids, seconds) == [
+        "new.py::t1",
+        "b.py::t1",
+        "b.py::t2",
+        "a.py::t1",
+        "a.py::t2",
+        "c.py::t1",
+    ]
