@@ -183,7 +183,7 @@ def test_m1_a_rotated_out_keys_signature_is_refused_at_submission(
     old_key = depts["DPF"].approvers[0]
     # a key no other test has touched: a shared spare (accounts[57..59]) may carry another
     # test's membership or compromise mark when files share a worker
-    new_key = accounts.test_accounts.generate_test_account()
+    new_key = accounts.generate_test_account()
     accounts[0].transfer(new_key, "1 ether")
     old_sig = desk.sign(old_key, cid, 0, deadline=desk.now() + 3600)
     departments.removeMember(old_key, sender=depts["DPF"].admin)
