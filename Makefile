@@ -81,9 +81,8 @@ demo: compile
 	$(PY) -m govchain.demo $(if $(CHAIN),--chain $(CHAIN)) $(DEMO_ARGS)
 
 # TEST_WORKERS parallel pytest-xdist workers, each with its own anvil (auto: one per CPU;
-# 1: a single session). See govchain/toolchain/testrun.py and docs/testing.md: stays 1 until
-# the order-dependent test found in the first parallel run is fixed.
-TEST_WORKERS ?= 1
+# 1: a single session). See govchain/toolchain/testrun.py and docs/testing.md.
+TEST_WORKERS ?= auto
 
 test: lint compile
 	$(PY) -m govchain.toolchain.testrun -n $(TEST_WORKERS) $(TEST_ARGS)
