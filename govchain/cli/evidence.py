@@ -69,7 +69,8 @@ def export(
     """Write the evidence bundle of RECORD (its id or 0x-hex record id) to --out."""
     from govchain import validate
     from govchain.errors import InvalidInput
-    from govchain.interop.evidence import RecordColumns, export
+    from govchain.interop.evidence import export
+    from govchain.sharing.acceptance import RecordColumns
     from govchain.sharing.anchors import AnchorRegistry, record_id
     from govchain.sharing.base import code, code_name
 

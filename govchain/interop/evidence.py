@@ -26,6 +26,7 @@ from eth_utils.crypto import keccak
 
 from govchain.errors import GovchainError, InvalidInput
 from govchain.interop.blockproof import ProofError, check_block, header_fields
+from govchain.sharing.acceptance import RecordColumns
 from govchain.sharing.base import code_name
 from govchain.sharing.merkle import RECORD_HASH_TAG, process_proof, record_hash, record_leaf
 
@@ -77,20 +78,6 @@ def _rpc(w3: Web3, method: str, *params: Any) -> Any:
 
 
 # --- export ----------------------------------------------------------------------------------
-
-
-@dataclass
-class RecordColumns:
-    """What the holder of a record version knows: every column the record hash binds."""
-
-    category: bytes
-    record_id: bytes
-    version: int
-    owner: bytes
-    subject: str | None
-    media_type: str
-    content: bytes
-    salt: bytes
 
 
 def export(
