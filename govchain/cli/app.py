@@ -88,6 +88,38 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "govchain.cli.attest",
         "Attestations about citizens: schemas, issue, revoke, verify, list.",
     ),
+    "citizen did": (
+        "govchain.cli.did",
+        "Print the W3C DID document of IDENTITY (an address or its did:ethr:<chain>:<address>), resolved by the did:ethr method's rules from CitizenRegistry's ERC-1056 events.",
+    ),
+    "evidence": (
+        "govchain.cli.evidence",
+        "Electronic evidence: export an anchored record's proof bundle, verify one independently.",
+    ),
+    "attest export": (
+        "govchain.cli.attest_export",
+        "Write a credential of attestation UID, signed (EIP-712) by --key, an active member of the issuing department: issuer the department, subject the citizen's did:ethr.",
+    ),
+    "vc": (
+        "govchain.cli.vc",
+        "W3C Verifiable Credentials of attestations ('attest export' makes them).",
+    ),
+    "objection": (
+        "govchain.cli.objection",
+        "Objections to attestations and records about a citizen: file, list, show, decide.",
+    ),
+    "citizen trail": (
+        "govchain.cli.citizen_trail",
+        "The citizen's trail: her objections and where each stands.",
+    ),
+    "portal": (
+        "govchain.cli.portal",
+        "Serve the portal for the --key keystore: unlock it in the browser with its passphrase; it signs here, on this machine, and never reaches the browser.",
+    ),
+    "rule": (
+        "govchain.cli.rule",
+        "Rules that decide case steps from attestations (秒批).",
+    ),
 }
 
 
