@@ -185,12 +185,13 @@ def test_m1_a_rotated_out_keys_signature_is_refused_at_submission(
     # test's membership or compromise mark when files share a worker
     new_key = accounts.generate_test_account()
     accounts[0].transfer(new_key, "1 ether")
-    old_sig = desk.sign(old_key, cid, 0, deadline=desk.now() + 3600)
+    deadline = desk.now() + 3600  # one deadline: each signature covers it, so read it once
+    old_sig = desk.sign(old_key, cid, 0, deadline=deadline)
     departments.removeMember(old_key, sender=depts["DPF"].admin)
     enrol(departments, depts["DPF"].admin, new_key, ROLE_APPROVER)
-    new_sig = desk.sign(new_key, cid, 0, deadline=desk.now() + 3600)
+    new_sig = desk.sign(new_key, cid, 0, deadline=deadline)
     decision = desk.step_decision(
-        cid, 0, [], deadline=desk.now() + 3600, packed=pack_signatures([old_sig, new_sig])
+        cid, 0, [], deadline=deadline, packed=pack_signatures([old_sig, new_sig])
     )
     with ape.reverts(approvals.ApprovalNotApprover, signer=old_key.address):
         desk.submit(cid, terms, [decision], sender=outsider)
