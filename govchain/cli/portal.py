@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import click
 
@@ -33,6 +34,24 @@ LOOPBACK = "127.0.0.1"
     multiple=True,
     help="a data node's store whose serve log the auditor pages audit (repeat)",
 )
+@click.option(
+    "--access-log",
+    "access_logs",
+    metavar="DEPT=FILE",
+    multiple=True,
+    help="a data node's JSON-lines access log: refusals and failures for the auditor (repeat)",
+)
+@click.option(
+    "--signatures",
+    metavar="DIR",
+    help="a folder shared by a department's approvers: co-signed decisions are collected there",
+)
+@click.option(
+    "--purposes",
+    metavar="FILE",
+    multiple=True,
+    help="a JSON file of purpose texts (a list, or hash -> text) published off chain (repeat)",
+)
 @pass_cli
 def group(
     obj: CliContext,
@@ -41,6 +60,9 @@ def group(
     index_db: str | None,
     session_minutes: float,
     stores: tuple[str, ...],
+    access_logs: tuple[str, ...],
+    signatures: str | None,
+    purposes: tuple[str, ...],
 ) -> None:
     """Serve the portal for the --key keystore: unlock it in the browser with its passphrase;
     it signs here, on this machine, and never reaches the browser. Pages follow the key's roles.
@@ -59,6 +81,12 @@ def group(
         if not dept or not target:
             raise click.BadParameter(f"expected DEPT=URL|FILE: {item!r}", param_hint="--store")
         given.append((dept.strip().upper(), store_url(target)))
+    logs = []
+    for item in access_logs:
+        dept, _, target = item.partition("=")
+        if not dept.strip() or not target.strip():
+            raise click.BadParameter(f"expected DEPT=FILE: {item!r}", param_hint="--access-log")
+        logs.append((dept.strip().upper(), target.strip()))
     config = PortalConfig(
         key=obj.key_name("the portal serves one key"),
         rpc=obj.rpc,
@@ -67,6 +95,9 @@ def group(
         chain_id=obj.chain_id,
         session_minutes=session_minutes,
         stores=tuple(given),
+        access_logs=tuple(logs),
+        signatures=Path(signatures) if signatures else None,
+        purposes=tuple(Path(p) for p in purposes),
     )
     backend = Backend(config)
     if not ipaddress.ip_address(host).is_loopback:

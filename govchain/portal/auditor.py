@@ -1,6 +1,8 @@
 """Auditor pages: anomalies (misuse audit, bulk access) and per-department statistics.
 
-Statistics and bulk access come from the event index (every ``AccessRecorded``); the misuse
+Statistics and bulk access come from the event index (every ``AccessRecorded``); refused
+attempts and node-side failures from data nodes' JSON-lines access logs
+(``--access-log DEPT=FILE``, :mod:`govchain.portal.accesslog`); the misuse
 audit (:mod:`govchain.audit.misuse`) compares a data node's serve log with the chain and the
 tamper audit (:mod:`govchain.audit.tamper`) its records with their anchors, for each store the
 portal was given (``--store DEPT=URL|FILE``). The chart is an SVG drawn on the
@@ -10,6 +12,7 @@ server by pygal (pinned in the Python dependencies) and shown as an image: no Ja
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,10 +29,14 @@ from govchain.errors import GovchainError
 from govchain.indexer import QUERY_EVENTS
 from govchain.indexer.schema import events
 from govchain.node.chain import ChainAddresses, RpcChain
+from govchain.node.protocol import REFUSALS
 from govchain.node.store import Store
-from govchain.portal.backend import ROLE_AUDITOR, Problem, Roles
+from govchain.portal import accesslog
+from govchain.portal.backend import CHAIN_ERRORS, ROLE_AUDITOR, Backend, Problem, Roles
+from govchain.portal.graph import reads_svg
 from govchain.portal.timeline import _code
 from govchain.portal.web import Forbidden
+from govchain.sharing.base import Departments, code_name
 
 if TYPE_CHECKING:
     from govchain.portal.web import Portal
@@ -80,6 +87,73 @@ def statistics(engine: Engine) -> Stats:
         dict(reads),
         days,
         {k: dict(v) for k, v in per_day.items()},
+    )
+
+
+def node_logs(backend: Backend, problems: list[Problem]) -> list[accesslog.NodeLog]:
+    """Every access log the portal was given (``--access-log DEPT=FILE``), summarised."""
+    out = []
+    for dept, path in backend.config.access_logs:
+        try:
+            out.append(accesslog.read(dept, path))
+        except OSError as exc:
+            problems.append(Problem(f"access log {dept}", f"{path}: {exc.strerror or exc}"))
+    return out
+
+
+def signer_departments(backend: Backend, signers: set[str], chain_down: bool) -> dict[str, str]:
+    """Signer address -> its department on chain now (DepartmentRegistry.memberOf, cached)."""
+    out: dict[str, str] = {}
+    if chain_down:
+        return out
+    members = Departments(backend.connection())
+    failing: tuple[type[BaseException], ...] = (*CHAIN_ERRORS, ValueError)
+
+    def member(signer: str) -> Callable[[], tuple[bytes, int, bool]]:
+        return lambda: members.member_of(signer)
+
+    for signer in sorted(signers):
+        try:
+            found = backend.cached(f"member:{signer}", 60.0, member(signer))
+        except failing:
+            continue
+        if any(found[0]):
+            out[signer] = code_name(found[0])
+    return out
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Per department: its node's refusals and errors, its officials' refused attempts at any
+    node, and its sharing requests the data's owner rejected (on chain)."""
+
+    departments: list[str]
+    refused_at_node: dict[str, int]
+    errors_at_node: dict[str, int]
+    served_at_node: dict[str, int]
+    attempts_refused: dict[str, int]
+    requests_rejected: dict[str, int]
+
+
+def failures(engine: Engine, logs: list[accesslog.NodeLog], members: dict[str, str]) -> Failures:
+    refused: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    served: Counter[str] = Counter()
+    attempts: Counter[str] = Counter()
+    for log in logs:
+        refused[log.department] += log.refused
+        errors[log.department] += log.errors
+        served[log.department] += log.served
+        for signer, n in log.refused_by_signer.items():
+            attempts[members.get(signer, "?")] += n
+    rejected: Counter[str] = Counter()
+    query = select(events.c.args).where(events.c.event == "ShareRequestRejected")
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            rejected[_code(row.args.get("grantee"))] += 1
+    names = sorted(set(refused) | set(errors) | set(attempts) | set(rejected) | set(served))
+    return Failures(
+        names, dict(refused), dict(errors), dict(served), dict(attempts), dict(rejected)
     )
 
 
@@ -173,6 +247,9 @@ def register(app: FastAPI, portal: Portal) -> None:
             window = 24
         chain_down = any(p.what == "chain" for p in problems)
         reports = [] if chain_down else store_reports(problems)
+        logs = node_logs(backend, problems)
+        signers = {r.signer for log in logs for r in log.refusals if r.signer}
+        members = signer_departments(backend, signers, chain_down)
         now = int(datetime.now(UTC).timestamp())
         context = {
             "reports": reports,
@@ -181,6 +258,10 @@ def register(app: FastAPI, portal: Portal) -> None:
             "hours": hours,
             "errors": errors,
             "stores": [d for d, _ in backend.config.stores],
+            "logs": logs,
+            "members": members,
+            "meanings": {code: meaning for code, (_status, meaning) in REFUSALS.items()},
+            "ended_grant": accesslog.ENDED_GRANT,
         }
         status = 400 if errors else 200
         return portal.render(request, "anomalies.html", context, status, problems, roles)
@@ -189,7 +270,15 @@ def register(app: FastAPI, portal: Portal) -> None:
     def stats_page(request: Request) -> Response:
         roles, problems = auditor(request)
         stats = statistics(backend.engine())
-        context = {"stats": stats}
+        logs = node_logs(backend, problems)
+        signers = {s for log in logs for s in log.refused_by_signer}
+        chain_down = any(p.what == "chain" for p in problems)
+        members = signer_departments(backend, signers, chain_down)
+        context = {
+            "stats": stats,
+            "failures": failures(backend.engine(), logs, members),
+            "logs_given": bool(backend.config.access_logs),
+        }
         return portal.render(request, "stats.html", context, 200, problems, roles)
 
     @app.get("/audit/stats.svg")
@@ -204,6 +293,19 @@ def register(app: FastAPI, portal: Portal) -> None:
             translate(lang, "stats.to_data"),
         )
         svg = chart(statistics(backend.engine()), labels)
+        response = Response(svg, media_type="image/svg+xml")
+        response.headers["X-Portal-CSP"] = SVG_CSP
+        return response
+
+    @app.get("/audit/graph.svg")
+    def graph_svg(request: Request) -> Response:
+        auditor(request)
+        from govchain.portal.i18n import translate
+
+        stats = statistics(backend.engine())
+        svg = reads_svg(
+            stats.departments, stats.reads, translate(portal.language(request), "stats.graph")
+        )
         response = Response(svg, media_type="image/svg+xml")
         response.headers["X-Portal-CSP"] = SVG_CSP
         return response

@@ -56,6 +56,12 @@ class PortalConfig:
     session_minutes: float = 15.0
     #: (department code, store URL) of data nodes whose serve logs the auditor's pages audit
     stores: tuple[tuple[str, str], ...] = ()
+    #: (department code, file) of data nodes' JSON-lines access logs (refusals, failures)
+    access_logs: tuple[tuple[str, str], ...] = ()
+    #: a folder the department's approvers share: signed decisions of multi-approver steps
+    signatures: Path | None = None
+    #: JSON files of purpose texts published off chain (a list of texts, or hash -> text)
+    purposes: tuple[Path, ...] = ()
     rpc_timeout: float = 5.0
 
 

@@ -84,7 +84,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "basis.STATUTORY_DUTY": ("Statutory duty", "法定职责"),
     "basis.OWNER_APPROVAL": ("Owner department's approval", "数据部门审批"),
     "basis.OPEN": ("Open data (no grant)", "无条件共享（无需授权）"),
-    "purpose.unknown": ("purpose text not published; hash", "用途原文未公布；哈希"),
+    "purpose.unknown": ("purpose text not provided; hash", "未提供用途原文；哈希"),
     "error.invalid_date": ("Not a date (YYYY-MM-DD).", "日期格式应为 YYYY-MM-DD。"),
     "error.date_order": ("The end is before the start.", "结束日期早于开始日期。"),
     "error.unknown_department": ("No such department.", "没有该部门。"),
@@ -223,9 +223,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.subjects": ("Citizens", "涉及公民"),
     "audit.none": ("None.", "无。"),
     "audit.refused_note": (
-        "Accesses attempted under revoked or expired grants are refused by the chain and leave "
-        "no event, and data nodes do not log refusals yet: they cannot be listed here.",
-        "在已撤销或已过期授权下尝试的访问会被链拒绝且不产生事件，数据节点尚未记录拒绝：此处无法列出。",
+        "The chain refuses an access under a revoked or expired grant without an event; the "
+        "attempt shows only in the data node's access log. Attempts under ended grants come first.",
+        "在已撤销或已过期授权下尝试的访问会被链拒绝且不产生事件，只记录在数据节点的访问日志中。"
+        "已失效授权下的尝试排在最前。",
+    ),
+    "audit.refused": (
+        "Refused accesses (data nodes' access logs)",
+        "被拒绝的访问（数据节点访问日志）",
+    ),
+    "audit.no_logs": (
+        "No data node's access log was given to this portal (--access-log DEPT=FILE).",
+        "未向门户提供数据节点访问日志（--access-log 部门=文件）。",
+    ),
+    "audit.outcome.served": ("served", "已发放"),
+    "audit.outcome.refused": ("refused", "已拒绝"),
+    "audit.outcome.error": ("errors", "出错"),
+    "audit.skipped": ("unreadable lines", "无法解析的行"),
+    "audit.signer": ("Signed by", "签名人"),
+    "audit.signer_dept": ("Signer's department", "签名人所属部门"),
+    "audit.last": ("Last attempt", "最近一次"),
+    "stats.failures": ("Failures per department", "各部门失败统计"),
+    "stats.served_at_node": ("Served by its node", "其节点已发放"),
+    "stats.refused_at_node": ("Refused by its node", "其节点已拒绝"),
+    "stats.errors_at_node": ("Errors at its node", "其节点出错"),
+    "stats.attempts_refused": ("Its officials' refused attempts", "其人员被拒绝的请求"),
+    "stats.requests_rejected": ("Its sharing requests rejected", "其共享申请被拒绝"),
+    "stats.failures_note": (
+        "Node counts come from the data nodes' access logs given to this portal; sharing "
+        "requests rejected by the data's owner come from the chain. A transaction the chain "
+        "reverted leaves no event and is not counted.",
+        "节点计数来自提供给门户的数据节点访问日志；被数据持有方拒绝的共享申请来自链上事件。"
+        "被链回滚的交易不产生事件，不计入。",
     ),
     "stats.title": ("Statistics per department", "各部门统计"),
     "stats.chart": ("Access records per department", "各部门访问记录"),

@@ -7,8 +7,10 @@ auditor sees exactly that one as "served but not recorded", with its requester.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -52,9 +54,50 @@ def store_path(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def log_line(world: World, outcome: str, reason: str | None, signer: str, when: str) -> str:
+    """One request line of a data node's access log, in the agreed format
+    (briefs/shared-contracts.md): what the node's middleware writes."""
+    status = {"served": 200, "refused": 403, "error": 502}[outcome]
+    return json.dumps(
+        {
+            "time": when,
+            "event": "request",
+            "path": "/v1/fetch",
+            "status": status,
+            "outcome": outcome,
+            "reason": reason,
+            "signer": signer,
+            "grant": "0x" + world.grant.hex(),
+            "category": "0x" + PENSION.hex(),
+            "duration_ms": 12.5,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def access_log(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """HRSS's node log: one release, Civil Affairs' staff twice refused under the revoked
+    grant and once under an expired one, a Housing key refused as not a grantee member, a
+    chain error, and a torn last line."""
+    civil = world.city.departments["CIVIL"].staff.address
+    housing = world.city.departments["HOUSING"].staff.address
+    lines = [
+        log_line(world, "served", None, civil, "2026-11-29T08:00:00Z"),
+        log_line(world, "refused", "grant_revoked", civil, "2026-11-29T09:00:00Z"),
+        log_line(world, "refused", "grant_revoked", civil, "2026-11-29T09:05:00Z"),
+        log_line(world, "refused", "grant_expired", civil, "2026-11-29T10:00:00Z"),
+        log_line(world, "refused", "not_grantee_member", housing, "2026-11-29T11:00:00Z"),
+        log_line(world, "error", "chain_unavailable", civil, "2026-11-29T12:00:00Z"),
+        '{"time": "2026-11-29T13:00:00Z", "event": "requ',
+    ]
+    path = tmp_path_factory.mktemp("hrss-log") / "access.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def auditor_portal(
-    world: World, store_path: Path, tmp_path_factory: pytest.TempPathFactory
+    world: World, store_path: Path, access_log: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     config = PortalConfig(
         key="hrss-auditor",
@@ -62,6 +105,7 @@ def auditor_portal(
         home=world.home,
         index=str(tmp_path_factory.mktemp("auditor") / "index.db"),
         stores=(("HRSS", sqlite_url(store_path)),),
+        access_logs=(("HRSS", str(access_log)),),
     )
     with running_portal(config) as url:
         yield url
@@ -95,7 +139,76 @@ def test_the_auditor_sees_a_planted_misuse(
     expect(page.locator("#per-department tr[data-department=CIVIL] .made")).not_to_have_text("0")
     expect(page.locator("#reads")).to_contain_text("CIVIL → HRSS")
     page.wait_for_function("document.getElementById('chart').naturalWidth > 0")  # SVG drawn
+    page.wait_for_function("document.getElementById('graph').naturalWidth > 0")
     page.context.close()
+
+
+def test_refused_accesses_from_the_node_access_log(
+    browser: Browser, auditor_portal: str, world: World
+) -> None:
+    civil = world.city.departments["CIVIL"].staff.address
+    housing = world.city.departments["HOUSING"].staff.address
+    page = new_page(browser)
+    login(page, auditor_portal)
+    page.goto(auditor_portal + "/audit/anomalies")
+    card = page.locator(".card[data-log=HRSS]")
+    expect(card.locator(".log-counts")).to_have_text(
+        "served 1 · refused 4 · errors 1 · unreadable lines 1"
+    )
+    rows = card.locator(".refusals tbody tr")
+    expect(rows).to_have_count(3)
+    # attempts under ended grants first, each with its signer and the signer's department
+    expect(rows.nth(0)).to_have_attribute("data-reason", "grant_revoked")
+    revoked = card.locator(f".refusals tr[data-reason=grant_revoked][data-signer='{civil}']")
+    expect(revoked.locator(".count")).to_have_text("2")
+    expect(revoked.locator(".signer-dept")).to_have_text("CIVIL")
+    expect(revoked).to_contain_text("the grant was revoked")
+    expect(revoked).to_have_class("ended-grant")
+    expect(card.locator("tr[data-reason=grant_expired] .count")).to_have_text("1")
+    member = card.locator(f"tr[data-reason=not_grantee_member][data-signer='{housing}']")
+    expect(member.locator(".signer-dept")).to_have_text("HOUSING")
+
+    page.goto(auditor_portal + "/audit/stats")
+    hrss = page.locator("#failures tr[data-department=HRSS]")
+    expect(hrss.locator(".served")).to_have_text("1")
+    expect(hrss.locator(".refused")).to_have_text("4")
+    expect(hrss.locator(".errors")).to_have_text("1")
+    expect(page.locator("#failures tr[data-department=CIVIL] .attempts")).to_have_text("3")
+    expect(page.locator("#failures tr[data-department=HOUSING] .attempts")).to_have_text("1")
+    page.context.close()
+
+
+def test_the_reads_graph_is_a_drawn_svg(auditor_portal: str) -> None:
+    client = logged_in_client(auditor_portal)
+    answer = client.get("/audit/graph.svg")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg")
+    assert (
+        "script" not in answer.text
+        and "script-src" not in answer.headers["content-security-policy"]
+    )
+    svg = ElementTree.fromstring(answer.text.split("?>", 1)[1])  # noqa: S314 (our own SVG)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    nodes = {g.get("data-department") for g in svg.iterfind(".//s:g[@class='node']", ns)}
+    assert {"CIVIL", "HRSS"} <= nodes
+    edge = svg.find(".//s:g[@class='edge'][@data-from='CIVIL'][@data-to='HRSS']", ns)
+    assert edge is not None and edge.find("s:path", ns) is not None
+    assert int(edge.findtext("s:text", "0", ns)) >= 1  # weighted by the reads recorded
+
+
+def test_a_missing_access_log_is_named_in_a_banner(world: World, tmp_path: Path) -> None:
+    config = PortalConfig(
+        key="hrss-auditor",
+        rpc=world.city.connection.url,
+        home=world.home,
+        index=str(tmp_path / "i.db"),
+        access_logs=(("HRSS", str(tmp_path / "absent.jsonl")),),
+    )
+    with running_portal(config) as url:
+        client = logged_in_client(url)
+        for path in ("/audit/anomalies", "/audit/stats"):
+            answer = client.get(path)
+            assert answer.status_code == 200, path
+            assert "access log HRSS" in answer.text and "absent.jsonl" in answer.text
 
 
 def test_the_chart_is_an_svg_without_script_rights(auditor_portal: str) -> None:
