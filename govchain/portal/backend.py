@@ -26,6 +26,7 @@ from govchain.indexer import Indexer, IndexerError, RpcLogSource, contracts_from
 from govchain.indexer import open_database as open_index
 from govchain.keystore import Keystore
 from govchain.network import TRANSPORT_ERRORS, Connection, rpc_url
+from govchain.portal.timeline import PurposeBook
 from govchain.sharing.base import Departments, code_name
 from govchain.tx import Sender
 
@@ -123,6 +124,11 @@ class Backend:
         kept.append({"id": "0x" + about.hex(), "text": text, "salt": "0x" + salt.hex()})
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(kept, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    def purpose_book(self) -> PurposeBook:
+        """Purpose texts known off chain: signed or relayed here, well known, published."""
+        path = self.keystore.folder.parent / "portal" / "purposes.json"
+        return PurposeBook(path, self.config.purposes)
 
     # --- the chain --------------------------------------------------------------------------
 

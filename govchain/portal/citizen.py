@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from govchain.errors import ChainRefused, GovchainError, InvalidInput, NotFound
 from govchain.indexer.schema import events
 from govchain.portal import timeline as tl
-from govchain.portal.backend import Problem
+from govchain.portal.backend import Backend, Problem
 from govchain.sharing.anchors import AnchorRegistry
 from govchain.sharing.base import hex0x, iso
 from govchain.sharing.catalog import LegalBasis, SharingClass
@@ -85,15 +85,12 @@ class ConsentForm:
 def register(app: FastAPI, portal: Portal) -> None:
     backend = portal.backend
 
-    def book() -> tl.PurposeBook:
-        return tl.PurposeBook(backend.keystore.folder.parent / "portal" / "purposes.json")
+    book = backend.purpose_book
 
     departments = backend.departments
 
     def shareable() -> dict[str, str]:
-        """Category -> owner, for every category a consent may name (not NOT_SHARED)."""
-        found = AnchorRegistry(backend.connection()).list_categories()
-        return {c.code: c.owner for c in found if c.sharing != SharingClass.NOT_SHARED}
+        return shareable_categories(backend)
 
     # --- usage timeline ---------------------------------------------------------------------
 
@@ -180,15 +177,20 @@ def register(app: FastAPI, portal: Portal) -> None:
         grants: list[GrantInfo] = []
         depts: dict[str, str] = {}
         cats: dict[str, str] = {}
+        waiting: list[dict[str, Any]] = []
         if not problems:
             grants = AccessGrants(backend.connection()).list_grants(subject=backend.address)
             depts, cats = departments(), shareable()
+            from govchain.portal.relay import pending
+
+            waiting = pending(backend)
         consents = [g for g in grants if g.terms.basis == LegalBasis.CONSENT]
         texts = book().texts()
         context = {
             "live": [_grant(g, texts) for g in consents if g.status == "LIVE"],
             "ended": [_grant(g, texts) for g in consents if g.status != "LIVE"],
             "form": form,
+            "pending": waiting,
             "departments": depts,
             "categories": cats,
             "notice": notice,
@@ -250,20 +252,8 @@ def register(app: FastAPI, portal: Portal) -> None:
         if checked is None:
             return consents_page(request, form, 400)
         end, uses = checked
-        now = client.now()
         digest = book().add(form.purpose.strip())
-        terms = GrantTerms(
-            subject=backend.address,
-            grantee=form.grantee,
-            owner=form.owner,
-            categories=tuple(dict.fromkeys(form.items)),
-            purpose_hash=bytes32(digest),
-            basis=LegalBasis.CONSENT,
-            valid_from=now,
-            valid_until=tl._epoch(end) + 86_399,
-            max_uses=uses,
-            nonce=new_nonce(),
-        )
+        terms = consent_terms(form, backend.address, client.now(), end, uses, digest)
         try:
             created = client.give(terms)
         except (ChainRefused, InvalidInput, NotFound) as exc:
@@ -322,6 +312,30 @@ def register(app: FastAPI, portal: Portal) -> None:
             found = [r for r in found if r.subject in (None, me) and _mentions(r.args, me)]
         context = {"tx": tx, "events": found}
         return portal.render(request, "record.html", context, 200, problems, roles)
+
+
+def shareable_categories(backend: Backend) -> dict[str, str]:
+    """Category -> owner, for every category a consent may name (not NOT_SHARED)."""
+    found = AnchorRegistry(backend.connection()).list_categories()
+    return {c.code: c.owner for c in found if c.sharing != SharingClass.NOT_SHARED}
+
+
+def consent_terms(
+    form: ConsentForm, subject: str, now: int, end: date, uses: int, digest: str
+) -> GrantTerms:
+    """The CONSENT grant a checked form describes, from now to the end of its last day."""
+    return GrantTerms(
+        subject=subject,
+        grantee=form.grantee,
+        owner=form.owner,
+        categories=tuple(dict.fromkeys(form.items)),
+        purpose_hash=bytes32(digest),
+        basis=LegalBasis.CONSENT,
+        valid_from=now,
+        valid_until=tl._epoch(end) + 86_399,
+        max_uses=uses,
+        nonce=new_nonce(),
+    )
 
 
 def _mentions(args: dict[str, Any], address: str) -> bool:

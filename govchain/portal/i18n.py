@@ -331,6 +331,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pub.waiting": ("Waiting or failed", "等待中或失败"),
     "pub.attempts": ("Attempts", "尝试次数"),
     "field.error": ("Check this field.", "请检查此项。"),
+    "give.sign_only": (
+        "Sign only: the department relays it, I pay nothing",
+        "仅签名：由该部门代为上链，我无需支付费用",
+    ),
+    "give.sign_only_note": (
+        "Sign only makes a signed-consent file here, on this computer, without sending a "
+        "transaction; give it to the department (e-mail, counter), which puts it on chain and "
+        "pays the fee. It takes effect once the department has relayed it.",
+        "“仅签名”在本机生成已签名的授权文件，不发送交易；请将文件交给该部门（电子邮件、窗口），"
+        "由其上链并支付费用。部门上链后授权生效。",
+    ),
+    "signed.title": ("Consent signed, to be relayed", "授权已签名，待部门上链"),
+    "signed.done": (
+        "Signed on this computer. Nothing was sent and nothing was paid.",
+        "已在本机签名，未发送任何交易，未支付任何费用。",
+    ),
+    "signed.deadline": ("Relay before", "上链截止时间"),
+    "signed.hand_over": (
+        "Download the signed consent and give it to the department; it takes effect when the "
+        "department relays it.",
+        "请下载已签名的授权文件并交给该部门；部门上链后授权生效。",
+    ),
+    "signed.download": ("Download the signed consent", "下载已签名的授权"),
+    "consents.pending": ("Signed, waiting for the department to relay", "已签名，等待部门上链"),
+    "nav.relay": ("Relay consents", "代办授权上链"),
+    "relay.title": ("Relay a citizen's signed consent", "代为上链公民签名的授权"),
+    "relay.note": (
+        "Upload the signed-consent file a citizen gave us. Our key pays the transaction; the "
+        "citizen pays nothing.",
+        "上传公民提交的已签名授权文件。交易费用由本部门密钥支付，公民无需支付。",
+    ),
+    "relay.file": ("Signed-consent file (.json)", "已签名授权文件（.json）"),
+    "relay.no_file": ("Choose the file.", "请选择文件。"),
+    "relay.too_large": (
+        "This file is too large to be a signed consent.",
+        "文件过大，不是已签名授权。",
+    ),
+    "relay.review": ("Review the consent before relaying", "上链前核对授权内容"),
+    "relay.citizen": ("Citizen (identity)", "公民（身份）"),
+    "relay.signer": ("Signed by", "签名人"),
+    "relay.purpose_mismatch": (
+        "the file's purpose text does not match the signed hash",
+        "文件中的用途原文与签名哈希不符",
+    ),
+    "relay.send": ("Relay on chain (our key pays)", "上链（本部门支付费用）"),
+    "relay.done": ("Consent relayed in transaction", "授权已上链，交易"),
 }
 
 

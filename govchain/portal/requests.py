@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from govchain.approval.cases import Comment
 from govchain.errors import ChainRefused, InvalidInput, NotFound
 from govchain.portal.backend import ROLE_APPROVER
-from govchain.portal.timeline import PurposeBook
 from govchain.portal.web import Forbidden
 from govchain.sharing.base import hex0x, iso
 from govchain.sharing.grants import ShareRequests
@@ -40,7 +39,7 @@ def register(app: FastAPI, portal: Portal) -> None:
 
     def page(request: Request, status: int = 200, error: str | None = None) -> Response:
         problems, roles, dept = approver(request)
-        texts = PurposeBook(backend.keystore.folder.parent / "portal" / "purposes.json").texts()
+        texts = backend.purpose_book().texts()
         found = ShareRequests(backend.connection()).list_requests(owner=dept)
         rows = [
             {

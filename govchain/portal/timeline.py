@@ -36,19 +36,23 @@ def purpose_digest(text: str) -> str:
 
 
 class PurposeBook:
-    """Purpose hash -> text: the purposes this user signed through the portal, kept in a JSON
-    file next to the keystore (``<home>/portal/purposes.json``), plus :data:`KNOWN_PURPOSES`."""
+    """Purpose hash -> text, from what is known off chain.
 
-    def __init__(self, path: Path) -> None:
+    Sources: the purposes this user signed or relayed through the portal (a JSON file next to
+    the keystore, ``<home>/portal/purposes.json``), :data:`KNOWN_PURPOSES`, and any files of
+    purposes published off chain (``--purposes FILE``: a JSON list of texts, or an object
+    hash -> text). A published text is taken only when its keccak256 is the hash it claims, so
+    a wrong file cannot put words on someone else's grant. Anything else shows as "purpose
+    text not provided" beside its hash.
+    """
+
+    def __init__(self, path: Path, published: Sequence[Path] = ()) -> None:
         self.path = path
+        self.published = tuple(published)
         self._known = {purpose_digest(t): t for t in KNOWN_PURPOSES}
 
     def _read(self) -> dict[str, str]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return _texts(self.path)
 
     def add(self, text: str) -> str:
         digest = purpose_digest(text)
@@ -59,7 +63,27 @@ class PurposeBook:
         return digest
 
     def texts(self) -> dict[str, str]:
-        return {**self._known, **self._read()}
+        found = dict(self._known)
+        for path in self.published:
+            found.update(_texts(path))
+        return {**found, **self._read()}
+
+
+def _texts(path: Path) -> dict[str, str]:
+    """The purpose texts in a JSON file whose hashes match (an unreadable file gives none)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if isinstance(data, list):
+        return {purpose_digest(str(t)): str(t) for t in data if isinstance(t, str)}
+    if not isinstance(data, dict):
+        return {}
+    out = {}
+    for digest, text in data.items():
+        if isinstance(text, str) and purpose_digest(text) == str(digest).lower():
+            out[str(digest).lower()] = text
+    return out
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,7 @@ def create_app(backend: Backend) -> FastAPI:
         department,
         publishing,
         recovery,
+        relay,
         requests,
     )
 
@@ -286,4 +287,5 @@ def create_app(backend: Backend) -> FastAPI:
     requests.register(app, portal)
     recovery.register(app, portal)
     publishing.register(app, portal)
+    relay.register(app, portal)
     return app

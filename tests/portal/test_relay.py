@@ -1,0 +1,145 @@
+"""Gas-free consent, relayed by the department; purpose text of grants given elsewhere.
+
+Alice signs a consent in her portal without sending a transaction, downloads the signed file
+and Civil Affairs' staff uploads and relays it from their own portal (``grantBySignature``):
+the grant is live, its purpose text shows on both sides, and Alice's balance and nonce have not
+moved. A grant given outside the portal shows its purpose text when a published purposes file
+holds it (and only if the text hashes to it), else "purpose text not provided".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from govchain.portal import PortalConfig
+from govchain.portal.timeline import purpose_digest
+from govchain.sharing.catalog import LegalBasis
+from govchain.sharing.grants import AccessGrants, GrantTerms, new_nonce
+from govchain.tx import Sender
+from tests.cli.datanode import World
+from tests.portal.conftest import logged_in_client, login, new_page, running_portal
+from tests.portal.test_citizen import grant_with_purpose
+
+RELAYED = "Housing subsidy eligibility 住房补贴资格"
+ELSEWHERE = "Pension statistics for the district plan 区域规划养老金统计"
+
+
+def config(world: World, key: str, folder: Path, **extra: object) -> PortalConfig:
+    return PortalConfig(
+        key=key,
+        rpc=world.city.connection.url,
+        home=world.home,
+        index=str(folder / f"{key}.db"),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def alice_portal(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_portal(config(world, "alice", tmp_path_factory.mktemp("alice"))) as url:
+        yield url
+
+
+def test_a_signed_consent_is_relayed_by_the_department_and_she_pays_nothing(
+    browser: Browser, alice_portal: str, world: World, tmp_path: Path
+) -> None:
+    w3 = world.city.connection.w3
+    alice = world.alice.address
+    balance, nonce = w3.eth.get_balance(alice), w3.eth.get_transaction_count(alice)
+    until = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+
+    page = new_page(browser)
+    login(page, alice_portal)
+    page.goto(alice_portal + "/me/consents")
+    page.select_option("#grantee", "CIVIL")
+    page.fill("#purpose", RELAYED)
+    page.select_option("#owner", "HRSS")
+    page.check("input[name=items][value='HRSS.PENSION']")
+    page.fill("#until", until)
+    page.click("#review")
+    page.click("#sign-only")
+    expect(page.locator("#signed .purpose")).to_have_text(RELAYED)
+    with page.expect_download() as download:
+        page.click("#download")
+    signed = Path(download.value.path())
+    assert json.loads(signed.read_text())["purpose"] == RELAYED
+    page.goto(alice_portal + "/me/consents")
+    expect(page.locator("#pending tr", has_text=RELAYED)).to_have_count(1)
+    expect(page.locator("#live tr", has_text=RELAYED)).to_have_count(0)
+
+    with running_portal(config(world, "civil-staff", tmp_path)) as staff:
+        desk = new_page(browser)
+        login(desk, staff)
+        desk.click("text=Relay consents")
+        desk.set_input_files(
+            "#consent", files=[{"name": "x.json", "mimeType": "application/json", "buffer": b"{"}]
+        )
+        desk.click("#relay-review")
+        expect(desk.locator("#consent-error")).to_contain_text("not JSON")
+        desk.set_input_files("#consent", str(signed))
+        desk.click("#relay-review")
+        expect(desk.locator("#summary .purpose")).to_have_text(RELAYED)
+        expect(desk.locator("#summary")).to_contain_text(alice)
+        desk.click("#relay")
+        expect(desk.locator("#notice")).to_contain_text("Consent relayed")
+        desk.context.close()
+    with running_portal(config(world, "housing-staff", tmp_path)) as other:
+        desk = new_page(browser)
+        login(desk, other)
+        desk.goto(other + "/dept/consents")
+        desk.set_input_files("#consent", str(signed))
+        desk.click("#relay-review")
+        expect(desk.locator("#consent-error")).to_contain_text("another grantee than HOUSING")
+        desk.context.close()
+
+    grant = AccessGrants(world.city.connection).info(grant_with_purpose(world, RELAYED))
+    assert grant.status == "LIVE" and grant.terms.basis == LegalBasis.CONSENT
+    assert w3.eth.get_balance(alice) == balance  # she paid nothing
+    assert w3.eth.get_transaction_count(alice) == nonce  # and sent nothing
+    page.goto(alice_portal + "/me/consents")
+    expect(page.locator("#live tr", has_text=RELAYED).locator(".status")).to_have_text("live")
+    expect(page.locator("#pending")).to_have_count(0)
+    page.context.close()
+
+
+def test_purpose_text_of_grants_given_elsewhere(world: World, tmp_path: Path) -> None:
+    connection = world.city.connection
+    client = AccessGrants(connection, Sender(connection.w3, world.alice, connection.decoder()))
+    now = client.now()
+    client.give(  # as the CLI or another wallet would: not through the portal
+        GrantTerms(
+            subject=world.alice.address,
+            grantee="CIVIL",
+            owner="HRSS",
+            categories=("HRSS.PENSION",),
+            purpose_hash=bytes.fromhex(purpose_digest(ELSEWHERE)[2:]),
+            basis=LegalBasis.CONSENT,
+            valid_from=now,
+            valid_until=now + 86_400,
+            nonce=new_nonce(),
+        )
+    )
+    published = tmp_path / "purposes.json"
+    forged = "0x" + "9a" * 32  # the world grant's bare hash: no text hashes to it
+    published.write_text(
+        json.dumps({purpose_digest(ELSEWHERE): ELSEWHERE, forged: "words that do not hash"}),
+        encoding="utf-8",
+    )
+    with running_portal(config(world, "alice", tmp_path, purposes=(published,))) as url:
+        html = logged_in_client(url).get("/me/consents").text
+    assert ELSEWHERE in html
+    assert "words that do not hash" not in html
+    world_row = html[html.index(f'data-grant="0x{world.grant.hex()}"') :]
+    assert world_row.index("purpose text not provided") < world_row.index("</tr>")
+    (tmp_path / "plain").mkdir()
+    with running_portal(config(world, "alice", tmp_path / "plain")) as url:
+        html = logged_in_client(url).get("/me/consents").text
+    assert ELSEWHERE not in html  # without the published file: the hash, said plainly
+    cell = html[: html.index(purpose_digest(ELSEWHERE)[:18])]
+    assert cell.rindex("purpose text not provided") > cell.rindex("<tr")
