@@ -6,8 +6,9 @@ Approve/Reject with an optional comment; the next page shows the exact EIP-712 t
 (domain, types, message) that will be signed; only the confirm button signs, and the portal
 refuses if what the SDK signed differs from what was shown. A step whose threshold is 1 is
 then submitted with that signature (``submitDecisions``); a step that needs more approvers
-takes her decision as an on-chain vote (``decide``) — co-signatures collected across several
-portals are not implemented.
+takes her decision as an on-chain vote (``decide``), unless the department's approvers share a
+signatures folder (``--signatures DIR``): then each signs and the signatures are collected and
+submitted together (:mod:`govchain.portal.cosign`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from govchain.approval import DECISION, CaseStatus, decision
 from govchain.approval.cases import Cases, CaseState, Comment, code_text, when
 from govchain.errors import ChainRefused, GovchainError, InvalidInput, NotFound
+from govchain.portal import cosign
 from govchain.portal.backend import ROLE_APPROVER, Roles
 from govchain.portal.web import Forbidden
 from govchain.validate import bytes32
@@ -142,7 +144,7 @@ def register(app: FastAPI, portal: Portal) -> None:
         }
 
     @app.get("/dept/cases/{case}", response_class=HTMLResponse)
-    def case_page(request: Request, case: str, done: str = "") -> Response:
+    def case_page(request: Request, case: str, done: str = "", signed: str = "") -> Response:
         roles, (_account, problems) = approver(request)
         cases = Cases(backend.connection())
         try:
@@ -153,8 +155,12 @@ def register(app: FastAPI, portal: Portal) -> None:
             raise Forbidden()
         context = case_context(state, cases)
         mine_open = state.is_open and state.open_step.department == _code(roles)
-        context["can_decide"] = mine_open
+        if mine_open:
+            context |= cosign.context(backend, cases, state, names())
+        context["can_decide"] = mine_open and not context.get("i_signed")
+        context["threshold"] = state.open_step.threshold if state.is_open else 0
         context["done"] = done if done.startswith("0x") and len(done) == 66 else None
+        context["signed"] = signed == "1"
         return portal.render(request, "case.html", context, 200, problems, roles)
 
     def preview(
@@ -210,6 +216,7 @@ def register(app: FastAPI, portal: Portal) -> None:
             "typed": json.dumps(_json(typed), indent=2, ensure_ascii=False),
             "digest": "0x" + DECISION.digest(cases.domain, typed["message"]).hex(),
             "threshold": state.open_step.threshold,
+            "collecting": state.open_step.threshold > 1 and backend.config.signatures is not None,
         }
         return portal.render(request, "case_review.html", context)
 
@@ -244,6 +251,14 @@ def register(app: FastAPI, portal: Portal) -> None:
                 if "0x" + signed.digest().hex() != shown:
                     raise InvalidInput("decision", shown, "differs from the typed data shown")
                 sent = signing.submit(state.case_id, [signed])
+            elif backend.config.signatures is not None:  # collected across approvers' portals
+                signed = signing.sign(account, state.case_id, approve, commitment)
+                if "0x" + signed.digest().hex() != shown:
+                    raise InvalidInput("decision", shown, "differs from the typed data shown")
+                cosign.keep(backend.config.signatures, signed)
+                if note is not None:
+                    portal.backend.keep_comment(state.case_id, note.text, note.salt)
+                return RedirectResponse(f"/dept/cases/{case}?signed=1", 303)
             else:
                 sent = signing.decide(state.case_id, approve, commitment)
         except (ChainRefused, InvalidInput) as exc:

@@ -376,6 +376,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "文件中的用途原文与签名哈希不符",
     ),
     "relay.send": ("Relay on chain (our key pays)", "上链（本部门支付费用）"),
+    "cosign.title": ("Signatures collected for this step", "本环节已收集的签名"),
+    "cosign.note": (
+        "This step needs several approvers. Each signs in their own portal; the signatures are "
+        "collected in the department's shared folder, and any approver submits them once enough "
+        "sign the same decision.",
+        "本环节需要多名审批人。每人在各自门户中签名，签名汇集到部门共享文件夹；"
+        "同一决定的签名达到人数后，任一审批人即可一并提交上链。",
+    ),
+    "cosign.count": ("Signatures", "签名数"),
+    "cosign.submit": ("Submit these signatures", "提交这些签名"),
+    "cosign.waiting": ("waiting for more approvers", "等待其他审批人"),
+    "cosign.none": ("No signature collected yet.", "尚未收集到签名。"),
+    "cosign.signed": (
+        "Your signature is collected; it is submitted with the others once enough approvers sign.",
+        "您的签名已收集；签名人数足够后将一并提交。",
+    ),
+    "cosign.review_note": (
+        "Signing does not send a transaction: your signature joins the others in the "
+        "department's shared folder.",
+        "签名不会发送交易：您的签名将与其他审批人的签名一起汇集到部门共享文件夹。",
+    ),
     "relay.done": ("Consent relayed in transaction", "授权已上链，交易"),
 }
 

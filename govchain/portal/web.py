@@ -271,6 +271,7 @@ def create_app(backend: Backend) -> FastAPI:
         attestations,
         auditor,
         citizen,
+        cosign,
         dataspace,
         department,
         publishing,
@@ -282,6 +283,7 @@ def create_app(backend: Backend) -> FastAPI:
     citizen.register(app, portal)
     dataspace.register(app, portal)
     department.register(app, portal)
+    cosign.register(app, portal)
     auditor.register(app, portal)
     attestations.register(app, portal)
     requests.register(app, portal)

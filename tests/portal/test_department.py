@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,104 @@ def test_an_owner_approver_decides_sharing_requests(
     requests = ShareRequests(world.city.connection)
     assert requests.status(approve_id) == "APPROVED"
     assert requests.status(reject_id) == "REJECTED"
+
+
+@pytest.fixture(scope="module")
+def two_approver_case(city: tuple[City, Path]) -> bytes:
+    """A case whose first step needs two of CIVIL's approvers."""
+    built, _home = city
+    connection = built.connection
+    deadline = int(time.time()) + 7 * DAY
+    terms = CaseTerms(
+        documents_hash=secrets.token_bytes(32),
+        accepting_department=code("CIVIL"),
+        route=(Step(code("CIVIL"), 2, deadline), Step(code("HRSS"), 1, deadline + DAY)),
+        applicant_citizen=built.departments["FINANCE"].staff.address,
+    )
+    staff = built.departments["CIVIL"].staff
+    Cases(connection, Sender(connection.w3, staff, connection.decoder())).open(terms)
+    return terms.case_id()
+
+
+def test_two_approvers_sign_in_their_portals_and_one_submits_both(
+    browser: Browser, city: tuple[City, Path], two_approver_case: bytes, tmp_path: Path
+) -> None:
+    shared = tmp_path / "civil-signatures"  # the department's shared folder
+    case = f"0x{two_approver_case.hex()}"
+    (tmp_path / "second").mkdir()
+    first = replace(portal_for(city, "civil-approver1", tmp_path), signatures=shared)
+    second = replace(portal_for(city, "civil-approver2", tmp_path / "second"), signatures=shared)
+    connection = city[0].connection
+    with running_portal(first) as one, running_portal(second) as two:
+        page = new_page(browser)
+        login(page, one)
+        page.goto(one + f"/dept/cases/{case}")
+        expect(page.locator("#none-collected")).to_be_visible()
+        page.click("#approve")
+        expect(page.locator("#typed-data")).to_contain_text('"approve": true')
+        page.click("#sign")
+        expect(page.locator("#signed-notice")).to_be_visible()
+        expect(page.locator("#collected .count")).to_have_text("1 / 2")
+        expect(page.locator("#collected")).to_contain_text("civil-approver1")
+        expect(page.locator(".submit-collected")).to_have_count(0)
+        expect(page.locator("#approve")).to_have_count(0)  # she signed; no second signature
+        assert len(list(shared.glob("*.json"))) == 1
+        state = Cases(connection).state(two_approver_case, history=False)
+        assert state.current_step == 0  # nothing on chain yet
+
+        other = new_page(browser)
+        login(other, two)
+        other.goto(two + f"/dept/cases/{case}")
+        expect(other.locator("#collected .count")).to_have_text("1 / 2")
+        other.click("#approve")
+        other.click("#sign")
+        expect(other.locator("#collected .count")).to_have_text("2 / 2")
+        other.click(".submit-collected")
+        expect(other.locator("#notice")).to_contain_text("Decision sent")
+        expect(other.locator("#route tr").nth(1)).to_contain_text("done")
+        decided = other.locator("#decisions tr", has_text="StepDecided")
+        expect(decided).to_contain_text("civil-approver1")
+        expect(decided).to_contain_text("civil-approver2")
+        page.context.close()
+        other.context.close()
+    state = Cases(connection).state(two_approver_case, history=False)
+    assert state.status == CaseStatus.OPEN and state.current_step == 1
+
+
+def test_a_forged_signature_in_the_shared_folder_is_ignored(
+    city: tuple[City, Path], tmp_path: Path
+) -> None:
+    from eth_account import Account
+
+    from govchain.approval.decisions import sign_decision
+    from govchain.portal.cosign import keep
+
+    built, _home = city
+    deadline = int(time.time()) + 7 * DAY
+    terms = CaseTerms(
+        documents_hash=secrets.token_bytes(32),
+        accepting_department=code("CIVIL"),
+        route=(Step(code("CIVIL"), 2, deadline),),
+        applicant_citizen=built.departments["FINANCE"].staff.address,
+    )
+    staff = built.departments["CIVIL"].staff
+    connection = built.connection
+    cases = Cases(connection, Sender(connection.w3, staff, connection.decoder()))
+    cases.open(terms)
+    outsider = Account.create()  # not an approver: its signature must not count
+    for _ in range(2):
+        keep(
+            tmp_path,
+            sign_decision(
+                Account.create(), cases.domain, terms.case_id(), 0, True, b"\0" * 32, deadline
+            ),
+        )
+    keep(
+        tmp_path,
+        sign_decision(outsider, cases.domain, terms.case_id(), 0, True, b"\0" * 32, deadline),
+    )
+    (tmp_path / f"0x{terms.case_id().hex()}-0-garbage.json").write_text("{not json")
+    config = replace(portal_for(city, "civil-approver1", tmp_path), signatures=tmp_path)
+    with running_portal(config) as url:
+        html = logged_in_client(url).get(f"/dept/cases/0x{terms.case_id().hex()}").text
+    assert 'id="none-collected"' in html and "Submit these signatures" not in html
