@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from govchain.errors import GovchainError, NetworkUnavailable
 from govchain.indexer import Indexer, IndexerError, RpcLogSource, contracts_from_manifest
@@ -37,7 +38,7 @@ ROLE_STAFF, ROLE_APPROVER, ROLE_ADMIN, ROLE_AUDITOR = 1, 2, 4, 8
 ROLE_NAMES = {ROLE_STAFF: "STAFF", ROLE_APPROVER: "APPROVER", ROLE_ADMIN: "ADMIN", 8: "AUDITOR"}
 #: what a page catches when the chain or the index fails: a banner, never a 500
 CHAIN_ERRORS: tuple[type[BaseException], ...] = (GovchainError, *TRANSPORT_ERRORS)
-INDEX_ERRORS: tuple[type[BaseException], ...] = (IndexerError, *CHAIN_ERRORS)
+INDEX_ERRORS: tuple[type[BaseException], ...] = (IndexerError, SQLAlchemyError, *CHAIN_ERRORS)
 #: how long a synced index is taken as current before the next page syncs it again
 SYNC_EVERY = 0.5
 #: how long an answer of the chain is reused by the next pages (seconds): liveness, the key's
@@ -232,8 +233,9 @@ class Backend:
         except INDEX_ERRORS as exc:
             self._connection = None
             self._indexer = None
-            what = "chain" if _is_network(exc) else "index"
-            return Problem(what, f"{self.rpc_url if what == 'chain' else 'index'}: {_reason(exc)}")
+            what = "chain" if _is_network(exc) and not isinstance(exc, SQLAlchemyError) else "index"
+            detail = _reason(getattr(exc, "orig", None) or exc)
+            return Problem(what, f"{self.rpc_url if what == 'chain' else 'index'}: {detail}")
         self._synced_at = time.monotonic()
         return None
 

@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govchain.errors import WrongPassphrase
@@ -166,6 +167,12 @@ class Portal:
         return problems, self.roles(problems)
 
 
+def _first_line(exc: BaseException) -> str:
+    """The error's first line without SQLAlchemy's wrapper name (no traceback, no query)."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
 def create_app(backend: Backend) -> FastAPI:
     """The portal application for ``backend``'s key."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -217,6 +224,10 @@ def create_app(backend: Backend) -> FastAPI:
         if isinstance(exc, CHAIN_ERRORS):
             problem = Problem("chain", str(exc).splitlines()[0])
             return portal.render(request, "message.html", {"detail": str(exc)}, 503, [problem])
+        if isinstance(exc, SQLAlchemyError):  # the event index (e.g. PostgreSQL) is down
+            log.warning("portal page %s: index unavailable: %s", request.url.path, exc)
+            problem = Problem("index", _first_line(exc))
+            return portal.render(request, "message.html", {}, 503, [problem])
         log.exception("portal page %s failed", request.url.path)
         return portal.render(request, "message.html", {"message": "error.unexpected"}, 500, [])
 
