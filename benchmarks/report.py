@@ -5,6 +5,7 @@
 - ``scale.json``: Merkle batch anchoring by batch size.
 - ``pipeline.json``, ``bulk.json``, ``node.json``, ``indexer.json``: throughput, shown against
   their goals.
+- ``portal.json``: the citizen's timeline page server time, against its 200 ms goal.
 
 Run: ``python -m benchmarks.report`` (``make bench`` runs it after the measurements).
 """
@@ -275,7 +276,41 @@ def throughput_section() -> list[str]:
                     "indexer.json",
                 )
             )
+    rows += portal_rows(_load("portal"))
     return _table(["measure", "result", "goal", "", "source"], rows)
+
+
+def portal_rows(data: dict[str, Any] | None) -> list[list[Any]]:
+    """The timeline page timings of ``portal.json`` (whole pages over HTTP), against the goal."""
+    if not isinstance(data, dict) or not isinstance(data.get("timings"), dict):
+        return []
+    goal = float(data["goal_ms"])
+    return [
+        _goal_row(
+            f"portal timeline, {label} ({data['accesses_of_the_citizen']:,} of "
+            f"{data['accesses_in_the_index']:,} accesses)",
+            f"median {t['median_ms']} ms, p95 {t['p95_ms']} ms",
+            f"<= {goal:.0f} ms",
+            float(t["p95_ms"]) <= goal,
+            "portal.json",
+        )
+        for label, t in data["timings"].items()
+    ]
+
+
+def portal_detail(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [label, t["median_ms"], t["p95_ms"], t["max_ms"]] for label, t in data["timings"].items()
+    ]
+    return [
+        f"A citizen with {data['accesses_of_the_citizen']:,} recorded accesses among "
+        f"{data['accesses_in_the_index']:,} in the index; whole timeline pages requested over "
+        f"HTTP on loopback, {data['rounds']} requests each (`benchmarks/bench_portal.py`). "
+        f"Goal: server time <= {data['goal_ms']:.0f} ms; within goal: "
+        f"{'yes' if data.get('within_goal') else 'no'}.",
+        "",
+        *_table(["page", "median ms", "p95 ms", "max ms"], rows, right={1, 2, 3}),
+    ]
 
 
 def pipeline_detail(data: dict[str, Any]) -> list[str]:
@@ -365,6 +400,9 @@ def render() -> str:
             *pipeline_detail(pipeline),
             "",
         ]
+    portal = _load("portal")
+    if isinstance(portal, dict) and isinstance(portal.get("timings"), dict):
+        parts += ["### Portal: the citizen's usage timeline", "", *portal_detail(portal), ""]
     for name in ("bulk", "node", "indexer"):
         data = _load(name)
         if data is not None:
