@@ -288,3 +288,11 @@ def test_publishing_shows_stored_and_anchored_records(
     expect(page.locator("#batch")).to_contain_text("HRSS.")
     expect(page.locator("#none-waiting")).to_be_visible()
     page.context.close()
+
+
+def test_the_portal_command_refuses_a_malformed_access_log_flag() -> None:
+    from tests.cli.conftest import Run
+
+    result = Run()("--key", "hrss-auditor", "portal", "--access-log", "HRSS")
+    assert result.exit_code == 2, result.stderr
+    assert "expected DEPT=FILE" in result.stderr and "Traceback" not in result.stderr
