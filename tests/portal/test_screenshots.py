@@ -16,31 +16,40 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from govchain.approval.cases import Cases
 from govchain.portal import PortalConfig
+from govchain.portal.cosign import keep
 from govchain.reference import City
 from govchain.toolchain.devnet import free_port
 from tests.cli.datanode import World, serving
 from tests.portal.conftest import civil_fetch, login, new_page, running_portal
-from tests.portal.test_auditor import attestation, store_path
+from tests.portal.test_auditor import access_log, attestation, store_path
 from tests.portal.test_citizen import grant_with_purpose
-from tests.portal.test_department import case_id, file_request
+from tests.portal.test_department import case_id, file_request, two_approver_case
 
-__all__ = ["attestation", "case_id", "store_path"]
+__all__ = ["access_log", "attestation", "case_id", "store_path", "two_approver_case"]
 
 OUT = os.environ.get("GOVCHAIN_SCREENSHOTS")
 pytestmark = pytest.mark.skipif(not OUT, reason="make screenshots sets GOVCHAIN_SCREENSHOTS")
 PURPOSES = {"en": "Minimum living allowance review", "zh": "最低生活保障资格审核"}
+RELAYED = {"en": "Housing subsidy eligibility", "zh": "住房补贴资格审核"}
 
 
 @pytest.fixture(scope="module")
 def portals(
     world: World,
     store_path: Path,
+    access_log: Path,
     case_id: bytes,
+    two_approver_case: bytes,
     attestation: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, str]]:
     city: City = world.city
+    shared = tmp_path_factory.mktemp("civil-signatures")
+    cases = Cases(city.connection)
+    second = city.departments["CIVIL"].approvers[1]  # one co-signature is already collected
+    keep(shared, cases.sign(second, two_approver_case, True, b"\0" * 32))
 
     def config(key: str, **extra: object) -> PortalConfig:
         folder = tmp_path_factory.mktemp(key)
@@ -54,15 +63,26 @@ def portals(
 
     with (
         running_portal(config("alice")) as alice,
-        running_portal(config("civil-approver1")) as approver,
+        running_portal(config("civil-approver1", signatures=shared)) as approver,
+        running_portal(config("civil-staff")) as staff,
         running_portal(
             config("hrss-approver1", stores=(("HRSS", f"sqlite:///{store_path}"),))
         ) as owner,
         running_portal(
-            config("hrss-auditor", stores=(("HRSS", f"sqlite:///{store_path}"),))
+            config(
+                "hrss-auditor",
+                stores=(("HRSS", f"sqlite:///{store_path}"),),
+                access_logs=(("HRSS", str(access_log)),),
+            )
         ) as auditor,
     ):
-        yield {"citizen": alice, "approver": approver, "auditor": auditor, "owner": owner}
+        yield {
+            "citizen": alice,
+            "approver": approver,
+            "auditor": auditor,
+            "owner": owner,
+            "staff": staff,
+        }
 
 
 def shot(page: Page, name: str) -> None:
@@ -77,6 +97,7 @@ def test_every_page_in_both_languages(
     portals: dict[str, str],
     world: World,
     case_id: bytes,
+    two_approver_case: bytes,
     tmp_path: Path,
 ) -> None:
     until = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
@@ -125,6 +146,31 @@ def test_every_page_in_both_languages(
             shot(page, f"{lang}-attestations")
             page.goto(citizen + "/me/recovery")
             shot(page, f"{lang}-recovery")
+            page.goto(citizen + "/me/consents")
+            page.select_option("#grantee", "CIVIL")
+            page.fill("#purpose", RELAYED[lang])
+            page.select_option("#owner", "HRSS")
+            page.check("input[name=items][value='HRSS.PENSION']")
+            page.fill("#until", until)
+            page.click("#review")
+            page.click("#sign-only")
+            shot(page, f"{lang}-consent-signed")
+            with page.expect_download() as download:
+                page.click("#download")
+            signed = tmp_path / f"signed-{lang}.json"
+            download.value.save_as(signed)
+            page.context.close()
+
+            page = new_page(browser, locale)
+            page.set_viewport_size({"width": 1280, "height": 800})
+            login(page, portals["staff"])
+            page.goto(portals["staff"] + "/dept/consents")
+            page.set_input_files("#consent", str(signed))
+            page.click("#relay-review")
+            shot(page, f"{lang}-relay-review")
+            page.click("#relay")
+            page.wait_for_selector("#notice")
+            shot(page, f"{lang}-relay")
             page.context.close()
 
             page = new_page(browser, locale)
@@ -137,6 +183,9 @@ def test_every_page_in_both_languages(
             if page.locator("#approve").count():
                 page.click("#approve")
                 shot(page, f"{lang}-case-review")
+            page.goto(approver + f"/dept/cases/0x{two_approver_case.hex()}")
+            page.wait_for_selector("#collected")
+            shot(page, f"{lang}-cosign")
             page.context.close()
 
             page = new_page(browser, locale)
@@ -146,6 +195,7 @@ def test_every_page_in_both_languages(
             shot(page, f"{lang}-anomalies")
             page.goto(auditor + "/audit/stats")
             page.wait_for_function("document.getElementById('chart').naturalWidth > 0")
+            page.wait_for_function("document.getElementById('graph').naturalWidth > 0")
             shot(page, f"{lang}-stats")
             page.goto(auditor + "/audit/attestations?issuer=PSB")
             shot(page, f"{lang}-attestation-explorer")
