@@ -113,3 +113,17 @@ def civil_fetch(world: World, node_url: str, grant: bytes) -> str:
     record = client.fetch(node_url, prepared, tx)
     assert record.json()["monthly"] == 3260
     return tx
+
+
+def wait_drawn(page: Page, element: str, timeout: float = 20.0) -> None:
+    """Wait until the image ``#element`` has loaded and drawn (naturalWidth > 0).
+
+    Polled from Python with ``page.evaluate`` (run over the DevTools protocol): Playwright's
+    ``wait_for_function`` polls with an eval the portal's Content-Security-Policy forbids.
+    """
+    deadline = time.monotonic() + timeout
+    script = f"document.getElementById({element!r}).naturalWidth"
+    while not page.evaluate(script):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"#{element} was not drawn within {timeout} s")
+        time.sleep(0.05)

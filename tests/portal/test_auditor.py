@@ -20,7 +20,14 @@ from sqlalchemy import update
 from govchain.node.store import Record, ServeLogEntry, Store, sqlite_url
 from govchain.portal import PortalConfig
 from tests.cli.datanode import PENSION, World, serving
-from tests.portal.conftest import civil_fetch, logged_in_client, login, new_page, running_portal
+from tests.portal.conftest import (
+    civil_fetch,
+    logged_in_client,
+    login,
+    new_page,
+    running_portal,
+    wait_drawn,
+)
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +145,8 @@ def test_the_auditor_sees_a_planted_misuse(
     page.click("text=Statistics")
     expect(page.locator("#per-department tr[data-department=CIVIL] .made")).not_to_have_text("0")
     expect(page.locator("#reads")).to_contain_text("CIVIL → HRSS")
-    page.wait_for_function("document.getElementById('chart').naturalWidth > 0")  # SVG drawn
-    page.wait_for_function("document.getElementById('graph').naturalWidth > 0")
+    wait_drawn(page, "chart")  # SVG drawn
+    wait_drawn(page, "graph")
     page.context.close()
 
 

@@ -20,7 +20,14 @@ from govchain.indexer.schema import events
 from govchain.portal import PortalConfig
 from tests.cli.datanode import World, serving
 from tests.indexer.test_postgres import postgres_url
-from tests.portal.conftest import civil_fetch, logged_in_client, login, new_page, running_portal
+from tests.portal.conftest import (
+    civil_fetch,
+    logged_in_client,
+    login,
+    new_page,
+    running_portal,
+    wait_drawn,
+)
 
 __all__ = ["postgres_url"]
 
@@ -64,7 +71,7 @@ def test_the_portal_reads_its_pages_from_a_postgresql_index(
         page.goto(url + "/audit/stats")
         expect(page.locator("#per-department tr[data-department=CIVIL] .made")).to_have_text("1")
         expect(page.locator("#reads")).to_contain_text("CIVIL → HRSS: 1")
-        page.wait_for_function("document.getElementById('graph').naturalWidth > 0")
+        wait_drawn(page, "graph")
         page.context.close()
         assert logged_in_client(url).get("/audit/anomalies").status_code == 200
     engine = open_database(pg_index)

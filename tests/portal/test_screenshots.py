@@ -22,7 +22,7 @@ from govchain.portal.cosign import keep
 from govchain.reference import City
 from govchain.toolchain.devnet import free_port
 from tests.cli.datanode import World, serving
-from tests.portal.conftest import civil_fetch, login, new_page, running_portal
+from tests.portal.conftest import civil_fetch, login, new_page, running_portal, wait_drawn
 from tests.portal.test_auditor import access_log, attestation, store_path
 from tests.portal.test_citizen import grant_with_purpose
 from tests.portal.test_department import case_id, file_request, two_approver_case
@@ -194,8 +194,8 @@ def test_every_page_in_both_languages(
             page.goto(auditor + "/audit/anomalies?threshold=0")
             shot(page, f"{lang}-anomalies")
             page.goto(auditor + "/audit/stats")
-            page.wait_for_function("document.getElementById('chart').naturalWidth > 0")
-            page.wait_for_function("document.getElementById('graph').naturalWidth > 0")
+            wait_drawn(page, "chart")
+            wait_drawn(page, "graph")
             shot(page, f"{lang}-stats")
             page.goto(auditor + "/audit/attestations?issuer=PSB")
             shot(page, f"{lang}-attestation-explorer")
