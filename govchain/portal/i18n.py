@@ -355,6 +355,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "请下载已签名的授权文件并交给该部门；部门上链后授权生效。",
     ),
     "signed.download": ("Download the signed consent", "下载已签名的授权"),
+    "signed.cancel": ("Cancel it before it is relayed", "在上链前作废"),
     "consents.pending": ("Signed, waiting for the department to relay", "已签名，等待部门上链"),
     "nav.relay": ("Relay consents", "代办授权上链"),
     "relay.title": ("Relay a citizen's signed consent", "代为上链公民签名的授权"),

@@ -7,7 +7,8 @@ department by any channel (e-mail, the department's counter, a shared folder). A
 grantee department uploads the file in their own portal, reviews exactly what the citizen signed
 (and whether the purpose text matches its hash), and relays it: the department's key pays the
 ``grantBySignature`` transaction. Until relayed, the citizen's consents page lists the signed
-consent with its download link; she may also cancel it on chain before it is relayed (CLI).
+consent with its download link and a cancel button (``revokeByTerms`` from her key, which then
+pays that one transaction: the signature can never be relayed afterwards).
 """
 
 from __future__ import annotations
@@ -132,6 +133,23 @@ def register(app: FastAPI, portal: Portal) -> None:
             media_type="application/json",
             headers={"Content-Disposition": f'attachment; filename="consent-{name[:10]}.json"'},
         )
+
+    @app.post("/me/consents/signed/{grant}/cancel", response_class=HTMLResponse)
+    def cancel(request: Request, grant: str, csrf: str = Form("")) -> Response:
+        """Cancel a signed consent before the department relays it (``revokeByTerms``, sent
+        and paid by her key: the signature can then never be relayed)."""
+        account = portal.account(request)
+        portal.check_csrf(request, csrf)
+        try:
+            path = folder(backend) / f"{hex0x(bytes32(grant, 'grant id'))}.json"
+            consent = SignedConsent.read(path)
+            sent = AccessGrants(backend.connection(), backend.sender(account)).cancel(consent)
+        except InvalidInput:
+            return portal.render(request, "message.html", {"message": "error.not_found"}, 404)
+        except ChainRefused as exc:
+            return portal.render(request, "message.html", {"detail": str(exc)}, 400)
+        path.unlink(missing_ok=True)
+        return RedirectResponse(f"/me/consents?done=revoked&tx={sent.tx_hash}", 303)
 
     # --- the department relays --------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from tests.portal.conftest import logged_in_client, login, new_page, running_por
 from tests.portal.test_citizen import grant_with_purpose
 
 RELAYED = "Housing subsidy eligibility 住房补贴资格"
+CANCELLED = "Changed my mind 我改变主意了"
 ELSEWHERE = "Pension statistics for the district plan 区域规划养老金统计"
 
 
@@ -106,6 +107,40 @@ def test_a_signed_consent_is_relayed_by_the_department_and_she_pays_nothing(
     expect(page.locator("#live tr", has_text=RELAYED).locator(".status")).to_have_text("live")
     expect(page.locator("#pending")).to_have_count(0)
     page.context.close()
+
+
+def test_she_cancels_a_signed_consent_and_it_can_no_longer_be_relayed(
+    browser: Browser, alice_portal: str, world: World, tmp_path: Path
+) -> None:
+    until = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    page = new_page(browser)
+    login(page, alice_portal)
+    page.goto(alice_portal + "/me/consents")
+    page.select_option("#grantee", "CIVIL")
+    page.fill("#purpose", CANCELLED)
+    page.select_option("#owner", "HRSS")
+    page.check("input[name=items][value='HRSS.PENSION']")
+    page.fill("#until", until)
+    page.click("#review")
+    page.click("#sign-only")
+    with page.expect_download() as download:
+        page.click("#download")
+    signed = tmp_path / "cancelled.json"  # the browser's copy goes with its context
+    download.value.save_as(signed)
+    page.goto(alice_portal + "/me/consents")
+    page.locator("#pending tr", has_text=CANCELLED).locator(".cancel-signed").click()
+    expect(page.locator("#notice")).to_contain_text("Consent revoked")
+    expect(page.locator("#pending")).to_have_count(0)
+    page.context.close()
+    with running_portal(config(world, "civil-staff", tmp_path)) as staff:
+        desk = new_page(browser)
+        login(desk, staff)
+        desk.goto(staff + "/dept/consents")
+        desk.set_input_files("#consent", str(signed))
+        desk.click("#relay-review")
+        desk.click("#relay")
+        expect(desk.locator("#consent-error")).to_contain_text("revoked")
+        desk.context.close()
 
 
 def test_purpose_text_of_grants_given_elsewhere(world: World, tmp_path: Path) -> None:
