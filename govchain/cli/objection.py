@@ -24,12 +24,12 @@ from govchain.cli.identity_params import account, own_address
 from govchain.cli.params import BYTES32
 from govchain.errors import InvalidInput
 from govchain.identity.base import hex32
+from govchain.node.objection_texts import ObjectionTextClient
 from govchain.services.objection_decisions import SignedDecision
 from govchain.services.objections import (
     Objection,
     Objections,
     ObjectionState,
-    Reasoned,
     reason_commitment,
 )
 from govchain.sharing.anchors import record_id
@@ -51,13 +51,15 @@ def _notes(obj: CliContext) -> Path:
     return obj.state_home / "objections"
 
 
-def _keep(obj: CliContext, made: Reasoned, field: str, text: str) -> Path:
+def _keep(
+    obj: CliContext, oid: bytes, salt: bytes, commitment: bytes, field: str, text: str
+) -> Path:
     """Keep ``text`` and its salt beside the others of the objection (the holder's own copy)."""
     folder = _notes(obj)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hex32(made.id)}.json"
+    path = folder / f"{hex32(oid)}.json"
     data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    data[field] = {"text": text, "salt": hex32(made.salt), "commitment": hex32(made.commitment)}
+    data[field] = {"text": text, "salt": hex32(salt), "commitment": hex32(commitment)}
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False))
     path.chmod(0o600)
     return path
@@ -108,7 +110,7 @@ def file(
         except ValueError as exc:
             raise InvalidInput("category", category, str(exc)) from None
         made = client.file_record(subject, cat, record_id(record), reason)
-    kept = _keep(obj, made, "reason", reason)
+    kept = _keep(obj, made.id, made.salt, made.commitment, "reason", reason)
     found = client.get(made.id)
     obj.emit(
         {**made.as_dict(), **found.as_dict(), "kept": str(kept)},
@@ -252,9 +254,69 @@ def decide(obj: CliContext, objection_id: bytes, files: tuple[Path, ...]) -> Non
         return
     out["state"] = "rejected"
     if first.reason is not None and first.salt is not None:
-        made = Reasoned(objection_id, first.salt, first.reason_commitment, sent)
-        out["kept"] = str(_keep(obj, made, "rejection", first.reason))
+        kept = _keep(
+            obj, objection_id, first.salt, first.reason_commitment, "rejection", first.reason
+        )
+        out["kept"] = str(kept)
     obj.emit(out, f"objection {hex32(objection_id)} rejected (tx {sent.tx_hash})")
+
+
+def _node(obj: CliContext, owner: bytes, url: str | None) -> str:
+    """The owner department's node: --node, else the endpoint it registered on chain."""
+    if url:
+        return url
+    endpoint = cv.department(obj, owner).endpoint
+    if not endpoint:
+        raise InvalidInput("--node", "", f"{cv.code_text(owner)} registered no node endpoint")
+    return endpoint
+
+
+def _texts(obj: CliContext) -> ObjectionTextClient:
+    return ObjectionTextClient(cv.reader(obj), obj.account())
+
+
+@group.command("send")
+@click.argument("objection_id", type=BYTES32)
+@click.option("--rejection", is_flag=True, help="send the rejection's text (an owner's approver)")
+@click.option("--node", "url", help="the owner's data node (default: its registered endpoint)")
+@pass_cli
+def send(obj: CliContext, objection_id: bytes, rejection: bool, url: str | None) -> None:
+    """Send the reason kept in this home (the citizen's key or her agent's), or with
+    --rejection the rejection's text (an approver of the owner), to the owner's data node.
+
+    The node takes it only if it hashes, with its salt, to the commitment on chain."""
+    found = _client(obj).get(objection_id)
+    field = "rejection" if rejection else "reason"
+    note = _kept(obj, found.id).get(field)
+    if note is None:
+        raise InvalidInput(field, hex32(found.id), "no text of it is kept in this home")
+    salt = bytes.fromhex(str(note["salt"])[2:])
+    node = _node(obj, found.owner, url)
+    _texts(obj).post(node, found.owner, found.id, str(note["text"]), salt, rejection=rejection)
+    obj.emit(
+        {"id": hex32(found.id), "kind": field, "node": node, "accepted": True},
+        f"the {field} of {hex32(found.id)} is with {cv.code_text(found.owner)}'s node {node}",
+    )
+
+
+@group.command("read")
+@click.argument("objection_id", type=BYTES32)
+@click.option("--rejection", is_flag=True, help="the rejection's text (the citizen)")
+@click.option("--node", "url", help="the owner's data node (default: its registered endpoint)")
+@pass_cli
+def read(obj: CliContext, objection_id: bytes, rejection: bool, url: str | None) -> None:
+    """Read from the owner's node the citizen's reason (an approver of the owner), or with
+    --rejection the rejection's text (the citizen); checked against the chain's commitment
+    and kept in this home."""
+    found = _client(obj).get(objection_id)
+    expect = found.rejection_commitment if rejection else found.reason_commitment
+    if expect is None:
+        raise InvalidInput("--rejection", hex32(found.id), f"the objection is {found.state.label}")
+    node = _node(obj, found.owner, url)
+    got = _texts(obj).read(node, found.owner, found.id, expect, rejection=rejection)
+    field = "rejection" if rejection else "reason"
+    kept = _keep(obj, found.id, got.salt, expect, field, got.text)
+    obj.emit({**got.as_dict(), "kept": str(kept)}, f"{field} of {hex32(found.id)}: {got.text}")
 
 
 @group.command("withdraw")
