@@ -97,9 +97,8 @@ class ObjectionText:
 class ObjectionTextClient(_Base):
     """Posts and reads objection texts at a department's node with ``account``'s key."""
 
-    def post(
+    def text_body(
         self,
-        node_url: str,
         department: bytes,
         objection: bytes,
         text: str,
@@ -107,6 +106,7 @@ class ObjectionTextClient(_Base):
         *,
         rejection: bool = False,
     ) -> dict[str, Any]:
+        """The signed JSON body of ``POST /v1/objections/text`` (a fresh nonce each call)."""
         commitment = text_commitment(salt, text)
         msg = {
             "department": department,
@@ -117,7 +117,7 @@ class ObjectionTextClient(_Base):
             "expiry": int(time.time()) + DEFAULT_VALIDITY,
         }
         signature = OBJECTION_TEXT.sign(self.account.key, self.domain, msg)
-        body = {
+        return {
             "request": {
                 "department": hex32(department),
                 "objectionId": hex32(objection),
@@ -130,6 +130,19 @@ class ObjectionTextClient(_Base):
             "text": text,
             "salt": hex32(salt),
         }
+
+    def post(
+        self,
+        node_url: str,
+        department: bytes,
+        objection: bytes,
+        text: str,
+        salt: bytes,
+        *,
+        rejection: bool = False,
+    ) -> dict[str, Any]:
+        """Send a reason (or, ``rejection``, a rejection's text) to the node of ``department``."""
+        body = self.text_body(department, objection, text, salt, rejection=rejection)
         return self._post(node_url.rstrip("/") + TEXT_PATH, body)
 
     def read(

@@ -179,16 +179,10 @@ def test_unknown_objection_and_replayed_request_are_refused(
     alice = client(reader, citizens[0])
     with refused("objection_unknown"):
         alice.post(psb_node[0], PSB, b"\x44" * 32, REASON, salt)
-    sent: list[Any] = []
-    original = alice.http.post
-
-    def keep(url: str, **kw: Any) -> httpx.Response:
-        sent.append((url, kw["json"]))
-        return original(url, **kw)
-
-    alice.http.post = keep  # type: ignore[method-assign]
-    alice.post(psb_node[0], PSB, oid, REASON, salt)
-    replay = httpx.post(sent[0][0], json=sent[0][1], timeout=10)
+    body = alice.text_body(PSB, oid, REASON, salt)
+    first = httpx.post(psb_node[0] + "/v1/objections/text", json=body, timeout=10)
+    assert first.status_code == 200, first.text
+    replay = httpx.post(psb_node[0] + "/v1/objections/text", json=body, timeout=10)
     assert replay.status_code == 409 and replay.json()["reason"] == "nonce_replayed"
 
 

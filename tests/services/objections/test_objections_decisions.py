@@ -14,7 +14,8 @@ import ape
 import pytest
 
 from govchain.eip712 import Domain
-from tests.helpers import code
+from govchain.services.objection_decisions import OBJECTION_DECISION, decision_message
+from tests.helpers import ROLE_APPROVER, code
 from tests.services.objections.conftest import (
     REJECTED,
     SIGNATURES,
@@ -207,3 +208,52 @@ def test_zero_signatures_required_is_refused_at_deployment(
         project.ObjectionRegistry.deploy(
             departments, citizen_ids, attestations, anchors, 0, sender=deployer
         )
+
+
+@pytest.fixture
+def a_and_her_wallet(project: Any, deployer: Any, departments: Any, psb: Any) -> tuple[Any, Any]:
+    """PSB approver A, and a contract wallet (ERC-1271, owned by A's key) PSB made an APPROVER."""
+    a = psb.approvers[0]
+    wallet = project.TestContractWallet.deploy(a, sender=deployer)
+    departments.addMember(wallet, ROLE_APPROVER, sender=psb.admin)
+    wallet.execute(departments, departments.acceptMembership.encode_input(PSB), sender=a)
+    return a, wallet
+
+
+def _sign(
+    account: Any, objections: Any, oid: bytes, reason: bytes, signer: str, until: int
+) -> bytes:
+    msg = decision_message(oid, False, 0, reason, signer, until)
+    return OBJECTION_DECISION.sign(account.private_key, decision_domain(objections), msg)
+
+
+def test_a_contract_wallet_approver_cosigns_through_erc1271(
+    objections: Any, oid: bytes, psb: Any, a_and_her_wallet: tuple[Any, Any], chain: Any
+) -> None:
+    a, wallet = a_and_her_wallet
+    b = psb.approvers[1]
+    reason, until = commitment("no"), chain.pending_timestamp + 3600
+    entries = sorted(
+        [
+            (wallet.address, _sign(a, objections, oid, reason, wallet.address, until)),
+            (b.address, _sign(b, objections, oid, reason, b.address, until)),
+        ],
+        key=lambda e: int(e[0], 16),
+    )
+    who, sigs = [e[0] for e in entries], [e[1] for e in entries]
+    objections.reject(oid, reason, until, who, sigs, sender=b)
+    assert objections.state(oid) == REJECTED
+
+
+def test_one_approvers_signature_does_not_count_for_her_wallet_too(
+    objections: Any, oid: bytes, a_and_her_wallet: tuple[Any, Any], chain: Any
+) -> None:
+    """R2-5: A signs once (naming A); packed as A and as her wallet, the wallet is asked about a
+    message naming the wallet, which A never signed."""
+    a, wallet = a_and_her_wallet
+    reason, until = commitment("no"), chain.pending_timestamp + 3600
+    once = _sign(a, objections, oid, reason, a.address, until)
+    entries = sorted([(a.address, once), (wallet.address, once)], key=lambda e: int(e[0], 16))
+    who, sigs = [e[0] for e in entries], [e[1] for e in entries]
+    with ape.reverts(objections.SignatureInvalidSigner, signer=wallet.address):
+        objections.reject(oid, reason, until, who, sigs, sender=a)
