@@ -32,6 +32,7 @@ GAS_TABLES = [
     ("gas_sharing", "Data sharing: catalog, anchors, grants, access records, share requests"),
     ("gas_approval", "Approvals: cases and co-signed decisions"),
     ("gas_rules", "Rule-decided steps (秒批): rules and cases decided by them"),
+    ("gas_objections", "Objections (PIPL art. 46): filing, k-of-n decisions, withdrawal"),
 ]
 
 # The reference figures of issue 10, measured on this toolchain (solcjs 0.8.37, anvil 1.7.1).

@@ -56,6 +56,9 @@ CONTRACTS: tuple[str, ...] = (
 #: How many distinct approvers of a department sign each of its rule changes (RuleRegistry).
 RULE_SIGNATURES = 2
 
+#: How many distinct approvers of the owner department sign each objection decision.
+OBJECTION_SIGNATURES = 2
+
 #: GB/T 2260 administrative division codes are six digits.
 REGION_MIN, REGION_MAX = 100000, 999999
 ZERO32 = b"\0" * 32
@@ -285,6 +288,7 @@ def _constructor_args(
             addresses["CitizenRegistry"],
             addresses["AttestationRegistry"],
             addresses["AnchorRegistry"],
+            OBJECTION_SIGNATURES,
         )
     raise DeployError(f"no constructor arguments known for {name}")
 

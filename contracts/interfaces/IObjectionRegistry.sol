@@ -77,8 +77,8 @@ interface IObjectionRegistry {
     error ObjectionUnknown(bytes32 id);
     /// @notice Objection `id` is `status`, not Open: it was decided or withdrawn already.
     error ObjectionNotOpen(bytes32 id, ObjectionState status);
-    /// @notice `account` acts for department `current` (zero: none), not for `owner`, the
-    /// department that owns the target and decides.
+    /// @notice Signer `account` acts for department `current` (zero: none), not for `owner`,
+    /// the department that owns the target and decides.
     error ObjectionWrongDepartment(address account, bytes32 owner, bytes32 current);
     /// @notice `account` is not an APPROVER of `owner` now.
     error ObjectionNotApprover(address account, bytes32 owner);
@@ -89,6 +89,12 @@ interface IObjectionRegistry {
     /// @notice Version `version` is not a correction of the record: it must be above the
     /// version objected to (`objected`) and anchored (latest is `latest`).
     error ObjectionNotCorrected(bytes32 recordId, uint32 version, uint32 objected, uint32 latest);
+    /// @notice A decision carries `given` signer entries (signers and signatures of equal
+    /// count); exactly `required` ({SIGNATURES}) are needed.
+    error ObjectionInsufficientSignatures(uint256 given, uint256 required);
+    /// @notice Signer `signer` is not above `previous`: a decision's signers must be strictly
+    /// ascending (no signer counted twice).
+    error ObjectionSignerOrder(address signer, address previous);
     /// @notice Only the council may set decision periods.
     error ObjectionUnauthorizedCouncil(address caller);
     /// @notice A decision period must be zero (the default) or from {MIN_PERIOD} to {MAX_PERIOD}.
@@ -110,13 +116,18 @@ interface IObjectionRegistry {
         address sender
     );
 
-    /// @notice `sender`, an APPROVER of `owner`, upheld objection `id`; for a record,
-    /// `correctedVersion` is the version that corrects it (zero for an attestation, now revoked).
-    event ObjectionUpheld(bytes32 indexed id, bytes32 indexed owner, uint32 correctedVersion, address sender);
+    /// @notice `signers`, APPROVERs of `owner`, upheld objection `id` (`sender` relayed their
+    /// signatures); for a record, `correctedVersion` is the version that corrects it (zero for an
+    /// attestation, now revoked).
+    event ObjectionUpheld(
+        bytes32 indexed id, bytes32 indexed owner, uint32 correctedVersion, address sender, address[] signers
+    );
 
-    /// @notice `sender`, an APPROVER of `owner`, rejected objection `id` with the salted
-    /// `reasonCommitment` (the text goes to the citizen off chain).
-    event ObjectionRejected(bytes32 indexed id, bytes32 indexed owner, bytes32 reasonCommitment, address sender);
+    /// @notice `signers`, APPROVERs of `owner`, rejected objection `id` with the salted
+    /// `reasonCommitment` (the text goes to the citizen off chain); `sender` relayed it.
+    event ObjectionRejected(
+        bytes32 indexed id, bytes32 indexed owner, bytes32 reasonCommitment, address sender, address[] signers
+    );
 
     /// @notice `sender` (the subject or her agent) withdrew objection `id`.
     event ObjectionWithdrawn(bytes32 indexed id, address indexed subject, address sender);
@@ -156,25 +167,41 @@ interface IObjectionRegistry {
         returns (bytes32 id);
 
     /**
-     * @notice Upholds objection `id`. An attestation must already be revoked (by the issuing
-     * department, {IAttestationRegistry-revoke}); a record must have a new anchored version
-     * `correctedVersion` above the one objected to, which the objection now links.
+     * @notice Upholds objection `id` with {SIGNATURES} approvers' signatures of
+     * `ObjectionDecision(id, true, correctedVersion, 0, signer, deadline)`. An attestation must
+     * already be revoked (by the issuing department, {IAttestationRegistry-revoke}) and
+     * `correctedVersion` is zero; a record must have a new anchored version `correctedVersion`
+     * above the one objected to, which the objection now links. Anyone may relay.
      *
-     * Requirements: the objection is Open (overdue included); the owner department is Active and
-     * the caller is its APPROVER now.
+     * Requirements: the objection is Open (overdue included); `deadline` has not passed;
+     * exactly {SIGNATURES} signers, strictly ascending, each an APPROVER of the owner
+     * department, which is Active, now; each signature is its signer's (EOA or ERC-1271).
      *
      * Emits {ObjectionUpheld}.
      */
-    function uphold(bytes32 id, uint32 correctedVersion) external;
+    function uphold(
+        bytes32 id,
+        uint32 correctedVersion,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external;
 
     /**
-     * @notice Rejects objection `id` with the salted commitment to the reason given.
+     * @notice Rejects objection `id` with the salted commitment to the reason given, signed
+     * as `ObjectionDecision(id, false, 0, reasonCommitment, signer, deadline)`.
      *
      * Requirements: as {uphold}; `reasonCommitment` is not zero.
      *
      * Emits {ObjectionRejected}.
      */
-    function reject(bytes32 id, bytes32 reasonCommitment) external;
+    function reject(
+        bytes32 id,
+        bytes32 reasonCommitment,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external;
 
     /**
      * @notice Withdraws objection `id`.
@@ -209,6 +236,19 @@ interface IObjectionRegistry {
         external
         pure
         returns (bytes32);
+
+    /// @notice The EIP-712 digest `signer` signs to decide objection `id` (see {uphold}, {reject}).
+    function decisionHash(
+        bytes32 id,
+        bool upheld,
+        uint32 correctedVersion,
+        bytes32 reasonCommitment,
+        address signer,
+        uint256 deadline
+    ) external view returns (bytes32);
+
+    /// @notice How many distinct approvers of the owner department sign each decision.
+    function SIGNATURES() external view returns (uint256);
 
     /// @notice The decision period for schema or category `key` (the default if none is set).
     function periodOf(bytes32 key) external view returns (uint32);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+
+import {SignatureVerifier} from "../common/SignatureVerifier.sol";
 import {IAnchorRegistry} from "../interfaces/IAnchorRegistry.sol";
 import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
 import {ICitizenRegistry, DELEGATE_AGENT} from "../interfaces/ICitizenRegistry.sol";
@@ -13,18 +16,31 @@ import {IObjectionRegistry} from "../interfaces/IObjectionRegistry.sol";
  * @notice Objections and corrections (PIPL art. 46). See {IObjectionRegistry}.
  *
  * Every right is re-checked when it takes effect: the filer's and withdrawer's standing against
- * the citizen registry's current owner and delegate (owner epoch included), the decider's
- * APPROVER role in the target's owner department, and that department's Active status.
+ * the citizen registry's current owner and delegate (owner epoch included), and, for a
+ * decision, each co-signer's APPROVER role in the target's owner department and that
+ * department's Active status, at submission.
+ *
+ * A decision carries {SIGNATURES} EIP-712 `ObjectionDecision` signatures (OpenZeppelin
+ * `SignatureChecker`: EOA or ERC-1271), each over a message that names its signer (R2-5), the
+ * signers strictly ascending (no duplicates). The domain binds chain and contract; the
+ * objection id is the message's unique id (an objection is decided once); a deadline bounds it.
  * Storage: two slots per objection for what a decision must check; the reason commitment and
  * the rest are in the events.
  */
-contract ObjectionRegistry is IObjectionRegistry {
+contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
+    /// @notice `keccak256("ObjectionDecision(bytes32 objectionId,bool uphold,uint32 correctedVersion,bytes32 reasonCommitment,address signer,uint256 deadline)")`
+    bytes32 public constant DECISION_TYPEHASH = keccak256(
+        "ObjectionDecision(bytes32 objectionId,bool uphold,uint32 correctedVersion,bytes32 reasonCommitment,address signer,uint256 deadline)"
+    );
+
     /// @inheritdoc IObjectionRegistry
     uint32 public constant DEFAULT_PERIOD = 15 days;
     /// @inheritdoc IObjectionRegistry
     uint32 public constant MIN_PERIOD = 1 days;
     /// @inheritdoc IObjectionRegistry
     uint32 public constant MAX_PERIOD = 90 days;
+    /// @inheritdoc IObjectionRegistry
+    uint256 public immutable SIGNATURES;
 
     IDepartmentRegistry private immutable _departments;
     ICitizenRegistry private immutable _citizens;
@@ -34,12 +50,16 @@ contract ObjectionRegistry is IObjectionRegistry {
     mapping(bytes32 id => Objection) private _objections;
     mapping(bytes32 key => uint32 period) private _periods;
 
+    /// @param signatures_ how many distinct approvers of the owner department sign a decision (at least 1)
     constructor(
         IDepartmentRegistry departments_,
         ICitizenRegistry citizens_,
         IAttestationRegistry attestations_,
-        IAnchorRegistry anchors_
-    ) {
+        IAnchorRegistry anchors_,
+        uint256 signatures_
+    ) EIP712("ObjectionRegistry", "1") {
+        if (signatures_ == 0) revert ObjectionInsufficientSignatures(0, 1);
+        SIGNATURES = signatures_;
         _departments = departments_;
         _citizens = citizens_;
         _attestations = attestations_;
@@ -88,17 +108,23 @@ contract ObjectionRegistry is IObjectionRegistry {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Decide (an APPROVER of the owner department)
+    // Decide (k-of-n APPROVERs of the owner department, by signature)
     // ---------------------------------------------------------------------------------------
 
     /// @inheritdoc IObjectionRegistry
-    function uphold(bytes32 id, uint32 correctedVersion) external {
+    function uphold(
+        bytes32 id,
+        uint32 correctedVersion,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external {
         Objection storage o = _open(id);
         bytes32 owner = o.owner;
-        _checkApprover(owner);
+        _checkSigners(owner, id, true, correctedVersion, bytes32(0), deadline, signers, signatures);
         if (o.kind == TargetKind.Attestation) {
             if (_attestations.getAttestation(o.target).issuedAt != 0) revert ObjectionNotRevoked(o.target);
-            correctedVersion = 0;
+            if (correctedVersion != 0) revert ObjectionNotCorrected(o.target, correctedVersion, 0, 0);
         } else {
             uint32 latest = _anchors.latestVersion(o.category, o.target);
             if (correctedVersion <= o.version || correctedVersion > latest) {
@@ -107,17 +133,23 @@ contract ObjectionRegistry is IObjectionRegistry {
             o.correctedVersion = correctedVersion;
         }
         o.status = ObjectionState.Upheld;
-        emit ObjectionUpheld(id, owner, correctedVersion, msg.sender);
+        emit ObjectionUpheld(id, owner, correctedVersion, msg.sender, signers);
     }
 
     /// @inheritdoc IObjectionRegistry
-    function reject(bytes32 id, bytes32 reasonCommitment) external {
+    function reject(
+        bytes32 id,
+        bytes32 reasonCommitment,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external {
         Objection storage o = _open(id);
         bytes32 owner = o.owner;
-        _checkApprover(owner);
         if (reasonCommitment == bytes32(0)) revert ObjectionZeroCommitment();
+        _checkSigners(owner, id, false, 0, reasonCommitment, deadline, signers, signatures);
         o.status = ObjectionState.Rejected;
-        emit ObjectionRejected(id, owner, reasonCommitment, msg.sender);
+        emit ObjectionRejected(id, owner, reasonCommitment, msg.sender, signers);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -156,6 +188,20 @@ contract ObjectionRegistry is IObjectionRegistry {
         returns (bytes32)
     {
         return keccak256(abi.encode(subject, kind, category, target, reasonCommitment));
+    }
+
+    /// @inheritdoc IObjectionRegistry
+    function decisionHash(
+        bytes32 id,
+        bool upheld,
+        uint32 correctedVersion,
+        bytes32 reasonCommitment,
+        address signer,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(DECISION_TYPEHASH, id, upheld, correctedVersion, reasonCommitment, signer, deadline))
+        );
     }
 
     /// @inheritdoc IObjectionRegistry
@@ -222,11 +268,50 @@ contract ObjectionRegistry is IObjectionRegistry {
         if (!_actsFor(subject, msg.sender)) revert ObjectionUnauthorizedFiler(subject, msg.sender);
     }
 
-    /// @dev The caller is an APPROVER of `owner`, which is Active, now.
-    function _checkApprover(bytes32 owner) private view {
-        (bytes32 current, uint8 roles, bool active) = _departments.memberOf(msg.sender);
-        if (current != owner) revert ObjectionWrongDepartment(msg.sender, owner, current);
+    /**
+     * @dev Invariant 2 for decisions: reverts unless `signers` (strictly ascending, exactly
+     * {SIGNATURES}) are each an active APPROVER of the Active department `owner` now, and each
+     * signed, before `deadline`, the `ObjectionDecision` naming objection `id`, the outcome and
+     * that signer.
+     */
+    function _checkSigners(
+        bytes32 owner,
+        bytes32 id,
+        bool upheld,
+        uint32 correctedVersion,
+        bytes32 reasonCommitment,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) private view {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        uint256 count = signers.length;
+        if (count != SIGNATURES || signatures.length != count) {
+            revert ObjectionInsufficientSignatures(count < signatures.length ? count : signatures.length, SIGNATURES);
+        }
+        address previous = address(0);
+        for (uint256 i = 0; i < count; ++i) {
+            address signer = signers[i];
+            if (signer <= previous) revert ObjectionSignerOrder(signer, previous);
+            previous = signer;
+        }
+        // M-1 for all signers at once: each an active APPROVER of `owner`, Active now
+        uint256 counted = _departments.activeMembersPrefix(owner, ROLE_APPROVER, signers);
+        if (counted < count) _revertNotApprover(signers[counted], owner);
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 structHash = keccak256(
+                abi.encode(DECISION_TYPEHASH, id, upheld, correctedVersion, reasonCommitment, signers[i], deadline)
+            );
+            _verifySignature(signers[i], structHash, deadline, signatures[i]);
+        }
+    }
+
+    /// @dev Reverts with the most specific reason `account` may not decide for `owner`.
+    function _revertNotApprover(address account, bytes32 owner) private view {
+        // slither-disable-next-line unused-return (the roles are what activeMembersPrefix refused)
+        (bytes32 current,, bool active) = _departments.memberOf(account);
+        if (current != owner) revert ObjectionWrongDepartment(account, owner, current);
         if (!active) revert ObjectionDepartmentInactive(owner);
-        if (roles & ROLE_APPROVER == 0) revert ObjectionNotApprover(msg.sender, owner);
+        revert ObjectionNotApprover(account, owner);
     }
 }

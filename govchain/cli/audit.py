@@ -17,6 +17,7 @@ from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS
 from govchain.cli.progress import bulk_progress
+from govchain.identity.base import iso_time
 from govchain.node.store import Record, Store
 
 
@@ -162,23 +163,42 @@ def misuse(obj: CliContext, dept: bytes, db: str) -> None:
 
 @group.command("objections")
 @click.option("--dept", "dept", type=cv.DEPARTMENT, help="only objections this department decides")
+@click.option(
+    "--index",
+    "index_db",
+    metavar="DB",
+    help="read the objection events from this index (govchain index sync) instead of the chain",
+)
 @pass_cli
-def objections(obj: CliContext, dept: bytes | None) -> None:
-    """Overdue objections: open past their deadline (the contract's own status view).
-    Exit 1 if there is one."""
-    from govchain.services.objections import Objections
+def objections(obj: CliContext, dept: bytes | None, index_db: str | None) -> None:
+    """Overdue objections: open past their deadline (the contract's own status view, or the
+    same rule over the indexed events with --index). Exit 1 if there is one."""
+    rows: list[tuple[str, str, bytes, int]]  # id, subject, owner, deadline
+    if index_db is not None:
+        from govchain.cli.index import open_index
+        from govchain.indexer.objections import overdue_from_index
 
-    overdue = Objections(obj.connection()).overdue(dept)
-    data = {"overdue": [o.as_dict() for o in overdue], "clean": not overdue}
+        w3 = obj.connection().w3
+        now = int(w3.eth.get_block("latest")["timestamp"])
+        found = overdue_from_index(
+            open_index(obj, index_db), now, owner=dept, chain_id=w3.eth.chain_id
+        )
+        data = {"overdue": [r.as_dict() for r in found], "clean": not found, "source": "index"}
+        rows = [(r.id, r.subject, bytes.fromhex(r.owner[2:]), r.deadline) for r in found]
+    else:
+        from govchain.services.objections import Objections
+
+        overdue = Objections(obj.connection()).overdue(dept)
+        data = {"overdue": [o.as_dict() for o in overdue], "clean": not overdue}
+        rows = [("0x" + o.id.hex(), o.subject, o.owner, o.deadline) for o in overdue]
 
     def text() -> str:
         lines = [
-            f"OVERDUE {o.as_dict()['id']} of {o.subject}: {cv.code_text(o.owner)} was due "
-            f"{o.as_dict()['deadline']}"
-            for o in overdue
+            f"OVERDUE {oid} of {subject}: {cv.code_text(owner)} was due {iso_time(deadline)}"
+            for oid, subject, owner, deadline in rows
         ]
-        lines.append(f"{len(overdue)} overdue objections" if overdue else "no overdue objections")
+        lines.append(f"{len(rows)} overdue objections" if rows else "no overdue objections")
         return "\n".join(lines)
 
     obj.emit(data, text)
-    _fail_if(bool(overdue))
+    _fail_if(bool(rows))

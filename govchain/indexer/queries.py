@@ -28,6 +28,8 @@ QUERY_EVENTS: dict[str, tuple[str, ...]] = {
     "attested": ("Attested",),
     "attestation_revoked": ("Revoked",),
     "anchors": ("RecordAnchored", "BatchAnchored", "FirstVersionPinned"),
+    "objection_filed": ("ObjectionFiled",),
+    "objection_closed": ("ObjectionUpheld", "ObjectionRejected", "ObjectionWithdrawn"),
 }
 
 

@@ -78,6 +78,7 @@ class ChainAddresses:
     access_grants: str
     anchors: str  # AnchorRegistry, which is also the DataCatalog
     citizens: str
+    objections: str = ""  # ObjectionRegistry (objection texts; "" if not deployed)
 
     @classmethod
     def from_names(cls, addresses: Mapping[str, str]) -> ChainAddresses:
@@ -87,6 +88,7 @@ class ChainAddresses:
             access_grants=addresses["AccessGrants"],
             anchors=addresses["AnchorRegistry"],
             citizens=addresses["CitizenRegistry"],
+            objections=addresses.get("ObjectionRegistry", ""),
         )
 
 

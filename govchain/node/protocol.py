@@ -65,6 +65,19 @@ REFUSALS: dict[str, tuple[int, str]] = {
         409,
         "the stored record no longer matches its record hash: the owner's store was altered",
     ),
+    # objection texts (govchain.node.objections)
+    "objection_unknown": (404, "no objection has this id on chain"),
+    "commitment_mismatch": (
+        409,
+        "the salted text does not hash to the objection's commitment on chain",
+    ),
+    "objection_not_rejected": (409, "the objection is not rejected on chain (yet)"),
+    "not_owner_approver": (
+        403,
+        "the signer is not an active APPROVER of this node's department",
+    ),
+    "text_not_found": (404, "this node holds no such text (authorised callers only)"),
+    "objections_unavailable": (503, "this node is not configured with an ObjectionRegistry"),
     "timeout": (504, "the node did not finish in time"),
     "chain_unavailable": (503, "the node cannot reach the chain; retry later"),
     "chain_error": (502, "the chain answered a read with an error"),

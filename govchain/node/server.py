@@ -49,6 +49,7 @@ from starlette.concurrency import run_in_threadpool
 
 from govchain import timefmt
 from govchain.errors import NetworkUnavailable
+from govchain.node import objections
 from govchain.node.chain import (
     DEPARTMENT_ACTIVE,
     GRANT_LIVE,
@@ -557,6 +558,7 @@ def create_app(node: DataNode) -> FastAPI:
         return JSONResponse(await run_in_threadpool(node.health))
 
     app.add_api_route("/v1/health", health, methods=["GET"])
+    app.include_router(objections.router(node))
     return app
 
 

@@ -18,21 +18,26 @@ revoked and an upheld record has a newer anchored version. Status is always the 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from web3.types import EventData
 
 from govchain import validate
+from govchain.eip712 import Domain
 from govchain.errors import EXPLANATIONS, ChainRefused, InvalidInput, NotFound, explain
 from govchain.identity.attestations import Attestations
 from govchain.identity.base import ZERO32, ContractClient, Sent, code_text, hex32, iso_time
 from govchain.identity.citizens import Citizens
 from govchain.identity.departments import Departments
 from govchain.network import Connection
+from govchain.services.objection_decisions import SignedDecision, ordered, sign_decision
+from govchain.services.objection_decisions import domain as decision_domain
 from govchain.tx import Sender
 
 ROLE_APPROVER = 2
@@ -126,6 +131,7 @@ class Objection:
     filer: ChecksumAddress
     filed_tx: str
     decided_by: ChecksumAddress | None = None
+    signers: tuple[ChecksumAddress, ...] = ()
     decision_tx: str | None = None
     rejection_commitment: bytes | None = None
 
@@ -146,6 +152,7 @@ class Objection:
             "filer": self.filer,
             "filed_tx": self.filed_tx,
             "decided_by": self.decided_by,
+            "signers": list(self.signers),
             "decision_tx": self.decision_tx,
             "rejection_commitment": (
                 hex32(self.rejection_commitment) if self.rejection_commitment else None
@@ -243,16 +250,31 @@ class Objections(ContractClient):
         self._check_acts_for(found.subject, sender.address)
         return Sent.of(self._send(self.contract.functions.withdraw(found.id), "withdrawing"))
 
-    # --- the owner department ------------------------------------------------------------
+    # --- the owner department: k-of-n signed decisions --------------------------------------
 
-    def uphold(self, objection_id: bytes, corrected_version: int = 0) -> Sent:
-        """Uphold: the attestation must be revoked, or ``corrected_version`` anchored."""
-        sender = self._signer("upholding an objection")
+    @property
+    def signatures_needed(self) -> int:
+        """``SIGNATURES``: how many of the owner's approvers sign each decision."""
+        return int(self.contract.functions.SIGNATURES().call())
+
+    @property
+    def domain(self) -> Domain:
+        return decision_domain(int(self.w3.eth.chain_id), self.address)
+
+    def sign_uphold(
+        self, account: LocalAccount, objection_id: bytes, corrected_version: int, deadline: int
+    ) -> SignedDecision:
+        """``account`` signs to uphold: the attestation must be revoked, or
+        ``corrected_version`` anchored above the version objected to."""
         found = self._open(objection_id)
-        self._check_approver(found.owner, sender.address)
+        self._check_approver(found.owner, account.address)
         if found.kind == TargetKind.ATTESTATION:
             if int(self.attestations.contract.functions.getAttestation(found.target).call()[1]):
                 raise _refuse("ObjectionNotRevoked", uid=found.target)
+            if corrected_version:
+                raise InvalidInput(
+                    "corrected version", str(corrected_version), "0 for attestations"
+                )
         else:
             anchors = self.connection.contract("AnchorRegistry")
             latest = int(anchors.functions.latestVersion(found.category, found.target).call())
@@ -264,17 +286,72 @@ class Objections(ContractClient):
                     objected=found.version,
                     latest=latest,
                 )
-        function = self.contract.functions.uphold(found.id, corrected_version)
-        return Sent.of(self._send(function, "upholding"))
+        return sign_decision(
+            account,
+            self.domain,
+            found.id,
+            uphold=True,
+            deadline=deadline,
+            corrected_version=corrected_version,
+        )
 
-    def reject(self, objection_id: bytes, reason: str, *, salt: bytes | None = None) -> Reasoned:
-        """Reject with ``reason`` (its salted commitment on chain, the text to the citizen)."""
-        sender = self._signer("rejecting an objection")
+    def sign_reject(
+        self,
+        account: LocalAccount,
+        objection_id: bytes,
+        reason: str,
+        deadline: int,
+        *,
+        salt: bytes | None = None,
+    ) -> SignedDecision:
+        """``account`` signs to reject with ``reason``; a co-signer passes the first signer's
+        ``salt`` (and the same text), so that all sign one commitment."""
         found = self._open(objection_id)
-        self._check_approver(found.owner, sender.address)
+        self._check_approver(found.owner, account.address)
         salt, commitment = self._commit(reason, salt)
-        receipt = self._send(self.contract.functions.reject(found.id, commitment), "rejecting")
-        return Reasoned(found.id, salt, commitment, Sent.of(receipt))
+        return sign_decision(
+            account,
+            self.domain,
+            found.id,
+            uphold=False,
+            deadline=deadline,
+            reason_commitment=commitment,
+            reason=reason,
+            salt=salt,
+        )
+
+    def cosign(self, account: LocalAccount, like: SignedDecision) -> SignedDecision:
+        """``account`` signs the same decision as ``like`` (a rejection's text is re-checked)."""
+        if like.uphold:
+            return self.sign_uphold(account, like.objection, like.corrected_version, like.deadline)
+        if like.reason is None or like.salt is None:
+            raise InvalidInput("signed decision", like.signer, "a rejection file lacks its reason")
+        if reason_commitment(like.salt, like.reason) != like.reason_commitment:
+            raise InvalidInput("signed decision", like.signer, "its reason does not match")
+        return self.sign_reject(account, like.objection, like.reason, like.deadline, salt=like.salt)
+
+    def decide(self, signed: Sequence[SignedDecision]) -> Sent:
+        """Relay one decision's signatures (``SIGNATURES`` of them) as ``uphold`` or ``reject``."""
+        self._signer("deciding an objection")
+        ready = ordered(signed)
+        first = ready[0]
+        found = self._open(first.objection)
+        for s in ready:
+            self._check_approver(found.owner, s.signer)
+        need = self.signatures_needed
+        if len(ready) != need:
+            raise _refuse("ObjectionInsufficientSignatures", given=len(ready), required=need)
+        signers = [s.signer for s in ready]
+        signatures = [s.signature for s in ready]
+        if first.uphold:
+            function = self.contract.functions.uphold(
+                found.id, first.corrected_version, first.deadline, signers, signatures
+            )
+        else:
+            function = self.contract.functions.reject(
+                found.id, first.reason_commitment, first.deadline, signers, signatures
+            )
+        return Sent.of(self._send(function, "deciding"))
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -319,6 +396,7 @@ class Objections(ContractClient):
         oid = bytes(args["id"])
         stored = self.contract.functions.objectionOf(oid).call()
         decided_by: ChecksumAddress | None = None
+        signers: tuple[ChecksumAddress, ...] = ()
         decision_tx: str | None = None
         rejection: bytes | None = None
         state = self.state(oid)
@@ -331,6 +409,7 @@ class Objections(ContractClient):
             for decision in self._logs(name, id=oid):
                 decided_by = validate.address(decision["args"]["sender"])
                 decision_tx = decision["transactionHash"].to_0x_hex()
+                signers = tuple(validate.address(a) for a in decision["args"].get("signers", ()))
                 if state == ObjectionState.REJECTED:
                     rejection = bytes(decision["args"]["reasonCommitment"])
         return Objection(
@@ -349,6 +428,7 @@ class Objections(ContractClient):
             filer=validate.address(args["sender"]),
             filed_tx=event["transactionHash"].to_0x_hex(),
             decided_by=decided_by,
+            signers=signers,
             decision_tx=decision_tx,
             rejection_commitment=rejection,
         )

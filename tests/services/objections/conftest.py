@@ -12,9 +12,12 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import ape
 import pytest
 from eth_utils.crypto import keccak
 
+from govchain.eip712 import Domain
+from govchain.services.objection_decisions import OBJECTION_DECISION, decision_message
 from govchain.sharing import SharingClass, category_code
 from tests.identity.conftest import SCHEMAS
 
@@ -28,6 +31,8 @@ SCHEMA_FOR_CATEGORY = b"\x5c" * 32
 # IObjectionRegistry enums
 ATTESTATION, RECORD_KIND = 1, 2
 NONE, OPEN, OVERDUE, UPHELD, REJECTED, WITHDRAWN = range(6)
+#: approvers of the owner department who sign each decision (ObjectionRegistry.SIGNATURES)
+SIGNATURES = 2
 
 
 def commitment(text: str, salt: bytes | None = None) -> bytes:
@@ -105,8 +110,52 @@ def objections(
     schemas: Any,
 ) -> Any:
     return project.ObjectionRegistry.deploy(
-        departments, citizen_ids, attestations, anchors, sender=deployer
+        departments, citizen_ids, attestations, anchors, SIGNATURES, sender=deployer
     )
+
+
+def decision_domain(objections: Any, chain_id: int | None = None) -> Domain:
+    return Domain("ObjectionRegistry", chain_id or ape.chain.chain_id, objections.address)
+
+
+def signatures(
+    objections: Any,
+    signers: list[Any],
+    oid: bytes,
+    *,
+    uphold: bool,
+    corrected: int = 0,
+    reason: bytes = ZERO32,
+    deadline: int | None = None,
+    domain: Domain | None = None,
+) -> tuple[list[str], list[bytes], int]:
+    """``signers`` each sign the decision naming themselves; returned ascending, with the deadline."""
+    until = ape.chain.pending_timestamp + 3600 if deadline is None else deadline
+    dom = domain or decision_domain(objections)
+    ordered = sorted(signers, key=lambda a: int(a.address, 16))
+    sigs = [
+        OBJECTION_DECISION.sign(
+            a.private_key,
+            dom,
+            decision_message(oid, uphold, corrected, reason, a.address, until),
+        )
+        for a in ordered
+    ]
+    return [a.address for a in ordered], sigs, until
+
+
+def uphold(objections: Any, signers: list[Any], oid: bytes, corrected: int = 0, **kw: Any) -> Any:
+    """``signers`` sign an upholding, ``signers[0]`` (or ``sender``) relays it."""
+    sender = kw.pop("sender", signers[0])
+    who, sigs, until = signatures(objections, signers, oid, uphold=True, corrected=corrected, **kw)
+    return objections.uphold(oid, corrected, until, who, sigs, sender=sender)
+
+
+def reject(objections: Any, signers: list[Any], oid: bytes, reason: bytes, **kw: Any) -> Any:
+    """``signers`` sign a rejection with ``reason``, ``signers[0]`` (or ``sender``) relays it."""
+    sender = kw.pop("sender", signers[0])
+    who, sigs, until = signatures(objections, signers, oid, uphold=False, reason=reason, **kw)
+    return objections.reject(oid, reason, until, who, sigs, sender=sender)
 
 
 def attest(

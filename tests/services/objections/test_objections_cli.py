@@ -7,6 +7,9 @@ encoding the privacy scanner knows, including their unsalted hashes.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from eth_account import Account
 
 from govchain.audit.privacy import scan_chain
@@ -40,7 +43,21 @@ def _attested(city_run: CityRun, citizen: str) -> str:
     return str(made["uid"])
 
 
-def test_citizen_files_department_decides_and_the_trail_shows_it(city_run: CityRun) -> None:
+def _decide(city_run: CityRun, tmp: Path, oid: str, keys: list[str], *verdict: str) -> Any:
+    """``keys[0]`` signs ``verdict``, the others co-sign its file, ``keys[0]`` relays them."""
+    files = []
+    for i, key in enumerate(keys):
+        out = tmp / f"{oid[:10]}-{key}.json"
+        how = verdict if i == 0 else ("--like", str(files[0]))
+        city_run.json("--key", key, "objection", "sign", oid, *how, "-o", str(out))
+        files.append(out)
+    args = [a for f in files for a in ("--signatures", str(f))]
+    return city_run.json("--key", keys[0], "objection", "decide", oid, *args)
+
+
+def test_citizen_files_department_decides_and_the_trail_shows_it(
+    city_run: CityRun, tmp_path: Path
+) -> None:
     start = city_run.platform.connection.w3.eth.block_number + 1
     alice, alice_address = new_key(city_run, "alice")
     uid = _attested(city_run, alice_address)
@@ -62,22 +79,32 @@ def test_citizen_files_department_decides_and_the_trail_shows_it(city_run: CityR
     ] == [oid]
     assert city_run.json("objection", "list", "--dept", "HRSS") == []
 
-    # a department that does not own the attestation cannot decide it
+    # a department that does not own the attestation cannot sign its decision
     wrong = city_run(
-        "--key", "hrss-approver1", "objection", "decide", oid, "--reject", "--reason", "no"
+        "--key", "hrss-approver1", "objection", "sign", oid, "--reject", "--reason", "no"
     )
     assert_one_line_error(wrong, 1, "not for PSB")
     # staff are not approvers
-    staff = city_run("--key", "psb-staff", "objection", "decide", oid, "--reject", "--reason", "no")
+    staff = city_run("--key", "psb-staff", "objection", "sign", oid, "--reject", "--reason", "no")
     assert_one_line_error(staff, 1, "is not an APPROVER of PSB")
     # upheld only once the attestation is revoked
-    early = city_run("--key", "psb-approver1", "objection", "decide", oid, "--uphold")
+    early = city_run("--key", "psb-approver1", "objection", "sign", oid, "--uphold")
     assert_one_line_error(early, 1, "revoke it before upholding")
     city_run.json("--key", "psb-approver1", "attest", "revoke", uid)
-    upheld = city_run.json("--key", "psb-approver1", "objection", "decide", oid, "--uphold")
+    # one approver's signature is not a decision (SIGNATURES = 2)
+    alone = tmp_path / "alone.json"
+    city_run.json("--key", "psb-approver1", "objection", "sign", oid, "--uphold", "-o", str(alone))
+    one = city_run("--key", "psb-approver1", "objection", "decide", oid, "--signatures", str(alone))
+    assert_one_line_error(one, 1, "needs exactly 2 approvers' signatures, 1 were given")
+    twice = city_run(
+        "--key", "psb-approver1", "objection", "decide", oid,
+        "--signatures", str(alone), "--signatures", str(alone),
+    )  # fmt: skip
+    assert_one_line_error(twice, 2, "signs twice")
+    upheld = _decide(city_run, tmp_path, oid, ["psb-approver1", "psb-approver2"], "--uphold")
     assert upheld["state"] == "upheld"
     again = city_run(
-        "--key", "psb-approver2", "objection", "decide", oid, "--reject", "--reason", "x"
+        "--key", "psb-approver2", "objection", "sign", oid, "--reject", "--reason", "x"
     )
     assert_one_line_error(again, 1, "is not open")
 
@@ -90,10 +117,10 @@ def test_citizen_files_department_decides_and_the_trail_shows_it(city_run: CityR
     oid2 = city_run.json(
         "--key", alice, "objection", "file", "--attestation", uid2, "--reason", REASON
     )["id"]
-    rejected = city_run.json(
-        "--key", "psb-approver2", "objection", "decide", oid2, "--reject", "--reason", REJECTION
-    )
+    keys = ["psb-approver2", "psb-approver3"]
+    rejected = _decide(city_run, tmp_path, oid2, keys, "--reject", "--reason", REJECTION)
     assert rejected["state"] == "rejected"
+    assert city_run.json("objection", "show", oid2)["signers"]
     shown2 = city_run.json("objection", "show", oid2)
     assert shown2["rejection_text"] == REJECTION and shown2["rejection_matches_chain"] is True
 
@@ -123,7 +150,9 @@ def test_only_the_subject_or_her_agent_files(city_run: CityRun) -> None:
     assert_one_line_error(result, 1, "is not about")
 
 
-def test_audit_lists_overdue_objections_and_exits_non_zero(city_run: CityRun) -> None:
+def test_audit_lists_overdue_objections_and_exits_non_zero(
+    city_run: CityRun, tmp_path: Path
+) -> None:
     alice, alice_address = new_key(city_run, "alice")
     uid = _attested(city_run, alice_address)
     clean = city_run("audit", "objections")
@@ -139,9 +168,8 @@ def test_audit_lists_overdue_objections_and_exits_non_zero(city_run: CityRun) ->
     assert f"OVERDUE {oid}" in overdue.stdout and "PSB" in overdue.stdout
     assert city_run("audit", "objections", "--dept", "HRSS").exit_code == 0
     # deciding late is still deciding: the audit is clean again
-    city_run.json(
-        "--key", "psb-approver3", "objection", "decide", oid, "--reject", "--reason", REJECTION
-    )
+    keys = ["psb-approver3", "psb-approver1"]
+    _decide(city_run, tmp_path, oid, keys, "--reject", "--reason", REJECTION)
     assert city_run("audit", "objections").exit_code == 0
 
 
@@ -157,5 +185,7 @@ def test_withdraw_and_bad_input(city_run: CityRun) -> None:
     assert_one_line_error(missing, 2, "not found")
     no_target = city_run("--key", alice, "objection", "file", "--reason", "x")
     assert no_target.exit_code == 2 and "Traceback" not in no_target.stderr
-    no_verdict = city_run("--key", "psb-approver1", "objection", "decide", oid)
-    assert no_verdict.exit_code == 2 and "choose --uphold or --reject" in no_verdict.stderr
+    no_verdict = city_run("--key", "psb-approver1", "objection", "sign", oid)
+    assert no_verdict.exit_code == 2 and "choose --uphold, --reject or --like" in no_verdict.stderr
+    no_files = city_run("--key", "psb-approver1", "objection", "decide", oid)
+    assert no_files.exit_code == 2 and "give --signatures FILE" in no_files.stderr

@@ -1,9 +1,10 @@
-"""Invariant: an objection is decided at most once, only by an active APPROVER of the target's
-owner department, and an overdue undecided objection is always reported.
+"""Invariant: an objection is decided at most once, only with the signatures of SIGNATURES (2)
+active APPROVERs of the target's owner department, and an overdue undecided objection is always
+reported.
 
 A Hypothesis state machine over PSB's attestations about two citizens mixes: filing (by the
 subject, her agent, or someone else), upholding (after the attestation is revoked) and
-rejecting by PSB's approvers, its staff, another department's approver or a removed approver,
+rejecting, co-signed by two of PSB's approvers, its staff, another department's approver or a removed approver,
 withdrawing, time passing, PSB's suspension and reinstatement, and an approver's removal and
 re-enrolment. Every outcome is checked against a model; after every step each objection's
 ``state`` (the view ``govchain audit objections`` reports from) is the model's: Overdue exactly
@@ -39,6 +40,8 @@ from tests.services.objections.conftest import (
     attest,
     commitment,
 )
+from tests.services.objections.conftest import reject as signed_reject
+from tests.services.objections.conftest import uphold as signed_uphold
 
 EXAMPLES = hypothesis_examples(0.15)
 
@@ -129,18 +132,22 @@ def test_objections_are_decided_once_by_an_active_owner_approver_and_overdue_one
             if not self.filed:
                 return
             f = self.filed[-1 - index % len(self.filed)]  # the newest first
-            actor = deciders[who]
+            # two co-signers (SIGNATURES = 2): deciders[who] and the next one; a stranger relays
+            pair = [deciders[who], deciders[(who + 1) % len(deciders)]]
             if uphold and f.uid not in self.revoked and self.active:
                 attestations.revoke(f.uid, sender=psb.approvers[1])
                 self.revoked.add(f.uid)
             allowed = (
-                f.status == OPEN and self._approver(actor) and (not uphold or f.uid in self.revoked)
+                f.status == OPEN
+                and all(self._approver(a) for a in pair)
+                and (not uphold or f.uid in self.revoked)
             )
             try:
                 if uphold:
-                    objections.uphold(f.id, 0, sender=actor)
+                    signed_uphold(objections, pair, f.id, 0, sender=outsider)
                 else:
-                    objections.reject(f.id, commitment("the data is right"), sender=actor)
+                    reason = commitment("the data is right")
+                    signed_reject(objections, pair, f.id, reason, sender=outsider)
             except Exception:
                 assert not allowed, ("a decision was refused", who, f.status, self.active)
                 count("decision refused")
@@ -235,8 +242,8 @@ def test_objections_are_decided_once_by_an_active_owner_approver_and_overdue_one
             lambda: scripted.file(0, "subject"),
             lambda: scripted.file(1, "other"),
             lambda: scripted.file(2, "subject"),
-            lambda: scripted.reject(0, 3),  # PSB staff: refused
-            lambda: scripted.reject(0, 4),  # HRSS approver: refused
+            lambda: scripted.reject(0, 3),  # PSB staff and an HRSS approver: refused
+            lambda: scripted.reject(0, 4),  # an HRSS approver with a PSB one: refused
             lambda: scripted.sixteen_days_pass(),  # both objections overdue
             lambda: scripted.reject(0, 0),
             lambda: scripted.reject(0, 1),  # decided already: refused

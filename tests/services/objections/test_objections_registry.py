@@ -32,6 +32,8 @@ from tests.services.objections.conftest import (
     commitment,
     file_attestation,
     file_record,
+    reject,
+    uphold,
 )
 
 PSB = code("PSB")
@@ -223,9 +225,9 @@ def test_upheld_attestation_objection_after_revocation(
 ) -> None:
     oid = file_attestation(objections, alice, alice, fact)
     with ape.reverts(objections.ObjectionNotRevoked, uid=fact.uid):
-        objections.uphold(oid, 0, sender=psb.approvers[0])
+        uphold(objections, [psb.approvers[0], psb.approvers[1]], oid, 0)
     attestations.revoke(fact.uid, sender=psb.approvers[0])
-    tx = objections.uphold(oid, 0, sender=psb.approvers[0])
+    tx = uphold(objections, [psb.approvers[0], psb.approvers[1]], oid, 0)
     event = next(iter(tx.decode_logs(objections.ObjectionUpheld)))
     assert bytes(event.id) == oid and bytes(event.owner) == PSB
     assert event.correctedVersion == 0 and event.sender == psb.approvers[0].address
@@ -239,20 +241,20 @@ def test_upheld_record_objection_links_the_corrected_version(
     with ape.reverts(
         objections.ObjectionNotCorrected, recordId=record, version=2, objected=1, latest=1
     ):
-        objections.uphold(oid, 2, sender=psb.approvers[1])
+        uphold(objections, [psb.approvers[1], psb.approvers[2]], oid, 2)
     anchor(anchors, psb.staff, 2)
     with ape.reverts(
         objections.ObjectionNotCorrected, recordId=record, version=1, objected=1, latest=2
     ):
-        objections.uphold(oid, 1, sender=psb.approvers[1])
-    tx = objections.uphold(oid, 2, sender=psb.approvers[1])
+        uphold(objections, [psb.approvers[1], psb.approvers[2]], oid, 1)
+    tx = uphold(objections, [psb.approvers[1], psb.approvers[2]], oid, 2)
     assert next(iter(tx.decode_logs(objections.ObjectionUpheld))).correctedVersion == 2
     assert objections.objectionOf(oid).correctedVersion == 2
     assert objections.state(oid) == UPHELD
 
 
 def test_department_that_does_not_own_the_target_cannot_decide(
-    objections: Any, fact: Any, depts: Any, alice: Any
+    objections: Any, fact: Any, depts: Any, psb: Any, alice: Any
 ) -> None:
     oid = file_attestation(objections, alice, alice, fact)
     hrss = depts["HRSS"]
@@ -262,22 +264,24 @@ def test_department_that_does_not_own_the_target_cannot_decide(
         owner=PSB,
         current=hrss.code,
     ):
-        objections.reject(oid, commitment("no"), sender=hrss.approvers[0])
+        reject(objections, [hrss.approvers[0], psb.approvers[1]], oid, commitment("no"))
     with ape.reverts(
         objections.ObjectionWrongDepartment,
         account=hrss.approvers[0].address,
         owner=PSB,
         current=hrss.code,
     ):
-        objections.uphold(oid, 0, sender=hrss.approvers[0])
+        uphold(objections, [hrss.approvers[0], psb.approvers[1]], oid, 0)
 
 
-def test_non_member_cannot_decide(objections: Any, fact: Any, alice: Any, outsider: Any) -> None:
+def test_non_member_cannot_decide(
+    objections: Any, fact: Any, psb: Any, alice: Any, outsider: Any
+) -> None:
     oid = file_attestation(objections, alice, alice, fact)
     with ape.reverts(
         objections.ObjectionWrongDepartment, account=outsider.address, owner=PSB, current=ZERO32
     ):
-        objections.reject(oid, commitment("no"), sender=outsider)
+        reject(objections, [outsider, psb.approvers[1]], oid, commitment("no"))
 
 
 def test_staff_without_approver_role_cannot_decide(
@@ -285,7 +289,7 @@ def test_staff_without_approver_role_cannot_decide(
 ) -> None:
     oid = file_attestation(objections, alice, alice, fact)
     with ape.reverts(objections.ObjectionNotApprover, account=psb.staff.address, owner=PSB):
-        objections.reject(oid, commitment("no"), sender=psb.staff)
+        reject(objections, [psb.staff, psb.approvers[1]], oid, commitment("no"))
 
 
 def test_removed_approver_cannot_decide(
@@ -299,7 +303,7 @@ def test_removed_approver_cannot_decide(
         owner=PSB,
         current=ZERO32,
     ):
-        objections.reject(oid, commitment("no"), sender=psb.approvers[0])
+        reject(objections, [psb.approvers[0], psb.approvers[1]], oid, commitment("no"))
 
 
 def test_demoted_approver_cannot_decide(
@@ -308,7 +312,7 @@ def test_demoted_approver_cannot_decide(
     oid = file_attestation(objections, alice, alice, fact)
     departments.setMemberRoles(psb.approvers[0], 1, sender=psb.admin)  # STAFF only now
     with ape.reverts(objections.ObjectionNotApprover, account=psb.approvers[0].address, owner=PSB):
-        objections.reject(oid, commitment("no"), sender=psb.approvers[0])
+        reject(objections, [psb.approvers[0], psb.approvers[1]], oid, commitment("no"))
 
 
 def test_suspended_department_cannot_decide(
@@ -317,20 +321,20 @@ def test_suspended_department_cannot_decide(
     oid = file_attestation(objections, alice, alice, fact)
     departments.suspend(PSB, sender=council)
     with ape.reverts(objections.ObjectionDepartmentInactive, owner=PSB):
-        objections.reject(oid, commitment("no"), sender=psb.approvers[0])
+        reject(objections, [psb.approvers[0], psb.approvers[1]], oid, commitment("no"))
     with ape.reverts(objections.ObjectionDepartmentInactive, owner=PSB):
-        objections.uphold(oid, 0, sender=psb.approvers[0])
+        uphold(objections, [psb.approvers[0], psb.approvers[1]], oid, 0)
     departments.reinstate(PSB, sender=council)
-    objections.reject(oid, commitment("no"), sender=psb.approvers[0])
+    reject(objections, [psb.approvers[0], psb.approvers[1]], oid, commitment("no"))
 
 
 def test_objection_is_decided_once(objections: Any, fact: Any, psb: Any, alice: Any) -> None:
     oid = file_attestation(objections, alice, alice, fact)
-    objections.reject(oid, commitment("the record is right"), sender=psb.approvers[0])
+    reject(objections, [psb.approvers[0], psb.approvers[1]], oid, commitment("the record is right"))
     with ape.reverts(objections.ObjectionNotOpen, id=oid, status=REJECTED):
-        objections.reject(oid, commitment("again"), sender=psb.approvers[1])
+        reject(objections, [psb.approvers[1], psb.approvers[2]], oid, commitment("again"))
     with ape.reverts(objections.ObjectionNotOpen, id=oid, status=REJECTED):
-        objections.uphold(oid, 0, sender=psb.approvers[1])
+        uphold(objections, [psb.approvers[1], psb.approvers[2]], oid, 0)
     with ape.reverts(objections.ObjectionNotOpen, id=oid, status=REJECTED):
         objections.withdraw(oid, sender=alice)
 
@@ -338,9 +342,9 @@ def test_objection_is_decided_once(objections: Any, fact: Any, psb: Any, alice: 
 def test_unknown_objection_is_refused(objections: Any, psb: Any, alice: Any) -> None:
     unknown = b"\x44" * 32
     with ape.reverts(objections.ObjectionUnknown, id=unknown):
-        objections.uphold(unknown, 0, sender=psb.approvers[0])
+        uphold(objections, [psb.approvers[0], psb.approvers[1]], unknown, 0)
     with ape.reverts(objections.ObjectionUnknown, id=unknown):
-        objections.reject(unknown, commitment("x"), sender=psb.approvers[0])
+        reject(objections, [psb.approvers[0], psb.approvers[1]], unknown, commitment("x"))
     with ape.reverts(objections.ObjectionUnknown, id=unknown):
         objections.withdraw(unknown, sender=alice)
 
@@ -353,7 +357,7 @@ def test_rejection_commits_to_its_reason(
 ) -> None:
     oid = file_record(objections, alice, alice)
     reason = commitment("the date matches the birth certificate")
-    tx = objections.reject(oid, reason, sender=psb.approvers[2])
+    tx = reject(objections, [psb.approvers[2], psb.approvers[0]], oid, reason)
     event = next(iter(tx.decode_logs(objections.ObjectionRejected)))
     assert bytes(event.reasonCommitment) == reason and event.sender == psb.approvers[2].address
     assert objections.state(oid) == REJECTED
@@ -362,7 +366,7 @@ def test_rejection_commits_to_its_reason(
 def test_rejection_needs_a_reason(objections: Any, record: bytes, psb: Any, alice: Any) -> None:
     oid = file_record(objections, alice, alice)
     with ape.reverts(objections.ObjectionZeroCommitment):
-        objections.reject(oid, ZERO32, sender=psb.approvers[0])
+        reject(objections, [psb.approvers[0], psb.approvers[1]], oid, ZERO32)
 
 
 # --- overdue ----------------------------------------------------------------------------------
@@ -375,7 +379,7 @@ def test_open_objection_past_its_deadline_reads_overdue_and_can_still_be_decided
     chain.pending_timestamp += 15 * DAY + 1
     chain.mine()
     assert objections.state(oid) == OVERDUE
-    objections.reject(oid, commitment("late, but no"), sender=psb.approvers[0])
+    reject(objections, [psb.approvers[0], psb.approvers[1]], oid, commitment("late, but no"))
     assert objections.state(oid) == REJECTED
 
 
