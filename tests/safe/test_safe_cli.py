@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from web3.logs import DISCARD
 
 from govchain.deploy import department_code
 from govchain.interop.safe import SafeWallet
@@ -25,13 +26,11 @@ CITIZEN = Account.create().address
 
 
 @pytest.fixture
-def safe_approver(city_run: CityRun) -> tuple[SafeWallet, list[LocalAccount]]:
-    """A 2-of-3 Safe, DPF's APPROVER; its owners' keys in the home as safe-owner1..3, and a
-    stranger's as safe-stranger."""
-    city = city_run.platform
-    connection = city.connection
-    dpf = city.departments["DPF"]
-    sender = Sender(connection.w3, dpf.admin, connection.decoder())
+def safe_and_owners(city_run: CityRun) -> tuple[SafeWallet, list[LocalAccount]]:
+    """A 2-of-3 Safe; its owners' keys in the home as safe-owner1..3, and a stranger's as
+    safe-stranger."""
+    connection = city_run.platform.connection
+    sender = Sender(connection.w3, city_run.platform.departments["DPF"].admin, connection.decoder())
     owners = [Account.create() for _ in range(3)]
     keystore = Keystore(city_run.home, kdf="pbkdf2", iterations=2)
     for name, account in [*((f"safe-owner{i + 1}", o) for i, o in enumerate(owners)),
@@ -40,6 +39,17 @@ def safe_approver(city_run: CityRun) -> tuple[SafeWallet, list[LocalAccount]]:
             keystore.path(name).unlink()
         keystore.new(name, CITY_PASSPHRASE, private_key=account.key)
     safe = SafeDeployment.deploy(sender).create(sender, [o.address for o in owners], 2)
+    return safe, owners
+
+
+@pytest.fixture
+def safe_approver(
+    city_run: CityRun, safe_and_owners: tuple[SafeWallet, list[LocalAccount]]
+) -> tuple[SafeWallet, list[LocalAccount]]:
+    """The Safe made DPF's APPROVER; it accepted the offer by a Safe transaction."""
+    safe, owners = safe_and_owners
+    connection = city_run.platform.connection
+    sender = Sender(connection.w3, city_run.platform.departments["DPF"].admin, connection.decoder())
     registry = connection.contract("DepartmentRegistry")
     sender.transact(registry.functions.addMember(safe.address, ROLE_APPROVER))
     accept = registry.functions.acceptMembership(department_code("DPF"))._encode_transaction_data()
@@ -118,3 +128,50 @@ def test_malformed_owner_files_are_refused_in_one_line(
         path.write_text(json.dumps({k: v for k, v in body.items() if v is not None}))
         result = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(path))
         assert_one_line_error(result, 2, expected[name])
+
+
+def test_a_safe_council_member_approves_with_its_owners_parts(
+    city_run: CityRun, safe_and_owners: tuple[SafeWallet, list[LocalAccount]]
+) -> None:
+    """The council makes a 2-of-3 Safe DPF's ADMIN and a council member; on the next proposal
+    two owners each run 'council sign --as-safe' and anyone submits both parts, joined into the
+    Safe's one ERC-1271 approval; one part alone is refused in one line before sending."""
+    safe, _ = safe_and_owners
+    connection = city_run.platform.connection
+    made = city_run.json("--key", "bdb-admin", "council", "propose", "replace-admin", "DPF",
+                         "--new", safe.address)  # fmt: skip
+    city_run.json("--key", "psb-admin", "council", "approve", made["id"])
+    city_run.json("--key", "psb-admin", "council", "execute", made["id"])
+    council = connection.contract("Council")
+    bdb = city_run.platform.departments["BDB"].admin
+    psb = city_run.platform.departments["PSB"].admin
+    expiry = int(connection.w3.eth.get_block("latest")["timestamp"]) + 86_400
+    add = council.functions.addMember(safe.address)._encode_transaction_data()
+    receipt = Sender(connection.w3, bdb, connection.decoder()).transact(
+        council.functions.propose(council.address, add, expiry)
+    )
+    pid = council.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["id"]
+    Sender(connection.w3, psb, connection.decoder()).transact(council.functions.approve(pid))
+    Sender(connection.w3, psb, connection.decoder()).transact(council.functions.execute(pid))
+    assert council.functions.hasSeat(safe.address).call()
+
+    suspend = city_run.json("--key", "bdb-admin", "council", "propose", "suspend", "HOUSING")
+    tokens = [
+        city_run.json(
+            "--key", f"safe-owner{i}", "council", "sign", suspend["id"], "--as-safe", safe.address
+        )["token"]
+        for i in (1, 2)
+    ]
+    assert all(t.startswith(f"{safe.address}:") and t.count(":") == 2 for t in tokens)
+    stranger = city_run("--key", "safe-stranger", "council", "sign", suspend["id"],
+                        "--as-safe", safe.address)  # fmt: skip
+    assert_one_line_error(stranger, 1, f"is not an owner of Safe {safe.address}")
+    one = city_run("--key", "hrss-staff", "council", "approve", suspend["id"],
+                   "--signature", tokens[0])  # fmt: skip
+    assert_one_line_error(one, 1, f"Safe {safe.address} needs 2 owners' signatures")
+    both = city_run.json("--key", "hrss-staff", "council", "approve", suspend["id"],
+                         "--signature", tokens[0], "--signature", tokens[1])  # fmt: skip
+    assert both["approvers"] == [safe.address]
+    city_run.json("--key", "hrss-staff", "council", "execute", suspend["id"])
+    registry = connection.contract("DepartmentRegistry")
+    assert registry.functions.departmentStatus(department_code("HOUSING")).call() == 3  # Suspended
