@@ -19,7 +19,7 @@ from benchmarks.gasfloor import floor, logs_of
 from benchmarks.gastable import traced_counts
 from govchain.approval.decisions import sign_decision
 from govchain.approval.messages import SignerSignature, pack_signatures
-from govchain.interop.safe import OwnerSignature, combine_owner_signatures
+from govchain.safe import OwnerSignature, combine_owner_signatures
 from govchain.toolchain.safe import SafeDeployment
 from govchain.tx import Sender
 from tests.approval.conftest import HOUR, Desk, h

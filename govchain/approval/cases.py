@@ -50,7 +50,7 @@ from govchain.approval.views import (
     when,
 )
 from govchain.errors import InvalidInput
-from govchain.interop.safe import OwnerSignature, SafeWallet
+from govchain.safe import OwnerSignature, SafeWallet
 
 ERC1271_SELECTOR = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
 

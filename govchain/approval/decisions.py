@@ -6,7 +6,7 @@ a ``govchain.approval.decision/2`` document that states the signer, the signatur
 digest, and parses back with every field checked (a bad file is one readable error).
 
 For a Safe signer each owner's file holds that owner's signature of the Safe's ``SafeMessage``
-over the digest (:mod:`govchain.interop.safe`), with a ``safe`` section naming the owner; the
+over the digest (:mod:`govchain.safe`), with a ``safe`` section naming the owner; the
 submitter joins the owners' files into the Safe's one ERC-1271 signature.
 """
 
@@ -25,7 +25,7 @@ from govchain import validate
 from govchain.approval.messages import DECISION, SignerSignature, decision, domain
 from govchain.eip712 import Domain
 from govchain.errors import InvalidInput
-from govchain.interop.safe import (
+from govchain.safe import (
     SIGNATURE_LENGTH,
     recover_safe_owner,
     safe_message_hash,

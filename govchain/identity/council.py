@@ -42,8 +42,8 @@ from govchain.identity.base import (
 )
 from govchain.identity.departments import Departments, as_code
 from govchain.identity.messages import COUNCIL_APPROVAL, council_domain
-from govchain.interop.safe import OwnerSignature, SafeWallet, recover_safe_owner, sign_safe_message
 from govchain.network import Connection
+from govchain.safe import OwnerSignature, SafeWallet, recover_safe_owner, sign_safe_message
 from govchain.tx import Sender
 
 MAX_PROPOSAL_LIFETIME = 30 * 24 * 3600

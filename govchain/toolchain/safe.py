@@ -20,7 +20,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from govchain import validate
-from govchain.interop.safe import ZERO_ADDRESS, SafeWallet
+from govchain.safe import ZERO_ADDRESS, SafeWallet
 from govchain.toolchain.paths import NODE_MODULES
 from govchain.tx import Sender, encode_call
 

@@ -12,8 +12,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from govchain.interop.safe import SafeWallet
 from govchain.network import make_web3
+from govchain.safe import SafeWallet
 from govchain.toolchain.safe import SafeDeployment
 from govchain.tx import Sender
 from tests.approval.conftest import (  # noqa: F401 (fixtures)

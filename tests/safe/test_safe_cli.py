@@ -15,9 +15,9 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from govchain.deploy import department_code
-from govchain.interop.safe import SafeWallet
 from govchain.keystore import Keystore
 from govchain.reference import ROLE_APPROVER
+from govchain.safe import SafeWallet
 from govchain.toolchain.safe import SafeDeployment
 from govchain.tx import Sender
 from tests.cli.conftest import CITY_PASSPHRASE, CityRun, assert_one_line_error

@@ -1,7 +1,7 @@
 """The official Safe (1.4.1, CompatibilityFallbackHandler) as a govchain signer, through ERC-1271.
 
 A Safe's owners each sign the Safe's ``SafeMessage`` over govchain's EIP-712 digest naming the
-Safe (``govchain.interop.safe``); joined in ascending owner order they are the Safe's signature,
+Safe (``govchain.safe``); joined in ascending owner order they are the Safe's signature,
 which the contracts check with OpenZeppelin's ``SignatureChecker`` → the Safe's
 ``isValidSignature``. Proved here: a 2-of-3 Safe decides a case step as an APPROVER (its packed
 entry ``safe ‖ offset ‖ 0 ‖ 0x00`` plus its bytes, R2-5), approves a Council proposal as a
@@ -29,7 +29,7 @@ from govchain.identity.messages import (
     citizen_domain,
     council_domain,
 )
-from govchain.interop.safe import (
+from govchain.safe import (
     OwnerSignature,
     SafeWallet,
     combine_owner_signatures,
