@@ -1,5 +1,6 @@
 """Gas of CaseApprovals: opening cases, co-signed step decisions (1..5 signatures), on-chain
-votes, withdrawal and expiry, against the first-principles floor and Safe 1.5.0.
+votes, withdrawal and expiry, against the first-principles floor and Safe 1.5.0; and a step
+decided by the official Safe 1.4.1 (2-of-3 owners) as the APPROVER, through ERC-1271.
 
 Run: ``python -m govchain.toolchain.testrun benchmarks/bench_approval.py`` → writes
 ``benchmarks/results/gas_approval.json``.
@@ -11,8 +12,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
+from eth_utils.crypto import keccak
+
 from benchmarks.gasfloor import floor, logs_of
 from benchmarks.gastable import traced_counts
+from govchain.approval.decisions import sign_decision
+from govchain.approval.messages import SignerSignature, pack_signatures
+from govchain.safe import OwnerSignature, combine_owner_signatures
+from govchain.toolchain.safe import SafeDeployment
+from govchain.tx import Sender
 from tests.approval.conftest import HOUR, Desk, h
 from tests.helpers import ROLE_APPROVER, enrol
 
@@ -62,6 +71,8 @@ def test_gas_of_approvals(
     schemas: Any,
     accounts: Any,
     chain: Any,
+    safe_contracts: SafeDeployment,
+    relayer: Sender,
 ) -> None:
     rows: list[dict[str, Any]] = []
     staff = depts["CIVIL"].staff
@@ -205,9 +216,63 @@ def test_gas_of_approvals(
     r = approvals.expire(cid, terms.as_tuple(), sender=outsider)
     rows.append(_row(r, "expire", updated=1))
 
+    rows += _safe_rows(desk, depts, departments, citizens, outsider, safe_contracts, relayer)
+
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(rows, indent=2) + "\n")
     for row in rows:
         print(f"{row['operation']:<70} {row['gas']:>9,} floor {row['floor']:>9,}")
     open3 = next(r for r in rows if r["operation"].startswith("openCase, 3-step route (repeat"))
     assert open3["gas"] <= OPEN_3_TARGET
+
+
+def _safe_rows(
+    desk: Desk,
+    depts: Any,
+    departments: Any,
+    citizens: Any,
+    outsider: Any,
+    safe_contracts: SafeDeployment,
+    relayer: Sender,
+) -> list[dict[str, Any]]:
+    """A 2-of-3 Safe 1.4.1 (npm artifacts, CompatibilityFallbackHandler) made an HRSS APPROVER:
+    a step decided by it alone, and by it next to an ordinary key."""
+    owners = [Account.from_key(keccak(text=f"bench safe owner {i}")) for i in range(3)]
+    safe = safe_contracts.create(relayer, [o.address for o in owners], 2)
+    hrss = depts["HRSS"]
+    departments.addMember(safe.address, ROLE_APPROVER, sender=hrss.admin)
+    accept = bytes(departments.acceptMembership.encode_input(hrss.code))
+    safe.execute(relayer, owners[:2], departments.address, accept)
+    rows = []
+    for k, note in (
+        (1, "the Safe alone: its entry (85 B) + 2 owners' 65 B signatures; Safe's checkSignatures "
+            "through the fallback handler (ERC-1271)"),
+        (2, "the Safe and one key: compare 'one step, 2 signatures' (two keys)"),
+    ):  # fmt: skip
+        terms = desk.terms(
+            [("HRSS", k), ("FINANCE", 1)], citizen=citizens[0], documents=h(f"safe{k}")
+        )
+        cid = desk.open(terms)
+        deadline = desk.now() + HOUR
+        parts = [
+            sign_decision(o, desk.domain, cid, 0, True, h("ok"), deadline, safe=safe.address)
+            for o in owners[:2]
+        ]
+        joined = combine_owner_signatures(OwnerSignature(o.address, p.signature)
+                                          for o, p in zip(owners[:2], parts, strict=True))  # fmt: skip
+        entries = [SignerSignature(safe.address, joined, contract=True)]
+        entries += [desk.sign(a, cid, 0, deadline=deadline) for a in hrss.approvers[: k - 1]]
+        decision_ = desk.step_decision(
+            cid, 0, [], deadline=deadline, packed=pack_signatures(entries)
+        )
+        r = desk.submit(cid, terms, [decision_], sender=outsider)
+        rows.append(
+            _row(
+                r,
+                f"submitDecisions, one step, a Safe 2-of-3 signer{' + 1 key' if k == 2 else ''}",
+                updated=1,
+                signatures=k + 1,
+                note=note,
+            )
+        )
+    return rows

@@ -20,6 +20,7 @@ their names are re-exported here (``from govchain.approval.cases import ...`` ke
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
@@ -49,6 +50,7 @@ from govchain.approval.views import (
     when,
 )
 from govchain.errors import InvalidInput
+from govchain.safe import OwnerSignature, SafeWallet
 
 ERC1271_SELECTOR = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
 
@@ -102,6 +104,7 @@ class Cases(CaseReader):
         deadline: int | None = None,
         step: int | None = None,
         wallet: str | None = None,
+        safe: str | None = None,
     ) -> SignedDecision:
         """Sign the open step's decision as an approver (no transaction).
 
@@ -109,6 +112,9 @@ class Cases(CaseReader):
         within its deadline, and ``account`` is an active APPROVER of its department. The
         decision's ``deadline`` defaults to the step's. With ``wallet`` the approver checked is
         that ERC-1271 wallet, and it must accept the signature (see :func:`sign_decision`).
+        With ``safe`` the approver checked is that Safe and ``account`` must be one of its
+        owners now: the result is one owner's part of the Safe's signature (joined by
+        :meth:`submit`).
         """
         state = self.open_case(case_id)
         if step is not None and step != state.current_step:
@@ -117,7 +123,11 @@ class Cases(CaseReader):
             )
         now = self.now()
         live = self._check_live(state, now)
-        self._check_approver(wallet or account.address, live.department)
+        self._check_approver(wallet or safe or account.address, live.department)
+        if safe is not None and account.address not in SafeWallet(self.w3, safe).owners():
+            raise refused(
+                "SignatureInvalidSigner", f"{account.address} is not an owner of Safe {safe}"
+            )
         deadline = live.deadline if deadline is None else deadline
         if deadline <= now:
             raise InvalidInput("decision deadline", deadline, f"{when(deadline)} has passed")
@@ -130,6 +140,7 @@ class Cases(CaseReader):
             comment_hash,
             deadline,
             wallet,
+            safe,
         )
         self._check_signature(signed)
         return signed
@@ -146,7 +157,13 @@ class Cases(CaseReader):
         return answer[:4] == ERC1271_SELECTOR
 
     def _check_signature(self, d: SignedDecision) -> None:
-        if d.erc1271:
+        if d.safe_owner is not None:
+            if d.owner_recovered() != d.safe_owner:
+                raise refused(
+                    "SignatureInvalidSigner",
+                    f"the signature is not {d.safe_owner}'s for Safe {d.signer}'s message",
+                )
+        elif d.erc1271:
             if not self.wallet_accepts(d):
                 raise refused(
                     "SignatureInvalidSigner",
@@ -158,6 +175,36 @@ class Cases(CaseReader):
                 f"the signature claimed by {d.signer} is not theirs for this decision",
             )
 
+    def join_safe_owners(self, decisions: Iterable[SignedDecision]) -> list[SignedDecision]:
+        """Join Safe owners' signatures (``safe_owner`` files) of one step into the Safe's
+        ERC-1271 signature, ascending by owner as the Safe checks them. Refused before sending:
+        a signer who is not an owner now, fewer owners than the Safe's threshold, owners'
+        files that sign different decisions."""
+        out: list[SignedDecision] = []
+        parts: dict[tuple[int, str], list[SignedDecision]] = {}
+        for d in decisions:
+            if d.safe_owner is None:
+                out.append(d)
+            else:
+                parts.setdefault((d.step, d.signer), []).append(d)
+        for (step, safe), group in parts.items():
+            first = group[0]
+            if any(not first.same_decision(d) for d in group[1:]):
+                raise InvalidInput(
+                    "Safe owners' signed decisions",
+                    safe,
+                    f"they sign different decisions for step {step}",
+                )
+            for d in group:
+                self._check_signature(d)
+            owners = [OwnerSignature(d.safe_owner, d.signature) for d in group if d.safe_owner]
+            try:
+                joined = SafeWallet(self.w3, safe).check_owner_signatures(owners)
+            except InvalidInput as exc:
+                raise refused("SignatureInvalidSigner", exc.reason) from None
+            out.append(replace(first, signature=joined, safe_owner=None))
+        return out
+
     def submit(self, case_id: bytes, decisions: Iterable[SignedDecision]) -> Sent:
         """Relay approvers' signed decisions for one or several consecutive steps.
 
@@ -168,10 +215,11 @@ class Cases(CaseReader):
         wallet accepts its signature; no signer twice; each
         signer is an active APPROVER of the step's department; at least ``threshold``
         signatures per step (the first ``threshold`` by signer address are sent, sorted).
+        A Safe's owners' signatures are joined first (:meth:`join_safe_owners`).
         """
         sender = self._need_sender()
         by_step: dict[int, list[SignedDecision]] = {}
-        for d in decisions:
+        for d in self.join_safe_owners(decisions):
             if d.case_id != bytes(case_id):
                 raise InvalidInput(
                     "signed decision", d.signer, f"it is for case 0x{d.case_id.hex()}"

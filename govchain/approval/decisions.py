@@ -4,6 +4,10 @@ An approver signs a step's ``Decision`` off chain (:func:`sign_decision`), namin
 (or the ERC-1271 wallet they sign for) as its signer; the :class:`SignedDecision` serialises to
 a ``govchain.approval.decision/2`` document that states the signer, the signature and the
 digest, and parses back with every field checked (a bad file is one readable error).
+
+For a Safe signer each owner's file holds that owner's signature of the Safe's ``SafeMessage``
+over the digest (:mod:`govchain.safe`), with a ``safe`` section naming the owner; the
+submitter joins the owners' files into the Safe's one ERC-1271 signature.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ from govchain import validate
 from govchain.approval.messages import DECISION, SignerSignature, decision, domain
 from govchain.eip712 import Domain
 from govchain.errors import InvalidInput
+from govchain.safe import (
+    SIGNATURE_LENGTH,
+    recover_safe_owner,
+    safe_message_hash,
+    sign_safe_message,
+)
 
 SIGNED_DECISION_FORMAT = "govchain.approval.decision/2"
 """Version 2: the signed ``Decision`` names its signer (R2-5); version 1 files sign the older
@@ -42,6 +52,8 @@ class SignedDecision:
     signer: ChecksumAddress
     signature: bytes
     erc1271: bool = False
+    safe_owner: ChecksumAddress | None = None
+    """Set when ``signature`` is this owner's signature of the Safe ``signer``'s SafeMessage."""
 
     @property
     def domain(self) -> Domain:
@@ -64,6 +76,17 @@ class SignedDecision:
             return validate.address(DECISION.recover(self.domain, self.message(), self.signature))
         except (ValueError, TypeError):
             return None
+
+    def safe_message_hash(self) -> bytes:
+        """The SafeMessage digest a Safe signer's owners sign (for :attr:`safe_owner` files)."""
+        return safe_message_hash(self.chain_id, self.signer, self.digest())
+
+    def owner_recovered(self) -> ChecksumAddress | None:
+        """The key that signed the Safe's SafeMessage (``None`` unless a Safe owner's file)."""
+        if self.safe_owner is None:
+            return None
+        found = recover_safe_owner(self.chain_id, self.signer, self.digest(), self.signature)
+        return validate.address(found) if found else None
 
     def same_decision(self, other: SignedDecision) -> bool:
         """Whether both sign the same message (so they may be submitted together)."""
@@ -92,6 +115,16 @@ class SignedDecision:
             "signature": "0x" + self.signature.hex(),
             "erc1271": self.erc1271,
             "digest": "0x" + self.digest().hex(),
+            **(
+                {}
+                if self.safe_owner is None
+                else {
+                    "safe": {
+                        "owner": self.safe_owner,
+                        "safe_message_hash": "0x" + self.safe_message_hash().hex(),
+                    }
+                }
+            ),
         }
 
     def to_json(self) -> str:
@@ -129,11 +162,20 @@ class SignedDecision:
                 signer=validate.address(data["signer"]),
                 signature=validate.hex_bytes(data["signature"], None, "signature"),
                 erc1271=erc1271,
+                safe_owner=_safe_owner(data.get("safe"), erc1271),
             )
             stated = data.get("digest")
             if stated is not None and validate.bytes32(stated, "digest") != signed.digest():
                 raise InvalidInput(
                     "digest", stated, "does not match the decision and signer the file states"
+                )
+            _check_safe_section(signed)
+            if not erc1271 and len(signed.signature) != SIGNATURE_LENGTH:
+                raise InvalidInput(
+                    "signature",
+                    "...",
+                    f"a key signs {SIGNATURE_LENGTH} bytes; a contract wallet's signature "
+                    'needs "erc1271": true',
                 )
             return signed
         except InvalidInput as exc:
@@ -154,6 +196,31 @@ class SignedDecision:
         return cls.from_dict(data, f"signed decision file {path}")
 
 
+def _safe_owner(section: object, erc1271: bool) -> ChecksumAddress | None:
+    """The owner a ``safe`` section names (``None`` without one)."""
+    if section is None:
+        return None
+    if not isinstance(section, Mapping) or "owner" not in section:
+        raise InvalidInput("safe", "...", 'expected {"owner": "0x..."}')
+    if not erc1271:
+        raise InvalidInput("safe", "...", 'a Safe owner\'s signature needs "erc1271": true')
+    return validate.address(section["owner"])
+
+
+def _check_safe_section(signed: SignedDecision) -> None:
+    """A Safe owner's file: 65 bytes, made by the owner it names over the Safe's SafeMessage."""
+    if signed.safe_owner is None:
+        return
+    if len(signed.signature) != SIGNATURE_LENGTH:
+        raise InvalidInput("safe owner signature", "...", f"expected {SIGNATURE_LENGTH} bytes")
+    if signed.owner_recovered() != signed.safe_owner:
+        raise InvalidInput(
+            "safe owner signature",
+            signed.safe_owner,
+            f"not this owner's signature of Safe {signed.signer}'s message for the decision",
+        )
+
+
 def sign_decision(
     account: LocalAccount,
     dom: Domain,
@@ -163,6 +230,7 @@ def sign_decision(
     comment_hash: bytes,
     deadline: int,
     wallet: str | None = None,
+    safe: str | None = None,
 ) -> SignedDecision:
     """Sign a ``Decision`` with an approver's key, off chain (no check, no network).
 
@@ -171,11 +239,19 @@ def sign_decision(
     ``isValidSignature`` must accept the key's signature of that digest (as an owner-key wallet
     does; a multisig needs its own signature format). The key's signature of a ``Decision``
     naming the wallet is not one naming the key, so it counts for the wallet only.
+
+    With ``safe``, the approver is that Safe and ``account`` one of its owners: the key signs the
+    Safe's ``SafeMessage`` over the digest of a ``Decision`` naming the Safe; the submitter joins
+    ``threshold`` owners' signatures (:meth:`SignedDecision.safe_owner` files).
     """
-    signer = validate.address(wallet) if wallet else account.address
-    signature = DECISION.sign(
-        account.key, dom, decision(case_id, step, approve, comment_hash, signer, deadline)
-    )
+    if wallet and safe:
+        raise InvalidInput("signer", safe, "give a wallet or a Safe, not both")
+    signer = validate.address(wallet or safe) if wallet or safe else account.address
+    message = decision(case_id, step, approve, comment_hash, signer, deadline)
+    if safe:
+        signature = sign_safe_message(account, dom.chain_id, signer, DECISION.digest(dom, message))
+    else:
+        signature = DECISION.sign(account.key, dom, message)
     return SignedDecision(
         chain_id=dom.chain_id,
         contract=validate.address(dom.verifying_contract),
@@ -186,5 +262,6 @@ def sign_decision(
         deadline=deadline,
         signer=signer,
         signature=signature,
-        erc1271=wallet is not None,
+        erc1271=bool(wallet or safe),
+        safe_owner=account.address if safe else None,
     )

@@ -310,6 +310,13 @@ def open_case(
     help="sign for this ERC-1271 wallet (the APPROVER) that accepts the key's signature",
 )
 @click.option(
+    "--as-safe",
+    "safe",
+    type=ADDRESS,
+    help="sign as one owner of this Safe (the APPROVER): the Safe's SafeMessage over the "
+    "decision; 'case submit' joins the owners' files into the Safe's signature",
+)
+@click.option(
     "--offline",
     is_flag=True,
     help="sign without a node: needs --step, --deadline and the root --chain-id; "
@@ -327,20 +334,23 @@ def sign(
     step: int | None,
     out: Path | None,
     wallet: str | None,
+    safe: str | None,
     offline: bool,
 ) -> None:
     """Sign the open step's decision as an APPROVER (--key): no transaction, no gas; prints the
     signed decision as JSON (or writes --out) for whoever submits. Checks first (not with
     --offline) that the case is open, the step open and in time, the key an APPROVER of it."""
     verdict = _verdict(approve)
+    if wallet and safe:
+        raise click.UsageError("give --wallet or --as-safe, not both")
     digest, kept = _comment(comment, comment_hash, comment_salt)
     if offline:
-        signed = _sign_offline(obj, case_id, verdict, digest, deadline, step, wallet)
+        signed = _sign_offline(obj, case_id, verdict, digest, deadline, step, wallet, safe)
     else:
         cases = _cases(obj)
         account = obj.account()
         until = parse_when(deadline, cases.now()) if deadline else None
-        signed = cases.sign(account, case_id, verdict, digest, until, step, wallet)
+        signed = cases.sign(account, case_id, verdict, digest, until, step, wallet, safe)
     # the salt travels with the signed decision (off chain), never the chain
     document = json.dumps({**signed.as_dict(), **_salted(kept)}, indent=2) + "\n"
     if out is None:
@@ -352,9 +362,15 @@ def sign(
         raise InvalidInput("output file", str(out), exc.strerror or str(exc)) from None
     obj.emit(
         {"file": str(out), **signed.as_dict(), **_salted(kept)},
-        f"{signed.signer} signed {'approval' if verdict else 'rejection'} of step {signed.step} "
+        f"{_who(signed)} signed {'approval' if verdict else 'rejection'} of step {signed.step} "
         f"of case {_hex(case_id)} -> {out}{_salt_note(kept)}",
     )
+
+
+def _who(signed: SignedDecision) -> str:
+    if signed.safe_owner is None:
+        return signed.signer
+    return f"{signed.safe_owner}, an owner of Safe {signed.signer},"
 
 
 def _sign_offline(
@@ -365,6 +381,7 @@ def _sign_offline(
     deadline: str | None,
     step: int | None,
     wallet: str | None,
+    safe: str | None,
 ) -> SignedDecision:
     """Sign with no node: the domain from ``--chain-id`` and the manifest; no checks."""
     if obj.chain_id is None or step is None or deadline is None:
@@ -374,7 +391,9 @@ def _sign_offline(
     contract = read_deployment(obj.chain_id, obj.home).address("CaseApprovals")
     until = parse_when(deadline, int(time.time()))
     dom = domain(obj.chain_id, contract)
-    return sign_decision(obj.account(), dom, case_id, step, approve, comment_hash, until, wallet)
+    return sign_decision(
+        obj.account(), dom, case_id, step, approve, comment_hash, until, wallet, safe
+    )
 
 
 @group.command("submit")
@@ -385,7 +404,8 @@ def _sign_offline(
 )
 @pass_cli
 def submit(obj: CliContext, case_id: bytes, step: int, files: tuple[Path, ...]) -> None:
-    """Relay approvers' signed decisions for STEP of CASE at once (anyone; --key pays)."""
+    """Relay approvers' signed decisions for STEP of CASE at once (anyone; --key pays). A Safe's
+    owners' files are joined into the Safe's one signature."""
     decisions = [SignedDecision.load(f) for f in files]
     for path, d in zip(files, decisions, strict=True):
         if d.step != step:
@@ -393,7 +413,12 @@ def submit(obj: CliContext, case_id: bytes, step: int, files: tuple[Path, ...]) 
     cases = _cases(obj, signing=True)
     sent = cases.submit(case_id, decisions)
     state = cases.state(case_id, history=False)
-    data = {**sent.as_dict(), "step": step, "signers": len(decisions), **_status(state)}
+    data = {
+        **sent.as_dict(),
+        "step": step,
+        "signers": len({d.signer for d in decisions}),
+        **_status(state),
+    }
     obj.emit(data, f"step {step} decided in {sent.tx_hash}; case is {_status_text(state)}")
 
 

@@ -16,7 +16,7 @@ import click
 
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import DEPARTMENT, TIME, When, account, tx_text
-from govchain.cli.params import BYTES32
+from govchain.cli.params import ADDRESS, BYTES32
 from govchain.identity.base import hex32
 from govchain.identity.council import Call, Council, Proposal, SignedApproval
 
@@ -177,8 +177,9 @@ def mark_compromised(obj: CliContext, who: str, expires: When) -> None:
     "--signature",
     "signatures",
     multiple=True,
-    metavar="SIGNER:SIG",
-    help="submit a member's off-chain approval (from 'council sign'); repeatable",
+    metavar="SIGNER[:OWNER]:SIG",
+    help="submit a member's off-chain approval (from 'council sign'); repeatable; a Safe "
+    "member's owners' parts (SAFE:OWNER:SIG) are joined into the Safe's signature",
 )
 @pass_cli
 def approve(obj: CliContext, proposal_id: bytes, signatures: tuple[str, ...]) -> None:
@@ -187,7 +188,7 @@ def approve(obj: CliContext, proposal_id: bytes, signatures: tuple[str, ...]) ->
     if signatures:
         approvals = [SignedApproval.parse(proposal_id, s) for s in signatures]
         sent = council.approve_by_sig(proposal_id, approvals)
-        signers = [a.signer for a in approvals]
+        signers = list(dict.fromkeys(a.signer for a in approvals))
         obj.emit(
             {"id": hex32(proposal_id), "approvers": signers, **sent.as_dict()},
             tx_text(sent, f"{len(signers)} signed approval(s) of {hex32(proposal_id)} recorded"),
@@ -203,11 +204,17 @@ def approve(obj: CliContext, proposal_id: bytes, signatures: tuple[str, ...]) ->
 
 @group.command("sign")
 @click.argument("proposal_id", metavar="ID", type=BYTES32)
+@click.option(
+    "--as-safe",
+    "safe",
+    type=ADDRESS,
+    help="sign as one owner of this Safe council member (prints SAFE:OWNER:SIG)",
+)
 @pass_cli
-def sign(obj: CliContext, proposal_id: bytes) -> None:
+def sign(obj: CliContext, proposal_id: bytes, safe: str | None) -> None:
     """Sign an approval of proposal ID off chain (no transaction); prints SIGNER:SIG."""
     council = _reader(obj)
-    signed = council.sign(proposal_id, obj.account())
+    signed = council.sign(proposal_id, obj.account(), safe)
     obj.emit({**signed.as_dict(), "token": signed.token()}, signed.token())
 
 

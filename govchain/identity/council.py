@@ -43,6 +43,7 @@ from govchain.identity.base import (
 from govchain.identity.departments import Departments, as_code
 from govchain.identity.messages import COUNCIL_APPROVAL, council_domain
 from govchain.network import Connection
+from govchain.safe import OwnerSignature, SafeWallet, recover_safe_owner, sign_safe_message
 from govchain.tx import Sender
 
 MAX_PROPOSAL_LIFETIME = 30 * 24 * 3600
@@ -131,26 +132,35 @@ class SignedApproval:
     proposal: bytes
     signer: ChecksumAddress
     signature: bytes
+    owner: ChecksumAddress | None = None
+    """Set for one owner's part of a Safe ``signer``'s signature (its SafeMessage signature)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "proposal": hex32(self.proposal),
             "signer": self.signer,
             "signature": "0x" + self.signature.hex(),
+            **({"owner": self.owner} if self.owner else {}),
         }
 
     def token(self) -> str:
-        """``SIGNER:SIGNATURE``, the form ``govchain council approve --signature`` takes."""
-        return f"{self.signer}:0x{self.signature.hex()}"
+        """``SIGNER:SIGNATURE`` (a Safe owner's part: ``SAFE:OWNER:SIGNATURE``), the form
+        ``govchain council approve --signature`` takes."""
+        owner = f"{self.owner}:" if self.owner else ""
+        return f"{self.signer}:{owner}0x{self.signature.hex()}"
 
     @classmethod
     def parse(cls, proposal: bytes, token: str) -> SignedApproval:
-        """Parse ``SIGNER:0xSIGNATURE``."""
-        signer, sep, sig = token.partition(":")
-        if not sep:
+        """Parse ``SIGNER:0xSIGNATURE`` (a key's 65 bytes, or a contract wallet's bytes) or a
+        Safe owner's ``SAFE:OWNER:0xSIGNATURE``."""
+        parts = [p.strip() for p in token.split(":")]
+        if len(parts) not in (2, 3):
             raise InvalidInput("signature", token, "expected SIGNER:0xSIGNATURE")
-        signature = validate.hex_bytes(sig.strip(), 65, "signature")
-        return cls(proposal, validate.address(signer.strip()), signature)
+        signature = validate.hex_bytes(parts[-1], 65 if len(parts) == 3 else None, "signature")
+        if len(signature) < 65:
+            raise InvalidInput("signature", token, "a signature is at least 65 bytes")
+        owner = validate.address(parts[1]) if len(parts) == 3 else None
+        return cls(proposal, validate.address(parts[0]), signature, owner)
 
 
 def approval_message(proposal: Proposal, member: str, generation: int) -> dict[str, Any]:
@@ -167,14 +177,25 @@ def approval_message(proposal: Proposal, member: str, generation: int) -> dict[s
 
 
 def sign_approval(
-    account: LocalAccount, chain_id: int, council: str, proposal: Proposal, generation: int
+    account: LocalAccount,
+    chain_id: int,
+    council: str,
+    proposal: Proposal,
+    generation: int,
+    safe: str | None = None,
 ) -> SignedApproval:
     """Sign ``proposal`` for the council at ``council`` on ``chain_id`` as the member in its
-    membership ``generation``; no network needed."""
+    membership ``generation``; no network needed. With ``safe`` the member is that Safe and
+    ``account`` one of its owners: it signs the Safe's SafeMessage over the approval naming the
+    Safe (one part of the Safe's signature, joined by :meth:`Council.approve_by_sig`)."""
     domain = council_domain(chain_id, council)
-    message = approval_message(proposal, account.address, generation)
-    signature = COUNCIL_APPROVAL.sign(account.key, domain, message)
-    return SignedApproval(proposal.id, validate.address(account.address), signature)
+    if safe is None:
+        message = approval_message(proposal, account.address, generation)
+        signature = COUNCIL_APPROVAL.sign(account.key, domain, message)
+        return SignedApproval(proposal.id, validate.address(account.address), signature)
+    digest = COUNCIL_APPROVAL.digest(domain, approval_message(proposal, safe, generation))
+    part = sign_safe_message(account, chain_id, safe, digest)
+    return SignedApproval(proposal.id, validate.address(safe), part, account.address)
 
 
 def recover_signer(
@@ -391,18 +412,59 @@ class Council(ContractClient):
         self._can_approve(proposal, sender.address)
         return Sent.of(self._send(self.contract.functions.approve(proposal.id), "approving"))
 
-    def sign(self, proposal_id: bytes, account: LocalAccount) -> SignedApproval:
-        """``account``'s off-chain approval of an open proposal (read from chain, not sent)."""
+    def sign(
+        self, proposal_id: bytes, account: LocalAccount, safe: str | None = None
+    ) -> SignedApproval:
+        """``account``'s off-chain approval of an open proposal (read from chain, not sent);
+        with ``safe``, as one owner of that Safe member (checked to be an owner now)."""
         proposal = self._open(proposal_id)
-        self._can_approve(proposal, account.address)
-        generation = self.generation_of(account.address)
-        return sign_approval(account, self.connection.chain_id, self.address, proposal, generation)
+        member = validate.address(safe) if safe else account.address
+        self._can_approve(proposal, member)
+        if safe and account.address not in SafeWallet(self.connection.w3, member).owners():
+            raise Refused(f"{account.address} is not an owner of Safe {member}")
+        generation = self.generation_of(member)
+        return sign_approval(
+            account, self.connection.chain_id, self.address, proposal, generation, safe
+        )
+
+    def _digest(self, proposal: Proposal, member: str) -> bytes:
+        message = approval_message(proposal, member, self.generation_of(member))
+        return COUNCIL_APPROVAL.digest(
+            council_domain(self.connection.chain_id, self.address), message
+        )
+
+    def _join_safe_parts(
+        self, proposal: Proposal, approvals: list[SignedApproval]
+    ) -> list[SignedApproval]:
+        """Safe owners' parts joined into each Safe's signature (ascending owner order)."""
+        out = [a for a in approvals if a.owner is None]
+        safes: dict[str, list[SignedApproval]] = {}
+        for a in approvals:
+            if a.owner is not None:
+                safes.setdefault(a.signer, []).append(a)
+        for safe, parts in safes.items():
+            digest = self._digest(proposal, safe)
+            chain_id = self.connection.chain_id
+            for part in parts:
+                if recover_safe_owner(chain_id, safe, digest, part.signature) != part.owner:
+                    raise Refused(
+                        f"the part given for {part.owner} is not its signature of Safe {safe}'s "
+                        f"approval of proposal {hex32(proposal.id)}"
+                    )
+            owners = [OwnerSignature(p.owner, p.signature) for p in parts if p.owner]
+            try:
+                joined = SafeWallet(self.connection.w3, safe).check_owner_signatures(owners)
+            except InvalidInput as exc:
+                raise Refused(exc.reason) from None
+            out.append(SignedApproval(proposal.id, validate.address(safe), joined))
+        return out
 
     def approve_by_sig(self, proposal_id: bytes, approvals: list[SignedApproval]) -> Sent:
         """Submit signed approvals (anyone may); each is checked locally first."""
         if not approvals:
             raise InvalidInput("signatures", "[]", "give at least one")
         proposal = self._open(proposal_id)
+        approvals = self._join_safe_parts(proposal, approvals)
         seen: set[str] = set()
         for approval in approvals:
             if approval.proposal != proposal.id:
@@ -410,6 +472,15 @@ class Council(ContractClient):
             if approval.signer in seen:
                 raise InvalidInput("signature", approval.token(), "signer named twice")
             seen.add(approval.signer)
+            if self.connection.w3.eth.get_code(approval.signer):  # a contract wallet: ERC-1271
+                wallet = SafeWallet(self.connection.w3, approval.signer)
+                if not wallet.accepts(self._digest(proposal, approval.signer), approval.signature):
+                    raise Refused(
+                        f"wallet {approval.signer} does not accept the signature given for it "
+                        f"as its approval of proposal {hex32(proposal.id)} (ERC-1271)"
+                    )
+                self._can_approve(proposal, approval.signer)
+                continue
             signer = recover_signer(
                 self.connection.chain_id,
                 self.address,
