@@ -118,7 +118,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "citizen trail": (
         "govchain.cli.citizen_trail",
-        "The citizen's trail: her objections and where each stands.",
+        "The citizen's trail: who used her data and why, and her objections.",
     ),
     "portal": (
         "govchain.cli.portal",

@@ -156,6 +156,49 @@ def test_a_department_joins_from_its_file_and_serves_its_first_record(
     finally:
         node.send_signal(signal.SIGTERM)
         node.communicate(timeout=30)
+    trail_shows_purposes_as_text(city_run, alice, alice_address, grant["grant_id"])
+
+
+def trail_shows_purposes_as_text(
+    city_run: CityRun, alice: str, alice_address: str, grant_id: str
+) -> None:
+    """The consent's purpose text, kept off chain in the home's purpose book, is shown beside
+    the access in every trail command; dates filter; CSV has one row per access."""
+    trail = city_run.json("--key", alice, "citizen", "trail")
+    [access] = trail["accesses"]
+    assert access["purpose"] == "living subsidy case" and access["grant_id"] == grant_id
+    assert access["grantee"] == "CIVIL" and access["category"] == "TAX.RETURN"
+    assert "'living subsidy case'" in city_run("--key", alice, "citizen", "trail").stdout
+    audit = city_run.json("--key", alice, "audit", "access", "--subject", alice_address)
+    assert [e["purpose"] for e in audit["entries"]] == ["living subsidy case"]
+    listed = city_run.json("access", "list", "--subject", alice_address)
+    assert [a["purpose"] for a in listed] == ["living subsidy case"]
+
+    day = access["time"][:10]
+    csv = city_run("--key", alice, "citizen", "trail", "--csv", "--since", day, "--until", day)
+    header, row = csv.stdout.strip().splitlines()
+    assert header.startswith("time,member,grantee,owner,category,purpose")
+    assert "living subsidy case" in row and grant_id in row
+    later = city_run.json("--key", alice, "citizen", "trail", "--since", "2099-01-01")
+    assert later["accesses"] == []
+    audit_csv = city_run("--key", alice, "audit", "access", "--subject", alice_address, "--csv")
+    assert len(audit_csv.stdout.strip().splitlines()) == 2
+    listed_csv = city_run(
+        "access", "list", "--subject", alice_address, "--until", "2000-01-01", "--csv"
+    )
+    assert len(listed_csv.stdout.strip().splitlines()) == 1  # the header only
+    backwards = city_run("access", "list", "--since", "2026-02-01", "--until", "2026-01-01")
+    assert_one_line_error(backwards, 2, "--since is after --until")
+
+    # a home that never saw the text shows the hash: the chain never holds the text
+    assert city_run.home is not None
+    (city_run.home / "purposes.json").unlink()
+    unknown = city_run.json("--key", alice, "citizen", "trail")["accesses"][0]
+    assert unknown["purpose"] is None and unknown["purpose_hash"].startswith("0x")
+    assert (
+        "(text not known here)"
+        in city_run("--key", alice, "audit", "access", "--subject", alice_address).stdout
+    )
 
 
 def test_refusals_are_one_line(city_run: CityRun, tmp_path: Path) -> None:
