@@ -5,6 +5,7 @@
 - ``scale.json``: Merkle batch anchoring by batch size.
 - ``pipeline.json``, ``bulk.json``, ``node.json``, ``indexer.json``: throughput, shown against
   their goals.
+- ``onboard.json``: a department from its keys to its first record served (per phase).
 
 Run: ``python -m benchmarks.report`` (``make bench`` runs it after the measurements).
 """
@@ -363,6 +364,19 @@ def render() -> str:
             "single process is enough for the goal).",
             "",
             *pipeline_detail(pipeline),
+            "",
+        ]
+    onboard = _load("onboard")
+    if onboard:
+        parts += [
+            "### Onboarding a department",
+            "",
+            f"{onboard['what']}; median of {onboard['rounds']} rounds: "
+            f"**{onboard['total_median_s']} s** in total.",
+            "",
+            "| phase | median s |",
+            "|---|---|",
+            *(f"| {phase} | {s} |" for phase, s in onboard["median_s"].items()),
             "",
         ]
     for name in ("bulk", "node", "indexer"):

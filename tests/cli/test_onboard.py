@@ -263,3 +263,11 @@ def test_refusals_are_one_line(city_run: CityRun, tmp_path: Path) -> None:
     assert_one_line_error(
         city_run("council", "review", "--application", str(tmp_path / "nope.json")), 2
     )
+
+    # admitted, a member key that belongs to another department is refused by name
+    city_run.json("--key", "psb-admin", "council", "review", "--approve", "TAX")
+    poached = tmp_path / "poached.toml"
+    poached.write_text(config.read_text().replace(f'key = "{staff}"', 'key = "hrss-staff"'))
+    assert_one_line_error(
+        city_run("dept", "join", "--config", str(poached)), 1, "already belongs to HRSS"
+    )
