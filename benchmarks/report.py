@@ -6,6 +6,7 @@
 - ``pipeline.json``, ``bulk.json``, ``node.json``, ``indexer.json``: throughput, shown against
   their goals.
 - ``portal.json``: the citizen's timeline page server time, against its 200 ms goal.
+- ``onboard.json``: a department from its keys to its first record served (per phase).
 
 Run: ``python -m benchmarks.report`` (``make bench`` runs it after the measurements).
 """
@@ -404,6 +405,19 @@ def render() -> str:
     portal = _load("portal")
     if isinstance(portal, dict) and isinstance(portal.get("timings"), dict):
         parts += ["### Portal: the citizen's usage timeline", "", *portal_detail(portal), ""]
+    onboard = _load("onboard")
+    if onboard:
+        parts += [
+            "### Onboarding a department",
+            "",
+            f"{onboard['what']}; median of {onboard['rounds']} rounds: "
+            f"**{onboard['total_median_s']} s** in total.",
+            "",
+            "| phase | median s |",
+            "|---|---|",
+            *(f"| {phase} | {s} |" for phase, s in onboard["median_s"].items()),
+            "",
+        ]
     for name in ("bulk", "node", "indexer"):
         data = _load(name)
         if data is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 import click
 from eth_typing import ChecksumAddress
@@ -10,6 +11,7 @@ from eth_typing import ChecksumAddress
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
 from govchain.cli.sharing_params import CATEGORY, DEPARTMENT, grants, tx_line
+from govchain.cli.trail_params import emit_csv, purposes, trail_options, window
 from govchain.sharing.base import hex0x
 from govchain.sharing.grants import purpose_hash
 
@@ -45,6 +47,7 @@ def record(
     else:
         assert purpose is not None
         tx = client.record_open_access(category, purpose_hash(purpose), digest)
+        purposes(obj).add(purpose)
     data = {
         "grant_id": hex0x(grant_id) if grant_id else None,
         "category": category,
@@ -54,12 +57,28 @@ def record(
     obj.emit(data, tx_line(f"access to {category} recorded (request {data['request_hash']})", data))
 
 
+ACCESS_COLUMNS = (
+    "time",
+    "subject",
+    "grantee",
+    "owner",
+    "category",
+    "member",
+    "purpose",
+    "purpose_hash",
+    "grant_id",
+    "block",
+    "tx_hash",
+)
+
+
 @group.command("list")
 @click.option("--subject", type=ADDRESS, help="accesses to this citizen's data")
 @click.option("--owner", type=DEPARTMENT, help="accesses to this department's data")
 @click.option("--grantee", type=DEPARTMENT, help="accesses by this department")
 @click.option("--grant", "grant_id", type=BYTES32, help="accesses under this grant")
 @click.option("--category", type=CATEGORY, help="accesses to this category")
+@trail_options
 @pass_cli
 def list_(
     obj: CliContext,
@@ -68,17 +87,38 @@ def list_(
     grantee: str | None,
     grant_id: bytes | None,
     category: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    as_csv: bool,
 ) -> None:
-    """Access records (from their events), oldest first: the audit trail."""
-    found = grants(obj).access_records(subject, owner, grantee, grant_id, category)
+    """Access records (from their events), oldest first: the audit trail, with each purpose
+    as text where this home knows it (from the grants and consents it made or relayed)."""
+    inside = window(since, until)
+    found = [
+        a
+        for a in grants(obj).access_records(subject, owner, grantee, grant_id, category)
+        if inside(a.timestamp)
+    ]
+    texts = purposes(obj).texts()
+    rows = [{**a.as_dict(), "purpose": texts.get(hex0x(a.purpose_hash))} for a in found]
+    if as_csv:
+        emit_csv(rows, ACCESS_COLUMNS)
+        return
 
     def text() -> str:
-        if not found:
+        if not rows:
             return "no access records"
         return "\n".join(
-            f"{a.as_dict()['time']}  {a.grantee}<-{a.owner}  {a.category:<20} by {a.member}  "
-            f"subject {a.subject}  grant {hex0x(a.grant_id)[:18]}..  block {a.block_number}"
-            for a in found
+            f"{r['time']}  {r['grantee']}<-{r['owner']}  {r['category']:<20} by {r['member']}  "
+            f"subject {r['subject']}  for {_purpose_text(r)}  grant {r['grant_id'][:18]}..  "
+            f"block {r['block']}"
+            for r in rows
         )
 
-    obj.emit([a.as_dict() for a in found], text)
+    obj.emit(rows, text)
+
+
+def _purpose_text(row: dict[str, object]) -> str:
+    if row.get("purpose"):
+        return repr(row["purpose"])
+    return f"purpose {str(row['purpose_hash'])[:18]}.. (text not known here)"

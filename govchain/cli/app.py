@@ -84,6 +84,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "govchain.cli.dept",
         "Departments: discover them, list members; an ADMIN manages its own department.",
     ),
+    "dept join": (
+        "govchain.cli.dept_join",
+        "Join the platform as the department of --config: propose it, then (once admitted) enrol its members, catalog and endpoint; a re-run resumes and repeats nothing.",
+    ),
+    "council review": (
+        "govchain.cli.council_review",
+        "Departments awaiting admission and what each asks for; --approve CODE approves one.",
+    ),
     "attest": (
         "govchain.cli.attest",
         "Attestations about citizens: schemas, issue, revoke, verify, list.",
@@ -110,7 +118,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "citizen trail": (
         "govchain.cli.citizen_trail",
-        "The citizen's trail: her objections and where each stands.",
+        "The citizen's trail: who used her data and why, and her objections.",
     ),
     "portal": (
         "govchain.cli.portal",

@@ -3,6 +3,7 @@ so it can run on a schedule; ``--json`` gives the full report."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import click
@@ -17,6 +18,7 @@ from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS
 from govchain.cli.progress import bulk_progress
+from govchain.cli.trail_params import emit_csv, purposes, trail_options, window
 from govchain.identity.base import iso_time
 from govchain.node.store import Record, Store
 
@@ -88,33 +90,75 @@ def tamper(obj: CliContext, dept: bytes, db: str) -> None:
     _fail_if(not report.clean)
 
 
+TRAIL_COLUMNS = (
+    "time",
+    "member",
+    "grantee",
+    "owner",
+    "category",
+    "purpose",
+    "purpose_hash",
+    "basis",
+    "grant_id",
+    "tx_hash",
+    "problems",
+)
+
+
 @group.command("access")
 @click.option("--subject", type=ADDRESS, required=True, help="the citizen (identity address)")
+@trail_options
 @pass_cli
-def access(obj: CliContext, subject: ChecksumAddress) -> None:
+def access(
+    obj: CliContext,
+    subject: ChecksumAddress,
+    since: datetime | None,
+    until: datetime | None,
+    as_csv: bool,
+) -> None:
     """Who accessed a citizen's data, when, which data, for which purpose, under which grant.
 
     For the citizen (the identity, its owner key or an agent) about themselves, and for an
-    active AUDITOR (--key) about anyone. Each access is checked against its grant; exit 1 if
-    one does not check out (which the contracts should make impossible).
+    active AUDITOR (--key) about anyone. The purpose is shown as text where this home knows it
+    (grants and consents made or relayed here), else as its hash. Each access is checked
+    against its grant; exit 1 if one does not check out (which the contracts should make
+    impossible).
     """
     account = obj.account()
     chain = cv.reader(obj)
     role = check_viewer(chain, account.address, subject)
     trail = access_trail(chain, subject, role, cv.deploy_block(obj))
     data = trail.as_dict()
+    inside = window(since, until)
+    texts = purposes(obj).texts()
+    data["entries"] = [e for e in data["entries"] if inside(e["timestamp"])]
     for entry in data["entries"]:
         for key in ("grantee", "owner", "category"):
             entry[key] = _code(entry[key])
+        entry["purpose"] = texts.get(entry["purpose_hash"])
+        entry["time"] = timefmt.iso(entry["timestamp"])
+    if as_csv:
+        emit_csv(
+            [{**e, "problems": "; ".join(e["problems"])} for e in data["entries"]],
+            TRAIL_COLUMNS,
+        )
+        _fail_if(not trail.clean)
+        return
 
     def text() -> str:
-        lines = [f"access trail of {subject} (shown to the {role}): {len(trail.entries)} accesses"]
+        lines = [
+            f"access trail of {subject} (shown to the {role}): {len(data['entries'])} accesses"
+        ]
         for e in data["entries"]:
-            when = timefmt.iso(e["timestamp"])
             under = f"grant {e['grant_id']} ({e['basis']})" if e["grant_id"] else "open data"
+            why = (
+                f"for {e['purpose']!r}"
+                if e["purpose"]
+                else f"for purpose {e['purpose_hash'][:18]}.. (text not known here)"
+            )
             lines.append(
-                f"{when}  {e['member']} of {e['grantee']} read {e['category']} of {e['owner']}"
-                f" for purpose {e['purpose_hash'][:18]}.. under {under}  tx {e['tx_hash']}"
+                f"{e['time']}  {e['member']} of {e['grantee']} read {e['category']} of "
+                f"{e['owner']} {why} under {under}  tx {e['tx_hash']}"
             )
             lines += [f"    PROBLEM: {p}" for p in e["problems"]]
         lines.append("clean" if trail.clean else f"{trail.problems} accesses with problems")

@@ -23,6 +23,7 @@ from govchain.cli.sharing_params import (
     grants,
     tx_line,
 )
+from govchain.cli.trail_params import purposes
 from govchain.errors import InvalidInput
 from govchain.sharing.base import hex0x, iso
 from govchain.sharing.catalog import LegalBasis
@@ -77,6 +78,12 @@ def _purpose(purpose: str | None, digest: bytes | None) -> tuple[bytes, str]:
         return hash_purpose(purpose), purpose
     assert digest is not None
     return digest, ""
+
+
+def _keep_purpose(obj: CliContext, text: str) -> None:
+    """File the purpose text beside its hash in the home's purpose book (never on chain)."""
+    if text:
+        purposes(obj).add(text)
 
 
 def _build_terms(
@@ -151,7 +158,7 @@ def give(
     statutory: bool,
 ) -> None:
     """Give a grant directly: as the citizen (--key, pays gas) or, --statutory, as an APPROVER."""
-    digest, _text = _purpose(purpose, purpose_hash)
+    digest, text = _purpose(purpose, purpose_hash)
     if statutory and subject is None:
         raise click.UsageError("a --statutory grant names its --subject")
     client = grants(obj, signing=True)
@@ -170,6 +177,7 @@ def give(
         nonce,
     )
     created = client.give(terms)
+    _keep_purpose(obj, text)
     data = {**created.as_dict(), "terms": terms.as_dict()}
     obj.emit(data, tx_line(f"grant {data['grant_id']} given ({basis.name})", data))
 
@@ -216,6 +224,7 @@ def sign(
         nonce,
     )
     consent = client.sign_consent(terms, deadline.resolve(client.now()), account, text)
+    _keep_purpose(obj, text)
     target = out or Path(f"consent-{terms.grant_id.hex()[:12]}.json")
     try:
         consent.write(target)
@@ -241,6 +250,8 @@ def submit(obj: CliContext, file: Path) -> None:
     """Relay a citizen's signed consent FILE (the --key pays; typically the grantee's staff)."""
     consent = SignedConsent.read(file)
     created = grants(obj, signing=True).submit(consent)
+    if consent.purpose and hash_purpose(consent.purpose) == consent.terms.purpose_hash:
+        _keep_purpose(obj, consent.purpose)
     data = {**created.as_dict(), "signer": consent.signer}
     obj.emit(
         data, tx_line(f"grant {data['grant_id']} created from {consent.signer}'s consent", data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -17,6 +18,7 @@ from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
 from govchain.cli.progress import bulk_progress
+from govchain.cli.trail_params import emit_csv, purposes, trail_options, window
 from govchain.errors import NotFound
 from govchain.indexer import (
     EventRow,
@@ -254,12 +256,28 @@ def _emit_rows(obj: CliContext, rows: list[EventRow], empty: str) -> None:
     )
 
 
+TRAIL_COLUMNS = (
+    "time",
+    "member",
+    "grantee",
+    "owner",
+    "category",
+    "subject",
+    "purpose",
+    "purpose_hash",
+    "grant_id",
+    "block",
+    "tx_hash",
+)
+
+
 @group.command("trail")
 @DB_OPTION
 @click.option("--subject", type=ADDRESS, help="accesses to data about this citizen")
 @click.option("--dept", "dept", type=cv.DEPARTMENT, help="accesses as owner or grantee")
 @click.option("--grant", "grant_id", type=BYTES32, help="accesses under this grant")
 @click.option("--limit", type=click.IntRange(1), help="newest N only")
+@trail_options
 @pass_cli
 def trail(
     obj: CliContext,
@@ -268,11 +286,16 @@ def trail(
     dept: bytes | None,
     grant_id: bytes | None,
     limit: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    as_csv: bool,
 ) -> None:
-    """The access trail by subject, department or grant, from the index (in chain order)."""
+    """The access trail by subject, department or grant, from the index (in chain order), with
+    each purpose as text where this home knows it."""
     chosen = [x for x in (subject, dept, grant_id) if x is not None]
     if len(chosen) != 1:
         raise click.UsageError("choose exactly one of --subject, --dept, --grant")
+    inside = window(since, until)
     engine = open_index(obj, db)
     options: dict[str, Any] = {"limit": limit, "newest_first": limit is not None}
     try:
@@ -287,7 +310,38 @@ def trail(
         engine.dispose()
     if limit is not None:
         rows.reverse()
-    _emit_rows(obj, rows, "no access recorded")
+    rows = [r for r in rows if inside(r.block_timestamp)]
+    texts = purposes(obj).texts()
+    found = [(r, texts.get(str(r.args.get("purposeHash", "")).lower())) for r in rows]
+    if as_csv:
+        emit_csv(
+            [
+                {
+                    "time": _when(r),
+                    "member": r.args.get("member"),
+                    "grantee": _code(r.args.get("grantee")),
+                    "owner": _code(r.args.get("owner")),
+                    "category": _code(r.args.get("category")),
+                    "subject": r.args.get("subject"),
+                    "purpose": text,
+                    "purpose_hash": r.args.get("purposeHash"),
+                    "grant_id": r.args.get("grantId"),
+                    "block": r.block_number,
+                    "tx_hash": r.tx_hash,
+                }
+                for r, text in found
+            ],
+            TRAIL_COLUMNS,
+        )
+        return
+    obj.emit(
+        [{**r.as_dict(), "purpose": text} for r, text in found],
+        lambda: (
+            "\n".join(_line(r) + (f" for {text!r}" if text else "") for r, text in found)
+            if found
+            else "no access recorded"
+        ),
+    )
 
 
 @group.command("grants")

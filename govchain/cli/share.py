@@ -18,6 +18,7 @@ from govchain.cli.sharing_params import (
     share_requests,
     tx_line,
 )
+from govchain.cli.trail_params import purposes
 from govchain.sharing.base import ROLE_STAFF, code_name, hex0x, iso
 from govchain.sharing.grants import ShareRequestTerms, new_nonce, purpose_hash
 
@@ -75,6 +76,7 @@ def request(
         nonce=new_nonce() if nonce is None else nonce,
     )
     created = client.file(terms)
+    purposes(obj).add(purpose)
     data = {**created.as_dict("request_id"), "terms": terms.as_dict()}
     obj.emit(
         data,

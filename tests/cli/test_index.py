@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from govchain.toolchain.paths import PROJECT_ROOT
@@ -23,6 +24,10 @@ def _fetch(city_run: CityRun, world: World, tmp_path: Path) -> str:
             "--key", "civil-staff", "data", "fetch", "--grant", gid, "--record", "pension-alice"
         )  # fmt: skip
     return str(data["access_tx"])
+
+
+def _when_day(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
 
 
 def test_sync_then_every_query(city_run: CityRun, world: World, tmp_path: Path) -> None:
@@ -47,6 +52,13 @@ def test_sync_then_every_query(city_run: CityRun, world: World, tmp_path: Path) 
     assert city_run.json("index", "trail", "--db", db, "--dept", "HRSS", "--limit", "1") == [by_subject]  # fmt: skip
     text = city_run("index", "trail", "--db", db, "--subject", alice)
     assert "of CIVIL read HRSS.PENSION of HRSS about " + alice in text.stdout
+    assert by_subject["purpose"] is None  # a raw purpose hash: no text known in this home
+    day = _when_day(by_subject["block_timestamp"])
+    csv = city_run("index", "trail", "--db", db, "--subject", alice, "--csv", "--since", day, "--until", day)  # fmt: skip
+    header, row = csv.stdout.strip().splitlines()
+    assert header.split(",")[:6] == ["time", "member", "grantee", "owner", "category", "subject"]
+    assert tx in row and "HRSS.PENSION" in row
+    assert city_run.json("index", "trail", "--db", db, "--subject", alice, "--since", "2099-01-01") == []  # fmt: skip
 
     (grant,) = city_run.json("index", "grants", "--db", db, "--subject", alice)
     assert grant["grant_id"] == gid and grant["active"] is True

@@ -1,0 +1,108 @@
+"""``ape run citizen consent|trail|revoke``: a citizen's client, thin over the govchain SDK.
+
+* ``consent --grantee CIVIL --owner HRSS --category HRSS.PENSION --purpose TEXT`` — sign a
+  consent (EIP-712, no transaction) into a file the grantee relays; the purpose text is kept
+  in the home's purpose book, only its hash is signed.
+* ``trail`` — every access to her data: when, who, which data, for which purpose (as text
+  where the book knows it), under which grant.
+* ``revoke --grant 0x..`` — revoke a grant at once (the citizen pays the transaction).
+
+Her key is a CLI keystore (``--key NAME``); the chain is ``--rpc`` or ``$GOVCHAIN_RPC``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+
+from govchain import timefmt
+from govchain.audit.access import access_trail
+from govchain.keystore import Keystore
+from govchain.network import Connection
+from govchain.node.chain import ChainAddresses, RpcChain
+from govchain.settings import state_home
+from govchain.sharing import LegalBasis
+from govchain.sharing.grants import AccessGrants, GrantTerms, purpose_hash
+from govchain.sharing.purposes import PurposeBook
+from govchain.tx import Sender
+
+RPC = click.option("--rpc", envvar="GOVCHAIN_RPC", default="http://127.0.0.1:8545")
+KEY = click.option("--key", envvar="GOVCHAIN_KEY", required=True, help="keystore name")
+DAY = 86_400
+
+
+@click.group()
+def cli() -> None:
+    """A citizen's client: consent, see who used her data and why, revoke."""
+
+
+@cli.command()
+@RPC
+@KEY
+@click.option("--grantee", required=True)
+@click.option("--owner", required=True)
+@click.option("--category", required=True)
+@click.option("--purpose", required=True, help="the purpose in words (its hash is signed)")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def consent(
+    rpc: str, key: str, grantee: str, owner: str, category: str, purpose: str, days: int, out: Path
+) -> None:
+    """Sign a consent for GRANTEE to use one category of OWNER's data about me."""
+    connection = Connection.open(rpc)
+    account = Keystore().unlock(key)
+    grants = AccessGrants(connection)
+    now = grants.now()
+    terms = GrantTerms(
+        subject=account.address,
+        grantee=grantee,
+        owner=owner,
+        categories=(category,),
+        purpose_hash=purpose_hash(purpose),
+        basis=LegalBasis.CONSENT,
+        valid_from=now,
+        valid_until=now + days * DAY,
+        nonce=secrets.randbits(64),
+    )
+    signed = grants.sign_consent(terms, now + 7 * DAY, account, purpose)
+    signed.write(out)
+    PurposeBook(state_home()).add(purpose)
+    click.echo(f"consent for grant 0x{terms.grant_id.hex()} written to {out}")
+
+
+@cli.command()
+@RPC
+@KEY
+def trail(rpc: str, key: str) -> None:
+    """Who accessed my data, when, which data, why, under which grant."""
+    connection = Connection.open(rpc)
+    me = Keystore().show(key).address
+    contracts = connection.deployment.contracts
+    addresses = ChainAddresses.from_names({n: c.address for n, c in contracts.items()})
+    reader = RpcChain(connection.url, addresses, chain_id=connection.chain_id)
+    texts = PurposeBook(state_home()).texts()
+    entries = access_trail(reader, me, "subject", connection.deployment.deploy_block).entries
+    for e in entries:
+        row = e.as_dict()
+        why = texts.get(row["purpose_hash"], row["purpose_hash"])
+        category = e.category.rstrip(b"\0").decode()
+        click.echo(
+            f"{timefmt.iso(e.timestamp)}  {e.member} read {category} "
+            f"for {why!r} under grant {row['grant_id']}"
+        )
+    click.echo(f"{len(entries)} accesses")
+
+
+@cli.command()
+@RPC
+@KEY
+@click.option("--grant", "grant", required=True, help="the grant id (0x..)")
+def revoke(rpc: str, key: str, grant: str) -> None:
+    """Revoke a grant: every later access under it is refused by the chain."""
+    connection = Connection.open(rpc)
+    account = Keystore().unlock(key)
+    sender = Sender(connection.w3, account, connection.decoder())
+    sent = AccessGrants(connection, sender).revoke(bytes.fromhex(grant.removeprefix("0x")))
+    click.echo(f"revoked {grant} (tx {sent.tx_hash})")
