@@ -65,6 +65,8 @@ def test_the_walkthrough_runs_on_free_ports() -> None:
     assert 8701 not in (first, second)
 
 
+# The walkthrough is some 250 CLI runs and three data nodes: minutes, more on a loaded machine.
+@pytest.mark.timeout(1500)
 def test_every_command_of_the_walkthrough_runs(tmp_path: Path) -> None:
     walkthrough = DOCS / "walkthrough.md"
     assert len(commands(walkthrough)) >= 30
@@ -92,7 +94,7 @@ def test_every_command_of_the_walkthrough_runs(tmp_path: Path) -> None:
             start_new_session=True,
         )
         try:
-            stdout, stderr = process.communicate(timeout=900)
+            stdout, stderr = process.communicate(timeout=1400)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
