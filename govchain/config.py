@@ -27,9 +27,14 @@ FILE_NAME = "config.toml"
 
 
 class ConfigError(GovchainError, ValueError):
-    """The config file (or an override) holds a mistake; one line per mistake."""
+    """The config file (or an override) holds mistakes: ``lines``, one per mistake (the CLI
+    prints them on its one error line, separated by "; ")."""
 
     exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = list(lines)
+        super().__init__("; ".join(lines))
 
 
 def _range(low: float, high: float | None = None) -> Any:
@@ -222,7 +227,7 @@ def load(
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError("\n".join(_lines(exc, label, origin))) from None
+        raise ConfigError(*_lines(exc, label, origin)) from None
     return config.model_copy(update={"source": source})
 
 

@@ -15,6 +15,7 @@ from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.errors import InvalidInput, NotFound
 from govchain.node.anchors import ChainAnchorSink
+from govchain.node.client import tls_verify
 from govchain.node.publisher import AnchorWorker, Publisher, PublishItem
 from govchain.node.server import DataNode, NodeConfig
 from govchain.node.store import BATCH, SINGLE, Store
@@ -180,7 +181,7 @@ def _check_port(host: str, port: int) -> None:
 
 def _health(url: str) -> dict[str, Any]:
     try:
-        response = httpx.get(url.rstrip("/") + "/v1/health", timeout=5)
+        response = httpx.get(url.rstrip("/") + "/v1/health", timeout=5, verify=tls_verify())
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         return {"reachable": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
