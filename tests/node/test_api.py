@@ -14,6 +14,7 @@ import schemathesis
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -26,12 +27,15 @@ from sqlalchemy import create_engine
 from govchain.node import migrate
 from govchain.node.api import FETCH_REFUSALS, FetchAnswer, RefusalBody
 from govchain.node.chain import RpcChain
+from govchain.node.client import DataNodeClient
 from govchain.node.protocol import REFUSALS
 from govchain.node.publisher import Publisher
 from govchain.node.server import DataNode, NodeConfig
 from govchain.node.store import Base, Record, ServeLogEntry, Store, sqlite_url
-from tests.node.conftest import HRSS, PENSION, Holdings, rid
+from govchain.sharing import grant_tuple
+from tests.node.conftest import CIVIL, HRSS, PENSION, Holdings, local, make_terms, rid
 from tests.node.helpers import running_node
+from tests.node.test_data_node import record
 
 CHECKS = [
     not_a_server_error,
@@ -104,6 +108,43 @@ def test_fuzzing_the_nodes_own_schema_finds_no_5xx_and_no_release(
     assert all(max(codes) < 500 for codes in seen.values()), seen
     with hrss.store.session() as s:
         assert s.query(ServeLogEntry).count() == logged_before  # no release was logged
+
+
+def test_a_members_signed_request_without_its_own_access_record_is_never_served(
+    grants: Any, hrss: Holdings, fuzzed_url: str, reader: RpcChain, civil_staff: Any, now: int
+) -> None:
+    """Requests a grantee's STAFF member really signed, under a live grant, whose access
+    transaction is anything but their own access record (random hashes, the grant's own
+    transaction, the access record of another request): refused, every one, and nothing
+    logged as released; the genuine pair is then served (the property is not vacuous)."""
+    terms = make_terms(hrss.citizen, CIVIL, HRSS, [PENSION], now)
+    grant_tx = str(grants.grant(grant_tuple(terms), sender=hrss.citizen).txn_hash)
+    client = DataNodeClient(reader, local(civil_staff))
+    genuine = client.prepare(terms, PENSION, hrss.ids["pension"])
+    genuine_tx = record(grants, civil_staff, genuine)
+    with hrss.store.session() as s:
+        logged_before = s.query(ServeLogEntry).count()
+
+    @settings(
+        max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(
+        access_tx=st.one_of(
+            st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex()),
+            st.sampled_from([grant_tx, genuine_tx]),
+        ),
+        record_id=st.sampled_from([hrss.ids["pension"], hrss.ids["bank"], rid("none")]),
+    )
+    def run(access_tx: str, record_id: bytes) -> None:
+        prepared = client.prepare(terms, PENSION, record_id)  # a fresh nonce: another digest
+        r = httpx.post(fuzzed_url + "/v1/records/fetch", json=prepared.body(access_tx))
+        assert r.status_code == 403, r.text
+        assert r.json()["reason"] in {"access_record_missing", "access_record_mismatch"}
+
+    run()
+    with hrss.store.session() as s:
+        assert s.query(ServeLogEntry).count() == logged_before
+    assert client.fetch(fuzzed_url, genuine, genuine_tx).version == 2
 
 
 # --- migrations ---------------------------------------------------------------------------------
