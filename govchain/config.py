@@ -213,6 +213,8 @@ def load(
         source = file
     elif required if required is not None else explicit:
         raise ConfigError(f"{label}: no such file")
+    if "source" in data:  # a field of Config, not a section of the file
+        raise ConfigError(f"{label}: unknown section [source]")
     origin: dict[tuple[str, str], str] = {}
     for name, (section, key) in LEGACY_ENV.items():
         if env.get(name):
