@@ -92,6 +92,14 @@ def test_a_node_from_its_config_file_over_https_logs_and_counts_every_request(
         assert record.json() == {"monthly": 3260}
         refused = httpx.post(url + "/v1/records/fetch", content=b"not json", verify=trusted)
         assert (refused.status_code, refused.json()["reason"]) == (400, "malformed_request")
+        # the CLI checks the node against the config's [cli] ca_file, or the system's CAs
+        shown = city_run.json("--config", str(config), "node", "status", url)
+        assert shown[0]["reachable"] is True and shown[0]["department"] == "HRSS"
+        plain = city_run("--json", "node", "status", url)
+        assert plain.exit_code == 1
+        untrusted = json.loads(plain.stdout)
+        assert untrusted[0]["reachable"] is False
+        assert "CERTIFICATE_VERIFY_FAILED" in untrusted[0]["error"]
         metrics = httpx.get(url + "/metrics", verify=trusted).text
         schema = httpx.get(url + "/openapi.json", verify=trusted).json()
     finally:
@@ -102,6 +110,9 @@ def test_a_node_from_its_config_file_over_https_logs_and_counts_every_request(
     assert (
         'govchain_node_requests_total{outcome="served",path="/v1/subject/fetch",reason=""} 1.0'
         in metrics
+    )
+    assert (
+        'govchain_node_requests_total{outcome="served",path="/v1/health",reason=""} 2.0' in metrics
     )
     assert (
         'govchain_node_requests_total{outcome="refused",path="/v1/records/fetch",'
