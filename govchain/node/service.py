@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -61,6 +62,18 @@ class NodeServer(uvicorn.Server):
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's graceful shutdown, but an idle HTTPS keep-alive connection is dropped at
+        once: closing it cleanly waits for the client's TLS close_notify, up to asyncio's 30 s,
+        which an idle client never sends."""
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            cycle = getattr(connection, "cycle", None)
+            idle = cycle is None or cycle.response_complete
+            if idle and transport is not None and transport.get_extra_info("sslcontext"):
+                transport.abort()
+        await super().shutdown(sockets)
 
 
 def access_logger(target: str | None) -> logging.Logger | None:

@@ -88,7 +88,7 @@ def test_a_node_from_its_config_file_over_https_logs_and_counts_every_request(
         # the citizen's client verifies the node against the CA file and gets her record
         client = CitizenClient(world.reader(), world.alice, ca_file=str(cert))
         record = client.fetch(url, PENSION, world.ids["pension"])
-        client.http.close()  # an idle TLS connection would hold the stop until its close times out
+        # its HTTPS connection stays open, idle: the stop below must not wait for it
         assert record.json() == {"monthly": 3260}
         refused = httpx.post(url + "/v1/records/fetch", content=b"not json", verify=trusted)
         assert (refused.status_code, refused.json()["reason"]) == (400, "malformed_request")
@@ -103,7 +103,9 @@ def test_a_node_from_its_config_file_over_https_logs_and_counts_every_request(
         metrics = httpx.get(url + "/metrics", verify=trusted).text
         schema = httpx.get(url + "/openapi.json", verify=trusted).json()
     finally:
+        stopping = time.monotonic()
         out, _ = _stop(proc)
+    assert time.monotonic() - stopping < 10
     assert f"serving HRSS on {url}" in out and "stopped (SIGTERM)" in out
     assert _revision(store) == migrate.head()  # upgraded on start
     # metrics: requests by outcome and reason, latency, head lag, anchoring backlog
