@@ -19,6 +19,7 @@ makes them anew, and the next sync reads every event again from the deploy block
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("govchain.indexer")
 
@@ -162,7 +164,10 @@ def stored_version(engine: Engine) -> int | None:
 
 def check_version(engine: Engine) -> bool:
     """Creates the tables; rebuilds them empty if they were made with another schema version
-    (returns True then: the next sync reads the chain again from the deploy blocks)."""
+    (returns True then: the next sync reads the chain again from the deploy blocks).
+
+    The version row is written before the other tables are made, so another process opening
+    the same new index meanwhile never takes it for one made before versions were kept."""
     found = stored_version(engine)
     rebuilt = found is not None and found != SCHEMA_VERSION
     if rebuilt:
@@ -172,11 +177,25 @@ def check_version(engine: Engine) -> bool:
             SCHEMA_VERSION,
         )
         metadata.drop_all(engine)
-    metadata.create_all(engine)
     if found != SCHEMA_VERSION:
-        with engine.begin() as conn:
-            conn.execute(index_meta.delete())
-            conn.execute(
-                index_meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
-            )
+        _race_safe(lambda: index_meta.create(engine, checkfirst=True))
+
+        def write() -> None:
+            with engine.begin() as conn:
+                conn.execute(index_meta.delete())
+                conn.execute(
+                    index_meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+
+        _race_safe(write)
+    _race_safe(lambda: metadata.create_all(engine))
     return rebuilt
+
+
+def _race_safe(step: Callable[[], None]) -> None:
+    """Runs ``step``; once more if another process did the same at the same moment (a table
+    created, or the version row written, between our check and our write)."""
+    try:
+        step()
+    except (OperationalError, ProgrammingError, IntegrityError):
+        step()

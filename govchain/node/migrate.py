@@ -14,11 +14,14 @@ hashes), so its schema is changed in place, never dropped. :func:`upgrade` runs 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from govchain.errors import GovchainError
 
@@ -70,13 +73,42 @@ def upgrade(engine: Engine, url: str | None = None) -> str:
         return target
     if revision is not None and revision not in {r.revision for r in script.walk_revisions()}:
         raise StoreTooNew(url or engine.url.render_as_string(), revision, target)
-    try:
-        _run(engine, revision)
-    except OperationalError:
-        # another process (a publisher beside the node) migrated it at the same moment
-        if current(engine) != target:
-            raise
+    with _exclusive(engine):  # a publisher beside the node may open the same store now
+        revision = current(engine)
+        if revision == target:
+            return target
+        try:
+            _run(engine, revision)
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if current(engine) != target:
+                raise
     return target
+
+
+@contextlib.contextmanager
+def _exclusive(engine: Engine) -> Iterator[None]:
+    """One migrating process at a time: a lock file beside a SQLite store (``<file>.migrate-lock``,
+    flock), an advisory lock on PostgreSQL."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(721100)"))
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(721100)"))
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    try:
+        handle = open(database + ".migrate-lock", "a")  # noqa: SIM115 (held across the yield)
+    except OSError:  # a read-only folder: nobody else can write the store either
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _run(engine: Engine, revision: str | None) -> None:
