@@ -4,6 +4,8 @@
 * State folder (keystores, manifests): argument, else ``$GOVCHAIN_HOME``, else ``.govchain/``
   in the current directory.
 * ``$GOVCHAIN_CHAIN_ID``: the chain every client insists on, when set.
+* The config file (:mod:`govchain.config`): the CLI loads it once per command and hands it to
+  :func:`use_config`; its ``[cli]`` values come after the argument and the environment.
 
 :mod:`govchain.network` re-exports these; this module imports neither web3 nor httpx.
 """
@@ -12,6 +14,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from govchain.config import Config
 
 ENV_RPC = "GOVCHAIN_RPC"
 ENV_HOME = "GOVCHAIN_HOME"
@@ -19,9 +25,22 @@ ENV_CHAIN_ID = "GOVCHAIN_CHAIN_ID"
 DEFAULT_RPC = "http://127.0.0.1:8545"
 DEFAULT_HOME = ".govchain"
 
+_active: Config | None = None
+
+
+def use_config(config: Config | None) -> None:
+    """Make ``config`` the one whose ``[cli]`` values fill what neither argument nor env gives."""
+    global _active
+    _active = config
+
+
+def active_config() -> Config | None:
+    return _active
+
 
 def rpc_url(url: str | None = None) -> str:
-    return url or os.environ.get(ENV_RPC) or DEFAULT_RPC
+    configured = _active.cli.rpc if _active is not None else None
+    return url or os.environ.get(ENV_RPC) or configured or DEFAULT_RPC
 
 
 def state_home(home: str | Path | None = None) -> Path:
@@ -36,4 +55,15 @@ def expected_chain_id(chain_id: int | None = None) -> int | None:
     if chain_id is not None:
         return chain_id
     env = os.environ.get(ENV_CHAIN_ID, "").strip()
-    return int(env) if env else None
+    if env:
+        return int(env)
+    return _active.cli.chain_id if _active is not None else None
+
+
+def ca_file() -> str | None:
+    """The CA certificate clients verify data nodes' TLS against (``[cli] ca_file`` or
+    ``$GOVCHAIN_CLI_CA_FILE``); None: the system's trust store."""
+    env = os.environ.get("GOVCHAIN_CLI_CA_FILE")
+    if env:
+        return env
+    return _active.cli.ca_file if _active is not None else None

@@ -8,6 +8,7 @@ mistake prints one line on stderr (``error: ...``), never a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -262,6 +263,13 @@ def _library_failure(exc: Exception) -> int | None:
     type=click.Path(file_okay=False, path_type=Path),
     help="state folder: keys, deployments [env GOVCHAIN_HOME; default ./.govchain]",
 )
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="GOVCHAIN_CONFIG",
+    help="config file (TOML) [env GOVCHAIN_CONFIG; default <home>/config.toml]",
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.option(
     "--get",
@@ -291,6 +299,7 @@ def cli(
     ctx: click.Context,
     rpc: str | None,
     home: Path | None,
+    config_file: Path | None,
     as_json: bool,
     get_field: str | None,
     key: str | None,
@@ -298,7 +307,14 @@ def cli(
     tz: str | None,
 ) -> None:
     """govchain: departments, citizens and auditors on a shared ledger."""
-    from govchain import timefmt
+    from govchain import settings, timefmt
+
+    config = _load_config(config_file, home)
+    settings.use_config(config)
+    if config is not None:
+        ctx.default_map = config.command_defaults()
+        key = key or config.cli.key
+        tz = tz or config.cli.tz
 
     try:
         timefmt.set_zone(tz)
@@ -312,6 +328,22 @@ def cli(
         chain_id=chain_id,
         get=get_field,
     )
+
+
+def _load_config(path: Path | None, home: Path | None) -> Any:
+    """The config file's values (None without a file: pydantic stays unloaded)."""
+    from govchain.settings import state_home
+
+    sections = ("GOVCHAIN_NODE_", "GOVCHAIN_INDEXER_", "GOVCHAIN_PORTAL_", "GOVCHAIN_CLI_")
+    if (
+        path is None
+        and not (state_home(home) / "config.toml").is_file()
+        and not any(name.startswith(sections) for name in os.environ)
+    ):
+        return None
+    from govchain.config import load
+
+    return load(path, home)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

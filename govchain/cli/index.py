@@ -52,6 +52,11 @@ DB_OPTION = click.option(
 
 
 def index_target(obj: CliContext, db: str | None) -> str:
+    """``--db``, else the config file's ``[indexer] db``, else ``<home>/index/<chain id>.db``."""
+    from govchain.settings import active_config
+
+    config = active_config()
+    db = db or (config.indexer.db if config is not None else None)
     if db:
         return db
     chain_id = obj.chain_id or obj.connection().chain_id

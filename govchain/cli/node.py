@@ -3,55 +3,27 @@
 from __future__ import annotations
 
 import json
-import signal
 import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
 import httpx
-import uvicorn
 
 from govchain import validate
 from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.errors import InvalidInput, NotFound
 from govchain.node.anchors import ChainAnchorSink
+from govchain.node.client import tls_verify
 from govchain.node.publisher import AnchorWorker, Publisher, PublishItem
-from govchain.node.server import DataNode, NodeConfig, create_app
+from govchain.node.server import DataNode, NodeConfig
 from govchain.node.store import BATCH, SINGLE, Store
 
 
 @click.group("node")
 def group() -> None:
     """A department's data node: serve records under grants, publish and anchor them."""
-
-
-class _Server(uvicorn.Server):
-    """uvicorn, stopping cleanly on SIGINT/SIGTERM (exit 0, without re-raising the signal)."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            self.stopped_by = signal.Signals(signum).name
-            self.should_exit = True
-
-        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-
-    stopped_by: str | None = None
 
 
 @group.command("serve")
@@ -64,7 +36,34 @@ class _Server(uvicorn.Server):
     is_flag=True,
     help="set this node's URL as the department's endpoint on chain (needs an ADMIN --key)",
 )
-@click.option("--endpoint", metavar="URL", help="the URL to register [default http://HOST:PORT]")
+@click.option("--endpoint", metavar="URL", help="the URL to register [default http(s)://HOST:PORT]")
+@click.option(
+    "--access-log",
+    metavar="FILE|-",
+    help="append one JSON line per request to FILE (- for standard output)",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="warning",
+    show_default=True,
+    help="the node's own messages on stderr",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="serve HTTPS: certificate (PEM)",
+)
+@click.option(
+    "--tls-key", type=click.Path(exists=True, dir_okay=False), help="serve HTTPS: its private key"
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.FloatRange(0, 3600),
+    default=30.0,
+    show_default=True,
+    help="seconds SIGTERM waits for requests in flight",
+)
 @pass_cli
 def serve(
     obj: CliContext,
@@ -74,20 +73,35 @@ def serve(
     host: str,
     register: bool,
     endpoint: str | None,
+    access_log: str | None,
+    log_level: str,
+    tls_cert: str | None,
+    tls_key: str | None,
+    shutdown_timeout: float,
 ) -> None:
-    """Serve the department's store over HTTP until SIGINT or SIGTERM.
+    """Serve the department's store over HTTP(S) until SIGINT or SIGTERM.
 
     The node releases a record only to a request signed by a member of a grantee department,
     under a live grant, with its access recorded on chain; the answer is encrypted to the
     requester. The --key, if given, must be a member of the department; with --register it
     must be an ADMIN, who sets the endpoint on chain so that other departments find the node.
+    Defaults come from the [node] section of the config file. The store's schema is upgraded
+    on start. On SIGTERM, requests in flight are answered before the node exits. GET /metrics
+    is Prometheus text, GET /openapi.json the API.
     """
+    from govchain import settings
+    from govchain.node.migrate import StoreTooNew
+    from govchain.node.service import ServeOptions, make_server
+
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
     connection = obj.connection()
     view = cv.department(obj, dept)
     if not view.active:
         raise click.ClickException(f"department {cv.code_text(dept)} is {view.as_dict()['status']}")
     wildcard = host in ("0.0.0.0", "::")  # noqa: S104 (a comparison, not a bind)
-    url = endpoint or f"http://{'127.0.0.1' if wildcard else host}:{port}"
+    scheme = "https" if tls_cert else "http"
+    url = endpoint or f"{scheme}://{'127.0.0.1' if wildcard else host}:{port}"
     if not url.startswith(("http://", "https://")):
         raise InvalidInput("endpoint", url, "expected http(s)://host:port")
     if obj.key or register:
@@ -95,18 +109,33 @@ def serve(
             obj, dept, cv.ROLE_ADMIN if register else None, "--register" if register else ""
         )
     _check_port(host, port)
-    store = Store(cv.store_url(db))
-    node = DataNode(NodeConfig(dept), store, cv.reader(obj))
-    config = uvicorn.Config(
-        create_app(node),
+    try:
+        store = Store(cv.store_url(db))
+    except StoreTooNew as exc:
+        raise click.ClickException(str(exc)) from None
+    config = settings.active_config()
+    limits: dict[str, Any] = {}
+    if config is not None:
+        limits = {
+            "max_body_bytes": config.node.max_body_bytes,
+            "request_timeout": config.node.request_timeout,
+            "max_validity": config.node.max_validity,
+        }
+    node = DataNode(NodeConfig(dept, **limits), store, cv.reader(obj))
+    options = ServeOptions(
         host=host,
         port=port,
-        log_level="warning",
-        timeout_keep_alive=30,
-        limit_concurrency=512,
+        log_level=log_level,
+        access_log=access_log,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        shutdown_timeout=shutdown_timeout,
     )
-    server = _Server(config)
-    config.load()
+    try:
+        server = make_server(node, options)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        store.dispose()
+        raise click.ClickException(f"cannot serve TLS with {tls_cert}: {exc}") from None
     registered = None
     if register and view.endpoint != url:
         registry = connection.contract("DepartmentRegistry")
@@ -119,6 +148,8 @@ def serve(
         "store": store.url.split("@")[-1],
         "registered_tx": registered,
         "endpoint_on_chain": url if register else view.endpoint,
+        "access_log": access_log,
+        "tls": bool(tls_cert),
     }
     obj.emit(
         {"event": "serving", **info},
@@ -150,7 +181,7 @@ def _check_port(host: str, port: int) -> None:
 
 def _health(url: str) -> dict[str, Any]:
     try:
-        response = httpx.get(url.rstrip("/") + "/v1/health", timeout=5)
+        response = httpx.get(url.rstrip("/") + "/v1/health", timeout=5, verify=tls_verify())
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         return {"reachable": False, "error": f"{type(exc).__name__}: {exc}"[:200]}

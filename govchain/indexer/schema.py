@@ -10,10 +10,16 @@ named by an event (owner and grantee of an access record, every step of a case's
 with the argument paths that name it.
 ``cursors``: per (chain, contract address) the last block fully indexed and its hash, written in
 the same transaction as that range's events.
+``index_meta``: the schema version the tables were made with (:data:`SCHEMA_VERSION`). The
+index holds nothing the chain does not: when the version differs (an older or newer govchain
+made it, or one from before versions were kept), :func:`open_database` drops the tables and
+makes them anew, and the next sync reads every event again from the deploy blocks.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +36,16 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    inspect,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+log = logging.getLogger("govchain.indexer")
+
+#: bump when a table, column or index of the index changes: existing indexes are rebuilt
+SCHEMA_VERSION = 2  # 1: the tables before versions were kept
 
 metadata = MetaData()
 
@@ -95,6 +109,14 @@ cursors = Table(
 )
 
 
+index_meta = Table(
+    "index_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+
 def database_url(target: str | Path) -> str:
     """A SQLAlchemy URL: given as is if it has a scheme, else a SQLite file path."""
     text = str(target)
@@ -123,5 +145,57 @@ def open_database(target: str | Path, **engine_args: Any) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-    metadata.create_all(engine)
+    check_version(engine)
     return engine
+
+
+def stored_version(engine: Engine) -> int | None:
+    """The schema version an index was made with (1: before versions; None: empty database)."""
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        if "index_meta" in tables:
+            value = conn.execute(
+                select(index_meta.c.value).where(index_meta.c.key == "schema_version")
+            ).scalar()
+            if value is not None:
+                return int(value)
+        return 1 if "events" in tables else None
+
+
+def check_version(engine: Engine) -> bool:
+    """Creates the tables; rebuilds them empty if they were made with another schema version
+    (returns True then: the next sync reads the chain again from the deploy blocks).
+
+    The version row is written before the other tables are made, so another process opening
+    the same new index meanwhile never takes it for one made before versions were kept."""
+    found = stored_version(engine)
+    rebuilt = found is not None and found != SCHEMA_VERSION
+    if rebuilt:
+        log.warning(
+            "index schema version %s, this govchain's is %s: rebuilding it from the chain",
+            found,
+            SCHEMA_VERSION,
+        )
+        metadata.drop_all(engine)
+    if found != SCHEMA_VERSION:
+        _race_safe(lambda: index_meta.create(engine, checkfirst=True))
+
+        def write() -> None:
+            with engine.begin() as conn:
+                conn.execute(index_meta.delete())
+                conn.execute(
+                    index_meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+
+        _race_safe(write)
+    _race_safe(lambda: metadata.create_all(engine))
+    return rebuilt
+
+
+def _race_safe(step: Callable[[], None]) -> None:
+    """Runs ``step``; once more if another process did the same at the same moment (a table
+    created, or the version row written, between our check and our write)."""
+    try:
+        step()
+    except (OperationalError, ProgrammingError, IntegrityError):
+        step()

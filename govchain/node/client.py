@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -141,6 +142,17 @@ class PreparedRequest:
         return out
 
 
+def tls_verify(ca_file: str | None = None) -> ssl.SSLContext | bool:
+    """How a client checks a node's HTTPS certificate: against ``ca_file`` (PEM) if given, else
+    the config's ``[cli] ca_file`` / ``$GOVCHAIN_CLI_CA_FILE``, else the system's trust store."""
+    from govchain.settings import ca_file as configured
+
+    path = ca_file or configured()
+    if path is None:
+        return True
+    return ssl.create_default_context(cafile=path)
+
+
 class _Base:
     def __init__(
         self,
@@ -150,11 +162,12 @@ class _Base:
         http: httpx.Client | None = None,
         timeout: float = 15.0,
         seen: SeenRecords | None = None,
+        ca_file: str | None = None,
     ) -> None:
         self.chain = chain
         self.account = account
         self.seen = seen if seen is not None else SeenRecords()
-        self.http = http or httpx.Client(timeout=timeout)
+        self.http = http or httpx.Client(timeout=timeout, verify=tls_verify(ca_file))
         domain = node_domain(chain.chain_id, chain.addresses.access_grants)
         self.domain = domain
 

@@ -30,22 +30,18 @@ signed the request, and carries the record's anchor proof.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import ecies
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 
 from govchain import timefmt
 from govchain.errors import NetworkUnavailable
@@ -63,7 +59,6 @@ from govchain.node.chain import (
     ChainView,
     RequestContext,
     RpcChain,
-    RpcFailed,
 )
 from govchain.node.messages import DATA_REQUEST, SUBJECT_REQUEST, FastDigest, node_domain
 from govchain.node.protocol import (
@@ -494,70 +489,15 @@ def _code(code: bytes) -> str:
     return code.rstrip(b"\0").decode("ascii", "replace") or "0x" + code.hex()
 
 
-# --- HTTP --------------------------------------------------------------------------------------
+# --- HTTP (govchain.node.api) -------------------------------------------------------------------
 
 
-def _refused(refusal: Refusal) -> JSONResponse:
-    return JSONResponse(refusal.body(), status_code=refusal.status)
+def create_app(node: DataNode, **options: Any) -> FastAPI:
+    """The FastAPI app of one data node (:func:`govchain.node.api.build_app`; ``options``:
+    ``access_log``, ``metrics``)."""
+    from govchain.node.api import build_app
 
-
-async def _read_body(request: Request, limit: int) -> Mapping[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Refusal("body_too_large", f"at most {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Refusal("body_too_large", f"at most {limit} bytes")
-        chunks.append(chunk)
-    try:
-        parsed = json.loads(b"".join(chunks))
-    except (ValueError, RecursionError):  # nesting deeper than the parser's recursion limit
-        raise Refusal("malformed_request", "the body is not JSON") from None
-    return _mapping(parsed, "body")
-
-
-def create_app(node: DataNode) -> FastAPI:
-    """The FastAPI app of one data node."""
-    app = FastAPI(title="govchain data node", docs_url=None, redoc_url=None, openapi_url=None)
-    limit, timeout = node.config.max_body_bytes, node.config.request_timeout
-
-    async def handle(
-        request: Request, action: Callable[[Mapping[str, Any]], dict[str, Any]]
-    ) -> Response:
-        try:
-            # the timeout covers reading the body too: a client trickling it (slowloris) is
-            # answered and let go after `timeout` seconds, freeing its connection slot
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            body = await asyncio.wait_for(_read_body(request, limit), timeout)
-            remaining = max(deadline - loop.time(), 0.001)
-            result = await asyncio.wait_for(run_in_threadpool(action, body), remaining)
-        except Refusal as refusal:
-            return _refused(refusal)
-        except TimeoutError:
-            return _refused(Refusal("timeout", f"no answer within {timeout} s"))
-        except NetworkUnavailable:
-            return _refused(Refusal("chain_unavailable"))
-        except RpcFailed as failed:
-            return _refused(Refusal("chain_error", str(failed)))
-        return JSONResponse(result)
-
-    def route(path: str, action: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
-        async def endpoint(request: Request) -> Response:
-            return await handle(request, action)
-
-        app.add_api_route(path, endpoint, methods=["POST"])
-
-    route("/v1/records/fetch", node.fetch)
-    route("/v1/subject/fetch", node.subject_fetch)
-    route("/v1/subject/list", node.subject_list)
-
-    async def health() -> Response:
-        return JSONResponse(await run_in_threadpool(node.health))
-
-    app.add_api_route("/v1/health", health, methods=["GET"])
+    app = build_app(node, **options)
     app.include_router(objections.router(node))
     return app
 
@@ -588,13 +528,8 @@ def serve(
     config: NodeConfig | None = None,
     log_level: str = "warning",
 ) -> None:
-    """Runs a node until interrupted (``govchain node serve``)."""
+    """Runs a node until interrupted (what ``govchain node serve`` runs, without the CLI)."""
+    from govchain.node.service import ServeOptions, run_node
+
     node = build_node(department, db_url, rpc_url, addresses, chain_id=chain_id, config=config)
-    uvicorn.run(
-        create_app(node),
-        host=host,
-        port=port,
-        log_level=log_level,
-        timeout_keep_alive=30,
-        limit_concurrency=512,
-    )
+    run_node(node, ServeOptions(host=host, port=port, log_level=log_level))

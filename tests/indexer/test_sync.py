@@ -3,9 +3,11 @@ crashes inside a range's write, reorganisations and the follow loop."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +24,9 @@ from govchain.indexer import (
     TooManyResults,
     WatchedContract,
     events_of,
+    open_database,
 )
-from govchain.indexer.schema import events
+from govchain.indexer.schema import SCHEMA_VERSION, check_version, events, stored_version
 from tests.helpers import ROLE_AUDITOR, ROLE_STAFF, code, enrol
 from tests.indexer.conftest import (
     assert_index_matches_chain,
@@ -404,3 +407,46 @@ def test_follow_survives_an_unreachable_node(
     indexer.stop()
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_an_index_of_another_schema_version_is_rebuilt_from_the_chain(
+    departments: Any,
+    depts: Any,
+    citizens: list[Any],
+    council: Any,
+    source: RpcLogSource,
+    watched: list[WatchedContract],
+    tmp_path: Path,
+    make_indexer: Callable[..., Indexer],
+) -> None:
+    """An index made by an older govchain (no version kept) or a newer one (another version)
+    is dropped and read again from the deploy blocks, and then matches the chain."""
+    _member_churn(departments, depts, citizens, council)
+    path = tmp_path / "versioned.db"
+    engine = open_database(path)
+    assert stored_version(engine) == SCHEMA_VERSION
+    make_indexer(engine).sync()
+    assert_index_matches_chain(engine, source, watched)
+    synced = cursor_blocks(engine)
+    engine.dispose()
+    for older in ("previous code", "newer"):
+        with sqlite3.connect(path) as db:
+            if older == "previous code":
+                db.execute("DROP TABLE index_meta")
+            else:
+                db.execute("UPDATE index_meta SET value = ? ", (str(SCHEMA_VERSION + 1),))
+            db.execute("UPDATE events SET args = '{}'")  # stale rows a rebuild must not keep
+        engine = open_database(path)
+        assert stored_version(engine) == SCHEMA_VERSION
+        assert index_keys(engine) == [] and cursor_blocks(engine) == {}  # emptied
+        report = make_indexer(engine).sync()
+        assert report.first_block == min(c.start_block for c in watched)
+        assert_index_matches_chain(engine, source, watched)
+        assert cursor_blocks(engine) == synced
+        with engine.connect() as conn:
+            assert "{}" not in {str(r.args) for r in conn.execute(select(events.c.args))}
+        engine.dispose()
+    # the same version: kept as it is
+    engine = open_database(path)
+    assert cursor_blocks(engine) == synced and not check_version(engine)
+    engine.dispose()

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
@@ -17,10 +18,12 @@ from govchain.toolchain.devnet import free_port
 
 
 @contextmanager
-def running_node(node: DataNode, port: int | None = None) -> Iterator[str]:
-    """Serves ``node`` with uvicorn in a thread; yields its base URL."""
+def running_node(node: DataNode, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Serves ``node`` with uvicorn in a thread; yields its base URL (``options``: of
+    :func:`govchain.node.server.create_app`)."""
     port = port or free_port()
-    config = uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(node, **options)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
