@@ -557,6 +557,7 @@ def create_app(node: DataNode) -> FastAPI:
         return JSONResponse(await run_in_threadpool(node.health))
 
     app.add_api_route("/v1/health", health, methods=["GET"])
+    app.include_router(__import__("govchain.node.offers", fromlist=["router"]).router(node))
     return app
 
 

@@ -24,8 +24,8 @@ from govchain import validate
 from govchain.approval import CaseTerms
 from govchain.approval.cases import code_text
 from govchain.approval.messages import SignerSignature
-from govchain.errors import GovchainError, NotFound
 from govchain.eip712 import TypedMessage, message
+from govchain.errors import GovchainError, NotFound
 from govchain.network import Connection
 from govchain.services.rules import CONTRACT, domain, rule_step
 from govchain.tx import Sender
@@ -57,9 +57,7 @@ RETIRE_SERVICE: TypedMessage = message(
 
 def service_id(department: bytes, name: bytes) -> bytes:
     """``keccak256(abi.encode(SERVICE_TAG, department, name))``: the id of a service line."""
-    return bytes(
-        keccak(encode(["bytes32", "bytes32", "bytes32"], [SERVICE_TAG, department, name]))
-    )
+    return bytes(keccak(encode(["bytes32", "bytes32", "bytes32"], [SERVICE_TAG, department, name])))
 
 
 def register_message(

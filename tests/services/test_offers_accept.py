@@ -250,7 +250,9 @@ def test_one_valid_benefit_per_citizen_and_service(
         citizen=citizens[0].address,
         uid=granted,
     ):
-        approvals.acceptOffer(again.as_tuple(), proofs, _sign(book, citizens[0], again), sender=staff)
+        approvals.acceptOffer(
+            again.as_tuple(), proofs, _sign(book, citizens[0], again), sender=staff
+        )
     # once the benefit is revoked (say, granted in error), the service may grant it again
     attestations.revoke(granted, sender=depts["CIVIL"].approvers[0])
     approvals.acceptOffer(again.as_tuple(), proofs, _sign(book, citizens[0], again), sender=staff)
