@@ -65,8 +65,8 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
      * discarded, whenever it reaches `threshold`.
      */
     mapping(bytes32 caseId => mapping(uint8 step => mapping(uint256 index => uint256 vote))) private _votes;
-    /// @dev The benefit attestation each accepted service granted each citizen (one valid at a time).
-    mapping(bytes32 serviceId => mapping(address citizen => bytes32 uid)) private _benefits;
+    /// @dev The case of each citizen's last accepted offer of each service (its outcome is the benefit's uid).
+    mapping(bytes32 serviceId => mapping(address citizen => bytes32 caseId)) private _benefits;
 
     constructor(
         IDepartmentRegistry departments_,
@@ -117,14 +117,14 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
         // one proof for the service's one RULE step, deciding it, or the call reverts: the case closes Approved
         if (proofs.length != 1) revert OfferNotDecided(caseId);
         emit OfferAccepted(caseId, citizen, signer, acceptance.consentHash, msg.sender);
-        CaseRecord storage c = _cases[caseId];
-        _decideByRule(c, caseId, terms, proofs);
-        _benefits[serviceId][citizen] = c.outcome;
+        _benefits[serviceId][citizen] = caseId;
+        _decideByRule(_cases[caseId], caseId, terms, proofs);
     }
 
     /// @inheritdoc IRuleDecisions
     function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32) {
-        return _benefits[serviceId][citizen];
+        bytes32 caseId = _benefits[serviceId][citizen];
+        return caseId == bytes32(0) ? bytes32(0) : _cases[caseId].outcome;
     }
 
     /**
@@ -142,9 +142,10 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
             terms.acceptingDepartment != service.department || terms.schema != service.benefit
                 || terms.route.length != 1 || terms.route[0].threshold != 0 || terms.route[0].department != service.ruleId
         ) revert OfferTermsNotService(caseId, serviceId);
-        bytes32 previous = _benefits[serviceId][citizen];
-        if (previous != bytes32(0) && _attestations.isValid(previous)) {
-            revert OfferAlreadyGranted(serviceId, citizen, previous);
+        bytes32 previousCase = _benefits[serviceId][citizen];
+        if (previousCase != bytes32(0)) {
+            bytes32 uid = _cases[previousCase].outcome;
+            if (_attestations.isValid(uid)) revert OfferAlreadyGranted(serviceId, citizen, uid);
         }
     }
 
