@@ -184,6 +184,20 @@ class Watcher:
             found.append(best)
         return found
 
+    @staticmethod
+    def _holds_benefit(
+        held: list[Evidence], service: Service, revoked: set[bytes], now: int
+    ) -> bool:
+        """She holds a valid benefit attestation of the department, however it was issued
+        (through this service or a case decided otherwise): nothing to offer."""
+        return any(
+            ev.schema == service.benefit
+            and ev.department == service.department
+            and ev.uid not in revoked
+            and (ev.expiry == 0 or ev.expiry > now)
+            for ev in held
+        )
+
     def _granted(self, service: Service, citizen: str) -> bool:
         cases = self.book.cases.contract.functions
         uid = bytes(cases.benefitOf(service.service_id, citizen).call())
@@ -207,7 +221,11 @@ class Watcher:
                 if evidence is None:
                     continue
                 report.candidates += 1
-                if self.box.has(sid, citizen) or self._granted(service, citizen):
+                if (
+                    self.box.has(sid, citizen)
+                    or self._holds_benefit(held, service, revoked, now)
+                    or self._granted(service, citizen)
+                ):
                     report.already += 1
                     continue
                 if not self._rule_holds(service, citizen, requirements, evidence):
