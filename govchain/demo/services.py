@@ -167,11 +167,15 @@ def proactive_service_chapter(s: Scenario) -> None:
     watcher = Watcher(s.connection, index, box, CIVIL, s.sender(civil.staff))
     head = w3.eth.block_number
     report = watcher.watch()
-    if len(report.offered) != 1 or w3.eth.block_number != head:
+    # a chain with a block interval seals (empty) blocks meanwhile: count transactions instead
+    sent = sum(
+        len(w3.eth.get_block(n)["transactions"]) for n in range(head + 1, w3.eth.block_number + 1)
+    )
+    if len(report.offered) != 1 or sent:
         raise DemoFailure(f"the watcher should offer one service off chain: {report.as_dict()}")
     s.say.did(
         f"the watcher found {report.candidates} eligible citizen(s) and sealed 1 offer in CIVIL's "
-        "node (ECIES to her key); blocks added: 0"
+        "node (ECIES to her key); transactions sent: 0"
     )
     rerun = watcher.watch()
     s.say.note(f"a second run offers nothing new ({rerun.already} already offered)")
@@ -189,7 +193,7 @@ def proactive_service_chapter(s: Scenario) -> None:
     relayed = watcher.relay()
     seconds = round(time.monotonic() - started, 2)
     [done] = relayed.accepted
-    blocks = w3.eth.block_number - start
+    blocks = int(done["block"]) - start  # from the block she signed at to the benefit's
     s.say.did(
         f"her one signature, relayed by CIVIL: case {_short(done['case_id'])} opened, decided and "
         f"the allowance issued in {len(relayed.accepted)} transaction, {blocks} block, "
@@ -204,7 +208,7 @@ def proactive_service_chapter(s: Scenario) -> None:
     s.say.note("the chain holds no offer: only her accepted case, public as any case is")
     s.summary["proactive_service"] = {
         "offers": len(report.offered),
-        "blocks_before_acceptance": 0,
+        "transactions_before_acceptance": sent,
         "transactions": len(relayed.accepted),
         "blocks": blocks,
         "seconds": seconds,

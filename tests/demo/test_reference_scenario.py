@@ -62,7 +62,7 @@ def test_services_are_granted_by_rule_and_offered_privately(played: dict[str, An
     instant = summary["instant_approval"]
     assert instant["status"] == "APPROVED" and instant["transactions"] == 1
     proactive = summary["proactive_service"]
-    assert proactive["offers"] == 1 and proactive["blocks_before_acceptance"] == 0
+    assert proactive["offers"] == 1 and proactive["transactions_before_acceptance"] == 0
     assert (proactive["transactions"], proactive["blocks"]) == (1, 1)
     assert proactive["citizen_paid_wei"] == 0
     titles = [c["title"] for c in played["chapters"]]
