@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import coincurve
 from eth_typing import ChecksumAddress
 
 from govchain.cli import chainviews as cv
+from govchain.cli.case import parse_when
 from govchain.cli.citizen_data import IDENTITY
 from govchain.cli.context import CliContext, pass_cli
 from govchain.errors import GovchainError, InvalidInput, NotFound
@@ -126,4 +128,40 @@ def accept(ctx: click.Context, obj: CliContext, offer_id: str) -> None:
         data,
         f"accepted {data['service']} of {data['department']} (offer {held.offer_id[:18]}); "
         f"{data['department']} relays it as case {data['case_id']}",
+    )
+
+
+#: The ERC-1056 attribute of a did:ethr keyAgreement key, hex-encoded secp256k1.
+ENCRYPTION_KEY_ATTRIBUTE = b"did/pub/Secp256k1/enc/hex".ljust(32, b"\0")
+
+
+@group.command("publish-key")
+@click.option("--valid", "valid", metavar="DURATION", default="365d", show_default=True)
+@pass_cli
+def publish_key(obj: CliContext, valid: str) -> None:
+    """Publish my encryption key (the --key's public key) in my DID document, once, so that
+    departments can seal offers to me; only I can open them (ERC-1056 attribute
+    did/pub/Secp256k1/enc/hex, sent by the identity's owner key)."""
+    account = obj.account()
+    connection = obj.connection()
+    registry = connection.contract("CitizenRegistry")
+    identity = obj.account().address
+    owner = registry.functions.identityOwner(identity).call()
+    if owner != identity:
+        raise InvalidInput("key", identity, f"does not own identity {identity} (owner {owner})")
+    now = int(connection.w3.eth.get_block("latest")["timestamp"])
+    validity = parse_when(valid, now) - now
+    public = coincurve.PrivateKey(account.key).public_key.format(compressed=True)
+    receipt = obj.sender().transact(
+        registry.functions.setAttribute(identity, ENCRYPTION_KEY_ATTRIBUTE, public, validity)
+    )
+    tx = receipt["transactionHash"].to_0x_hex()
+    obj.emit(
+        {
+            "identity": identity,
+            "public_key": "0x" + public.hex(),
+            "valid_s": validity,
+            "tx_hash": tx,
+        },
+        f"encryption key 0x{public.hex()} published for {identity} ({tx})",
     )

@@ -17,6 +17,7 @@ from tests.cli.conftest import (  # noqa: F401 (fixtures)
     city,
     city_run,
     devnet,
+    fund,
 )
 from tests.services.offers_world import OffersWorld, build_offers_world
 
@@ -43,11 +44,14 @@ def test_a_service_offered_listed_and_accepted_from_the_command_line(
     listed = city_run.json("offer", "list", "--dept", "CIVIL")
     assert {r["name"] for r in listed} == {"allowance", "allowance-2"}
 
-    alice = world.citizen()
+    alice = world.citizen(publish_key=False)
     world.elderly(alice.address)
     assert city_run.home is not None
     keystore = Keystore(city_run.home, kdf="pbkdf2", iterations=2)
     keystore.new("alice", CITY_PASSPHRASE, private_key=alice.key)
+    fund(world.devnet, alice.address)  # publishing her key is her own ERC-1056 transaction
+    published = city_run.json("--key", "alice", "citizen", "offers", "publish-key")
+    assert published["identity"] == alice.address and published["valid_s"] == 365 * 86400
     store = str(tmp_path / "civil-node.db")
     with world.serving() as url:
         registry = world.connection.contract("DepartmentRegistry")
