@@ -65,6 +65,7 @@ def test_the_walkthrough_runs_on_free_ports() -> None:
     assert 8701 not in (first, second)
 
 
+@pytest.mark.timeout(1500)  # ~190 commands, each a CLI process; minutes on a loaded machine
 def test_every_command_of_the_walkthrough_runs(tmp_path: Path) -> None:
     walkthrough = DOCS / "walkthrough.md"
     assert len(commands(walkthrough)) >= 30
@@ -92,7 +93,7 @@ def test_every_command_of_the_walkthrough_runs(tmp_path: Path) -> None:
             start_new_session=True,
         )
         try:
-            stdout, stderr = process.communicate(timeout=900)
+            stdout, stderr = process.communicate(timeout=1400)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
