@@ -257,3 +257,19 @@ def test_one_valid_benefit_per_citizen_and_service(
     attestations.revoke(granted, sender=depts["CIVIL"].approvers[0])
     approvals.acceptOffer(again.as_tuple(), proofs, _sign(book, citizens[0], again), sender=staff)
     assert approvals.benefitOf(_service(depts), citizens[0].address) != granted
+
+
+def test_a_signature_for_one_service_does_not_serve_another(
+    book: Rulebook, approvals: Any, depts: Any, citizens: Any, facts: Any, offer: Any,
+    elderly: bytes,
+) -> None:  # fmt: skip
+    """A second service on the same rule and benefit: the relayer swapping the service id in
+    her acceptance breaks her signature (the service is part of the signed message)."""
+    terms, proofs = offer
+    book.register_service("CIVIL", "allowance-bis", elderly, facts["allowance"])
+    signed = _sign(book, citizens[0], terms)
+    other = service_id(depts["CIVIL"].code, name_code("allowance-bis"))
+    swapped = (signed[0], other, *signed[2:])
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=citizens[0].address):
+        approvals.acceptOffer(terms.as_tuple(), proofs, swapped, sender=depts["CIVIL"].staff)
+    approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
