@@ -14,6 +14,7 @@ from typing import Any
 
 from benchmarks.bench_approval import _row
 from govchain.approval.messages import domain as cases_domain
+from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, sign_acceptance
 from govchain.services.rules import name_code, proof, rule_id
 from tests.approval.conftest import h
@@ -61,6 +62,8 @@ def test_gas_of_rule_steps(
                 "Approved in one transaction",
             )
         )
+    book.register_service("CIVIL", "allowance", rid, facts["allowance"])
+    sid = service_id(depts["CIVIL"].code, name_code("allowance"))
     citizen = citizens[2]
     evidence = [
         book.attest("PSB", citizen, facts["age"], data="age 2"),
@@ -71,7 +74,7 @@ def test_gas_of_rule_steps(
     dom = cases_domain(book.chain.chain_id, approvals.address)
     consent = consent_hash("govchain.consent:CIVIL:elderly: bench consent text")
     signed = sign_acceptance(
-        citizen.private_key, dom, citizen.address, terms, consent, book.now() + 86400
+        citizen.private_key, dom, citizen.address, sid, terms, consent, book.now() + 86400
     )
     r = approvals.acceptOffer(terms.as_tuple(), [proof(rule, evidence)], signed, sender=staff)
     rows.append(
@@ -79,10 +82,10 @@ def test_gas_of_rule_steps(
             r,
             "acceptOffer: the citizen's one signature, 1 RULE step over 3 attestations, "
             "issuing the allowance",
-            new=4,
+            new=5,
             signatures=1,
-            note="as openCaseByRule with the attestation, + one ECDSA acceptance and the "
-            "citizen registry's owner check",
+            note="as openCaseByRule with the attestation, + one ECDSA acceptance, the citizen "
+            "registry's owner check, the service's terms and the one-benefit slot",
         )
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -279,6 +279,19 @@ def throughput_section() -> list[str]:
                 )
             )
     rows += portal_rows(_load("portal"))
+    offers = _load("offers")
+    if offers:
+        rows.append(
+            _goal_row(
+                "zero-visit latency: acceptance -> benefit attestation",
+                f"{offers['transactions']} tx, {offers['blocks']} block, median "
+                f"{offers['seconds_median']} s (max {offers['seconds_max']} s), citizen paid "
+                f"{offers['citizen_paid_wei']} wei",
+                f"{offers['goal_transactions']} transaction",
+                offers["transactions"] == offers["goal_transactions"],
+                "offers.json",
+            )
+        )
     return _table(["measure", "result", "goal", "", "source"], rows)
 
 
@@ -418,7 +431,7 @@ def render() -> str:
             *(f"| {phase} | {s} |" for phase, s in onboard["median_s"].items()),
             "",
         ]
-    for name in ("bulk", "node", "indexer"):
+    for name in ("bulk", "node", "indexer", "offers"):
         data = _load(name)
         if data is not None:
             parts += [f"### {name} (details)", "", "```json", json.dumps(data, indent=2), "```", ""]

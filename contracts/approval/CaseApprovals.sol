@@ -9,6 +9,7 @@ import {DELEGATE_AGENT, ICitizenRegistry} from "../interfaces/ICitizenRegistry.s
 import {IDepartmentRegistry, ROLE_APPROVER, ROLE_STAFF} from "../interfaces/IDepartmentRegistry.sol";
 import {IRuleDecisions} from "../interfaces/IRuleDecisions.sol";
 import {IRuleRegistry} from "../interfaces/IRuleRegistry.sol";
+import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
 import {RuleCheckLib} from "../services/RuleCheckLib.sol";
 import {CaseTermsLib} from "./CaseTermsLib.sol";
 import {DecisionVerifier} from "./DecisionVerifier.sol";
@@ -47,7 +48,7 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
 
     /// @inheritdoc IRuleDecisions
     bytes32 public constant ACCEPT_OFFER_TYPEHASH =
-        keccak256("AcceptOffer(address citizen,bytes32 caseId,bytes32 consentHash,uint256 deadline)");
+        keccak256("AcceptOffer(address citizen,bytes32 service,bytes32 caseId,bytes32 consentHash,uint256 deadline)");
 
     ICitizenRegistry private immutable _citizens;
     IAttestationRegistry private immutable _attestations;
@@ -64,6 +65,8 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
      * discarded, whenever it reaches `threshold`.
      */
     mapping(bytes32 caseId => mapping(uint8 step => mapping(uint256 index => uint256 vote))) private _votes;
+    /// @dev The case of each citizen's last accepted offer of each service (its outcome is the benefit's uid).
+    mapping(bytes32 serviceId => mapping(address citizen => bytes32 caseId)) private _benefits;
 
     constructor(
         IDepartmentRegistry departments_,
@@ -98,8 +101,10 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     {
         address citizen = terms.applicantCitizen;
         address signer = acceptance.signer;
+        bytes32 serviceId = acceptance.service;
+        caseId = terms.hash();
         bytes32 structHash = keccak256(
-            abi.encode(ACCEPT_OFFER_TYPEHASH, citizen, terms.hash(), acceptance.consentHash, acceptance.deadline)
+            abi.encode(ACCEPT_OFFER_TYPEHASH, citizen, serviceId, caseId, acceptance.consentHash, acceptance.deadline)
         );
         _verifySignature(signer, structHash, acceptance.deadline, acceptance.signature);
         if (
@@ -107,11 +112,41 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
                 || (_citizens.identityOwner(citizen) != signer
                     && !_citizens.validDelegate(citizen, DELEGATE_AGENT, signer))
         ) revert OfferUnauthorizedSigner(signer, citizen);
-        caseId = _open(terms);
-        // one proof per step, each deciding its RULE step, or the call reverts: the case closes Approved
-        if (proofs.length != terms.route.length) revert OfferNotDecided(caseId);
+        _checkService(serviceId, citizen, terms, caseId);
+        _open(terms);
+        // one proof for the service's one RULE step, deciding it, or the call reverts: the case closes Approved
+        if (proofs.length != 1) revert OfferNotDecided(caseId);
         emit OfferAccepted(caseId, citizen, signer, acceptance.consentHash, msg.sender);
+        _benefits[serviceId][citizen] = caseId;
         _decideByRule(_cases[caseId], caseId, terms, proofs);
+    }
+
+    /// @inheritdoc IRuleDecisions
+    function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32) {
+        bytes32 caseId = _benefits[serviceId][citizen];
+        return caseId == bytes32(0) ? bytes32(0) : _cases[caseId].outcome;
+    }
+
+    /**
+     * @dev Reverts unless service `serviceId` is in force and `terms` (of case `caseId`) are
+     * exactly its terms: its department accepts, one RULE step of its rule, its benefit schema;
+     * and `citizen` holds no valid benefit of it yet.
+     */
+    function _checkService(bytes32 serviceId, address citizen, CaseTerms calldata terms, bytes32 caseId)
+        private
+        view
+    {
+        IServiceRegistry.ServiceView memory service = IServiceRegistry(address(_rules)).serviceOf(serviceId);
+        if (!service.active) revert OfferServiceNotInForce(serviceId);
+        if (
+            terms.acceptingDepartment != service.department || terms.schema != service.benefit
+                || terms.route.length != 1 || terms.route[0].threshold != 0 || terms.route[0].department != service.ruleId
+        ) revert OfferTermsNotService(caseId, serviceId);
+        bytes32 previousCase = _benefits[serviceId][citizen];
+        if (previousCase != bytes32(0)) {
+            bytes32 uid = _cases[previousCase].outcome;
+            if (_attestations.isValid(uid)) revert OfferAlreadyGranted(serviceId, citizen, uid);
+        }
     }
 
     /// @inheritdoc IRuleDecisions

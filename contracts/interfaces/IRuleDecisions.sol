@@ -43,13 +43,15 @@ interface IRuleDecisions {
     /**
      * @notice A citizen's acceptance of an offered service (免申即享): `signer` (the identity's
      * owner key or a valid DELEGATE_AGENT) signed the EIP-712 message `AcceptOffer(address
-     * citizen, bytes32 caseId, bytes32 consentHash, uint256 deadline)`. `caseId` is the hash of
-     * the case's terms, so the signature is the application for exactly that service (rule
-     * route, benefit schema, documents) and nothing else; `consentHash` commits to the consent
-     * text she agreed to (the attestations the rule uses); `deadline` bounds it.
+     * citizen, bytes32 service, bytes32 caseId, bytes32 consentHash, uint256 deadline)`.
+     * `service` is a registered service ({IServiceRegistry}) whose terms the case's must be;
+     * `caseId` is the hash of the case's terms, so the signature is the application for exactly
+     * that case (rule, benefit schema, documents) and nothing else; `consentHash` commits to the
+     * consent text she agreed to (the attestations the rule uses); `deadline` bounds it.
      */
     struct Acceptance {
         address signer;
+        bytes32 service;
         bytes32 consentHash;
         uint256 deadline;
         bytes signature;
@@ -68,6 +70,15 @@ interface IRuleDecisions {
 
     /// @notice An accepted offer must be decided in its opening transaction: case `caseId` is still open.
     error OfferNotDecided(bytes32 caseId);
+
+    /// @notice Service `serviceId` is not in force (never registered, or retired): nothing of it can be accepted.
+    error OfferServiceNotInForce(bytes32 serviceId);
+
+    /// @notice Case `caseId`'s terms are not service `serviceId`'s (its department, one RULE step of its rule, its benefit).
+    error OfferTermsNotService(bytes32 caseId, bytes32 serviceId);
+
+    /// @notice `citizen` already holds benefit attestation `uid` of service `serviceId`, still valid.
+    error OfferAlreadyGranted(bytes32 serviceId, address citizen, bytes32 uid);
 
     /// @notice Step `step` of case `caseId` is a RULE step: it is decided by its rule, not by signatures or votes.
     error ApprovalRuleStep(bytes32 caseId, uint8 step);
@@ -105,10 +116,12 @@ interface IRuleDecisions {
      * of the accepting department, so the citizen pays nothing.
      *
      * Requirements: `acceptance` is a valid, unexpired signature of `AcceptOffer` for this case
-     * by the applicant's owner key or a valid DELEGATE_AGENT (`OfferUnauthorizedSigner`,
-     * `SignatureInvalidSigner`, `SignatureExpired`); then as {openCaseByRule}; the proofs decide
-     * every step (`OfferNotDecided`). A replayed acceptance opens nothing (`ApprovalCaseExists`);
-     * one used with other terms (another service) does not verify.
+     * and service by the applicant's owner key or a valid DELEGATE_AGENT
+     * (`OfferUnauthorizedSigner`, `SignatureInvalidSigner`, `SignatureExpired`); the service is in
+     * force (`OfferServiceNotInForce`) and the terms are its terms (`OfferTermsNotService`); the
+     * citizen holds no valid benefit of it (`OfferAlreadyGranted`); then as {openCaseByRule};
+     * the proof decides the step (`OfferNotDecided`). A replayed acceptance opens nothing
+     * (`ApprovalCaseExists`); one used with other terms or another service does not verify.
      *
      * Emits {OfferAccepted}, then as {openCaseByRule}.
      */
@@ -118,8 +131,11 @@ interface IRuleDecisions {
         Acceptance calldata acceptance
     ) external returns (bytes32 caseId);
 
-    /// @notice `keccak256("AcceptOffer(address citizen,bytes32 caseId,bytes32 consentHash,uint256 deadline)")`
+    /// @notice `keccak256("AcceptOffer(address citizen,bytes32 service,bytes32 caseId,bytes32 consentHash,uint256 deadline)")`
     function ACCEPT_OFFER_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The benefit attestation uid service `serviceId` last granted `citizen` (zero if none).
+    function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32);
 
     /// @notice The rule registry RULE steps name rules of.
     function ruleRegistry() external view returns (IRuleRegistry);

@@ -7,13 +7,15 @@ import {SignatureVerifier} from "../common/SignatureVerifier.sol";
 import {IAttestationRegistry} from "../interfaces/IAttestationRegistry.sol";
 import {IDepartmentRegistry, ROLE_APPROVER} from "../interfaces/IDepartmentRegistry.sol";
 import {IRuleRegistry} from "../interfaces/IRuleRegistry.sol";
+import {IServiceRegistry} from "../interfaces/IServiceRegistry.sol";
 import {RuleCheckLib} from "./RuleCheckLib.sol";
 
 /**
  * @title RuleRegistry
- * @notice Versioned rules registered and retired by a department's approvers. See {IRuleRegistry}.
+ * @notice Versioned rules, and the services that grant a benefit on them, registered and
+ * retired by a department's approvers. See {IRuleRegistry} and {IServiceRegistry}.
  */
-contract RuleRegistry is IRuleRegistry, SignatureVerifier {
+contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     /// @notice `keccak256("RegisterRule(bytes32 department,bytes32 name,uint32 version,bytes32 requirementsHash,uint256 deadline)")`
     bytes32 public constant REGISTER_TYPEHASH = keccak256(
         "RegisterRule(bytes32 department,bytes32 name,uint32 version,bytes32 requirementsHash,uint256 deadline)"
@@ -22,6 +24,18 @@ contract RuleRegistry is IRuleRegistry, SignatureVerifier {
     /// @notice `keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,uint256 deadline)")`
     bytes32 public constant RETIRE_TYPEHASH =
         keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,uint256 deadline)");
+
+    /// @notice `keccak256("RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint256 deadline)")`
+    bytes32 public constant REGISTER_SERVICE_TYPEHASH = keccak256(
+        "RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint256 deadline)"
+    );
+
+    /// @notice `keccak256("RetireService(bytes32 department,bytes32 name,uint32 version,uint256 deadline)")`
+    bytes32 public constant RETIRE_SERVICE_TYPEHASH =
+        keccak256("RetireService(bytes32 department,bytes32 name,uint32 version,uint256 deadline)");
+
+    /// @notice `keccak256("govchain.service")`, what separates service ids from rule ids.
+    bytes32 public constant SERVICE_TAG = keccak256("govchain.service");
 
     /// @inheritdoc IRuleRegistry
     uint256 public constant MAX_REQUIREMENTS = 16;
@@ -36,6 +50,7 @@ contract RuleRegistry is IRuleRegistry, SignatureVerifier {
     IAttestationRegistry private immutable _attestations;
 
     mapping(bytes32 ruleId => RuleView) private _rules;
+    mapping(bytes32 serviceId => ServiceView) private _services;
 
     /// @param signatures_ how many distinct approvers of a department sign each of its rule changes (at least 1)
     constructor(IDepartmentRegistry departments_, IAttestationRegistry attestations_, uint256 signatures_)
@@ -90,6 +105,85 @@ contract RuleRegistry is IRuleRegistry, SignatureVerifier {
         emit RuleRetired(ruleId, department, version, msg.sender, signers);
     }
 
+    /// @inheritdoc IServiceRegistry
+    function registerService(
+        bytes32 department,
+        bytes32 name,
+        bytes32 ruleId,
+        bytes32 benefit,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external returns (bytes32 serviceId, uint32 version) {
+        if (department == bytes32(0) || name == bytes32(0) || benefit == bytes32(0)) revert ServiceInvalid();
+        if (_rules[ruleId].department != department) revert ServiceRuleNotOwned(ruleId, department);
+        if (!_attestations.canAttest(benefit, department, ROLE_APPROVER)) {
+            revert ServiceBenefitNotAllowed(benefit, department);
+        }
+        serviceId = _serviceId(department, name);
+        version = _services[serviceId].version + 1;
+        _checkSigners(
+            department,
+            keccak256(abi.encode(REGISTER_SERVICE_TYPEHASH, department, name, version, ruleId, benefit, deadline)),
+            deadline,
+            signers,
+            signatures
+        );
+        _services[serviceId] = ServiceView(department, ruleId, benefit, version, true);
+        emit ServiceRegistered(serviceId, department, version, name, ruleId, benefit, msg.sender, signers);
+    }
+
+    /// @inheritdoc IServiceRegistry
+    function retireService(
+        bytes32 department,
+        bytes32 name,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external {
+        bytes32 serviceId = _serviceId(department, name);
+        ServiceView storage service = _services[serviceId];
+        if (!service.active) revert ServiceNotInForce(serviceId);
+        uint32 version = service.version;
+        bytes32 structHash = keccak256(abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version, deadline));
+        _checkSigners(department, structHash, deadline, signers, signatures);
+        service.active = false;
+        emit ServiceRetired(serviceId, department, version, msg.sender, signers);
+    }
+
+    /// @inheritdoc IServiceRegistry
+    function serviceOf(bytes32 serviceId) external view returns (ServiceView memory) {
+        return _services[serviceId];
+    }
+
+    /// @inheritdoc IServiceRegistry
+    function serviceIdOf(bytes32 department, bytes32 name) external pure returns (bytes32) {
+        return _serviceId(department, name);
+    }
+
+    /// @inheritdoc IServiceRegistry
+    function serviceRegisterHash(
+        bytes32 department,
+        bytes32 name,
+        uint32 version,
+        bytes32 ruleId,
+        bytes32 benefit,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(REGISTER_SERVICE_TYPEHASH, department, name, version, ruleId, benefit, deadline))
+        );
+    }
+
+    /// @inheritdoc IServiceRegistry
+    function serviceRetireHash(bytes32 department, bytes32 name, uint32 version, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version, deadline)));
+    }
+
     /// @inheritdoc IRuleRegistry
     function ruleOf(bytes32 ruleId) external view returns (RuleView memory) {
         return _rules[ruleId];
@@ -138,6 +232,10 @@ contract RuleRegistry is IRuleRegistry, SignatureVerifier {
 
     function _ruleId(bytes32 department, bytes32 name) private pure returns (bytes32) {
         return keccak256(abi.encode(department, name));
+    }
+
+    function _serviceId(bytes32 department, bytes32 name) private pure returns (bytes32) {
+        return keccak256(abi.encode(SERVICE_TAG, department, name));
     }
 
     function _validate(Requirement[] calldata requirements) private pure {

@@ -129,6 +129,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "govchain.cli.rule",
         "Rules that decide case steps from attestations (秒批).",
     ),
+    "offer": (
+        "govchain.cli.offer",
+        "Proactive services (免申即享): register services, watch for who qualifies, relay.",
+    ),
+    "citizen offers": (
+        "govchain.cli.citizen_offers",
+        "Services offered to me without applying (免申即享); accept one with one signature.",
+    ),
 }
 
 

@@ -123,6 +123,11 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         f"tamper audit              {tamper.get('altered')} altered of "
         f"{tamper.get('ok', 0) + tamper.get('altered', 0)} (exit {tamper.get('exit')})",
         f"revoked grant             refused ({summary.get('revoked_access_refused')})",
+        f"秒批 instant approval      {summary.get('instant_approval', {}).get('transactions')} "
+        f"transaction, {summary.get('instant_approval', {}).get('blocks')} block",
+        f"免申即享 offer → benefit    {summary.get('proactive_service', {}).get('transactions')} "
+        f"transaction, {summary.get('proactive_service', {}).get('blocks')} block, "
+        f"{summary.get('proactive_service', {}).get('seconds')} s",
         f"personal data on chain    {summary.get('privacy_hits')} hits",
         f"transactions shown        {summary.get('transactions_shown')} "
         f"({summary.get('gas_shown'):,} gas)",

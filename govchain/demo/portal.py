@@ -24,8 +24,9 @@ import uvicorn
 
 from govchain.approval import CaseTerms, Step
 from govchain.approval.cases import Cases
+from govchain.demo.common import PASSPHRASE
 from govchain.demo.narrator import Narrator
-from govchain.demo.scenario import PASSPHRASE, Scenario
+from govchain.demo.scenario import Scenario
 from govchain.errors import GovchainError
 from govchain.portal import Backend, PortalConfig, create_app
 from govchain.sharing.catalog import category_code

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,26 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import Nonce, Wei
 
-from govchain.approval import CaseStatus, CaseTerms, Step
-from govchain.approval.cases import Comment
-from govchain.approval.messages import DECISION, SignerSignature, decision, pack_signatures
-from govchain.approval.messages import domain as case_domain
-from govchain.audit.privacy import scan_chain
-from govchain.demo import persona
+from govchain.demo import audit_chapters, casework, persona, services
+from govchain.demo.common import (
+    ACTIVE,
+    CATALOG,
+    CONTENTS,
+    DAY,
+    HOLDINGS,
+    LATE_DEPARTMENT,
+    NODES,
+    OTHER_PENSIONERS,
+    PASSPHRASE,
+    DemoFailure,
+    Holding,
+    label,
+    short,
+)
 from govchain.demo.narrator import Narrator
 from govchain.demo.nodes import NodeProcess, run_cli
 from govchain.deploy import department_code
 from govchain.eip712 import Domain
-from govchain.errors import ChainRefused, GovchainError
 from govchain.identity.messages import (
     COUNCIL_APPROVAL,
     council_domain,
@@ -42,80 +50,23 @@ from govchain.keystore import Keystore
 from govchain.network import Connection
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
-from govchain.node.client import CitizenClient, DataNodeClient, RecordTampered
+from govchain.node.client import CitizenClient, DataNodeClient
 from govchain.node.publisher import AnchorWorker, Publisher, canonical_json
 from govchain.node.store import BATCH, Store, sqlite_url
 from govchain.reference import (
     COUNCIL,
-    ROLE_APPROVER,
     ROLE_STAFF,
     City,
     DepartmentKeys,
     build_city,
     staff,
 )
-from govchain.sharing import LegalBasis, MerkleTree, SharingClass, category_code
-from govchain.sharing.merkle import new_salt, record_hash, salted_content_hash
+from govchain.sharing import LegalBasis, category_code
+from govchain.sharing.merkle import new_salt
 from govchain.sharing.messages import GRANT_CONSENT, consent_message, grant_id, grant_tuple
 from govchain.toolchain.devnet import Devnet, free_port, rpc
 from govchain.toolchain.ethereumjs import EthereumJSNode
 from govchain.tx import Sender, encode_call
-
-DAY = 24 * 3600
-ACTIVE = 2  # IDepartmentRegistry.DepartmentStatus.Active
-PASSPHRASE = "demo passphrase (a throwaway home)"  # noqa: S105 (demo keys, deleted after)
-LATE_DEPARTMENT = "DPF"  # joins through the council during the scenario
-OWNERS = ("HRSS", "HOUSING", "DPF")
-NODES = ("HRSS", "HOUSING", "DPF", "CIVIL")
-OTHER_PENSIONERS = 250  # anchored in one Merkle batch next to the citizen's own record
-
-
-@dataclass(frozen=True)
-class Holding:
-    """One record the citizen's application relies on."""
-
-    owner: str
-    category: bytes
-    record_id: bytes
-    content: dict[str, Any]
-
-
-HOLDINGS = (
-    Holding("HRSS", category_code("HRSS.PENSION"), b"PEN-2012-0417-88".ljust(32, b"\0"), {}),
-    Holding("HOUSING", category_code("HOUSING.PROPERTY"), b"PROP-330102-5531".ljust(32, b"\0"), {}),
-    Holding("DPF", category_code("DPF.DISABILITY"), b"DIS-330102-0091".ljust(32, b"\0"), {}),
-)
-CONTENTS = {
-    "HRSS": persona.pension_record,
-    "HOUSING": persona.property_record,
-    "DPF": persona.disability_certificate,
-}
-CATALOG = (
-    ("HRSS", "HRSS.PENSION", SharingClass.CONDITIONAL, False, 30),
-    ("HOUSING", "HOUSING.PROPERTY", SharingClass.CONDITIONAL, False, 1),
-    ("DPF", "DPF.DISABILITY", SharingClass.CONDITIONAL, True, 365),
-    ("HRSS", "HRSS.BANK_ACCOUNT", SharingClass.NOT_SHARED, True, 0),
-)
-
-
-def _count(report: Any) -> int:
-    """How many accesses a ``govchain audit access --json`` report lists."""
-    if isinstance(report, dict) and isinstance(report.get("entries"), list):
-        return len(report["entries"])
-    raise DemoFailure(f"unexpected audit access report: {str(report)[:200]}")
-
-
-def short(value: bytes | str, keep: int = 10) -> str:
-    text = value if isinstance(value, str) else "0x" + value.hex()
-    return text if len(text) <= keep + 6 else f"{text[:keep]}…{text[-4:]}"
-
-
-def label(code: bytes) -> str:
-    return code.rstrip(b"\0").decode()
-
-
-class DemoFailure(GovchainError):
-    """The scenario saw something the platform must prevent."""
 
 
 @dataclass
@@ -129,6 +80,7 @@ class Scenario:
     grants: dict[str, dict[str, Any]] = field(default_factory=dict)
     fetched: dict[str, bytes] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, Any] = field(default_factory=dict)
     _funder: Sender | None = None
     _funder_nonce: int = 0
 
@@ -213,13 +165,18 @@ class Scenario:
             self.data_space_chapter,
             self.consent_chapter,
             self.fetch_chapter,
-            self.approval_chapter,
-            self.trail_chapter,
-            self.tamper_chapter,
-            self.revoke_chapter,
-            self.privacy_chapter,
         ):
             chapter()
+        for later in (
+            casework.approval_chapter,
+            services.instant_approval_chapter,
+            services.proactive_service_chapter,
+            casework.trail_chapter,
+            audit_chapters.tamper_chapter,
+            audit_chapters.revoke_chapter,
+            audit_chapters.privacy_chapter,
+        ):
+            later(self)
         return self.summary
 
     def platform_chapter(self) -> None:
@@ -510,7 +467,7 @@ class Scenario:
             "AccessGrants", self.connection.chain_id, self.contract("AccessGrants").address
         )
 
-    def _fetch(self, holding: Holding) -> tuple[str, Any]:
+    def fetch_holding(self, holding: Holding) -> tuple[str, Any]:
         client = DataNodeClient(self.reader(), self.dept("CIVIL").staff)
         prepared = client.prepare(self.grants[holding.owner], holding.category, holding.record_id)
         access_tx = client.record_access(self.sender(self.dept("CIVIL").staff), prepared)
@@ -525,7 +482,7 @@ class Scenario:
             "against the anchor before using it.",
         )
         for holding in HOLDINGS:
-            access_tx, record = self._fetch(holding)
+            access_tx, record = self.fetch_holding(holding)
             self.fetched[holding.owner] = record.content_hash
             self.say.did(
                 f"{holding.owner} released {label(holding.category)} v{record.version}; hash matches "
@@ -533,205 +490,3 @@ class Scenario:
                 access_tx,
             )
         self.summary["records_fetched"] = len(self.fetched)
-
-    def approval_chapter(self) -> None:
-        self.say.chapter(
-            "Paperless approval: Civil Affairs → Disabled Persons' Federation → Finance",
-            "The case holds the Merkle root of the e-documents (the application and the three "
-            "verified records). Each step's approvers sign their decision with EIP-712 off chain; "
-            "anyone submits a step's signatures in one transaction. The last approval issues the "
-            "'subsidy granted' attestation to the citizen.",
-        )
-        attestations = self.contract("AttestationRegistry")
-        cases = self.contract("CaseApprovals")
-        civil = self.dept("CIVIL")
-        civil_code = department_code("CIVIL")
-        fields = keccak(text="SubsidyGranted(bytes32 caseId)")
-        tx, _ = self.send(
-            civil.admin,
-            attestations.functions.registerSchema(fields, ROLE_APPROVER, civil_code, True),
-        )
-        schema = schema_uid(fields, ROLE_APPROVER, civil_code, True)
-        self.say.did(f"CIVIL registered the schema SubsidyGranted {short(schema)}", tx)
-        form_hash = salted_content_hash(new_salt(), canonical_json(persona.application_form()))
-        documents = MerkleTree([form_hash, *self.fetched.values()])
-        deadline = self.now() + 7 * DAY
-        route = (
-            Step(civil_code, 1, deadline),
-            Step(department_code("DPF"), 1, deadline),
-            Step(department_code("FINANCE"), 2, deadline),
-        )
-        terms = CaseTerms(
-            documents_hash=documents.root,
-            accepting_department=civil_code,
-            route=route,
-            applicant_citizen=self.citizen.address,
-            schema=schema,
-        )
-        case_id = terms.case_id()
-        tx, _ = self.send(civil.staff, cases.functions.openCase(terms.as_tuple()))
-        self.say.did(f"CIVIL staff opened case {short(case_id)} ({len(documents)} e-documents)", tx)
-        domain = case_domain(self.connection.chain_id, cases.address)
-        # the reviewers' comment goes on chain only as a salted commitment (kept with the documents)
-        comment = Comment.new("reviewed: eligible").commitment
-        for index, step in enumerate(route):
-            code = label(step.department)
-            approvers = self.dept(code).approvers[: step.threshold]
-            # each approver signs a Decision naming themselves (a signature counts for its signer only)
-            signatures = [
-                SignerSignature(
-                    a.address,
-                    DECISION.sign(
-                        a.key, domain, decision(case_id, index, True, comment, a.address, deadline)
-                    ),
-                )
-                for a in approvers
-            ]
-            packed = pack_signatures(signatures)
-            tx, receipt = self.send(
-                civil.staff,
-                cases.functions.submitDecisions(
-                    case_id, terms.as_tuple(), [(index, True, comment, deadline, packed)]
-                ),
-            )
-            self.say.did(
-                f"step {index + 1}: {step.threshold} {code} approver(s) signed; submitted", tx
-            )
-        state = cases.functions.caseOf(case_id).call()
-        approved = cases.events.CaseApproved().process_receipt(receipt, errors=DISCARD)
-        uid = approved[0]["args"]["attestationUid"] if approved else b"\0" * 32
-        valid = attestations.functions.isValid(uid).call()
-        self.say.note(
-            f"case status {CaseStatus(state[0]).name}; attestation {short(uid)} valid: {valid}"
-        )
-        self.summary["case"] = {"id": "0x" + case_id.hex(), "status": CaseStatus(state[0]).name}
-        self.summary["subsidy_attestation"] = "0x" + bytes(uid).hex()
-
-    def trail_chapter(self) -> None:
-        self.say.chapter(
-            "Who used my data?",
-            "The citizen lists every access to her data: who, when, which category, for which "
-            "purpose, under which grant. The answer comes from the chain, not from the "
-            "departments; an AUDITOR may ask the same about anyone.",
-        )
-        trail = CitizenClient(self.reader(), self.citizen).access_trail()
-        rows = []
-        w3 = self.connection.w3
-        for entry in trail:
-            when = datetime.fromtimestamp(int(w3.eth.get_block(entry["block"])["timestamp"]), UTC)
-            rows.append(
-                [
-                    when.strftime("%H:%M:%S"),
-                    label(entry["grantee"]),
-                    label(entry["category"]),
-                    short(entry["grantId"], 8),
-                    short(entry["tx"], 8),
-                ]
-            )
-        self.say.table("Access trail (SDK)", ["UTC", "by", "category", "grant", "access tx"], rows)
-        self.summary["access_trail"] = len(rows)
-        args = ("audit", "access", "--subject", self.citizen.address)
-        code, report = self.cli(*args, key="citizen")
-        if code != 0:
-            raise DemoFailure(f"govchain {' '.join(args)} exited {code}: {report}")
-        code, by_auditor = self.cli(*args, key="bdb-auditor")
-        if code != 0:
-            raise DemoFailure(f"the BDB auditor's trail query exited {code}: {by_auditor}")
-        self.say.did(
-            f"govchain --key citizen audit access --subject {short(self.citizen.address)}: "
-            f"{_count(report)} accesses; the Big Data Bureau's auditor sees the same "
-            f"{_count(by_auditor)}"
-        )
-
-    def tamper_chapter(self) -> None:
-        self.say.chapter(
-            "A DBA edits HRSS's database",
-            "A database administrator at HRSS raises the citizen's pension in the table directly. "
-            "The anchor on chain does not change, so the edit is caught: by the next requester, "
-            "and by the tamper audit HRSS runs on a schedule.",
-        )
-        pension = HOLDINGS[0]
-        edited = dict(persona.pension_record(), monthly_cny=4860)
-        content = canonical_json(edited)
-        with sqlite3.connect(self.workdir / "hrss.db") as db:
-            version, subject, media_type, salt = db.execute(
-                "SELECT version, subject, media_type, salt FROM records "
-                "WHERE category = ? AND record_id = ? ORDER BY version DESC LIMIT 1",
-                (pension.category, pension.record_id),
-            ).fetchone()
-            # the DBA even recomputes the stored record hash, so the row looks consistent
-            forged = record_hash(
-                pension.category,
-                pension.record_id,
-                version,
-                department_code("HRSS"),
-                subject,
-                media_type,
-                content,
-                salt,
-            )
-            db.execute(
-                "UPDATE records SET content = ?, content_hash = ? "
-                "WHERE category = ? AND record_id = ? AND version = ?",
-                (content, forged, pension.category, pension.record_id, version),
-            )
-        self.say.did(
-            "UPDATE records SET content = …, content_hash = … (monthly 2860 → 4860, the stored "
-            "hash recomputed) — no transaction, no trace in HRSS's own logs"
-        )
-        try:
-            self._fetch(pension)
-        except RecordTampered as exc:
-            self.say.refused("Civil Affairs fetched the pension record again", str(exc))
-        else:
-            raise DemoFailure("the edited pension record was served without being detected")
-        code, report = self.cli("audit", "tamper", "--dept", "HRSS", "--db", self.db_url("HRSS"))
-        if code != 1 or not isinstance(report, dict):
-            raise DemoFailure(f"the tamper audit should have failed on the edit: {report}")
-        for finding in report["findings"]:
-            self.say.refused(
-                f"govchain audit tamper --dept HRSS: {finding['status']} "
-                f"{label(bytes.fromhex(finding['category'][2:]))} "
-                f"{label(bytes.fromhex(finding['record_id'][2:]))} v{finding['version']}",
-                finding["reason"],
-            )
-        counts = report["counts"]
-        self.say.note(
-            f"{report['records']} records checked: {counts['ok']} ok, {counts['altered']} altered, "
-            f"{counts['missing']} missing, {counts['not_anchored']} not anchored (exit {code})"
-        )
-        self.summary["tamper_audit"] = {"exit": code, **counts}
-
-    def revoke_chapter(self) -> None:
-        self.say.chapter(
-            "The citizen revokes a consent",
-            "The citizen withdraws Civil Affairs' access to her housing record. The next access "
-            "is refused by the chain itself, before any node is asked.",
-        )
-        grants = self.contract("AccessGrants")
-        terms = self.grants["HOUSING"]
-        tx, _ = self.send(self.citizen, grants.functions.revoke(grant_id(terms)))
-        self.say.did(f"grant {short(grant_id(terms))} revoked by the citizen", tx)
-        try:
-            self._fetch(HOLDINGS[1])
-        except ChainRefused as exc:
-            self.say.refused("Civil Affairs asked for the property record again", str(exc))
-            self.summary["revoked_access_refused"] = exc.error_name
-        else:
-            raise DemoFailure("an access under a revoked grant was allowed")
-
-    def privacy_chapter(self) -> None:
-        self.say.chapter(
-            "What the chain reveals",
-            "Every transaction's calldata and every log of this run is scanned for the citizen's "
-            "name, ID number, birth date, address, phone and certificate number: as UTF-8, hex "
-            "text, UTF-16, a number, and their unsalted keccak/sha256 hashes.",
-        )
-        hits = scan_chain(self.connection.w3, persona.PERSONAL_DATA)
-        blocks = int(self.connection.w3.eth.block_number)
-        if hits:
-            for hit in hits:
-                self.say.refused("personal data on chain", str(hit))
-            raise DemoFailure(f"{len(hits)} pieces of personal data found on chain")
-        self.say.did(f"{blocks} blocks scanned: no personal data on chain")
-        self.summary["privacy_hits"] = 0

@@ -437,6 +437,32 @@ def build_app(
     return app
 
 
+async def respond(
+    request: Request,
+    action: Callable[[Mapping[str, Any]], Any],
+    *,
+    limit: int,
+    timeout: float,
+) -> Response:
+    """Answer one POST the way every node endpoint does: the JSON body read within ``limit``
+    bytes, ``action`` run off the event loop, both within ``timeout`` seconds, a failure turned
+    into its refusal (or a logged 500 that says nothing). The endpoints that other modules
+    mount on the app (offers, objection texts) answer through it."""
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        body = await asyncio.wait_for(_read_body(request, limit), timeout)
+        remaining = max(deadline - loop.time(), 0.001)
+        result = await asyncio.wait_for(run_in_threadpool(action, body), remaining)
+    except Exception as exc:
+        refusal = _as_refusal(exc, timeout)
+        if refusal is None:
+            log.exception("unexpected failure of %s", request.url.path)
+            return JSONResponse({"reason": "error", "detail": "internal error"}, 500)
+        return _refused(refusal)
+    return JSONResponse(result)
+
+
 def _as_refusal(exc: Exception, timeout: float) -> Refusal | None:
     if isinstance(exc, Refusal):
         return exc

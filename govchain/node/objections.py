@@ -27,7 +27,6 @@ encrypted at rest: the store is the department's own, as for its records.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -36,14 +35,12 @@ from typing import TYPE_CHECKING, Any
 import ecies
 from eth_abi.abi import decode, encode
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import DateTime, LargeBinary, String, Text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from starlette.concurrency import run_in_threadpool
 
-from govchain.errors import NetworkUnavailable
-from govchain.node.chain import DEPARTMENT_ACTIVE, IS_ACTIVE_MEMBER, RpcChain, RpcFailed, _Fn
+from govchain.node.chain import DEPARTMENT_ACTIVE, IS_ACTIVE_MEMBER, RpcChain, _Fn
 from govchain.node.messages import FastDigest, node_domain
 from govchain.node.objection_texts import (
     OBJECTION_READ,
@@ -272,10 +269,6 @@ def _bool(value: Any, what: str) -> bool:
 # --- HTTP ----------------------------------------------------------------------------------
 
 
-def _refused(refusal: Refusal) -> JSONResponse:
-    return JSONResponse(refusal.body(), status_code=refusal.status)
-
-
 def router(node: DataNode) -> APIRouter:
     """The objection-text endpoints of ``node`` (``app.include_router(router(node))``)."""
     desk = ObjectionDesk(node)
@@ -283,20 +276,9 @@ def router(node: DataNode) -> APIRouter:
     routes = APIRouter()
 
     async def handle(request: Request, action: Callable[[Mapping[str, Any]], Any]) -> Response:
-        from govchain.node.server import _read_body  # the node's one body reader (no cycle)
+        from govchain.node.api import respond  # the node's one request path (no import cycle)
 
-        try:
-            body = await asyncio.wait_for(_read_body(request, limit), timeout)
-            result = await asyncio.wait_for(run_in_threadpool(action, body), timeout)
-        except Refusal as refusal:
-            return _refused(refusal)
-        except TimeoutError:
-            return _refused(Refusal("timeout", f"no answer within {timeout} s"))
-        except NetworkUnavailable:
-            return _refused(Refusal("chain_unavailable"))
-        except RpcFailed as failed:
-            return _refused(Refusal("chain_error", str(failed)))
-        return JSONResponse(result)
+        return await respond(request, action, limit=limit, timeout=timeout)
 
     async def post(request: Request) -> Response:
         return await handle(request, desk.post)

@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 
 from govchain import timefmt
 from govchain.errors import NetworkUnavailable
-from govchain.node import objections
+from govchain.node import objections, offers
 from govchain.node.chain import (
     DEPARTMENT_ACTIVE,
     GRANT_LIVE,
@@ -499,6 +499,7 @@ def create_app(node: DataNode, **options: Any) -> FastAPI:
 
     app = build_app(node, **options)
     app.include_router(objections.router(node))
+    app.include_router(offers.router(node))
     return app
 
 

@@ -1,9 +1,11 @@
 """Accepting an offered service (免申即享) with one EIP-712 signature.
 
-A service is a rule plus the benefit attestation a case decided by it issues. The citizen (her
-identity's owner key, or a valid DELEGATE_AGENT) signs ``AcceptOffer(citizen, caseId,
+A service (``RuleRegistry.registerService``, :mod:`govchain.services.catalog`) is one of the
+department's rules plus the benefit attestation a case decided by it issues. The citizen (her
+identity's owner key, or a valid DELEGATE_AGENT) signs ``AcceptOffer(citizen, service, caseId,
 consentHash, deadline)`` on the ``CaseApprovals`` domain; ``caseId`` is the hash of the case's
-terms, so the signature applies for exactly that service and nothing else. The offering
+terms, which must be the service's, so the signature applies for exactly that case and nothing
+else. The offering
 department relays it (``CaseApprovals.acceptOffer``): the case is opened, decided by its rule
 and the benefit issued in that one transaction; the citizen pays nothing.
 
@@ -27,6 +29,7 @@ ACCEPT_OFFER: TypedMessage = message(
     "AcceptOffer",
     [
         ("address", "citizen"),
+        ("bytes32", "service"),
         ("bytes32", "caseId"),
         ("bytes32", "consentHash"),
         ("uint256", "deadline"),
@@ -48,27 +51,39 @@ def consent_hash(text: str) -> bytes:
     return bytes(keccak(text=text))
 
 
-def acceptance_message(terms: CaseTerms, consent: bytes, deadline: int) -> dict[str, Any]:
-    """The ``AcceptOffer`` fields for the case of ``terms``."""
+def acceptance_message(
+    service: bytes, terms: CaseTerms, consent: bytes, deadline: int
+) -> dict[str, Any]:
+    """The ``AcceptOffer`` fields for the case of ``terms`` under ``service``."""
     return {
         "citizen": terms.applicant_citizen,
+        "service": bytes(service),
         "caseId": terms.case_id(),
         "consentHash": bytes(consent),
         "deadline": int(deadline),
     }
 
 
-def acceptance(signer: str, consent: bytes, deadline: int, signature: bytes) -> tuple[Any, ...]:
+def acceptance(
+    signer: str, service: bytes, consent: bytes, deadline: int, signature: bytes
+) -> tuple[Any, ...]:
     """The ``Acceptance`` tuple ``acceptOffer`` takes."""
-    return (signer, bytes(consent), int(deadline), bytes(signature))
+    return (signer, bytes(service), bytes(consent), int(deadline), bytes(signature))
 
 
 def sign_acceptance(
-    key: bytes | str, domain: Domain, signer: str, terms: CaseTerms, consent: bytes, deadline: int
+    key: bytes | str,
+    domain: Domain,
+    signer: str,
+    service: bytes,
+    terms: CaseTerms,
+    consent: bytes,
+    deadline: int,
 ) -> tuple[Any, ...]:
-    """The citizen's (or her agent's) one signature accepting the service of ``terms``."""
-    signature = ACCEPT_OFFER.sign(key, domain, acceptance_message(terms, consent, deadline))
-    return acceptance(signer, consent, deadline, signature)
+    """The citizen's (or her agent's) one signature accepting the case of ``terms`` of ``service``."""
+    msg = acceptance_message(service, terms, consent, deadline)
+    signature = ACCEPT_OFFER.sign(key, domain, msg)
+    return acceptance(signer, service, consent, deadline, signature)
 
 
 for _name, _template in {
@@ -76,5 +91,17 @@ for _name, _template in {
     "identity {citizen}: only she (or her agent) accepts an offer",
     "OfferNotDecided": "case {caseId} would stay open: an accepted offer must be decided by "
     "its rule in the same transaction",
+    "OfferServiceNotInForce": "service {serviceId} is not in force (never registered, or "
+    "retired): its offers cannot be accepted",
+    "OfferTermsNotService": "case {caseId} is not a case of service {serviceId} (its department, "
+    "one step of its rule, its benefit)",
+    "OfferAlreadyGranted": "{citizen} already holds the benefit {uid} of service {serviceId}",
+    "ServiceInvalid": "a service needs a department, a name and a benefit schema",
+    "ServiceRuleNotOwned": "rule {ruleId} is not a rule of {department}: a service grants on its "
+    "own department's rule",
+    "ServiceBenefitNotAllowed": "{department}'s approvers may not attest the benefit schema "
+    "{benefit}",
+    "ServiceNotInForce": "service {serviceId} has no version in force (never registered, or "
+    "retired)",
 }.items():
     explain(_name, _template)

@@ -302,13 +302,17 @@ class Rulebook:
             found.append(best)
         return found
 
-    def proof_for(self, rid: bytes, subject: str) -> tuple[Any, ...]:
-        """The ``RuleProof`` of rule ``rid``'s current version for ``subject``."""
-        _dept, _hash, version, _active = self.contract.functions.ruleOf(rid).call()
+    def requirements_of(self, rid: bytes) -> tuple[bool, list[Requirement]]:
+        """Whether rule ``rid`` is in force, and its current version's requirements."""
+        _dept, _hash, version, active = self.contract.functions.ruleOf(rid).call()
         if int(version) == 0:
             raise NotFound("rule", "0x" + rid.hex(), "never registered")
         logs = [log for log in self._registered(rid) if int(log["args"]["version"]) == int(version)]
-        requirements = [Requirement.from_raw(r) for r in logs[-1]["args"]["requirements"]]
+        return bool(active), [Requirement.from_raw(r) for r in logs[-1]["args"]["requirements"]]
+
+    def proof_for(self, rid: bytes, subject: str) -> tuple[Any, ...]:
+        """The ``RuleProof`` of rule ``rid``'s current version for ``subject``."""
+        _active, requirements = self.requirements_of(rid)
         return proof(requirements, self.evidence(subject, requirements))
 
     def open_by_rule(

@@ -55,6 +55,21 @@ def test_the_scenario_reaches_every_outcome(played: dict[str, Any]) -> None:
     assert summary["privacy_hits"] == 0
 
 
+def test_services_are_granted_by_rule_and_offered_privately(played: dict[str, Any]) -> None:
+    """秒批: one transaction decides and issues; 免申即享: nothing on chain until she accepts,
+    then her one signature is one transaction in one block, and she pays nothing."""
+    summary = played["summary"]
+    instant = summary["instant_approval"]
+    assert instant["status"] == "APPROVED" and instant["transactions"] == 1
+    proactive = summary["proactive_service"]
+    assert proactive["offers"] == 1 and proactive["transactions_before_acceptance"] == 0
+    assert (proactive["transactions"], proactive["blocks"]) == (1, 1)
+    assert proactive["citizen_paid_wei"] == 0
+    titles = [c["title"] for c in played["chapters"]]
+    assert "Instant approval (秒批)" in titles and "Proactive service (免申即享)" in titles
+    assert titles.index("Proactive service (免申即享)") < titles.index("What the chain reveals")
+
+
 def test_every_process_it_started_is_gone(played: dict[str, Any]) -> None:
     pids = [*played["node_pids"], played["anvil_pid"]]
     assert all(pid for pid in pids)

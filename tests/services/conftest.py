@@ -17,6 +17,7 @@ from eth_utils.crypto import keccak
 
 from govchain.approval import CaseTerms
 from govchain.approval.messages import SignerSignature
+from govchain.services import catalog
 from govchain.services.rules import (
     REGISTER_RULE,
     RETIRE_RULE,
@@ -130,6 +131,52 @@ class Rulebook:
             RETIRE_RULE, msg, self.depts[dept].approvers[:2] if signers is None else signers
         )
         return self.rules.retire(
+            code,
+            name_code(name),
+            deadline,
+            [s.signer for s in sigs],
+            [s.signature for s in sigs],
+            sender=sender or self.depts[dept].staff,
+        )
+
+    def register_service(
+        self,
+        dept: str,
+        name: str,
+        rule: bytes,
+        benefit: bytes,
+        *,
+        signers: Sequence[Any] | None = None,
+        sender: Any = None,
+    ) -> Any:
+        """Register the next version of service ``name`` of ``dept`` (rule id, benefit schema)."""
+        code = self.depts[dept].code
+        version = int(self.rules.serviceOf(catalog.service_id(code, name_code(name))).version) + 1
+        deadline = self.now() + DAY
+        msg = catalog.register_message(code, name_code(name), version, rule, benefit, deadline)
+        sigs = self.sign(
+            catalog.REGISTER_SERVICE,
+            msg,
+            self.depts[dept].approvers[:2] if signers is None else signers,
+        )
+        return self.rules.registerService(
+            code,
+            name_code(name),
+            rule,
+            benefit,
+            deadline,
+            [s.signer for s in sigs],
+            [s.signature for s in sigs],
+            sender=sender or self.depts[dept].staff,
+        )
+
+    def retire_service(self, dept: str, name: str, *, sender: Any = None) -> Any:
+        code = self.depts[dept].code
+        version = int(self.rules.serviceOf(catalog.service_id(code, name_code(name))).version)
+        deadline = self.now() + DAY
+        msg = catalog.retire_message(code, name_code(name), version, deadline)
+        sigs = self.sign(catalog.RETIRE_SERVICE, msg, self.depts[dept].approvers[:2])
+        return self.rules.retireService(
             code,
             name_code(name),
             deadline,

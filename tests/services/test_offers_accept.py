@@ -1,5 +1,6 @@
 """Accepting an offered service (免申即享) with one signature, relayed by the department, and
-every refusal: someone other than the subject or her valid agent, a replay, another service."""
+every refusal: someone other than the subject or her valid agent, a replay, another service,
+terms that are not the service's, a retired service, a second benefit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from eth_utils.crypto import keccak
 
 from govchain.approval import CaseStatus, CaseTerms
 from govchain.approval.messages import domain as cases_domain
+from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, sign_acceptance
 from govchain.services.rules import Evidence, name_code, proof, rule_id, rule_step
 from tests.approval.conftest import DAY
@@ -24,7 +26,13 @@ DELEGATE_AGENT = bytes(keccak(text="govchain.delegate.agent"))
 @pytest.fixture
 def elderly(book: Rulebook, depts: Any, facts: Any) -> bytes:
     book.register("CIVIL", "elderly", elderly_rule(depts, facts))
-    return rule_id(depts["CIVIL"].code, name_code("elderly"))
+    rid = rule_id(depts["CIVIL"].code, name_code("elderly"))
+    book.register_service("CIVIL", "allowance", rid, facts["allowance"])
+    return rid
+
+
+def _service(depts: Any) -> bytes:
+    return service_id(depts["CIVIL"].code, name_code("allowance"))
 
 
 def _evidence(book: Rulebook, citizen: Any, facts: Any) -> list[Evidence]:
@@ -35,11 +43,18 @@ def _evidence(book: Rulebook, citizen: Any, facts: Any) -> list[Evidence]:
     ]
 
 
-def _sign(book: Rulebook, signer: Any, terms: CaseTerms, deadline: int | None = None) -> Any:
+def _sign(
+    book: Rulebook,
+    signer: Any,
+    terms: CaseTerms,
+    deadline: int | None = None,
+    service: bytes | None = None,
+) -> Any:
     """``signer``'s acceptance of the case of ``terms`` with the service's consent text."""
     until = book.now() + DAY if deadline is None else deadline
     dom = cases_domain(book.chain.chain_id, book.approvals.address)
-    return sign_acceptance(signer.private_key, dom, signer.address, terms, CONSENT, until)
+    sid = _service(book.depts) if service is None else service
+    return sign_acceptance(signer.private_key, dom, signer.address, sid, terms, CONSENT, until)
 
 
 @pytest.fixture
@@ -64,11 +79,12 @@ def test_the_citizen_accepts_with_one_signature_and_pays_nothing(
         citizen.address,
         citizen.address,
     )
-    assert accepted.consentHash == signed[1] and accepted.sender == depts["CIVIL"].staff.address
+    assert accepted.consentHash == signed[2] and accepted.sender == depts["CIVIL"].staff.address
     view = approvals.caseOf(terms.case_id())
     assert view.status == CaseStatus.APPROVED and attestations.isValid(view.outcome)
     assert len(receipt.decode_logs(approvals.StepDecidedByRule)) == 1
     assert citizen.balance == balance  # one signature, no transaction of hers
+    assert approvals.benefitOf(_service(depts), citizen.address) == view.outcome
 
 
 def test_her_valid_agent_accepts_for_her(
@@ -114,11 +130,16 @@ def test_a_lapsed_agent_or_a_replaced_owner_key_cannot_accept(
 
 
 def test_a_replayed_acceptance_opens_nothing(
-    book: Rulebook, approvals: Any, depts: Any, citizens: Any, offer: Any
+    book: Rulebook, approvals: Any, attestations: Any, depts: Any, citizens: Any, offer: Any
 ) -> None:
     terms, proofs = offer
     signed = _sign(book, citizens[0], terms)
     approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
+    granted = approvals.benefitOf(_service(depts), citizens[0].address)
+    with ape.reverts(approvals.OfferAlreadyGranted, uid=granted):
+        approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
+    # even once the benefit is revoked, the same acceptance cannot open its case again
+    attestations.revoke(granted, sender=depts["CIVIL"].approvers[0])
     with ape.reverts(approvals.ApprovalCaseExists, caseId=terms.case_id()):
         approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
 
@@ -150,7 +171,7 @@ def test_an_acceptance_is_for_one_service_only(
         with ape.reverts(approvals.SignatureInvalidSigner, signer=citizens[0].address):
             approvals.acceptOffer(other.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
     expired = _sign(book, citizens[0], terms, deadline=book.now() - 1)
-    with ape.reverts(approvals.SignatureExpired, deadline=expired[2]):
+    with ape.reverts(approvals.SignatureExpired, deadline=expired[3]):
         approvals.acceptOffer(terms.as_tuple(), proofs, expired, sender=depts["CIVIL"].staff)
 
 
@@ -162,13 +183,93 @@ def test_only_the_offering_departments_staff_relays_and_it_is_decided_at_once(
     signed = _sign(book, citizens[0], terms)
     with ape.reverts(approvals.ApprovalNotStaff, account=outsider.address):
         approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=outsider)
-    two_steps = CaseTerms(
-        documents_hash=terms.documents_hash,
-        accepting_department=terms.accepting_department,
-        route=(terms.route[0], rule_step(elderly, terms.route[0].deadline + DAY)),
-        applicant_citizen=terms.applicant_citizen,
-        schema=terms.schema,
+    with ape.reverts(approvals.OfferNotDecided, caseId=terms.case_id()):
+        approvals.acceptOffer(terms.as_tuple(), [], signed, sender=depts["CIVIL"].staff)
+
+
+def test_the_terms_must_be_the_services_own(
+    book: Rulebook, approvals: Any, depts: Any, citizens: Any, facts: Any, offer: Any,
+    elderly: bytes,
+) -> None:  # fmt: skip
+    """A relayer cannot invent a benefit: the citizen signed for the service, and the case must
+    be exactly its case (one step of its rule, its benefit, its department)."""
+    terms, proofs = offer
+    sid = _service(depts)
+
+    def variant(**change: Any) -> CaseTerms:
+        fields = {
+            "documents_hash": terms.documents_hash,
+            "accepting_department": terms.accepting_department,
+            "route": terms.route,
+            "applicant_citizen": terms.applicant_citizen,
+            "schema": terms.schema,
+        }
+        fields.update(change)
+        return CaseTerms(**fields)
+
+    book.register("CIVIL", "elderly2", elderly_rule(depts, facts))
+    other_rule = rule_step(rule_id(depts["CIVIL"].code, name_code("elderly2")), book.now() + DAY)
+    for other in (
+        variant(schema=facts["residence"]),
+        variant(route=(other_rule,)),
+        variant(route=(terms.route[0], rule_step(elderly, terms.route[0].deadline + DAY))),
+    ):
+        signed = _sign(book, citizens[0], other)  # she signed exactly this case, for the service
+        with ape.reverts(approvals.OfferTermsNotService, caseId=other.case_id(), serviceId=sid):
+            approvals.acceptOffer(other.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
+
+
+def test_an_unregistered_or_retired_service_is_refused(
+    book: Rulebook, approvals: Any, depts: Any, citizens: Any, offer: Any
+) -> None:
+    terms, proofs = offer
+    invented = service_id(depts["CIVIL"].code, name_code("invented"))
+    signed = _sign(book, citizens[0], terms, service=invented)
+    with ape.reverts(approvals.OfferServiceNotInForce, serviceId=invented):
+        approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
+    book.retire_service("CIVIL", "allowance")
+    signed = _sign(book, citizens[0], terms)
+    with ape.reverts(approvals.OfferServiceNotInForce, serviceId=_service(depts)):
+        approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
+
+
+def test_one_valid_benefit_per_citizen_and_service(
+    book: Rulebook, approvals: Any, attestations: Any, depts: Any, citizens: Any, facts: Any,
+    offer: Any, elderly: bytes,
+) -> None:  # fmt: skip
+    terms, proofs = offer
+    staff = depts["CIVIL"].staff
+    approvals.acceptOffer(terms.as_tuple(), proofs, _sign(book, citizens[0], terms), sender=staff)
+    granted = approvals.benefitOf(_service(depts), citizens[0].address)
+    again = book.rule_terms(
+        [elderly], citizens[0], schema=facts["allowance"], documents=bytes(keccak(text="2"))
     )
-    signed = _sign(book, citizens[0], two_steps)
-    with ape.reverts(approvals.OfferNotDecided, caseId=two_steps.case_id()):
-        approvals.acceptOffer(two_steps.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
+    with ape.reverts(
+        approvals.OfferAlreadyGranted,
+        serviceId=_service(depts),
+        citizen=citizens[0].address,
+        uid=granted,
+    ):
+        approvals.acceptOffer(
+            again.as_tuple(), proofs, _sign(book, citizens[0], again), sender=staff
+        )
+    # once the benefit is revoked (say, granted in error), the service may grant it again
+    attestations.revoke(granted, sender=depts["CIVIL"].approvers[0])
+    approvals.acceptOffer(again.as_tuple(), proofs, _sign(book, citizens[0], again), sender=staff)
+    assert approvals.benefitOf(_service(depts), citizens[0].address) != granted
+
+
+def test_a_signature_for_one_service_does_not_serve_another(
+    book: Rulebook, approvals: Any, depts: Any, citizens: Any, facts: Any, offer: Any,
+    elderly: bytes,
+) -> None:  # fmt: skip
+    """A second service on the same rule and benefit: the relayer swapping the service id in
+    her acceptance breaks her signature (the service is part of the signed message)."""
+    terms, proofs = offer
+    book.register_service("CIVIL", "allowance-bis", elderly, facts["allowance"])
+    signed = _sign(book, citizens[0], terms)
+    other = service_id(depts["CIVIL"].code, name_code("allowance-bis"))
+    swapped = (signed[0], other, *signed[2:])
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=citizens[0].address):
+        approvals.acceptOffer(terms.as_tuple(), proofs, swapped, sender=depts["CIVIL"].staff)
+    approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @title IServiceRegistry
+ * @notice Services a department offers without application (免申即享): a service binds one of
+ * the department's own rule lines (who qualifies) to the benefit it grants (the attestation
+ * schema a case decided by that rule issues). An offer is accepted only as a case whose terms
+ * are exactly the service's (one RULE step of its rule, its benefit schema, its department),
+ * so whoever relays an acceptance cannot invent a benefit or pair a benefit with another rule.
+ *
+ * A service line is named `(department, name)`; its id is `keccak256(abi.encode(SERVICE_TAG,
+ * department, name))`. Registration makes the next version (1, 2, ...) current and in force;
+ * retirement ends it. Both carry {IRuleRegistry-SIGNATURES} EIP-712 signatures
+ * (`RegisterService` / `RetireService`, the version as the message's unique id, a deadline) of
+ * distinct active APPROVERs of the department, checked when relayed, as for rules.
+ */
+interface IServiceRegistry {
+    /// @notice A service line's stored state.
+    struct ServiceView {
+        bytes32 department;
+        bytes32 ruleId;
+        bytes32 benefit;
+        uint32 version;
+        bool active;
+    }
+
+    /**
+     * @notice Version `version` of service `serviceId` (`name` of `department`) grants `benefit`
+     * to those rule `ruleId` decides for; `signers` signed, `sender` relayed.
+     */
+    event ServiceRegistered(
+        bytes32 indexed serviceId,
+        bytes32 indexed department,
+        uint32 version,
+        bytes32 name,
+        bytes32 ruleId,
+        bytes32 benefit,
+        address sender,
+        address[] signers
+    );
+
+    /// @notice Version `version` of service `serviceId` was retired by `signers`, relayed by `sender`.
+    event ServiceRetired(
+        bytes32 indexed serviceId, bytes32 indexed department, uint32 version, address sender, address[] signers
+    );
+
+    /// @notice A service needs a department, a non-zero name and a non-zero benefit schema.
+    error ServiceInvalid();
+    /// @notice Rule `ruleId` is not a rule line of `department`: a service grants on its own department's rule only.
+    error ServiceRuleNotOwned(bytes32 ruleId, bytes32 department);
+    /// @notice `department`'s approvers may not attest `benefit`, so no case of theirs could issue it.
+    error ServiceBenefitNotAllowed(bytes32 benefit, bytes32 department);
+    /// @notice Service `serviceId` has no version in force (never registered, or retired).
+    error ServiceNotInForce(bytes32 serviceId);
+
+    /**
+     * @notice Registers the next version of service `name` of `department`: rule line `ruleId`
+     * (of `department`) decides who qualifies, `benefit` is the schema granted.
+     *
+     * Requirements: department, name and benefit non-zero (`ServiceInvalid`); `ruleId` is a
+     * registered rule line of `department` (`ServiceRuleNotOwned`); `department`'s APPROVER role
+     * may attest `benefit` (`ServiceBenefitNotAllowed`); signatures as for
+     * {IRuleRegistry-register}, of {serviceRegisterHash}.
+     *
+     * Emits {ServiceRegistered}.
+     */
+    function registerService(
+        bytes32 department,
+        bytes32 name,
+        bytes32 ruleId,
+        bytes32 benefit,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external returns (bytes32 serviceId, uint32 version);
+
+    /**
+     * @notice Retires the current version of service `name` of `department`: its offers can no
+     * longer be accepted (until a new version is registered).
+     *
+     * Requirements: the service is in force (`ServiceNotInForce`); signatures of {serviceRetireHash}.
+     *
+     * Emits {ServiceRetired}.
+     */
+    function retireService(
+        bytes32 department,
+        bytes32 name,
+        uint256 deadline,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external;
+
+    /// @notice The stored state of service line `serviceId` (all zero if never registered).
+    function serviceOf(bytes32 serviceId) external view returns (ServiceView memory);
+
+    /// @notice `keccak256(abi.encode(SERVICE_TAG, department, name))`, the id of service line `name` of `department`.
+    function serviceIdOf(bytes32 department, bytes32 name) external pure returns (bytes32);
+
+    /// @notice The EIP-712 digest approvers sign to register `version` of service `name` of `department`.
+    function serviceRegisterHash(
+        bytes32 department,
+        bytes32 name,
+        uint32 version,
+        bytes32 ruleId,
+        bytes32 benefit,
+        uint256 deadline
+    ) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest approvers sign to retire `version` of service `name` of `department`.
+    function serviceRetireHash(bytes32 department, bytes32 name, uint32 version, uint256 deadline)
+        external
+        view
+        returns (bytes32);
+}

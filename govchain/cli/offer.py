@@ -1,0 +1,189 @@
+"""``govchain offer``: a department's proactive services (免申即享) — register a service (its
+approvers sign, anyone relays), list them, and run the eligibility watcher that offers them
+privately through the department's data node and relays the acceptances citizens sign."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govchain import validate
+from govchain.approval.cases import code_text
+from govchain.approval.messages import SignerSignature
+from govchain.cli.case import parse_when
+from govchain.cli.context import CliContext, pass_cli
+from govchain.cli.index import index_target, make_indexer, sync_index
+from govchain.cli.params import BYTES32
+from govchain.cli.sharing_params import DEPARTMENT
+from govchain.deploy import department_code
+from govchain.errors import InvalidInput
+from govchain.indexer import database_url, open_database
+from govchain.services.catalog import Catalog
+from govchain.services.offerbox import OfferBox
+from govchain.services.rules import name_code, rule_id
+from govchain.services.watcher import Watcher
+
+SIGNED_FORMAT = "govchain.service.change/1"
+
+
+def _name(text: str) -> bytes:
+    try:
+        return name_code(text)
+    except ValueError as exc:
+        raise InvalidInput("name", text, str(exc)) from None
+
+
+def _dept_of_key(obj: CliContext, dept: str | None) -> bytes:
+    if dept is not None:
+        return department_code(dept)
+    from govchain.approval.reader import CaseReader
+
+    found = CaseReader(obj.connection()).department_of(obj.account().address)
+    if found is None:
+        raise InvalidInput("key", obj.account().address, "is no department's member; give --dept")
+    return found
+
+
+@click.group("offer")
+def group() -> None:
+    """Proactive services (免申即享): register services, watch for who qualifies, relay."""
+
+
+@group.command("sign")
+@click.argument("name")
+@click.option("--rule", "rule", help="the department's rule NAME deciding who qualifies")
+@click.option("--benefit", type=BYTES32, help="the attestation schema the service grants")
+@click.option("--retire", is_flag=True, help="sign the retirement of the current version")
+@click.option("--dept", type=DEPARTMENT, help="the service's department (default: the --key's)")
+@click.option("--deadline", metavar="WHEN", default="1d", show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_cli
+def sign(
+    obj: CliContext,
+    name: str,
+    rule: str | None,
+    benefit: bytes | None,
+    retire: bool,
+    dept: str | None,
+    deadline: str,
+    out: Path,
+) -> None:
+    """Sign, as an APPROVER (--key), service NAME's next version (--rule, --benefit) or its
+    retirement (--retire): no transaction; writes the signed change to --out."""
+    code = _dept_of_key(obj, dept)
+    if not retire and (rule is None or benefit is None):
+        raise click.UsageError("a registration needs --rule and --benefit (or give --retire)")
+    catalog = Catalog(obj.connection())
+    until = parse_when(deadline, int(obj.connection().w3.eth.get_block("latest")["timestamp"]))
+    rid = None if retire or rule is None else rule_id(code, _name(rule))
+    signed = catalog.sign(obj.account(), code, _name(name), until, rid, None if retire else benefit)
+    document = {
+        "format": SIGNED_FORMAT,
+        "department": code_text(code),
+        "name": name,
+        "deadline": until,
+        "rule_id": None if rid is None else "0x" + rid.hex(),
+        "benefit": None if retire or benefit is None else "0x" + benefit.hex(),
+        "signer": signed.signer,
+        "signature": "0x" + signed.signature.hex(),
+    }
+    try:
+        out.write_text(json.dumps(document, indent=2) + "\n")
+    except OSError as exc:
+        raise InvalidInput("output file", str(out), exc.strerror or str(exc)) from None
+    obj.emit({"file": str(out), **document}, f"{signed.signer} signed service {name} -> {out}")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text())
+        if not isinstance(data, dict) or data.get("format") != SIGNED_FORMAT:
+            raise ValueError(f"not a {SIGNED_FORMAT} file")
+        validate.address(data["signer"])
+        return data
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput("signed service change file", str(path), str(exc)) from None
+
+
+@group.command("register")
+@click.argument(
+    "files", metavar="SIGFILE...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@pass_cli
+def register(obj: CliContext, files: tuple[Path, ...]) -> None:
+    """Relay approvers' signed changes of one service (a registration or a retirement)."""
+    docs = [_load(f) for f in files]
+    first = docs[0]
+    keys = ("department", "name", "deadline", "rule_id", "benefit")
+    for path, d in zip(files, docs, strict=True):
+        if tuple(d[k] for k in keys) != tuple(first[k] for k in keys):
+            raise InvalidInput("signed service change file", str(path), "signs another change")
+    code, name = department_code(first["department"]), _name(first["name"])
+    sigs = [SignerSignature(d["signer"], bytes.fromhex(d["signature"][2:])) for d in docs]
+    rid = None if first["rule_id"] is None else bytes.fromhex(first["rule_id"][2:])
+    benefit = None if first["benefit"] is None else bytes.fromhex(first["benefit"][2:])
+    catalog = Catalog(obj.connection(), obj.sender())
+    receipt = catalog.relay(code, name, int(first["deadline"]), sigs, rid, benefit)
+    state = catalog.service(code, name).as_dict()
+    tx = receipt["transactionHash"].to_0x_hex()
+    obj.emit(
+        {"tx_hash": tx, "block": int(receipt["blockNumber"]), **state},
+        f"service {state['department']}/{state['name']} v{state['version']} "
+        f"{'in force' if state['in_force'] else 'retired'} ({tx})",
+    )
+
+
+@group.command("list")
+@click.option("--dept", type=DEPARTMENT, help="only this department's services")
+@pass_cli
+def list_(obj: CliContext, dept: str | None) -> None:
+    """The registered services: department, name, rule, benefit schema, version, in force."""
+    code = None if dept is None else department_code(dept)
+    rows = [s.as_dict() for s in Catalog(obj.connection()).services(code)]
+
+    def text() -> str:
+        if not rows:
+            return "no services registered"
+        return "\n".join(
+            f"{r['department']}/{r['name']} v{r['version']} "
+            f"({'in force' if r['in_force'] else 'retired'}) rule {r['rule_id'][:10]}… "
+            f"benefit {r['benefit'][:10]}…"
+            for r in rows
+        )
+
+    obj.emit(rows, text)
+
+
+@group.command("watch")
+@click.option("--store", "store", required=True, metavar="URL|FILE", help="the data node's store")
+@click.option("--db", "db", metavar="URL|FILE", help="index database [default: the CLI's index]")
+@click.option("--follow", is_flag=True, help="keep watching until interrupted")
+@click.option("--interval", type=float, default=10.0, show_default=True, help="seconds per round")
+@pass_cli
+def watch(obj: CliContext, store: str, db: str | None, follow: bool, interval: float) -> None:
+    """Sync the index, offer the --key's department's services to who newly qualifies (sealed
+    to her key in the node's store; nothing on chain), and relay the signed acceptances
+    (--key, a STAFF member, pays). Re-runs are no-ops; a crash loses and duplicates nothing."""
+    connection = obj.connection()
+    code = _dept_of_key(obj, None)
+    engine = open_database(index_target(obj, db))  # created on the first run
+    box = OfferBox(database_url(store))
+    watcher = Watcher(connection, engine, box, code, obj.sender())
+    indexer = make_indexer(obj, engine)
+    while True:
+        sync_index(obj, indexer)
+        report = watcher.watch().as_dict()
+        relayed = watcher.relay().as_dict()
+        data = {"department": code_text(code), **report, **relayed}
+        obj.emit(
+            data,
+            f"{code_text(code)}: {report['services']} services, {report['offered']} new offers, "
+            f"{len(relayed['accepted'])} accepted, {len(relayed['refused'])} refused",
+        )
+        if not follow:
+            return
+        time.sleep(interval)

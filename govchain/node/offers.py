@@ -1,0 +1,113 @@
+"""The data node's offer endpoints (免申即享): a citizen lists her sealed offers and leaves her
+signed acceptance, both on requests she signs.
+
+Mounted from ``create_app`` with one line (``app.include_router(offers.router(node))``). Both
+endpoints take the node's ``SubjectRequest`` (same EIP-712 domain, signing and checks as
+``/v1/subject/*``: expiry bound, signer recovered, the request names this node's department or
+is refused ``wrong_node``, the signer controls the identity or ``not_subject_controller``, the
+nonce is spent once) with ``category`` = :data:`OFFERS_CATEGORY`:
+
+* ``POST /v1/offers/list`` (``recordId`` zero): her offers, each sealed with ECIES to her
+  published encryption key (:mod:`govchain.services.watcher`); the node never holds them in
+  the clear.
+* ``POST /v1/offers/accept`` (``recordId`` = the offer id) with ``acceptance`` = her signed
+  ``AcceptOffer`` (signer, consentHash, deadline, signature): kept for the department's relayer
+  (``govchain offer watch`` relays it with a STAFF key; the chain verifies the signature, the
+  service, the rule and the signer's standing when it is sent). Only an open offer of hers is
+  accepted (``offer_not_found``, ``offer_not_open``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from eth_utils.crypto import keccak
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from govchain.node.protocol import REFUSALS, Refusal, address, b32, b64, hex32, uint
+from govchain.services.offerbox import OfferBox
+
+if TYPE_CHECKING:
+    from govchain.node.server import DataNode
+
+#: The ``SubjectRequest.category`` of offer requests (no data category has this id).
+OFFERS_CATEGORY = bytes(keccak(text="govchain.offers"))
+ZERO32 = b"\0" * 32
+
+REFUSALS.setdefault(
+    "offer_not_found", (404, "no such offer for this identity at this department's node")
+)
+REFUSALS.setdefault("offer_not_open", (409, "the offer was already accepted or settled"))
+
+
+class OfferDesk:
+    """The node's decisions on offer requests, independent of HTTP."""
+
+    def __init__(self, node: DataNode) -> None:
+        self.node = node
+        self.box = OfferBox(node.store.engine)
+
+    def _request(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+        msg, _digest, signer, _key = self.node._subject_request(body)
+        if msg["category"] != OFFERS_CATEGORY:
+            raise Refusal("malformed_request", "request.category must be the offers category")
+        with self.node.store.session() as s:
+            self.node._spend_nonce(s, signer, msg["nonce"])
+        return msg, signer
+
+    def list(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        msg, _signer = self._request(body)
+        if msg["recordId"] != ZERO32:
+            raise Refusal("malformed_request", "request.recordId must be zero to list")
+        rows = self.box.of_citizen(msg["subject"])
+        return {
+            "department": hex32(self.node.config.department),
+            "subject": msg["subject"],
+            "offers": [r.as_dict() | {"sealed": b64(r.sealed)} for r in rows],
+        }
+
+    def accept(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        raw = body.get("acceptance")
+        if not isinstance(raw, Mapping):
+            raise Refusal("malformed_request", "acceptance must be an object")
+        signature = raw.get("signature")
+        if not isinstance(signature, str) or not signature.startswith("0x"):
+            raise Refusal("malformed_request", "acceptance.signature must be 0x-hex")
+        acceptance = {
+            "signer": address(raw.get("signer"), "acceptance.signer"),
+            "consentHash": hex32(b32(raw.get("consentHash"), "acceptance.consentHash")),
+            "deadline": uint(raw.get("deadline"), "acceptance.deadline"),
+            "signature": signature,
+        }
+        msg, signer = self._request(body)
+        offer_id = hex32(msg["recordId"])
+        row = self.box.get(offer_id)
+        if row is None or row.citizen != msg["subject"]:
+            raise Refusal("offer_not_found", f"no offer {offer_id} for {msg['subject']}")
+        if acceptance["signer"] != signer:
+            raise Refusal("malformed_request", "the acceptance's signer must sign the request")
+        if not self.box.sign(offer_id, json.dumps(acceptance)):
+            raise Refusal("offer_not_open", f"offer {offer_id} is {row.state}")
+        return {"offerId": offer_id, "state": "signed"}
+
+
+def router(node: DataNode) -> APIRouter:
+    """The offer endpoints of ``node`` (mounted by ``create_app``)."""
+    from govchain.node.api import respond  # the node's one request path (no import cycle)
+
+    desk = OfferDesk(node)
+    routes = APIRouter()
+    limit, timeout = node.config.max_body_bytes, node.config.request_timeout
+
+    def add(path: str, action: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
+        async def endpoint(request: Request) -> Response:
+            return await respond(request, action, limit=limit, timeout=timeout)
+
+        routes.add_api_route(path, endpoint, methods=["POST"])
+
+    add("/v1/offers/list", desk.list)
+    add("/v1/offers/accept", desk.accept)
+    return routes

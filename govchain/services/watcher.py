@@ -1,0 +1,346 @@
+"""The eligibility watcher (免申即享): offers a department's services to the citizens who newly
+satisfy their rules, privately, and relays the acceptances they sign.
+
+:meth:`Watcher.watch` reads the indexed ``Attested`` and ``Revoked`` events (the index of
+:mod:`govchain.indexer`, synced beforehand) and, for each service of the department in force,
+finds the citizens who hold, for every requirement of its rule, an attestation of the schema,
+by a named department Active now, unrevoked, unexpired and young enough. The chain has the last
+word: the candidate evidence is checked with ``RuleRegistry.check`` (``eth_call``, the same
+check a RULE step runs), so the watcher never re-derives the rule. Each offer is sealed with
+ECIES to the citizen's published encryption key (her DID document's ``keyAgreement`` key, the
+ERC-1056 attribute ``did/pub/Secp256k1/enc/hex``) and stored in the department's
+:class:`~govchain.services.offerbox.OfferBox`; nothing goes on chain. A citizen who already has
+an offer of the service, or holds its benefit, is skipped, so re-runs are no-ops; each offer is
+one insert (unique per citizen and service), so a crash mid-run loses nothing the next run
+does not redo and duplicates nothing.
+
+:meth:`Watcher.relay` sends the acceptances citizens signed (kept by the data node, see
+:mod:`govchain.node.offers`) with the department's STAFF key: ``acceptOffer`` opens the case,
+decides it by its rule and issues the benefit in one transaction; the citizen pays nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import ecies
+from sqlalchemy import Engine
+from web3.exceptions import ContractLogicError
+
+from govchain import validate
+from govchain.approval.cases import code_text
+from govchain.approval.messages import domain as cases_domain
+from govchain.errors import GovchainError
+from govchain.indexer import events_of
+from govchain.interop.did import did_of, resolve
+from govchain.network import Connection
+from govchain.services.catalog import Catalog, Service, service_terms
+from govchain.services.offerbox import ACCEPTED, REFUSED, SIGNED, OfferBox, StoredOffer
+from govchain.services.offers import consent_hash, consent_text
+from govchain.services.rulebook import Rulebook
+from govchain.services.rules import Evidence, Requirement
+from govchain.tx import Sender
+
+OFFER_FORMAT = "govchain.offer/1"
+#: How long an offer (and the case deadline in it) stays open.
+OFFER_VALIDITY = 30 * 86400
+ZERO32 = b"\0" * 32
+
+
+def encryption_key(connection: Connection, identity: str) -> bytes | None:
+    """The citizen's published encryption key (compressed or uncompressed secp256k1), or None:
+    the ``keyAgreement`` key of her DID document (``did/pub/Secp256k1/enc/hex``)."""
+    document = resolve(connection, did_of(connection.chain_id, identity))["didDocument"]
+    agreement = set(document.get("keyAgreement", []))
+    for method in document.get("verificationMethod", []):
+        if method.get("id") in agreement and method.get("publicKeyHex"):
+            try:
+                return bytes.fromhex(str(method["publicKeyHex"]))
+            except ValueError:
+                continue
+    return None
+
+
+def open_offer(private_key: bytes, sealed: bytes) -> dict[str, Any]:
+    """Decrypt a sealed offer with the citizen's encryption key (ValueError if not hers)."""
+    try:
+        offer = json.loads(ecies.decrypt(private_key, sealed))
+    except Exception as exc:  # eciespy raises several types for a wrong key
+        raise ValueError(
+            f"the offer cannot be decrypted with this key ({type(exc).__name__})"
+        ) from None
+    if not isinstance(offer, dict) or offer.get("format") != OFFER_FORMAT:
+        raise ValueError("the sealed content is not a govchain offer")
+    return offer
+
+
+@dataclass
+class WatchReport:
+    """What one :meth:`Watcher.watch` did."""
+
+    services: int = 0
+    candidates: int = 0
+    offered: list[str] = field(default_factory=list)
+    already: int = 0
+    no_key: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "services": self.services,
+            "candidates": self.candidates,
+            "offered": len(self.offered),
+            "offer_ids": self.offered,
+            "already_offered_or_granted": self.already,
+            "without_encryption_key": self.no_key,
+        }
+
+
+@dataclass
+class RelayReport:
+    """What one :meth:`Watcher.relay` did."""
+
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "refused": self.refused}
+
+
+class Watcher:
+    """A department's eligibility watcher over an index and its offer box."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        index: Engine,
+        box: OfferBox,
+        department: bytes,
+        sender: Sender | None = None,
+    ) -> None:
+        self.connection = connection
+        self.index = index
+        self.box = box
+        self.department = department
+        self.sender = sender
+        self.catalog = Catalog(connection)
+        self.book = Rulebook(connection, sender)
+        self._status: dict[bytes, str] = {}
+
+    # --- finding the eligible ---------------------------------------------------------------
+
+    def _active(self, department: bytes) -> bool:
+        if department not in self._status:
+            self._status[department] = self.book.cases.department_status(department)
+        return self._status[department] == "Active"
+
+    def _attestations(self) -> tuple[dict[str, list[Evidence]], set[bytes]]:
+        """Every indexed attestation's uid preimage by subject, and the revoked uids."""
+        chain_id = self.connection.chain_id
+        by_subject: dict[str, list[Evidence]] = {}
+        for row in events_of(self.index, chain_id=chain_id, event="Attested"):
+            a = row.args
+            ev = Evidence(
+                schema=bytes.fromhex(a["schema"][2:]),
+                subject=validate.address(a["subject"]),
+                attester=validate.address(a["attester"]),
+                department=bytes.fromhex(a["department"][2:]),
+                data_hash=bytes.fromhex(a["dataHash"][2:]),
+                expiry=int(a["expiry"]),
+                ref_uid=bytes.fromhex(a["refUID"][2:]),
+                issued_at=int(row.block_timestamp or 0),
+            )
+            by_subject.setdefault(ev.subject, []).append(ev)
+        revoked = {
+            bytes.fromhex(r.attestation_uid[2:])
+            for r in events_of(self.index, chain_id=chain_id, event="Revoked")
+            if r.attestation_uid
+        }
+        return by_subject, revoked
+
+    def _meets(
+        self, held: list[Evidence], requirements: list[Requirement], revoked: set[bytes], now: int
+    ) -> list[Evidence] | None:
+        """For each requirement the newest attestation meeting it now, or None."""
+        found = []
+        for req in requirements:
+            best = None
+            for ev in held:
+                if (
+                    ev.schema == req.schema
+                    and ev.department in req.departments
+                    and ev.uid not in revoked
+                    and (ev.expiry == 0 or ev.expiry > now)
+                    and now <= ev.issued_at + req.max_age
+                    and self._active(ev.department)
+                    and (best is None or ev.issued_at > best.issued_at)
+                ):
+                    best = ev
+            if best is None:
+                return None
+            found.append(best)
+        return found
+
+    @staticmethod
+    def _holds_benefit(
+        held: list[Evidence], service: Service, revoked: set[bytes], now: int
+    ) -> bool:
+        """She holds a valid benefit attestation of the department, however it was issued
+        (through this service or a case decided otherwise): nothing to offer."""
+        return any(
+            ev.schema == service.benefit
+            and ev.department == service.department
+            and ev.uid not in revoked
+            and (ev.expiry == 0 or ev.expiry > now)
+            for ev in held
+        )
+
+    def _granted(self, service: Service, citizen: str) -> bool:
+        cases = self.book.cases.contract.functions
+        uid = bytes(cases.benefitOf(service.service_id, citizen).call())
+        registry = self.connection.contract("AttestationRegistry")
+        return uid != ZERO32 and bool(registry.functions.isValid(uid).call())
+
+    def watch(self) -> WatchReport:
+        """Offer every service of the department in force to the citizens who newly qualify."""
+        report = WatchReport()
+        self._status.clear()
+        by_subject, revoked = self._attestations()
+        now = self.book.cases.now()
+        for service in self.catalog.services(self.department):
+            active, requirements = self.book.requirements_of(service.rule_id)
+            if not service.active or not active:
+                continue
+            report.services += 1
+            sid = "0x" + service.service_id.hex()
+            for citizen, held in by_subject.items():
+                evidence = self._meets(held, requirements, revoked, now)
+                if evidence is None:
+                    continue
+                report.candidates += 1
+                if (
+                    self.box.has(sid, citizen)
+                    or self._holds_benefit(held, service, revoked, now)
+                    or self._granted(service, citizen)
+                ):
+                    report.already += 1
+                    continue
+                if not self._rule_holds(service, citizen, requirements, evidence):
+                    continue
+                key = encryption_key(self.connection, citizen)
+                if key is None:
+                    report.no_key += 1
+                    continue
+                offer_id = self._offer(service, citizen, requirements, key, now)
+                if offer_id is not None:
+                    report.offered.append(offer_id)
+        return report
+
+    def _rule_holds(
+        self,
+        service: Service,
+        citizen: str,
+        requirements: list[Requirement],
+        evidence: list[Evidence],
+    ) -> bool:
+        """``RuleRegistry.check`` at the latest block: the chain's word, not the index's."""
+        try:
+            self.book.contract.functions.check(
+                service.rule_id,
+                citizen,
+                [r.as_tuple() for r in requirements],
+                [e.as_tuple() for e in evidence],
+            ).call()
+        except ContractLogicError:
+            return False
+        return True
+
+    def _offer(
+        self,
+        service: Service,
+        citizen: str,
+        requirements: list[Requirement],
+        key: bytes,
+        now: int,
+    ) -> str | None:
+        deadline = now + OFFER_VALIDITY
+        terms = service_terms(service, citizen, deadline)
+        text = consent_text(code_text(service.department), code_text(service.name), requirements)
+        offer_id = "0x" + secrets.token_bytes(32).hex()
+        sid = "0x" + service.service_id.hex()
+        documents = "0x" + terms.documents_hash.hex()
+        offer = {
+            "format": OFFER_FORMAT,
+            "offerId": offer_id,
+            "chainId": self.connection.chain_id,
+            "caseApprovals": self.book.cases.contract.address,
+            "department": code_text(service.department),
+            "service": code_text(service.name),
+            "serviceId": sid,
+            "ruleId": "0x" + service.rule_id.hex(),
+            "benefit": "0x" + service.benefit.hex(),
+            "citizen": citizen,
+            "documentsHash": documents,
+            "stepDeadline": deadline,
+            "caseId": "0x" + terms.case_id().hex(),
+            "consentText": text,
+            "consentHash": "0x" + consent_hash(text).hex(),
+            "expires": deadline,
+        }
+        sealed = ecies.encrypt(key, json.dumps(offer, sort_keys=True).encode())
+        added = self.box.add(offer_id, sid, citizen, deadline, sealed, documents, deadline)
+        return offer_id if added else None
+
+    # --- relaying acceptances ---------------------------------------------------------------
+
+    def relay(self) -> RelayReport:
+        """Send every signed acceptance in the box (the department's STAFF key pays)."""
+        if self.sender is None:
+            raise GovchainError("relaying sends transactions: give the watcher a Sender")
+        report = RelayReport()
+        for row in self.box.of_state(SIGNED):
+            outcome = self._relay_one(row)
+            (report.accepted if outcome["state"] == ACCEPTED else report.refused).append(outcome)
+        return report
+
+    def _relay_one(self, row: StoredOffer) -> dict[str, Any]:
+        service = self.catalog.by_id(bytes.fromhex(row.service_id[2:]))
+        terms = service_terms(
+            service, row.citizen, row.step_deadline, bytes.fromhex(row.documents_hash[2:])
+        )
+        case_id = "0x" + terms.case_id().hex()
+        out: dict[str, Any] = {"offer_id": row.offer_id, "case_id": case_id}
+        # a crash after sending and before settling: the case is on chain already
+        if self.book.cases.contract.functions.caseOf(terms.case_id()).call()[0] != 0:
+            self.box.settle(row.offer_id, ACCEPTED, case_id)
+            return out | {"state": ACCEPTED}
+        a = json.loads(row.acceptance or "{}")
+        signed = (
+            validate.address(a["signer"]),
+            service.service_id,
+            bytes.fromhex(a["consentHash"][2:]),
+            int(a["deadline"]),
+            bytes.fromhex(a["signature"][2:]),
+        )
+        started = time.monotonic()
+        try:
+            receipt = self.book.accept(terms, signed)
+        except GovchainError as exc:
+            self.box.settle(row.offer_id, REFUSED, case_id, str(exc))
+            return out | {"state": REFUSED, "reason": str(exc)}
+        self.box.settle(row.offer_id, ACCEPTED, case_id)
+        return out | {
+            "state": ACCEPTED,
+            "tx_hash": "0x" + bytes(receipt["transactionHash"]).hex(),
+            "block": int(receipt["blockNumber"]),
+            "gas": int(receipt["gasUsed"]),
+            "seconds": round(time.monotonic() - started, 3),
+        }
+
+
+def acceptance_domain(connection: Connection) -> Any:
+    """The ``CaseApprovals`` EIP-712 domain an acceptance is signed on."""
+    return cases_domain(connection.chain_id, connection.deployment.address("CaseApprovals"))
