@@ -51,11 +51,8 @@ from govchain import timefmt
 from govchain.errors import NetworkUnavailable
 from govchain.node.chain import (
     DEPARTMENT_ACTIVE,
-    GRANT_LIVE,
-    GRANT_NONE,
-    GRANT_REVOKED,
-    NOT_SHARED,
     ROLE_STAFF,
+    STATUS_REFUSALS,
     ZERO32,
     ZERO_ADDRESS,
     ChainAddresses,
@@ -135,8 +132,8 @@ class DataNode:
             msg["grantId"],
             msg["category"],
             str(access_tx),
-            subject=msg["subject"],
-            grantee=ZERO32 if terms is None else terms["grantee"],
+            terms=terms,
+            request_hash=digest,
         )
         grantee = self._check_authority(msg, terms, ctx, signer)
         self._check_access_record(msg, terms, ctx, signer, digest)
@@ -161,7 +158,7 @@ class DataNode:
         ctx: RequestContext,
         signer: str,
     ) -> bytes:
-        member, category = ctx.member, msg["category"]
+        member = ctx.member
         if terms is None:  # an Unconditional category: any active STAFF, no grant
             if not (member.active and member.roles & ROLE_STAFF and member.department != ZERO32):
                 raise Refusal("not_grantee_member", f"{signer} is not an active staff member")
@@ -170,43 +167,20 @@ class DataNode:
             if ctx.category.sharing != UNCONDITIONAL:
                 raise Refusal("no_grant", "the category is not Unconditional; name a grant")
             return bytes(member.department)
-        # the rule AccessGrants.recordAccess applies (AccessGrantNotStaff), asked of the same
-        # view (DepartmentRegistry.isActiveMember with ROLE_STAFF) when the right is used: a
-        # member demoted or removed after recording access is refused
-        if not ctx.grantee_staff:
-            raise Refusal(
-                "not_grantee_member",
-                f"{signer} is not an active STAFF member of grantee {_code(terms['grantee'])}",
-            )
+        # what the request says of the grant, checked here: the terms are the grant's, the
+        # grant's data is held here
         if compute_grant_id(terms) != msg["grantId"]:
             raise Refusal("grant_mismatch")
         if terms["owner"] != self.config.department:
             raise Refusal("wrong_node", f"the grant's data is held by {_code(terms['owner'])}")
-        status = ctx.grant.status
-        if status == GRANT_NONE:
-            raise Refusal("no_grant")
-        if status == GRANT_REVOKED:
-            raise Refusal("grant_revoked")
-        if status != GRANT_LIVE:
-            raise Refusal("no_grant", f"unexpected grant status {status}")
-        if not ctx.consent_current:  # AccessGrants.consentCurrent: the contract's own rule
-            raise Refusal(
-                "consent_previous_key",
-                "the consent was given under a previous key of the subject and not confirmed",
-            )
-        if ctx.timestamp < terms["validFrom"]:
-            raise Refusal("grant_not_yet_valid", f"opens at {terms['validFrom']}")
-        if ctx.timestamp >= terms["validUntil"]:
-            raise Refusal("grant_expired", f"closed at {terms['validUntil']}")
-        if ctx.category.sharing == NOT_SHARED:
-            raise Refusal("category_not_covered", f"{_code(category)} is not shared")
-        if category not in terms["categories"] and not (
-            terms["owner"] in terms["categories"]
-            and ctx.category.owner == terms["owner"]
-            and not ctx.category.sensitive
-            and ctx.category.sharing != NOT_SHARED
-        ):
-            raise Refusal("category_not_covered", f"{_code(category)} is not covered")
+        # the access rule itself is the contract's: AccessGrants.accessStatus(terms, category,
+        # signer) at the latest block, computed by the function recordAccess refuses with - a
+        # grant revoked, a member removed, a department suspended, a key rotated or a category
+        # reclassified after the access was recorded refuses the release. USED_UP passes: the
+        # access record being served spent that use.
+        status = ctx.access_status
+        if status in STATUS_REFUSALS:
+            raise Refusal(STATUS_REFUSALS[status], f"{status.name} at block {ctx.head}")
         if msg["subject"].lower() != terms["subject"].lower():
             raise Refusal("subject_mismatch")
         return bytes(terms["grantee"])
