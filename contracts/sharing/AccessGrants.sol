@@ -122,7 +122,7 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         bytes32 grantId = _hashGrantCalldata(terms);
         GrantState storage state = _grants[grantId];
         GrantState memory current = state;
-        AccessStatus status = _accessStatus(terms, grantId, current, category, msg.sender, true);
+        AccessStatus status = _accessStatus(terms, current, category, msg.sender, true);
         if (status != AccessStatus.Live) _refuseAccess(status, terms, grantId, current, category);
         uint32 maxUses = terms.maxUses;
         if (maxUses != 0) state.uses = current.uses + 1;
@@ -161,7 +161,7 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
     /// @inheritdoc IAccessGrants
     function isLive(Grant calldata terms, bytes32 category) external view returns (bool) {
         bytes32 grantId = _hashGrantCalldata(terms);
-        return _accessStatus(terms, grantId, _grants[grantId], category, address(0), false) == AccessStatus.Live;
+        return _accessStatus(terms, _grants[grantId], category, address(0), false) == AccessStatus.Live;
     }
 
     /// @inheritdoc IAccessGrants
@@ -171,7 +171,7 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         returns (AccessStatus)
     {
         bytes32 grantId = _hashGrantCalldata(terms);
-        return _accessStatus(terms, grantId, _grants[grantId], category, member, true);
+        return _accessStatus(terms, _grants[grantId], category, member, true);
     }
 
     /**
@@ -182,7 +182,6 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
      */
     function _accessStatus(
         Grant calldata terms,
-        bytes32 grantId,
         GrantState memory current,
         bytes32 category,
         address member,

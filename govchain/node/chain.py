@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,6 +43,7 @@ from govchain.errors import GovchainError, NetworkUnavailable
 from govchain.network import log_matches
 from govchain.node.index import AccessIndex, HeadCache
 from govchain.sharing.merkle import keccak256
+from govchain.sharing.messages import grant_id as terms_id
 from govchain.sharing.messages import grant_tuple
 from govchain.sharing.status import AccessStatus, call_data, decode_status
 
@@ -328,7 +329,9 @@ class RpcChain:
         """The latest block number (one ``eth_blockNumber``): what every cached answer is keyed by."""
         return int(self.rpc("eth_blockNumber", []), 16)
 
-    def _views_at(self, head: int, calls: Sequence[tuple[Hashable, str, str]]) -> list[str]:
+    def _views_at(
+        self, head: int, calls: Sequence[tuple[Hashable, str, Callable[[], str]]]
+    ) -> list[str]:
         """Raw ``eth_call`` results of ``(key, to, data)`` at block ``head``: from the per-block
         cache, the misses in one batch pinned to that block."""
         out: list[str | None] = [self._views.get(head, key) for key, _, _ in calls]
@@ -336,7 +339,7 @@ class RpcChain:
         if missing:
             tag = hex(head)
             answers = self.batch(
-                [("eth_call", [{"to": calls[i][1], "data": calls[i][2]}, tag]) for i in missing]
+                [("eth_call", [{"to": calls[i][1], "data": calls[i][2]()}, tag]) for i in missing]
             )
             for i, answer in zip(missing, answers, strict=True):
                 self._views.put(head, calls[i][0], answer)
@@ -393,17 +396,20 @@ class RpcChain:
         then only what the per-block cache and the access index do not hold (one batch)."""
         a = self.addresses
         head = self.head()
-        calls: list[tuple[Hashable, str, str]] = [
-            (("memberOf", signer.lower()), a.departments, MEMBER_OF.data(signer)),
-            (("categoryInfo", category), a.anchors, CATEGORY_INFO.data(category)),
+        # the call data is encoded only on a cache miss
+        calls: list[tuple[Hashable, str, Callable[[], str]]] = [
+            (("memberOf", signer.lower()), a.departments, lambda: MEMBER_OF.data(signer)),
+            (("categoryInfo", category), a.anchors, lambda: CATEGORY_INFO.data(category)),
         ]
         if terms is not None:
-            # the contract's own rule, by the function recordAccess refuses with
+            # the contract's own rule, by the function recordAccess refuses with; keyed by the
+            # id the terms hash to (never the id the request claims: terms that do not hash to
+            # it must not answer for it)
             calls.append(
                 (
-                    ("accessStatus", grant_id, category, signer.lower()),
+                    ("accessStatus", terms_id(terms), category, signer.lower()),
                     a.access_grants,
-                    call_data(grant_tuple(terms), category, signer),
+                    lambda: call_data(grant_tuple(terms), category, signer),
                 )
             )
         answers = self._views_at(head, calls)
@@ -448,7 +454,7 @@ class RpcChain:
                 (
                     ("departmentStatus", department),
                     self.addresses.departments,
-                    DEPARTMENT_STATUS.data(department),
+                    lambda: DEPARTMENT_STATUS.data(department),
                 )
             ],
         )

@@ -12,13 +12,17 @@ Endpoints (JSON; refusals are ``{"reason", "detail"}`` with the status of
   operator cannot replay a citizen's request at another department's node.
 
 Checks of ``/v1/records/fetch``, in order: well-formed; not expired; signed (the signer's key is
-recovered from the EIP-712 digest); then, from one JSON-RPC batch at the latest block: the
-signer holds the STAFF role in the grant's grantee department and that department is Active
-(``DepartmentRegistry.isActiveMember``, the view ``AccessGrants.recordAccess`` asks); the terms hash to the grant id,
-the grant is owned by this department, exists, is not revoked and its window is open; it
-covers the category; its subject is the request's; the access transaction succeeded and holds
-an ``AccessRecorded`` event of AccessGrants whose ``requestHash`` is this request's digest,
-whose member is the signer, and whose grant, category, owner and subject are the request's.
+recovered from the EIP-712 digest); then, at the latest block (one ``eth_blockNumber``; answers
+of that block come from the per-block cache of :mod:`govchain.node.index`, the rest from one
+JSON-RPC batch pinned to it): the terms hash to the grant id and the grant is owned by this
+department; ``AccessGrants.accessStatus(terms, category, signer)`` - the contract's own rule,
+computed by the function ``recordAccess`` refuses with - is Live (or UsedUp: the access record
+being served spent that use), so a grant revoked, a member removed, a department suspended, a
+key rotated or a category reclassified since the access was recorded refuses the release; its
+subject is the request's; the access transaction holds an ``AccessRecorded`` event of
+AccessGrants (from the node's index of those events, or the transaction's receipt) whose
+``requestHash`` is this request's digest, whose member is the signer, and whose grant, category,
+owner and subject are the request's.
 Then, as before every release (subject requests too), the node re-reads its own department's
 status: a department that is not Active (suspended, retired) releases nothing (``owner_inactive``).
 Then the nonce is spent and the serve-log row written in one database transaction, and only

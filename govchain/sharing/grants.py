@@ -421,17 +421,28 @@ class AccessGrants:
     def check_access(self, terms: GrantTerms, category: str, member: str) -> None:
         """What ``recordAccess`` checks, asked of the contract (:meth:`access_status`) and told
         in plain words; an unknown category or grant is :class:`NotFound` (exit 2)."""
-        self.catalog.require_category(category)
+        info = self.catalog.require_category(category)
         status = self.access_status(terms, category, member)
-        if status != AccessStatus.LIVE:
-            raise access_refusal(
-                status,
-                grant=hex0x(terms.grant_id),
-                category=category,
-                member=checksum(member),
-                grantee=terms.grantee,
-                subject=terms.subject,
+        if status == AccessStatus.LIVE:
+            return
+        error = access_refusal(
+            status,
+            grant=hex0x(terms.grant_id),
+            category=category,
+            member=checksum(member),
+            grantee=terms.grantee,
+            subject=terms.subject,
+            valid_from=iso(terms.valid_from),
+            valid_until=iso(terms.valid_until),
+            max_uses=str(terms.max_uses),
+        )
+        if status == AccessStatus.NOT_COVERED and info.sensitive:
+            # the catalog says why, in words; the verdict is the contract's
+            raise _refuse(
+                "AccessGrantCategoryNotCovered",
+                f"{error.explanation}: it is sensitive and must be named in the grant",  # type: ignore[attr-defined]
             )
+        raise error
 
     def record_access(self, grant: bytes, category: str, request_hash: bytes) -> TxResult:
         """Record that the signer (STAFF of the grantee) accesses ``category`` under ``grant``,

@@ -51,20 +51,20 @@ ERRORS: dict[AccessStatus, str] = {
     AccessStatus.USED_UP: "AccessGrantUsesExhausted",
 }
 
-# one sentence each; {grant}, {category}, {member}, {grantee}, {subject} are filled in
+# one sentence each; {grant}, {category}, {member}, {grantee}, {subject}, {valid_from},
+# {valid_until}, {max_uses} are filled in (a name not given reads "?")
 TEXTS: dict[AccessStatus, str] = {
     AccessStatus.UNKNOWN: "no grant with these terms exists on this chain",
     AccessStatus.REVOKED: "grant {grant} was revoked",
     AccessStatus.PREVIOUS_OWNER_CONSENT: "grant {grant} was consented under a previous key of "
     "{subject}: its current owner must confirm it first",
-    AccessStatus.NOT_YET_VALID: "grant {grant} is not valid yet",
-    AccessStatus.EXPIRED: "grant {grant} has expired",
+    AccessStatus.NOT_YET_VALID: "grant {grant} is valid only from {valid_from}",
+    AccessStatus.EXPIRED: "grant {grant} expired at {valid_until}",
     AccessStatus.NOT_STAFF: "{member} is not an active STAFF member of {grantee}",
     AccessStatus.GRANTEE_INACTIVE: "the grantee department {grantee} is not Active",
-    AccessStatus.NOT_COVERED: "grant {grant} does not cover category {category} (a sensitive "
-    "category must be named; an owner-wide grant covers only the owner's own categories)",
+    AccessStatus.NOT_COVERED: "grant {grant} does not cover category {category}",
     AccessStatus.NOT_SHARED: "category {category} is NOT_SHARED (不予共享): no grant allows access",
-    AccessStatus.USED_UP: "grant {grant} has used all of its uses",
+    AccessStatus.USED_UP: "grant {grant} has used all of its {max_uses} uses",
 }
 
 
