@@ -13,7 +13,7 @@
 - :mod:`govchain.sharing.status` — ``AccessGrants.accessStatus``: the access rule's one status
   view, its enum and what each value means.
 - :mod:`govchain.sharing.grants` — client of ``AccessGrants``: grants (direct, signed consent,
-  statutory), revocation, access records.
+  statutory), revocation; with :mod:`govchain.sharing.access` (mixed in) access records.
 - :mod:`govchain.sharing.requests` — client of ``ShareRequests``: filing, approving, rejecting.
 """
 

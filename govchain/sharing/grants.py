@@ -35,15 +35,14 @@ from govchain import validate
 from govchain.eip712 import Domain
 from govchain.errors import InvalidInput, NotFound
 from govchain.network import Connection
+from govchain.sharing.access import AccessRecords
 from govchain.sharing.anchors import AnchorRegistry
 from govchain.sharing.base import (
     ROLE_APPROVER,
-    ROLE_STAFF,
     Departments,
     TxResult,
     checksum,
     code,
-    code_name,
     hex0x,
     iso,
     logs,
@@ -53,7 +52,6 @@ from govchain.sharing.catalog import LegalBasis, SharingClass
 from govchain.sharing.consent import CONSENT_FORMAT, SignedConsent
 from govchain.sharing.messages import GRANT_CONSENT, consent_message
 from govchain.sharing.status import AccessStatus
-from govchain.sharing.status import refusal as access_refusal
 from govchain.sharing.terms import (
     GRANT_STATUSES,
     REQUEST_STATUSES,
@@ -73,7 +71,7 @@ from govchain.tx import Sender
 # --- the client -----------------------------------------------------------------------------
 
 
-class AccessGrants:
+class AccessGrants(AccessRecords):
     """The ``AccessGrants`` deployment (grants, share requests, access records)."""
 
     def __init__(self, connection: Connection, sender: Sender | None = None) -> None:
@@ -407,110 +405,6 @@ class AccessGrants:
     def cancel(self, consent: SignedConsent) -> TxResult:
         """Cancel a signed consent (relayed or not) as the subject's key or agent."""
         return self._send(self.contract.functions.revokeByTerms(consent.terms.as_tuple()))
-
-    # -- access records --
-
-    def access_status(self, terms: GrantTerms, category: str, member: str) -> AccessStatus:
-        """``AccessGrants.accessStatus``: the contract's own answer, at the latest block, to
-        whether ``member`` may record an access to ``category`` under ``terms``."""
-        raw = self.contract.functions.accessStatus(
-            terms.as_tuple(), code(category), validate.address(member)
-        ).call()
-        return AccessStatus(int(raw))
-
-    def check_access(self, terms: GrantTerms, category: str, member: str) -> None:
-        """What ``recordAccess`` checks, asked of the contract (:meth:`access_status`) and told
-        in plain words; an unknown category or grant is :class:`NotFound` (exit 2)."""
-        info = self.catalog.require_category(category)
-        status = self.access_status(terms, category, member)
-        if status == AccessStatus.LIVE:
-            return
-        error = access_refusal(
-            status,
-            grant=hex0x(terms.grant_id),
-            category=category,
-            member=checksum(member),
-            grantee=terms.grantee,
-            subject=terms.subject,
-            valid_from=iso(terms.valid_from),
-            valid_until=iso(terms.valid_until),
-            max_uses=str(terms.max_uses),
-        )
-        if status == AccessStatus.NOT_COVERED and info.sensitive:
-            # the catalog says why, in words; the verdict is the contract's
-            raise _refuse(
-                "AccessGrantCategoryNotCovered",
-                f"{error.explanation}: it is sensitive and must be named in the grant",  # type: ignore[attr-defined]
-            )
-        raise error
-
-    def record_access(self, grant: bytes, category: str, request_hash: bytes) -> TxResult:
-        """Record that the signer (STAFF of the grantee) accesses ``category`` under ``grant``,
-        after :meth:`check_access` for the signer."""
-        terms = self.terms(grant)
-        self.check_access(terms, category, self._signer())
-        return self._send(
-            self.contract.functions.recordAccess(terms.as_tuple(), code(category), request_hash)
-        )
-
-    def record_open_access(self, category: str, purpose: bytes, request_hash: bytes) -> TxResult:
-        """Record an access to an UNCONDITIONAL category (no grant needed; STAFF of any department)."""
-        info = self.catalog.require_category(category)
-        if info.sharing != SharingClass.UNCONDITIONAL:
-            raise _refuse(
-                "AccessGrantNotUnconditional",
-                f"category {category} is {info.sharing.name}, not UNCONDITIONAL: an access needs a grant",
-            )
-        self.departments.department_of(self._signer(), ROLE_STAFF, "STAFF member")
-        return self._send(
-            self.contract.functions.recordOpenAccess(code(category), purpose, request_hash)
-        )
-
-    def access_records(
-        self,
-        subject: str | None = None,
-        owner: str | None = None,
-        grantee: str | None = None,
-        grant: bytes | None = None,
-        category: str | None = None,
-    ) -> list[AccessRecord]:
-        """Access records (``AccessRecorded`` events) matching every filter given, oldest first."""
-        filters: dict[str, Any] = {}
-        if subject:
-            filters["subject"] = validate.address(subject)
-        if owner:
-            filters["owner"] = self.departments.require(owner)
-        if grantee:
-            filters["grantee"] = self.departments.require(grantee)
-        if category:
-            self.catalog.require_category(category)
-        times: dict[int, int] = {}
-        out = []
-        for log in logs(self.connection, self.contract, "AccessRecorded", filters):
-            args = log["args"]
-            if grant is not None and bytes(args["grantId"]) != grant:
-                continue
-            if category is not None and code_name(bytes(args["category"])) != category:
-                continue
-            block = int(log["blockNumber"])
-            if block not in times:
-                times[block] = int(self.connection.w3.eth.get_block(block)["timestamp"])
-            out.append(
-                AccessRecord(
-                    checksum(args["subject"]),
-                    code_name(bytes(args["owner"])),
-                    code_name(bytes(args["grantee"])),
-                    code_name(bytes(args["category"])),
-                    bytes(args["purposeHash"]),
-                    checksum(args["member"]),
-                    bytes(args["requestHash"]),
-                    bytes(args["grantId"]),
-                    block,
-                    times[block],
-                    hex0x(bytes(log["transactionHash"])),
-                )
-            )
-        return out
 
 
 # ShareRequests lives in its own module; imported here (after AccessGrants, which it uses) so
