@@ -149,6 +149,9 @@ class RequestContext:
     # an open (no grant) request
     access_status: AccessStatus = AccessStatus.UNKNOWN
     head: int = 0  # the block number every answer above was read at
+    # DepartmentRegistry.departmentStatus of the node's own department at the same head (None
+    # when not asked)
+    owner_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ class ChainView(Protocol):
         access_tx: str,
         terms: Mapping[str, Any] | None = None,
         request_hash: bytes | None = None,
+        owner: bytes | None = None,
     ) -> RequestContext: ...
 
     def identity_owner(self, identity: str) -> str: ...
@@ -391,6 +395,7 @@ class RpcChain:
         access_tx: str,
         terms: Mapping[str, Any] | None = None,
         request_hash: bytes | None = None,
+        owner: bytes | None = None,
     ) -> RequestContext:
         """What the node judges one request by, at the latest block: one ``eth_blockNumber``,
         then only what the per-block cache and the access index do not hold (one batch)."""
@@ -412,7 +417,16 @@ class RpcChain:
                     lambda: call_data(grant_tuple(terms), category, signer),
                 )
             )
+        if owner is not None:  # the node's own department, checked before every release
+            calls.append(
+                (
+                    ("departmentStatus", owner),
+                    a.departments,
+                    lambda: DEPARTMENT_STATUS.data(owner),
+                )
+            )
         answers = self._views_at(head, calls)
+        owner_status = int(DEPARTMENT_STATUS.decode(answers[-1])[0]) if owner is not None else None
         dept, roles, active = MEMBER_OF.decode(answers[0])
         owner, sharing, sensitive = CATEGORY_INFO.decode(answers[1])
         status = decode_status(answers[2]) if terms is not None else AccessStatus.UNKNOWN
@@ -425,6 +439,7 @@ class RpcChain:
             access_records=records,
             access_status=status,
             head=head,
+            owner_status=owner_status,
         )
 
     def identity_owner(self, identity: str) -> str:

@@ -138,11 +138,18 @@ class DataNode:
             str(access_tx),
             terms=terms,
             request_hash=digest,
+            owner=self.config.department,
         )
         grantee = self._check_authority(msg, terms, ctx, signer)
         self._check_access_record(msg, terms, ctx, signer, digest)
         record, anchor = self._release(
-            signer, msg, digest, kind="grant", department=grantee, access_tx=str(access_tx)
+            signer,
+            msg,
+            digest,
+            kind="grant",
+            department=grantee,
+            access_tx=str(access_tx),
+            owner_status=ctx.owner_status,
         )
         return self._answer(record, anchor, public_key)
 
@@ -282,11 +289,13 @@ class DataNode:
 
     # --- release ----------------------------------------------------------------------------
 
-    def _check_owner_active(self) -> None:
+    def _check_owner_active(self, status: int | None = None) -> None:
         """The records' owner, this node's department, must be Active when it releases anything:
-        a suspended or retired department's node keeps its store but serves nobody. Read at
-        every release, never cached, so a suspension takes effect on the next request."""
-        status = self.chain.department_status(self.config.department)
+        a suspended or retired department's node keeps its store but serves nobody. Read for
+        every request at the latest block (a grant-checked fetch passes the status read with its
+        other checks, at the same head), so a suspension takes effect on the next request."""
+        if status is None:
+            status = self.chain.department_status(self.config.department)
         if status != DEPARTMENT_ACTIVE:
             raise Refusal(
                 "owner_inactive", f"{_code(self.config.department)} has status {status}, not Active"
@@ -309,10 +318,11 @@ class DataNode:
         kind: str,
         department: bytes | None = None,
         access_tx: str | None = None,
+        owner_status: int | None = None,
     ) -> tuple[Record, dict[str, Any]]:
         """Checks the owner is Active, then spends the nonce, finds the record and logs the
         release: one database transaction."""
-        self._check_owner_active()
+        self._check_owner_active(owner_status)
         try:
             with self.store.session() as s:
                 self._spend_nonce(s, signer, msg["nonce"])
