@@ -46,16 +46,16 @@ RECORDS = 200
 
 
 def _start_node(
-    db: str, rpc: str, addresses: ChainAddresses, chain_id: int
+    db: str, rpc: str, addresses: ChainAddresses, chain_id: int, workers: int = 1
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     code = (
         "import json,sys\n"
-        "from govchain.node.server import serve\n"
+        "from govchain.node.workers import serve_workers\n"
         "from govchain.node.chain import ChainAddresses\n"
         "a=json.loads(sys.argv[4])\n"
-        "serve(bytes.fromhex(sys.argv[1]), sys.argv[2], sys.argv[3], ChainAddresses(**a),"
-        " port=int(sys.argv[5]), chain_id=int(sys.argv[6]))\n"
+        "serve_workers(bytes.fromhex(sys.argv[1]), sys.argv[2], sys.argv[3], ChainAddresses(**a),"
+        f" port=int(sys.argv[5]), chain_id=int(sys.argv[6]), workers={int(workers)})\n"
     )
     args = [
         HRSS.hex(),

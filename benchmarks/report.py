@@ -249,6 +249,34 @@ def throughput_section() -> list[str]:
                 "node.json",
             )
         )
+    load = _load("node_load")
+    if load:
+        lat = load["latency_ms"]
+        rows.append(
+            _goal_row(
+                f"data node under mixed load ({load['requests']:,} requests, "
+                f"{load.get('workers', 1)} worker(s))",
+                f"{load['requests_per_second']:,} req/s (p50 {lat['p50']} ms, p95 {lat['p95']} ms, "
+                f"p99 {lat['p99']} ms; load average {load['machine'].get('load_average_1m', '?')})",
+                ">= 1,000 req/s on 2 cores, 0 unauthorised, 0 5xx",
+                load["requests_per_second"] >= 1000
+                and load["unauthorised_releases"] == 0
+                and load["server_errors"] == 0,
+                "node_load.json",
+            )
+        )
+    cpu = _load("node_cpu")
+    if cpu and isinstance(cpu.get("cache_and_index"), dict):
+        c = cpu["cache_and_index"]
+        rows.append(
+            _goal_row(
+                "data node CPU per verified request (in process, cache and index on)",
+                f"{c['cpu_ms_per_request']} ms = {c['requests_per_cpu_second']:,} req per CPU-s",
+                ">= 500 req per CPU-s (1,000/s on 2 cores)",
+                c["requests_per_cpu_second"] >= 500,
+                "node_cpu.json",
+            )
+        )
     if indexer and isinstance(indexer.get("sync"), dict):
         for db in ("sqlite", "postgresql"):
             s = indexer["sync"].get(db)
@@ -431,7 +459,7 @@ def render() -> str:
             *(f"| {phase} | {s} |" for phase, s in onboard["median_s"].items()),
             "",
         ]
-    for name in ("bulk", "node", "indexer", "offers"):
+    for name in ("bulk", "node", "node_cpu", "indexer", "offers"):
         data = _load(name)
         if data is not None:
             parts += [f"### {name} (details)", "", "```json", json.dumps(data, indent=2), "```", ""]

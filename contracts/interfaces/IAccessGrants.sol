@@ -61,6 +61,37 @@ interface IAccessGrants is ICategoryClassListener {
     }
 
     /**
+     * @notice Whether an access by `member` to a category under a grant would be recorded now,
+     * and if not, why: one value per refusal of {recordAccess}, in the order it checks them
+     * (as OpenZeppelin `Governor.state()`). Clients and data nodes ask {accessStatus} rather
+     * than re-deriving the rule. `Unknown` is zero, so an empty answer never reads as `Live`.
+     * - `Unknown`: no grant has these terms (AccessGrantUnknown).
+     * - `Live`: {recordAccess} would succeed.
+     * - `Revoked`: the grant was revoked (AccessGrantRevoked).
+     * - `PreviousOwnerConsent`: a consent of a previous owner key of the subject, unconfirmed
+     *   (AccessGrantPreviousOwnerConsent).
+     * - `NotYetValid` / `Expired`: outside the window (AccessGrantNotYetValid / AccessGrantExpired).
+     * - `NotStaff`: `member` does not hold STAFF in the grantee (AccessGrantNotStaff).
+     * - `GranteeInactive`: the grantee department is not Active (also AccessGrantNotStaff).
+     * - `NotCovered`: the grant does not cover the category (AccessGrantCategoryNotCovered).
+     * - `NotShared`: the category is classed NotShared now (AccessGrantCategoryNotShared).
+     * - `UsedUp`: every allowed use is spent (AccessGrantUsesExhausted).
+     */
+    enum AccessStatus {
+        Unknown,
+        Live,
+        Revoked,
+        PreviousOwnerConsent,
+        NotYetValid,
+        Expired,
+        NotStaff,
+        GranteeInactive,
+        NotCovered,
+        NotShared,
+        UsedUp
+    }
+
+    /**
      * @notice Terms of a grant. EIP-712 type:
      * `Grant(address subject,bytes32 grantee,bytes32 owner,bytes32[] categories,bytes32 purposeHash,uint8 basis,uint40 validFrom,uint40 validUntil,uint32 maxUses,uint256 nonce)`.
      * @dev `nonce` is any number the subject (or issuer) picks to tell identical terms apart;
@@ -311,4 +342,14 @@ interface IAccessGrants is ICategoryClassListener {
      * caller's membership aside (the same rules as {recordAccess}).
      */
     function isLive(Grant calldata terms, bytes32 category) external view returns (bool);
+
+    /**
+     * @notice The status of an access by `member` to `category` under `terms` at this block:
+     * `Live` exactly when {recordAccess} called by `member` would succeed, else the reason it
+     * would refuse (computed by the same internal function {recordAccess} refuses with).
+     */
+    function accessStatus(Grant calldata terms, bytes32 category, address member)
+        external
+        view
+        returns (AccessStatus);
 }

@@ -122,29 +122,10 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         bytes32 grantId = _hashGrantCalldata(terms);
         GrantState storage state = _grants[grantId];
         GrantState memory current = state;
-        if (current.status != GrantStatus.Live) {
-            if (current.status == GrantStatus.None) revert AccessGrantUnknown(grantId);
-            revert AccessGrantRevoked(grantId);
-        }
-        if (current.basis == LegalBasis.Consent) {
-            uint256 ownerEpoch = citizens.ownerEpoch(terms.subject);
-            if (current.epoch != ownerEpoch) revert AccessGrantPreviousOwnerConsent(grantId, current.epoch, ownerEpoch);
-        }
-        if (block.timestamp < terms.validFrom) revert AccessGrantNotYetValid(grantId, terms.validFrom);
-        if (block.timestamp >= terms.validUntil) revert AccessGrantExpired(grantId, terms.validUntil);
-        if (!departments.isActiveMember(msg.sender, terms.grantee, ROLE_STAFF)) {
-            revert AccessGrantNotStaff(msg.sender, terms.grantee);
-        }
-        if (_named(terms, category)) {
-            _checkStillShared(category);
-        } else {
-            _checkOwnerWide(terms, grantId, category);
-        }
+        AccessStatus status = _accessStatus(terms, current, category, msg.sender, true);
+        if (status != AccessStatus.Live) _refuseAccess(status, terms, grantId, current, category);
         uint32 maxUses = terms.maxUses;
-        if (maxUses != 0) {
-            if (current.uses >= maxUses) revert AccessGrantUsesExhausted(grantId, maxUses);
-            state.uses = current.uses + 1;
-        }
+        if (maxUses != 0) state.uses = current.uses + 1;
         emit AccessRecorded(
             terms.subject, terms.owner, terms.grantee, category, terms.purposeHash, msg.sender, requestHash, grantId
         );
@@ -180,15 +161,79 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
     /// @inheritdoc IAccessGrants
     function isLive(Grant calldata terms, bytes32 category) external view returns (bool) {
         bytes32 grantId = _hashGrantCalldata(terms);
-        GrantState memory current = _grants[grantId];
-        if (current.status != GrantStatus.Live) return false;
-        if (!consentCurrent(grantId, terms.subject)) return false;
-        if (block.timestamp < terms.validFrom || block.timestamp >= terms.validUntil) return false;
-        if (terms.maxUses != 0 && current.uses >= terms.maxUses) return false;
-        if (_named(terms, category)) return !_notShared[category];
-        if (!_namesOwner(terms)) return false;
-        (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
-        return owner == terms.owner && !sensitive && sharing != IDataCatalog.SharingClass.NotShared;
+        return _accessStatus(terms, _grants[grantId], category, address(0), false) == AccessStatus.Live;
+    }
+
+    /// @inheritdoc IAccessGrants
+    function accessStatus(Grant calldata terms, bytes32 category, address member)
+        external
+        view
+        returns (AccessStatus)
+    {
+        bytes32 grantId = _hashGrantCalldata(terms);
+        return _accessStatus(terms, _grants[grantId], category, member, true);
+    }
+
+    /**
+     * @dev The one statement of the access rule: {recordAccess} refuses exactly when this is not
+     * Live, and {accessStatus} returns it. Checks in the order {recordAccess} reports them; the
+     * membership of `member` only if `checkMember` ({isLive} leaves it aside). The catalog and
+     * the department registry are read only when the cheaper checks pass.
+     */
+    function _accessStatus(
+        Grant calldata terms,
+        GrantState memory current,
+        bytes32 category,
+        address member,
+        bool checkMember
+    ) private view returns (AccessStatus) {
+        if (current.status != GrantStatus.Live) {
+            return current.status == GrantStatus.None ? AccessStatus.Unknown : AccessStatus.Revoked;
+        }
+        if (current.basis == LegalBasis.Consent && current.epoch != citizens.ownerEpoch(terms.subject)) {
+            return AccessStatus.PreviousOwnerConsent;
+        }
+        if (block.timestamp < terms.validFrom) return AccessStatus.NotYetValid;
+        if (block.timestamp >= terms.validUntil) return AccessStatus.Expired;
+        if (checkMember && !departments.isActiveMember(member, terms.grantee, ROLE_STAFF)) {
+            // the failing path only: tell a non-member from a member of an inactive department
+            return departments.departmentStatus(terms.grantee) == IDepartmentRegistry.DepartmentStatus.Active
+                ? AccessStatus.NotStaff
+                : AccessStatus.GranteeInactive;
+        }
+        if (_named(terms, category)) {
+            if (_notShared[category]) return AccessStatus.NotShared;
+        } else {
+            if (!_namesOwner(terms)) return AccessStatus.NotCovered;
+            (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
+            if (owner != terms.owner || sensitive) return AccessStatus.NotCovered;
+            if (sharing == IDataCatalog.SharingClass.NotShared) return AccessStatus.NotShared;
+        }
+        if (terms.maxUses != 0 && current.uses >= terms.maxUses) return AccessStatus.UsedUp;
+        return AccessStatus.Live;
+    }
+
+    /// @dev Reverts with the custom error of {recordAccess} for a `status` other than Live.
+    function _refuseAccess(
+        AccessStatus status,
+        Grant calldata terms,
+        bytes32 grantId,
+        GrantState memory current,
+        bytes32 category
+    ) private view {
+        if (status == AccessStatus.Unknown) revert AccessGrantUnknown(grantId);
+        if (status == AccessStatus.Revoked) revert AccessGrantRevoked(grantId);
+        if (status == AccessStatus.PreviousOwnerConsent) {
+            revert AccessGrantPreviousOwnerConsent(grantId, current.epoch, citizens.ownerEpoch(terms.subject));
+        }
+        if (status == AccessStatus.NotYetValid) revert AccessGrantNotYetValid(grantId, terms.validFrom);
+        if (status == AccessStatus.Expired) revert AccessGrantExpired(grantId, terms.validUntil);
+        if (status == AccessStatus.NotStaff || status == AccessStatus.GranteeInactive) {
+            revert AccessGrantNotStaff(msg.sender, terms.grantee);
+        }
+        if (status == AccessStatus.NotCovered) revert AccessGrantCategoryNotCovered(grantId, category);
+        if (status == AccessStatus.NotShared) revert AccessGrantCategoryNotShared(category);
+        revert AccessGrantUsesExhausted(grantId, terms.maxUses);
     }
 
     /**
@@ -220,14 +265,6 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
         if (!_controls(signer, terms.subject)) revert AccessGrantNotSubjectController(signer, terms.subject);
     }
 
-    /**
-     * @dev Reverts if `category`, named by a grant, was reclassified NotShared after the grant
-     * was given (as the catalog reported): the reclassification stops every access at once.
-     */
-    function _checkStillShared(bytes32 category) private view {
-        if (_notShared[category]) revert AccessGrantCategoryNotShared(category);
-    }
-
     /// @dev Whether the grant names `category` (checked against the catalog when granted).
     function _named(Grant calldata terms, bytes32 category) private pure returns (bool) {
         uint256 n = terms.categories.length;
@@ -240,16 +277,5 @@ contract AccessGrants is ShareRequests, SignatureVerifier {
     /// @dev Whether the grant names its owner, i.e. covers every non-sensitive category of it.
     function _namesOwner(Grant calldata terms) private pure returns (bool) {
         return _named(terms, terms.owner);
-    }
-
-    /**
-     * @dev Reverts unless the grant is owner-wide and `category` is, at this block, a
-     * non-sensitive category of the owner that is not NotShared.
-     */
-    function _checkOwnerWide(Grant calldata terms, bytes32 grantId, bytes32 category) private view {
-        if (!_namesOwner(terms)) revert AccessGrantCategoryNotCovered(grantId, category);
-        (bytes32 owner, IDataCatalog.SharingClass sharing, bool sensitive) = catalog.categoryInfo(category);
-        if (owner != terms.owner || sensitive) revert AccessGrantCategoryNotCovered(grantId, category);
-        if (sharing == IDataCatalog.SharingClass.NotShared) revert AccessGrantCategoryNotShared(category);
     }
 }

@@ -4,7 +4,10 @@ The trail is every ``AccessGrants.AccessRecorded`` event about the subject, join
 ``GrantCreated`` terms of its grant (purpose hash, legal basis, validity window, grantor) and any
 ``GrantRevoked``, with the block time of each access. Each entry is then checked against its
 grant — the grant exists, names the same owner and grantee, covers the category, was within its
-window and not revoked at the access. The contract enforces all of this when the access is
+window and not revoked at the access — and, for the rest of the access rule (coverage of the
+category, the member's role, the grantee's status, a previous key's consent, uses left), the
+contract's own answer: ``AccessGrants.accessStatus`` asked at the block before the access
+(:mod:`govchain.sharing.status`), not a copy of the rule. The contract enforces all of this when the access is
 recorded, so on a sound chain the audit finds nothing; a finding means the rules were bypassed
 (a contract defect, a forged deployment) and is reported as a problem.
 
@@ -29,8 +32,11 @@ from govchain.node.chain import (
     MEMBER_OF,
     ZERO32,
     RpcChain,
+    RpcFailed,
     parse_access_record,
 )
+from govchain.sharing.messages import grant_tuple
+from govchain.sharing.status import TEXTS, AccessStatus, call_data, decode_status
 
 ROLE_AUDITOR = 8
 GRANT_CREATED_TOPIC = events.topic("AccessGrants", "GrantCreated")
@@ -206,7 +212,55 @@ def grants_by_id(chain: RpcChain, ids: list[bytes], from_block: int = 0) -> dict
     return out
 
 
-def _check(entry: TrailEntry, subject: str) -> None:
+# statuses the audit leaves to its own checks at the access's exact time and block (the status
+# is read at the block before, whose clock and revocations may differ by one block)
+_CHECKED_LOCALLY = {
+    AccessStatus.LIVE,
+    AccessStatus.REVOKED,
+    AccessStatus.NOT_YET_VALID,
+    AccessStatus.EXPIRED,
+}
+
+
+def statuses_before(chain: RpcChain, entries: list[TrailEntry]) -> dict[int, AccessStatus | None]:
+    """``AccessGrants.accessStatus(terms, category, member)`` at the block before each access
+    with a known grant, by entry index (None: the node keeps no state that old)."""
+    wanted = [(i, e) for i, e in enumerate(entries) if e.grant is not None]
+    out: dict[int, AccessStatus | None] = {}
+    for start in range(0, len(wanted), 100):
+        chunk = wanted[start : start + 100]
+        calls = [
+            (
+                "eth_call",
+                [
+                    {
+                        "to": chain.addresses.access_grants,
+                        "data": call_data(
+                            grant_tuple(e.grant.terms()),  # type: ignore[union-attr]
+                            e.category,
+                            e.member,
+                        ),
+                    },
+                    hex(max(e.block - 1, 0)),
+                ],
+            )
+            for _, e in chunk
+        ]
+        try:
+            answers = chain.batch(calls)
+        except RpcFailed:  # historical state pruned: one by one, None where missing
+            answers = []
+            for call in calls:
+                try:
+                    answers.append(chain.rpc(*call))
+                except RpcFailed:
+                    answers.append(None)
+        for (i, _), answer in zip(chunk, answers, strict=True):
+            out[i] = None if answer is None else decode_status(answer)
+    return out
+
+
+def _check(entry: TrailEntry, subject: str, status: AccessStatus | None = None) -> None:
     g = entry.grant
     if entry.grant_id == ZERO32:
         entry.problems.append("an open (no grant) access names a personal subject")
@@ -220,8 +274,13 @@ def _check(entry: TrailEntry, subject: str) -> None:
         entry.problems.append("the grant names another grantee department")
     if g.owner != entry.owner:
         entry.problems.append("the grant names another owner department")
-    if entry.category not in g.categories and g.owner not in g.categories:
-        entry.problems.append("the grant does not cover the category")
+    if status is None:
+        entry.problems.append("the access rule could not be evaluated at the access's block")
+    elif status not in _CHECKED_LOCALLY:
+        # the contract's own rule (accessStatus), not a copy: e.g. an owner-wide grant does
+        # not cover a sensitive category or another owner's
+        text = TEXTS[status].format_map(_Names(entry))
+        entry.problems.append(f"the contract's rule refused it ({status.name}): {text}")
     if not g.valid_from <= entry.timestamp < g.valid_until:
         entry.problems.append("the access is outside the grant's validity window")
     if g.revoked_block is not None and g.revoked_block < entry.block:
@@ -244,7 +303,7 @@ def access_trail(
     records = [(parse_access_record(log), log) for log in logs]
     ids = sorted({r.grant_id for r, _ in records if r.grant_id != ZERO32})
     grants = grants_by_id(chain, ids, from_block)
-    entries = []
+    entries: list[TrailEntry] = []
     for rec, log in records:
         block = int(log["blockNumber"], 16)
         entry = TrailEntry(
@@ -260,6 +319,19 @@ def access_trail(
             grant_id=rec.grant_id,
             grant=grants.get(rec.grant_id),
         )
-        _check(entry, subject)
         entries.append(entry)
+    statuses = statuses_before(chain, entries)
+    for i, entry in enumerate(entries):
+        _check(entry, subject, statuses.get(i))
     return AccessTrail(subject, viewer_role, entries)
+
+
+class _Names(dict[str, str]):
+    def __init__(self, entry: TrailEntry) -> None:
+        super().__init__(
+            grant=_hex(entry.grant_id),
+            category=entry.category.rstrip(b"\0").decode("ascii", "replace"),
+            member=entry.member,
+            grantee=entry.grantee.rstrip(b"\0").decode("ascii", "replace"),
+            subject=entry.grant.subject if entry.grant else "?",
+        )

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,7 +41,11 @@ from eth_utils.address import to_checksum_address
 from govchain import events
 from govchain.errors import GovchainError, NetworkUnavailable
 from govchain.network import log_matches
+from govchain.node.index import AccessIndex, HeadCache
 from govchain.sharing.merkle import keccak256
+from govchain.sharing.messages import grant_id as terms_id
+from govchain.sharing.messages import grant_tuple
+from govchain.sharing.status import AccessStatus, call_data, decode_status
 
 ZERO32 = b"\0" * 32
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -55,6 +59,19 @@ FIRST_VERSION_PINNED_TOPIC = events.topic("AnchorRegistry", "FirstVersionPinned"
 
 # AccessGrants.GrantStatus
 GRANT_NONE, GRANT_LIVE, GRANT_REVOKED = 0, 1, 2
+# AccessGrants.AccessStatus -> the node's refusal code (govchain.node.protocol.REFUSALS).
+# USED_UP is not refused: the access record being served spent that use.
+STATUS_REFUSALS: dict[AccessStatus, str] = {
+    AccessStatus.UNKNOWN: "no_grant",
+    AccessStatus.REVOKED: "grant_revoked",
+    AccessStatus.PREVIOUS_OWNER_CONSENT: "consent_previous_key",
+    AccessStatus.NOT_YET_VALID: "grant_not_yet_valid",
+    AccessStatus.EXPIRED: "grant_expired",
+    AccessStatus.NOT_STAFF: "not_grantee_member",
+    AccessStatus.GRANTEE_INACTIVE: "not_grantee_member",
+    AccessStatus.NOT_COVERED: "category_not_covered",
+    AccessStatus.NOT_SHARED: "category_not_covered",
+}
 # DataCatalog.SharingClass
 NOT_SHARED = 3
 # IDepartmentRegistry.DepartmentStatus
@@ -100,14 +117,6 @@ class Membership:
 
 
 @dataclass(frozen=True)
-class GrantState:
-    grantor: str
-    status: int
-    basis: int
-    uses: int
-
-
-@dataclass(frozen=True)
 class CategoryInfo:
     owner: bytes
     sharing: int
@@ -133,16 +142,18 @@ class RequestContext:
     """Everything the node reads to judge one data request, from one block's view."""
 
     member: Membership
-    grant: GrantState
     category: CategoryInfo
     access_tx_found: bool
     access_tx_ok: bool
     access_records: list[AccessRecord]
-    timestamp: int
-    consent_current: bool = True  # AccessGrants.consentCurrent(grantId, subject)
-    # DepartmentRegistry.isActiveMember(signer, grantee, ROLE_STAFF): the contract's own rule
-    # for recording access under a grant (AccessGrantNotStaff), asked at release time too
-    grantee_staff: bool = False
+    # AccessGrants.accessStatus(terms, category, signer) at the head: the contract's own rule
+    # (the function recordAccess refuses with), asked again when the right is used; UNKNOWN for
+    # an open (no grant) request
+    access_status: AccessStatus = AccessStatus.UNKNOWN
+    head: int = 0  # the block number every answer above was read at
+    # DepartmentRegistry.departmentStatus of the node's own department at the same head (None
+    # when not asked)
+    owner_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -173,8 +184,9 @@ class ChainView(Protocol):
         grant_id: bytes,
         category: bytes,
         access_tx: str,
-        subject: str = ZERO_ADDRESS,
-        grantee: bytes = ZERO32,
+        terms: Mapping[str, Any] | None = None,
+        request_hash: bytes | None = None,
+        owner: bytes | None = None,
     ) -> RequestContext: ...
 
     def identity_owner(self, identity: str) -> str: ...
@@ -252,6 +264,7 @@ class RpcChain:
         *,
         chain_id: int | None = None,
         timeout: float = 5.0,
+        index: bool = True,
     ) -> None:
         self.url = url
         self.addresses = addresses
@@ -261,6 +274,8 @@ class RpcChain:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._chain_id = chain_id
+        self._views = HeadCache()
+        self._index = AccessIndex(self._access_logs, parse_access_record) if index else None
 
     @property
     def chain_id(self) -> int:
@@ -316,55 +331,117 @@ class RpcChain:
 
     # --- the reads --------------------------------------------------------------------------
 
+    def head(self) -> int:
+        """The latest block number (one ``eth_blockNumber``): what every cached answer is keyed by."""
+        return int(self.rpc("eth_blockNumber", []), 16)
+
+    def _views_at(
+        self, head: int, calls: Sequence[tuple[Hashable, str, Callable[[], str]]]
+    ) -> list[str]:
+        """Raw ``eth_call`` results of ``(key, to, data)`` at block ``head``: from the per-block
+        cache, the misses in one batch pinned to that block."""
+        out: list[str | None] = [self._views.get(head, key) for key, _, _ in calls]
+        missing = [i for i, v in enumerate(out) if v is None]
+        if missing:
+            tag = hex(head)
+            answers = self.batch(
+                [("eth_call", [{"to": calls[i][1], "data": calls[i][2]()}, tag]) for i in missing]
+            )
+            for i, answer in zip(missing, answers, strict=True):
+                self._views.put(head, calls[i][0], answer)
+                out[i] = answer
+        return [str(v) for v in out]
+
+    def _access_logs(self, start: int, end: int) -> list[dict[str, Any]]:
+        return list(
+            self.rpc(
+                "eth_getLogs",
+                [
+                    {
+                        "address": self.addresses.access_grants,
+                        "topics": ["0x" + ACCESS_RECORDED_TOPIC.hex()],
+                        "fromBlock": hex(start),
+                        "toBlock": hex(end),
+                    }
+                ],
+            )
+        )
+
+    def _access_records(
+        self, head: int, access_tx: str, request_hash: bytes | None
+    ) -> tuple[bool, bool, list[AccessRecord]]:
+        """(found, succeeded, records) of the access transaction: from the local index when it
+        knows ``request_hash``, else from the transaction's receipt."""
+        if self._index is not None and request_hash is not None:
+            self._index.sync(head)
+            known = self._index.lookup(request_hash, access_tx)
+            if known is not None:
+                return True, True, known  # logs exist only for transactions that succeeded
+        receipt = self.rpc("eth_getTransactionReceipt", [access_tx])
+        if receipt is None:
+            return False, False, []
+        records = [
+            parse_access_record(log)
+            for log in receipt["logs"]
+            if log["address"].lower() == self.addresses.access_grants.lower()
+            and log["topics"]
+            and bytes.fromhex(log["topics"][0][2:]) == ACCESS_RECORDED_TOPIC
+        ]
+        return True, int(receipt["status"], 16) == 1, records
+
     def request_context(
         self,
         signer: str,
         grant_id: bytes,
         category: bytes,
         access_tx: str,
-        subject: str = ZERO_ADDRESS,
-        grantee: bytes = ZERO32,
+        terms: Mapping[str, Any] | None = None,
+        request_hash: bytes | None = None,
+        owner: bytes | None = None,
     ) -> RequestContext:
+        """What the node judges one request by, at the latest block: one ``eth_blockNumber``,
+        then only what the per-block cache and the access index do not hold (one batch)."""
         a = self.addresses
-        member, grant, info, receipt, block, current, staff = self.batch(
-            [
-                self._call(a.departments, MEMBER_OF.data(signer)),
-                self._call(a.access_grants, GRANT_STATE.data(grant_id)),
-                self._call(a.anchors, CATEGORY_INFO.data(category)),
-                ("eth_getTransactionReceipt", [access_tx]),
-                ("eth_getBlockByNumber", ["latest", False]),
-                # the contract's own rule: is this a consent of a previous owner key?
-                self._call(a.access_grants, CONSENT_CURRENT.data(grant_id, subject)),
-                # the contract's own rule: may the signer record access for the grantee?
-                self._call(a.departments, IS_ACTIVE_MEMBER.data(signer, grantee, ROLE_STAFF)),
-            ]
-        )
-        dept, roles, active = MEMBER_OF.decode(member)
-        grantor, status, basis, uses, _epoch = GRANT_STATE.decode(grant)
-        (consent_current,) = CONSENT_CURRENT.decode(current)
-        (grantee_staff,) = IS_ACTIVE_MEMBER.decode(staff)
-        owner, sharing, sensitive = CATEGORY_INFO.decode(info)
-        records: list[AccessRecord] = []
-        ok = False
-        if receipt is not None:
-            ok = int(receipt["status"], 16) == 1
-            for log in receipt["logs"]:
-                if (
-                    log["address"].lower() == a.access_grants.lower()
-                    and log["topics"]
-                    and bytes.fromhex(log["topics"][0][2:]) == ACCESS_RECORDED_TOPIC
-                ):
-                    records.append(parse_access_record(log))
+        head = self.head()
+        # the call data is encoded only on a cache miss
+        calls: list[tuple[Hashable, str, Callable[[], str]]] = [
+            (("memberOf", signer.lower()), a.departments, lambda: MEMBER_OF.data(signer)),
+            (("categoryInfo", category), a.anchors, lambda: CATEGORY_INFO.data(category)),
+        ]
+        if terms is not None:
+            # the contract's own rule, by the function recordAccess refuses with; keyed by the
+            # id the terms hash to (never the id the request claims: terms that do not hash to
+            # it must not answer for it)
+            calls.append(
+                (
+                    ("accessStatus", terms_id(terms), category, signer.lower()),
+                    a.access_grants,
+                    lambda: call_data(grant_tuple(terms), category, signer),
+                )
+            )
+        if owner is not None:  # the node's own department, checked before every release
+            calls.append(
+                (
+                    ("departmentStatus", owner),
+                    a.departments,
+                    lambda: DEPARTMENT_STATUS.data(owner),
+                )
+            )
+        answers = self._views_at(head, calls)
+        owner_status = int(DEPARTMENT_STATUS.decode(answers[-1])[0]) if owner is not None else None
+        dept, roles, active = MEMBER_OF.decode(answers[0])
+        owner, sharing, sensitive = CATEGORY_INFO.decode(answers[1])
+        status = decode_status(answers[2]) if terms is not None else AccessStatus.UNKNOWN
+        found, ok, records = self._access_records(head, access_tx, request_hash)
         return RequestContext(
             member=Membership(dept, roles, active),
-            grant=GrantState(grantor, status, basis, uses),
             category=CategoryInfo(owner, sharing, sensitive),
-            access_tx_found=receipt is not None,
+            access_tx_found=found,
             access_tx_ok=ok,
             access_records=records,
-            timestamp=int(block["timestamp"], 16),
-            consent_current=bool(consent_current),
-            grantee_staff=bool(grantee_staff),
+            access_status=status,
+            head=head,
+            owner_status=owner_status,
         )
 
     def identity_owner(self, identity: str) -> str:
@@ -386,9 +463,17 @@ class RpcChain:
         return bool(owner_address.lower() == signer.lower() or is_agent)
 
     def department_status(self, department: bytes) -> int:
-        """``DepartmentRegistry.departmentStatus`` at the latest block (2 is Active)."""
-        result = self.rpc(
-            *self._call(self.addresses.departments, DEPARTMENT_STATUS.data(department))
+        """``DepartmentRegistry.departmentStatus`` at the latest block (2 is Active): the head is
+        read every time, the answer is cached for that block only."""
+        [result] = self._views_at(
+            self.head(),
+            [
+                (
+                    ("departmentStatus", department),
+                    self.addresses.departments,
+                    lambda: DEPARTMENT_STATUS.data(department),
+                )
+            ],
         )
         (status,) = DEPARTMENT_STATUS.decode(result)
         return int(status)

@@ -12,13 +12,17 @@ Endpoints (JSON; refusals are ``{"reason", "detail"}`` with the status of
   operator cannot replay a citizen's request at another department's node.
 
 Checks of ``/v1/records/fetch``, in order: well-formed; not expired; signed (the signer's key is
-recovered from the EIP-712 digest); then, from one JSON-RPC batch at the latest block: the
-signer holds the STAFF role in the grant's grantee department and that department is Active
-(``DepartmentRegistry.isActiveMember``, the view ``AccessGrants.recordAccess`` asks); the terms hash to the grant id,
-the grant is owned by this department, exists, is not revoked and its window is open; it
-covers the category; its subject is the request's; the access transaction succeeded and holds
-an ``AccessRecorded`` event of AccessGrants whose ``requestHash`` is this request's digest,
-whose member is the signer, and whose grant, category, owner and subject are the request's.
+recovered from the EIP-712 digest); then, at the latest block (one ``eth_blockNumber``; answers
+of that block come from the per-block cache of :mod:`govchain.node.index`, the rest from one
+JSON-RPC batch pinned to it): the terms hash to the grant id and the grant is owned by this
+department; ``AccessGrants.accessStatus(terms, category, signer)`` - the contract's own rule,
+computed by the function ``recordAccess`` refuses with - is Live (or UsedUp: the access record
+being served spent that use), so a grant revoked, a member removed, a department suspended, a
+key rotated or a category reclassified since the access was recorded refuses the release; its
+subject is the request's; the access transaction holds an ``AccessRecorded`` event of
+AccessGrants (from the node's index of those events, or the transaction's receipt) whose
+``requestHash`` is this request's digest, whose member is the signer, and whose grant, category,
+owner and subject are the request's.
 Then, as before every release (subject requests too), the node re-reads its own department's
 status: a department that is not Active (suspended, retired) releases nothing (``owner_inactive``).
 Then the nonce is spent and the serve-log row written in one database transaction, and only
@@ -48,11 +52,8 @@ from govchain.errors import NetworkUnavailable
 from govchain.node import objections, offers
 from govchain.node.chain import (
     DEPARTMENT_ACTIVE,
-    GRANT_LIVE,
-    GRANT_NONE,
-    GRANT_REVOKED,
-    NOT_SHARED,
     ROLE_STAFF,
+    STATUS_REFUSALS,
     ZERO32,
     ZERO_ADDRESS,
     ChainAddresses,
@@ -131,13 +132,20 @@ class DataNode:
             msg["grantId"],
             msg["category"],
             str(access_tx),
-            subject=msg["subject"],
-            grantee=ZERO32 if terms is None else terms["grantee"],
+            terms=terms,
+            request_hash=digest,
+            owner=self.config.department,
         )
         grantee = self._check_authority(msg, terms, ctx, signer)
         self._check_access_record(msg, terms, ctx, signer, digest)
         record, anchor = self._release(
-            signer, msg, digest, kind="grant", department=grantee, access_tx=str(access_tx)
+            signer,
+            msg,
+            digest,
+            kind="grant",
+            department=grantee,
+            access_tx=str(access_tx),
+            owner_status=ctx.owner_status,
         )
         return self._answer(record, anchor, public_key)
 
@@ -157,7 +165,7 @@ class DataNode:
         ctx: RequestContext,
         signer: str,
     ) -> bytes:
-        member, category = ctx.member, msg["category"]
+        member = ctx.member
         if terms is None:  # an Unconditional category: any active STAFF, no grant
             if not (member.active and member.roles & ROLE_STAFF and member.department != ZERO32):
                 raise Refusal("not_grantee_member", f"{signer} is not an active staff member")
@@ -166,43 +174,20 @@ class DataNode:
             if ctx.category.sharing != UNCONDITIONAL:
                 raise Refusal("no_grant", "the category is not Unconditional; name a grant")
             return bytes(member.department)
-        # the rule AccessGrants.recordAccess applies (AccessGrantNotStaff), asked of the same
-        # view (DepartmentRegistry.isActiveMember with ROLE_STAFF) when the right is used: a
-        # member demoted or removed after recording access is refused
-        if not ctx.grantee_staff:
-            raise Refusal(
-                "not_grantee_member",
-                f"{signer} is not an active STAFF member of grantee {_code(terms['grantee'])}",
-            )
+        # what the request says of the grant, checked here: the terms are the grant's, the
+        # grant's data is held here
         if compute_grant_id(terms) != msg["grantId"]:
             raise Refusal("grant_mismatch")
         if terms["owner"] != self.config.department:
             raise Refusal("wrong_node", f"the grant's data is held by {_code(terms['owner'])}")
-        status = ctx.grant.status
-        if status == GRANT_NONE:
-            raise Refusal("no_grant")
-        if status == GRANT_REVOKED:
-            raise Refusal("grant_revoked")
-        if status != GRANT_LIVE:
-            raise Refusal("no_grant", f"unexpected grant status {status}")
-        if not ctx.consent_current:  # AccessGrants.consentCurrent: the contract's own rule
-            raise Refusal(
-                "consent_previous_key",
-                "the consent was given under a previous key of the subject and not confirmed",
-            )
-        if ctx.timestamp < terms["validFrom"]:
-            raise Refusal("grant_not_yet_valid", f"opens at {terms['validFrom']}")
-        if ctx.timestamp >= terms["validUntil"]:
-            raise Refusal("grant_expired", f"closed at {terms['validUntil']}")
-        if ctx.category.sharing == NOT_SHARED:
-            raise Refusal("category_not_covered", f"{_code(category)} is not shared")
-        if category not in terms["categories"] and not (
-            terms["owner"] in terms["categories"]
-            and ctx.category.owner == terms["owner"]
-            and not ctx.category.sensitive
-            and ctx.category.sharing != NOT_SHARED
-        ):
-            raise Refusal("category_not_covered", f"{_code(category)} is not covered")
+        # the access rule itself is the contract's: AccessGrants.accessStatus(terms, category,
+        # signer) at the latest block, computed by the function recordAccess refuses with - a
+        # grant revoked, a member removed, a department suspended, a key rotated or a category
+        # reclassified after the access was recorded refuses the release. USED_UP passes: the
+        # access record being served spent that use.
+        status = ctx.access_status
+        if status in STATUS_REFUSALS:
+            raise Refusal(STATUS_REFUSALS[status], f"{status.name} at block {ctx.head}")
         if msg["subject"].lower() != terms["subject"].lower():
             raise Refusal("subject_mismatch")
         return bytes(terms["grantee"])
@@ -300,11 +285,13 @@ class DataNode:
 
     # --- release ----------------------------------------------------------------------------
 
-    def _check_owner_active(self) -> None:
+    def _check_owner_active(self, status: int | None = None) -> None:
         """The records' owner, this node's department, must be Active when it releases anything:
-        a suspended or retired department's node keeps its store but serves nobody. Read at
-        every release, never cached, so a suspension takes effect on the next request."""
-        status = self.chain.department_status(self.config.department)
+        a suspended or retired department's node keeps its store but serves nobody. Read for
+        every request at the latest block (a grant-checked fetch passes the status read with its
+        other checks, at the same head), so a suspension takes effect on the next request."""
+        if status is None:
+            status = self.chain.department_status(self.config.department)
         if status != DEPARTMENT_ACTIVE:
             raise Refusal(
                 "owner_inactive", f"{_code(self.config.department)} has status {status}, not Active"
@@ -327,10 +314,11 @@ class DataNode:
         kind: str,
         department: bytes | None = None,
         access_tx: str | None = None,
+        owner_status: int | None = None,
     ) -> tuple[Record, dict[str, Any]]:
         """Checks the owner is Active, then spends the nonce, finds the record and logs the
         release: one database transaction."""
-        self._check_owner_active()
+        self._check_owner_active(owner_status)
         try:
             with self.store.session() as s:
                 self._spend_nonce(s, signer, msg["nonce"])

@@ -7,8 +7,14 @@
   proofs matching ``AnchorRegistry`` and OpenZeppelin ``MerkleProof``.
 - :mod:`govchain.sharing.anchors` — client of ``AnchorRegistry`` (= ``DataCatalog``): catalog
   entries, record and Merkle-batch anchors, their verification.
+- :mod:`govchain.sharing.terms` — value types: grant terms and states, access records, share
+  request terms (no chain access).
+- :mod:`govchain.sharing.consent` — a consent signed off line and its file form.
+- :mod:`govchain.sharing.status` — ``AccessGrants.accessStatus``: the access rule's one status
+  view, its enum and what each value means.
 - :mod:`govchain.sharing.grants` — client of ``AccessGrants``: grants (direct, signed consent,
-  statutory), revocation, share requests, access records.
+  statutory), revocation; with :mod:`govchain.sharing.access` (mixed in) access records.
+- :mod:`govchain.sharing.requests` — client of ``ShareRequests``: filing, approving, rejecting.
 """
 
 from govchain.sharing.anchors import (

@@ -1,0 +1,103 @@
+"""A node served by two worker processes over one SQLite store spends each nonce exactly once.
+
+The node runs as its own process (``govchain.node.workers.serve_workers``, two uvicorn workers,
+each with its own chain reader, per-block cache and access index). The same signed request is
+sent many times at once on separate connections, so the workers race: exactly one answer is the
+record, every other is ``nonce_replayed``, and the serve log holds one row for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from govchain.node.chain import ChainAddresses, RpcChain
+from govchain.node.client import DataNodeClient
+from govchain.node.store import ServeLogEntry, UsedNonce
+from govchain.toolchain.devnet import free_port
+from govchain.toolchain.paths import PROJECT_ROOT
+from tests.node.conftest import HRSS, PENSION, Holdings, local
+from tests.node.test_data_node import grant_for, record
+
+RACERS = 24
+
+
+@pytest.fixture(scope="module")
+def workers_url(
+    hrss: Holdings, rpc_url: str, addresses: ChainAddresses, chain: Any
+) -> Iterator[str]:
+    port = free_port()
+    code = (
+        "import json,sys\n"
+        "from govchain.node.workers import serve_workers\n"
+        "from govchain.node.chain import ChainAddresses\n"
+        "serve_workers(bytes.fromhex(sys.argv[1]), sys.argv[2], sys.argv[3],"
+        " ChainAddresses(**json.loads(sys.argv[4])), workers=2, port=int(sys.argv[5]),"
+        " chain_id=int(sys.argv[6]))\n"
+    )
+    args = [HRSS.hex(), hrss.store.url, rpc_url, json.dumps(dataclasses.asdict(addresses))]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args, str(port), str(chain.chain_id)],
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(url + "/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("the node did not start")
+        yield url
+    finally:
+        proc.terminate()  # the workers finish their requests first
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_two_workers_release_a_raced_request_once(
+    grants: Any, hrss: Holdings, workers_url: str, reader: RpcChain, depts: Any, chain: Any
+) -> None:
+    staff = depts["CIVIL"].staff
+    client = DataNodeClient(reader, local(staff))
+    terms = grant_for(grants, hrss.citizen, [PENSION], int(chain.pending_timestamp), nonce=777)
+    prepared = client.prepare(terms, PENSION, hrss.ids["pension"])
+    tx = record(grants, staff, prepared)
+    body = prepared.body(tx)
+
+    def send(_: int) -> tuple[int, str | None]:
+        with httpx.Client(timeout=30) as http:  # one connection each: both workers answer
+            reply = http.post(workers_url + "/v1/records/fetch", json=body)
+            return reply.status_code, reply.json().get("reason")
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        answers = list(pool.map(send, range(RACERS)))
+    assert sorted(answers, key=str).count((200, None)) == 1, answers
+    assert all(a == (409, "nonce_replayed") for a in answers if a != (200, None)), answers
+    nonce = str(prepared.message["nonce"])
+    with hrss.store.session() as s:
+        assert s.get(UsedNonce, (staff.address, nonce)) is not None
+        served = s.scalar(
+            select(func.count())
+            .select_from(ServeLogEntry)
+            .where(ServeLogEntry.request_hash == prepared.digest)
+        )
+    assert served == 1
