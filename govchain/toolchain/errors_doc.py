@@ -91,6 +91,8 @@ def load_sdk_explanations() -> dict[str, str]:
         except ImportError:
             continue
         for module in pkgutil.walk_packages(package.__path__, package_name + "."):
+            if ".migrations" in module.name:  # Alembic scripts run only inside Alembic
+                continue
             try:
                 importlib.import_module(module.name)
             except ImportError:
