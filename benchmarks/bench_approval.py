@@ -138,15 +138,14 @@ def test_gas_of_approvals(
             "reference": SAFE_PER_EXTRA,
             "note": (
                 f"{'MISSED by ' + format(per_extra - SAFE_PER_EXTRA, ',') if per_extra > SAFE_PER_EXTRA else 'met'}. "
-                "Per signer (opcode trace): 85 B entry naming its signer ~1,350 calldata + "
-                "ecrecover 3,100 + its own digest (2 keccak256, ~110) + one cold roles slot 2,100 "
-                "(all signers checked in one IDepartmentRegistry.activeMembersPrefix call, the "
-                "department's status read once) + 32 B of signer in StepDecided 256 + ~1,500 of "
-                "Solidity stack, jumps, ABI encoding and memory. The floor (calldata + ecrecover + "
-                "one cold slot + event word) is 6,716; with the precompile call, the signer's "
-                "digest and the roles mapping's hash ~6,970, above Safe's 6,870 for 65 B entries "
-                "that do not name their signer: the target is out of reach while each entry names "
-                "its signer and StepDecided lists the signers"
+                "Per signer (opcode trace, docs/gas.md): the 85 B entry naming its signer 1,380 "
+                "calldata + ecrecover 3,100 (precompile 3,000 + call) + one cold member slot "
+                "2,100 (all signers in one IDepartmentRegistry.activeMembersPrefix call, the "
+                "department's status read once) + its own digest 162 (2 keccak256) + 32 B of "
+                "signer in StepDecided 256 = 6,998 before any stack, jump or ABI work (~1,500). "
+                "That floor of the signer-naming design (R2-5) is above Safe's whole 6,870 for "
+                "65 B entries that name no signer and emit no signer list: the target is out of "
+                "reach while each entry names its signer and StepDecided lists the signers"
             ),
         }
     )

@@ -52,10 +52,10 @@ def test_department_registry_gas(
     t.add(
         "DepartmentRegistry.propose (name, endpoint < 32 bytes, metadata)",
         r,
-        new=7,
+        new=6,
         upd=1,
         note="status/region/adminCount, metadata, name, endpoint, code list entry, admin's "
-        "roles and department-of; the code list length updated",
+        "member slot (department and roles, packed); the code list length updated",
     )
     r = reg.admit(new_code, sender=council)
     t.add("DepartmentRegistry.admit (bare, council EOA)", r, upd=1)
@@ -70,8 +70,8 @@ def test_department_registry_gas(
         r,
         new=3,
         upd=2,
-        note="old admin's roles and department-of cleared, its compromisedSince set; the admin "
-        "count goes -1 +1 (no change)",
+        note="old admin's member slot (department and roles) cleared, its compromisedSince set; "
+        "the new admin's member slot; the admin count goes -1 +1 (no change)",
     )
     r = reg.retire(new_code, sender=council)
     t.add("DepartmentRegistry.retire (bare)", r, upd=1)
@@ -82,20 +82,20 @@ def test_department_registry_gas(
           note="one offer slot (roles, offering ADMIN); + the caller's memberOf and the key's "
           "compromised/department-of checks")  # fmt: skip
     r = reg.acceptMembership(hrss.code, sender=accounts[59])
-    t.add("DepartmentRegistry.acceptMembership (the key consents)", r, new=2, upd=1,
-          note="roles and department-of written, offer cleared (refund); the offering ADMIN "
+    t.add("DepartmentRegistry.acceptMembership (the key consents)", r, new=1, upd=1,
+          note="the member slot (department and roles, packed) written, offer cleared (refund); the offering ADMIN "
           "and the status re-checked")  # fmt: skip
     r = reg.setMemberRoles(accounts[59], ROLE_STAFF | ROLE_APPROVER, sender=hrss.admin)
     t.add("DepartmentRegistry.setMemberRoles", r, upd=1)
     r = reg.removeMember(accounts[59], sender=hrss.admin)
-    t.add("DepartmentRegistry.removeMember", r, upd=2, note="both slots cleared (refunds)")
+    t.add("DepartmentRegistry.removeMember", r, upd=1, note="the member slot cleared (refund)")
     r = reg.addMember(accounts[59], ROLE_AUDITOR, sender=hrss.admin)
     t.add("DepartmentRegistry.addMember (the same key again, slots were cleared)", r, new=1)
     r = reg.acceptMembership(hrss.code, sender=accounts[59])
-    t.add("DepartmentRegistry.acceptMembership (again)", r, new=2, upd=1)
+    t.add("DepartmentRegistry.acceptMembership (again)", r, new=1, upd=1)
     r = reg.removeMemberByCouncil(accounts[59], sender=council)
-    t.add("DepartmentRegistry.removeMemberByCouncil (bare)", r, upd=2,
-          note="both member slots cleared (refunds)")  # fmt: skip
+    t.add("DepartmentRegistry.removeMemberByCouncil (bare)", r, upd=1,
+          note="the member slot cleared (refund)")  # fmt: skip
     r = reg.markCompromised(accounts[59], sender=council)
     t.add("DepartmentRegistry.markCompromised (bare, a key in no department)", r, new=1)
     r = reg.setEndpoint(LONG_ENDPOINT, sender=hrss.admin)

@@ -98,6 +98,19 @@ class WrongPassphrase(KeystoreError, PermissionError):
 # --- the network and the chain ------------------------------------------------------------
 
 
+class NoSigningKey(GovchainError):
+    """A write was asked of a client opened without a signing key: nothing was sent.
+
+    The SDK's one "no signing key" error, whichever client was asked (identity, sharing,
+    approval); a bad-input exit code, since the fix is to give a key.
+    """
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, action: str = "this action") -> None:
+        super().__init__(f"{action} needs a signing key (--key NAME)")
+
+
 class NetworkUnavailable(GovchainError, ConnectionError):
     """No JSON-RPC node answers (or it keeps failing after retries)."""
 

@@ -9,8 +9,8 @@ import {
  * @title DepartmentRegistry
  * @notice Departments, their member keys and roles. See {IDepartmentRegistry}.
  *
- * Storage is laid out for the hot path other contracts call: {isActiveMember} reads one roles
- * slot and one status slot.
+ * Storage is laid out for the hot path other contracts call: {isActiveMember}, {memberOf} and
+ * {activeMembersPrefix} read one member slot per key and one status slot per department.
  */
 contract DepartmentRegistry is IDepartmentRegistry {
     uint256 public constant MAX_NAME_LENGTH = 128;
@@ -32,8 +32,14 @@ contract DepartmentRegistry is IDepartmentRegistry {
     address private immutable _council;
 
     mapping(bytes32 code => Department) private _departments;
-    mapping(bytes32 code => mapping(address account => uint8 roles)) private _roles;
-    mapping(address account => bytes32 code) private _departmentOf;
+    /**
+     * @dev A key's department and roles packed by hand into one word (a key is in at most one
+     * department): `uint256(code) | roles`. A department code is 1 to 29 bytes, zero-padded
+     * ({_wellFormedCode}), so its last byte is free for the roles. Zero for a non-member.
+     */
+    mapping(address account => uint256 packed) private _members;
+
+    uint256 private constant _ROLES_MASK = 0xff;
     bytes32[] private _codes;
 
     /// @dev A department's standing offer to a key: the roles and the ADMIN who made it.
@@ -70,8 +76,8 @@ contract DepartmentRegistry is IDepartmentRegistry {
 
     /// @inheritdoc IDepartmentRegistry
     function isActiveMember(address account, bytes32 code, uint8 role) external view returns (bool) {
-        uint8 roles = _roles[code][account];
-        return role != 0 && roles & role == role && _departments[code].status == DepartmentStatus.Active;
+        return role != 0 && _members[account] & _mask(role) == _want(code, role)
+            && _departments[code].status == DepartmentStatus.Active;
     }
 
     /// @inheritdoc IDepartmentRegistry
@@ -81,17 +87,18 @@ contract DepartmentRegistry is IDepartmentRegistry {
         returns (uint256 n)
     {
         if (role == 0 || _departments[code].status != DepartmentStatus.Active) return 0;
-        mapping(address account => uint8 roles) storage roles = _roles[code];
+        (uint256 mask, uint256 want) = (_mask(role), _want(code, role));
         for (; n < accounts.length; ++n) {
-            if (roles[accounts[n]] & role != role) return n;
+            if (_members[accounts[n]] & mask != want) return n;
         }
     }
 
     /// @inheritdoc IDepartmentRegistry
     function memberOf(address account) public view returns (bytes32 code, uint8 roles, bool active) {
-        code = _departmentOf[account];
+        uint256 packed = _members[account];
+        code = bytes32(packed & ~_ROLES_MASK);
         if (code != bytes32(0)) {
-            roles = _roles[code][account];
+            roles = uint8(packed);
             active = _departments[code].status == DepartmentStatus.Active;
         }
     }
@@ -136,7 +143,7 @@ contract DepartmentRegistry is IDepartmentRegistry {
 
     /// @notice The roles `account` holds in `code` (0 if not a member), whatever its status.
     function rolesOf(bytes32 code, address account) external view returns (uint8) {
-        return _roles[code][account];
+        return _rolesIn(code, account);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -190,7 +197,7 @@ contract DepartmentRegistry is IDepartmentRegistry {
         }
         // The applicant's right, used now: its key must still be the department's member (a key
         // the council marked compromised is not).
-        if (msg.sender != d.founder || _departmentOf[msg.sender] != code) {
+        if (msg.sender != d.founder || _departmentOf(msg.sender) != code) {
             revert DepartmentUnauthorizedWithdrawal(msg.sender, d.founder);
         }
         _retire(code, DepartmentStatus.Proposed);
@@ -205,7 +212,7 @@ contract DepartmentRegistry is IDepartmentRegistry {
             revert DepartmentInvalidTransition(code, status, status);
         }
         if (oldAdmin != address(0)) {
-            if (_roles[code][oldAdmin] & ROLE_ADMIN == 0) revert DepartmentNotMember(oldAdmin, code);
+            if (_rolesIn(code, oldAdmin) & ROLE_ADMIN == 0) revert DepartmentNotMember(oldAdmin, code);
             _compromise(oldAdmin);
         }
         _addMember(code, newAdmin, ROLE_ADMIN, msg.sender);
@@ -213,7 +220,7 @@ contract DepartmentRegistry is IDepartmentRegistry {
 
     /// @inheritdoc IDepartmentRegistry
     function removeMemberByCouncil(address account) external onlyCouncil {
-        bytes32 code = _departmentOf[account];
+        bytes32 code = _departmentOf(account);
         if (code == bytes32(0)) revert DepartmentNotMember(account, code);
         _removeMember(code, account);
     }
@@ -243,7 +250,7 @@ contract DepartmentRegistry is IDepartmentRegistry {
         Offer memory offer = _offers[msg.sender][code];
         if (offer.roles == 0) revert DepartmentNoOffer(msg.sender, code);
         // The offer is the ADMIN's right, used now: re-checked against today's key and status.
-        if (_roles[code][offer.admin] & ROLE_ADMIN == 0 || _departments[code].status != DepartmentStatus.Active) {
+        if (_rolesIn(code, offer.admin) & ROLE_ADMIN == 0 || _departments[code].status != DepartmentStatus.Active) {
             revert DepartmentOfferLapsed(code, offer.admin);
         }
         delete _offers[msg.sender][code];
@@ -254,18 +261,18 @@ contract DepartmentRegistry is IDepartmentRegistry {
     function setMemberRoles(address account, uint8 roles) external {
         bytes32 code = _adminDepartment();
         _checkRoles(roles);
-        uint8 old = _roles[code][account];
+        uint8 old = _rolesIn(code, account);
         if (old == 0) revert DepartmentNotMember(account, code);
         if (old & ROLE_ADMIN != 0 && roles & ROLE_ADMIN == 0) _dropAdmin(code, account);
         if (old & ROLE_ADMIN == 0 && roles & ROLE_ADMIN != 0) ++_departments[code].adminCount;
-        _roles[code][account] = roles;
+        _members[account] = _pack(code, roles); // a member of `code` (old != 0)
         emit MemberRolesChanged(code, account, roles, msg.sender);
     }
 
     /// @inheritdoc IDepartmentRegistry
     function removeMember(address account) external {
         bytes32 code = _adminDepartment();
-        if (_roles[code][account] == 0) revert DepartmentNotMember(account, code);
+        if (_rolesIn(code, account) == 0) revert DepartmentNotMember(account, code);
         _removeMember(code, account);
     }
 
@@ -351,13 +358,13 @@ contract DepartmentRegistry is IDepartmentRegistry {
         _setStatus(code, DepartmentStatus.Retired);
         if (from == DepartmentStatus.Proposed) {
             address founder = _departments[code].founder;
-            if (_departmentOf[founder] == code) _removeMember(code, founder);
+            if (_departmentOf(founder) == code) _removeMember(code, founder);
         }
     }
 
     /// @dev Removes `account` from its department (if any) and bars it from joining any again.
     function _compromise(address account) private {
-        bytes32 code = _departmentOf[account];
+        bytes32 code = _departmentOf(account);
         if (code != bytes32(0)) _removeMember(code, account);
         _compromisedSince[account] = uint64(block.timestamp);
         emit MemberCompromised(code, account, msg.sender);
@@ -383,22 +390,20 @@ contract DepartmentRegistry is IDepartmentRegistry {
         _checkRoles(roles);
         uint64 since = _compromisedSince[account];
         if (since != 0) revert DepartmentKeyCompromised(account, since);
-        bytes32 existing = _departmentOf[account];
+        bytes32 existing = _departmentOf(account);
         if (existing != bytes32(0)) revert DepartmentMemberExists(account, existing);
     }
 
     function _addMember(bytes32 code, address account, uint8 roles, address by) private {
         _checkJoinable(account, roles);
-        _departmentOf[account] = code;
-        _roles[code][account] = roles;
+        _members[account] = _pack(code, roles);
         if (roles & ROLE_ADMIN != 0) ++_departments[code].adminCount;
         emit MemberAdded(code, account, roles, by);
     }
 
     function _removeMember(bytes32 code, address account) private {
-        if (_roles[code][account] & ROLE_ADMIN != 0) _dropAdmin(code, account);
-        delete _roles[code][account];
-        delete _departmentOf[account];
+        if (_rolesIn(code, account) & ROLE_ADMIN != 0) _dropAdmin(code, account);
+        delete _members[account];
         emit MemberRemoved(code, account, msg.sender);
     }
 
@@ -409,6 +414,37 @@ contract DepartmentRegistry is IDepartmentRegistry {
             revert DepartmentLastAdmin(code, account);
         }
         --d.adminCount;
+    }
+
+    /// @dev The department `account` is a member of (zero if none).
+    function _departmentOf(address account) private view returns (bytes32) {
+        return bytes32(_members[account] & ~_ROLES_MASK);
+    }
+
+    /// @dev The roles `account` holds in `code` (0 if it is not a member of `code`).
+    function _rolesIn(bytes32 code, address account) private view returns (uint8) {
+        uint256 packed = _members[account];
+        return bytes32(packed & ~_ROLES_MASK) == code ? uint8(packed) : 0;
+    }
+
+    /**
+     * @dev A member word `w` is a member of `code` holding every role of `role` exactly when
+     * `w & _mask(role) == _want(code, role)`: the mask keeps the department bits and the wanted
+     * role bits, so the test compares the department and the roles in one AND and one EQ.
+     * Exact for a well-formed `code`; both callers also require `code`'s own status to be
+     * Active, which no malformed code (last byte non-zero) ever has.
+     */
+    function _mask(uint8 role) private pure returns (uint256) {
+        return ~_ROLES_MASK | role;
+    }
+
+    function _want(bytes32 code, uint8 role) private pure returns (uint256) {
+        return uint256(code) | role;
+    }
+
+    /// @dev A member word; `code` is a registered department's, so well formed (last byte zero).
+    function _pack(bytes32 code, uint8 roles) private pure returns (uint256) {
+        return uint256(code) | roles;
     }
 
     function _checkRoles(uint8 roles) private pure {

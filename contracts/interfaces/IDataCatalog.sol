@@ -25,7 +25,8 @@ interface IDataCatalog {
         NotShared
     }
 
-    /// @notice A catalog entry. Storage: `owner`; `sharing`+`sensitive`+`updateCycle`; `schemaHash`.
+    /// @notice A catalog entry. Storage: `owner` (29 bytes, a department code)+`sharing`+`sensitive`
+    /// in one slot, so a permission check reads one slot; `updateCycle`; `schemaHash`.
     struct Category {
         bytes32 owner;
         SharingClass sharing;

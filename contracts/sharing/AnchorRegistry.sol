@@ -202,11 +202,12 @@ contract AnchorRegistry is DataCatalog, IAnchorRegistry {
     function _checkPublisher(bytes32 category) private view returns (bytes32 owner) {
         owner = _ownerOf(category);
         if (owner == bytes32(0)) revert AnchorUnknownCategory(category);
-        // Two role views rather than memberOf: STAFF, the usual publisher, costs two cold reads.
-        if (
-            !departments.isActiveMember(msg.sender, owner, ROLE_STAFF)
-                && !departments.isActiveMember(msg.sender, owner, ROLE_ADMIN)
-        ) revert AnchorNotPublisher(msg.sender, owner);
+        // One registry call for either role: memberOf reads the key's member slot and the
+        // department's status slot, as one isActiveMember does.
+        (bytes32 dept, uint8 roles, bool active) = departments.memberOf(msg.sender);
+        if (dept != owner || !active || roles & (ROLE_STAFF | ROLE_ADMIN) == 0) {
+            revert AnchorNotPublisher(msg.sender, owner);
+        }
     }
 
     /// @dev Latest version by galloping then binary search over the contiguous versions 1..n.

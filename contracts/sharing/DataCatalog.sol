@@ -19,7 +19,22 @@ contract DataCatalog is IDataCatalog {
     address private immutable _deployer;
     ICategoryClassListener private _accessGrants;
 
-    mapping(bytes32 code => Category) private _categories;
+    /**
+     * @dev A {Category} as stored. Every read a permission check makes (owner, sharing class,
+     * sensitive flag) is one slot: a department code is at most 29 bytes, zero-padded to 32
+     * ({IDepartmentRegistry}), so `bytes29` holds it whole, and the owner is always a code the
+     * registry gave back ({registerCategory} takes it from `memberOf`). `bytes32(owner)` is the
+     * code again.
+     */
+    struct Entry {
+        bytes29 owner;
+        SharingClass sharing;
+        bool sensitive;
+        uint32 updateCycle;
+        bytes32 schemaHash;
+    }
+
+    mapping(bytes32 code => Entry) private _categories;
 
     constructor(IDepartmentRegistry departments_) {
         departments = departments_;
@@ -53,9 +68,9 @@ contract DataCatalog is IDataCatalog {
         if (code == bytes32(0) || code == dept) revert CatalogInvalidCode(code);
         if (!_inNamespace(code, dept)) revert CatalogCodeOutsideNamespace(code, dept);
         if (sharing == SharingClass.None) revert CatalogInvalidSharingClass(sharing);
-        Category storage entry = _categories[code];
-        if (entry.owner != bytes32(0)) revert CatalogCategoryExists(code, entry.owner);
-        entry.owner = dept;
+        Entry storage entry = _categories[code];
+        if (entry.owner != bytes29(0)) revert CatalogCategoryExists(code, bytes32(entry.owner));
+        entry.owner = bytes29(dept);
         _write(entry, sharing, sensitive, schemaHash, updateCycle);
         emit CategoryRegistered(code, dept, sharing, sensitive, schemaHash, updateCycle, msg.sender);
     }
@@ -68,8 +83,8 @@ contract DataCatalog is IDataCatalog {
         bytes32 schemaHash,
         uint32 updateCycle
     ) external {
-        Category storage entry = _categories[code];
-        bytes32 owner = entry.owner;
+        Entry storage entry = _categories[code];
+        bytes32 owner = bytes32(entry.owner);
         if (owner == bytes32(0)) revert CatalogUnknownCategory(code);
         if (!departments.isActiveMember(msg.sender, owner, ROLE_ADMIN)) revert CatalogNotAdmin(msg.sender, owner);
         if (sharing == SharingClass.None) revert CatalogInvalidSharingClass(sharing);
@@ -83,31 +98,32 @@ contract DataCatalog is IDataCatalog {
     }
 
     /// @inheritdoc IDataCatalog
-    function category(bytes32 code) external view returns (Category memory entry) {
-        entry = _categories[code];
-        if (entry.owner == bytes32(0)) revert CatalogUnknownCategory(code);
+    function category(bytes32 code) external view returns (Category memory) {
+        Entry storage entry = _categories[code];
+        if (entry.owner == bytes29(0)) revert CatalogUnknownCategory(code);
+        return Category(bytes32(entry.owner), entry.sharing, entry.sensitive, entry.updateCycle, entry.schemaHash);
     }
 
     /// @inheritdoc IDataCatalog
     function ownerOf(bytes32 code) external view returns (bytes32) {
-        return _categories[code].owner;
+        return bytes32(_categories[code].owner);
     }
 
     /// @inheritdoc IDataCatalog
     function sharingOf(bytes32 code) external view returns (SharingClass, bool) {
-        Category storage entry = _categories[code];
+        Entry storage entry = _categories[code];
         return (entry.sharing, entry.sensitive);
     }
 
     /// @inheritdoc IDataCatalog
     function categoryInfo(bytes32 code) external view returns (bytes32, SharingClass, bool) {
-        Category storage entry = _categories[code];
-        return (entry.owner, entry.sharing, entry.sensitive);
+        Entry storage entry = _categories[code];
+        return (bytes32(entry.owner), entry.sharing, entry.sensitive);
     }
 
     /// @dev The owner of `code` (zero if unknown), for the anchors' checks.
     function _ownerOf(bytes32 code) internal view returns (bytes32) {
-        return _categories[code].owner;
+        return bytes32(_categories[code].owner);
     }
 
     /**
@@ -126,7 +142,7 @@ contract DataCatalog is IDataCatalog {
     }
 
     function _write(
-        Category storage entry,
+        Entry storage entry,
         SharingClass sharing,
         bool sensitive,
         bytes32 schemaHash,

@@ -26,7 +26,7 @@ from govchain.approval.views import (
     when,
 )
 from govchain.eip712 import Domain
-from govchain.errors import ChainRefused, GovchainError, NotFound
+from govchain.errors import ChainRefused, GovchainError, NoSigningKey, NotFound
 from govchain.network import Connection, log_matches
 from govchain.tx import Sender
 
@@ -94,7 +94,7 @@ class CaseReader:
 
     def _need_sender(self) -> Sender:
         if self.sender is None:
-            raise GovchainError("this action sends a transaction: give the client a Sender")
+            raise NoSigningKey("this action")
         return self.sender
 
     def _sent(self, receipt: TxReceipt, case_id: bytes) -> Sent:

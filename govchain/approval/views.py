@@ -10,7 +10,7 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 
-from govchain import timefmt, validate
+from govchain import timefmt, tx, validate
 from govchain.approval import CaseStatus, CaseTerms, Step
 
 ZERO32 = b"\x00" * 32
@@ -136,15 +136,13 @@ class CaseSummary:
 
 
 @dataclass(frozen=True)
-class Sent:
-    """A mined transaction of this client."""
+class Sent(tx.Sent):
+    """A mined transaction of this client (the SDK's one result type) and the case it concerns."""
 
-    tx_hash: str
-    block: int
     case_id: bytes
 
     def as_dict(self) -> dict[str, Any]:
-        return {"case_id": "0x" + self.case_id.hex(), "tx_hash": self.tx_hash, "block": self.block}
+        return {"case_id": "0x" + self.case_id.hex(), **super().as_dict()}
 
 
 def plain(value: Any) -> Any:

@@ -226,8 +226,7 @@ def confirm_consent(obj: CliContext, grant_id: str) -> None:
     result = grants_client(obj, signing=True).confirm_consent(grant)
     obj.emit(
         {"grant_id": hex0x(grant), "confirmed": True, **result.as_dict()},
-        f"grant {hex0x(grant)} authorises access again "
-        f"(tx {result.tx_hash}, block {result.block_number})",
+        f"grant {hex0x(grant)} authorises access again (tx {result.tx_hash}, block {result.block})",
     )
 
 
@@ -246,7 +245,7 @@ def revoke_previous_grants(obj: CliContext, identity: str | None) -> None:
         },
         (
             f"{len(found)} consents of previous keys of {address} revoked "
-            f"(tx {result.tx_hash}, block {result.block_number})"
+            f"(tx {result.tx_hash}, block {result.block})"
             if result
             else f"no consent of a previous key of {address} is pending"
         ),

@@ -89,7 +89,7 @@ class Attestation:
             "expires_at": iso_time(self.expiry),
             "ref_uid": hex32(self.ref_uid),
             "block": self.block,
-            "tx": self.tx_hash,
+            "tx_hash": self.tx_hash,
             "valid": self.valid,
             "revoked": self.revoked,
         }

@@ -5,7 +5,6 @@ event reading from the deployment block, and the small value helpers (codes, rol
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from eth_typing import ChecksumAddress
@@ -17,9 +16,10 @@ from web3.exceptions import ContractLogicError
 from web3.types import EventData, TxReceipt
 
 from govchain import timefmt, validate
-from govchain.errors import GovchainError, InvalidInput
+from govchain.errors import GovchainError, InvalidInput, NoSigningKey
 from govchain.network import Connection
 from govchain.tx import Sender
+from govchain.tx import Sent as Sent  # the one result type; identity clients import it here
 
 ZERO32 = b"\0" * 32
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -33,13 +33,7 @@ ROLES: dict[str, int] = {
 }
 
 
-class NoSigner(GovchainError):
-    """A write was asked of a client opened without a sender (a signing key)."""
-
-    exit_code = 2
-
-    def __init__(self, action: str) -> None:
-        super().__init__(f"{action} needs a signing key (--key NAME)")
+NoSigner = NoSigningKey  # the SDK's one "no signing key" error, under its older name here
 
 
 class Refused(GovchainError, PermissionError):
@@ -49,21 +43,6 @@ class Refused(GovchainError, PermissionError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"refused: {reason}")
-
-
-@dataclass(frozen=True)
-class Sent:
-    """A mined transaction."""
-
-    tx_hash: str
-    block: int
-
-    @classmethod
-    def of(cls, receipt: TxReceipt) -> Sent:
-        return cls(HexBytes(receipt["transactionHash"]).to_0x_hex(), int(receipt["blockNumber"]))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"tx": self.tx_hash, "block": self.block}
 
 
 # --- values ---------------------------------------------------------------------------------

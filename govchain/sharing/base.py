@@ -11,18 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.address import to_checksum_address
-from hexbytes import HexBytes
 from web3.contract import Contract
-from web3.types import TxReceipt
 
 from govchain import timefmt
 from govchain.errors import EXPLANATIONS, ChainRefused, InvalidInput, NotFound, format_value
 from govchain.network import Connection
 from govchain.sharing.catalog import SharingClass, category_code
+from govchain.tx import Sent
 
 ZERO32 = b"\0" * 32
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -179,19 +177,7 @@ def readable_refusals() -> Iterator[None]:
 # --- results and events ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TxResult:
-    """A mined transaction: its hash and block."""
-
-    tx_hash: str
-    block_number: int
-
-    @classmethod
-    def of(cls, receipt: TxReceipt) -> TxResult:
-        return cls(HexBytes(receipt["transactionHash"]).to_0x_hex(), int(receipt["blockNumber"]))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"tx_hash": self.tx_hash, "block": self.block_number}
+TxResult = Sent  # the SDK's one transaction-result type (govchain.tx), under its sharing name
 
 
 def logs(

@@ -71,7 +71,16 @@ def test_issue_verify_list_and_revoke(city_run: CityRun) -> None:
         "--data", "110101199001011234", "--expires", "365d",
     )  # fmt: skip
     uid, salt = made["uid"], made["salt"]
-    assert set(made) == {"uid", "tx", "block", "subject", "schema", "data_hash", "expiry", "salt"}
+    assert set(made) == {
+        "uid",
+        "tx_hash",
+        "block",
+        "subject",
+        "schema",
+        "data_hash",
+        "expiry",
+        "salt",
+    }
     # the chain holds a salted commitment, never the data or its plain hash
     assert (
         made["data_hash"]
@@ -89,7 +98,7 @@ def test_issue_verify_list_and_revoke(city_run: CityRun) -> None:
     assert [a["uid"] for a in listed] == [uid] and listed[0]["valid"] is True
 
     revoked = city_run.json("--key", "psb-staff", "attest", "revoke", uid)
-    assert revoked["revoked"] is True and revoked["tx"].startswith("0x")
+    assert revoked["revoked"] is True and revoked["tx_hash"].startswith("0x")
     assert not valid(city_run, uid)
     after = city_run.json("attest", "verify", uid)
     assert after["valid"] is False and after["reason"] == "revoked"

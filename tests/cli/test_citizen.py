@@ -65,7 +65,7 @@ def test_rotate_key_directly_then_act_with_the_new_key(
     new_name, new_key = new_citizen()
     result = city_run.json("--key", name, "citizen", "rotate-key", new_name)
     assert result["identity"] == alice.address and result["owner"] == new_key.address
-    assert result["relayed_by"] is None and result["tx"].startswith("0x")
+    assert result["relayed_by"] is None and result["tx_hash"].startswith("0x")
     assert owner_of(city_run, alice.address) == new_key.address
     shown = city_run.json("citizen", "id", alice.address)
     assert shown["rotated"] is True and shown["changed_block"] > 0

@@ -52,7 +52,7 @@ def test_a_new_department_is_admitted_with_a_signature_collected_off_chain(
     submitted = city_run.json(
         "--key", "civil-staff", "council", "approve", pid, "--signature", signed["token"]
     )
-    assert submitted["approvers"] == [psb] and submitted["tx"].startswith("0x")
+    assert submitted["approvers"] == [psb] and submitted["tx_hash"].startswith("0x")
     shown = city_run.json("council", "show", pid)
     assert shown["state"] == "ready" and psb in shown["approvers"]
 

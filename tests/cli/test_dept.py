@@ -49,7 +49,7 @@ def test_add_set_roles_and_remove_a_member(city_run: CityRun) -> None:
     added = city_run.json(
         "--key", "civil-admin", "dept", "add-member", newcomer, "--role", "staff,approver"
     )
-    assert added["roles"] == 3 and added["tx"].startswith("0x")
+    assert added["roles"] == 3 and added["tx_hash"].startswith("0x")
     assert added["status"] == "offered" and added["department"] == "CIVIL"
     assert roles_of(city_run, "CIVIL", newcomer) == 0  # not without the key's consent (L-3)
     accepted = city_run.json("--key", key, "dept", "accept", "CIVIL")

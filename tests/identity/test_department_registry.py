@@ -303,6 +303,30 @@ def test_admin_adds_a_member_with_roles(departments: Any, depts: Any, spare: Any
     assert departments.rolesOf(civil.code, spare) == ROLE_STAFF | ROLE_APPROVER
 
 
+def test_a_key_counts_only_in_its_own_department_with_the_roles_it_holds(
+    departments: Any, depts: Any
+) -> None:
+    """A key's department and roles share one storage word (``uint256(code) | roles``): a code
+    that differs from the key's department in any byte, the last one included, or another
+    department's code, grants nothing, and roles changed later are read from the same word."""
+    civil, hrss = depts["CIVIL"], depts["HRSS"]
+    staff = civil.staff
+    assert departments.memberOf(staff) == (civil.code, ROLE_STAFF, True)
+    last_byte = civil.code[:31] + b"\x01"  # the roles byte's position: never part of a code
+    for other in (last_byte, hrss.code, b"\0" * 32):
+        assert not departments.isActiveMember(staff, other, ROLE_STAFF)
+        assert departments.activeMembersPrefix(other, ROLE_STAFF, [staff]) == 0
+        assert departments.rolesOf(other, staff) == 0
+    assert departments.activeMembersPrefix(civil.code, ROLE_STAFF, [staff, hrss.staff]) == 1
+    departments.setMemberRoles(staff, ROLE_APPROVER | ROLE_AUDITOR, sender=civil.admin)
+    assert departments.memberOf(staff) == (civil.code, ROLE_APPROVER | ROLE_AUDITOR, True)
+    assert not departments.isActiveMember(staff, civil.code, ROLE_STAFF)
+    assert departments.isActiveMember(staff, civil.code, ROLE_APPROVER | ROLE_AUDITOR)
+    departments.removeMember(staff, sender=civil.admin)
+    assert departments.memberOf(staff) == (b"\0" * 32, 0, False)
+    assert departments.rolesOf(civil.code, staff) == 0
+
+
 def test_add_member_refuses_non_admins(
     departments: Any, depts: Any, spare: Any, outsider: Any
 ) -> None:

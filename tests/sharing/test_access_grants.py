@@ -112,6 +112,26 @@ def test_after_key_rotation_only_the_new_key_grants(
     grants.grant(grant_tuple(terms), sender=new_key)
 
 
+def test_grant_state_holds_each_member_of_the_one_word_it_is_written_as(
+    grants: Any, registry: Any, alice: Any, citizens: list[Any], civil: Any, hrss: Any, now: int
+) -> None:
+    """A new grant's state is written as one word (grantor, status, basis, uses, epoch): each
+    member reads back, with a non-zero epoch and a non-Consent basis."""
+    new_key = citizens[2]
+    registry.changeOwner(alice, new_key, sender=alice)  # owner epoch 1
+    consent = pension_terms(alice, civil, hrss, now)
+    grants.grant(grant_tuple(consent), sender=new_key)
+    assert grants.grantState(grant_id(consent)) == (new_key.address, LIVE, LegalBasis.CONSENT, 0, 1)
+    statutory = pension_terms(alice, civil, hrss, now, basis=LegalBasis.STATUTORY_DUTY, max_uses=2)
+    grants.grantStatutory(grant_tuple(statutory), sender=hrss.approvers[0])
+    state = (hrss.approvers[0].address, LIVE, LegalBasis.STATUTORY_DUTY, 0, 0)
+    assert grants.grantState(grant_id(statutory)) == state
+    pension = category_code("HRSS.PENSION")
+    grants.recordAccess(grant_tuple(statutory), pension, REQUEST, sender=civil.staff)
+    assert grants.grantState(grant_id(statutory)).uses == 1
+    assert grants.grantState(grant_id(statutory)).grantor == hrss.approvers[0].address
+
+
 def test_grant_refuses_wrong_basis_and_zero_subject(
     grants: Any, alice: Any, civil: Any, hrss: Any, now: int
 ) -> None:
