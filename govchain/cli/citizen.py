@@ -9,8 +9,10 @@ import click
 from govchain import validate
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import DURATION, TIME, When, account, own_address, tx_text
+from govchain.cli.params import ADDRESS
 from govchain.cli.sharing_params import grants as grants_client
 from govchain.identity.base import iso_time
+from govchain.identity.citizen_signed import SignedPart, relay_add_delegate, sign_add_delegate
 from govchain.identity.citizens import (
     Citizens,
     QueuedChange,
@@ -266,13 +268,35 @@ def delegate() -> None:
 @click.option("--for", "validity", type=DURATION, required=True, help="how long: 30d, 12h...")
 @click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
 @_IDENTITY_OPTION
+@click.option(
+    "--signature",
+    "signatures",
+    multiple=True,
+    metavar="TOKEN",
+    help="relay the owner's signature (from 'citizen delegate sign') as the --key, who pays; "
+    "repeatable: a Safe owner's parts are joined into the Safe's signature",
+)
 @pass_cli
-def delegate_add(obj: CliContext, who: str, validity: int, kind: str, identity: str | None) -> None:
+def delegate_add(
+    obj: CliContext,
+    who: str,
+    validity: int,
+    kind: str,
+    identity: str | None,
+    signatures: tuple[str, ...],
+) -> None:
     """Make ADDRESS a delegate of the identity for --for."""
     raw = delegate_type(kind)
-    address = own_address(obj, identity, "the owner signs")
     agent = account(obj, who, "delegate")
-    sent = _writer(obj).add_delegate(agent, validity, raw, address)
+    if signatures:
+        if identity is None:
+            raise click.UsageError("relaying a signature needs --identity")
+        address = validate.address(identity)
+        parts = [SignedPart.parse(s) for s in signatures]
+        sent = relay_add_delegate(_writer(obj), address, agent, validity, raw, parts)
+    else:
+        address = own_address(obj, identity, "the owner signs")
+        sent = _writer(obj).add_delegate(agent, validity, raw, address)
     obj.emit(
         {
             "identity": address,
@@ -282,6 +306,49 @@ def delegate_add(obj: CliContext, who: str, validity: int, kind: str, identity: 
             **sent.as_dict(),
         },
         tx_text(sent, f"{agent} is a {delegate_type_name(raw)} of {address} for {validity}s"),
+    )
+
+
+@delegate.command("sign")
+@click.argument("who", metavar="ADDRESS|KEY")
+@click.option("--for", "validity", type=DURATION, required=True, help="how long: 30d, 12h...")
+@click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
+@_IDENTITY_OPTION
+@click.option(
+    "--as-safe",
+    "safe",
+    type=ADDRESS,
+    help="sign as one owner of this Safe, the identity's owner (prints SAFE:OWNER:DEADLINE:SIG)",
+)
+@click.option(
+    "--deadline",
+    type=TIME,
+    default="1h",
+    show_default=True,
+    help="signature validity; a Safe's other owners pass the first owner's unix deadline",
+)
+@pass_cli
+def delegate_sign(
+    obj: CliContext,
+    who: str,
+    validity: int,
+    kind: str,
+    identity: str | None,
+    safe: str | None,
+    deadline: When,
+) -> None:
+    """Sign making ADDRESS a delegate off chain (no transaction); anyone relays it with
+    'citizen delegate add --signature'."""
+    citizens = _reader(obj)
+    signer = obj.account()
+    address = validate.address(identity) if identity else (safe or signer.address)
+    agent = account(obj, who, "delegate")
+    part = sign_add_delegate(
+        citizens, signer, address, agent, validity, kind, deadline.resolve(citizens.now()), safe
+    )
+    obj.emit(
+        {"identity": address, "delegate": agent, "deadline": part.deadline, "token": part.token()},
+        part.token(),
     )
 
 
