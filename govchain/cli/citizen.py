@@ -12,7 +12,13 @@ from govchain.cli.identity_params import DURATION, TIME, When, account, own_addr
 from govchain.cli.params import ADDRESS
 from govchain.cli.sharing_params import grants as grants_client
 from govchain.identity.base import iso_time
-from govchain.identity.citizen_signed import SignedPart, relay_add_delegate, sign_add_delegate
+from govchain.identity.citizen_signed import (
+    SignedPart,
+    relay_add_delegate,
+    relay_change_owner,
+    sign_add_delegate,
+    sign_change_owner,
+)
 from govchain.identity.citizens import (
     Citizens,
     QueuedChange,
@@ -76,17 +82,58 @@ def show_id(obj: CliContext, who: str | None) -> None:
     help="sign with --key and let this keystore send and pay (the citizen pays no gas)",
 )
 @click.option("--deadline", type=TIME, default="1h", show_default=True, help="signature validity")
+@click.option(
+    "--as-safe",
+    "safe",
+    type=ADDRESS,
+    help="only sign, as one owner of this Safe that owns the identity (prints "
+    "SAFE:OWNER:DEADLINE:SIG; the other owners pass the same unix --deadline)",
+)
+@click.option(
+    "--signature",
+    "signatures",
+    multiple=True,
+    metavar="TOKEN",
+    help="relay the owners' parts from 'rotate-key --as-safe' as the --key, who pays; repeatable",
+)
 @pass_cli
 def rotate_key(
-    obj: CliContext, new_key: str, identity: str | None, relayer: str | None, deadline: When
+    obj: CliContext,
+    new_key: str,
+    identity: str | None,
+    relayer: str | None,
+    deadline: When,
+    safe: str | None,
+    signatures: tuple[str, ...],
 ) -> None:
     """Hand the identity to NEWKEY (an address or keystore name): key rotation."""
     new_owner = account(obj, new_key, "new key")
-    address = own_address(obj, identity, "the owner signs")
-    if relayer is None:
+    if sum(x is not None and x != () for x in (relayer, safe, signatures)) > 1:
+        raise click.UsageError("give one of --relayer, --as-safe or --signature")
+    if safe is not None:
+        citizens = _reader(obj)
+        part = sign_change_owner(
+            citizens,
+            obj.account(),
+            identity or safe,
+            new_owner,
+            deadline.resolve(citizens.now()),
+            safe,
+        )
+        data = {"identity": identity or safe, "owner": new_owner, "deadline": part.deadline}
+        obj.emit({**data, "token": part.token()}, part.token())
+        return
+    if signatures:
+        address = validate.address(identity or SignedPart.parse(signatures[0]).signer)
+        parts = [SignedPart.parse(s) for s in signatures]
+        sent = relay_change_owner(_writer(obj), address, new_owner, parts)
+        relayed_by: str | None = obj.account().address
+    elif relayer is None:
+        address = own_address(obj, identity, "the owner signs")
         sent = _writer(obj).change_owner(new_owner, address)
         relayed_by = None
     else:
+        address = own_address(obj, identity, "the owner signs")
         owner = obj.account()
         relay_account = obj.keystore().unlock(validate.name(relayer, "relayer key"))
         connection = obj.connection()

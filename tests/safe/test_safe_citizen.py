@@ -89,3 +89,29 @@ def test_a_stranger_or_the_rotated_key_cannot_sign_for_the_safe_identity(
     bad = city_run("--key", "hrss-staff", "citizen", "delegate", "add", agent, "--for", "30d",
                    "--identity", identity, "--signature", "0x12")  # fmt: skip
     assert_one_line_error(bad, 2, "expected SIGNER:DEADLINE:0xSIG")
+
+
+def test_the_safe_owners_rotate_the_identity_to_a_new_key(
+    city_run: CityRun, safe_identity: tuple[str, SafeWallet]
+) -> None:
+    """'citizen rotate-key --as-safe' by two owners, relayed with '--signature' by HRSS staff
+    (changeOwnerSigned through the Safe's ERC-1271): the identity leaves the Safe."""
+    identity, safe = safe_identity
+    new_key = Account.create().address
+    first = city_run.json("--key", "safe-owner2", "citizen", "rotate-key", new_key,
+                          "--identity", identity, "--as-safe", safe.address)  # fmt: skip
+    second = city_run.json("--key", "safe-owner3", "citizen", "rotate-key", new_key,
+                           "--identity", identity, "--as-safe", safe.address,
+                           "--deadline", str(first["deadline"]))  # fmt: skip
+    assert city_run.json("citizen", "id", identity)["owner"] == safe.address  # nothing sent
+    one = city_run("--key", "hrss-staff", "citizen", "rotate-key", new_key, "--identity", identity,
+                   "--signature", first["token"])  # fmt: skip
+    assert_one_line_error(one, 2, f"Safe {safe.address} needs 2 owners' signatures")
+    both = city_run("--key", "hrss-staff", "citizen", "rotate-key", new_key, "--relayer",
+                    "hrss-staff", "--signature", first["token"])  # fmt: skip
+    assert_one_line_error(both, 2, "give one of --relayer, --as-safe or --signature")
+    done = city_run.json("--key", "hrss-staff", "citizen", "rotate-key", new_key,
+                         "--identity", identity, "--signature", first["token"],
+                         "--signature", second["token"])  # fmt: skip
+    assert done["owner"] == new_key and done["identity"] == identity
+    assert city_run.json("citizen", "id", identity)["owner"] == new_key
