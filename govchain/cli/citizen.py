@@ -7,14 +7,21 @@ from typing import Any
 import click
 
 from govchain import validate
+from govchain.cli.citizen_common import IDENTITY_OPTION, queued_text, reader, writer
+from govchain.cli.citizen_recovery import guardians, recover
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import DURATION, TIME, When, account, own_address, tx_text
+from govchain.cli.params import ADDRESS
 from govchain.cli.sharing_params import grants as grants_client
-from govchain.identity.base import iso_time
+from govchain.identity.citizen_signed import (
+    SignedPart,
+    relay_add_delegate,
+    relay_change_owner,
+    sign_add_delegate,
+    sign_change_owner,
+)
 from govchain.identity.citizens import (
     Citizens,
-    QueuedChange,
-    RecoveryStatus,
     delegate_type,
     delegate_type_name,
 )
@@ -29,20 +36,6 @@ def group() -> None:
 
 # --- identity: owner, key rotation ------------------------------------------------------------
 
-_IDENTITY_OPTION = click.option(
-    "--identity",
-    metavar="ADDRESS|KEY",
-    help="the identity acted on (default: the --key's own address)",
-)
-
-
-def _reader(obj: CliContext) -> Citizens:
-    return Citizens(obj.connection())
-
-
-def _writer(obj: CliContext) -> Citizens:
-    return Citizens(obj.connection(), obj.sender())
-
 
 @group.command("id")
 @click.argument("who", metavar="[ADDRESS|KEY]", required=False)
@@ -50,7 +43,7 @@ def _writer(obj: CliContext) -> Citizens:
 def show_id(obj: CliContext, who: str | None) -> None:
     """An identity: its owner key, whether rotated, the block of its latest change."""
     target = own_address(obj, who, "whose identity? give ADDRESS")
-    identity = _reader(obj).identity(target)
+    identity = reader(obj).identity(target)
     obj.emit(
         identity.as_dict(),
         lambda: "\n".join(
@@ -67,24 +60,65 @@ def show_id(obj: CliContext, who: str | None) -> None:
 
 @group.command("rotate-key")
 @click.argument("new_key", metavar="NEWKEY")
-@_IDENTITY_OPTION
+@IDENTITY_OPTION
 @click.option(
     "--relayer",
     metavar="KEY",
     help="sign with --key and let this keystore send and pay (the citizen pays no gas)",
 )
 @click.option("--deadline", type=TIME, default="1h", show_default=True, help="signature validity")
+@click.option(
+    "--as-safe",
+    "safe",
+    type=ADDRESS,
+    help="only sign, as one owner of this Safe that owns the identity (prints "
+    "SAFE:OWNER:DEADLINE:SIG; the other owners pass the same unix --deadline)",
+)
+@click.option(
+    "--signature",
+    "signatures",
+    multiple=True,
+    metavar="TOKEN",
+    help="relay the owners' parts from 'rotate-key --as-safe' as the --key, who pays; repeatable",
+)
 @pass_cli
 def rotate_key(
-    obj: CliContext, new_key: str, identity: str | None, relayer: str | None, deadline: When
+    obj: CliContext,
+    new_key: str,
+    identity: str | None,
+    relayer: str | None,
+    deadline: When,
+    safe: str | None,
+    signatures: tuple[str, ...],
 ) -> None:
     """Hand the identity to NEWKEY (an address or keystore name): key rotation."""
     new_owner = account(obj, new_key, "new key")
-    address = own_address(obj, identity, "the owner signs")
-    if relayer is None:
-        sent = _writer(obj).change_owner(new_owner, address)
+    if sum(x is not None and x != () for x in (relayer, safe, signatures)) > 1:
+        raise click.UsageError("give one of --relayer, --as-safe or --signature")
+    if safe is not None:
+        citizens = reader(obj)
+        part = sign_change_owner(
+            citizens,
+            obj.account(),
+            identity or safe,
+            new_owner,
+            deadline.resolve(citizens.now()),
+            safe,
+        )
+        data = {"identity": identity or safe, "owner": new_owner, "deadline": part.deadline}
+        obj.emit({**data, "token": part.token()}, part.token())
+        return
+    if signatures:
+        address = validate.address(identity or SignedPart.parse(signatures[0]).signer)
+        parts = [SignedPart.parse(s) for s in signatures]
+        sent = relay_change_owner(writer(obj), address, new_owner, parts)
+        relayed_by: str | None = obj.account().address
+    elif relayer is None:
+        address = own_address(obj, identity, "the owner signs")
+        sent = writer(obj).change_owner(new_owner, address)
         relayed_by = None
     else:
+        address = own_address(obj, identity, "the owner signs")
         owner = obj.account()
         relay_account = obj.keystore().unlock(validate.name(relayer, "relayer key"))
         connection = obj.connection()
@@ -94,7 +128,7 @@ def rotate_key(
         )
         sent = citizens.relay_change_owner(signed)
         relayed_by = relay_account.address
-    queued = _reader(obj).queued_change(address)
+    queued = reader(obj).queued_change(address)
     waiting = queued is not None and queued.kind == "owner" and queued.new_owner == new_owner
     obj.emit(
         {
@@ -106,7 +140,7 @@ def rotate_key(
         },
         tx_text(
             sent,
-            _queued_text(queued)
+            queued_text(queued)
             if waiting and queued
             else f"identity {address} is now controlled by {new_owner}; delegates and consents "
             "of the previous key stop working until you confirm them",
@@ -114,25 +148,13 @@ def rotate_key(
     )
 
 
-def _queued_text(change: QueuedChange) -> str:
-    what = (
-        f"handing {change.identity} to {change.new_owner}"
-        if change.kind == "owner"
-        else f"{len(change.guardians)} guardians, {change.threshold} needed"
-    )
-    return (
-        f"queued: {what}; the guardians may cancel it until {iso_time(change.ready_at)}, then "
-        f"anyone runs 'govchain citizen change execute {change.identity}'"
-    )
-
-
 @group.command("use-nonce")
-@_IDENTITY_OPTION
+@IDENTITY_OPTION
 @pass_cli
 def use_nonce(obj: CliContext, identity: str | None) -> None:
     """Void every signed message of the identity not relayed yet (uses up the current nonce)."""
     address = own_address(obj, identity, "the owner signs")
-    sent = _writer(obj).use_nonce(address)
+    sent = writer(obj).use_nonce(address)
     obj.emit(
         {"identity": address, **sent.as_dict()},
         tx_text(sent, f"signed messages of {address} not relayed yet can no longer be relayed"),
@@ -153,10 +175,10 @@ def change() -> None:
 def change_show(obj: CliContext, who: str | None) -> None:
     """The change queued for the identity, if any."""
     target = own_address(obj, who, "whose queued change? give IDENTITY")
-    queued = _reader(obj).queued_change(target)
+    queued = reader(obj).queued_change(target)
     obj.emit(
         queued.as_dict() if queued else None,
-        _queued_text(queued) if queued else f"no change is queued for {target}",
+        queued_text(queued) if queued else f"no change is queued for {target}",
     )
 
 
@@ -166,7 +188,7 @@ def change_show(obj: CliContext, who: str | None) -> None:
 def change_execute(obj: CliContext, identity_arg: str) -> None:
     """Carry out the change queued for IDENTITY once its time lock has passed (anyone may)."""
     target = account(obj, identity_arg, "identity")
-    citizens = _writer(obj)
+    citizens = writer(obj)
     queued = citizens.queued_change(target)
     if queued is not None and queued.kind == "guardians":
         sent = citizens.execute_guardian_change(target)
@@ -181,12 +203,12 @@ def change_execute(obj: CliContext, identity_arg: str) -> None:
 
 
 @change.command("cancel")
-@_IDENTITY_OPTION
+@IDENTITY_OPTION
 @pass_cli
 def change_cancel(obj: CliContext, identity: str | None) -> None:
     """The owner or a guardian (--key) cancels the change queued for the identity."""
     address = own_address(obj, identity, "the owner or a guardian signs")
-    sent = _writer(obj).cancel_queued_change(address)
+    sent = writer(obj).cancel_queued_change(address)
     obj.emit(
         {"identity": address, "cancelled": True, **sent.as_dict()},
         tx_text(sent, f"the change queued for {address} is cancelled"),
@@ -231,7 +253,7 @@ def confirm_consent(obj: CliContext, grant_id: str) -> None:
 
 
 @group.command("revoke-previous-grants")
-@_IDENTITY_OPTION
+@IDENTITY_OPTION
 @pass_cli
 def revoke_previous_grants(obj: CliContext, identity: str | None) -> None:
     """Revoke, in one transaction, every consent given under a previous key and not confirmed."""
@@ -264,14 +286,36 @@ def delegate() -> None:
 @click.argument("who", metavar="ADDRESS|KEY")
 @click.option("--for", "validity", type=DURATION, required=True, help="how long: 30d, 12h...")
 @click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
-@_IDENTITY_OPTION
+@IDENTITY_OPTION
+@click.option(
+    "--signature",
+    "signatures",
+    multiple=True,
+    metavar="TOKEN",
+    help="relay the owner's signature (from 'citizen delegate sign') as the --key, who pays; "
+    "repeatable: a Safe owner's parts are joined into the Safe's signature",
+)
 @pass_cli
-def delegate_add(obj: CliContext, who: str, validity: int, kind: str, identity: str | None) -> None:
+def delegate_add(
+    obj: CliContext,
+    who: str,
+    validity: int,
+    kind: str,
+    identity: str | None,
+    signatures: tuple[str, ...],
+) -> None:
     """Make ADDRESS a delegate of the identity for --for."""
     raw = delegate_type(kind)
-    address = own_address(obj, identity, "the owner signs")
     agent = account(obj, who, "delegate")
-    sent = _writer(obj).add_delegate(agent, validity, raw, address)
+    if signatures:
+        if identity is None:
+            raise click.UsageError("relaying a signature needs --identity")
+        address = validate.address(identity)
+        parts = [SignedPart.parse(s) for s in signatures]
+        sent = relay_add_delegate(writer(obj), address, agent, validity, raw, parts)
+    else:
+        address = own_address(obj, identity, "the owner signs")
+        sent = writer(obj).add_delegate(agent, validity, raw, address)
     obj.emit(
         {
             "identity": address,
@@ -284,17 +328,60 @@ def delegate_add(obj: CliContext, who: str, validity: int, kind: str, identity: 
     )
 
 
+@delegate.command("sign")
+@click.argument("who", metavar="ADDRESS|KEY")
+@click.option("--for", "validity", type=DURATION, required=True, help="how long: 30d, 12h...")
+@click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
+@IDENTITY_OPTION
+@click.option(
+    "--as-safe",
+    "safe",
+    type=ADDRESS,
+    help="sign as one owner of this Safe, the identity's owner (prints SAFE:OWNER:DEADLINE:SIG)",
+)
+@click.option(
+    "--deadline",
+    type=TIME,
+    default="1h",
+    show_default=True,
+    help="signature validity; a Safe's other owners pass the first owner's unix deadline",
+)
+@pass_cli
+def delegate_sign(
+    obj: CliContext,
+    who: str,
+    validity: int,
+    kind: str,
+    identity: str | None,
+    safe: str | None,
+    deadline: When,
+) -> None:
+    """Sign making ADDRESS a delegate off chain (no transaction); anyone relays it with
+    'citizen delegate add --signature'."""
+    citizens = reader(obj)
+    signer = obj.account()
+    address = validate.address(identity) if identity else (safe or signer.address)
+    agent = account(obj, who, "delegate")
+    part = sign_add_delegate(
+        citizens, signer, address, agent, validity, kind, deadline.resolve(citizens.now()), safe
+    )
+    obj.emit(
+        {"identity": address, "delegate": agent, "deadline": part.deadline, "token": part.token()},
+        part.token(),
+    )
+
+
 @delegate.command("revoke")
 @click.argument("who", metavar="ADDRESS|KEY")
 @click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
-@_IDENTITY_OPTION
+@IDENTITY_OPTION
 @pass_cli
 def delegate_revoke(obj: CliContext, who: str, kind: str, identity: str | None) -> None:
     """End ADDRESS's delegation at once."""
     raw = delegate_type(kind)
     address = own_address(obj, identity, "the owner signs")
     agent = account(obj, who, "delegate")
-    sent = _writer(obj).revoke_delegate(agent, raw, address)
+    sent = writer(obj).revoke_delegate(agent, raw, address)
     obj.emit(
         {"identity": address, "delegate": agent, **sent.as_dict()},
         tx_text(sent, f"{agent} no longer acts for {address}"),
@@ -308,7 +395,7 @@ def delegate_list(obj: CliContext, who: str | None) -> None:
     """Every delegate the identity ever had, with its validity (a delegate of a previous key
     is not valid until the owner confirms it)."""
     target = own_address(obj, who, "whose delegates? give IDENTITY")
-    found = _reader(obj).delegates(target)
+    found = reader(obj).delegates(target)
 
     def state(d: Any) -> str:
         if d.valid:
@@ -329,14 +416,14 @@ def delegate_list(obj: CliContext, who: str | None) -> None:
 @delegate.command("confirm")
 @click.argument("who", metavar="ADDRESS|KEY")
 @click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
-@_IDENTITY_OPTION
+@IDENTITY_OPTION
 @pass_cli
 def delegate_confirm(obj: CliContext, who: str, kind: str, identity: str | None) -> None:
     """Keep a delegate a previous key installed (after a rotation or a recovery)."""
     raw = delegate_type(kind)
     address = own_address(obj, identity, "the owner signs")
     agent = account(obj, who, "delegate")
-    sent = _writer(obj).confirm_delegate(agent, raw, address)
+    sent = writer(obj).confirm_delegate(agent, raw, address)
     obj.emit(
         {"identity": address, "delegate": agent, "confirmed": True, **sent.as_dict()},
         tx_text(sent, f"{agent} acts for {address} again under its current key"),
@@ -344,12 +431,12 @@ def delegate_confirm(obj: CliContext, who: str, kind: str, identity: str | None)
 
 
 @delegate.command("evict-previous")
-@_IDENTITY_OPTION
+@IDENTITY_OPTION
 @pass_cli
 def delegate_evict_previous(obj: CliContext, identity: str | None) -> None:
     """Revoke every delegate a previous key installed, so did:ethr resolvers see them end too."""
     address = own_address(obj, identity, "the owner signs")
-    sent = _writer(obj).evict_previous_delegates(address)
+    sent = writer(obj).evict_previous_delegates(address)
     obj.emit(
         {"identity": address, "transactions": [s.as_dict() for s in sent]},
         f"{len(sent)} delegates of previous keys of {address} revoked",
@@ -364,152 +451,12 @@ def delegate_evict_previous(obj: CliContext, identity: str | None) -> None:
 def delegate_check(obj: CliContext, identity_arg: str, who: str, kind: str) -> None:
     """Whether ADDRESS is a valid delegate of IDENTITY now."""
     identity, agent = account(obj, identity_arg, "identity"), account(obj, who, "delegate")
-    valid = _reader(obj).valid_delegate(identity, agent, delegate_type(kind))
+    valid = reader(obj).valid_delegate(identity, agent, delegate_type(kind))
     obj.emit(
         {"identity": identity, "delegate": agent, "valid": valid},
         f"{agent} {'is' if valid else 'is not'} a valid delegate of {identity}",
     )
 
 
-# --- guardians and recovery -----------------------------------------------------------------
-
-
-@group.group("guardians")
-def guardians() -> None:
-    """Guardians who may together recover a lost identity key, after a time lock."""
-
-
-@guardians.command("set")
-@click.argument("who", metavar="ADDRESS|KEY...", nargs=-1)
-@click.option("--threshold", type=int, required=True, help="guardians needed (2..N; 0 for none)")
-@click.option("--delay", type=DURATION, default="2d", show_default=True, help="time lock")
-@_IDENTITY_OPTION
-@pass_cli
-def guardians_set(
-    obj: CliContext, who: tuple[str, ...], threshold: int, delay: int, identity: str | None
-) -> None:
-    """Choose the guardians (none and --threshold 0 turns recovery off)."""
-    chosen = [account(obj, w, "guardian") for w in who]
-    address = own_address(obj, identity, "the owner signs")
-    citizens = _writer(obj)
-    sent = citizens.set_guardians(chosen, threshold, delay, address)
-    queued = citizens.queued_change(address)
-    waiting = queued is not None and queued.kind == "guardians" and queued.guardians == chosen
-    obj.emit(
-        {
-            "identity": address,
-            "guardians": chosen,
-            "threshold": threshold,
-            "delay": delay,
-            "queued": queued.as_dict() if waiting and queued else None,
-            **sent.as_dict(),
-        },
-        tx_text(
-            sent,
-            _queued_text(queued)
-            if waiting and queued
-            else f"{len(chosen)} guardians, {threshold} needed, time lock {delay}s",
-        ),
-    )
-
-
-@guardians.command("show")
-@click.argument("who", metavar="[IDENTITY]", required=False)
-@pass_cli
-def guardians_show(obj: CliContext, who: str | None) -> None:
-    """The identity's guardians, threshold and time lock."""
-    target = own_address(obj, who, "whose guardians? give IDENTITY")
-    found = _reader(obj).guardians(target)
-    obj.emit(
-        found.as_dict(),
-        lambda: "\n".join(
-            [f"guardian   {g}" for g in found.guardians]
-            + [f"threshold  {found.threshold}", f"time lock  {found.delay}s"]
-        ),
-    )
-
-
-@group.group("recover")
-def recover() -> None:
-    """Recover a lost key: guardians support a new owner, a time lock runs, then anyone executes."""
-
-
-def _status_text(status: RecoveryStatus) -> str:
-    if not status.active:
-        return f"no recovery of {status.identity} to {status.new_owner} under way"
-    ready = f"; ready at {iso_time(status.ready_at)}" if status.queued else ""
-    return (
-        f"recovery of {status.identity} to {status.new_owner}: "
-        f"{status.approvals} of {status.threshold} guardians{ready}"
-    )
-
-
-def _recovery_action(obj: CliContext, identity: str, new_owner: str, action: str) -> None:
-    target, candidate = account(obj, identity, "identity"), account(obj, new_owner, "new owner")
-    citizens = _writer(obj)
-    method = {
-        "start": citizens.start_recovery,
-        "support": citizens.support_recovery,
-        "execute": citizens.finalize_recovery,
-    }[action]
-    sent = method(target, candidate)
-    status = citizens.recovery(target, candidate)
-    done = action == "execute"
-    obj.emit(
-        {**status.as_dict(), "executed": done, **sent.as_dict()},
-        tx_text(
-            sent,
-            f"identity {target} is now controlled by {candidate}" if done else _status_text(status),
-        ),
-    )
-
-
-@recover.command("start")
-@click.argument("identity", metavar="IDENTITY")
-@click.argument("new_owner", metavar="NEWOWNER")
-@pass_cli
-def recover_start(obj: CliContext, identity: str, new_owner: str) -> None:
-    """A guardian (--key) proposes handing IDENTITY to NEWOWNER."""
-    _recovery_action(obj, identity, new_owner, "start")
-
-
-@recover.command("support")
-@click.argument("identity", metavar="IDENTITY")
-@click.argument("new_owner", metavar="NEWOWNER")
-@pass_cli
-def recover_support(obj: CliContext, identity: str, new_owner: str) -> None:
-    """Another guardian (--key) supports the recovery; at the threshold the time lock starts."""
-    _recovery_action(obj, identity, new_owner, "support")
-
-
-@recover.command("execute")
-@click.argument("identity", metavar="IDENTITY")
-@click.argument("new_owner", metavar="NEWOWNER")
-@pass_cli
-def recover_execute(obj: CliContext, identity: str, new_owner: str) -> None:
-    """Hand IDENTITY to NEWOWNER once the time lock has run out (anyone may)."""
-    _recovery_action(obj, identity, new_owner, "execute")
-
-
-@recover.command("status")
-@click.argument("identity", metavar="IDENTITY")
-@click.argument("new_owner", metavar="NEWOWNER")
-@pass_cli
-def recover_status(obj: CliContext, identity: str, new_owner: str) -> None:
-    """How far the recovery of IDENTITY to NEWOWNER has come."""
-    target, candidate = account(obj, identity, "identity"), account(obj, new_owner, "new owner")
-    status = _reader(obj).recovery(target, candidate)
-    obj.emit(status.as_dict(), _status_text(status))
-
-
-@recover.command("cancel")
-@_IDENTITY_OPTION
-@pass_cli
-def recover_cancel(obj: CliContext, identity: str | None) -> None:
-    """The owner (--key) voids every pending recovery of the identity."""
-    address = own_address(obj, identity, "the owner signs")
-    sent = _writer(obj).cancel_recovery(address)
-    obj.emit(
-        {"identity": address, "cancelled": True, **sent.as_dict()},
-        tx_text(sent, f"every pending recovery of {address} is void"),
-    )
+group.add_command(guardians)
+group.add_command(recover)

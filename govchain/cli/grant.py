@@ -27,6 +27,7 @@ from govchain.cli.trail_params import purposes
 from govchain.errors import InvalidInput
 from govchain.sharing.base import hex0x, iso
 from govchain.sharing.catalog import LegalBasis
+from govchain.sharing.consent_safe import submit_safe_consent
 from govchain.sharing.grants import (
     AccessGrants,
     GrantInfo,
@@ -190,6 +191,12 @@ def give(
     type=click.Path(dir_okay=False, path_type=Path),
     help="consent file to write [default: consent-<grant id>.json]",
 )
+@click.option(
+    "--as-safe",
+    "safe",
+    type=ADDRESS,
+    help="sign as one owner of this Safe, which controls the subject (writes that owner's part)",
+)
 @pass_cli
 def sign(
     obj: CliContext,
@@ -205,15 +212,19 @@ def sign(
     subject: ChecksumAddress | None,
     deadline: TimeValue,
     out: Path | None,
+    safe: ChecksumAddress | None,
 ) -> None:
-    """Sign a consent as the citizen (--key); nothing is sent, the grantee relays the file."""
+    """Sign a consent as the citizen (--key); nothing is sent, the grantee relays the file.
+
+    With --as-safe each owner of the Safe signs its own part (give every owner the same
+    --nonce and an absolute --deadline); the grantee relays all the parts together."""
     digest, text = _purpose(purpose, purpose_hash)
     client = grants(obj)
     account = obj.account()
     terms = _build_terms(
         client,
         LegalBasis.CONSENT,
-        subject or account.address,
+        subject or safe or account.address,
         grantee,
         owner,
         categories,
@@ -223,9 +234,10 @@ def sign(
         max_uses,
         nonce,
     )
-    consent = client.sign_consent(terms, deadline.resolve(client.now()), account, text)
+    consent = client.sign_consent(terms, deadline.resolve(client.now()), account, text, safe)
     _keep_purpose(obj, text)
-    target = out or Path(f"consent-{terms.grant_id.hex()[:12]}.json")
+    part = f"-{account.address[2:10].lower()}" if safe else ""
+    target = out or Path(f"consent-{terms.grant_id.hex()[:12]}{part}.json")
     try:
         consent.write(target)
     except OSError as exc:
@@ -233,8 +245,9 @@ def sign(
     data = {
         "grant_id": hex0x(terms.grant_id),
         "file": str(target),
-        "signer": account.address,
+        "signer": consent.signer,
         "deadline": consent.deadline,
+        **({"owner": account.address} if safe else {}),
     }
     obj.emit(
         data,
@@ -244,12 +257,16 @@ def sign(
 
 
 @group.command("submit")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", metavar="FILE...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
 @pass_cli
-def submit(obj: CliContext, file: Path) -> None:
-    """Relay a citizen's signed consent FILE (the --key pays; typically the grantee's staff)."""
-    consent = SignedConsent.read(file)
-    created = grants(obj, signing=True).submit(consent)
+def submit(obj: CliContext, files: tuple[Path, ...]) -> None:
+    """Relay a citizen's signed consent FILE (the --key pays; typically the grantee's staff);
+    a Safe's consent: every owner's part FILE, joined into the Safe's signature."""
+    parts = [SignedConsent.read(f) for f in files]
+    client = grants(obj, signing=True)
+    created = submit_safe_consent(client, parts) if len(parts) > 1 else client.submit(parts[0])
+    consent = parts[0]
     if consent.purpose and hash_purpose(consent.purpose) == consent.terms.purpose_hash:
         _keep_purpose(obj, consent.purpose)
     data = {**created.as_dict(), "signer": consent.signer}

@@ -40,6 +40,9 @@ class SignedConsent:
     chain_id: int
     verifying_contract: str
     purpose: str = ""
+    safe_owner: str | None = None
+    """Set when ``signer`` is a Safe: ``signature`` is this owner's part (its signature of the
+    Safe's SafeMessage over the consent), joined with the other owners' parts at relay."""
 
     @property
     def domain(self) -> Domain:
@@ -66,6 +69,7 @@ class SignedConsent:
             "signature": hex0x(self.signature),
             "chain_id": self.chain_id,
             "verifying_contract": checksum(self.verifying_contract),
+            **({"safe": {"owner": checksum(self.safe_owner)}} if self.safe_owner else {}),
         }
 
     def write(self, path: Path) -> None:
@@ -75,6 +79,9 @@ class SignedConsent:
     def from_dict(cls, data: Mapping[str, Any]) -> SignedConsent:
         if data.get("format") != CONSENT_FORMAT:
             raise InvalidInput("consent", data.get("format"), f"expected format {CONSENT_FORMAT}")
+        safe = data.get("safe")
+        if safe is not None and not (isinstance(safe, dict) and "owner" in safe):
+            raise InvalidInput("consent", "safe", 'expected {"owner": "0x..."}')
         try:
             return cls(
                 terms=GrantTerms.from_dict(data["terms"]),
@@ -84,6 +91,7 @@ class SignedConsent:
                 chain_id=int(data["chain_id"]),
                 verifying_contract=validate.address(data["verifying_contract"]),
                 purpose=str(data.get("purpose", "")),
+                safe_owner=validate.address(safe["owner"]) if safe else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InvalidInput):

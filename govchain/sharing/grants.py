@@ -50,6 +50,7 @@ from govchain.sharing.base import (
 )
 from govchain.sharing.catalog import LegalBasis, SharingClass
 from govchain.sharing.consent import CONSENT_FORMAT, SignedConsent
+from govchain.sharing.consent_safe import sign_safe_consent, submit_safe_consent
 from govchain.sharing.messages import GRANT_CONSENT, consent_message
 from govchain.sharing.status import AccessStatus
 from govchain.sharing.terms import (
@@ -311,13 +312,22 @@ class AccessGrants(AccessRecords):
         return Created(terms.grant_id, tx)
 
     def sign_consent(
-        self, terms: GrantTerms, deadline: int, account: LocalAccount, purpose: str = ""
+        self,
+        terms: GrantTerms,
+        deadline: int,
+        account: LocalAccount,
+        purpose: str = "",
+        safe: str | None = None,
     ) -> SignedConsent:
         """The subject's (or agent's) consent signature; nothing is sent, nothing is paid.
 
         Checked first: :meth:`check_terms`, basis CONSENT, the deadline is in the future and
-        ``account`` controls ``terms.subject`` (owner key or valid agent).
+        ``account`` controls ``terms.subject`` (owner key or valid agent). With ``safe``, the
+        Safe is the signer (it must control the subject) and ``account``, one of its owners,
+        makes its part (see :func:`govchain.sharing.consent_safe.submit_safe_consent`).
         """
+        if safe is not None:
+            return sign_safe_consent(self, terms, deadline, account, safe, purpose)
         if terms.basis != LegalBasis.CONSENT:
             raise InvalidInput("legal basis", terms.basis.name, "a signed consent is CONSENT")
         self.check_terms(terms)
@@ -350,12 +360,8 @@ class AccessGrants(AccessRecords):
             f"{account} is neither the owner key nor an agent of identity {subject}",
         )
 
-    def submit(self, consent: SignedConsent) -> Created:
-        """Relay a signed consent (typically as the grantee's staff; any key may).
-
-        Checked first: same chain and contract, the signature is the signer's, the deadline
-        has not passed, :meth:`check_terms`; by eth_call the signer controls the subject.
-        """
+    def _check_target(self, consent: SignedConsent) -> None:
+        """The consent was signed for this chain and this AccessGrants contract."""
         if consent.chain_id != self.connection.chain_id:
             raise InvalidInput(
                 "consent",
@@ -368,6 +374,16 @@ class AccessGrants(AccessRecords):
                 consent.verifying_contract,
                 "was signed for another AccessGrants contract",
             )
+
+    def submit(self, consent: SignedConsent) -> Created:
+        """Relay a signed consent (typically as the grantee's staff; any key may).
+
+        Checked first: same chain and contract, the signature is the signer's, the deadline
+        has not passed, :meth:`check_terms`; by eth_call the signer controls the subject.
+        """
+        if consent.safe_owner is not None:
+            return submit_safe_consent(self, [consent])
+        self._check_target(consent)
         if checksum(consent.recover()) != checksum(consent.signer):
             raise InvalidInput(
                 "consent", hex0x(consent.signature), f"is not {consent.signer}'s signature"
