@@ -47,7 +47,7 @@ from tests.conftest import hypothesis_examples
 from tests.helpers import ROLE_APPROVER, enrol
 from tests.services.conftest import Rulebook, book, facts  # noqa: F401 (fixtures)
 
-EXAMPLES = hypothesis_examples(0.05)
+EXAMPLES = hypothesis_examples(0.06)
 OUTCOMES: dict[str, int] = {}
 ISSUERS = ["PSB", "CIVIL", "HOUSING"]
 PEOPLE = 3
@@ -274,16 +274,30 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
         @rule(
             kinds=st.lists(st.sampled_from(STEP_KINDS), min_size=1, max_size=3),
             who=st.integers(0, PEOPLE - 1),
+            disturb=st.sampled_from([None, None, "revoke", "suspend", "retire", "remove", "wait"]),
         )
-        def an_honest_case(self, kinds: list[str], who: int) -> None:
-            """The usual path as one move: her facts attested, a case opened, each step decided
-            by its approvers or its rule in turn until one is refused or the case closes."""
+        def an_honest_case(self, kinds: list[str], who: int, disturb: str | None) -> None:
+            """The usual path as one move: her facts attested, a case opened, one change of the
+            world (her newest fact revoked, PSB suspended or reinstated, the CIVIL rule retired
+            or registered, a CIVIL approver removed or re-admitted, 40 days passing), then each
+            step decided by its approvers or its rule in turn until one is refused or the case
+            closes."""
             self.attest_her_facts(who)
             before = len(self.cases)
             self.open_case(kinds, who, True)
             if len(self.cases) == before:
                 return
             case = self.cases[-1]
+            if disturb == "revoke":
+                self.revoke_fact(-1)  # the newest live fact
+            elif disturb == "suspend":
+                self.suspend_or_reinstate("PSB")
+            elif disturb == "retire" and self._civil_can_sign():
+                self.retire_or_register_rule()
+            elif disturb == "remove":
+                self.remove_or_readmit_approver("CIVIL", 0)
+            elif disturb == "wait":
+                self.wait(40)
             while case.status == CaseStatus.OPEN:
                 step = case.step
                 if case.kinds[step] in rids:
@@ -438,7 +452,13 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
 
         @rule(who=st.integers(0, PEOPLE - 1))
         def qualify_and_accept(self, who: int) -> None:
-            """The usual path: her facts are attested, she accepts the offer the watcher sent."""
+            """The usual path: the service in force (CIVIL registers it and its rule again if
+            retired and it can), her facts attested, she accepts the offer the watcher sent."""
+            if self._civil_can_sign():
+                if not self.in_force["elderly"]:
+                    self.retire_or_register_rule()
+                if not self.service:
+                    self.retire_or_register_service()
             self.attest_her_facts(who)
             if self.facts:
                 self.accept_offer(who, [0, 0])
@@ -544,3 +564,5 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
     print("mixed machine outcomes:", OUTCOMES)
     for event in ("step decided by signatures", "step decided by rule", "offer granted"):
         assert OUTCOMES.get(event, 0) > 0, (event, OUTCOMES)
+    # not vacuous: RULE decisions were refused, for reasons of the world's changes
+    assert sum(v for k, v in OUTCOMES.items() if k.startswith("refused: Rule")) > 0, OUTCOMES
