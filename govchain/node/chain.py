@@ -335,15 +335,20 @@ class RpcChain:
         """The latest block number (one ``eth_blockNumber``): what every cached answer is keyed by."""
         return int(self.rpc("eth_blockNumber", []), 16)
 
+    def _head_block(self) -> tuple[int, str]:
+        """The latest block's number and hash (one ``eth_getBlockByNumber``)."""
+        block = self.rpc("eth_getBlockByNumber", ["latest", False])
+        return int(block["number"], 16), str(block["hash"])
+
     def _views_at(
-        self, head: int, calls: Sequence[tuple[Hashable, str, Callable[[], str]]]
+        self, head: tuple[int, str], calls: Sequence[tuple[Hashable, str, Callable[[], str]]]
     ) -> list[str]:
-        """Raw ``eth_call`` results of ``(key, to, data)`` at block ``head``: from the per-block
-        cache, the misses in one batch pinned to that block."""
+        """Raw ``eth_call`` results of ``(key, to, data)`` at block ``head`` (number, hash): from
+        the per-block cache, the misses in one batch pinned to that block."""
         out: list[str | None] = [self._views.get(head, key) for key, _, _ in calls]
         missing = [i for i, v in enumerate(out) if v is None]
         if missing:
-            tag = hex(head)
+            tag = hex(head[0])
             answers = self.batch(
                 [("eth_call", [{"to": calls[i][1], "data": calls[i][2]()}, tag]) for i in missing]
             )
@@ -402,7 +407,8 @@ class RpcChain:
         """What the node judges one request by, at the latest block: one ``eth_blockNumber``,
         then only what the per-block cache and the access index do not hold (one batch)."""
         a = self.addresses
-        head = self.head()
+        block = self._head_block()
+        head = block[0]
         # the call data is encoded only on a cache miss
         calls: list[tuple[Hashable, str, Callable[[], str]]] = [
             (("memberOf", signer.lower()), a.departments, lambda: MEMBER_OF.data(signer)),
@@ -427,7 +433,7 @@ class RpcChain:
                     lambda: DEPARTMENT_STATUS.data(owner),
                 )
             )
-        answers = self._views_at(head, calls)
+        answers = self._views_at(block, calls)
         owner_status = int(DEPARTMENT_STATUS.decode(answers[-1])[0]) if owner is not None else None
         dept, roles, active = MEMBER_OF.decode(answers[0])
         owner, sharing, sensitive = CATEGORY_INFO.decode(answers[1])
@@ -466,7 +472,7 @@ class RpcChain:
         """``DepartmentRegistry.departmentStatus`` at the latest block (2 is Active): the head is
         read every time, the answer is cached for that block only."""
         [result] = self._views_at(
-            self.head(),
+            self._head_block(),
             [
                 (
                     ("departmentStatus", department),

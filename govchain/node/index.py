@@ -30,22 +30,25 @@ if TYPE_CHECKING:
 
 
 class HeadCache:
-    """View answers for the current head only (thread-safe)."""
+    """View answers for the current head only (thread-safe), keyed by the head's number and
+    hash: a head replaced at the same height (a reorg, or a devnet reverted to a snapshot and
+    mined again) never answers from the block it replaced."""
 
     def __init__(self) -> None:
-        self._head = -1
+        self._head: tuple[int, str] = (-1, "")
         self._answers: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
 
-    def get(self, head: int, key: Hashable) -> Any | None:
+    def get(self, head: tuple[int, str], key: Hashable) -> Any | None:
         with self._lock:
             if head != self._head:
                 return None
             return self._answers.get(key)
 
-    def put(self, head: int, key: Hashable, value: Any) -> None:
+    def put(self, head: tuple[int, str], key: Hashable, value: Any) -> None:
         with self._lock:
-            if head > self._head:  # a new head: every answer of the old one is dropped
+            # a newer head, or another block at the same height: the old answers are dropped
+            if head[0] > self._head[0] or (head[0] == self._head[0] and head != self._head):
                 self._head, self._answers = head, {}
             if head == self._head:
                 self._answers[key] = value

@@ -77,3 +77,19 @@ def test_an_index_entry_answers_only_for_its_own_transaction(
         client.fetch(node_url, prepared, other_tx)
     assert refused(e) == (403, "access_record_mismatch")
     client.fetch(node_url, prepared, tx)
+
+
+def test_a_block_replaced_at_the_same_height_never_answers_from_the_old_one() -> None:
+    """A devnet reverted to a snapshot and mined again (or a reorg) reaches the same height
+    with another block: the answers cached for the replaced block are not served for it."""
+    from govchain.node.index import HeadCache
+
+    cache = HeadCache()
+    cache.put((5, "0xaa"), "status", "Revoked")
+    assert cache.get((5, "0xaa"), "status") == "Revoked"
+    assert cache.get((5, "0xbb"), "status") is None
+    cache.put((4, "0xcc"), "status", "older")  # an older head never replaces the current one
+    assert cache.get((4, "0xcc"), "status") is None
+    cache.put((5, "0xbb"), "status", "Live")
+    assert cache.get((5, "0xbb"), "status") == "Live"
+    assert cache.get((5, "0xaa"), "status") is None
