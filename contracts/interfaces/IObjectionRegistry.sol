@@ -99,6 +99,9 @@ interface IObjectionRegistry {
     error ObjectionUnauthorizedCouncil(address caller);
     /// @notice A decision period must be zero (the default) or from {MIN_PERIOD} to {MAX_PERIOD}.
     error ObjectionInvalidPeriod(uint32 period);
+    /// @notice A department's decision threshold must be zero (the default, {SIGNATURES}) or
+    /// from 1 to {MAX_SIGNATURES}.
+    error ObjectionInvalidThreshold(uint256 signatures);
 
     /// @notice `sender` (the subject or her agent) filed objection `id` about `subject` to `target`
     /// (attestation uid, or record id of `category` at `version`), owned by `owner`, with the
@@ -134,6 +137,10 @@ interface IObjectionRegistry {
 
     /// @notice The council set the decision period of schema or category `key` (zero: default).
     event ObjectionPeriodSet(bytes32 indexed key, uint32 period, address sender);
+
+    /// @notice The council set how many approvers of `department` sign each of its decisions
+    /// (`signatures`; zero: the default {SIGNATURES}).
+    event ObjectionThresholdSet(bytes32 indexed department, uint256 signatures, address sender);
 
     /**
      * @notice Files an objection of `subject` to attestation `a.uid`.
@@ -224,6 +231,18 @@ interface IObjectionRegistry {
      */
     function setPeriod(bytes32 key, uint32 period) external;
 
+    /**
+     * @notice Council: sets how many distinct active APPROVERs of `department` sign each
+     * decision of the objections it owns; zero restores the default ({SIGNATURES}). Applies to
+     * decisions relayed afterwards, open objections included.
+     *
+     * Requirements: the caller is the department registry's council; `signatures` is zero or
+     * from 1 to {MAX_SIGNATURES}.
+     *
+     * Emits {ObjectionThresholdSet}.
+     */
+    function setThreshold(bytes32 department, uint256 signatures) external;
+
     /// @notice Where objection `id` stands; the one status view every client asks.
     function state(bytes32 id) external view returns (ObjectionState);
 
@@ -247,8 +266,16 @@ interface IObjectionRegistry {
         uint256 deadline
     ) external view returns (bytes32);
 
-    /// @notice How many distinct approvers of the owner department sign each decision.
+    /// @notice How many distinct approvers of an owner department sign each decision when the
+    /// council set no threshold for it ({thresholdOf}).
     function SIGNATURES() external view returns (uint256);
+
+    /// @notice The highest settable threshold: 16.
+    function MAX_SIGNATURES() external view returns (uint256);
+
+    /// @notice How many distinct approvers of `department` sign each decision of its objections:
+    /// its threshold set by the council, else {SIGNATURES}.
+    function thresholdOf(bytes32 department) external view returns (uint256);
 
     /// @notice The decision period for schema or category `key` (the default if none is set).
     function periodOf(bytes32 key) external view returns (uint32);

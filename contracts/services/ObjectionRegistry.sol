@@ -20,7 +20,8 @@ import {IObjectionRegistry} from "../interfaces/IObjectionRegistry.sol";
  * decision, each co-signer's APPROVER role in the target's owner department and that
  * department's Active status, at submission.
  *
- * A decision carries {SIGNATURES} EIP-712 `ObjectionDecision` signatures (OpenZeppelin
+ * A decision carries {thresholdOf} the owner department (set by the council per department,
+ * else {SIGNATURES}) EIP-712 `ObjectionDecision` signatures (OpenZeppelin
  * `SignatureChecker`: EOA or ERC-1271), each over a message that names its signer (R2-5), the
  * signers strictly ascending (no duplicates). The domain binds chain and contract; the
  * objection id is the message's unique id (an objection is decided once); a deadline bounds it.
@@ -40,6 +41,8 @@ contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
     /// @inheritdoc IObjectionRegistry
     uint32 public constant MAX_PERIOD = 90 days;
     /// @inheritdoc IObjectionRegistry
+    uint256 public constant MAX_SIGNATURES = 16;
+    /// @inheritdoc IObjectionRegistry
     uint256 public immutable SIGNATURES;
 
     IDepartmentRegistry private immutable _departments;
@@ -49,8 +52,10 @@ contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
 
     mapping(bytes32 id => Objection) private _objections;
     mapping(bytes32 key => uint32 period) private _periods;
+    mapping(bytes32 department => uint256 signatures) private _thresholds;
 
-    /// @param signatures_ how many distinct approvers of the owner department sign a decision (at least 1)
+    /// @param signatures_ how many distinct approvers of an owner department sign a decision when
+    /// the council set no threshold for it (1 to {MAX_SIGNATURES})
     constructor(
         IDepartmentRegistry departments_,
         ICitizenRegistry citizens_,
@@ -58,7 +63,7 @@ contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
         IAnchorRegistry anchors_,
         uint256 signatures_
     ) EIP712("ObjectionRegistry", "1") {
-        if (signatures_ == 0) revert ObjectionInsufficientSignatures(0, 1);
+        if (signatures_ == 0 || signatures_ > MAX_SIGNATURES) revert ObjectionInvalidThreshold(signatures_);
         SIGNATURES = signatures_;
         _departments = departments_;
         _citizens = citizens_;
@@ -164,6 +169,14 @@ contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
         emit ObjectionPeriodSet(key, period, msg.sender);
     }
 
+    /// @inheritdoc IObjectionRegistry
+    function setThreshold(bytes32 department, uint256 signatures) external {
+        if (msg.sender != _departments.council()) revert ObjectionUnauthorizedCouncil(msg.sender);
+        if (signatures > MAX_SIGNATURES) revert ObjectionInvalidThreshold(signatures);
+        _thresholds[department] = signatures;
+        emit ObjectionThresholdSet(department, signatures, msg.sender);
+    }
+
     // ---------------------------------------------------------------------------------------
     // Views
     // ---------------------------------------------------------------------------------------
@@ -208,6 +221,12 @@ contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
     function periodOf(bytes32 key) public view returns (uint32) {
         uint32 period = _periods[key];
         return period == 0 ? DEFAULT_PERIOD : period;
+    }
+
+    /// @inheritdoc IObjectionRegistry
+    function thresholdOf(bytes32 department) public view returns (uint256) {
+        uint256 signatures = _thresholds[department];
+        return signatures == 0 ? SIGNATURES : signatures;
     }
 
     /// @notice The registries this one reads: departments, citizens, attestations, anchors.
@@ -270,7 +289,7 @@ contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
 
     /**
      * @dev Invariant 2 for decisions: reverts unless `signers` (strictly ascending, exactly
-     * {SIGNATURES}) are each an active APPROVER of the Active department `owner` now, and each
+     * {thresholdOf} `owner`) are each an active APPROVER of the Active department `owner` now, and each
      * signed, before `deadline`, the `ObjectionDecision` naming objection `id`, the outcome and
      * that signer.
      */
@@ -286,9 +305,7 @@ contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
     ) private view {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         uint256 count = signers.length;
-        if (count != SIGNATURES || signatures.length != count) {
-            revert ObjectionInsufficientSignatures(count < signatures.length ? count : signatures.length, SIGNATURES);
-        }
+        _checkCount(owner, count, signatures.length);
         address previous = address(0);
         for (uint256 i = 0; i < count; ++i) {
             address signer = signers[i];
@@ -303,6 +320,14 @@ contract ObjectionRegistry is IObjectionRegistry, SignatureVerifier {
                 abi.encode(DECISION_TYPEHASH, id, upheld, correctedVersion, reasonCommitment, signers[i], deadline)
             );
             _verifySignature(signers[i], structHash, deadline, signatures[i]);
+        }
+    }
+
+    /// @dev Exactly {thresholdOf} `owner` signers, with as many signatures.
+    function _checkCount(bytes32 owner, uint256 count, uint256 signatureCount) private view {
+        uint256 required = thresholdOf(owner);
+        if (count != required || signatureCount != count) {
+            revert ObjectionInsufficientSignatures(count < signatureCount ? count : signatureCount, required);
         }
     }
 

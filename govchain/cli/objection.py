@@ -26,6 +26,7 @@ from govchain.errors import InvalidInput
 from govchain.identity.base import hex32
 from govchain.node.objection_texts import ObjectionTextClient
 from govchain.services.objection_decisions import SignedDecision
+from govchain.services.objection_keys import approver_keys, subject_key
 from govchain.services.objections import (
     Objection,
     Objections,
@@ -180,9 +181,9 @@ def sign(
 ) -> None:
     """Sign, as an APPROVER of the owner department (--key), a decision: no transaction.
 
-    ``ObjectionRegistry.SIGNATURES`` approvers sign the same decision (the first with --uphold
-    or --reject, the others with --like FILE), then anyone relays the files with ``objection
-    decide --signatures``. Upholding an attestation objection needs the attestation revoked
+    ``ObjectionRegistry.thresholdOf(owner)`` approvers sign the same decision (the first with
+    --uphold or --reject, the others with --like FILE), then anyone relays the files with
+    ``objection decide --signatures``. Upholding an attestation objection needs the attestation revoked
     first (``govchain attest revoke``); a record objection needs the corrected version anchored
     (``govchain record anchor``) and named with --version."""
     client = _client(obj)
@@ -282,9 +283,11 @@ def _texts(obj: CliContext) -> ObjectionTextClient:
 @pass_cli
 def send(obj: CliContext, objection_id: bytes, rejection: bool, url: str | None) -> None:
     """Send the reason kept in this home (the citizen's key or her agent's), or with
-    --rejection the rejection's text (an approver of the owner), to the owner's data node.
+    --rejection the rejection's text (an approver of the owner), to the owner's data node,
+    sealed before it leaves this machine: a reason to each active approver of the owner who
+    published an encryption key, a rejection to the citizen's published key.
 
-    The node takes it only if it hashes, with its salt, to the commitment on chain."""
+    The node takes it only if the commitment signed with it is the objection's on chain."""
     found = _client(obj).get(objection_id)
     field = "rejection" if rejection else "reason"
     note = _kept(obj, found.id).get(field)
@@ -292,10 +295,18 @@ def send(obj: CliContext, objection_id: bytes, rejection: bool, url: str | None)
         raise InvalidInput(field, hex32(found.id), "no text of it is kept in this home")
     salt = bytes.fromhex(str(note["salt"])[2:])
     node = _node(obj, found.owner, url)
-    _texts(obj).post(node, found.owner, found.id, str(note["text"]), salt, rejection=rejection)
+    connection = obj.connection()
+    if rejection:
+        recipients = subject_key(connection, found.subject)
+    else:
+        recipients = approver_keys(connection, found.owner)
+    text = str(note["text"])
+    _texts(obj).post(node, found.owner, found.id, text, salt, recipients, rejection=rejection)
+    sealed_to = sorted(recipients)
     obj.emit(
-        {"id": hex32(found.id), "kind": field, "node": node, "accepted": True},
-        f"the {field} of {hex32(found.id)} is with {cv.code_text(found.owner)}'s node {node}",
+        {"id": hex32(found.id), "kind": field, "node": node, "accepted": True, "to": sealed_to},
+        f"the {field} of {hex32(found.id)} is with {cv.code_text(found.owner)}'s node {node}, "
+        f"sealed to {len(sealed_to)} key(s): {', '.join(sealed_to)}",
     )
 
 
@@ -317,6 +328,18 @@ def read(obj: CliContext, objection_id: bytes, rejection: bool, url: str | None)
     field = "rejection" if rejection else "reason"
     kept = _keep(obj, found.id, got.salt, expect, field, got.text)
     obj.emit({**got.as_dict(), "kept": str(kept)}, f"{field} of {hex32(found.id)}: {got.text}")
+
+
+@group.command("publish-key")
+@click.option("--valid", "valid", metavar="DURATION", default="365d", show_default=True)
+@pass_cli
+def publish_key(obj: CliContext, valid: str) -> None:
+    """Publish my encryption key (an approver's --key) so that citizens seal their reasons to me
+    (the same ERC-1056 attribute as 'citizen offers publish-key'; sent by my own key)."""
+    from govchain.cli.citizen_offers import publish_key as publish
+
+    del obj  # the same command, on the same context
+    click.get_current_context().invoke(publish, valid=valid)
 
 
 @group.command("withdraw")

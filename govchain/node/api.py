@@ -378,6 +378,7 @@ def build_app(
             responses={200: {"model": answer}, **_refusal_statuses(*refusals)},
         )
 
+    app.state.route = route  # services2: offers and objection texts mount through it
     route("/v1/records/fetch", "grant", FetchBody, FetchAnswer, FETCH_REFUSALS, node.fetch,
           "A grantee department's member fetches one record under a grant")  # fmt: skip
     route("/v1/subject/fetch", "subject", SubjectBody, FetchAnswer, SUBJECT_REFUSALS,

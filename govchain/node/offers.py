@@ -1,8 +1,9 @@
 """The data node's offer endpoints (免申即享): a citizen lists her sealed offers and leaves her
 signed acceptance, both on requests she signs.
 
-Mounted from ``create_app`` with one line (``app.include_router(offers.router(node))``). Both
-endpoints take the node's ``SubjectRequest`` (same EIP-712 domain, signing and checks as
+Mounted from ``create_app`` (:func:`mount`) through the node's one request path
+(``app.state.route`` of :func:`govchain.node.api.build_app`: the pydantic models below in
+``/openapi.json``, the access log, the metrics). Both endpoints take the node's ``SubjectRequest`` (same EIP-712 domain, signing and checks as
 ``/v1/subject/*``: expiry bound, signer recovered, the request names this node's department or
 is refused ``wrong_node``, the signer controls the identity or ``not_subject_controller``, the
 nonce is spent once) with ``category`` = :data:`OFFERS_CATEGORY`:
@@ -20,12 +21,12 @@ nonce is spent once) with ``category`` = :data:`OFFERS_CATEGORY`:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 from eth_utils.crypto import keccak
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
 
 from govchain.node.protocol import REFUSALS, Refusal, address, b32, b64, hex32, uint
 from govchain.services.offerbox import OfferBox
@@ -94,20 +95,86 @@ class OfferDesk:
         return {"offerId": offer_id, "state": "signed"}
 
 
-def router(node: DataNode) -> APIRouter:
-    """The offer endpoints of ``node`` (mounted by ``create_app``)."""
-    from govchain.node.api import respond  # the node's one request path (no import cycle)
+# --- HTTP ----------------------------------------------------------------------------------
 
+Hex32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$")]
+Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
+Uint = Annotated[int, Field(ge=0, lt=2**256)] | Annotated[str, Field(pattern=r"^[0-9]{1,78}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class OfferRequest(_Model):
+    """The node's EIP-712 ``SubjectRequest`` (``category`` = the offers category)."""
+
+    department: Hex32
+    subject: Address
+    category: Hex32
+    recordId: Hex32
+    nonce: Uint
+    expiry: Uint
+
+
+class OfferListBody(_Model):
+    """``POST /v1/offers/list`` (``recordId`` zero)."""
+
+    request: OfferRequest
+    signature: str | None = None
+
+
+class Acceptance(_Model):
+    """Her signed ``AcceptOffer`` (verified by the chain when the department relays it)."""
+
+    signer: Address
+    consentHash: Hex32
+    deadline: Uint
+    signature: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]*$", max_length=2048)]
+
+
+class OfferAcceptBody(_Model):
+    """``POST /v1/offers/accept`` (``recordId`` = the offer id)."""
+
+    request: OfferRequest
+    signature: str | None = None
+    acceptance: Acceptance
+
+
+class ListedOffer(BaseModel):
+    offerId: str
+    serviceId: str
+    createdAt: int
+    expiresAt: int
+    state: str
+    caseId: str | None
+    reason: str | None
+    sealed: str  # ECIES to her published encryption key, base64
+
+
+class OfferList(BaseModel):
+    department: Hex32
+    subject: Address
+    offers: list[ListedOffer]
+
+
+class OfferSigned(BaseModel):
+    offerId: str
+    state: str
+
+
+_BEFORE = ("malformed_request", "body_too_large", "timeout", "chain_unavailable", "chain_error")
+_SIGNED = ("unsigned", "bad_signature", "malleable_signature", "request_expired", "expiry_too_far")
+LIST_REFUSALS = (*_BEFORE, *_SIGNED, "wrong_node", "not_subject_controller", "nonce_replayed")
+ACCEPT_REFUSALS = (*LIST_REFUSALS, "offer_not_found", "offer_not_open")
+
+
+def mount(app: FastAPI, node: DataNode) -> None:
+    """Adds the offer endpoints to ``app`` through the node's one request path
+    (``app.state.route``): validated by the models above, logged, counted, in the OpenAPI."""
     desk = OfferDesk(node)
-    routes = APIRouter()
-    limit, timeout = node.config.max_body_bytes, node.config.request_timeout
-
-    def add(path: str, action: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
-        async def endpoint(request: Request) -> Response:
-            return await respond(request, action, limit=limit, timeout=timeout)
-
-        routes.add_api_route(path, endpoint, methods=["POST"])
-
-    add("/v1/offers/list", desk.list)
-    add("/v1/offers/accept", desk.accept)
-    return routes
+    route = app.state.route
+    route("/v1/offers/list", "subject", OfferListBody, OfferList, LIST_REFUSALS, desk.list,
+          "A citizen lists the offers sealed to her at this department's node")  # fmt: skip
+    route("/v1/offers/accept", "subject", OfferAcceptBody, OfferSigned, ACCEPT_REFUSALS,
+          desk.accept, "A citizen leaves her signed acceptance of an offer")  # fmt: skip

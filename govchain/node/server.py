@@ -486,10 +486,8 @@ def create_app(node: DataNode, **options: Any) -> FastAPI:
     from govchain.node.api import build_app
 
     app = build_app(node, **options)
-    # not yet described by pydantic models, so kept out of /openapi.json and its fuzz run
-    # (docs/operations.md): their bodies are checked by hand in their own modules
-    app.include_router(objections.router(node), include_in_schema=False)
-    app.include_router(offers.router(node), include_in_schema=False)
+    objections.mount(app, node)  # services2: through build_app's route (models, log, metrics)
+    offers.mount(app, node)
     return app
 
 

@@ -7,8 +7,8 @@ objection is decided once), the deadline bounds it, and the message names its si
 one approver's signature cannot count for another key or an ERC-1271 wallet.
 
 Each approver of the owner department signs with :func:`sign_decision` (``govchain objection
-sign`` writes a :class:`SignedDecision` file); anyone relays ``ObjectionRegistry.SIGNATURES`` of
-them, signers strictly ascending (:func:`ordered`), with ``uphold`` or ``reject``. A rejection
+sign`` writes a :class:`SignedDecision` file); anyone relays
+``ObjectionRegistry.thresholdOf(owner)`` of them, signers strictly ascending (:func:`ordered`), with ``uphold`` or ``reject``. A rejection
 file carries the reason text and its salt, so a co-signer reads what he signs and checks the
 commitment (the text then goes to the citizen through the owner's data node, never on chain).
 """

@@ -87,8 +87,14 @@ OBJECTION_EXPLANATIONS: dict[str, str] = {
         "version {version} of record {recordId} does not correct version {objected} "
         "(latest anchored: {latest}); anchor the corrected version first"
     ),
-    "ObjectionUnauthorizedCouncil": "only the council sets decision periods ({caller} is not)",
+    "ObjectionUnauthorizedCouncil": (
+        "only the council sets decision periods and thresholds ({caller} is not)"
+    ),
     "ObjectionInvalidPeriod": "a period must be 0 (default) or 1 to 90 days, not {period} s",
+    "ObjectionInvalidThreshold": (
+        "a department's decision threshold must be 0 (default) or 1 to 16 signatures, "
+        "not {signatures}"
+    ),
 }
 
 
@@ -254,8 +260,14 @@ class Objections(ContractClient):
 
     @property
     def signatures_needed(self) -> int:
-        """``SIGNATURES``: how many of the owner's approvers sign each decision."""
+        """``SIGNATURES``: how many approvers sign a decision of a department for which the
+        council set no threshold (:meth:`signatures_for`)."""
         return int(self.contract.functions.SIGNATURES().call())
+
+    def signatures_for(self, department: bytes) -> int:
+        """``thresholdOf``: how many of ``department``'s approvers sign each of its decisions."""
+        raw = validate.bytes32(department, "department")
+        return int(self.contract.functions.thresholdOf(raw).call())
 
     @property
     def domain(self) -> Domain:
@@ -331,14 +343,15 @@ class Objections(ContractClient):
         return self.sign_reject(account, like.objection, like.reason, like.deadline, salt=like.salt)
 
     def decide(self, signed: Sequence[SignedDecision]) -> Sent:
-        """Relay one decision's signatures (``SIGNATURES`` of them) as ``uphold`` or ``reject``."""
+        """Relay one decision's signatures (the owner's ``thresholdOf`` of them) as ``uphold`` or
+        ``reject``."""
         self._signer("deciding an objection")
         ready = ordered(signed)
         first = ready[0]
         found = self._open(first.objection)
         for s in ready:
             self._check_approver(found.owner, s.signer)
-        need = self.signatures_needed
+        need = self.signatures_for(found.owner)
         if len(ready) != need:
             raise _refuse("ObjectionInsufficientSignatures", given=len(ready), required=need)
         signers = [s.signer for s in ready]

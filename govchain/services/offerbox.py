@@ -8,6 +8,9 @@ node needs to find and refuse: the offer id, the service, the citizen, the times
 The department's node operator therefore knows who was offered what (said in
 docs/services.md); what the offer says is readable by the citizen's key only.
 
+The ``offers`` table is part of the node's store schema (:data:`govchain.node.store.Base`),
+created and upgraded by its Alembic revisions (``govchain/node/migrations``, 0002), not here.
+
 ``(service_id, citizen)`` is unique: at most one offer per citizen and service, whatever
 re-runs or crashes of the watcher happen (each offer is one insert in its own transaction).
 """
@@ -25,19 +28,20 @@ from sqlalchemy import (
     Column,
     Engine,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
     insert,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
-metadata = MetaData()
+from govchain.node.migrate import upgrade
+from govchain.node.store import Base, Store
+
+metadata = Base.metadata
 
 OFFERED = "offered"  # sealed and waiting for the citizen
 SIGNED = "signed"  # she signed the acceptance; the department's relayer sends it
@@ -93,11 +97,15 @@ class StoredOffer:
 
 
 class OfferBox:
-    """The ``offers`` table in a SQLAlchemy database (the node's store URL, or its engine)."""
+    """The ``offers`` table in a department's store (its URL, or its engine), brought to this
+    code's schema revision first (:func:`govchain.node.migrate.upgrade`)."""
 
     def __init__(self, target: str | Engine) -> None:
-        self.engine = create_engine(target) if isinstance(target, str) else target
-        metadata.create_all(self.engine)
+        if isinstance(target, str):
+            self.engine = Store(target).engine
+        else:
+            self.engine = target
+            upgrade(target)
 
     @contextmanager
     def _begin(self) -> Iterator[Any]:

@@ -1,8 +1,10 @@
 """The eligibility watcher (免申即享): offers a department's services to the citizens who newly
 satisfy their rules, privately, and relays the acceptances they sign.
 
-:meth:`Watcher.watch` reads the indexed ``Attested`` and ``Revoked`` events (the index of
-:mod:`govchain.indexer`, synced beforehand) and, for each service of the department in force,
+:meth:`Watcher.watch` reads from the event index (:mod:`govchain.indexer`, synced beforehand)
+only the ``Attested`` events of the schemas and issuers its services' rules name, and their
+``Revoked`` events (SQL filters, :mod:`govchain.services.candidates`), and, for each service of
+the department in force,
 finds the citizens who hold, for every requirement of its rule, an attestation of the schema,
 by a named department Active now, unrevoked, unexpired and young enough. The chain has the last
 word: the candidate evidence is checked with ``RuleRegistry.check`` (``eth_call``, the same
@@ -35,9 +37,9 @@ from govchain import validate
 from govchain.approval.cases import code_text
 from govchain.approval.messages import domain as cases_domain
 from govchain.errors import GovchainError
-from govchain.indexer import events_of
 from govchain.interop.did import did_of, resolve
 from govchain.network import Connection
+from govchain.services import candidates
 from govchain.services.catalog import Catalog, Service, service_terms
 from govchain.services.offerbox import ACCEPTED, REFUSED, SIGNED, OfferBox, StoredOffer
 from govchain.services.offers import consent_hash, consent_text
@@ -83,6 +85,8 @@ class WatchReport:
     """What one :meth:`Watcher.watch` did."""
 
     services: int = 0
+    #: indexed attestations read (only of the schemas and issuers the rules name)
+    scanned: int = 0
     candidates: int = 0
     offered: list[str] = field(default_factory=list)
     already: int = 0
@@ -91,6 +95,7 @@ class WatchReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "services": self.services,
+            "scanned": self.scanned,
             "candidates": self.candidates,
             "offered": len(self.offered),
             "offer_ids": self.offered,
@@ -136,30 +141,6 @@ class Watcher:
         if department not in self._status:
             self._status[department] = self.book.cases.department_status(department)
         return self._status[department] == "Active"
-
-    def _attestations(self) -> tuple[dict[str, list[Evidence]], set[bytes]]:
-        """Every indexed attestation's uid preimage by subject, and the revoked uids."""
-        chain_id = self.connection.chain_id
-        by_subject: dict[str, list[Evidence]] = {}
-        for row in events_of(self.index, chain_id=chain_id, event="Attested"):
-            a = row.args
-            ev = Evidence(
-                schema=bytes.fromhex(a["schema"][2:]),
-                subject=validate.address(a["subject"]),
-                attester=validate.address(a["attester"]),
-                department=bytes.fromhex(a["department"][2:]),
-                data_hash=bytes.fromhex(a["dataHash"][2:]),
-                expiry=int(a["expiry"]),
-                ref_uid=bytes.fromhex(a["refUID"][2:]),
-                issued_at=int(row.block_timestamp or 0),
-            )
-            by_subject.setdefault(ev.subject, []).append(ev)
-        revoked = {
-            bytes.fromhex(r.attestation_uid[2:])
-            for r in events_of(self.index, chain_id=chain_id, event="Revoked")
-            if r.attestation_uid
-        }
-        return by_subject, revoked
 
     def _meets(
         self, held: list[Evidence], requirements: list[Requirement], revoked: set[bytes], now: int
@@ -208,12 +189,22 @@ class Watcher:
         """Offer every service of the department in force to the citizens who newly qualify."""
         report = WatchReport()
         self._status.clear()
-        by_subject, revoked = self._attestations()
-        now = self.book.cases.now()
+        in_force: list[tuple[Service, list[Requirement]]] = []
         for service in self.catalog.services(self.department):
             active, requirements = self.book.requirements_of(service.rule_id)
-            if not service.active or not active:
-                continue
+            if service.active and active:
+                in_force.append((service, requirements))
+        # only the schemas (and issuers) these rules name, and the benefits they grant
+        schemas = candidates.wanted(r for _s, reqs in in_force for r in reqs)
+        for service, _reqs in in_force:
+            schemas.setdefault(service.benefit, set()).add(service.department)
+        scan = candidates.Scan()
+        by_subject, revoked = candidates.attestations(
+            self.index, self.connection.chain_id, schemas, scan
+        )
+        report.scanned = scan.attested
+        now = self.book.cases.now()
+        for service, requirements in in_force:
             report.services += 1
             sid = "0x" + service.service_id.hex()
             for citizen, held in by_subject.items():

@@ -1,7 +1,8 @@
 """`govchain objection send|read` through PSB's data node, and `govchain audit objections --index`,
 on the deployed reference city: the reason and the rejection text go through the owner's node
-(never on chain), each checked against its commitment; the audit reads the same answer from the
-index as from the chain."""
+(never on chain), sealed on the sender's machine to the readers' published keys, each checked
+against its commitment when opened; the audit reads the same answer from the index as from the
+chain."""
 
 from __future__ import annotations
 
@@ -45,8 +46,15 @@ def test_reason_and_rejection_travel_through_the_owners_node(
     # the approver has nothing to read before the citizen sends it
     early = city_run("--key", "psb-approver1", "objection", "read", oid, "--node", psb_node)
     assert_one_line_error(early, 1, "text_not_found")
+    # no approver of PSB published an encryption key yet: nothing can be sealed to them
+    keyless = city_run("--key", alice, "objection", "send", oid, "--node", psb_node)
+    assert_one_line_error(keyless, 2, "no active approver of it published an encryption key")
+    approvers = []
+    for name in ("psb-approver1", "psb-approver2"):
+        approvers.append(city_run.json("--key", name, "objection", "publish-key")["identity"])
     sent = city_run.json("--key", alice, "objection", "send", oid, "--node", psb_node)
     assert sent["accepted"] is True and sent["kind"] == "reason"
+    assert sorted(sent["to"]) == sorted(approvers)
     # bob (whose keystore shares her home here, so he finds her note) may not send it for her
     not_hers = city_run("--key", bob, "objection", "send", oid, "--node", psb_node)
     assert_one_line_error(not_hers, 1, "not_subject_controller")
@@ -62,6 +70,11 @@ def test_reason_and_rejection_travel_through_the_owners_node(
 
     keys = ["psb-approver2", "psb-approver1"]
     _decide(city_run, tmp_path, oid, keys, "--reject", "--reason", REJECTION)
+    no_key = city_run(
+        "--key", "psb-approver2", "objection", "send", oid, "--rejection", "--node", psb_node
+    )
+    assert_one_line_error(no_key, 2, "published no encryption key")
+    city_run.json("--key", alice, "citizen", "offers", "publish-key")
     back = city_run.json(
         "--key", "psb-approver2", "objection", "send", oid, "--rejection", "--node", psb_node
     )

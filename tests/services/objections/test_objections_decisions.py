@@ -1,6 +1,7 @@
 """k-of-n decisions of objections: each way a co-signed decision is refused, by its exact error.
 
-The owner department decides with ``SIGNATURES`` (2 here) EIP-712 ``ObjectionDecision``
+The owner department decides with its threshold (``thresholdOf``: set per department by the
+council, else ``SIGNATURES``, 2 here) of EIP-712 ``ObjectionDecision``
 signatures of its approvers: each message names its signer (R2-5), signers strictly ascending,
 each re-checked as an active APPROVER of the Active owner at submission, the domain bound to
 chain and contract, the objection id unique (decided once), a deadline. Anyone may relay.
@@ -199,15 +200,65 @@ def test_approver_removed_after_signing_no_longer_counts(
         objections.reject(oid, reason, until, who, sigs, sender=psb.approvers[0])
 
 
-def test_zero_signatures_required_is_refused_at_deployment(
+def test_a_threshold_outside_its_bounds_is_refused_at_deployment(
     project: Any, deployer: Any, departments: Any, citizen_ids: Any, attestations: Any, anchors: Any
 ) -> None:
-    with ape.reverts(
-        project.ObjectionRegistry.ObjectionInsufficientSignatures, given=0, required=1
-    ):
-        project.ObjectionRegistry.deploy(
-            departments, citizen_ids, attestations, anchors, 0, sender=deployer
-        )
+    for bad in (0, 17):
+        with ape.reverts(project.ObjectionRegistry.ObjectionInvalidThreshold, signatures=bad):
+            project.ObjectionRegistry.deploy(
+                departments, citizen_ids, attestations, anchors, bad, sender=deployer
+            )
+
+
+# --- the threshold of each department (the council's) -----------------------------------------
+
+
+def test_council_sets_a_departments_threshold_and_its_decisions_need_that_many(
+    objections: Any, oid: bytes, psb: Any, council: Any
+) -> None:
+    hrss = code("HRSS")
+    assert objections.thresholdOf(PSB) == objections.thresholdOf(hrss) == SIGNATURES
+    tx = objections.setThreshold(PSB, 3, sender=council)
+    event = next(iter(tx.decode_logs(objections.ObjectionThresholdSet)))
+    assert (bytes(event.department), event.signatures, event.sender) == (PSB, 3, council.address)
+    try:
+        assert objections.thresholdOf(PSB) == 3 and objections.thresholdOf(hrss) == SIGNATURES
+        reason = commitment("no")
+        with ape.reverts(objections.ObjectionInsufficientSignatures, given=2, required=3):
+            reject(objections, psb.approvers[:2], oid, reason)
+        tx = reject(objections, psb.approvers[:3], oid, reason)
+        assert len(next(iter(tx.decode_logs(objections.ObjectionRejected))).signers) == 3
+        assert objections.state(oid) == REJECTED
+    finally:
+        objections.setThreshold(PSB, 0, sender=council)
+    assert objections.thresholdOf(PSB) == SIGNATURES
+
+
+def test_a_department_may_decide_alone_when_the_council_sets_one(
+    objections: Any, oid: bytes, psb: Any, council: Any
+) -> None:
+    objections.setThreshold(PSB, 1, sender=council)
+    try:
+        with ape.reverts(objections.ObjectionInsufficientSignatures, given=2, required=1):
+            reject(objections, psb.approvers[:2], oid, commitment("no"))
+        reject(objections, [psb.approvers[1]], oid, commitment("no"))
+        assert objections.state(oid) == REJECTED
+    finally:
+        objections.setThreshold(PSB, 0, sender=council)
+
+
+def test_a_threshold_above_the_maximum_is_refused(objections: Any, council: Any) -> None:
+    assert objections.MAX_SIGNATURES() == 16
+    objections.setThreshold(PSB, 16, sender=council)  # the maximum itself is allowed
+    objections.setThreshold(PSB, 0, sender=council)
+    with ape.reverts(objections.ObjectionInvalidThreshold, signatures=17):
+        objections.setThreshold(PSB, 17, sender=council)
+
+
+def test_only_the_council_sets_thresholds(objections: Any, psb: Any) -> None:
+    for who in (psb.admin, psb.approvers[0]):
+        with ape.reverts(objections.ObjectionUnauthorizedCouncil, caller=who.address):
+            objections.setThreshold(PSB, 1, sender=who)
 
 
 @pytest.fixture
