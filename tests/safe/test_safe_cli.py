@@ -1,4 +1,4 @@
-"""`govchain case sign --as-safe` and `case submit` with the official Safe 1.4.1 as the APPROVER,
+"""`govchain case sign --as-safe` and `case submit` with the official Safe (1.4.1 and 1.5.0) as the APPROVER,
 on the CLI's reference city: each owner writes a decision file (the Safe's SafeMessage over the
 Decision naming the Safe), the submitter joins them into the Safe's signature; what the Safe
 would refuse is refused in one line before anything is sent."""
@@ -26,7 +26,7 @@ CITIZEN = Account.create().address
 
 
 @pytest.fixture
-def safe_and_owners(city_run: CityRun) -> tuple[SafeWallet, list[LocalAccount]]:
+def safe_and_owners(city_run: CityRun, safe_version: str) -> tuple[SafeWallet, list[LocalAccount]]:
     """A 2-of-3 Safe; its owners' keys in the home as safe-owner1..3, and a stranger's as
     safe-stranger."""
     connection = city_run.platform.connection
@@ -38,7 +38,7 @@ def safe_and_owners(city_run: CityRun) -> tuple[SafeWallet, list[LocalAccount]]:
         if keystore.exists(name):
             keystore.path(name).unlink()
         keystore.new(name, CITY_PASSPHRASE, private_key=account.key)
-    safe = SafeDeployment.deploy(sender).create(sender, [o.address for o in owners], 2)
+    safe = SafeDeployment.deploy(sender, safe_version).create(sender, [o.address for o in owners], 2)
     return safe, owners
 
 

@@ -1,4 +1,4 @@
-"""A consent given by a citizen identity owned by the official Safe 1.4.1 (2-of-3): two owners
+"""A consent given by a citizen identity owned by the official Safe (1.4.1, 1.5.0) (2-of-3): two owners
 each sign their part ('grant sign --as-safe'), the grantee's staff relays both files
 ('grant submit A B'), joined into the Safe's ERC-1271 signature of the GrantConsent; the grant
 is then live for the grantee's staff. One part alone, or parts of different terms, are refused
