@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
 from govchain import validate
-from govchain.cli.citizen_common import IDENTITY_OPTION, queued_text, reader, writer
+from govchain.cli.citizen_attribute import attribute
+from govchain.cli.citizen_common import (
+    IDENTITY_OPTION,
+    OUT_OPTION,
+    queued_text,
+    reader,
+    sign_or_send,
+    signed_options,
+    write_part,
+    writer,
+)
 from govchain.cli.citizen_recovery import guardians, recover
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import DURATION, TIME, When, account, own_address, tx_text
@@ -15,8 +26,12 @@ from govchain.cli.params import ADDRESS
 from govchain.cli.sharing_params import grants as grants_client
 from govchain.identity.citizen_signed import (
     SignedPart,
+    add_delegate,
+    change_owner,
+    part_document,
     relay_add_delegate,
     relay_change_owner,
+    revoke_delegate,
     sign_add_delegate,
     sign_change_owner,
 )
@@ -81,6 +96,7 @@ def show_id(obj: CliContext, who: str | None) -> None:
     metavar="TOKEN",
     help="relay the owners' parts from 'rotate-key --as-safe' as the --key, who pays; repeatable",
 )
+@OUT_OPTION
 @pass_cli
 def rotate_key(
     obj: CliContext,
@@ -90,11 +106,14 @@ def rotate_key(
     deadline: When,
     safe: str | None,
     signatures: tuple[str, ...],
+    out: Path | None,
 ) -> None:
     """Hand the identity to NEWKEY (an address or keystore name): key rotation."""
     new_owner = account(obj, new_key, "new key")
     if sum(x is not None and x != () for x in (relayer, safe, signatures)) > 1:
         raise click.UsageError("give one of --relayer, --as-safe or --signature")
+    if out is not None and safe is None:
+        raise click.UsageError("--out goes with --as-safe")
     if safe is not None:
         citizens = reader(obj)
         part = sign_change_owner(
@@ -105,6 +124,10 @@ def rotate_key(
             deadline.resolve(citizens.now()),
             safe,
         )
+        if out is not None:
+            write_part(
+                out, part_document(citizens, identity or safe, change_owner(new_owner), part)
+            )
         data = {"identity": identity or safe, "owner": new_owner, "deadline": part.deadline}
         obj.emit({**data, "token": part.token()}, part.token())
         return
@@ -346,6 +369,7 @@ def delegate_add(
     show_default=True,
     help="signature validity; a Safe's other owners pass the first owner's unix deadline",
 )
+@OUT_OPTION
 @pass_cli
 def delegate_sign(
     obj: CliContext,
@@ -355,6 +379,7 @@ def delegate_sign(
     identity: str | None,
     safe: str | None,
     deadline: When,
+    out: Path | None,
 ) -> None:
     """Sign making ADDRESS a delegate off chain (no transaction); anyone relays it with
     'citizen delegate add --signature'."""
@@ -365,6 +390,8 @@ def delegate_sign(
     part = sign_add_delegate(
         citizens, signer, address, agent, validity, kind, deadline.resolve(citizens.now()), safe
     )
+    if out is not None:
+        write_part(out, part_document(citizens, address, add_delegate(agent, validity, kind), part))
     obj.emit(
         {"identity": address, "delegate": agent, "deadline": part.deadline, "token": part.token()},
         part.token(),
@@ -375,17 +402,36 @@ def delegate_sign(
 @click.argument("who", metavar="ADDRESS|KEY")
 @click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
 @IDENTITY_OPTION
+@signed_options
 @pass_cli
-def delegate_revoke(obj: CliContext, who: str, kind: str, identity: str | None) -> None:
-    """End ADDRESS's delegation at once."""
+def delegate_revoke(
+    obj: CliContext,
+    who: str,
+    kind: str,
+    identity: str | None,
+    safe: str | None,
+    deadline: When,
+    out: Path | None,
+    signatures: tuple[str, ...],
+) -> None:
+    """End ADDRESS's delegation at once (the owner key; or a Safe's owners sign, anyone relays)."""
     raw = delegate_type(kind)
-    address = own_address(obj, identity, "the owner signs")
     agent = account(obj, who, "delegate")
-    sent = writer(obj).revoke_delegate(agent, raw, address)
-    obj.emit(
-        {"identity": address, "delegate": agent, **sent.as_dict()},
-        tx_text(sent, f"{agent} no longer acts for {address}"),
+    done = sign_or_send(
+        obj,
+        identity,
+        revoke_delegate(agent, raw),
+        safe,
+        deadline,
+        signatures,
+        out,
+        lambda citizens, address: citizens.revoke_delegate(agent, raw, address),
     )
+    if done is not None:
+        obj.emit(
+            {**done.as_dict(), "delegate": agent},
+            tx_text(done.sent, f"{agent} no longer acts for {done.identity}"),
+        )
 
 
 @delegate.command("list")
@@ -460,3 +506,4 @@ def delegate_check(obj: CliContext, identity_arg: str, who: str, kind: str) -> N
 
 group.add_command(guardians)
 group.add_command(recover)
+group.add_command(attribute)
