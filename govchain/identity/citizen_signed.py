@@ -19,7 +19,7 @@ message (:func:`sign_like`) instead of retyping its terms.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,7 +174,7 @@ def _hex(value: Any) -> bytes:
     return validate.hex_bytes(str(value), None, "field")
 
 
-_FROM_JSON: dict[str, Any] = {
+_FROM_JSON: dict[str, Callable[[Mapping[str, Any]], CitizenAction]] = {
     "AddDelegate": lambda d: add_delegate(
         d["delegate"], int(d["validity"]), _hex(d["delegateType"])
     ),

@@ -64,7 +64,9 @@ def artifact(name: str, version: str = SAFE_VERSION) -> dict[str, Any]:
             f"(run 'npm ci'): {exc}"
         ) from None
     if found != version:
-        raise SafeArtifactsMissing(f"{package.parent.name}/{package.name} is {found}, not {version}")
+        raise SafeArtifactsMissing(
+            f"{package.parent.name}/{package.name} is {found}, not {version}"
+        )
     return data
 
 
@@ -108,7 +110,8 @@ class SafeDeployment:
             ZERO_ADDRESS,
         )
         factory = w3.eth.contract(
-            address=validate.address(self.factory), abi=artifact("SafeProxyFactory", self.version)["abi"]
+            address=validate.address(self.factory),
+            abi=artifact("SafeProxyFactory", self.version)["abi"],
         )
         receipt = sender.transact(
             factory.functions.createProxyWithNonce(

@@ -61,7 +61,9 @@ def safe_deployments(relayer: Sender) -> dict[str, SafeDeployment]:
 
 
 @pytest.fixture
-def safe_contracts(safe_deployments: dict[str, SafeDeployment], safe_version: str) -> SafeDeployment:
+def safe_contracts(
+    safe_deployments: dict[str, SafeDeployment], safe_version: str
+) -> SafeDeployment:
     return safe_deployments[safe_version]
 
 
