@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "safe": (
         "govchain.cli.safe",
-        "A Safe as a govchain signer: show it, sign like another owner's part file.",
+        "A Safe as a govchain signer: show it, sign (or approve) like another owner's part file.",
     ),
     "case": (
         "govchain.cli.case",

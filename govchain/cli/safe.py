@@ -7,6 +7,8 @@ citizen action's part (``citizen ... --as-safe --out``), a case decision
 (``case sign --as-safe -o``) or a consent (``grant sign --as-safe --out``). What was signed is
 shown (on stderr); a file for another chain or contract, or whose deadline has passed, is
 refused in one line, and so is a key that is not an owner of the file's Safe.
+``safe approve-hash FILE`` (a citizen part) lets an owner approve the message on chain with the
+Safe's ``approveHash`` (it pays) instead of signing it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from govchain.sharing.consent import CONSENT_FORMAT, SignedConsent
 
 @click.group("safe")
 def group() -> None:
-    """A Safe as a govchain signer: show it, sign like another owner's part file."""
+    """A Safe as a govchain signer: show it, sign (or approve) like another owner's part file."""
 
 
 @group.command("show")
@@ -123,6 +125,33 @@ def sign_like(obj: CliContext, file: Path, out: Path | None) -> None:
         {"file": str(target), "owner": account.address, "token": token},
         token or f"signed like {file} as {account.address} -> {target}",
     )
+
+
+@group.command("approve-hash")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="this owner's part file [default: FILE's name + the owner's address]",
+)
+@pass_cli
+def approve_hash(obj: CliContext, file: Path, out: Path | None) -> None:
+    """As another owner (--key, who pays) of the Safe named in a citizen part FILE, approve its
+    message on chain (the Safe's approveHash) instead of signing it; prints that owner's part
+    (v 1), which the relay checks on chain."""
+    data = _read(file)
+    if data.get("format") != PART_FORMAT:
+        raise InvalidInput("part file", str(file), f"expected a citizen part ({PART_FORMAT})")
+    part = read_part(data)
+    citizens = reader(obj)
+    signed = citizen_signed.approve_like(citizens, obj.sender(), part)
+    target = out or file.with_name(
+        f"{file.stem}-{signed.owner and signed.owner[2:10].lower()}.json"
+    )
+    write_part(target, part_document(citizens, part.identity, part.action, signed))
+    _shown(file, f"approved on chain: {part.describe()}")
+    obj.emit({"file": str(target), "owner": signed.owner, "token": signed.token()}, signed.token())
 
 
 def _decision_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,9 @@ nonce, or fewer parts than the Safe's threshold are refused before anything is s
 
 A part can be written as a file (:func:`part_document`) naming the whole message (chain,
 registry, identity, action, fields, nonce, deadline), so that another owner signs exactly that
-message (:func:`sign_like`) instead of retyping its terms.
+message (:func:`sign_like`) instead of retyping its terms, or approves it on chain with the
+Safe's ``approveHash`` (:func:`approve_like`; a ``v`` 1 part, which :func:`join_parts` checks
+against the Safe's ``approvedHashes``). :func:`join_parts` also accepts ``eth_sign`` parts.
 """
 
 from __future__ import annotations
@@ -43,7 +45,14 @@ from govchain.identity.messages import (
     SET_GUARDIANS,
     citizen_domain,
 )
-from govchain.safe import OwnerSignature, SafeWallet, recover_safe_owner, sign_safe_message
+from govchain.safe import (
+    OwnerSignature,
+    SafeWallet,
+    approved_hash_signature,
+    recover_safe_owner,
+    sign_safe_message,
+)
+from govchain.tx import Sender
 
 PART_FORMAT = "govchain.citizen.part/1"
 
@@ -273,9 +282,17 @@ def join_parts(
     if not safe_parts:
         return parts[0].signature
     chain_id = citizens.connection.chain_id
+    wallet = SafeWallet(citizens.w3, owner)
     owners = []
     for p in safe_parts:
-        if p.owner is None or recover_safe_owner(chain_id, owner, digest, p.signature) != p.owner:
+        if p.owner is not None and p.signature == approved_hash_signature(p.owner):
+            if not wallet.approved(p.owner, digest):
+                raise InvalidInput(
+                    "signature",
+                    p.owner,
+                    f"{p.owner} has not approved Safe {owner}'s message on chain (approveHash)",
+                )
+        elif p.owner is None or recover_safe_owner(chain_id, owner, digest, p.signature) != p.owner:
             raise InvalidInput(
                 "signature",
                 str(p.owner),
@@ -283,7 +300,7 @@ def join_parts(
                 "(other terms, or made before the identity's nonce moved on)",
             )
         owners.append(OwnerSignature(p.owner, p.signature))
-    return SafeWallet(citizens.w3, owner).check_owner_signatures(owners)
+    return wallet.check_owner_signatures(owners)
 
 
 # --- part files: sign exactly the message another owner signed -------------------------------
@@ -356,6 +373,27 @@ def read_part(data: Mapping[str, Any]) -> PartFile:
 def sign_like(citizens: Citizens, account: LocalAccount, part: PartFile) -> SignedPart:
     """``account`` (another owner of the part's Safe) signs exactly the part's message. Refused
     for a part of another chain or registry, a passed deadline, or a nonce that moved on."""
+    check_like(citizens, part)
+    return sign_action(citizens, account, part.identity, part.action, part.deadline, part.signer)
+
+
+def approve_like(citizens: Citizens, owner: Sender, part: PartFile) -> SignedPart:
+    """Another owner of the part's Safe (``owner``, who pays) approves the part's message on
+    chain (the Safe's ``approveHash`` of its SafeMessage hash) instead of signing it: its part
+    is then ``v`` 1, which the relay checks on chain. Refused as :func:`sign_like` is."""
+    check_like(citizens, part)
+    wallet = SafeWallet(citizens.w3, part.signer)
+    if owner.account.address not in wallet.owners():
+        raise Refused(f"{owner.account.address} is not an owner of Safe {part.signer}")
+    digest = action_digest(citizens, part.identity, part.action, part.deadline)
+    wallet.approve_hash(owner, digest)
+    signature = approved_hash_signature(owner.account.address)
+    return SignedPart(part.signer, part.deadline, signature, owner.account.address)
+
+
+def check_like(citizens: Citizens, part: PartFile) -> None:
+    """The part's message can still be relayed here: same chain and registry, deadline ahead,
+    the identity's nonce unchanged."""
     if part.chain_id != citizens.connection.chain_id:
         raise Refused(
             f"the part file is for chain {part.chain_id}, this is chain "
@@ -373,7 +411,6 @@ def sign_like(citizens: Citizens, account: LocalAccount, part: PartFile) -> Sign
             f"the part file was made at nonce {part.nonce}; identity {part.identity} is at "
             f"{nonce} now (its message can no longer be relayed)"
         )
-    return sign_action(citizens, account, part.identity, part.action, part.deadline, part.signer)
 
 
 # --- the earlier entry points ----------------------------------------------------------------

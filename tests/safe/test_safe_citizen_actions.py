@@ -16,8 +16,10 @@ from typing import Any
 from eth_account import Account
 from web3.logs import DISCARD
 
-from govchain.safe import SafeWallet
-from tests.cli.conftest import CityRun, assert_one_line_error
+from govchain.keystore import Keystore
+from govchain.safe import SafeWallet, approved_hash_signature
+from govchain.toolchain.devnet import Devnet
+from tests.cli.conftest import CityRun, assert_one_line_error, fund
 from tests.safe.test_safe_citizen import safe_identity  # noqa: F401 (fixture)
 from tests.safe.test_safe_cli import safe_and_owners  # noqa: F401 (fixture)
 
@@ -153,6 +155,37 @@ def test_a_part_file_of_another_chain_registry_deadline_or_nonce_is_refused(
             "--identity", identity)  # fmt: skip
     outdated = city_run("--key", "safe-owner3", "safe", "sign-like", str(first))
     assert_one_line_error(outdated, 1, f"the part file was made at nonce {data['nonce']}")
+
+
+def test_an_owner_approves_the_message_on_chain_instead_of_signing(
+    city_run: CityRun,
+    tmp_path: Path,
+    safe_identity: tuple[str, SafeWallet],  # noqa: F811
+    devnet: Devnet,
+) -> None:
+    """'safe approve-hash FILE': owner 2 approves the SafeMessage hash with the Safe's
+    approveHash (v 1 part); the relay checks the approval on chain: an owner's v 1 part without
+    it is refused in one line before sending."""
+    identity, safe = safe_identity
+    first = tmp_path / "first.json"
+    cancel = ("citizen", "recover", "cancel", "--identity", identity)
+    one = city_run.json("--key", "safe-owner1", *cancel, "--as-safe", safe.address,
+                        "--out", str(first))  # fmt: skip
+    data = json.loads(first.read_text())
+    keys = Keystore(city_run.home, kdf="pbkdf2", iterations=2)
+    owner2, owner3 = (keys.show(f"safe-owner{i}").address for i in (2, 3))
+    unapproved = (
+        f"{safe.address}:{owner3}:{data['deadline']}:0x{approved_hash_signature(owner3).hex()}"
+    )
+    refused = city_run("--key", "hrss-staff", *cancel, "--signature", one["token"],
+                       "--signature", unapproved)  # fmt: skip
+    assert_one_line_error(refused, 2, f"{owner3} has not approved Safe {safe.address}'s message")
+    fund(devnet, owner2)
+    approved = city_run.json("--key", "safe-owner2", "safe", "approve-hash", str(first))
+    assert approved["token"].endswith(approved_hash_signature(owner2).hex())
+    assert safe.approved(owner2, bytes.fromhex(data["digest"][2:]))
+    done = relayed(city_run, [one["token"], approved["token"]], *cancel)
+    assert done["cancelled"] is True
 
 
 def test_safe_show(city_run: CityRun, safe_identity: tuple[str, SafeWallet]) -> None:  # noqa: F811
