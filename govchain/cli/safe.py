@@ -79,6 +79,11 @@ def _same_chain(what: str, chain_id: int, contract: str, here: int, ours: str) -
         raise Refused(f"the part file is for {what} {contract}, this chain's is {ours}")
 
 
+def _require_safe(obj: CliContext, address: str) -> None:
+    if SafeWallet(obj.connection().w3, address).version() is None:
+        raise Refused(f"the part file's signer {address} is not a Safe")
+
+
 def _in_time(deadline: int, now: int) -> None:
     if deadline <= now:
         raise Refused(f"the part file's deadline {iso_time(deadline)} has passed")
@@ -102,6 +107,7 @@ def sign_like(obj: CliContext, file: Path, out: Path | None) -> None:
     target = out or file.with_name(f"{file.stem}-{account.address[2:10].lower()}.json")
     if fmt == PART_FORMAT:
         part = read_part(data)
+        _require_safe(obj, part.signer)
         citizens = reader(obj)
         signed = citizen_signed.sign_like(citizens, account, part)
         document = part_document(citizens, part.identity, part.action, signed)
@@ -144,11 +150,11 @@ def approve_hash(obj: CliContext, file: Path, out: Path | None) -> None:
     if data.get("format") != PART_FORMAT:
         raise InvalidInput("part file", str(file), f"expected a citizen part ({PART_FORMAT})")
     part = read_part(data)
+    _require_safe(obj, part.signer)
     citizens = reader(obj)
-    signed = citizen_signed.approve_like(citizens, obj.sender(), part)
-    target = out or file.with_name(
-        f"{file.stem}-{signed.owner and signed.owner[2:10].lower()}.json"
-    )
+    sender = obj.sender()
+    signed = citizen_signed.approve_like(citizens, sender, part)
+    target = out or file.with_name(f"{file.stem}-{sender.account.address[2:10].lower()}.json")
     write_part(target, part_document(citizens, part.identity, part.action, signed))
     _shown(file, f"approved on chain: {part.describe()}")
     obj.emit({"file": str(target), "owner": signed.owner, "token": signed.token()}, signed.token())
@@ -163,6 +169,7 @@ def _decision_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[st
         "contract", first.chain_id, first.contract, cases.connection.chain_id, cases.address
     )
     _in_time(first.deadline, cases.now())
+    _require_safe(obj, first.signer)
     signed = cases.sign(
         obj.account(),
         first.case_id,
@@ -198,6 +205,7 @@ def _consent_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[str
         client.contract.address,
     )
     _in_time(first.deadline, client.now())
+    _require_safe(obj, first.signer)
     signed = client.sign_consent(terms, first.deadline, obj.account(), first.purpose, first.signer)
     _shown(
         file,

@@ -139,6 +139,7 @@ def test_a_part_file_of_another_chain_registry_deadline_or_nonce_is_refused(
         "registry": ({"contract": safe.address}, "the part file is for registry"),
         "deadline": ({"deadline": now - 1}, "deadline"),
         "format": ({"format": "something/1"}, "expected a citizen part"),
+        "signer": ({"signer": Account.create().address}, "is not a Safe"),
     }
     for name, (edit, expected) in edits.items():
         path = tmp_path / f"{name}.json"
