@@ -44,7 +44,7 @@ from tests.node.conftest import (
     rpc_url,
     w3,
 )
-from tests.safe.conftest import relayer, safe_contracts
+from tests.safe.conftest import relayer, safe_contracts, safe_deployments, safe_version
 from tests.sharing.conftest import catalog, cats, grants, grants_domain, registry
 
 # Gas depends on calldata, and calldata on times (deadlines, expiries, signatures over them):

@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "govchain.cli.citizen_data",
         "My personal data space: which departments hold records about me; fetch my own records.",
     ),
+    "safe": (
+        "govchain.cli.safe",
+        "A Safe as a govchain signer: show it, sign (or approve) like another owner's part file.",
+    ),
     "case": (
         "govchain.cli.case",
         "Approval cases: open, sign, submit, decide, show, list, withdraw, expire, hash.",

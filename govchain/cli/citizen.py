@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import click
 
 from govchain import validate
-from govchain.cli.citizen_common import IDENTITY_OPTION, queued_text, reader, writer
+from govchain.cli.citizen_attribute import attribute
+from govchain.cli.citizen_common import (
+    IDENTITY_OPTION,
+    OUT_OPTION,
+    queued_text,
+    reader,
+    write_part,
+    writer,
+)
+from govchain.cli.citizen_delegate import delegate
 from govchain.cli.citizen_recovery import guardians, recover
 from govchain.cli.context import CliContext, pass_cli
-from govchain.cli.identity_params import DURATION, TIME, When, account, own_address, tx_text
+from govchain.cli.identity_params import TIME, When, account, own_address, tx_text
 from govchain.cli.params import ADDRESS
 from govchain.cli.sharing_params import grants as grants_client
 from govchain.identity.citizen_signed import (
     SignedPart,
-    relay_add_delegate,
+    change_owner,
+    part_document,
     relay_change_owner,
-    sign_add_delegate,
     sign_change_owner,
 )
-from govchain.identity.citizens import (
-    Citizens,
-    delegate_type,
-    delegate_type_name,
-)
+from govchain.identity.citizens import Citizens
 from govchain.sharing.base import hex0x
 from govchain.tx import Sender
 
@@ -81,6 +86,7 @@ def show_id(obj: CliContext, who: str | None) -> None:
     metavar="TOKEN",
     help="relay the owners' parts from 'rotate-key --as-safe' as the --key, who pays; repeatable",
 )
+@OUT_OPTION
 @pass_cli
 def rotate_key(
     obj: CliContext,
@@ -90,11 +96,14 @@ def rotate_key(
     deadline: When,
     safe: str | None,
     signatures: tuple[str, ...],
+    out: Path | None,
 ) -> None:
     """Hand the identity to NEWKEY (an address or keystore name): key rotation."""
     new_owner = account(obj, new_key, "new key")
     if sum(x is not None and x != () for x in (relayer, safe, signatures)) > 1:
         raise click.UsageError("give one of --relayer, --as-safe or --signature")
+    if out is not None and safe is None:
+        raise click.UsageError("--out goes with --as-safe")
     if safe is not None:
         citizens = reader(obj)
         part = sign_change_owner(
@@ -105,6 +114,10 @@ def rotate_key(
             deadline.resolve(citizens.now()),
             safe,
         )
+        if out is not None:
+            write_part(
+                out, part_document(citizens, identity or safe, change_owner(new_owner), part)
+            )
         data = {"identity": identity or safe, "owner": new_owner, "deadline": part.deadline}
         obj.emit({**data, "token": part.token()}, part.token())
         return
@@ -274,189 +287,7 @@ def revoke_previous_grants(obj: CliContext, identity: str | None) -> None:
     )
 
 
-# --- delegates ------------------------------------------------------------------------------
-
-
-@group.group("delegate")
-def delegate() -> None:
-    """Agents (代办) who may act for the identity for a while."""
-
-
-@delegate.command("add")
-@click.argument("who", metavar="ADDRESS|KEY")
-@click.option("--for", "validity", type=DURATION, required=True, help="how long: 30d, 12h...")
-@click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
-@IDENTITY_OPTION
-@click.option(
-    "--signature",
-    "signatures",
-    multiple=True,
-    metavar="TOKEN",
-    help="relay the owner's signature (from 'citizen delegate sign') as the --key, who pays; "
-    "repeatable: a Safe owner's parts are joined into the Safe's signature",
-)
-@pass_cli
-def delegate_add(
-    obj: CliContext,
-    who: str,
-    validity: int,
-    kind: str,
-    identity: str | None,
-    signatures: tuple[str, ...],
-) -> None:
-    """Make ADDRESS a delegate of the identity for --for."""
-    raw = delegate_type(kind)
-    agent = account(obj, who, "delegate")
-    if signatures:
-        if identity is None:
-            raise click.UsageError("relaying a signature needs --identity")
-        address = validate.address(identity)
-        parts = [SignedPart.parse(s) for s in signatures]
-        sent = relay_add_delegate(writer(obj), address, agent, validity, raw, parts)
-    else:
-        address = own_address(obj, identity, "the owner signs")
-        sent = writer(obj).add_delegate(agent, validity, raw, address)
-    obj.emit(
-        {
-            "identity": address,
-            "delegate": agent,
-            "type": delegate_type_name(raw),
-            "validity": validity,
-            **sent.as_dict(),
-        },
-        tx_text(sent, f"{agent} is a {delegate_type_name(raw)} of {address} for {validity}s"),
-    )
-
-
-@delegate.command("sign")
-@click.argument("who", metavar="ADDRESS|KEY")
-@click.option("--for", "validity", type=DURATION, required=True, help="how long: 30d, 12h...")
-@click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
-@IDENTITY_OPTION
-@click.option(
-    "--as-safe",
-    "safe",
-    type=ADDRESS,
-    help="sign as one owner of this Safe, the identity's owner (prints SAFE:OWNER:DEADLINE:SIG)",
-)
-@click.option(
-    "--deadline",
-    type=TIME,
-    default="1h",
-    show_default=True,
-    help="signature validity; a Safe's other owners pass the first owner's unix deadline",
-)
-@pass_cli
-def delegate_sign(
-    obj: CliContext,
-    who: str,
-    validity: int,
-    kind: str,
-    identity: str | None,
-    safe: str | None,
-    deadline: When,
-) -> None:
-    """Sign making ADDRESS a delegate off chain (no transaction); anyone relays it with
-    'citizen delegate add --signature'."""
-    citizens = reader(obj)
-    signer = obj.account()
-    address = validate.address(identity) if identity else (safe or signer.address)
-    agent = account(obj, who, "delegate")
-    part = sign_add_delegate(
-        citizens, signer, address, agent, validity, kind, deadline.resolve(citizens.now()), safe
-    )
-    obj.emit(
-        {"identity": address, "delegate": agent, "deadline": part.deadline, "token": part.token()},
-        part.token(),
-    )
-
-
-@delegate.command("revoke")
-@click.argument("who", metavar="ADDRESS|KEY")
-@click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
-@IDENTITY_OPTION
-@pass_cli
-def delegate_revoke(obj: CliContext, who: str, kind: str, identity: str | None) -> None:
-    """End ADDRESS's delegation at once."""
-    raw = delegate_type(kind)
-    address = own_address(obj, identity, "the owner signs")
-    agent = account(obj, who, "delegate")
-    sent = writer(obj).revoke_delegate(agent, raw, address)
-    obj.emit(
-        {"identity": address, "delegate": agent, **sent.as_dict()},
-        tx_text(sent, f"{agent} no longer acts for {address}"),
-    )
-
-
-@delegate.command("list")
-@click.argument("who", metavar="[IDENTITY]", required=False)
-@pass_cli
-def delegate_list(obj: CliContext, who: str | None) -> None:
-    """Every delegate the identity ever had, with its validity (a delegate of a previous key
-    is not valid until the owner confirms it)."""
-    target = own_address(obj, who, "whose delegates? give IDENTITY")
-    found = reader(obj).delegates(target)
-
-    def state(d: Any) -> str:
-        if d.valid:
-            return f"valid until {d.as_dict()['valid_until']}"
-        if d.previous_key:
-            return "installed by a previous key: confirm or evict"
-        return "ended"
-
-    obj.emit(
-        [d.as_dict() for d in found],
-        lambda: (
-            "\n".join(f"{d.delegate}  {delegate_type_name(d.type)}  {state(d)}" for d in found)
-            or "no delegates"
-        ),
-    )
-
-
-@delegate.command("confirm")
-@click.argument("who", metavar="ADDRESS|KEY")
-@click.option("--type", "kind", default="agent", show_default=True, help="agent or 0x type")
-@IDENTITY_OPTION
-@pass_cli
-def delegate_confirm(obj: CliContext, who: str, kind: str, identity: str | None) -> None:
-    """Keep a delegate a previous key installed (after a rotation or a recovery)."""
-    raw = delegate_type(kind)
-    address = own_address(obj, identity, "the owner signs")
-    agent = account(obj, who, "delegate")
-    sent = writer(obj).confirm_delegate(agent, raw, address)
-    obj.emit(
-        {"identity": address, "delegate": agent, "confirmed": True, **sent.as_dict()},
-        tx_text(sent, f"{agent} acts for {address} again under its current key"),
-    )
-
-
-@delegate.command("evict-previous")
-@IDENTITY_OPTION
-@pass_cli
-def delegate_evict_previous(obj: CliContext, identity: str | None) -> None:
-    """Revoke every delegate a previous key installed, so did:ethr resolvers see them end too."""
-    address = own_address(obj, identity, "the owner signs")
-    sent = writer(obj).evict_previous_delegates(address)
-    obj.emit(
-        {"identity": address, "transactions": [s.as_dict() for s in sent]},
-        f"{len(sent)} delegates of previous keys of {address} revoked",
-    )
-
-
-@delegate.command("check")
-@click.argument("identity_arg", metavar="IDENTITY")
-@click.argument("who", metavar="ADDRESS|KEY")
-@click.option("--type", "kind", default="agent", show_default=True)
-@pass_cli
-def delegate_check(obj: CliContext, identity_arg: str, who: str, kind: str) -> None:
-    """Whether ADDRESS is a valid delegate of IDENTITY now."""
-    identity, agent = account(obj, identity_arg, "identity"), account(obj, who, "delegate")
-    valid = reader(obj).valid_delegate(identity, agent, delegate_type(kind))
-    obj.emit(
-        {"identity": identity, "delegate": agent, "valid": valid},
-        f"{agent} {'is' if valid else 'is not'} a valid delegate of {identity}",
-    )
-
-
 group.add_command(guardians)
 group.add_command(recover)
+group.add_command(attribute)
+group.add_command(delegate)

@@ -3,12 +3,22 @@ lost identity key, after a time lock (split from :mod:`govchain.cli.citizen`).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from govchain.cli.citizen_common import IDENTITY_OPTION, queued_text, reader, writer
+from govchain.cli.citizen_common import (
+    IDENTITY_OPTION,
+    queued_text,
+    reader,
+    sign_or_send,
+    signed_options,
+    writer,
+)
 from govchain.cli.context import CliContext, pass_cli
-from govchain.cli.identity_params import DURATION, account, own_address, tx_text
+from govchain.cli.identity_params import DURATION, When, account, own_address, tx_text
 from govchain.identity.base import iso_time
+from govchain.identity.citizen_signed import cancel_recovery, set_guardians
 from govchain.identity.citizens import RecoveryStatus
 
 # --- guardians and recovery -----------------------------------------------------------------
@@ -24,16 +34,36 @@ def guardians() -> None:
 @click.option("--threshold", type=int, required=True, help="guardians needed (2..N; 0 for none)")
 @click.option("--delay", type=DURATION, default="2d", show_default=True, help="time lock")
 @IDENTITY_OPTION
+@signed_options
 @pass_cli
 def guardians_set(
-    obj: CliContext, who: tuple[str, ...], threshold: int, delay: int, identity: str | None
+    obj: CliContext,
+    who: tuple[str, ...],
+    threshold: int,
+    delay: int,
+    identity: str | None,
+    safe: str | None,
+    deadline: When,
+    out: Path | None,
+    signatures: tuple[str, ...],
 ) -> None:
-    """Choose the guardians (none and --threshold 0 turns recovery off)."""
+    """Choose the guardians (none and --threshold 0 turns recovery off); the owner key, or a
+    Safe's owners sign (--as-safe) and anyone relays (--signature)."""
     chosen = [account(obj, w, "guardian") for w in who]
-    address = own_address(obj, identity, "the owner signs")
-    citizens = writer(obj)
-    sent = citizens.set_guardians(chosen, threshold, delay, address)
-    queued = citizens.queued_change(address)
+    done = sign_or_send(
+        obj,
+        identity,
+        set_guardians(chosen, threshold, delay),
+        safe,
+        deadline,
+        signatures,
+        out,
+        lambda citizens, address: citizens.set_guardians(chosen, threshold, delay, address),
+    )
+    if done is None:
+        return
+    address, sent = done.identity, done.sent
+    queued = reader(obj).queued_change(address)
     waiting = queued is not None and queued.kind == "guardians" and queued.guardians == chosen
     obj.emit(
         {
@@ -42,7 +72,7 @@ def guardians_set(
             "threshold": threshold,
             "delay": delay,
             "queued": queued.as_dict() if waiting and queued else None,
-            **sent.as_dict(),
+            **done.as_dict(),
         },
         tx_text(
             sent,
@@ -144,12 +174,30 @@ def recover_status(obj: CliContext, identity: str, new_owner: str) -> None:
 
 @recover.command("cancel")
 @IDENTITY_OPTION
+@signed_options
 @pass_cli
-def recover_cancel(obj: CliContext, identity: str | None) -> None:
-    """The owner (--key) voids every pending recovery of the identity."""
-    address = own_address(obj, identity, "the owner signs")
-    sent = writer(obj).cancel_recovery(address)
-    obj.emit(
-        {"identity": address, "cancelled": True, **sent.as_dict()},
-        tx_text(sent, f"every pending recovery of {address} is void"),
+def recover_cancel(
+    obj: CliContext,
+    identity: str | None,
+    safe: str | None,
+    deadline: When,
+    out: Path | None,
+    signatures: tuple[str, ...],
+) -> None:
+    """The owner (--key) voids every pending recovery of the identity; or a Safe's owners sign
+    (--as-safe) and anyone relays (--signature)."""
+    done = sign_or_send(
+        obj,
+        identity,
+        cancel_recovery(),
+        safe,
+        deadline,
+        signatures,
+        out,
+        lambda citizens, address: citizens.cancel_recovery(address),
     )
+    if done is not None:
+        obj.emit(
+            {**done.as_dict(), "cancelled": True},
+            tx_text(done.sent, f"every pending recovery of {done.identity} is void"),
+        )

@@ -24,330 +24,49 @@ has not supported it yet; a recovery to finalise is queued and its time lock has
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils.crypto import keccak
 
 from govchain import validate
 from govchain.errors import InvalidInput
-from govchain.identity.base import ContractClient, Refused, Sent, hex32, iso_time
+from govchain.identity.base import Refused, Sent, iso_time
+from govchain.identity.citizen_reads import CitizenReads
+from govchain.identity.citizen_types import (
+    DELEGATE_AGENT,
+    MAX_GUARDIANS,
+    MIN_RECOVERY_DELAY,
+    Delegate,
+    Guardians,
+    Identity,
+    QueuedChange,
+    RecoveryStatus,
+    SignedOwnerChange,
+    check_guardians,
+    delegate_type,
+    delegate_type_name,
+)
 from govchain.identity.messages import CHANGE_OWNER, citizen_domain
 
-#: ``DELEGATE_AGENT`` of ICitizenRegistry: an agent who may act for the identity (代办).
-DELEGATE_AGENT = keccak(text="govchain.delegate.agent")
-MAX_GUARDIANS = 16
-MIN_RECOVERY_DELAY = 24 * 3600
+__all__ = [
+    "DELEGATE_AGENT",
+    "MAX_GUARDIANS",
+    "MIN_RECOVERY_DELAY",
+    "Citizens",
+    "Delegate",
+    "Guardians",
+    "Identity",
+    "QueuedChange",
+    "RecoveryStatus",
+    "SignedOwnerChange",
+    "check_guardians",
+    "delegate_type",
+    "delegate_type_name",
+]
 
 
-def delegate_type(value: str | bytes) -> bytes:
-    """``agent`` (the default type) or any 32-byte type given as hex."""
-    if isinstance(value, bytes):
-        return validate.bytes32(value, "delegate type")
-    if value.lower() == "agent":
-        return DELEGATE_AGENT
-    if value.startswith(("0x", "0X")):
-        return validate.bytes32(value, "delegate type")
-    raise InvalidInput("delegate type", value, "expected 'agent' or a 32-byte hex type")
-
-
-def delegate_type_name(raw: bytes) -> str:
-    return "agent" if raw == DELEGATE_AGENT else hex32(raw)
-
-
-@dataclass(frozen=True)
-class Identity:
-    """An identity's owner, the block of its latest change, its signing nonce and owner epoch."""
-
-    identity: ChecksumAddress
-    owner: ChecksumAddress
-    changed: int
-    nonce: int
-    epoch: int = 0
-
-    @property
-    def rotated(self) -> bool:
-        return self.owner != self.identity
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "identity": self.identity,
-            "owner": self.owner,
-            "rotated": self.rotated,
-            "changed_block": self.changed,
-            "nonce": self.nonce,
-            "owner_epoch": self.epoch,
-        }
-
-
-@dataclass(frozen=True)
-class Delegate:
-    """A delegate of an identity: its stored validity and owner epoch, and whether it is valid.
-
-    ``previous_key``: installed under a previous owner epoch and unexpired, so not valid until
-    the current owner confirms it.
-    """
-
-    delegate: ChecksumAddress
-    type: bytes
-    valid_to: int
-    valid: bool
-    epoch: int = 0
-    previous_key: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "delegate": self.delegate,
-            "type": delegate_type_name(self.type),
-            "valid_to": self.valid_to,
-            "valid_until": iso_time(self.valid_to),
-            "valid": self.valid,
-            "epoch": self.epoch,
-            "previous_key": self.previous_key,
-        }
-
-
-@dataclass(frozen=True)
-class QueuedChange:
-    """An owner or guardian change waiting for the guardians' time lock."""
-
-    identity: ChecksumAddress
-    kind: str  # "owner" or "guardians"
-    change_hash: bytes
-    ready_at: int
-    new_owner: ChecksumAddress | None = None
-    guardians: list[ChecksumAddress] = field(default_factory=list)
-    threshold: int = 0
-    delay: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "identity": self.identity,
-            "kind": self.kind,
-            "change_hash": hex32(self.change_hash),
-            "ready_at": self.ready_at,
-            "ready_at_text": iso_time(self.ready_at),
-        }
-        if self.kind == "owner":
-            out["new_owner"] = self.new_owner
-        else:
-            out.update(guardians=list(self.guardians), threshold=self.threshold, delay=self.delay)
-        return out
-
-
-@dataclass(frozen=True)
-class Guardians:
-    """Who may recover an identity, how many of them, after what time lock."""
-
-    identity: ChecksumAddress
-    guardians: list[ChecksumAddress]
-    threshold: int
-    delay: int
-    epoch: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "identity": self.identity,
-            "guardians": list(self.guardians),
-            "threshold": self.threshold,
-            "delay": self.delay,
-            "epoch": self.epoch,
-        }
-
-
-@dataclass(frozen=True)
-class RecoveryStatus:
-    """The recovery of an identity to one candidate owner, in the current epoch."""
-
-    identity: ChecksumAddress
-    new_owner: ChecksumAddress
-    approvals: int
-    ready_at: int
-    active: bool
-    threshold: int
-    supporters: list[ChecksumAddress] = field(default_factory=list)
-
-    @property
-    def queued(self) -> bool:
-        return self.active and self.ready_at != 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "identity": self.identity,
-            "new_owner": self.new_owner,
-            "approvals": self.approvals,
-            "threshold": self.threshold,
-            "supporters": list(self.supporters),
-            "active": self.active,
-            "queued": self.queued,
-            "ready_at": self.ready_at,
-            "ready_at_text": iso_time(self.ready_at) if self.ready_at else None,
-        }
-
-
-@dataclass(frozen=True)
-class SignedOwnerChange:
-    """The owner's EIP-712 ``ChangeOwner``, to be relayed by anyone."""
-
-    identity: ChecksumAddress
-    new_owner: ChecksumAddress
-    deadline: int
-    signature: bytes
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "identity": self.identity,
-            "new_owner": self.new_owner,
-            "deadline": self.deadline,
-            "signature": "0x" + self.signature.hex(),
-        }
-
-
-class Citizens(ContractClient):
+class Citizens(CitizenReads):
     """``CitizenRegistry`` for citizens (owners), their guardians, and relayers."""
-
-    NAME = "CitizenRegistry"
-
-    # --- reads ---------------------------------------------------------------------------
-
-    def owner(self, identity: str) -> ChecksumAddress:
-        address = validate.address(identity)
-        return validate.address(self.contract.functions.identityOwner(address).call())
-
-    def identity(self, identity: str) -> Identity:
-        address = validate.address(identity)
-        return Identity(
-            identity=address,
-            owner=self.owner(address),
-            changed=int(self.contract.functions.changed(address).call()),
-            nonce=int(self.contract.functions.nonces(address).call()),
-            epoch=self.owner_epoch(address),
-        )
-
-    def owner_epoch(self, identity: str) -> int:
-        return int(self.contract.functions.ownerEpoch(validate.address(identity)).call())
-
-    def valid_delegate(
-        self, identity: str, delegate: str, kind: str | bytes = DELEGATE_AGENT
-    ) -> bool:
-        function = self.contract.functions.validDelegate(
-            validate.address(identity), delegate_type(kind), validate.address(delegate)
-        )
-        return bool(function.call())
-
-    def delegates(self, identity: str) -> list[Delegate]:
-        """Every delegate ever named for ``identity`` (from ``DIDDelegateChanged``), with its
-        stored validity and owner epoch and whether the registry counts it valid now."""
-        address = validate.address(identity)
-        seen: dict[tuple[bytes, ChecksumAddress], None] = {}
-        for event in self._logs("DIDDelegateChanged", identity=address):
-            args = event["args"]
-            seen[(bytes(args["delegateType"]), validate.address(args["delegate"]))] = None
-        epoch, now = self.owner_epoch(address), self.now()
-        out = []
-        for kind, who in seen:
-            valid_to, added_in = self.contract.functions.delegateState(address, kind, who).call()
-            out.append(
-                Delegate(
-                    who,
-                    kind,
-                    int(valid_to),
-                    self.valid_delegate(address, who, kind),
-                    int(added_in),
-                    int(added_in) != epoch and int(valid_to) > now,
-                )
-            )
-        return out
-
-    def previous_delegates(self, identity: str) -> list[Delegate]:
-        """Unexpired delegates installed under a previous owner key: not valid until confirmed."""
-        return [d for d in self.delegates(identity) if d.previous_key]
-
-    def queued_change(self, identity: str) -> QueuedChange | None:
-        """The owner or guardian change queued for ``identity`` (None if none)."""
-        address = validate.address(identity)
-        change_hash, ready_at, _epoch = self.contract.functions.queuedChange(address).call()
-        change_hash = bytes(change_hash)
-        if change_hash == bytes(32):
-            return None
-        for event in reversed(self._logs("OwnerChangeQueued", identity=address)):
-            if bytes(event["args"]["changeHash"]) == change_hash:
-                return QueuedChange(
-                    address,
-                    "owner",
-                    change_hash,
-                    int(ready_at),
-                    new_owner=validate.address(event["args"]["newOwner"]),
-                )
-        for event in reversed(self._logs("GuardianChangeQueued", identity=address)):
-            if bytes(event["args"]["changeHash"]) == change_hash:
-                args = event["args"]
-                return QueuedChange(
-                    address,
-                    "guardians",
-                    change_hash,
-                    int(ready_at),
-                    guardians=[validate.address(g) for g in args["guardians"]],
-                    threshold=int(args["threshold"]),
-                    delay=int(args["delay"]),
-                )
-        raise Refused(
-            f"a change {hex32(change_hash)} is queued for {address} but no event names it"
-        )
-
-    def guardians(self, identity: str) -> Guardians:
-        address = validate.address(identity)
-        guardians, threshold, delay, epoch = self.contract.functions.guardianSet(address).call()
-        return Guardians(
-            address,
-            [validate.address(g) for g in guardians],
-            int(threshold),
-            int(delay),
-            int(epoch),
-        )
-
-    def recovery(self, identity: str, new_owner: str) -> RecoveryStatus:
-        address, candidate = validate.address(identity), validate.address(new_owner)
-        approvals, ready_at, active = self.contract.functions.recoveryStatus(
-            address, candidate
-        ).call()
-        supporters: list[ChecksumAddress] = []
-        if active:
-            # supporters of this epoch: RecoveryApproved events since the latest epoch change
-            since = self._epoch_block(address)
-            for event in self._logs("RecoveryApproved", identity=address, newOwner=candidate):
-                if event["blockNumber"] >= since:
-                    supporters.append(validate.address(event["args"]["guardian"]))
-        return RecoveryStatus(
-            address,
-            candidate,
-            int(approvals),
-            int(ready_at),
-            bool(active),
-            self.guardians(address).threshold,
-            supporters[-int(approvals) :] if approvals else [],
-        )
-
-    def _epoch_block(self, identity: ChecksumAddress) -> int:
-        blocks = [0]
-        for name in ("GuardiansChanged", "RecoveryCancelled", "RecoveryFinalized"):
-            blocks += [e["blockNumber"] for e in self._logs(name, identity=identity)]
-        return max(blocks)
-
-    # --- checks --------------------------------------------------------------------------
-
-    def _owned(self, identity: str | None, action: str) -> tuple[ChecksumAddress, str]:
-        """The identity (default: the sender's own address) the sender owns."""
-        sender = self._signer(action)
-        address = validate.address(identity) if identity else sender.address
-        owner = self.owner(address)
-        if owner != sender.address:
-            raise Refused(
-                f"{sender.address} does not own identity {address} (its owner is {owner})"
-            )
-        return address, action
 
     # --- owner change --------------------------------------------------------------------
 
@@ -444,6 +163,28 @@ class Citizens(ContractClient):
             sent.append(Sent.of(self._send(function, action)))
         return sent
 
+    # --- attributes (ERC-1056: keys and services of the identity's DID document) ---------
+
+    def set_attribute(
+        self, name: bytes, value: bytes, validity: int, identity: str | None = None
+    ) -> Sent:
+        """Publish attribute ``name`` = ``value`` for ``validity`` seconds (public on chain)."""
+        address, action = self._owned(identity, "setting an attribute")
+        if validity <= 0:
+            raise InvalidInput("validity", validity, "must be longer than zero seconds")
+        function = self.contract.functions.setAttribute(
+            address, validate.bytes32(name, "attribute name"), bytes(value), validity
+        )
+        return Sent.of(self._send(function, action))
+
+    def revoke_attribute(self, name: bytes, value: bytes, identity: str | None = None) -> Sent:
+        """End attribute ``name`` = ``value`` now."""
+        address, action = self._owned(identity, "revoking an attribute")
+        function = self.contract.functions.revokeAttribute(
+            address, validate.bytes32(name, "attribute name"), bytes(value)
+        )
+        return Sent.of(self._send(function, action))
+
     def use_nonce(self, identity: str | None = None) -> Sent:
         """Use up the identity's current nonce: an unrelayed signed message can never be relayed."""
         address, action = self._owned(identity, "voiding the signed messages of the current nonce")
@@ -502,19 +243,7 @@ class Citizens(ContractClient):
         guardians are set already, the change is queued for their time lock.
         """
         address, action = self._owned(identity, "setting guardians")
-        chosen = [validate.address(g) for g in guardians]
-        if len(set(chosen)) != len(chosen):
-            raise InvalidInput("guardians", ", ".join(chosen), "a guardian is named twice")
-        if len(chosen) > MAX_GUARDIANS:
-            raise InvalidInput("guardians", len(chosen), f"at most {MAX_GUARDIANS}")
-        if chosen and not 2 <= threshold <= len(chosen):
-            raise InvalidInput(
-                "threshold", threshold, f"expected 2 to {len(chosen)} (the number of guardians)"
-            )
-        if not chosen and threshold != 0:
-            raise InvalidInput("threshold", threshold, "must be 0 without guardians")
-        if chosen and delay < MIN_RECOVERY_DELAY:
-            raise InvalidInput("time lock", delay, "must be at least one day (86400 s)")
+        chosen = check_guardians(guardians, threshold, delay)
         function = self.contract.functions.setGuardians(address, chosen, threshold, delay)
         return Sent.of(self._send(function, action))
 

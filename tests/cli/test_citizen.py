@@ -279,3 +279,33 @@ def test_with_guardians_a_rotation_waits_and_a_guardian_cancels_it(
     done = city_run.json("--key", "civil-staff", "citizen", "change", "execute", alice.address)
     assert done["executed"]["new_owner"] == new_key.address
     assert owner_of(city_run, alice.address) == new_key.address
+
+
+def test_attributes_set_and_revoke_by_the_owner_key(
+    city_run: CityRun, new_citizen: NewCitizen
+) -> None:
+    """`citizen attribute set/revoke` (ERC-1056 DIDAttributeChanged); a key that does not own
+    the identity, malformed input and `--out` without `--as-safe` are refused in one line."""
+    name, alice = new_citizen()
+    attr, value = "did/pub/Secp256k1/veriKey/hex", "0x02" + "11" * 32
+    done = city_run.json("--key", name, "citizen", "attribute", "set", attr, value, "--for", "365d")
+    assert done["identity"] == alice.address and done["relayed_by"] is None
+    city_run.json("--key", name, "citizen", "attribute", "revoke", attr, value)
+    logs = (
+        registry(city_run)
+        .events.DIDAttributeChanged()
+        .get_logs(from_block=0, argument_filters={"identity": alice.address})
+    )
+    assert [bytes(e["args"]["name"]).rstrip(b"\0").decode() for e in logs] == [attr, attr]
+    assert logs[0]["args"]["validTo"] > 0 and logs[1]["args"]["validTo"] == 0
+    assert bytes(logs[0]["args"]["value"]) == bytes.fromhex(value[2:])
+
+    other, _ = new_citizen()
+    not_owner = city_run("--key", other, "citizen", "attribute", "set", "did/svc/X", "x",
+                         "--for", "1d", "--identity", alice.address)  # fmt: skip
+    assert_one_line_error(not_owner, 1, "does not own identity")
+    not_hex = city_run("--key", name, "citizen", "attribute", "set", "did/svc/X", "0xzz",
+                       "--for", "1d")  # fmt: skip
+    assert_one_line_error(not_hex, 2, "not hex")
+    out = city_run("--key", name, "citizen", "recover", "cancel", "--out", "part.json")
+    assert_one_line_error(out, 2, "--out goes with --as-safe")

@@ -1,6 +1,7 @@
-"""The official Safe 1.4.1 (npm build artifacts, not recompiled) on the suite's devnet, next to
-the approvals deployment of tests/approval; each Safe is made by the proxy factory with the
-CompatibilityFallbackHandler, as the Safe app makes them."""
+"""The official Safe 1.4.1 and 1.5.0 (npm build artifacts, not recompiled) on the suite's
+devnet, next to the approvals deployment of tests/approval; each Safe is made by the proxy
+factory with the CompatibilityFallbackHandler, as the Safe app makes them. Every test here that
+uses ``safe_version`` (through ``safe_contracts`` or directly) runs once per version."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from web3 import Web3
 
 from govchain.network import make_web3
 from govchain.safe import SafeWallet
-from govchain.toolchain.safe import SafeDeployment
+from govchain.toolchain.safe import SAFE_VERSION, SAFE_VERSIONS, SafeDeployment
 from govchain.tx import Sender
 from tests.approval.conftest import (  # noqa: F401 (fixtures)
     approvals,
@@ -41,9 +42,29 @@ def relayer(w3: Web3, deployer: Any) -> Sender:
     return Sender(w3, account)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """tests/safe runs against every pinned Safe version."""
+    if "safe_version" in metafunc.fixturenames:
+        metafunc.parametrize("safe_version", SAFE_VERSIONS, ids=[f"safe{v}" for v in SAFE_VERSIONS])
+
+
+@pytest.fixture
+def safe_version() -> str:
+    """The Safe version a test outside tests/safe (a benchmark) uses; tests/safe parametrizes it."""
+    return SAFE_VERSION
+
+
 @pytest.fixture(scope="session")
-def safe_contracts(relayer: Sender) -> SafeDeployment:
-    return SafeDeployment.deploy(relayer)
+def safe_deployments(relayer: Sender) -> dict[str, SafeDeployment]:
+    """Every pinned version deployed once (1.4.1 first, so its addresses stay what they were)."""
+    return {v: SafeDeployment.deploy(relayer, v) for v in SAFE_VERSIONS}
+
+
+@pytest.fixture
+def safe_contracts(
+    safe_deployments: dict[str, SafeDeployment], safe_version: str
+) -> SafeDeployment:
+    return safe_deployments[safe_version]
 
 
 def local(account: Any) -> LocalAccount:

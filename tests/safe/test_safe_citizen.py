@@ -1,4 +1,4 @@
-"""A citizen identity owned by the official Safe 1.4.1 (2-of-3) used from the CLI: the identity's
+"""A citizen identity owned by the official Safe (1.4.1, 1.5.0) (2-of-3) used from the CLI: the identity's
 key is rotated to the Safe, then two owners each run 'citizen delegate sign --as-safe' and the
 department's staff relays both parts ('citizen delegate add --signature'), joined into the Safe's
 one ERC-1271 signature of the registry's AddDelegate; fewer parts than the threshold, a stranger,

@@ -1,4 +1,4 @@
-"""`govchain case sign --as-safe` and `case submit` with the official Safe 1.4.1 as the APPROVER,
+"""`govchain case sign --as-safe` and `case submit` with the official Safe (1.4.1 and 1.5.0) as the APPROVER,
 on the CLI's reference city: each owner writes a decision file (the Safe's SafeMessage over the
 Decision naming the Safe), the submitter joins them into the Safe's signature; what the Safe
 would refuse is refused in one line before anything is sent."""
@@ -26,7 +26,7 @@ CITIZEN = Account.create().address
 
 
 @pytest.fixture
-def safe_and_owners(city_run: CityRun) -> tuple[SafeWallet, list[LocalAccount]]:
+def safe_and_owners(city_run: CityRun, safe_version: str) -> tuple[SafeWallet, list[LocalAccount]]:
     """A 2-of-3 Safe; its owners' keys in the home as safe-owner1..3, and a stranger's as
     safe-stranger."""
     connection = city_run.platform.connection
@@ -38,7 +38,9 @@ def safe_and_owners(city_run: CityRun) -> tuple[SafeWallet, list[LocalAccount]]:
         if keystore.exists(name):
             keystore.path(name).unlink()
         keystore.new(name, CITY_PASSPHRASE, private_key=account.key)
-    safe = SafeDeployment.deploy(sender).create(sender, [o.address for o in owners], 2)
+    safe = SafeDeployment.deploy(sender, safe_version).create(
+        sender, [o.address for o in owners], 2
+    )
     return safe, owners
 
 
@@ -89,6 +91,36 @@ def test_owners_sign_and_the_submitter_joins_them(
     assert done["status"] == "approved" and done["signers"] == 1
     decided = city_run.json("case", "show", case_id)["history"]
     assert [e["signers"] for e in decided if e["event"] == "StepDecided"] == [[safe.address]]
+
+
+def test_the_next_owner_signs_like_the_first_owners_decision_file(
+    city_run: CityRun, tmp_path: Path, safe_approver: tuple[SafeWallet, list[LocalAccount]]
+) -> None:
+    """Owner 1 signs with a comment (a fresh salt) and a deadline of its own; owner 2 signs
+    exactly that decision from owner 1's file ('safe sign-like'), and both files are submitted."""
+    safe, owners = safe_approver
+    case_id = open_case(city_run)
+    first, second = tmp_path / "owner1.json", tmp_path / "owner2.json"
+    signed = city_run("--key", "safe-owner1", "case", "sign", case_id, "--approve", "--as-safe",
+                      safe.address, "--comment", "documents complete", "--deadline", "3d",
+                      "-o", str(first))  # fmt: skip
+    assert signed.exit_code == 0, signed.stderr
+    like = city_run("--key", "safe-owner2", "--json", "safe", "sign-like", str(first),
+                    "-o", str(second))  # fmt: skip
+    assert like.exit_code == 0, like.stderr
+    assert f"approval of step 0 of case {case_id} for Safe {safe.address}" in like.stderr
+    one, two = json.loads(first.read_text()), json.loads(second.read_text())
+    assert two["safe"]["owner"] == owners[1].address and two["comment_salt"] == one["comment_salt"]
+    assert (two["deadline"], two["comment_hash"]) == (one["deadline"], one["comment_hash"])
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**{k: v for k, v in one.items() if k != "digest"},
+                                 "contract": safe.address}))  # fmt: skip
+    refused = city_run("--key", "safe-owner2", "safe", "sign-like", str(other))
+    # the file's own owner signature no longer matches its (edited) contract: refused as it is read
+    assert_one_line_error(refused, 2, "not this owner's signature of Safe")
+    done = city_run.json("--key", "hrss-staff", "case", "submit", case_id, "0", str(first),
+                         str(second))  # fmt: skip
+    assert done["status"] == "approved"
 
 
 def test_a_stranger_cannot_sign_as_the_safe(

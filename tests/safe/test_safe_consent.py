@@ -1,4 +1,4 @@
-"""A consent given by a citizen identity owned by the official Safe 1.4.1 (2-of-3): two owners
+"""A consent given by a citizen identity owned by the official Safe (1.4.1, 1.5.0) (2-of-3): two owners
 each sign their part ('grant sign --as-safe'), the grantee's staff relays both files
 ('grant submit A B'), joined into the Safe's ERC-1271 signature of the GrantConsent; the grant
 is then live for the grantee's staff. One part alone, or parts of different terms, are refused
@@ -6,6 +6,7 @@ in one line before anything is sent."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from govchain.safe import SafeWallet
@@ -52,4 +53,31 @@ def test_a_safe_owned_identity_consents_with_two_of_three_owners(
     consent = SignedConsent.read(first)
     staff = sharing_city.city.departments["CIVIL"].staff.address
     status = sharing_city.grants().access_status(consent.terms, "HRSS.PENSION", staff)
+    assert status == AccessStatus.LIVE
+
+
+def test_the_next_owner_signs_like_the_first_owners_consent_file(
+    srun: CityRun,
+    sharing_city: SharingCity,
+    safe_identity: tuple[str, SafeWallet],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Owner 1 signs with a random nonce and a relative window and deadline; owner 3 signs
+    exactly that consent from owner 1's file, with nothing retyped; both are relayed."""
+    identity, safe = safe_identity
+    first = tmp_path / "first.json"
+    srun.json("--key", "safe-owner1", "grant", "sign", "--grantee", "CIVIL", "--owner", "HRSS",
+              "--purpose", "subsidy case", "--category", "HRSS.PENSION", "--subject", identity,
+              "--until", "30d", "--as-safe", safe.address, "--out", str(first))  # fmt: skip
+    like = srun("--key", "safe-owner3", "--json", "safe", "sign-like", str(first))
+    assert like.exit_code == 0, like.stderr
+    assert f"consent of {identity} for Safe {safe.address}" in like.stderr
+    third = Path(json.loads(like.stdout)["file"])
+    one, three = SignedConsent.read(first), SignedConsent.read(third)
+    assert (three.terms, three.deadline) == (one.terms, one.deadline)
+    assert three.safe_owner != one.safe_owner
+    done = srun.json("--key", "civil-staff", "grant", "submit", str(first), str(third))
+    assert done["signer"] == safe.address
+    staff = sharing_city.city.departments["CIVIL"].staff.address
+    status = sharing_city.grants().access_status(one.terms, "HRSS.PENSION", staff)
     assert status == AccessStatus.LIVE

@@ -1,4 +1,5 @@
-"""The official Safe (1.4.1, CompatibilityFallbackHandler) as a govchain signer, through ERC-1271.
+"""The official Safe (1.4.1 and 1.5.0, CompatibilityFallbackHandler) as a govchain signer, through
+ERC-1271.
 
 A Safe's owners each sign the Safe's ``SafeMessage`` over govchain's EIP-712 digest naming the
 Safe (``govchain.safe``); joined in ascending owner order they are the Safe's signature,
@@ -81,18 +82,21 @@ def joined(parts: list[SignedDecision]) -> SignerSignature:
     return SignerSignature(parts[0].signer, signature, contract=True)
 
 
-def test_the_safe_is_the_official_1_4_1_from_npm(safe: SafeWallet, owners: list[Any]) -> None:
-    assert safe.version() == "1.4.1"
+def test_the_safe_is_the_official_version_from_npm(
+    safe: SafeWallet, owners: list[Any], safe_version: str
+) -> None:
+    assert safe.version() == safe_version
     assert safe.threshold() == 2 and set(safe.owners()) == {o.address for o in owners}
 
 
 def test_owners_sign_the_safes_own_message_hash(
-    safe: SafeWallet, safe_contracts: SafeDeployment, w3: Any
+    safe: SafeWallet, safe_contracts: SafeDeployment, w3: Any, safe_version: str
 ) -> None:
     """The SDK's SafeMessage digest is the one the Safe's handler computes."""
     digest = bytes(keccak(text="any govchain digest"))
     handler = w3.eth.contract(
-        address=safe_contracts.handler, abi=artifact("CompatibilityFallbackHandler")["abi"]
+        address=safe_contracts.handler,
+        abi=artifact("CompatibilityFallbackHandler", safe_version)["abi"],
     )
     on_chain = handler.functions.getMessageHashForSafe(safe.address, digest).call()
     assert bytes(on_chain) == safe_message_hash(w3.eth.chain_id, safe.address, digest)
@@ -143,7 +147,7 @@ def test_below_the_safes_threshold_is_refused(
 
 def test_an_ex_owners_signature_is_refused(
     approvals: Any, desk: Desk, citizens: list[Any], outsider: Any, safe: SafeWallet,
-    owners: list[LocalAccount], relayer: Sender,
+    owners: list[LocalAccount], relayer: Sender, safe_version: str,
 ) -> None:  # fmt: skip
     """Owner 3 leaves the Safe (removeOwner, threshold kept at 2); owners 2 and 3 together are
     no longer the Safe's signature."""
@@ -151,7 +155,7 @@ def test_an_ex_owners_signature_is_refused(
     gone = owners[2].address
     i = listed.index(gone)
     prev = SENTINEL if i == 0 else listed[i - 1]
-    remove = artifact("Safe")["abi"]
+    remove = artifact("Safe", safe_version)["abi"]
     contract = safe.w3.eth.contract(address=safe.address, abi=remove)
     data = bytes.fromhex(encode_call(contract.functions.removeOwner(prev, gone, 2))[2:])
     safe.execute(relayer, owners[:2], safe.address, data)
