@@ -408,6 +408,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "relay.done": ("Consent relayed in transaction", "授权已上链，交易"),
 }
 
+from govchain.portal.i18n_services import SERVICES_MESSAGES  # noqa: E402 (merged below)
+
+MESSAGES.update(SERVICES_MESSAGES)
+
+
 def pick_language(cookie: str | None, accept_language: str | None) -> str:
     """``zh`` or ``en``: the cookie if valid, else the first of Accept-Language we speak."""
     if cookie in LANGUAGES:

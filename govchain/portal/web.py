@@ -285,6 +285,7 @@ def create_app(backend: Backend) -> FastAPI:
         cosign,
         dataspace,
         department,
+        offers,
         publishing,
         recovery,
         relay,
@@ -301,4 +302,5 @@ def create_app(backend: Backend) -> FastAPI:
     recovery.register(app, portal)
     publishing.register(app, portal)
     relay.register(app, portal)
+    offers.register(app, portal)
     return app
