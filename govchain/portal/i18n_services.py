@@ -135,6 +135,8 @@ SERVICES_MESSAGES: dict[str, tuple[str, str]] = {
         "Read the reason (signed request to our node)",
         "查看理由（向本部门节点发送签名请求）",
     ),
+    "objections.object_here": ("Object to it", "提出异议"),
+    "objections.collected": ("Signatures collected for this decision", "本决定已收集的签名"),
     "objections.k_of_n": ("Approvers' signatures needed", "所需审批人签名数"),
     "objections.decide": ("Decide", "作出决定"),
     "objections.uphold": ("Uphold", "异议成立"),

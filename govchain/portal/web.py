@@ -285,6 +285,7 @@ def create_app(backend: Backend) -> FastAPI:
         cosign,
         dataspace,
         department,
+        objections,
         offers,
         publishing,
         recovery,
@@ -303,4 +304,5 @@ def create_app(backend: Backend) -> FastAPI:
     publishing.register(app, portal)
     relay.register(app, portal)
     offers.register(app, portal)
+    objections.register(app, portal)
     return app
