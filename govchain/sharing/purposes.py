@@ -168,10 +168,11 @@ class PurposeBook:
 
     @classmethod
     def at(cls, path: Path, published: Iterable[Path] = ()) -> PurposeBook:
-        """A book whose own file is ``path`` (the portal's ``<home>/portal/purposes.json``)."""
+        """A book whose own file is ``path`` (the portal's ``<home>/portal/purposes.json``),
+        reading the CLI's book of the same home (``<home>/purposes.json``) too."""
         book = cls(path.parent, published)
         book.path = path
-        book.sources = (path, *published)
+        book.sources = (path, path.parent.parent / cls.FILE, *published)
         return book
 
     def purposes(self) -> dict[str, Purpose]:
