@@ -273,10 +273,14 @@ def sign(
         "deadline": consent.deadline,
         **({"owner": account.address} if safe else {}),
     }
+    others = ""
+    if safe and salt is not None:  # the Safe's other owners sign the same commitment
+        data["purpose_salt"] = hex0x(salt)
+        others = f"; the other owners give --purpose-salt {hex0x(salt)}"
     obj.emit(
         data,
         f"signed consent for grant {data['grant_id']} to {grantee}: {target} "
-        f"(give it to {grantee}; relay before {iso(consent.deadline)})",
+        f"(give it to {grantee}; relay before {iso(consent.deadline)}{others})",
     )
 
 
