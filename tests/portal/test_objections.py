@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from eth_utils.crypto import keccak
@@ -19,11 +20,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from govchain.identity.messages import schema_uid
 from govchain.portal import PortalConfig
+from govchain.services.objection_decisions import SignedDecision
 from govchain.services.objections import Objections, reason_commitment
 from govchain.toolchain.devnet import rpc
 from govchain.tx import Sender
 from tests.cli.datanode import World, serving
-from tests.portal.conftest import login, new_page, running_portal
+from tests.portal.conftest import logged_in_client, login, new_page, running_portal
 from tests.portal.shots import both
 
 REASON = "My household size is 3, not 4 我家户籍人口为3人 不是4人"
@@ -75,7 +77,13 @@ def portals(
         running_portal(config("hrss-approver2", signatures=shared)) as second,
         running_portal(config("hrss-auditor")) as auditor,
     ):
-        yield {"alice": alice, "first": first, "second": second, "auditor": auditor}
+        yield {
+            "alice": alice,
+            "first": first,
+            "second": second,
+            "auditor": auditor,
+            "shared": str(shared),
+        }
 
 
 def opened(browser: Browser, url: str) -> Page:
@@ -182,3 +190,56 @@ def test_a_record_objection_past_its_deadline_is_listed_overdue(
     expect(first.locator("#pending tbody tr").first.locator(".state")).to_have_text("overdue")
     for page in (alice, auditor, first):
         page.context.close()
+
+
+def test_roles_and_a_forged_decision_file(
+    world: World, portals: dict[str, str], tmp_path: Path
+) -> None:
+    """A citizen key gets neither the inbox nor the auditor's page; an approver of another
+    department is refused an HRSS objection; a decision file whose signature is not its
+    signer's is ignored by the collection."""
+    citizen = logged_in_client(portals["alice"])
+    assert citizen.get("/dept/objections").status_code == 403
+    assert citizen.get("/audit/objections").status_code == 403
+    assert citizen.get("/me/objections").status_code == 200
+    [found] = [
+        o
+        for o in Objections(world.city.connection).find(subject=world.alice.address)
+        if o.state.label in ("open", "overdue")
+    ]
+    oid = "0x" + found.id.hex()
+    with running_portal(
+        PortalConfig(
+            key="civil-approver1",
+            rpc=world.city.connection.url,
+            home=world.home,
+            index=str(tmp_path / "civil.db"),
+        )
+    ) as civil:
+        other = logged_in_client(civil)
+        assert other.get("/dept/objections").status_code == 200  # its own (empty) inbox
+        assert other.get(f"/dept/objections/{oid}").status_code == 403
+    first = logged_in_client(portals["first"])
+    assert first.get("/dept/objections/0x1234").status_code == 404
+    page = first.get(f"/dept/objections/{oid}").text
+    assert "No signature collected yet." in page
+    approver = world.city.departments["HRSS"].approvers[1].address
+    client = Objections(world.city.connection)
+    signed = client.sign_reject(
+        world.city.departments["HRSS"].approvers[0], found.id, "forged", client.now() + 3600
+    )
+    forged = SignedDecision(
+        signed.objection,
+        False,
+        0,
+        signed.reason_commitment,
+        signed.deadline,
+        approver,
+        signed.signature,
+        signed.reason,
+        signed.salt,
+    )  # fmt: skip  (names approver 2, signed by approver 1)
+    folder = Path(portals["shared"]) / "objections"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{oid}-{approver}.json").write_text(json.dumps(forged.as_dict()))
+    assert "No signature collected yet." in first.get(f"/dept/objections/{oid}").text
