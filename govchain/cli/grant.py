@@ -36,7 +36,7 @@ from govchain.sharing.grants import (
     SignedConsent,
     new_nonce,
 )
-from govchain.sharing.purposes import commit_purpose, purpose_commitment
+from govchain.sharing.purposes import Purpose, commit_purpose, purpose_commitment
 
 
 @click.group("grant")
@@ -124,7 +124,14 @@ def _build_terms(
     )
 
 
-def _grant_text(info: GrantInfo) -> str:
+def _purpose_text(known: Purpose | None) -> str:
+    if known is None:
+        return "  (text not known here)"
+    legacy = "  (legacy grant: unsalted hash of the text)" if known.legacy else ""
+    return f"  {known.text!r}{legacy}"
+
+
+def _grant_text(info: GrantInfo, known: Purpose | None = None) -> str:
     t = info.terms
     lines = [
         f"grant       {hex0x(info.grant_id)}",
@@ -134,7 +141,7 @@ def _grant_text(info: GrantInfo) -> str:
         f"grantee     {t.grantee}",
         f"owner       {t.owner}",
         f"categories  {', '.join(t.categories)}",
-        f"purpose     {hex0x(t.purpose_hash)}",
+        f"purpose     {hex0x(t.purpose_hash)}{_purpose_text(known)}",
         f"valid       {iso(t.valid_from)} .. {iso(t.valid_until)}",
         f"uses        {info.uses}" + (f" of {t.max_uses}" if t.max_uses else " (no limit)"),
         f"grantor     {info.grantor}",
@@ -358,4 +365,5 @@ def list_(
 def show(obj: CliContext, grant_id: bytes) -> None:
     """One grant: terms, status, uses (exit 2 if there is no such grant)."""
     info = grants(obj).info(grant_id)
-    obj.emit(info.as_dict(), _grant_text(info))
+    known = purposes(obj).purposes().get(hex0x(info.terms.purpose_hash))
+    obj.emit(info.as_dict(), _grant_text(info, known))

@@ -227,8 +227,11 @@ def register(app: FastAPI, portal: Portal) -> None:
         errors: dict[str, str] = {}
         try:
             found = client.get(bytes32(objection, "objection id"))
-            if found.owner != dept:
-                raise Forbidden()
+        except (InvalidInput, NotFound):
+            return portal.render(request, "message.html", {"message": "error.not_found"}, 404)
+        if found.owner != dept:
+            raise Forbidden()
+        try:
             until = client.now() + SIGNATURE_VALIDITY
             if like:
                 chosen = [g for g in collected(backend, client, found) if g.key == like]
@@ -248,11 +251,9 @@ def register(app: FastAPI, portal: Portal) -> None:
             else:
                 errors["form"] = "objections.choose"
                 return detail(request, objection, 400, errors)
-        except (InvalidInput, NotFound):
-            return portal.render(request, "message.html", {"message": "error.not_found"}, 404)
         except ValueError:
             return detail(request, objection, 400, {"version": "objections.version_bad"})
-        except ChainRefused as exc:
+        except (ChainRefused, InvalidInput, NotFound) as exc:
             return detail(request, objection, 400, {"form": str(exc)})
         save(backend, signed)
         return RedirectResponse(f"/dept/objections/{hex32(found.id)}?done=signed", 303)

@@ -289,6 +289,12 @@ def test_a_purpose_goes_on_chain_salted_and_the_trail_shows_its_text(
     [row] = [r for r in trail["accesses"] if r["grant_id"] == data["grant_id"]]
     assert row["purpose"] == text and row["purpose_hash"] == data["terms"]["purpose_hash"]
     assert text in srun("--key", "citizen", "citizen", "trail").stdout
+    shown = srun("grant", "show", data["grant_id"]).stdout
+    assert repr(text) in shown and "legacy" not in shown
+    old = sharing_city.give(nonce=99)  # made the old way: keccak256("subsidy case")
+    PurposeBook(sharing_city.home).add("subsidy case")  # a legacy text, as it was filed then
+    shown = srun("grant", "show", "0x" + old.grant_id.hex()).stdout
+    assert "'subsidy case'  (legacy grant: unsalted hash of the text)" in shown
     bare = srun("--key", "citizen", "grant", "sign", "--grantee", "CIVIL", "--owner", "HRSS",
                 "--purpose-hash", "0x" + "ab" * 32, "--purpose-salt", "0x" + "cd" * 32,
                 "--category", "HRSS.PENSION", "--until", "30d")  # fmt: skip
