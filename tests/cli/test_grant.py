@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from govchain.audit.privacy import scan_chain
 from govchain.sharing.purposes import PurposeBook, legacy_purpose_hash, purpose_commitment
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
 from tests.cli.sharing_fixtures import (  # noqa: F401
@@ -263,6 +264,8 @@ def test_a_purpose_goes_on_chain_salted_and_the_trail_shows_its_text(
     text); the text and its salt stay in the purpose book (and the signed consent's file), and
     the citizen's trail shows the text."""
     text = "salted purpose: housing allowance review 住房补贴复核"
+    w3 = sharing_city.city.connection.w3
+    start = w3.eth.block_number + 1
     data = srun.json(
         "--key", "citizen", "grant", "give", "--grantee", "CIVIL", "--owner", "HRSS",
         "--purpose", text, "--category", "HRSS.PENSION", "--until", "30d",
@@ -295,6 +298,9 @@ def test_a_purpose_goes_on_chain_salted_and_the_trail_shows_its_text(
     PurposeBook(sharing_city.home).add("subsidy case")  # a legacy text, as it was filed then
     shown = srun("grant", "show", "0x" + old.grant_id.hex()).stdout
     assert "'subsidy case'  (legacy grant: unsalted hash of the text)" in shown
+    # the privacy scanner finds the legacy purpose's unsalted hash, and nothing of the salted one
+    hits = scan_chain(w3, [text, "subsidy case"], from_block=start)
+    assert {(h.needle, h.encoding) for h in hits} == {("subsidy case", "keccak256")}
     bare = srun("--key", "citizen", "grant", "sign", "--grantee", "CIVIL", "--owner", "HRSS",
                 "--purpose-hash", "0x" + "ab" * 32, "--purpose-salt", "0x" + "cd" * 32,
                 "--category", "HRSS.PENSION", "--until", "30d")  # fmt: skip
