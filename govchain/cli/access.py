@@ -12,8 +12,9 @@ from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
 from govchain.cli.sharing_params import CATEGORY, DEPARTMENT, grants, tx_line
 from govchain.cli.trail_params import emit_csv, purposes, trail_options, window
+from govchain.errors import InvalidInput
 from govchain.sharing.base import hex0x
-from govchain.sharing.grants import purpose_hash
+from govchain.sharing.purposes import commit_purpose
 
 
 @click.group("access")
@@ -46,8 +47,11 @@ def record(
         tx = client.record_access(grant_id, category, digest)
     else:
         assert purpose is not None
-        tx = client.record_open_access(category, purpose_hash(purpose), digest)
-        purposes(obj).add(purpose)
+        if not purpose.strip():
+            raise InvalidInput("purpose", purpose, "must not be empty")
+        commitment, salt = commit_purpose(purpose)
+        tx = client.record_open_access(category, commitment, digest)
+        purposes(obj).add(purpose, salt)
     data = {
         "grant_id": hex0x(grant_id) if grant_id else None,
         "category": category,

@@ -55,7 +55,8 @@ def hex32(value: bytes) -> str:
 
 
 def purpose_hash(text: str) -> bytes:
-    """``keccak256`` of a purpose text (what grants and open accesses carry), or a given hash."""
+    """A given purpose hash, or ``keccak256`` of a text: only for the empty purpose and legacy
+    texts; new purposes are salted (:func:`govchain.sharing.purposes.commit_purpose`)."""
     if text.startswith("0x") and len(text) == 66:
         return validate.bytes32(text, "purpose hash")
     return keccak256(text.encode())

@@ -14,9 +14,11 @@ from govchain.audit.access import grants_by_id
 from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
+from govchain.cli.trail_params import purposes
 from govchain.errors import GovchainError, NotFound
 from govchain.node.client import DataNodeClient, VerifiedRecord
 from govchain.sharing.catalog import SharingClass
+from govchain.sharing.purposes import commit_purpose
 
 
 @click.group("data")
@@ -178,7 +180,13 @@ def fetch(
     url = endpoint_of(obj, owner, node_url)
     client = DataNodeClient(cv.reader(obj), account)
     prepared = client.prepare(terms, category, record_id, subject=subject)
-    call = client.access_call(prepared, cv.purpose_hash(purpose) if terms is None else cv.ZERO32)
+    purpose_digest = cv.ZERO32
+    if terms is None:  # an open access names its purpose: salted, text and salt kept here
+        purpose_digest = cv.purpose_hash(purpose)
+        if purpose.strip() and not (purpose.startswith("0x") and len(purpose) == 66):
+            purpose_digest, salt = commit_purpose(purpose)
+            purposes(obj).add(purpose, salt)
+    call = client.access_call(prepared, purpose_digest)
     receipt = obj.sender().send(call)  # type: ignore[arg-type]
     access_tx = receipt["transactionHash"].to_0x_hex()
     try:

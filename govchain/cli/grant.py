@@ -7,6 +7,7 @@ department, whose staff relays it (``grant submit``): the citizen pays nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from govchain.sharing.grants import (
     SignedConsent,
     new_nonce,
 )
-from govchain.sharing.grants import purpose_hash as hash_purpose
+from govchain.sharing.purposes import Purpose, commit_purpose, purpose_commitment
 
 
 @click.group("grant")
@@ -55,8 +56,12 @@ def _terms_options(command: Callable[..., Any]) -> Callable[..., Any]:
             required=True,
             help="category granted (repeat); the owner's code = its non-sensitive categories",
         ),
-        click.option("--purpose", help="purpose in words (its keccak256 goes on chain)"),
-        click.option("--purpose-hash", type=BYTES32, help="the purpose hash itself"),
+        click.option(
+            "--purpose",
+            help="purpose in words (only its salted commitment goes on chain; text and salt "
+            "are kept in the home's purpose book)",
+        ),
+        click.option("--purpose-hash", type=BYTES32, help="the purpose commitment itself"),
         click.option("--from", "valid_from", type=TIME, default="now", help="start [now]"),
         click.option("--until", "valid_until", type=TIME, required=True, help="end: date or 30d"),
         click.option(
@@ -72,19 +77,23 @@ def _terms_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _purpose(purpose: str | None, digest: bytes | None) -> tuple[bytes, str]:
+def _purpose(purpose: str | None, digest: bytes | None) -> tuple[bytes, str, bytes | None]:
+    """The purpose commitment, its text and salt (a fresh salt for a text; none for a hash)."""
     if (purpose is None) == (digest is None):
         raise click.UsageError("give --purpose TEXT or --purpose-hash 0x..")
     if purpose is not None:
-        return hash_purpose(purpose), purpose
+        if not purpose.strip():
+            raise InvalidInput("purpose", purpose, "must not be empty")
+        commitment, salt = commit_purpose(purpose)
+        return commitment, purpose, salt
     assert digest is not None
-    return digest, ""
+    return digest, "", None
 
 
-def _keep_purpose(obj: CliContext, text: str) -> None:
-    """File the purpose text beside its hash in the home's purpose book (never on chain)."""
+def _keep_purpose(obj: CliContext, text: str, salt: bytes | None) -> None:
+    """File the purpose text and its salt in the home's purpose book (never on chain)."""
     if text:
-        purposes(obj).add(text)
+        purposes(obj).add(text, salt)
 
 
 def _build_terms(
@@ -115,7 +124,14 @@ def _build_terms(
     )
 
 
-def _grant_text(info: GrantInfo) -> str:
+def _purpose_text(known: Purpose | None) -> str:
+    if known is None:
+        return "  (text not known here)"
+    legacy = "  (legacy grant: unsalted hash of the text)" if known.legacy else ""
+    return f"  {known.text!r}{legacy}"
+
+
+def _grant_text(info: GrantInfo, known: Purpose | None = None) -> str:
     t = info.terms
     lines = [
         f"grant       {hex0x(info.grant_id)}",
@@ -125,7 +141,7 @@ def _grant_text(info: GrantInfo) -> str:
         f"grantee     {t.grantee}",
         f"owner       {t.owner}",
         f"categories  {', '.join(t.categories)}",
-        f"purpose     {hex0x(t.purpose_hash)}",
+        f"purpose     {hex0x(t.purpose_hash)}{_purpose_text(known)}",
         f"valid       {iso(t.valid_from)} .. {iso(t.valid_until)}",
         f"uses        {info.uses}" + (f" of {t.max_uses}" if t.max_uses else " (no limit)"),
         f"grantor     {info.grantor}",
@@ -159,7 +175,7 @@ def give(
     statutory: bool,
 ) -> None:
     """Give a grant directly: as the citizen (--key, pays gas) or, --statutory, as an APPROVER."""
-    digest, text = _purpose(purpose, purpose_hash)
+    digest, text, salt = _purpose(purpose, purpose_hash)
     if statutory and subject is None:
         raise click.UsageError("a --statutory grant names its --subject")
     client = grants(obj, signing=True)
@@ -178,7 +194,7 @@ def give(
         nonce,
     )
     created = client.give(terms)
-    _keep_purpose(obj, text)
+    _keep_purpose(obj, text, salt)
     data = {**created.as_dict(), "terms": terms.as_dict()}
     obj.emit(data, tx_line(f"grant {data['grant_id']} given ({basis.name})", data))
 
@@ -197,6 +213,12 @@ def give(
     type=ADDRESS,
     help="sign as one owner of this Safe, which controls the subject (writes that owner's part)",
 )
+@click.option(
+    "--purpose-salt",
+    "salt",
+    type=BYTES32,
+    help="the purpose's salt [default: fresh]; a Safe's owners all give the first owner's",
+)
 @pass_cli
 def sign(
     obj: CliContext,
@@ -213,12 +235,20 @@ def sign(
     deadline: TimeValue,
     out: Path | None,
     safe: ChecksumAddress | None,
+    salt: bytes | None,
 ) -> None:
     """Sign a consent as the citizen (--key); nothing is sent, the grantee relays the file.
 
     With --as-safe each owner of the Safe signs its own part (give every owner the same
-    --nonce and an absolute --deadline); the grantee relays all the parts together."""
-    digest, text = _purpose(purpose, purpose_hash)
+    --nonce, --purpose-salt (the first file's purpose_salt) and an absolute --deadline); the
+    grantee relays all the parts together."""
+    if salt is not None and purpose is None:
+        raise click.UsageError("--purpose-salt goes with --purpose")
+    digest, text, fresh = _purpose(purpose, purpose_hash)
+    if salt is not None:
+        digest = purpose_commitment(text, salt)
+    else:
+        salt = fresh
     client = grants(obj)
     account = obj.account()
     terms = _build_terms(
@@ -234,8 +264,9 @@ def sign(
         max_uses,
         nonce,
     )
-    consent = client.sign_consent(terms, deadline.resolve(client.now()), account, text, safe)
-    _keep_purpose(obj, text)
+    signed = client.sign_consent(terms, deadline.resolve(client.now()), account, text, safe)
+    consent = replace(signed, purpose_salt=salt)  # the file carries the text and its salt
+    _keep_purpose(obj, text, salt)
     part = f"-{account.address[2:10].lower()}" if safe else ""
     target = out or Path(f"consent-{terms.grant_id.hex()[:12]}{part}.json")
     try:
@@ -249,10 +280,14 @@ def sign(
         "deadline": consent.deadline,
         **({"owner": account.address} if safe else {}),
     }
+    others = ""
+    if safe and salt is not None:  # the Safe's other owners sign the same commitment
+        data["purpose_salt"] = hex0x(salt)
+        others = f"; the other owners give --purpose-salt {hex0x(salt)}"
     obj.emit(
         data,
         f"signed consent for grant {data['grant_id']} to {grantee}: {target} "
-        f"(give it to {grantee}; relay before {iso(consent.deadline)})",
+        f"(give it to {grantee}; relay before {iso(consent.deadline)}{others})",
     )
 
 
@@ -267,8 +302,8 @@ def submit(obj: CliContext, files: tuple[Path, ...]) -> None:
     client = grants(obj, signing=True)
     created = submit_safe_consent(client, parts) if len(parts) > 1 else client.submit(parts[0])
     consent = parts[0]
-    if consent.purpose and hash_purpose(consent.purpose) == consent.terms.purpose_hash:
-        _keep_purpose(obj, consent.purpose)
+    if consent.purpose and consent.purpose_checked():  # salted, or a legacy unsalted purpose
+        _keep_purpose(obj, consent.purpose, consent.purpose_salt)
     data = {**created.as_dict(), "signer": consent.signer}
     obj.emit(
         data, tx_line(f"grant {data['grant_id']} created from {consent.signer}'s consent", data)
@@ -330,4 +365,5 @@ def list_(
 def show(obj: CliContext, grant_id: bytes) -> None:
     """One grant: terms, status, uses (exit 2 if there is no such grant)."""
     info = grants(obj).info(grant_id)
-    obj.emit(info.as_dict(), _grant_text(info))
+    known = purposes(obj).purposes().get(hex0x(info.terms.purpose_hash))
+    obj.emit(info.as_dict(), _grant_text(info, known))

@@ -44,13 +44,15 @@ LOOPBACK = "127.0.0.1"
 @click.option(
     "--signatures",
     metavar="DIR",
-    help="a folder shared by a department's approvers: co-signed decisions are collected there",
+    help="a folder shared by a department's approvers: co-signed decisions (cases, and "
+    "objections in its objections/ subfolder) are collected there",
 )
 @click.option(
     "--purposes",
     metavar="FILE",
     multiple=True,
-    help="a JSON file of purpose texts (a list, or hash -> text) published off chain (repeat)",
+    help="a JSON file of purpose texts published off chain: commitment -> {text, salt} "
+    "(legacy unsalted grants: a list of texts, or hash -> text) (repeat)",
 )
 @pass_cli
 def group(

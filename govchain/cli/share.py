@@ -19,8 +19,10 @@ from govchain.cli.sharing_params import (
     tx_line,
 )
 from govchain.cli.trail_params import purposes
+from govchain.errors import InvalidInput
 from govchain.sharing.base import ROLE_STAFF, code_name, hex0x, iso
-from govchain.sharing.grants import ShareRequestTerms, new_nonce, purpose_hash
+from govchain.sharing.grants import ShareRequestTerms, new_nonce
+from govchain.sharing.purposes import commit_purpose
 
 STATUSES = ("pending", "approved", "rejected", "expired")
 
@@ -40,7 +42,11 @@ def group() -> None:
     required=True,
     help="CONDITIONAL category of the owner (repeat)",
 )
-@click.option("--purpose", required=True, help="purpose in words (its keccak256 goes on chain)")
+@click.option(
+    "--purpose",
+    required=True,
+    help="purpose in words (only its salted commitment goes on chain; kept in the purpose book)",
+)
 @click.option("--from", "valid_from", type=TIME, default="now", help="grant starts [now]")
 @click.option("--until", "valid_until", type=TIME, required=True, help="grant ends: date or 90d")
 @click.option("--max-uses", type=click.IntRange(0, 2**32 - 1), default=0, help="0 = no limit")
@@ -64,11 +70,14 @@ def request(
         obj.account().address, ROLE_STAFF, "STAFF member"
     )
     now = client.grants.now()
+    if not purpose.strip():
+        raise InvalidInput("purpose", purpose, "must not be empty")
+    commitment, salt = commit_purpose(purpose)
     terms = ShareRequestTerms(
         grantee=code_name(dept),
         owner=owner,
         categories=tuple(dict.fromkeys(categories)),
-        purpose_hash=purpose_hash(purpose),
+        purpose_hash=commitment,
         valid_from=valid_from.resolve(now),
         valid_until=valid_until.resolve(now),
         decision_deadline=deadline.resolve(now),
@@ -76,7 +85,7 @@ def request(
         nonce=new_nonce() if nonce is None else nonce,
     )
     created = client.file(terms)
-    purposes(obj).add(purpose)
+    purposes(obj).add(purpose, salt)
     data = {**created.as_dict("request_id"), "terms": terms.as_dict()}
     obj.emit(
         data,
@@ -97,15 +106,24 @@ def approve(obj: CliContext, request_id: bytes) -> None:
 
 @group.command("reject")
 @click.argument("request_id", type=BYTES32)
-@click.option("--reason", required=True, help="reason in words (its keccak256 goes on chain)")
+@click.option(
+    "--reason",
+    required=True,
+    help="reason in words (only its salted commitment goes on chain; kept in the purpose book)",
+)
 @pass_cli
 def reject(obj: CliContext, request_id: bytes, reason: str) -> None:
     """Reject REQUEST_ID as an APPROVER of the owner."""
-    tx = share_requests(obj, signing=True).reject(request_id, purpose_hash(reason))
+    if not reason.strip():
+        raise InvalidInput("reason", reason, "must not be empty")
+    commitment, salt = commit_purpose(reason)
+    tx = share_requests(obj, signing=True).reject(request_id, commitment)
+    purposes(obj).add(reason, salt)
     data = {
         "request_id": hex0x(request_id),
         **tx.as_dict(),
-        "reason_hash": hex0x(purpose_hash(reason)),
+        "reason_hash": hex0x(commitment),
+        "reason_salt": hex0x(salt),
     }
     obj.emit(data, tx_line(f"request {data['request_id']} rejected", data))
 

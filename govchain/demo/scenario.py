@@ -64,6 +64,7 @@ from govchain.reference import (
 from govchain.sharing import LegalBasis, category_code
 from govchain.sharing.merkle import new_salt
 from govchain.sharing.messages import GRANT_CONSENT, consent_message, grant_id, grant_tuple
+from govchain.sharing.purposes import PurposeBook, commit_purpose
 from govchain.toolchain.devnet import Devnet, free_port, rpc
 from govchain.toolchain.ethereumjs import EthereumJSNode
 from govchain.tx import Sender, encode_call
@@ -431,7 +432,10 @@ class Scenario:
         grants = self.contract("AccessGrants")
         civil = self.dept("CIVIL")
         now = self.now()
-        purpose = keccak(text="govchain.purpose:living-subsidy-case")
+        # the purpose is salted (no unsalted hash of free text on chain); text and salt are
+        # filed in the home's purpose book, where the CLI's and the portals' trails read them
+        purpose, salt = commit_purpose("govchain.purpose:living-subsidy-case")
+        PurposeBook(self.home).add("govchain.purpose:living-subsidy-case", salt)
         domain = self._grants_domain()
         for holding in HOLDINGS:
             terms = {

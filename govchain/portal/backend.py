@@ -27,8 +27,8 @@ from govchain.indexer import Indexer, IndexerError, RpcLogSource, contracts_from
 from govchain.indexer import open_database as open_index
 from govchain.keystore import Keystore
 from govchain.network import TRANSPORT_ERRORS, Connection, rpc_url
-from govchain.portal.timeline import PurposeBook
 from govchain.sharing.base import Departments, code_name
+from govchain.sharing.purposes import PurposeBook
 from govchain.tx import Sender
 
 log = logging.getLogger(__name__)
@@ -127,9 +127,11 @@ class Backend:
         path.write_text(json.dumps(kept, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def purpose_book(self) -> PurposeBook:
-        """Purpose texts known off chain: signed or relayed here, well known, published."""
+        """Purpose texts known off chain: signed or relayed here (with their salts), the
+        well-known legacy ones, and published files (``--purposes``); each checked against
+        its key (:mod:`govchain.sharing.purposes`)."""
         path = self.keystore.folder.parent / "portal" / "purposes.json"
-        return PurposeBook(path, self.config.purposes)
+        return PurposeBook.at(path, self.config.purposes)
 
     # --- the chain --------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from govchain.sharing.anchors import AnchorRegistry
 from govchain.sharing.base import hex0x, iso
 from govchain.sharing.catalog import LegalBasis, SharingClass
 from govchain.sharing.grants import AccessGrants, GrantInfo, GrantTerms, new_nonce
+from govchain.sharing.purposes import Purpose
 from govchain.validate import bytes32
 
 if TYPE_CHECKING:
@@ -143,6 +144,7 @@ def register(app: FastAPI, portal: Portal) -> None:
             "department": department,
             "errors": errors,
             "departments": _safe(departments, problems),
+            "legacy": book().legacy(),
         }
         status = 400 if errors else 200
         return portal.render(request, "timeline.html", context, status, problems, roles)
@@ -185,7 +187,7 @@ def register(app: FastAPI, portal: Portal) -> None:
 
             waiting = pending(backend)
         consents = [g for g in grants if g.terms.basis == LegalBasis.CONSENT]
-        texts = book().texts()
+        texts = book().purposes()
         context = {
             "live": [_grant(g, texts) for g in consents if g.status == "LIVE"],
             "ended": [_grant(g, texts) for g in consents if g.status != "LIVE"],
@@ -252,8 +254,8 @@ def register(app: FastAPI, portal: Portal) -> None:
         if checked is None:
             return consents_page(request, form, 400)
         end, uses = checked
-        digest = book().add(form.purpose.strip())
-        terms = consent_terms(form, backend.address, client.now(), end, uses, digest)
+        digest, _salt = book().commit(form.purpose.strip())  # only the salted commitment signs
+        terms = consent_terms(form, backend.address, client.now(), end, uses, hex0x(digest))
         try:
             created = client.give(terms)
         except (ChainRefused, InvalidInput, NotFound) as exc:
@@ -278,7 +280,7 @@ def register(app: FastAPI, portal: Portal) -> None:
             info = own_grant(grant)
         except NotFound:
             return portal.render(request, "message.html", {"message": "error.not_found"}, 404)
-        context = {"grant": _grant(info, book().texts())}
+        context = {"grant": _grant(info, book().purposes())}
         return portal.render(request, "consent_revoke.html", context)
 
     @app.post("/me/consents/{grant}/revoke", response_class=HTMLResponse)
@@ -357,15 +359,17 @@ def _safe(read: Any, problems: list[Problem]) -> dict[str, str]:
         return {}
 
 
-def _grant(info: GrantInfo, texts: dict[str, str]) -> dict[str, Any]:
+def _grant(info: GrantInfo, texts: dict[str, Purpose]) -> dict[str, Any]:
     t = info.terms
     digest = hex0x(t.purpose_hash)
+    known = texts.get(digest)
     return {
         "id": hex0x(info.grant_id),
         "grantee": t.grantee,
         "owner": t.owner,
         "categories": ", ".join(t.categories),
-        "purpose": texts.get(digest),
+        "purpose": known.text if known else None,
+        "purpose_legacy": bool(known and known.legacy),
         "purpose_hash": digest,
         "window": f"{iso(t.valid_from)} .. {iso(t.valid_until)}",
         "uses": f"{info.uses}" + (f" / {t.max_uses}" if t.max_uses else ""),

@@ -85,6 +85,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "basis.OWNER_APPROVAL": ("Owner department's approval", "数据部门审批"),
     "basis.OPEN": ("Open data (no grant)", "无条件共享（无需授权）"),
     "purpose.unknown": ("purpose text not provided; hash", "未提供用途原文；哈希"),
+    "purpose.legacy": ("(legacy grant: unsalted hash)", "（旧授权：哈希未加盐）"),
+    "purpose.legacy_note": (
+        "made before purposes were salted: its hash on chain is keccak256 of the text alone",
+        "用途加盐之前的授权：链上哈希仅为原文的 keccak256",
+    ),
     "error.invalid_date": ("Not a date (YYYY-MM-DD).", "日期格式应为 YYYY-MM-DD。"),
     "error.date_order": ("The end is before the start.", "结束日期早于开始日期。"),
     "error.unknown_department": ("No such department.", "没有该部门。"),
@@ -402,6 +407,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "relay.done": ("Consent relayed in transaction", "授权已上链，交易"),
 }
+
+from govchain.portal.i18n_services import SERVICES_MESSAGES  # noqa: E402 (merged below)
+
+MESSAGES.update(SERVICES_MESSAGES)
 
 
 def pick_language(cookie: str | None, accept_language: str | None) -> str:

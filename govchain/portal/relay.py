@@ -2,7 +2,7 @@
 
 The citizen's portal signs the EIP-712 ``GrantConsent`` locally (:meth:`AccessGrants.sign_consent`:
 nothing is sent, she pays nothing) and hands her a signed-consent file
-(``govchain.GrantConsent/1``, the CLI's ``grant sign`` format, with the purpose text) to give to the
+(``govchain.GrantConsent/1``, the CLI's ``grant sign`` format, with the purpose text and its salt) to give to the
 department by any channel (e-mail, the department's counter, a shared folder). A member of the
 grantee department uploads the file in their own portal, reviews exactly what the citizen signed
 (and whether the purpose text matches its hash), and relays it: the department's key pays the
@@ -14,6 +14,7 @@ pays that one transaction: the signature can never be relayed afterwards).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +24,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from govchain.errors import ChainRefused, GovchainError, InvalidInput, NotFound
 from govchain.portal import citizen
 from govchain.portal.backend import Backend, Roles
-from govchain.portal.timeline import purpose_digest
 from govchain.portal.web import Forbidden
 from govchain.sharing.base import hex0x, iso
 from govchain.sharing.grants import AccessGrants, SignedConsent
+from govchain.sharing.purposes import checked
 from govchain.validate import bytes32
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ def pending(backend: Backend) -> list[dict[str, Any]]:
 
 def summary(consent: SignedConsent) -> dict[str, Any]:
     t = consent.terms
-    text = consent.purpose if purpose_digest(consent.purpose) == hex0x(t.purpose_hash) else None
+    found = checked(t.purpose_hash, consent.purpose, consent.purpose_salt)
+    text = found.text if found else None
     return {
         "id": hex0x(t.grant_id),
         "subject": t.subject,
@@ -72,6 +74,7 @@ def summary(consent: SignedConsent) -> dict[str, Any]:
         "purpose": text,
         "purpose_given": consent.purpose,
         "purpose_hash": hex0x(t.purpose_hash),
+        "purpose_legacy": bool(found and found.legacy),
         "window": f"{iso(t.valid_from)} .. {iso(t.valid_until)}",
         "max_uses": t.max_uses,
         "deadline": iso(consent.deadline),
@@ -105,11 +108,12 @@ def register(app: FastAPI, portal: Portal) -> None:
         end, uses = checked
         grants = AccessGrants(backend.connection())
         text = form.purpose.strip()
-        digest = backend.purpose_book().add(text)
+        digest, salt = backend.purpose_book().commit(text)
         now = grants.now()
-        terms = citizen.consent_terms(form, backend.address, now, end, uses, digest)
+        terms = citizen.consent_terms(form, backend.address, now, end, uses, hex0x(digest))
         try:
-            consent = grants.sign_consent(terms, now + RELAY_DAYS * 86_400, account, text)
+            signed = grants.sign_consent(terms, now + RELAY_DAYS * 86_400, account, text)
+            consent = replace(signed, purpose_salt=salt)  # the file carries text and salt
         except (ChainRefused, InvalidInput, NotFound) as exc:
             return portal.render(request, "message.html", {"detail": str(exc)}, 400)
         target = folder(backend) / f"{hex0x(terms.grant_id)}.json"
@@ -221,5 +225,5 @@ def register(app: FastAPI, portal: Portal) -> None:
         except GovchainError as exc:
             return relay_page(request, roles, str(exc).splitlines()[0])
         if summary(consent)["purpose"]:  # the department keeps the words the citizen signed
-            backend.purpose_book().add(consent.purpose)
+            backend.purpose_book().add(consent.purpose, consent.purpose_salt)
         return RedirectResponse(f"/dept/consents?done={created.tx.tx_hash}", 303)

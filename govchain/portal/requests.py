@@ -19,6 +19,7 @@ from govchain.portal.backend import ROLE_APPROVER
 from govchain.portal.web import Forbidden
 from govchain.sharing.base import hex0x, iso
 from govchain.sharing.grants import ShareRequests
+from govchain.sharing.purposes import Purpose
 from govchain.validate import bytes32
 
 if TYPE_CHECKING:
@@ -39,14 +40,16 @@ def register(app: FastAPI, portal: Portal) -> None:
 
     def page(request: Request, status: int = 200, error: str | None = None) -> Response:
         problems, roles, dept = approver(request)
-        texts = backend.purpose_book().texts()
+        texts = backend.purpose_book().purposes()
         found = ShareRequests(backend.connection()).list_requests(owner=dept)
         rows = [
             {
                 "id": hex0x(r.request_id),
                 "grantee": r.terms.grantee,
                 "categories": ", ".join(r.terms.categories),
-                "purpose": texts.get(hex0x(r.terms.purpose_hash)),
+                "purpose": _text(texts, hex0x(r.terms.purpose_hash)),
+                "purpose_legacy": hex0x(r.terms.purpose_hash) in texts
+                and texts[hex0x(r.terms.purpose_hash)].legacy,
                 "purpose_hash": hex0x(r.terms.purpose_hash),
                 "window": f"{iso(r.terms.valid_from)} .. {iso(r.terms.valid_until)}",
                 "deadline": iso(r.terms.decision_deadline),
@@ -97,3 +100,8 @@ def register(app: FastAPI, portal: Portal) -> None:
         except ChainRefused as exc:
             return page(request, 400, str(exc))
         return RedirectResponse("/dept/requests", 303)
+
+
+def _text(texts: dict[str, Purpose], digest: str) -> str | None:
+    found = texts.get(digest)
+    return found.text if found else None

@@ -3,87 +3,33 @@
 One page is two indexed queries: the access records about the subject (newest first, with the
 date and department filters, ``LIMIT``/``OFFSET``) and the ``GrantCreated`` events of the grants
 those records name (legal basis, purpose, window). The purpose is on chain only as a hash; its
-text comes from the :class:`PurposeBook` (purposes this portal signed, and well-known ones).
+text comes from the purpose book (purposes this portal signed or relayed, with their salts).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-from eth_utils.crypto import keccak
 from sqlalchemy import Engine, Select, and_, exists, func, select
 
 from govchain.indexer import QUERY_EVENTS, department_code
 from govchain.indexer.schema import event_departments, events
 from govchain.sharing.base import code_name
 from govchain.sharing.catalog import LegalBasis
+from govchain.sharing.purposes import purpose_key
 
 ZERO32 = "0x" + "00" * 32
 PER_PAGE = 50
-#: purposes any portal knows by text (the reference scenario's case purpose)
-KNOWN_PURPOSES = ("govchain.purpose:living-subsidy-case",)
 
 
-def purpose_digest(text: str) -> str:
-    return "0x" + keccak(text=text).hex()
-
-
-class PurposeBook:
-    """Purpose hash -> text, from what is known off chain.
-
-    Sources: the purposes this user signed or relayed through the portal (a JSON file next to
-    the keystore, ``<home>/portal/purposes.json``), :data:`KNOWN_PURPOSES`, and any files of
-    purposes published off chain (``--purposes FILE``: a JSON list of texts, or an object
-    hash -> text). A published text is taken only when its keccak256 is the hash it claims, so
-    a wrong file cannot put words on someone else's grant. Anything else shows as "purpose
-    text not provided" beside its hash.
-    """
-
-    def __init__(self, path: Path, published: Sequence[Path] = ()) -> None:
-        self.path = path
-        self.published = tuple(published)
-        self._known = {purpose_digest(t): t for t in KNOWN_PURPOSES}
-
-    def _read(self) -> dict[str, str]:
-        return _texts(self.path)
-
-    def add(self, text: str) -> str:
-        digest = purpose_digest(text)
-        book = self._read()
-        book[digest] = text
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(book, ensure_ascii=False, indent=1), encoding="utf-8")
-        return digest
-
-    def texts(self) -> dict[str, str]:
-        found = dict(self._known)
-        for path in self.published:
-            found.update(_texts(path))
-        return {**found, **self._read()}
-
-
-def _texts(path: Path) -> dict[str, str]:
-    """The purpose texts in a JSON file whose hashes match (an unreadable file gives none)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if isinstance(data, list):
-        return {purpose_digest(str(t)): str(t) for t in data if isinstance(t, str)}
-    if not isinstance(data, dict):
-        return {}
-    out = {}
-    for digest, text in data.items():
-        if isinstance(text, str) and purpose_digest(text) == str(digest).lower():
-            out[str(digest).lower()] = text
-    return out
+def purpose_digest(text: str, salt: bytes | None = None) -> str:
+    """The key the chain carries for ``text``: salted, or (no salt) a legacy unsalted hash."""
+    return purpose_key(text, salt)
 
 
 @dataclass(frozen=True)

@@ -285,6 +285,8 @@ def create_app(backend: Backend) -> FastAPI:
         cosign,
         dataspace,
         department,
+        objections,
+        offers,
         publishing,
         recovery,
         relay,
@@ -301,4 +303,6 @@ def create_app(backend: Backend) -> FastAPI:
     recovery.register(app, portal)
     publishing.register(app, portal)
     relay.register(app, portal)
+    offers.register(app, portal)
+    objections.register(app, portal)
     return app

@@ -24,6 +24,7 @@ from govchain.sharing.base import (
     iso,
 )
 from govchain.sharing.messages import GRANT_CONSENT, consent_message
+from govchain.sharing.purposes import checked
 from govchain.sharing.terms import GrantTerms
 
 CONSENT_FORMAT = "govchain.GrantConsent/1"
@@ -43,6 +44,14 @@ class SignedConsent:
     safe_owner: str | None = None
     """Set when ``signer`` is a Safe: ``signature`` is this owner's part (its signature of the
     Safe's SafeMessage over the consent), joined with the other owners' parts at relay."""
+    purpose_salt: bytes | None = None
+    """The salt of the purpose's commitment (``terms.purpose_hash`` = keccak256(salt ‖ text),
+    :mod:`govchain.sharing.purposes`); None for a legacy unsalted purpose. Off chain only."""
+
+    def purpose_checked(self) -> bool:
+        """Whether ``purpose`` (with ``purpose_salt``) hashes to the signed purpose hash."""
+        found = checked(self.terms.purpose_hash, self.purpose, self.purpose_salt)
+        return found is not None
 
     @property
     def domain(self) -> Domain:
@@ -63,6 +72,7 @@ class SignedConsent:
             "grant_id": hex0x(self.terms.grant_id),
             "terms": self.terms.as_dict(),
             "purpose": self.purpose,
+            **({"purpose_salt": hex0x(self.purpose_salt)} if self.purpose_salt else {}),
             "deadline": self.deadline,
             "deadline_time": iso(self.deadline),
             "signer": checksum(self.signer),
@@ -92,6 +102,11 @@ class SignedConsent:
                 verifying_contract=validate.address(data["verifying_contract"]),
                 purpose=str(data.get("purpose", "")),
                 safe_owner=validate.address(safe["owner"]) if safe else None,
+                purpose_salt=(
+                    validate.hex_bytes(data["purpose_salt"], 32, "purpose salt")
+                    if data.get("purpose_salt")
+                    else None
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InvalidInput):

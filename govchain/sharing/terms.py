@@ -33,7 +33,9 @@ REQUEST_STATUSES = ("NONE", "PENDING", "APPROVED", "REJECTED")
 
 
 def purpose_hash(text: str) -> bytes:
-    """The purpose hash of a purpose text: ``keccak256`` of its UTF-8 bytes."""
+    """The **legacy, unsalted** purpose hash ``keccak256(utf8(text))`` of grants made before
+    purposes were salted. New purposes go on chain salted: use
+    :func:`govchain.sharing.purposes.commit_purpose` (``keccak256(salt ‖ text)``)."""
     if not text.strip():
         raise InvalidInput("purpose", text, "must not be empty")
     return keccak(text=text)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from govchain.audit.privacy import scan_chain
+from govchain.sharing.purposes import PurposeBook, legacy_purpose_hash, purpose_commitment
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
 from tests.cli.sharing_fixtures import (  # noqa: F401
     SharingCity,
@@ -253,3 +255,53 @@ def test_missing_key_and_wrong_passphrase(srun: CityRun, monkeypatch: pytest.Mon
 def test_devnet_down(offline: Run) -> None:
     assert_one_line_error(offline("grant", "list"), 1, "network unavailable")
     assert_one_line_error(offline("grant", "show", "0x" + "11" * 32), 1, "network unavailable")
+
+
+def test_a_purpose_goes_on_chain_salted_and_the_trail_shows_its_text(
+    srun: CityRun, sharing_city: SharingCity, tmp_path: Path
+) -> None:
+    """House rule: no unsalted hash of free text on chain. The grant carries keccak256(salt ‖
+    text); the text and its salt stay in the purpose book (and the signed consent's file), and
+    the citizen's trail shows the text."""
+    text = "salted purpose: housing allowance review 住房补贴复核"
+    w3 = sharing_city.city.connection.w3
+    start = w3.eth.block_number + 1
+    data = srun.json(
+        "--key", "citizen", "grant", "give", "--grantee", "CIVIL", "--owner", "HRSS",
+        "--purpose", text, "--category", "HRSS.PENSION", "--until", "30d",
+    )  # fmt: skip
+    on_chain = bytes.fromhex(data["terms"]["purpose_hash"][2:])
+    assert on_chain != legacy_purpose_hash(text)
+    kept = PurposeBook(sharing_city.home).purposes()[data["terms"]["purpose_hash"]]
+    assert kept.text == text and kept.salt is not None
+    assert purpose_commitment(text, kept.salt) == on_chain
+
+    consent = tmp_path / "salted.json"
+    srun.json(
+        "--key", "citizen", "grant", "sign", "--grantee", "CIVIL", "--owner", "HRSS",
+        "--purpose", text, "--category", "HRSS.PENSION", "--until", "30d", "--out", str(consent),
+    )  # fmt: skip
+    document = json.loads(consent.read_text())
+    salt = bytes.fromhex(document["purpose_salt"][2:])
+    assert document["terms"]["purpose_hash"] == "0x" + purpose_commitment(text, salt).hex()
+    assert document["terms"]["purpose_hash"] != data["terms"]["purpose_hash"]  # fresh salt
+
+    srun.json("--key", "civil-staff", "access", "record", data["grant_id"], "--category",
+              "HRSS.PENSION")  # fmt: skip
+    trail = srun.json("--key", "citizen", "citizen", "trail")
+    [row] = [r for r in trail["accesses"] if r["grant_id"] == data["grant_id"]]
+    assert row["purpose"] == text and row["purpose_hash"] == data["terms"]["purpose_hash"]
+    assert text in srun("--key", "citizen", "citizen", "trail").stdout
+    shown = srun("grant", "show", data["grant_id"]).stdout
+    assert repr(text) in shown and "legacy" not in shown
+    old = sharing_city.give(nonce=99)  # made the old way: keccak256("subsidy case")
+    PurposeBook(sharing_city.home).add("subsidy case")  # a legacy text, as it was filed then
+    shown = srun("grant", "show", "0x" + old.grant_id.hex()).stdout
+    assert "'subsidy case'  (legacy grant: unsalted hash of the text)" in shown
+    # the privacy scanner finds the legacy purpose's unsalted hash, and nothing of the salted one
+    hits = scan_chain(w3, [text, "subsidy case"], from_block=start)
+    assert {(h.needle, h.encoding) for h in hits} == {("subsidy case", "keccak256")}
+    bare = srun("--key", "citizen", "grant", "sign", "--grantee", "CIVIL", "--owner", "HRSS",
+                "--purpose-hash", "0x" + "ab" * 32, "--purpose-salt", "0x" + "cd" * 32,
+                "--category", "HRSS.PENSION", "--until", "30d")  # fmt: skip
+    assert_one_line_error(bare, 2, "--purpose-salt goes with --purpose")

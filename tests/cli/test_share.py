@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from govchain.sharing.purposes import legacy_purpose_hash, purpose_commitment
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
 from tests.cli.sharing_fixtures import (  # noqa: F401
     SharingCity,
@@ -57,7 +58,10 @@ def test_reject_and_list(srun: CityRun, sharing_city: SharingCity) -> None:
     assert "an APPROVER of HRSS decides before" in text.stdout
     request_id = text.stdout.split()[1]
     data = srun.json("--key", "hrss-approver3", "share", "reject", request_id, "--reason", "no")
-    assert set(data) == {"request_id", "tx_hash", "block", "reason_hash"}
+    assert set(data) == {"request_id", "tx_hash", "block", "reason_hash", "reason_salt"}
+    salt = bytes.fromhex(data["reason_salt"][2:])  # a salted commitment, never keccak256("no")
+    assert data["reason_hash"] == "0x" + purpose_commitment("no", salt).hex()
+    assert data["reason_hash"] != "0x" + legacy_purpose_hash("no").hex()
     assert _status(sharing_city, request_id) == 3
     other = srun.json("--key", "dpf-staff", *REQUEST, "--deadline", "1h")
     assert [r["status"] for r in srun.json("share", "list")] == ["REJECTED", "PENDING"]

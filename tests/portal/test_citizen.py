@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from govchain.errors import GovchainError
 from govchain.portal import PortalConfig
-from govchain.portal.timeline import purpose_digest
 from govchain.sharing.grants import AccessGrants
+from govchain.sharing.purposes import PurposeBook, legacy_purpose_hash, purpose_commitment
 from govchain.tx import Sender
 from tests.cli.datanode import World, serving
 from tests.portal.conftest import (
@@ -63,13 +63,20 @@ def page(browser: Browser, portal: str) -> Page:
 
 
 def grant_with_purpose(world: World, text: str) -> bytes:
-    digest = bytes.fromhex(purpose_digest(text)[2:])
+    """Alice's one grant whose purpose the portals' book knows as ``text``: a salted
+    commitment, filed with its salt, never the unsalted keccak256 of the text."""
+    book = PurposeBook(world.home).purposes()
+    keys = {k for k, p in book.items() if p.text == text and not p.legacy}
     found = [
         g
         for g in AccessGrants(world.city.connection).list_grants(subject=world.alice.address)
-        if g.terms.purpose_hash == digest
+        if "0x" + g.terms.purpose_hash.hex() in keys
     ]
     assert len(found) == 1, found
+    digest = found[0].terms.purpose_hash
+    assert digest != legacy_purpose_hash(text)  # the chain does not carry keccak256(text)
+    salt = book["0x" + digest.hex()].salt
+    assert salt is not None and digest == purpose_commitment(text, salt)
     return found[0].grant_id
 
 
