@@ -13,6 +13,7 @@ Safe's ``approveHash`` (it pays) instead of signing it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 import json
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,7 @@ def _consent_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[str
     _in_time(first.deadline, client.now())
     _require_safe(obj, first.signer)
     signed = client.sign_consent(terms, first.deadline, obj.account(), first.purpose, first.signer)
+    signed = replace(signed, purpose_salt=first.purpose_salt)  # the text's salt travels along
     _shown(
         file,
         f"consent of {terms.subject} for Safe {first.signer}, grant 0x{terms.grant_id.hex()}, "

@@ -29,7 +29,8 @@ def test_a_safe_owned_identity_consents_with_two_of_three_owners(
     terms = ("--grantee", "CIVIL", "--owner", "HRSS", "--purpose", "subsidy case",
              "--category", "HRSS.PENSION", "--subject", identity, "--nonce", "42",
              "--from", str(now), "--until", str(now + 30 * 86_400),
-             "--deadline", str(now + 86_400), "--as-safe", safe.address)  # fmt: skip
+             "--deadline", str(now + 86_400), "--as-safe", safe.address,
+             "--purpose-salt", "0x" + "5a" * 32)  # fmt: skip
 
     def sign(key: str, *extra: str) -> Path:
         out = tmp_path / f"{key}.json"
@@ -75,6 +76,7 @@ def test_the_next_owner_signs_like_the_first_owners_consent_file(
     third = Path(json.loads(like.stdout)["file"])
     one, three = SignedConsent.read(first), SignedConsent.read(third)
     assert (three.terms, three.deadline) == (one.terms, one.deadline)
+    assert three.purpose_salt == one.purpose_salt is not None  # the text stays checkable
     assert three.safe_owner != one.safe_owner
     done = srun.json("--key", "civil-staff", "grant", "submit", str(first), str(third))
     assert done["signer"] == safe.address
