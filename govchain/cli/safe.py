@@ -13,8 +13,8 @@ Safe's ``approveHash`` (it pays) instead of signing it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
