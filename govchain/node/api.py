@@ -237,7 +237,7 @@ class Observer:
         self.metrics = metrics
 
     @property
-    def logging(self) -> bool:
+    def logging_on(self) -> bool:
         """Whether requests are logged (a reload may open or close the log while serving)."""
         return self.access_log is not None and bool(self.access_log.handlers)
 
@@ -252,7 +252,7 @@ class Observer:
     ) -> None:
         if self.metrics is not None:
             self.metrics.observe(path, outcome, reason, seconds)
-        if self.access_log is not None and self.logging:
+        if self.access_log is not None and self.logging_on:
             line = {
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "event": "request",
@@ -334,7 +334,7 @@ def build_app(
         info: dict[str, str | None] = {}
 
         def run(body: Mapping[str, Any]) -> dict[str, Any]:
-            if observer.logging:
+            if observer.logging_on:
                 info.update(_identify(node, kind, body))
             _validate(model, body)
             return action(body)

@@ -24,7 +24,7 @@ import pytest
 from govchain.node.client import CitizenClient
 from govchain.toolchain.devnet import free_port
 from govchain.toolchain.paths import PROJECT_ROOT
-from tests.cli.conftest import CITY_PASSPHRASE, CityRun
+from tests.cli.conftest import CITY_PASSPHRASE, CityRun, assert_one_line_error
 from tests.cli.datanode import PENSION, World, world
 
 
@@ -252,3 +252,17 @@ def test_mutual_tls_admits_only_certified_departments_and_signatures_still_decid
     finally:
         out = _stop(proc)
     assert "stopped (SIGTERM)" in out
+
+
+def test_unusable_mtls_and_token_options_are_refused_in_one_line(
+    city_run: CityRun, world: World, tmp_path: Path
+) -> None:
+    store, port = world.copy_store(tmp_path), str(free_port())
+    serve = ("node", "serve", "--dept", "HRSS", "--db", str(store), "--port", port)
+    pki = Pki(tmp_path)
+    alone = city_run(*serve, "--tls-client-ca", str(pki.ca))
+    assert_one_line_error(alone, 2, "--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key")
+    short = tmp_path / "short.token"
+    short.write_text("secret\n")
+    refused = city_run(*serve, "--metrics-token-file", str(short))
+    assert_one_line_error(refused, 1, "the token must be 16 characters or more")
