@@ -29,9 +29,12 @@ from dataclasses import dataclass, fields, replace
 from logging.handlers import WatchedFileHandler
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
+
+if TYPE_CHECKING:
+    from govchain.node.metrics import MetricsGate
 
 ACCESS_LOGGER = "govchain.node.access"
 log = logging.getLogger("govchain.node")
@@ -123,7 +126,7 @@ class Runtime:
         self,
         options: ServeOptions,
         access_log: logging.Logger,
-        gate: Any,
+        gate: MetricsGate,
         tls: ssl.SSLContext | None,
     ) -> None:
         self.options = options
