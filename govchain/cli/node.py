@@ -201,11 +201,17 @@ def _reloader(ctx: click.Context, obj: CliContext, started: Any) -> Any:
     from govchain.node.service import CONFIGURED
 
     path = ctx.find_root().params.get("config_file")
+    flags = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    at_start = config_file.load(path, obj.home).node
     given = {
         name
         for name in CONFIGURED
-        if ctx.get_parameter_source(name)
-        in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+        if ctx.get_parameter_source(name) in flags
+        # invoked by another command (dept join --serve): what it passed, not the file's
+        or (
+            ctx.get_parameter_source(name) is None
+            and getattr(started, name) != getattr(at_start, name)
+        )
     }
 
     def reload() -> Any:
