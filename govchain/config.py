@@ -77,6 +77,9 @@ class CliSection(_Section):
     tz: str | None = None
     #: the CA certificate (PEM) that data nodes' TLS certificates are verified against
     ca_file: ExistingFile = None
+    #: mutual TLS: the certificate (PEM) and key this client presents to data nodes
+    tls_client_cert: ExistingFile = None
+    tls_client_key: ExistingFile = None
 
 
 class NodeSection(_Section):
@@ -92,6 +95,10 @@ class NodeSection(_Section):
     log_level: LogLevel = "warning"
     tls_cert: ExistingFile = None
     tls_key: ExistingFile = None
+    #: mutual TLS: only clients with a certificate signed by this CA (PEM) connect
+    tls_client_ca: ExistingFile = None
+    #: a file whose first line is the bearer token ``GET /metrics`` requires (unset: open)
+    metrics_token_file: ExistingFile = None
     max_body_bytes: Annotated[int, _range(1024, 16 * 1024 * 1024)] = 16 * 1024
     request_timeout: Annotated[float, _range(0.1, 600)] = 10.0
     max_validity: Annotated[int, _range(60, 7 * 86400)] = 3600

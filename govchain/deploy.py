@@ -20,8 +20,8 @@ access under every grant at once.
 
 The manifest is written after every step, so a deployment interrupted by a crash or a lost
 node resumes where it stopped when run again: a contract already in the manifest whose code is
-on chain is reused, never deployed twice. Both ``govchain deploy`` (eth-account keystores) and
-``ape run deploy`` (ape accounts) drive this module through a :class:`Backend`.
+on chain is reused, never deployed twice. ``govchain deploy`` (eth-account keystores) drives
+this module through a :class:`Backend` (the tests drive it through the same one).
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def _founder(entry: Mapping[str, Any], resolve: Resolver | None = None) -> Found
 
 
 class Backend(Protocol):
-    """How contracts are deployed and called: web3 + keystore, or ape."""
+    """How contracts are deployed and called (:class:`Web3Backend`: web3 + a keystore)."""
 
     def deploy(self, name: str, *args: Any) -> tuple[ChecksumAddress, int, str]:
         """Deploy ``name``; returns (address, block, transaction hash)."""

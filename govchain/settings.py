@@ -67,3 +67,15 @@ def ca_file() -> str | None:
     if env:
         return env
     return _active.cli.ca_file if _active is not None else None
+
+
+def client_certificate() -> tuple[str, str] | None:
+    """The certificate and key clients present to data nodes that require one (mutual TLS):
+    ``[cli] tls_client_cert``/``tls_client_key`` or ``$GOVCHAIN_CLI_TLS_CLIENT_CERT``/``_KEY``."""
+    cert = os.environ.get("GOVCHAIN_CLI_TLS_CLIENT_CERT") or (
+        _active.cli.tls_client_cert if _active is not None else None
+    )
+    key = os.environ.get("GOVCHAIN_CLI_TLS_CLIENT_KEY") or (
+        _active.cli.tls_client_key if _active is not None else None
+    )
+    return (cert, key or cert) if cert else None

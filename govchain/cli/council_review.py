@@ -20,14 +20,10 @@ import click
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import DEPARTMENT
 from govchain.errors import InvalidInput
+from govchain.identity.admission import Admission, approve_admission, pending_admissions
+from govchain.identity.application import document_hash
 from govchain.identity.base import code_text
 from govchain.identity.council import Council
-from govchain.identity.onboarding import (
-    Admission,
-    approve_admission,
-    document_hash,
-    pending_admissions,
-)
 
 parent = "council"
 

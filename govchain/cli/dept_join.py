@@ -5,9 +5,10 @@ roles it wants, its catalog entries and where its data node runs. The command pr
 department (its metadata hash is the hash of the application document, which it writes to
 ``<home>/applications/<CODE>.json`` for the council), then, once the council admitted it
 (``govchain council review --approve CODE``), offers each member its roles (accepting for the
-member keys in this home), registers the catalog and the endpoint; ``--serve`` then serves the
-data node. Each step is read back from the chain first: a re-run sends nothing that is done
-already, and a run cut short resumes where it stopped. See docs/onboarding.md.
+member keys in this home), sets changed roles, removes the members the file no longer lists,
+registers the catalog and the endpoint; ``--serve`` then serves the data node. Each step is read
+back from the chain first: a re-run sends nothing that is done already, and a run cut short
+resumes where it stopped. See docs/onboarding.md.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from govchain.errors import NotFound
 from govchain.identity.base import Refused
 
 if TYPE_CHECKING:
-    from govchain.identity.onboarding import Application, MemberSpec, Progress
+    from govchain.identity.application import Application, MemberSpec
+    from govchain.identity.onboarding import Progress
     from govchain.tx import Sender
 
 parent = "dept"
@@ -35,7 +37,7 @@ def application_path(obj: CliContext, code: str) -> Path:
 
 
 def load(obj: CliContext, config: Path) -> Application:
-    from govchain.identity.onboarding import load_application
+    from govchain.identity.application import load_application
 
     return load_application(config, lambda name: obj.keystore().show(name).address)
 

@@ -58,6 +58,16 @@ def group() -> None:
     "--tls-key", type=click.Path(exists=True, dir_okay=False), help="serve HTTPS: its private key"
 )
 @click.option(
+    "--tls-client-ca",
+    type=click.Path(exists=True, dir_okay=False),
+    help="mutual TLS: accept only clients with a certificate signed by this CA (PEM)",
+)
+@click.option(
+    "--metrics-token-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="GET /metrics requires the bearer token on this file's first line (else 401)",
+)
+@click.option(
     "--shutdown-timeout",
     type=click.FloatRange(0, 3600),
     default=30.0,
@@ -77,6 +87,8 @@ def serve(
     log_level: str,
     tls_cert: str | None,
     tls_key: str | None,
+    tls_client_ca: str | None,
+    metrics_token_file: str | None,
     shutdown_timeout: float,
 ) -> None:
     """Serve the department's store over HTTP(S) until SIGINT or SIGTERM.
@@ -86,15 +98,20 @@ def serve(
     requester. The --key, if given, must be a member of the department; with --register it
     must be an ADMIN, who sets the endpoint on chain so that other departments find the node.
     Defaults come from the [node] section of the config file. The store's schema is upgraded
-    on start. On SIGTERM, requests in flight are answered before the node exits. GET /metrics
-    is Prometheus text, GET /openapi.json the API.
+    on start. On SIGTERM, requests in flight are answered before the node exits. On SIGHUP it
+    reads the config file again (log level, access log reopened, TLS certificate and key,
+    metrics token; flags still win) and keeps the running values if the file has a mistake.
+    GET /metrics is Prometheus text, GET /openapi.json the API. With --tls-client-ca every
+    client must present a certificate (mutual TLS); signatures still decide every request.
     """
     from govchain import settings
     from govchain.node.migrate import StoreTooNew
-    from govchain.node.service import ServeOptions, make_server
+    from govchain.node.service import ReloadError, ServeOptions, make_server
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
+    if tls_client_ca and not tls_cert:
+        raise click.UsageError("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key")
     connection = obj.connection()
     view = cv.department(obj, dept)
     if not view.active:
@@ -129,10 +146,15 @@ def serve(
         access_log=access_log,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        tls_client_ca=tls_client_ca,
+        metrics_token_file=metrics_token_file,
         shutdown_timeout=shutdown_timeout,
     )
     try:
-        server = make_server(node, options)
+        server = make_server(node, options, _reloader(click.get_current_context(), obj, options))
+    except ReloadError as exc:
+        store.dispose()
+        raise click.ClickException(str(exc)) from None
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         store.dispose()
         raise click.ClickException(f"cannot serve TLS with {tls_cert}: {exc}") from None
@@ -150,6 +172,7 @@ def serve(
         "endpoint_on_chain": url if register else view.endpoint,
         "access_log": access_log,
         "tls": bool(tls_cert),
+        "mutual_tls": bool(tls_client_ca),
     }
     obj.emit(
         {"event": "serving", **info},
@@ -167,6 +190,36 @@ def serve(
         {"event": "stopped", "department": info["department"], "signal": server.stopped_by},
         f"stopped ({server.stopped_by or 'exit'})",
     )
+
+
+def _reloader(ctx: click.Context, obj: CliContext, started: Any) -> Any:
+    """How SIGHUP reads the options again: the config file (and the environment) anew, with
+    the flags given on the command line still winning."""
+    from dataclasses import replace
+
+    from govchain import config as config_file
+    from govchain.node.service import CONFIGURED
+
+    path = ctx.find_root().params.get("config_file")
+    flags = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    at_start = config_file.load(path, obj.home).node
+    given = {
+        name
+        for name in CONFIGURED
+        if ctx.get_parameter_source(name) in flags
+        # invoked by another command (dept join --serve): what it passed, not the file's
+        or (
+            ctx.get_parameter_source(name) is None
+            and getattr(started, name) != getattr(at_start, name)
+        )
+    }
+
+    def reload() -> Any:
+        section = config_file.load(path, obj.home).node
+        changes = {n: getattr(section, n) for n in CONFIGURED if n not in given}
+        return replace(started, **changes)
+
+    return reload
 
 
 def _check_port(host: str, port: int) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from eth_typing import ChecksumAddress
 
 from govchain import validate
 from govchain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from eth_typing import ChecksumAddress
 
 _UNITS = {"wei": 0, "gwei": 9, "ether": 18, "eth": 18}
 _AMOUNT_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")

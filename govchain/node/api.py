@@ -8,7 +8,7 @@ record, release) stay :class:`DataNode`'s, which re-checks every field it uses. 
 ``{"reason", "detail"}`` and the status of :data:`govchain.node.protocol.REFUSALS`.
 
 ``GET /openapi.json`` is the schema; ``GET /metrics`` the Prometheus text (see
-:mod:`govchain.node.metrics`). Each request to ``/v1/…`` is one JSON line of the access log
+:mod:`govchain.node.metrics`; 401 without its bearer token when one is configured). Each request to ``/v1/…`` is one JSON line of the access log
 (``time``, ``event``, ``path``, ``status``, ``outcome``, ``reason``, ``signer``, ``grant``,
 ``category``, ``duration_ms``): the signer is the key the request's signature recovers to (null
 if the request was refused before it could be recovered), grant and category as the request
@@ -236,6 +236,11 @@ class Observer:
         self.access_log = access_log
         self.metrics = metrics
 
+    @property
+    def logging_on(self) -> bool:
+        """Whether requests are logged (a reload may open or close the log while serving)."""
+        return self.access_log is not None and bool(self.access_log.handlers)
+
     def record(
         self,
         path: str,
@@ -247,7 +252,7 @@ class Observer:
     ) -> None:
         if self.metrics is not None:
             self.metrics.observe(path, outcome, reason, seconds)
-        if self.access_log is not None:
+        if self.access_log is not None and self.logging_on:
             line = {
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "event": "request",
@@ -329,7 +334,7 @@ def build_app(
         info: dict[str, str | None] = {}
 
         def run(body: Mapping[str, Any]) -> dict[str, Any]:
-            if observer.access_log is not None:
+            if observer.logging_on:
                 info.update(_identify(node, kind, body))
             _validate(model, body)
             return action(body)
@@ -430,7 +435,13 @@ def build_app(
     app.add_api_route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False)
     if metrics is not None:
 
-        async def metrics_text() -> Response:
+        async def metrics_text(request: Request) -> Response:
+            if not metrics.gate.allows(request.headers.get("authorization")):
+                return JSONResponse(
+                    {"reason": "unauthorized", "detail": "GET /metrics needs its bearer token"},
+                    401,
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )
             data, content_type = await run_in_threadpool(metrics.render)
             return Response(data, media_type=content_type)
 

@@ -142,15 +142,25 @@ class PreparedRequest:
         return out
 
 
-def tls_verify(ca_file: str | None = None) -> ssl.SSLContext | bool:
+def tls_verify(
+    ca_file: str | None = None, client_cert: tuple[str, str] | None = None
+) -> ssl.SSLContext | bool:
     """How a client checks a node's HTTPS certificate: against ``ca_file`` (PEM) if given, else
-    the config's ``[cli] ca_file`` / ``$GOVCHAIN_CLI_CA_FILE``, else the system's trust store."""
+    the config's ``[cli] ca_file`` / ``$GOVCHAIN_CLI_CA_FILE``, else the system's trust store;
+    and the certificate and key it presents to a node that requires one (mutual TLS):
+    ``client_cert`` if given, else ``[cli] tls_client_cert``/``tls_client_key``. Mutual TLS
+    only admits the connection: the node still decides every request by its signature."""
     from govchain.settings import ca_file as configured
+    from govchain.settings import client_certificate
 
     path = ca_file or configured()
-    if path is None:
+    chain = client_cert or client_certificate()
+    if path is None and chain is None:
         return True
-    return ssl.create_default_context(cafile=path)
+    context = ssl.create_default_context(cafile=path)
+    if chain is not None:
+        context.load_cert_chain(*chain)
+    return context
 
 
 class _Base:
@@ -163,11 +173,12 @@ class _Base:
         timeout: float = 15.0,
         seen: SeenRecords | None = None,
         ca_file: str | None = None,
+        client_cert: tuple[str, str] | None = None,
     ) -> None:
         self.chain = chain
         self.account = account
         self.seen = seen if seen is not None else SeenRecords()
-        self.http = http or httpx.Client(timeout=timeout, verify=tls_verify(ca_file))
+        self.http = http or httpx.Client(timeout=timeout, verify=tls_verify(ca_file, client_cert))
         domain = node_domain(chain.chain_id, chain.addresses.access_grants)
         self.domain = domain
 

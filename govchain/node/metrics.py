@@ -9,11 +9,13 @@
 - ``govchain_node_anchoring_backlog``: records written to the store and not yet anchored
   (outbox rows pending or batched): what ``govchain node anchor`` has left to do.
 
-The two gauges are read when scraped (one ``eth_getBlockByNumber``, one COUNT).
+The two gauges are read when scraped (one ``eth_getBlockByNumber``, one COUNT). With a token
+(``[node] metrics_token_file``) a scrape must bear it (``Authorization: Bearer …``), else 401.
 """
 
 from __future__ import annotations
 
+import hmac
 import math
 import time
 from collections.abc import Iterator
@@ -65,10 +67,25 @@ class _Gauges(Collector):
             return math.nan
 
 
+class MetricsGate:
+    """Whether a scrape may read ``/metrics``: any, or one bearing ``token`` (which a reload
+    may change)."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
+
+    def allows(self, authorization: str | None) -> bool:
+        if self.token is None:
+            return True
+        expected = f"Bearer {self.token}".encode()
+        return hmac.compare_digest((authorization or "").encode(), expected)
+
+
 class NodeMetrics:
     """The metrics of one node: counters the HTTP layer feeds, gauges read on scrape."""
 
-    def __init__(self, store: Store, chain: Any) -> None:
+    def __init__(self, store: Store, chain: Any, gate: MetricsGate | None = None) -> None:
+        self.gate = gate or MetricsGate()
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "govchain_node_requests",

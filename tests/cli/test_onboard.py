@@ -271,3 +271,43 @@ def test_refusals_are_one_line(city_run: CityRun, tmp_path: Path) -> None:
     assert_one_line_error(
         city_run("dept", "join", "--config", str(poached)), 1, "already belongs to HRSS"
     )
+
+
+def test_a_rerun_follows_the_file_removing_members_it_no_longer_lists(
+    city_run: CityRun, tmp_path: Path
+) -> None:
+    """The join file is the truth for the members: a re-run sets the roles it changed and
+    removes the keys it dropped (never the ADMIN who signs), each read back first, so the run
+    after that sends nothing."""
+    admin, admin_address = new_key(city_run, "tax-admin")
+    staff, staff_address = new_key(city_run, "tax-staff")
+    clerk, clerk_address = new_key(city_run, "tax-clerk")
+    config = join_file(tmp_path, admin, staff, free_port())
+    clerk_entry = f'[[members]]\nkey = "{clerk}"\nroles = ["staff"]\n\n'
+    config.write_text(config.read_text().replace("[[catalog]]", clerk_entry + "[[catalog]]"))
+    join(city_run, config)
+    for member in ("bdb-admin", "psb-admin"):
+        city_run.json("--key", member, "council", "review", "--approve", "TAX")
+    assert join(city_run, config)["status"] == "joined"
+
+    def members() -> dict[str, list[str]]:
+        listed = city_run.json("dept", "members", "TAX")
+        return {m["account"]: m["role_names"] for m in listed}
+
+    assert members() == {
+        admin_address: ["admin"],
+        staff_address: ["staff"],
+        clerk_address: ["staff"],
+    }
+    # the department drops the clerk and makes its staff an approver too
+    changed = config.read_text().replace(clerk_entry, "")
+    config.write_text(changed.replace('roles = ["staff"]', 'roles = ["staff", "approver"]'))
+    followed = join(city_run, config)
+    steps = {s["step"]: s for s in followed["steps"]}
+    assert (followed["status"], followed["sent"]) == ("joined", 2)
+    assert steps[f"member {staff_address}"]["state"] == "sent"
+    assert steps[f"member {staff_address}"]["detail"] == "roles set to staff,approver"
+    assert steps[f"member {clerk_address}"]["state"] == "sent"
+    assert steps[f"member {clerk_address}"]["detail"].startswith("removed (staff)")
+    assert members() == {admin_address: ["admin"], staff_address: ["staff", "approver"]}
+    assert join(city_run, config)["sent"] == 0  # read back first: the re-run is a no-op
