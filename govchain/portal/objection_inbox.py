@@ -37,6 +37,7 @@ from govchain.portal.backend import ROLE_APPROVER, ROLE_AUDITOR, Backend, Proble
 from govchain.portal.objections import endpoint, row, texts
 from govchain.portal.web import Forbidden
 from govchain.services.objection_decisions import OBJECTION_DECISION, SignedDecision
+from govchain.services.objection_keys import subject_key
 from govchain.services.objections import Objection, Objections, ObjectionState
 from govchain.sharing.base import Departments, code_name
 from govchain.validate import bytes32
@@ -284,9 +285,10 @@ def register(app: FastAPI, portal: Portal) -> None:
         first = decisions[0]
         url = endpoint(backend, dept)
         if not first.uphold and first.reason and first.salt and url:
-            try:  # the rejection's reason goes to the citizen through our node
+            try:  # the rejection's reason goes to the citizen through our node, sealed to her
+                recipients = subject_key(backend.connection(), found.subject)
                 texts(backend, account).post(
-                    url, dept, found.id, first.reason, first.salt, rejection=True
+                    url, dept, found.id, first.reason, first.salt, recipients, rejection=True
                 )
             except GovchainError as exc:
                 problem = Problem(f"node {code_name(dept)}", str(exc).splitlines()[0])

@@ -26,6 +26,7 @@ from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.objection_texts import ObjectionTextClient
 from govchain.portal import attestations as att
 from govchain.portal.backend import Backend, Problem
+from govchain.services.objection_keys import approver_keys
 from govchain.services.objections import Objection, Objections, ObjectionState
 from govchain.sharing.anchors import record_id
 from govchain.sharing.base import code_name
@@ -90,8 +91,11 @@ def send_reason(backend: Backend, account: LocalAccount, found: Objection) -> st
     if url is None:
         return "objections.no_node"
     salt = bytes.fromhex(str(note["salt"])[2:])
-    try:
-        texts(backend, account).post(url, found.owner, found.id, str(note["text"]), salt)
+    try:  # sealed here to each active approver of the owner who published a key
+        recipients = approver_keys(backend.connection(), found.owner)
+        texts(backend, account).post(
+            url, found.owner, found.id, str(note["text"]), salt, recipients
+        )
     except GovchainError as exc:
         return str(exc).splitlines()[0]
     keep(backend, found.id, "reason", {"sent": True})

@@ -14,10 +14,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import coincurve
 import pytest
 from eth_utils.crypto import keccak
 from playwright.sync_api import Browser, Page, expect
 
+from govchain.cli.citizen_offers import ENCRYPTION_KEY_ATTRIBUTE
 from govchain.identity.messages import schema_uid
 from govchain.portal import PortalConfig
 from govchain.services.objection_decisions import SignedDecision
@@ -57,8 +59,23 @@ def attestation(world: World) -> str:
 
 
 @pytest.fixture(scope="module")
+def published(world: World) -> None:
+    """HRSS's approvers and Alice publish their encryption keys (ERC-1056, each their own act):
+    a reason is sealed to the approvers' keys, a rejection to hers."""
+    connection = world.city.connection
+    registry = connection.contract("CitizenRegistry")
+    for who in (*world.city.departments["HRSS"].approvers, world.alice):
+        public = coincurve.PrivateKey(who.key).public_key.format(compressed=True)
+        Sender(connection.w3, who, connection.decoder()).transact(
+            registry.functions.setAttribute(
+                who.address, ENCRYPTION_KEY_ATTRIBUTE, public, 365 * 86_400
+            )
+        )
+
+
+@pytest.fixture(scope="module")
 def portals(
-    world: World, hrss_node: str, tmp_path_factory: pytest.TempPathFactory
+    world: World, hrss_node: str, published: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
     shared = tmp_path_factory.mktemp("hrss-signatures")
 
