@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from govchain.node.chaintypes import DEPARTMENT_ACTIVE, ZERO_ADDRESS
 from govchain.node.protocol import Refusal, b64, hex32
-from govchain.node.store import BATCH, Batch, Record, ServeLogEntry, Store, UsedNonce
+from govchain.node.store import BATCH, Batch, Record, ServeLogEntry, Store, UsedNonce, utcnow
 from govchain.sharing.merkle import RecordTree, record_hash, record_leaf
 
 if TYPE_CHECKING:
@@ -101,20 +101,23 @@ class GroupCommit:
         return bool(item.spent)
 
     def _commit(self, group: list[_Spend]) -> None:
-        with self.store.session() as s:
+        # one Core transaction (no ORM session: nothing here needs one)
+        with self.store.engine.begin() as c:
             for it in group:
-                spent = s.execute(
+                spent = c.execute(
                     self._upsert(UsedNonce)
-                    .values(signer=it.signer, nonce=it.nonce)
+                    .values(signer=it.signer, nonce=it.nonce, used_at=utcnow())
                     .on_conflict_do_nothing()
                 )
-                it_spent = spent.rowcount == 1  # type: ignore[attr-defined]
+                it_spent = spent.rowcount == 1
                 if it_spent and it.log is not None:
-                    logged = s.execute(
-                        self._upsert(ServeLogEntry).values(**it.log).on_conflict_do_nothing()
+                    logged = c.execute(
+                        self._upsert(ServeLogEntry)
+                        .values(served_at=utcnow(), **it.log)
+                        .on_conflict_do_nothing()
                     )
                     # a request hash logged before: nothing is released for it again
-                    it_spent = logged.rowcount == 1  # type: ignore[attr-defined]
+                    it_spent = logged.rowcount == 1
                 it.spent = it_spent
         self.groups += 1
         self.spends += len(group)
