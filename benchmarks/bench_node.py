@@ -1,10 +1,13 @@
 """Data node throughput: requests per second with full verification, on a real chain.
 
 Run: ``python -m govchain.toolchain.testrun benchmarks/bench_node.py``; writes
-``benchmarks/results/node.json``. Reports, does not assert the goal (>= 200 req/s on 2 cores).
+``benchmarks/results/node.json``. Reports, does not assert the goal (>= 1,000 req/s on 2 cores,
+issue 20). ``GOVCHAIN_BENCH_NODE_WORKERS`` sets the node's uvicorn workers (2).
 
-The node runs as its own process (``govchain.node.server.serve``, one uvicorn worker) over a
-SQLite store, against the test anvil. The on-chain access transactions are excluded: they are
+The node runs as its own processes (``govchain.node.workers.serve_workers``) over a SQLite
+store, against the test anvil, on the same two cores as the load generator and anvil; its CPU
+time per request (all its processes, psutil) is reported beside the wall-clock rate, since the
+rate depends on whatever else the shared machine runs. The on-chain access transactions are excluded: they are
 sent beforehand with ``BulkSender`` (one per request, each with its own requestHash). Each timed
 request is checked in full by the node (signature recovery, one JSON-RPC batch for membership,
 grant state, catalog entry, access receipt and block time, nonce spent and serve log written in
@@ -17,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from govchain.node.anchors import ChainAnchorSink
@@ -42,7 +47,33 @@ RESULTS = Path(__file__).parent / "results" / "node.json"
 REQUESTS = int(os.environ.get("GOVCHAIN_BENCH_NODE_REQUESTS", "2000"))
 VERIFIED = int(os.environ.get("GOVCHAIN_BENCH_NODE_VERIFIED", "300"))
 THREADS = int(os.environ.get("GOVCHAIN_BENCH_NODE_THREADS", "8"))
+WORKERS = int(os.environ.get("GOVCHAIN_BENCH_NODE_WORKERS", "2"))
 RECORDS = 200
+GOAL = 1000
+
+
+def node_cpu(pid: int) -> float:
+    """User + system CPU seconds of the node process and its workers."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def machine() -> dict[str, Any]:
+    """The machine and its load while the benchmark ran (the cores are shared)."""
+    return {
+        "cpus": os.cpu_count(),
+        "platform": f"{platform.machine()} {platform.system()}",
+        "python": platform.python_version(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+    }
 
 
 def _start_node(
@@ -123,7 +154,7 @@ def test_node_throughput(
     bulk = BulkSender(w3, staff, url=rpc_url)
     jobs = _prepare(client, bulk, terms, record_ids, REQUESTS + VERIFIED)
 
-    proc, url = _start_node(db, rpc_url, addresses, chain.chain_id)
+    proc, url = _start_node(db, rpc_url, addresses, chain.chain_id, workers=WORKERS)
     try:
         warm = jobs[:50]
         _load(
@@ -132,11 +163,15 @@ def test_node_throughput(
             lambda http, p, tx: http.post(url + "/v1/records/fetch", json=p.body(tx)).status_code,
         )
         timed = jobs[50:REQUESTS]
+        load_before = machine()
+        cpu_before = node_cpu(proc.pid)
         elapsed, statuses = _load(
             url,
             timed,
             lambda http, p, tx: http.post(url + "/v1/records/fetch", json=p.body(tx)).status_code,
         )
+        cpu = node_cpu(proc.pid) - cpu_before
+        load_during = machine()
         ok = statuses.count(200)
 
         def verified(http: httpx.Client, p: PreparedRequest, tx: str) -> int:
@@ -161,12 +196,20 @@ def test_node_throughput(
             "seconds": round(v_elapsed, 3),
             "requests_per_second": round(len(v_statuses) / v_elapsed, 1),
         },
-        "goal_requests_per_second": 200,
-        "met": rps >= 200,
+        "node_cpu_ms_per_request": round(1000 * cpu / len(timed), 3),
+        "node_requests_per_cpu_second": round(len(timed) / cpu, 1) if cpu else None,
+        "goal_requests_per_second": GOAL,
+        "met": rps >= GOAL,
         "cores": os.cpu_count(),
         "threads": THREADS,
-        "setup": "node: 1 uvicorn worker (own process), SQLite WAL store, anvil on the same machine; "
-        "half the records single-anchored, half in Merkle batches",
+        "workers": WORKERS,
+        "setup": f"node: {WORKERS} uvicorn worker(s) (own processes; httptools, uvloop), SQLite "
+        "WAL store (synchronous=FULL, group commit), shared head reads, per-block view cache and "
+        f"AccessRecorded index; anvil and the load generator ({THREADS} httpx threads, "
+        "kept-alive) on the same 2 cores; half the records single-anchored, half in Merkle "
+        "batches",
+        "machine": load_during,
+        "load_before": load_before["uptime"],
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
-from benchmarks.bench_node import _start_node
+from benchmarks.bench_node import _start_node, machine, node_cpu
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.client import DataNodeClient
@@ -68,19 +66,6 @@ WORKERS = int(os.environ.get("GOVCHAIN_LOAD_WORKERS", "2"))
 RECORDS = 100
 
 
-def _node_cpu(pid: int) -> float:
-    """User + system CPU seconds of the node process and its workers."""
-    proc = psutil.Process(pid)
-    total = 0.0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            t = p.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system
-    return total
-
-
 @pytest.mark.timeout(1200)
 def test_node_under_mixed_load(
     tmp_path: Path, w3: Any, rpc_url: str, addresses: ChainAddresses, reader: RpcChain,
@@ -111,9 +96,9 @@ def test_node_under_mixed_load(
 
     proc, url = _start_node(db, rpc_url, addresses, chain.chain_id, workers=WORKERS)
     try:
-        cpu_before = _node_cpu(proc.pid)
+        cpu_before = node_cpu(proc.pid)
         run = run_load(url, cases, threads=THREADS)
-        node_cpu = _node_cpu(proc.pid) - cpu_before
+        cpu_s = node_cpu(proc.pid) - cpu_before
     finally:
         proc.terminate()  # workers finish their requests first: allow a loaded machine time
         try:
@@ -135,21 +120,17 @@ def test_node_under_mixed_load(
         "client_verification_seconds": round(judged_s, 1),
         # CPU seconds the node's processes spent, per request: what the node costs, whatever
         # else the shared machine runs (wall-clock throughput depends on that load)
-        "node_cpu_ms_per_request": round(1000 * node_cpu / len(cases), 3),
-        "node_requests_per_cpu_second": round(len(cases) / node_cpu, 1) if node_cpu else None,
+        "node_cpu_ms_per_request": round(1000 * cpu_s / len(cases), 3),
+        "node_requests_per_cpu_second": round(len(cases) / cpu_s, 1) if cpu_s else None,
         "workers": WORKERS,
         "access_transactions": sum(1 for c in cases if c.kind in ("valid", "unknown_record")),
-        "setup": f"node: {WORKERS} uvicorn worker(s) (own processes), SQLite WAL store, per-block "
-        "view cache and AccessRecorded index, anvil on the same "
+        "setup": f"node: {WORKERS} uvicorn worker(s) (own processes; httptools, uvloop), SQLite "
+        "WAL store (synchronous=FULL, group commit), shared head reads, per-block view cache and "
+        "AccessRecorded index, anvil on the same "
         f"machine; {THREADS} client threads (httpx, kept-alive); {RECORDS} records, half "
         "single-anchored, half in Merkle batches; every served record decrypted and verified "
         "against its anchor afterwards",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": f"{platform.machine()} {platform.system()}",
-            "python": platform.python_version(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
+        "machine": machine(),
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -22,14 +22,13 @@ from web3 import Web3
 
 from govchain.errors import ErrorDecoder, NetworkUnavailable
 from govchain.network import TRANSPORT_ERRORS
-from govchain.node.chain import ChainAddresses, RpcChain, _Fn
+from govchain.node.chain import ChainAddresses, RpcChain, View
 from govchain.tx import Sender
 
-ANCHOR_RECORD = _Fn("anchorRecord(bytes32,bytes32,uint32,bytes32)", [])
-ANCHOR_BATCH = _Fn("anchorBatch(bytes32,bytes32,uint64)", [])
-ANCHOR_AFTER_BATCH = _Fn(
-    "anchorRecordAfterBatch(bytes32,bytes32,bytes32,bytes32,bytes32[],bytes32)", []
-)
+# encoded from the packaged ABI (govchain.node.calls)
+ANCHOR_RECORD = View("AnchorRegistry", "anchorRecord")
+ANCHOR_BATCH = View("AnchorRegistry", "anchorBatch")
+ANCHOR_AFTER_BATCH = View("AnchorRegistry", "anchorRecordAfterBatch")
 
 DIGEST_BYTES = 22  # AnchorRegistry keeps the first 22 bytes of a record hash
 

@@ -1,29 +1,18 @@
 """What a data node and its clients read from the chain, in as few round trips as possible.
 
-:class:`ChainView` is the read interface the node's checks are written against; :class:`RpcChain`
-implements it over plain JSON-RPC (one HTTP batch per data request, on a kept-alive
-connection), so it works against any EVM node without ape. A transport failure raises
+:class:`RpcChain` implements :class:`~govchain.node.chaintypes.ChainView` (the read interface the
+node's checks are written against; the values and the contract functions relied on are in
+:mod:`govchain.node.chaintypes`) over plain JSON-RPC: one HTTP batch per data request at most,
+on kept-alive connections, so it works against any EVM node without ape. The calls are encoded
+and decoded from the packaged ABIs (:mod:`govchain.node.calls`). A transport failure raises
 :class:`~govchain.errors.NetworkUnavailable`, which the node answers with 503; the next request
 simply tries again, so the node recovers by itself when the chain is back.
 
-Contract functions and events relied on:
-
-- ``DepartmentRegistry.memberOf(address) -> (bytes32 dept, uint8 roles, bool active)``,
-  ``isActiveMember(address,bytes32,uint8) -> bool`` (the view ``AccessGrants.recordAccess``
-  asks: holds every bit of the role in an Active department), ``departmentStatus(bytes32) -> uint8``
-- ``AccessGrants.grantState(bytes32) -> (address grantor, uint8 status, uint8 basis, uint32 uses,
-  uint32 epoch)``, ``consentCurrent(bytes32,address) -> bool`` (false: a consent of a previous
-  owner key of the subject, unconfirmed)
-- ``AccessGrants`` event ``AccessRecorded(address indexed subject, bytes32 indexed owner,
-  bytes32 indexed grantee, bytes32 category, bytes32 purposeHash, address member,
-  bytes32 requestHash, bytes32 grantId)``
-- ``AnchorRegistry`` (= DataCatalog): ``categoryInfo(bytes32) -> (bytes32 owner, uint8 sharing,
-  bool sensitive)``, ``recordVersion(bytes32,bytes32,uint32) -> (bytes22,uint64,uint64)``,
-  ``latestVersion(bytes32,bytes32) -> uint32``,
-  ``batchAnchor(bytes32,bytes32) -> (uint64,uint64,uint64)``, events ``RecordAnchored`` and
-  ``BatchAnchored`` (and ``FirstVersionPinned``)
-- ``CitizenRegistry.identityOwner(address) -> address``,
-  ``validDelegate(address,bytes32,address) -> bool``
+The head: every request is judged at a block read after it arrived. Concurrent requests share
+one read (:class:`~govchain.node.index.HeadReads`): a request waits for the next
+``eth_getBlockByNumber("latest")`` to *start* after it arrived, never for one already under way,
+so no request is judged at a block older than the chain's head when it came in; under load one
+head read answers every request that arrived while the previous one ran.
 """
 
 from __future__ import annotations
@@ -31,227 +20,101 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
-from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 
-from govchain import events
-from govchain.errors import GovchainError, NetworkUnavailable
+from govchain.errors import NetworkUnavailable
 from govchain.network import log_matches
-from govchain.node.index import AccessIndex, HeadCache
-from govchain.sharing.merkle import keccak256
-from govchain.sharing.messages import grant_id as terms_id
+from govchain.node.calls import (
+    ACCESS_STATUS,
+    BATCH_ANCHOR,
+    CATEGORY_INFO,
+    CONSENT_CURRENT,
+    DEPARTMENT_STATUS,
+    GRANT_STATE,
+    IDENTITY_OWNER,
+    IS_ACTIVE_MEMBER,
+    LATEST_VERSION,
+    MEMBER_OF,
+    RECORD_VERSION,
+    VALID_DELEGATE,
+    View,
+    _Fn,
+)
+from govchain.node.chaintypes import (
+    ACCESS_RECORDED_TOPIC,
+    BATCH_ANCHORED_TOPIC,
+    DELEGATE_AGENT,
+    DEPARTMENT_ACTIVE,
+    FIRST_VERSION_PINNED_TOPIC,
+    GRANT_LIVE,
+    GRANT_NONE,
+    GRANT_REVOKED,
+    NOT_SHARED,
+    RECORD_ANCHORED_TOPIC,
+    ROLE_STAFF,
+    STATUS_REFUSALS,
+    ZERO32,
+    ZERO_ADDRESS,
+    AccessRecord,
+    BatchAnchorInfo,
+    CategoryInfo,
+    ChainAddresses,
+    ChainView,
+    Membership,
+    RecordAnchor,
+    RequestContext,
+    RpcFailed,
+    grant_id_of,
+    parse_access_record,
+)
+from govchain.node.index import AccessIndex, HeadCache, HeadReads
 from govchain.sharing.messages import grant_tuple
-from govchain.sharing.status import AccessStatus, call_data, decode_status
+from govchain.sharing.status import AccessStatus, decode_status
 
-ZERO32 = b"\0" * 32
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-DELEGATE_AGENT = keccak256(b"govchain.delegate.agent")
-
-# topics from the compiled ABIs (govchain.events), not from signatures written here
-ACCESS_RECORDED_TOPIC = events.topic("AccessGrants", "AccessRecorded")
-RECORD_ANCHORED_TOPIC = events.topic("AnchorRegistry", "RecordAnchored")
-BATCH_ANCHORED_TOPIC = events.topic("AnchorRegistry", "BatchAnchored")
-FIRST_VERSION_PINNED_TOPIC = events.topic("AnchorRegistry", "FirstVersionPinned")
-
-# AccessGrants.GrantStatus
-GRANT_NONE, GRANT_LIVE, GRANT_REVOKED = 0, 1, 2
-# AccessGrants.AccessStatus -> the node's refusal code (govchain.node.protocol.REFUSALS).
-# USED_UP is not refused: the access record being served spent that use.
-STATUS_REFUSALS: dict[AccessStatus, str] = {
-    AccessStatus.UNKNOWN: "no_grant",
-    AccessStatus.REVOKED: "grant_revoked",
-    AccessStatus.PREVIOUS_OWNER_CONSENT: "consent_previous_key",
-    AccessStatus.NOT_YET_VALID: "grant_not_yet_valid",
-    AccessStatus.EXPIRED: "grant_expired",
-    AccessStatus.NOT_STAFF: "not_grantee_member",
-    AccessStatus.GRANTEE_INACTIVE: "not_grantee_member",
-    AccessStatus.NOT_COVERED: "category_not_covered",
-    AccessStatus.NOT_SHARED: "category_not_covered",
-}
-# DataCatalog.SharingClass
-NOT_SHARED = 3
-# IDepartmentRegistry.DepartmentStatus
-DEPARTMENT_ACTIVE = 2
-# IDepartmentRegistry roles
-ROLE_STAFF = 1
-
-
-class RpcFailed(GovchainError):
-    """The node answered a read with an error (not a transport failure)."""
-
-    def __init__(self, what: str, message: str) -> None:
-        super().__init__(f"chain read {what} failed: {message}")
-
-
-@dataclass(frozen=True)
-class ChainAddresses:
-    """The deployments a data node reads."""
-
-    departments: str
-    access_grants: str
-    anchors: str  # AnchorRegistry, which is also the DataCatalog
-    citizens: str
-    objections: str = ""  # ObjectionRegistry (objection texts; "" if not deployed)
-
-    @classmethod
-    def from_names(cls, addresses: Mapping[str, str]) -> ChainAddresses:
-        """From a contract-name map such as a deployment manifest's."""
-        return cls(
-            departments=addresses["DepartmentRegistry"],
-            access_grants=addresses["AccessGrants"],
-            anchors=addresses["AnchorRegistry"],
-            citizens=addresses["CitizenRegistry"],
-            objections=addresses.get("ObjectionRegistry", ""),
-        )
-
-
-@dataclass(frozen=True)
-class Membership:
-    department: bytes
-    roles: int
-    active: bool
-
-
-@dataclass(frozen=True)
-class CategoryInfo:
-    owner: bytes
-    sharing: int
-    sensitive: bool
-
-
-@dataclass(frozen=True)
-class AccessRecord:
-    """One ``AccessRecorded`` event."""
-
-    subject: str
-    owner: bytes
-    grantee: bytes
-    category: bytes
-    purpose_hash: bytes
-    member: str
-    request_hash: bytes
-    grant_id: bytes
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """Everything the node reads to judge one data request, from one block's view."""
-
-    member: Membership
-    category: CategoryInfo
-    access_tx_found: bool
-    access_tx_ok: bool
-    access_records: list[AccessRecord]
-    # AccessGrants.accessStatus(terms, category, signer) at the head: the contract's own rule
-    # (the function recordAccess refuses with), asked again when the right is used; UNKNOWN for
-    # an open (no grant) request
-    access_status: AccessStatus = AccessStatus.UNKNOWN
-    head: int = 0  # the block number every answer above was read at
-    # DepartmentRegistry.departmentStatus of the node's own department at the same head (None
-    # when not asked)
-    owner_status: int | None = None
-
-
-@dataclass(frozen=True)
-class RecordAnchor:
-    digest: bytes  # first 22 bytes of the record hash; zero if not anchored
-    block_number: int
-    timestamp: int
-
-
-@dataclass(frozen=True)
-class BatchAnchorInfo:
-    leaf_count: int
-    block_number: int
-    timestamp: int
-
-
-class ChainView(Protocol):
-    """The chain reads of a data node and its clients."""
-
-    addresses: ChainAddresses
-
-    @property
-    def chain_id(self) -> int: ...
-
-    def request_context(
-        self,
-        signer: str,
-        grant_id: bytes,
-        category: bytes,
-        access_tx: str,
-        terms: Mapping[str, Any] | None = None,
-        request_hash: bytes | None = None,
-        owner: bytes | None = None,
-    ) -> RequestContext: ...
-
-    def identity_owner(self, identity: str) -> str: ...
-
-    def controls_identity(self, identity: str, signer: str) -> bool: ...
-
-    def department_status(self, department: bytes) -> int: ...
-
-    def record_version(self, category: bytes, record_id: bytes, version: int) -> RecordAnchor: ...
-
-    def batch_anchor(self, category: bytes, root: bytes) -> BatchAnchorInfo: ...
-
-    def latest_version(self, category: bytes, record_id: bytes) -> int: ...
-
-    def category_owner(self, category: bytes) -> bytes: ...
-
-
-def _selector(signature: str) -> bytes:
-    return keccak256(signature.encode())[:4]
-
-
-class _Fn:
-    """An ABI-encoded view call."""
-
-    def __init__(
-        self, signature: str, returns: Sequence[str], args: Sequence[str] | None = None
-    ) -> None:
-        self.selector = _selector(signature)
-        inner = signature[signature.index("(") + 1 : -1]
-        self.args = list(args) if args is not None else (inner.split(",") if inner else [])
-        self.returns = list(returns)
-
-    def data(self, *args: Any) -> str:
-        return "0x" + (self.selector + encode(self.args, list(args))).hex()
-
-    def decode(self, result: str) -> tuple[Any, ...]:
-        return tuple(decode(self.returns, bytes.fromhex(result[2:])))
-
-
-MEMBER_OF = _Fn("memberOf(address)", ["bytes32", "uint8", "bool"])
-IS_ACTIVE_MEMBER = _Fn("isActiveMember(address,bytes32,uint8)", ["bool"])
-DEPARTMENT_STATUS = _Fn("departmentStatus(bytes32)", ["uint8"])
-GRANT_STATE = _Fn("grantState(bytes32)", ["address", "uint8", "uint8", "uint32", "uint32"])
-CONSENT_CURRENT = _Fn("consentCurrent(bytes32,address)", ["bool"])
-CATEGORY_INFO = _Fn("categoryInfo(bytes32)", ["bytes32", "uint8", "bool"])
-IDENTITY_OWNER = _Fn("identityOwner(address)", ["address"])
-VALID_DELEGATE = _Fn("validDelegate(address,bytes32,address)", ["bool"])
-RECORD_VERSION = _Fn("recordVersion(bytes32,bytes32,uint32)", ["bytes22", "uint64", "uint64"])
-BATCH_ANCHOR = _Fn("batchAnchor(bytes32,bytes32)", ["uint64", "uint64", "uint64"])
-LATEST_VERSION = _Fn("latestVersion(bytes32,bytes32)", ["uint32"])
-
-
-def parse_access_record(log: Mapping[str, Any]) -> AccessRecord:
-    """One raw ``AccessRecorded`` log, decoded by the compiled ABI."""
-    args = events.decode("AccessGrants", "AccessRecorded", log)
-    return AccessRecord(
-        subject=args["subject"],
-        owner=events.b32(args["owner"]),
-        grantee=events.b32(args["grantee"]),
-        category=events.b32(args["category"]),
-        purpose_hash=events.b32(args["purposeHash"]),
-        member=args["member"],
-        request_hash=events.b32(args["requestHash"]),
-        grant_id=events.b32(args["grantId"]),
-    )
+__all__ = [
+    "ACCESS_RECORDED_TOPIC",
+    "BATCH_ANCHOR",
+    "BATCH_ANCHORED_TOPIC",
+    "CATEGORY_INFO",
+    "CONSENT_CURRENT",
+    "DELEGATE_AGENT",
+    "DEPARTMENT_ACTIVE",
+    "DEPARTMENT_STATUS",
+    "FIRST_VERSION_PINNED_TOPIC",
+    "GRANT_LIVE",
+    "GRANT_NONE",
+    "GRANT_REVOKED",
+    "GRANT_STATE",
+    "IDENTITY_OWNER",
+    "IS_ACTIVE_MEMBER",
+    "LATEST_VERSION",
+    "MEMBER_OF",
+    "NOT_SHARED",
+    "RECORD_ANCHORED_TOPIC",
+    "RECORD_VERSION",
+    "ROLE_STAFF",
+    "STATUS_REFUSALS",
+    "VALID_DELEGATE",
+    "ZERO32",
+    "ZERO_ADDRESS",
+    "AccessRecord",
+    "BatchAnchorInfo",
+    "CategoryInfo",
+    "ChainAddresses",
+    "ChainView",
+    "Membership",
+    "RecordAnchor",
+    "RequestContext",
+    "RpcChain",
+    "RpcFailed",
+    "View",
+    "_Fn",
+    "grant_id_of",
+    "parse_access_record",
+]
 
 
 class RpcChain:
@@ -275,6 +138,7 @@ class RpcChain:
         self._lock = threading.Lock()
         self._chain_id = chain_id
         self._views = HeadCache()
+        self._heads = HeadReads(self._read_head)
         self._index = AccessIndex(self._access_logs, parse_access_record) if index else None
 
     @property
@@ -335,10 +199,14 @@ class RpcChain:
         """The latest block number (one ``eth_blockNumber``): what every cached answer is keyed by."""
         return int(self.rpc("eth_blockNumber", []), 16)
 
-    def _head_block(self) -> tuple[int, str]:
-        """The latest block's number and hash (one ``eth_getBlockByNumber``)."""
+    def _read_head(self) -> tuple[int, str]:
         block = self.rpc("eth_getBlockByNumber", ["latest", False])
         return int(block["number"], 16), str(block["hash"])
+
+    def _head_block(self) -> tuple[int, str]:
+        """The latest block's number and hash, from a read that began after this call (shared
+        with the calls made while it runs: :class:`~govchain.node.index.HeadReads`)."""
+        return self._heads.latest()
 
     def _views_at(
         self, head: tuple[int, str], calls: Sequence[tuple[Hashable, str, Callable[[], str]]]
@@ -420,9 +288,9 @@ class RpcChain:
             # it must not answer for it)
             calls.append(
                 (
-                    ("accessStatus", terms_id(terms), category, signer.lower()),
+                    ("accessStatus", grant_id_of(terms), category, signer.lower()),
                     a.access_grants,
-                    lambda: call_data(grant_tuple(terms), category, signer),
+                    lambda: ACCESS_STATUS.data(tuple(grant_tuple(terms)), category, signer),
                 )
             )
         if owner is not None:  # the node's own department, checked before every release

@@ -30,7 +30,7 @@ from govchain.node.chain import (
     ZERO32,
     ZERO_ADDRESS,
     RpcChain,
-    _Fn,
+    View,
     parse_access_record,
 )
 from govchain.node.messages import DATA_REQUEST, SUBJECT_REQUEST, FastDigest, node_domain
@@ -49,14 +49,12 @@ from govchain.tx import Sender
 
 DEFAULT_VALIDITY = 300  # seconds a signed request stays valid
 
-_GRANT_TUPLE = "(address,bytes32,bytes32,bytes32[],bytes32,uint8,uint40,uint40,uint32,uint256)"
-RECORD_ACCESS = _Fn(
-    f"recordAccess({_GRANT_TUPLE},bytes32,bytes32)", [], [_GRANT_TUPLE, "bytes32", "bytes32"]
-)
-RECORD_OPEN_ACCESS = _Fn("recordOpenAccess(bytes32,bytes32,bytes32)", [])
-DEPARTMENT_COUNT = _Fn("departmentCount()", ["uint256"])
-DEPARTMENT_AT = _Fn("departmentAt(uint256)", ["bytes32"])
-DEPARTMENT = _Fn("department(bytes32)", ["(bytes32,string,uint32,uint8,string,bytes32,uint32)"])
+# encoded from the packaged ABIs (govchain.node.calls)
+RECORD_ACCESS = View("AccessGrants", "recordAccess")
+RECORD_OPEN_ACCESS = View("AccessGrants", "recordOpenAccess")
+DEPARTMENT_COUNT = View("DepartmentRegistry", "departmentCount")
+DEPARTMENT_AT = View("DepartmentRegistry", "departmentAt")
+DEPARTMENT = View("DepartmentRegistry", "department")
 DEPARTMENT_ACTIVE = 2
 
 

@@ -1,7 +1,8 @@
 """The data node's local view of the chain, so a request costs one tiny read instead of a batch.
 
-Two pieces, both keyed by the chain's head (the latest block number), which the node reads
-with one ``eth_blockNumber`` per request, so every answer still holds at the latest block:
+Three pieces. :class:`HeadReads` reads the chain's head (number and hash) for each request with
+a read that began after the request arrived, one read shared by the requests waiting for it;
+the other two are keyed by that head, so every answer still holds at the latest block:
 
 - :class:`HeadCache` — answers of views (``AccessGrants.accessStatus``, ``departmentStatus``,
   ``memberOf``, ``categoryInfo``) valid for one block: keyed by (head, call), dropped as soon as
@@ -27,6 +28,56 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from govchain.node.chain import AccessRecord
+
+
+class HeadReads:
+    """Reads of the chain's head shared by concurrent requests, never older than a request
+    (thread-safe). :meth:`latest` returns the answer of a read that *began after it was
+    called*: a caller that finds a read under way waits for it to end and for the next one,
+    which every caller waiting by then shares. So each request is judged at a head at least as
+    new as the chain's head when it arrived, and under load one read answers many requests
+    instead of one each (a sequential caller still pays one read per call)."""
+
+    def __init__(self, read: Callable[[], tuple[int, str]]) -> None:
+        self._read = read
+        self._cond = threading.Condition()
+        self._started = 0  # reads begun
+        self._done = 0  # the last read ended (its answer or error below)
+        self._reading = False
+        self._answer: tuple[int, str] = (-1, "")
+        self._error: BaseException | None = None
+        self.reads = 0  # head reads made (for the benchmarks)
+
+    def latest(self) -> tuple[int, str]:
+        with self._cond:
+            need = self._started + 1  # the first read to begin from now on
+            while self._done < need:
+                if not self._reading:
+                    self._reading = True
+                    self._started += 1
+                    mine = self._started
+                    break
+                self._cond.wait()
+            else:
+                if self._error is not None:
+                    raise self._error
+                return self._answer
+        answer, error = self._answer, None
+        try:
+            answer = self._read()
+        except BaseException as exc:
+            error = exc
+        with self._cond:
+            self._reading = False
+            self._done = mine
+            self.reads += 1
+            if error is None:  # even a lower head (a devnet reverted, a reorg): the chain's word
+                self._answer = answer
+            self._error = error
+            self._cond.notify_all()
+        if error is not None:
+            raise error
+        return answer
 
 
 class HeadCache:

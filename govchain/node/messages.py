@@ -81,6 +81,17 @@ def domain_separator(domain: Domain) -> bytes:
     )
 
 
+def _word(abi_type: str, value: Any) -> bytes:
+    """One static ABI word (``bytes32``, ``address``, ``uint256``); ValueError for anything else."""
+    if abi_type == "bytes32" and isinstance(value, bytes) and len(value) == 32:
+        return value
+    if abi_type == "address" and isinstance(value, str) and len(value) == 42 and value[:2] == "0x":
+        return bytes(12) + bytes.fromhex(value[2:])
+    if abi_type == "uint256" and type(value) is int and 0 <= value < 2**256:
+        return value.to_bytes(32, "big")
+    raise ValueError(abi_type)
+
+
 class FastDigest:
     """The EIP-712 digest of one message type under one domain, without eth-account's JSON walk.
 
@@ -97,7 +108,12 @@ class FastDigest:
         self.separator = domain_separator(domain)
 
     def struct_hash(self, msg: Mapping[str, Any]) -> bytes:
-        return keccak256(encode(self.types, [self.typehash, *(msg[n] for n in self.names)]))
+        values = [msg[n] for n in self.names]
+        try:  # every field is one static word: written directly, as abi.encode writes it
+            words = b"".join(_word(t, v) for t, v in zip(self.types[1:], values, strict=True))
+        except (TypeError, ValueError, OverflowError):  # anything unusual: eth_abi decides
+            return keccak256(encode(self.types, [self.typehash, *values]))
+        return keccak256(self.typehash + words)
 
     def __call__(self, msg: Mapping[str, Any]) -> bytes:
         return keccak256(b"\x19\x01" + self.separator + self.struct_hash(msg))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import coincurve
@@ -107,11 +108,21 @@ def b32(value: Any, what: str) -> bytes:
         raise Refusal("malformed_request", f"{what} is not hex") from None
 
 
+@lru_cache(maxsize=8192)
+def _checksummed(value: str) -> str:
+    return to_checksum_address(value)
+
+
+@lru_cache(maxsize=8192)
+def _key_address(public: bytes) -> str:
+    return to_checksum_address(keccak256(public[1:])[12:])
+
+
 def address(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.startswith("0x") or len(value) != 42:
         raise Refusal("malformed_request", f"{what} must be a 0x address")
     try:
-        return to_checksum_address(value)
+        return _checksummed(value)
     except ValueError:
         raise Refusal("malformed_request", f"{what} is not an address") from None
 
@@ -171,7 +182,7 @@ def recover(digest: bytes, signature_hex: Any) -> tuple[str, bytes]:
     except Exception:
         raise Refusal("bad_signature") from None
     public = key.format(compressed=False)
-    return to_checksum_address(keccak256(public[1:])[12:]), public
+    return _key_address(public), public
 
 
 def grant_terms(raw: Any) -> dict[str, Any]:

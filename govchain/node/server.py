@@ -12,29 +12,30 @@ Endpoints (JSON; refusals are ``{"reason", "detail"}`` with the status of
   operator cannot replay a citizen's request at another department's node.
 
 Checks of ``/v1/records/fetch``, in order: well-formed; not expired; signed (the signer's key is
-recovered from the EIP-712 digest); then, at the latest block (one ``eth_blockNumber``; answers
-of that block come from the per-block cache of :mod:`govchain.node.index`, the rest from one
-JSON-RPC batch pinned to it): the terms hash to the grant id and the grant is owned by this
-department; ``AccessGrants.accessStatus(terms, category, signer)`` - the contract's own rule,
-computed by the function ``recordAccess`` refuses with - is Live (or UsedUp: the access record
-being served spent that use), so a grant revoked, a member removed, a department suspended, a
-key rotated or a category reclassified since the access was recorded refuses the release; its
-subject is the request's; the access transaction holds an ``AccessRecorded`` event of
-AccessGrants (from the node's index of those events, or the transaction's receipt) whose
-``requestHash`` is this request's digest, whose member is the signer, and whose grant, category,
-owner and subject are the request's.
+recovered from the EIP-712 digest); then, at the latest block (one head read that began after
+the request arrived, shared by the requests that arrived meanwhile - :class:`govchain.node.index.
+HeadReads`; answers of that block, by number and hash, come from the per-block cache of
+:mod:`govchain.node.index`, the rest from one JSON-RPC batch pinned to it): the terms hash to the
+grant id and the grant is owned by this department; ``AccessGrants.accessStatus(terms, category,
+signer)`` - the contract's own rule, computed by the function ``recordAccess`` refuses with - is
+Live (or UsedUp: the access record being served spent that use), so a grant revoked, a member
+removed, a department suspended, a key rotated or a category reclassified since the access was
+recorded refuses the release; its subject is the request's; the access transaction holds an
+``AccessRecorded`` event of AccessGrants (from the node's index of those events, or the
+transaction's receipt) whose ``requestHash`` is this request's digest, whose member is the
+signer, and whose grant, category, owner and subject are the request's.
 Then, as before every release (subject requests too), the node re-reads its own department's
-status: a department that is not Active (suspended, retired) releases nothing (``owner_inactive``).
-Then the nonce is spent and the serve-log row written in one database transaction, and only
-then is the record looked up; it is released only where its record hash, recomputed from its
-columns with the request's subject, is its stored hash (the subject column alone is not
-trusted; an altered row is refused as ``record_altered``). The answer is encrypted (ECIES, secp256k1) to the key that
-signed the request, and carries the record's anchor proof.
+status at the same head: a department that is not Active (suspended, retired) releases nothing
+(``owner_inactive``). Then the record is looked up; it is released only where its record hash,
+recomputed from its columns with the request's subject, is its stored hash (the subject column
+alone is not trusted; an altered row is refused as ``record_altered``); then the nonce is spent
+and the serve-log row written in one (group-committed) database transaction
+(:mod:`govchain.node.release`), and only once that is durable is the answer, encrypted (ECIES,
+secp256k1) to the key that signed the request and carrying the record's anchor proof, returned.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -42,16 +43,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import ecies
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from govchain import timefmt
 from govchain.errors import NetworkUnavailable
 from govchain.node import objections, offers
 from govchain.node.chain import (
-    DEPARTMENT_ACTIVE,
     ROLE_STAFF,
     STATUS_REFUSALS,
     ZERO32,
@@ -60,29 +58,21 @@ from govchain.node.chain import (
     ChainView,
     RequestContext,
     RpcChain,
+    grant_id_of,
 )
 from govchain.node.messages import DATA_REQUEST, SUBJECT_REQUEST, FastDigest, node_domain
 from govchain.node.protocol import (
     Refusal,
     address,
     b32,
-    b64,
     grant_terms,
     hex32,
     recover,
     uint,
 )
-from govchain.node.store import (
-    BATCH,
-    Batch,
-    Record,
-    ServeLogEntry,
-    Store,
-    UsedNonce,
-    subject_forms,
-)
-from govchain.sharing.merkle import RecordTree, record_hash, record_leaf
-from govchain.sharing.messages import grant_id as compute_grant_id
+from govchain.node.release import GroupCommit, Releaser, _code
+from govchain.node.store import Record, Store, subject_forms
+from govchain.sharing.merkle import RecordTree
 
 UNCONDITIONAL = 1
 
@@ -95,8 +85,9 @@ class NodeConfig:
     max_validity: int = 3600  # seconds a request may be valid ahead (bounds the nonce table)
 
 
-class DataNode:
-    """The node's decisions, independent of HTTP (thread-safe)."""
+class DataNode(Releaser):
+    """The node's decisions, independent of HTTP (thread-safe); what it releases and how is
+    :class:`~govchain.node.release.Releaser`'s."""
 
     def __init__(self, config: NodeConfig, store: Store, chain: ChainView) -> None:
         self.config = config
@@ -105,6 +96,7 @@ class DataNode:
         domain = node_domain(chain.chain_id, chain.addresses.access_grants)
         self.data_digest = FastDigest(DATA_REQUEST, domain)
         self.subject_digest = FastDigest(SUBJECT_REQUEST, domain)
+        self.commits = GroupCommit(store)
         self._trees: OrderedDict[int, RecordTree] = OrderedDict()
         self._trees_lock = threading.Lock()
 
@@ -176,7 +168,7 @@ class DataNode:
             return bytes(member.department)
         # what the request says of the grant, checked here: the terms are the grant's, the
         # grant's data is held here
-        if compute_grant_id(terms) != msg["grantId"]:
+        if grant_id_of(terms) != msg["grantId"]:
             raise Refusal("grant_mismatch")
         if terms["owner"] != self.config.department:
             raise Refusal("wrong_node", f"the grant's data is held by {_code(terms['owner'])}")
@@ -253,8 +245,7 @@ class DataNode:
     def subject_list(self, body: Mapping[str, Any]) -> dict[str, Any]:
         msg, _digest, signer, _ = self._subject_request(body)
         self._check_owner_active()
-        with self.store.session() as s:
-            self._spend_nonce(s, signer, msg["nonce"])
+        self._spend(signer, msg["nonce"])
         with self.store.session() as s:
             # compare addresses, not texts (both indexed forms; the audit names any other)
             forms = subject_forms(msg["subject"])
@@ -283,175 +274,6 @@ class DataNode:
             "records": items,
         }
 
-    # --- release ----------------------------------------------------------------------------
-
-    def _check_owner_active(self, status: int | None = None) -> None:
-        """The records' owner, this node's department, must be Active when it releases anything:
-        a suspended or retired department's node keeps its store but serves nobody. Read for
-        every request at the latest block (a grant-checked fetch passes the status read with its
-        other checks, at the same head), so a suspension takes effect on the next request."""
-        if status is None:
-            status = self.chain.department_status(self.config.department)
-        if status != DEPARTMENT_ACTIVE:
-            raise Refusal(
-                "owner_inactive", f"{_code(self.config.department)} has status {status}, not Active"
-            )
-
-    @staticmethod
-    def _spend_nonce(s: Any, signer: str, nonce: int) -> None:
-        s.add(UsedNonce(signer=signer, nonce=str(nonce)))
-        try:
-            s.flush()
-        except IntegrityError:
-            raise Refusal("nonce_replayed", f"nonce {nonce} of {signer} was used") from None
-
-    def _release(
-        self,
-        signer: str,
-        msg: Mapping[str, Any],
-        digest: bytes,
-        *,
-        kind: str,
-        department: bytes | None = None,
-        access_tx: str | None = None,
-        owner_status: int | None = None,
-    ) -> tuple[Record, dict[str, Any]]:
-        """Checks the owner is Active, then spends the nonce, finds the record and logs the
-        release: one database transaction."""
-        self._check_owner_active(owner_status)
-        try:
-            with self.store.session() as s:
-                self._spend_nonce(s, signer, msg["nonce"])
-                rec = s.scalars(
-                    select(Record)
-                    .where(
-                        Record.category == msg["category"],
-                        Record.record_id == msg["recordId"],
-                        Record.anchored,
-                    )
-                    .order_by(Record.version.desc())
-                    .limit(1)
-                ).first()
-                if rec is None:
-                    raise _NotFound("record_not_found")
-                if not self._bound_to(rec, msg["subject"]):
-                    # the record hash, recomputed with this subject, is not the row's: another
-                    # subject's record, or a row altered in the store - released to nobody
-                    column = (rec.subject or ZERO_ADDRESS).lower()
-                    altered = column == msg["subject"].lower()
-                    raise _NotFound("record_altered" if altered else "record_not_found")
-                anchor = self._anchor_proof(s, rec)
-                s.add(
-                    ServeLogEntry(
-                        kind=kind,
-                        requester=signer,
-                        department=department,
-                        grant_id=msg.get("grantId"),
-                        access_tx=access_tx,
-                        request_hash=digest,
-                        category=rec.category,
-                        record_id=rec.record_id,
-                        version=rec.version,
-                        subject=rec.subject,
-                        content_hash=rec.content_hash,
-                    )
-                )
-                s.expunge(rec)
-                return rec, anchor
-        except _NotFound as nf:
-            # the nonce stays spent (the access record is used up), nothing was released
-            with self.store.session() as s:
-                s.merge(UsedNonce(signer=signer, nonce=str(msg["nonce"])))
-            unanchored = self._exists_unanchored(msg)
-            raise Refusal("record_not_anchored" if unanchored else nf.reason) from None
-
-    def _exists_unanchored(self, msg: Mapping[str, Any]) -> bool:
-        with self.store.session() as s:
-            rec = s.scalars(
-                select(Record).where(
-                    Record.category == msg["category"], Record.record_id == msg["recordId"]
-                )
-            ).first()
-            return rec is not None and self._bound_to(rec, msg["subject"])
-
-    def _bound_to(self, rec: Record, subject: str) -> bool:
-        """Whether the row's record hash binds ``subject`` (the subject column is not trusted:
-        the hash over every column, with this subject, must be the row's anchored hash)."""
-        bound = None if subject.lower() == ZERO_ADDRESS else subject
-        try:
-            again = record_hash(
-                rec.category,
-                rec.record_id,
-                rec.version,
-                self.config.department,
-                bound,
-                rec.media_type,
-                rec.content,
-                rec.salt,
-            )
-        except ValueError:
-            return False
-        return again == rec.content_hash
-
-    def _anchor_proof(self, s: Any, rec: Record) -> dict[str, Any]:
-        """The batch proof of a row published in a batch (the requester uses it only while
-        the chain has no single anchor of the record); a single anchor needs no proof."""
-        if rec.anchor_kind != BATCH or rec.batch_id is None:
-            return {"kind": "single", "version": rec.version}
-        tree = self._tree(s, rec.batch_id)
-        leaf = record_leaf(rec.category, rec.record_id, rec.version, rec.content_hash)
-        try:
-            proof = tree.proof_of(leaf)
-        except KeyError:
-            proof = []
-        return {
-            "kind": "batch",
-            "version": rec.version,
-            "root": hex32(tree.root),
-            "leafIndex": rec.leaf_index,
-            "proof": [hex32(p) for p in proof],
-        }
-
-    def _tree(self, s: Any, batch_id: int) -> RecordTree:
-        with self._trees_lock:
-            tree = self._trees.get(batch_id)
-            if tree is not None:
-                self._trees.move_to_end(batch_id)
-                return tree
-        rows = s.execute(
-            select(Record.category, Record.record_id, Record.version, Record.content_hash)
-            .where(Record.batch_id == batch_id)
-            .order_by(Record.leaf_index)
-        ).all()
-        tree = RecordTree([record_leaf(c, r, v, h) for c, r, v, h in rows])
-        batch = s.get(Batch, batch_id)
-        if batch is not None and batch.state == "done":  # only finished batches are cached
-            with self._trees_lock:
-                self._trees[batch_id] = tree
-                while len(self._trees) > 64:
-                    self._trees.popitem(last=False)
-        return tree
-
-    def _answer(self, rec: Record, anchor: dict[str, Any], public_key: bytes) -> dict[str, Any]:
-        inner = {
-            "category": hex32(rec.category),
-            "recordId": hex32(rec.record_id),
-            "subject": rec.subject,
-            "version": rec.version,
-            "mediaType": rec.media_type,
-            "salt": hex32(rec.salt),
-            "content": b64(rec.content),
-        }
-        ciphertext = ecies.encrypt(public_key, json.dumps(inner).encode())
-        return {
-            "department": hex32(self.config.department),
-            "category": inner["category"],
-            "recordId": inner["recordId"],
-            "version": rec.version,
-            "anchor": anchor,
-            "ciphertext": b64(ciphertext),
-        }
-
     def health(self) -> dict[str, Any]:
         out: dict[str, Any] = {"department": hex32(self.config.department)}
         try:
@@ -462,19 +284,10 @@ class DataNode:
         return out
 
 
-class _NotFound(Exception):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise Refusal("malformed_request", f"{what} must be an object")
     return value
-
-
-def _code(code: bytes) -> str:
-    return code.rstrip(b"\0").decode("ascii", "replace") or "0x" + code.hex()
 
 
 # --- HTTP (govchain.node.api) -------------------------------------------------------------------

@@ -9,6 +9,10 @@ transaction that writes the serve-log row, so two workers racing with the same s
 release it once (the second insert fails: ``nonce_replayed``). SQLite in WAL mode serialises the
 writers (``busy_timeout``); PostgreSQL does the same with its unique index.
 
+Each worker also shares its head reads and groups its nonce commits among its own concurrent
+requests (:mod:`govchain.node.index`, :mod:`govchain.node.release`); uvicorn uses its C HTTP
+parser (httptools) and uvloop, both pinned.
+
 ``serve_workers(..., workers=1)`` is :func:`govchain.node.server.serve`.
 """
 
@@ -83,6 +87,7 @@ def serve_workers(
         host=host,
         port=port,
         log_level=log_level,
+        access_log=False,  # uvicorn's own per-request line; the node's log is govchain's
         timeout_keep_alive=30,
         limit_concurrency=512,
     )
