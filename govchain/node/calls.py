@@ -7,19 +7,14 @@ and argument and return types from that entry (``eth_utils.abi``), and encodes a
 request (``Contract.encode_abi`` costs about 2 ms a call; this about 0.05 ms). A function that
 changes in a contract changes here with the next ABI bundle; a function missing from the bundle
 fails at first use, naming it.
-
-:class:`_Fn` (a call from a hand-written signature) stays for the modules that still use it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 from eth_abi.abi import decode, encode
-
-from govchain.sharing.merkle import keccak256
 
 
 class View:
@@ -80,25 +75,6 @@ class View:
 
     def __repr__(self) -> str:
         return f"View({self.contract}.{self.function})"
-
-
-class _Fn:
-    """A view call from a hand-written signature (kept for modules not yet moved to
-    :class:`View`)."""
-
-    def __init__(
-        self, signature: str, returns: Sequence[str], args: Sequence[str] | None = None
-    ) -> None:
-        self.selector = keccak256(signature.encode())[:4]
-        inner = signature[signature.index("(") + 1 : -1]
-        self.args = list(args) if args is not None else (inner.split(",") if inner else [])
-        self.returns = list(returns)
-
-    def data(self, *args: Any) -> str:
-        return "0x" + (self.selector + encode(self.args, list(args))).hex()
-
-    def decode(self, result: str) -> tuple[Any, ...]:
-        return tuple(decode(self.returns, bytes.fromhex(result[2:])))
 
 
 MEMBER_OF = View("DepartmentRegistry", "memberOf")

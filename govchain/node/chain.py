@@ -41,7 +41,6 @@ from govchain.node.calls import (
     RECORD_VERSION,
     VALID_DELEGATE,
     View,
-    _Fn,
 )
 from govchain.node.chaintypes import (
     ACCESS_RECORDED_TOPIC,
@@ -111,7 +110,6 @@ __all__ = [
     "RpcChain",
     "RpcFailed",
     "View",
-    "_Fn",
     "grant_id_of",
     "parse_access_record",
 ]
