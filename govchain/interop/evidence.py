@@ -25,7 +25,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from govchain.errors import GovchainError, InvalidInput
-from govchain.interop.blockproof import ProofError, check_block, header_fields
+from govchain.interop.blockproof import ProofError, check_block, header_fields, raw_transaction
 from govchain.sharing.acceptance import RecordColumns
 from govchain.sharing.base import code_name
 from govchain.sharing.merkle import RECORD_HASH_TAG, process_proof, record_hash, record_leaf
@@ -77,6 +77,15 @@ def _rpc(w3: Web3, method: str, *params: Any) -> Any:
     return answer["result"]
 
 
+def _raw_transaction(w3: Web3, tx_hash: str) -> str:
+    """The signed transaction's bytes: ``eth_getRawTransactionByHash`` (geth, Besu, anvil), or
+    rebuilt from ``eth_getTransactionByHash`` where the node lacks it (EthereumJS)."""
+    answer = w3.provider.make_request("eth_getRawTransactionByHash", [tx_hash])  # type: ignore[arg-type]
+    if "error" not in answer and answer.get("result"):
+        return str(answer["result"])
+    return "0x" + raw_transaction(_rpc(w3, "eth_getTransactionByHash", tx_hash)).hex()
+
+
 # --- export ----------------------------------------------------------------------------------
 
 
@@ -126,7 +135,7 @@ def export(
     tx_hash = _hex(log["transactionHash"])
     block = _rpc(w3, "eth_getBlockByNumber", hex(int(log["blockNumber"])), False)
     receipts = [_rpc(w3, "eth_getTransactionReceipt", h) for h in block["transactions"]]
-    raws = [_rpc(w3, "eth_getRawTransactionByHash", h) for h in block["transactions"]]
+    raws = [_raw_transaction(w3, h) for h in block["transactions"]]
     anchor |= {"transaction_hash": tx_hash, "log_index": int(log["logIndex"])}
     departments = connection.contract("DepartmentRegistry")
     bundle: dict[str, Any] = {
