@@ -31,11 +31,30 @@ contract CitizenRegistry is CitizenRecovery {
         "RevokeAttribute(address identity,bytes32 name,bytes value,address owner,uint256 nonce,uint256 deadline)"
     );
 
-    uint256 private constant _DELEGATE_EPOCH_SHIFT = 64;
+    /// @notice How many delegates (of any types) one owner epoch of an identity may list at once:
+    /// added or confirmed under it and not revoked, expired ones included until revoked. The
+    /// bound of the loop that announces their end when the owner changes.
+    uint256 public constant MAX_DELEGATES = 8;
 
-    /// @dev validTo (bits 0-63) | owner epoch it was added or confirmed under (64-87).
+    uint256 private constant _DELEGATE_EPOCH_SHIFT = 64;
+    uint256 private constant _DELEGATE_SLOT_SHIFT = 88;
+
+    /// @dev One entry of an epoch's delegate list.
+    struct DelegateKey {
+        bytes32 delegateType;
+        address delegate;
+    }
+
+    /**
+     * @dev validTo (bits 0-63) | owner epoch it was added or confirmed under (64-87) | its
+     * position + 1 in that epoch's list `_listed` (88-95).
+     */
     mapping(address identity => mapping(bytes32 delegateType => mapping(address delegate => uint256 packed)))
         private _delegates;
+
+    /// @dev Per identity and owner epoch: the delegates added or confirmed under it, not revoked.
+    // slither-disable-next-line uninitialized-state (written through storage pointers: push, pop, index)
+    mapping(address identity => mapping(uint256 epoch => DelegateKey[])) private _listed;
 
     /// @param departments the department registry, to keep two guardians out of one department
     constructor(IDepartmentRegistry departments) CitizenRecovery(departments) EIP712("CitizenRegistry", "1") {}
@@ -44,7 +63,7 @@ contract CitizenRegistry is CitizenRecovery {
     function validDelegate(address identity, bytes32 delegateType, address delegate) external view returns (bool) {
         uint256 packed = _delegates[identity][delegateType][delegate];
         // slither-disable-next-line incorrect-equality (an epoch counter, not a balance or a time)
-        return uint64(packed) > block.timestamp && packed >> _DELEGATE_EPOCH_SHIFT == ownerEpoch(identity);
+        return uint64(packed) > block.timestamp && _epochOf(packed) == ownerEpoch(identity);
     }
 
     /// @inheritdoc ICitizenRegistry
@@ -54,7 +73,7 @@ contract CitizenRegistry is CitizenRecovery {
         returns (uint256 validTo, uint256 epoch)
     {
         uint256 packed = _delegates[identity][delegateType][delegate];
-        return (uint64(packed), packed >> _DELEGATE_EPOCH_SHIFT);
+        return (uint64(packed), _epochOf(packed));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -116,11 +135,13 @@ contract CitizenRegistry is CitizenRecovery {
         uint256 validTo = uint64(packed);
         uint256 epoch = ownerEpoch(identity);
         // slither-disable-next-line incorrect-equality (an epoch counter, not a balance or a time)
-        if (packed >> _DELEGATE_EPOCH_SHIFT == epoch) {
+        if (_epochOf(packed) == epoch) {
             revert CitizenDelegateNotFromPreviousEpoch(identity, delegateType, delegate, epoch);
         }
         if (validTo <= block.timestamp) revert CitizenDelegateExpired(identity, delegateType, delegate, validTo);
-        _delegates[identity][delegateType][delegate] = validTo | (epoch << _DELEGATE_EPOCH_SHIFT);
+        uint256 slot = _list(identity, epoch, delegateType, delegate);
+        _delegates[identity][delegateType][delegate] =
+            validTo | (epoch << _DELEGATE_EPOCH_SHIFT) | (slot << _DELEGATE_SLOT_SHIFT);
         emit DelegateConfirmed(identity, delegateType, delegate, epoch, msg.sender);
         emit DIDDelegateChanged(identity, delegateType, delegate, validTo, _touch(identity));
     }
@@ -185,16 +206,71 @@ contract CitizenRegistry is CitizenRecovery {
         if (validity == 0) revert CitizenInvalidValidity();
         uint256 validTo = block.timestamp + validity;
         if (validTo > type(uint64).max) validTo = type(uint64).max;
-        _delegates[identity][delegateType][delegate] = validTo | (ownerEpoch(identity) << _DELEGATE_EPOCH_SHIFT);
+        uint256 epoch = ownerEpoch(identity);
+        uint256 packed = _delegates[identity][delegateType][delegate];
+        uint256 slot = uint8(packed >> _DELEGATE_SLOT_SHIFT);
+        // already listed under this epoch (a renewal): keep its place
+        if (slot == 0 || _epochOf(packed) != epoch) slot = _list(identity, epoch, delegateType, delegate);
+        _delegates[identity][delegateType][delegate] =
+            validTo | (epoch << _DELEGATE_EPOCH_SHIFT) | (slot << _DELEGATE_SLOT_SHIFT);
         emit DIDDelegateChanged(identity, delegateType, delegate, validTo, _touch(identity));
     }
 
     function _revokeDelegate(address identity, bytes32 delegateType, address delegate) private {
-        if (_delegates[identity][delegateType][delegate] == 0) {
-            revert CitizenDelegateNotFound(identity, delegateType, delegate);
-        }
+        uint256 packed = _delegates[identity][delegateType][delegate];
+        if (packed == 0) revert CitizenDelegateNotFound(identity, delegateType, delegate);
+        uint256 epoch = _epochOf(packed);
+        // a delegate of a previous epoch is in no current list
+        // slither-disable-next-line incorrect-equality (an epoch counter, not a balance or a time)
+        if (epoch == ownerEpoch(identity)) _unlist(identity, epoch, uint8(packed >> _DELEGATE_SLOT_SHIFT));
         delete _delegates[identity][delegateType][delegate];
         emit DIDDelegateChanged(identity, delegateType, delegate, block.timestamp, _touch(identity));
+    }
+
+    /// @dev Appends a delegate to `epoch`'s list; returns its position + 1.
+    function _list(address identity, uint256 epoch, bytes32 delegateType, address delegate)
+        private
+        returns (uint256 slot)
+    {
+        DelegateKey[] storage list = _listed[identity][epoch];
+        slot = list.length + 1;
+        if (slot > MAX_DELEGATES) revert CitizenTooManyDelegates(identity, MAX_DELEGATES);
+        list.push(DelegateKey(delegateType, delegate));
+    }
+
+    /// @dev Removes position `slot` - 1 from `epoch`'s list: the last entry takes its place.
+    function _unlist(address identity, uint256 epoch, uint256 slot) private {
+        DelegateKey[] storage list = _listed[identity][epoch];
+        uint256 last = list.length;
+        if (slot != last) {
+            DelegateKey memory moved = list[last - 1];
+            list[slot - 1] = moved;
+            uint256 packed = _delegates[identity][moved.delegateType][moved.delegate];
+            _delegates[identity][moved.delegateType][moved.delegate] =
+                (packed & ~(uint256(type(uint8).max) << _DELEGATE_SLOT_SHIFT)) | (slot << _DELEGATE_SLOT_SHIFT);
+        }
+        list.pop();
+    }
+
+    /**
+     * @dev The owner changed: every delegate of the ended epoch still unexpired gets a
+     * {DIDDelegateChanged} with `validTo` = now, so a stock did:ethr resolver drops it as the
+     * contract does ({validDelegate}); {confirmDelegate} announces it again. At most
+     * {MAX_DELEGATES} entries. `previousChange` is this block, already recorded by the change.
+     */
+    function _epochEnded(address identity, uint256 epoch) internal override {
+        DelegateKey[] storage list = _listed[identity][epoch];
+        uint256 length = list.length;
+        for (uint256 i; i < length; ++i) {
+            DelegateKey memory key = list[i];
+            if (uint64(_delegates[identity][key.delegateType][key.delegate]) > block.timestamp) {
+                emit DIDDelegateChanged(identity, key.delegateType, key.delegate, block.timestamp, block.number);
+            }
+        }
+    }
+
+    function _epochOf(uint256 packed) private pure returns (uint256) {
+        return uint24(packed >> _DELEGATE_EPOCH_SHIFT);
     }
 
     function _setAttribute(address identity, bytes32 name, bytes calldata value, uint256 validity) private {
