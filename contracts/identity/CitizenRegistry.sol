@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
-import {ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
+import {DELEGATE_AGENT, ICitizenRegistry} from "../interfaces/ICitizenRegistry.sol";
 import {IDepartmentRegistry} from "../interfaces/IDepartmentRegistry.sol";
 import {CitizenRecovery} from "./CitizenRecovery.sol";
 
@@ -38,12 +38,9 @@ contract CitizenRegistry is CitizenRecovery {
 
     uint256 private constant _DELEGATE_EPOCH_SHIFT = 64;
     uint256 private constant _DELEGATE_SLOT_SHIFT = 88;
-
-    /// @dev One entry of an epoch's delegate list.
-    struct DelegateKey {
-        bytes32 delegateType;
-        address delegate;
-    }
+    uint256 private constant _ENTRY_AGENT = 1 << 160;
+    uint256 private constant _ENTRY_LENGTH_SHIFT = 168;
+    uint256 private constant _ENTRY_MASK = _ENTRY_AGENT | type(uint160).max;
 
     /**
      * @dev validTo (bits 0-63) | owner epoch it was added or confirmed under (64-87) | its
@@ -52,9 +49,17 @@ contract CitizenRegistry is CitizenRecovery {
     mapping(address identity => mapping(bytes32 delegateType => mapping(address delegate => uint256 packed)))
         private _delegates;
 
-    /// @dev Per identity and owner epoch: the delegates added or confirmed under it, not revoked.
-    // slither-disable-next-line uninitialized-state (written through storage pointers: push, pop, index)
-    mapping(address identity => mapping(uint256 epoch => DelegateKey[])) private _listed;
+    /**
+     * @dev Per identity and owner epoch, entry `index` of the list of delegates added or
+     * confirmed under it and not revoked: delegate (bits 0-159) | 1 at bit 160 if its type is
+     * {DELEGATE_AGENT} | entry 0 only: the list's length (168-175). One slot per agent, and the
+     * length costs no slot of its own; entries past the length are stale and never read.
+     */
+    mapping(address identity => mapping(uint256 epoch => mapping(uint256 index => uint256 entry))) private _listed;
+
+    /// @dev The delegate type of entry `index` when it is not {DELEGATE_AGENT}.
+    mapping(address identity => mapping(uint256 epoch => mapping(uint256 index => bytes32 delegateType))) private
+        _listedTypes;
 
     /// @param departments the department registry, to keep two guardians out of one department
     constructor(IDepartmentRegistry departments) CitizenRecovery(departments) EIP712("CitizenRegistry", "1") {}
@@ -232,24 +237,41 @@ contract CitizenRegistry is CitizenRecovery {
         private
         returns (uint256 slot)
     {
-        DelegateKey[] storage list = _listed[identity][epoch];
-        slot = list.length + 1;
-        if (slot > MAX_DELEGATES) revert CitizenTooManyDelegates(identity, MAX_DELEGATES);
-        list.push(DelegateKey(delegateType, delegate));
+        mapping(uint256 => uint256) storage list = _listed[identity][epoch];
+        uint256 head = list[0];
+        uint256 length = uint8(head >> _ENTRY_LENGTH_SHIFT);
+        if (length == MAX_DELEGATES) revert CitizenTooManyDelegates(identity, MAX_DELEGATES);
+        uint256 entry = uint256(uint160(delegate));
+        if (delegateType == DELEGATE_AGENT) entry |= _ENTRY_AGENT;
+        else _listedTypes[identity][epoch][length] = delegateType;
+        if (length == 0) {
+            list[0] = entry | (1 << _ENTRY_LENGTH_SHIFT);
+        } else {
+            list[length] = entry;
+            list[0] = head + (1 << _ENTRY_LENGTH_SHIFT);
+        }
+        return length + 1;
     }
 
     /// @dev Removes position `slot` - 1 from `epoch`'s list: the last entry takes its place.
     function _unlist(address identity, uint256 epoch, uint256 slot) private {
-        DelegateKey[] storage list = _listed[identity][epoch];
-        uint256 last = list.length;
-        if (slot != last) {
-            DelegateKey memory moved = list[last - 1];
-            list[slot - 1] = moved;
-            uint256 packed = _delegates[identity][moved.delegateType][moved.delegate];
-            _delegates[identity][moved.delegateType][moved.delegate] =
+        mapping(uint256 => uint256) storage list = _listed[identity][epoch];
+        uint256 head = list[0];
+        uint256 last = uint8(head >> _ENTRY_LENGTH_SHIFT) - 1;
+        uint256 index = slot - 1;
+        if (index != last) {
+            // last > index >= 0, so the moved entry is not entry 0
+            uint256 moved = list[last] & _ENTRY_MASK;
+            bytes32 movedType = _typeOf(identity, epoch, last, moved);
+            if (moved & _ENTRY_AGENT == 0) _listedTypes[identity][epoch][index] = movedType;
+            if (index == 0) head = moved | (head & ~_ENTRY_MASK);
+            else list[index] = moved;
+            address movedDelegate = address(uint160(moved));
+            uint256 packed = _delegates[identity][movedType][movedDelegate];
+            _delegates[identity][movedType][movedDelegate] =
                 (packed & ~(uint256(type(uint8).max) << _DELEGATE_SLOT_SHIFT)) | (slot << _DELEGATE_SLOT_SHIFT);
         }
-        list.pop();
+        list[0] = head - (1 << _ENTRY_LENGTH_SHIFT);
     }
 
     /**
@@ -259,14 +281,21 @@ contract CitizenRegistry is CitizenRecovery {
      * {MAX_DELEGATES} entries. `previousChange` is this block, already recorded by the change.
      */
     function _epochEnded(address identity, uint256 epoch) internal override {
-        DelegateKey[] storage list = _listed[identity][epoch];
-        uint256 length = list.length;
+        mapping(uint256 => uint256) storage list = _listed[identity][epoch];
+        uint256 head = list[0];
+        uint256 length = uint8(head >> _ENTRY_LENGTH_SHIFT);
         for (uint256 i; i < length; ++i) {
-            DelegateKey memory key = list[i];
-            if (uint64(_delegates[identity][key.delegateType][key.delegate]) > block.timestamp) {
-                emit DIDDelegateChanged(identity, key.delegateType, key.delegate, block.timestamp, block.number);
+            uint256 entry = i == 0 ? head : list[i];
+            bytes32 delegateType = _typeOf(identity, epoch, i, entry);
+            address delegate = address(uint160(entry));
+            if (uint64(_delegates[identity][delegateType][delegate]) > block.timestamp) {
+                emit DIDDelegateChanged(identity, delegateType, delegate, block.timestamp, block.number);
             }
         }
+    }
+
+    function _typeOf(address identity, uint256 epoch, uint256 index, uint256 entry) private view returns (bytes32) {
+        return entry & _ENTRY_AGENT != 0 ? DELEGATE_AGENT : _listedTypes[identity][epoch][index];
     }
 
     function _epochOf(uint256 packed) private pure returns (uint256) {

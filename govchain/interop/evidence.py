@@ -111,7 +111,10 @@ def export(
                 from_block=connection.deployment.deploy_block,
                 argument_filters={"category": record.category, "recordId": record.record_id},
             )
+            # the indexed arguments re-checked: a node may ignore them (EthereumJS 0.10.5)
             if int(log["args"]["version"]) == record.version
+            and bytes(log["args"]["category"]) == record.category
+            and bytes(log["args"]["recordId"]) == record.record_id
         ]
         if not found or bytes(found[0]["args"]["recordHash"]) != digest:
             raise EvidenceRefused(
@@ -124,10 +127,15 @@ def export(
         leaf = record_leaf(record.category, record.record_id, 1, digest)
         if process_proof(proof, leaf) != root:
             raise EvidenceRefused("the Merkle proof does not lead from this record to the root")
-        found = registry.events.BatchAnchored().get_logs(
-            from_block=connection.deployment.deploy_block,
-            argument_filters={"category": record.category, "root": root},
-        )
+        found = [
+            log
+            for log in registry.events.BatchAnchored().get_logs(
+                from_block=connection.deployment.deploy_block,
+                argument_filters={"category": record.category, "root": root},
+            )
+            if bytes(log["args"]["category"]) == record.category
+            and bytes(log["args"]["root"]) == root
+        ]
         if not found:
             raise EvidenceRefused(f"batch root {_hex(root)} is not anchored")
         anchor = {"kind": "batch", "root": _hex(root), "proof": [_hex(p) for p in proof]}
@@ -182,7 +190,15 @@ def _access_records(connection: Connection, record: RecordColumns) -> list[dict[
         from_block=connection.deployment.deploy_block, argument_filters=filters
     ):
         args = log["args"]
-        if bytes(args["category"]) != record.category:
+        # every filter re-checked: a node may ignore indexed-argument filters (EthereumJS)
+        if (
+            bytes(args["category"]) != record.category
+            or bytes(args["owner"]) != record.owner
+            or (
+                record.subject
+                and to_checksum_address(args["subject"]) != to_checksum_address(record.subject)
+            )
+        ):
             continue
         out.append(
             {

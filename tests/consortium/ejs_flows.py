@@ -71,34 +71,42 @@ class OfferParties:
     hrss_staff: LocalAccount
     civil_staff: LocalAccount
     approvers: tuple[LocalAccount, LocalAccount]
-    citizen: LocalAccount  # funded: she publishes her encryption key herself
 
 
-def zero_visit(connection: Connection, parties: OfferParties, folder: Path) -> dict[str, Any]:
-    """CIVIL's elderly allowance set up, one citizen found eligible, offered off chain, her
-    acceptance relayed: the acceptance's transactions, blocks, seconds and her cost."""
-    w3 = connection.w3
+@dataclass
+class Offers:
+    """CIVIL's elderly allowance, registered on chain, with HRSS attesting the facts."""
 
-    def sender(account: LocalAccount) -> Sender:
-        return Sender(w3, account, connection.decoder())
+    connection: Connection
+    parties: OfferParties
+    schemas: dict[str, bytes]
+    service: bytes
+    folder: Path
 
+    def sender(self, account: LocalAccount) -> Sender:
+        return Sender(self.connection.w3, account, self.connection.decoder())
+
+
+def set_up_offers(connection: Connection, parties: OfferParties, folder: Path) -> Offers:
+    """Three schemas, CIVIL's ``elderly`` rule and ``allowance`` service (two approvers sign
+    each, CIVIL's staff relays)."""
+    offers = Offers(connection, parties, {}, b"", folder)
     registry = connection.contract("AttestationRegistry")
-    schemas = {}
     for key, fields, roles in (
         ("age", "AgedOver60(bool yes)", ROLE_STAFF),
         ("residence", "ResidentOf(bytes32 commitment)", ROLE_STAFF),
         ("allowance", "ElderlyAllowanceGranted(bytes32 caseId)", ROLE_APPROVER),
     ):
         fields_hash = bytes(keccak(text=fields))
-        sender(parties.hrss_admin).transact(
+        offers.sender(parties.hrss_admin).transact(
             registry.functions.registerSchema(fields_hash, roles, b"\0" * 32, True)
         )
-        schemas[key] = schema_uid(fields_hash, roles, b"\0" * 32, True)
-    relayer = sender(parties.civil_staff)
+        offers.schemas[key] = schema_uid(fields_hash, roles, b"\0" * 32, True)
+    relayer = offers.sender(parties.civil_staff)
     book = Rulebook(connection, relayer)
     requirements = [
-        Requirement(schemas["age"], YEAR, (HRSS,)),
-        Requirement(schemas["residence"], YEAR, (HRSS, CIVIL)),
+        Requirement(offers.schemas["age"], YEAR, (HRSS,)),
+        Requirement(offers.schemas["residence"], YEAR, (HRSS, CIVIL)),
     ]
     deadline = book.cases.now() + 86400
     name = name_code("elderly")
@@ -108,67 +116,89 @@ def zero_visit(connection: Connection, parties: OfferParties, folder: Path) -> d
     rid = rule_id(CIVIL, name)
     catalog = Catalog(connection, relayer)
     sname = name_code("allowance")
-    signed = [
-        catalog.sign(a, CIVIL, sname, deadline, rid, schemas["allowance"])
-        for a in parties.approvers
-    ]
-    catalog.relay(CIVIL, sname, deadline, signed, rid, schemas["allowance"])
+    allowance = offers.schemas["allowance"]
+    signed = [catalog.sign(a, CIVIL, sname, deadline, rid, allowance) for a in parties.approvers]
+    catalog.relay(CIVIL, sname, deadline, signed, rid, allowance)
+    offers.service = service_id(CIVIL, sname)
+    return offers
 
-    citizen = parties.citizen
+
+def make_eligible(offers: Offers, citizen: LocalAccount) -> None:
+    """She publishes her encryption key (she is funded for it); HRSS attests her facts."""
     public = coincurve.PrivateKey(citizen.key).public_key.format(compressed=True)
-    sender(citizen).transact(
-        connection.contract("CitizenRegistry").functions.setAttribute(
+    offers.sender(citizen).transact(
+        offers.connection.contract("CitizenRegistry").functions.setAttribute(
             citizen.address, ENC_KEY, public, YEAR
         )
     )
+    registry = offers.connection.contract("AttestationRegistry")
     for key in ("age", "residence"):
-        sender(parties.hrss_staff).transact(
+        offers.sender(offers.parties.hrss_staff).transact(
             registry.functions.attest(
-                citizen.address, schemas[key], keccak(text=key), 0, b"\0" * 32
+                citizen.address, offers.schemas[key], keccak(text=key), 0, b"\0" * 32
             )
         )
 
+
+def zero_visit(offers: Offers, citizens: list[LocalAccount]) -> dict[str, Any]:
+    """The watcher offers the eligible ``citizens`` off chain; each accepts at CIVIL's node and
+    CIVIL relays it: per acceptance its transactions, blocks, gas, seconds and her cost."""
+    connection, w3 = offers.connection, offers.connection.w3
     deployment = connection.deployment
-    index = open_database(folder / "index.db")
+    index = open_database(offers.folder / "index.db")
     watched = contracts_from_manifest(
         {n: c.address for n, c in deployment.contracts.items()},
         {n: c.block for n, c in deployment.contracts.items()},
     )
     Indexer(index, RpcLogSource(connection.url), watched, confirmations=0).sync()
-    store = Store(sqlite_url(folder / "civil-node.db"))
+    store = Store(sqlite_url(offers.folder / "civil-node.db"))
     addresses = ChainAddresses.from_names({n: c.address for n, c in deployment.contracts.items()})
     reader = RpcChain(connection.url, addresses, chain_id=connection.chain_id)
+    relayer = offers.sender(offers.parties.civil_staff)
     watcher = Watcher(connection, index, OfferBox(store.engine), CIVIL, relayer)
+    head = w3.eth.block_number
+    started = time.perf_counter()
     report = watcher.watch()
-    out: dict[str, Any] = {"offered": len(report.offered)}
+    out: dict[str, Any] = {
+        "offered": len(report.offered),
+        "watch_seconds": round(time.perf_counter() - started, 3),
+        "transactions_to_offer": sum(
+            len(w3.eth.get_block(n)["transactions"])
+            for n in range(head + 1, w3.eth.block_number + 1)
+        ),
+        "rows": [],
+    }
+    benefit = connection.contract("CaseApprovals").functions.benefitOf
     try:
         with running_node(DataNode(NodeConfig(CIVIL), store, reader)) as url:
-            inbox = OfferInbox(reader, citizen)
-            [held] = inbox.list_offers(url, CIVIL)
-            assert held.content is not None
-            balance = w3.eth.get_balance(citizen.address)
-            start_block = w3.eth.block_number
-            t0 = time.perf_counter()
-            inbox.accept(url, CIVIL, held.content)
-            t1 = time.perf_counter()
-            relayed = watcher.relay()
-            t2 = time.perf_counter()
+            for citizen in citizens:
+                inbox = OfferInbox(reader, citizen)
+                [held] = inbox.list_offers(url, CIVIL)
+                assert held.content is not None
+                balance = w3.eth.get_balance(citizen.address)
+                start_block = w3.eth.block_number
+                t0 = time.perf_counter()
+                inbox.accept(url, CIVIL, held.content)
+                t1 = time.perf_counter()
+                relayed = watcher.relay()
+                t2 = time.perf_counter()
+                assert len(relayed.accepted) == 1, relayed.as_dict()
+                [done] = relayed.accepted
+                receipt = w3.eth.get_transaction_receipt(done["tx_hash"])
+                out["rows"].append(
+                    {
+                        "transactions": len(relayed.accepted),
+                        "blocks": int(receipt["blockNumber"]) - start_block,
+                        "gas": int(receipt["gasUsed"]),
+                        "status": int(receipt["status"]),
+                        "benefit": "0x"
+                        + bytes(benefit(offers.service, citizen.address).call()).hex(),
+                        "citizen_paid_wei": balance - w3.eth.get_balance(citizen.address),
+                        "sign_and_leave_s": round(t1 - t0, 4),
+                        "relay_to_receipt_s": round(t2 - t1, 4),
+                        "acceptance_to_benefit_s": round(t2 - t0, 4),
+                    }
+                )
     finally:
         store.dispose()
-    [done] = relayed.accepted
-    receipt = w3.eth.get_transaction_receipt(done["tx_hash"])
-    benefit = connection.contract("CaseApprovals").functions.benefitOf(
-        service_id(CIVIL, sname), citizen.address
-    )
-    out |= {
-        "transactions": len(relayed.accepted),
-        "blocks": int(receipt["blockNumber"]) - start_block,
-        "gas": int(receipt["gasUsed"]),
-        "status": int(receipt["status"]),
-        "benefit": bytes(benefit.call()),
-        "citizen_paid_wei": balance - w3.eth.get_balance(citizen.address),
-        "sign_and_leave_s": round(t1 - t0, 4),
-        "relay_to_receipt_s": round(t2 - t1, 4),
-        "acceptance_to_benefit_s": round(t2 - t0, 4),
-    }
     return out

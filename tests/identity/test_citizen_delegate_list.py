@@ -127,3 +127,21 @@ def test_the_new_epoch_has_its_own_bound_and_confirmations_count(
     # revoking a confirmed one does
     reg.revokeDelegate(alice, AGENT, old[0], sender=bob)
     reg.addDelegate(alice, VERI, addresses(1)[0], DAY, sender=bob)
+
+
+def test_types_follow_their_entries_when_the_list_is_compacted(
+    citizen_registry: Any, alice: Any, bob: Any
+) -> None:
+    """Agents are listed in one slot, other types with their type beside; removing the first
+    entry moves the last (of another type) into it, and the rotation still names each type."""
+    reg = citizen_registry
+    agent, veri, auth, other = addresses(4)
+    sig_auth = b"sigAuth".ljust(32, b"\0")
+    reg.addDelegate(alice, AGENT, agent, DAY, sender=alice)
+    reg.addDelegate(alice, VERI, veri, DAY, sender=alice)
+    reg.addDelegate(alice, sig_auth, auth, DAY, sender=alice)
+    reg.revokeDelegate(alice, AGENT, agent, sender=alice)  # entry 0: sigAuth moves in
+    reg.addDelegate(alice, AGENT, other, DAY, sender=alice)
+    reg.revokeDelegate(alice, VERI, veri, sender=alice)  # entry 1: the agent moves in
+    tx = reg.changeOwner(alice, bob, sender=alice)
+    assert [(e[0], e[1]) for e in ended(tx, reg)] == [(sig_auth, auth), (AGENT, other)]
