@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
 from eth_utils.crypto import keccak
 
 from benchmarks.gastable import GasTable
@@ -53,12 +54,28 @@ def test_signed_citizen_operations(
         sig = sign(a, ADD_DELEGATE, identity=a.address, delegateType=AGENT,
                    delegate=delegate.address, validity=30 * DAY)  # fmt: skip
         r = reg.addDelegateSigned(a, AGENT, delegate, 30 * DAY, dl, sig, sender=relayer)
-        t.add(f"addDelegateSigned ({who})", r, new=2 if who != "repeat" else 1,
-              upd=0 if who != "repeat" else 1, sigs=1, reference=ETHR_ADD_DELEGATE,
-              note="reference: ethr-did-registry addDelegate (direct)")  # fmt: skip
+        t.add(f"addDelegateSigned ({who})", r, new=3 if who != "repeat" else 2,
+              upd=0 if who != "repeat" else 2, sigs=1, reference=ETHR_ADD_DELEGATE,
+              note="reference: ethr-did-registry addDelegate (direct); the delegate is also "
+              "listed under the owner epoch (an agent: one entry slot, the length in entry 0)")  # fmt: skip
     sig = sign(a, REVOKE_DELEGATE, identity=a.address, delegateType=AGENT, delegate=b.address)
     r = reg.revokeDelegateSigned(a, AGENT, b, dl, sig, sender=relayer)
-    t.add("revokeDelegateSigned", r, upd=2, sigs=1, note="delegate slot cleared (refund)")
+    t.add("revokeDelegateSigned", r, upd=4, sigs=1,
+          note="delegate slot cleared (refund); the list's last entry moves into its place")  # fmt: skip
+
+    # an owner change announces the end of each unexpired delegate of the ended epoch (a
+    # DIDDelegateChanged with validTo = now for a stock did:ethr resolver), MAX_DELEGATES at most
+    for owner, count in ((citizens[8], 0), (citizens[9], 1), (citizens[10], 8)):
+        for _ in range(count):
+            reg.addDelegate(owner, AGENT, Account.create().address, 30 * DAY, sender=owner)
+        if count == 0:  # an identity changed before, as the others (its slot is not new)
+            reg.setAttribute(owner, ENC_KEY, b"\x01", DAY, sender=owner)
+        r = reg.changeOwner(owner, outsider, sender=owner)
+        assert len(r.events.filter(reg.DIDDelegateChanged)) == count
+        t.add(f"changeOwner, {count} live delegate(s) announced"
+              + (" (the bound, MAX_DELEGATES)" if count == 8 else ""), r,
+              upd=1, note="identity slot; the list's first entry (its length) read; per further "
+              "delegate one entry slot, per delegate its slot (cold) and one event")  # fmt: skip
 
     value = b"\x04" + bytes(range(1, 65))
     for who, name in (("first change of the identity", ENC_KEY), ("repeat", keccak(text="svc"))):

@@ -162,11 +162,17 @@ def test_identity_gas(
     r.add("changeOwnerSigned (repeat)", tx, upd=1, sigs=1, target=79_700)
     f, g = citizens[10], citizens[11]
     tx = reg.addDelegate(f, AGENT, g, 30 * DAY, sender=f)
-    r.add("addDelegate (first change of the identity)", tx, new=2, reference=72_217)
+    r.add(
+        "addDelegate (first change of the identity)", tx, new=3, reference=72_217,
+        note="delegate, identity, the epoch's list entry 0 (an agent: one slot, with the length)",
+    )  # fmt: skip
     tx = reg.addDelegate(f, AGENT, b, 30 * DAY, sender=f)
-    r.add("addDelegate (repeat)", tx, new=1, upd=1, reference=72_217)
+    r.add("addDelegate (repeat)", tx, new=2, upd=2, reference=72_217)
     tx = reg.revokeDelegate(f, AGENT, g, sender=f)
-    r.add("revokeDelegate", tx, upd=2, note="delegate slot cleared (refund)")
+    r.add(
+        "revokeDelegate", tx, upd=4,
+        note="delegate slot cleared (refund); the list's last entry moves into its place",
+    )  # fmt: skip
     value = b"\x04" + bytes(range(1, 65))  # an uncompressed public key
     tx = reg.setAttribute(b, keccak(text="encKey"), value, 365 * DAY, sender=b)
     r.add("setAttribute (first change)", tx, new=1)

@@ -86,7 +86,11 @@ abstract contract CitizenOwnership is ICitizenRegistry, SignatureVerifier {
             | (uint256(uint32(nonce)) << _NONCE_SHIFT) | (uint256(uint24(epoch)) << _EPOCH_SHIFT);
         emit DIDOwnerChanged(identity, newOwner, previousChange);
         emit OwnerEpochChanged(identity, newOwner, epoch, msg.sender);
+        _epochEnded(identity, epoch - 1);
     }
+
+    /// @dev Owner epoch `epoch` of `identity` just ended (its owner changed at this block).
+    function _epochEnded(address identity, uint256 epoch) internal virtual;
 
     /// @dev The owner of `identity`; reverts unless it is the caller.
     function _onlyOwner(address identity) internal view returns (address owner) {

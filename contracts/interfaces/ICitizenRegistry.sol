@@ -23,10 +23,10 @@ bytes32 constant DELEGATE_AGENT = keccak256("govchain.delegate.agent");
  * access only under the epoch it was given or confirmed in, so nothing a previous key
  * installed survives its rotation or recovery unless the new owner confirms it. An owner
  * change also moves the nonce on, voiding the previous owner's unrelayed signed messages.
- * Gap towards a stock did:ethr resolver: it does not know epochs and keeps listing a
- * delegate of a previous epoch until its `validTo` (the registry keeps no delegate list to
- * announce evictions); `govchain citizen delegates` and {validDelegate} are authoritative,
- * and revoking the previous delegates (`govchain citizen evict-delegates`) announces their end.
+ * A stock did:ethr resolver does not know epochs: so the registry lists each epoch's delegates
+ * (at most `MAX_DELEGATES` at once) and an owner change emits, for each of them still unexpired,
+ * a {DIDDelegateChanged} with `validTo` = now, which the method's resolution rules read as the
+ * delegate's end; {confirmDelegate} announces it again.
  *
  * History lives in events. Each identity-level event carries `previousChange`, the block of the
  * identity's previous change ({changed}), so a reader walks back from {changed} one block at a
@@ -47,6 +47,9 @@ interface ICitizenRegistry {
     error CitizenDelegateNotFromPreviousEpoch(address identity, bytes32 delegateType, address delegate, uint256 epoch);
     /// @notice `delegate`'s validity ended at `validTo`; add it again instead.
     error CitizenDelegateExpired(address identity, bytes32 delegateType, address delegate, uint256 validTo);
+    /// @notice `identity` already lists `max` delegates under its owner epoch (added or confirmed
+    /// and not revoked, expired ones included): revoke one first.
+    error CitizenTooManyDelegates(address identity, uint256 max);
 
     /// @notice `identity` is now controlled by `owner` (ERC-1056 event, exact signature).
     event DIDOwnerChanged(address indexed identity, address owner, uint256 previousChange);
@@ -118,7 +121,9 @@ interface ICitizenRegistry {
      *
      * Requirements: the caller owns `identity`; `newOwner` is not zero.
      *
-     * Emits {DIDOwnerChanged} and {OwnerEpochChanged}, or {ICitizenRecovery-OwnerChangeQueued}.
+     * Emits {DIDOwnerChanged} and {OwnerEpochChanged} (and a {DIDDelegateChanged} with
+     * `validTo` = now for each unexpired delegate of the ended epoch, at most `MAX_DELEGATES`),
+     * or {ICitizenRecovery-OwnerChangeQueued}.
      */
     function changeOwner(address identity, address newOwner) external;
 
@@ -135,7 +140,8 @@ interface ICitizenRegistry {
      * @notice Makes `delegate` a `delegateType` delegate of `identity` for `validity` seconds,
      * under the current owner epoch.
      *
-     * Requirements: the caller owns `identity`; `delegate` not zero; `validity` not zero.
+     * Requirements: the caller owns `identity`; `delegate` not zero; `validity` not zero; a
+     * delegate new to this epoch finds fewer than `MAX_DELEGATES` listed (revoke one first).
      *
      * Emits {DIDDelegateChanged}.
      */
@@ -168,7 +174,7 @@ interface ICitizenRegistry {
      * current epoch (its `validTo` unchanged).
      *
      * Requirements: the caller owns `identity`; the delegate was added, has not expired, and
-     * comes from a previous epoch.
+     * comes from a previous epoch; fewer than `MAX_DELEGATES` are listed under this epoch.
      *
      * Emits {DelegateConfirmed} and {DIDDelegateChanged}.
      */

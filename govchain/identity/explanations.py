@@ -98,6 +98,10 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     "CitizenDelegateExpired": (
         "the delegation of {delegate} for {identity} ended at {validTo}; add it again instead"
     ),
+    "CitizenTooManyDelegates": (
+        "{identity} already lists {max} delegates under its current key (expired ones count "
+        "until revoked); revoke one first"
+    ),
     "CitizenGuardianDepartmentChanged": (
         "guardian {guardian} of {identity} was chosen in department {chosen} but is now in "
         "{current} (or its department is not active, or its key was marked compromised): its "

@@ -17,11 +17,15 @@ resolver (npm ``ethr-did-resolver`` 11.1.3, ``wrapDidDocument``) applies them:
   delegate and ``did/pub/`` event in order;
 * attributes ``did/pub/<algorithm>/<purpose>/<encoding>`` are keys, ``did/svc/<type>`` services.
 
-govchain's contract is stricter than the method: a delegate installed under a previous owner
-(before a rotation or recovery) is not valid until the new owner confirms it
-(``validDelegate`` is false), but no ERC-1056 event says so, so a stock resolver still lists it.
-:func:`resolve` with ``strict=True`` asks ``validDelegate`` for each listed delegate and
-withholds those the contract refuses, naming them in ``didResolutionMetadata``.
+govchain's contract ties delegates to the owner epoch: a delegate installed under a previous
+owner (before a rotation or recovery) is not valid until the new owner confirms it. The owner
+change itself emits, for each unexpired delegate of the ended epoch (at most
+``MAX_DELEGATES``), a ``DIDDelegateChanged`` with ``validTo`` = the change's block time, so the
+method's rules (and a stock resolver) drop it from any ``now`` after that second; a
+confirmation emits it again. :func:`resolve` with ``strict=True`` still asks ``validDelegate``
+for each listed delegate and withholds those the contract refuses (a resolution within the
+rotation's own second, where ``validTo >= now`` still holds), naming them in
+``didResolutionMetadata``.
 """
 
 from __future__ import annotations
@@ -388,7 +392,7 @@ def resolve(
             resolution["govchainWithheldDelegates"] = withheld
             resolution["govchainNote"] = (
                 "delegates installed under a previous owner and not confirmed since: "
-                "CitizenRegistry.validDelegate is false, a stock did:ethr resolver lists them"
+                "CitizenRegistry.validDelegate is false (their end was announced this second)"
             )
     return {
         "didDocument": built.document,

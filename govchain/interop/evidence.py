@@ -25,7 +25,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from govchain.errors import GovchainError, InvalidInput
-from govchain.interop.blockproof import ProofError, check_block, header_fields
+from govchain.interop.blockproof import ProofError, check_block, header_fields, raw_transaction
 from govchain.sharing.acceptance import RecordColumns
 from govchain.sharing.base import code_name
 from govchain.sharing.merkle import RECORD_HASH_TAG, process_proof, record_hash, record_leaf
@@ -77,6 +77,15 @@ def _rpc(w3: Web3, method: str, *params: Any) -> Any:
     return answer["result"]
 
 
+def _raw_transaction(w3: Web3, tx_hash: str) -> str:
+    """The signed transaction's bytes: ``eth_getRawTransactionByHash`` (geth, Besu, anvil), or
+    rebuilt from ``eth_getTransactionByHash`` where the node lacks it (EthereumJS)."""
+    answer = w3.provider.make_request("eth_getRawTransactionByHash", [tx_hash])  # type: ignore[arg-type]
+    if "error" not in answer and answer.get("result"):
+        return str(answer["result"])
+    return "0x" + raw_transaction(_rpc(w3, "eth_getTransactionByHash", tx_hash)).hex()
+
+
 # --- export ----------------------------------------------------------------------------------
 
 
@@ -102,7 +111,10 @@ def export(
                 from_block=connection.deployment.deploy_block,
                 argument_filters={"category": record.category, "recordId": record.record_id},
             )
+            # the indexed arguments re-checked: a node may ignore them (EthereumJS 0.10.5)
             if int(log["args"]["version"]) == record.version
+            and bytes(log["args"]["category"]) == record.category
+            and bytes(log["args"]["recordId"]) == record.record_id
         ]
         if not found or bytes(found[0]["args"]["recordHash"]) != digest:
             raise EvidenceRefused(
@@ -115,10 +127,15 @@ def export(
         leaf = record_leaf(record.category, record.record_id, 1, digest)
         if process_proof(proof, leaf) != root:
             raise EvidenceRefused("the Merkle proof does not lead from this record to the root")
-        found = registry.events.BatchAnchored().get_logs(
-            from_block=connection.deployment.deploy_block,
-            argument_filters={"category": record.category, "root": root},
-        )
+        found = [
+            log
+            for log in registry.events.BatchAnchored().get_logs(
+                from_block=connection.deployment.deploy_block,
+                argument_filters={"category": record.category, "root": root},
+            )
+            if bytes(log["args"]["category"]) == record.category
+            and bytes(log["args"]["root"]) == root
+        ]
         if not found:
             raise EvidenceRefused(f"batch root {_hex(root)} is not anchored")
         anchor = {"kind": "batch", "root": _hex(root), "proof": [_hex(p) for p in proof]}
@@ -126,7 +143,7 @@ def export(
     tx_hash = _hex(log["transactionHash"])
     block = _rpc(w3, "eth_getBlockByNumber", hex(int(log["blockNumber"])), False)
     receipts = [_rpc(w3, "eth_getTransactionReceipt", h) for h in block["transactions"]]
-    raws = [_rpc(w3, "eth_getRawTransactionByHash", h) for h in block["transactions"]]
+    raws = [_raw_transaction(w3, h) for h in block["transactions"]]
     anchor |= {"transaction_hash": tx_hash, "log_index": int(log["logIndex"])}
     departments = connection.contract("DepartmentRegistry")
     bundle: dict[str, Any] = {
@@ -173,7 +190,15 @@ def _access_records(connection: Connection, record: RecordColumns) -> list[dict[
         from_block=connection.deployment.deploy_block, argument_filters=filters
     ):
         args = log["args"]
-        if bytes(args["category"]) != record.category:
+        # every filter re-checked: a node may ignore indexed-argument filters (EthereumJS)
+        if (
+            bytes(args["category"]) != record.category
+            or bytes(args["owner"]) != record.owner
+            or (
+                record.subject
+                and to_checksum_address(args["subject"]) != to_checksum_address(record.subject)
+            )
+        ):
             continue
         out.append(
             {

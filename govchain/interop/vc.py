@@ -39,6 +39,7 @@ from eth_utils.crypto import keccak
 from govchain.eip712 import Domain, message
 from govchain.errors import GovchainError
 from govchain.interop.did import did_of, parse_did
+from govchain.interop.membership import membership_at
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -375,10 +376,9 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
         raise CredentialRefused(f"issued at block {issued_block}, outside the attestation's life")
     if int(w3.eth.get_block(issued_block)["timestamp"]) != body["issuanceDate"]:
         raise CredentialRefused("issuanceDate is not the time of its block")
-    dept, _roles, active = departments.functions.memberOf(method_address).call(
-        block_identifier=issued_block
-    )
-    if bytes(dept) != department or not active:
+    # from the registry's events, not memberOf at that block: holds on a full node (no archive)
+    member = membership_at(connection, method_address, issued_block)
+    if member.department != department or not member.active:
         raise CredentialRefused(
             f"{method_address} was not an active member of {code_text(department)} at block {issued_block}"
         )

@@ -8,11 +8,15 @@ gas money comes from a prefunded key by ordinary transfers), every receipt is aw
 block times, with ``GOVCHAIN_CONFIRMATIONS=2``. The whole reference scenario on this client is
 ``make demo CHAIN=ethereumjs`` (docs/deploy-consortium.md); this test keeps to what the issue
 asks of ``make test``: the platform deployed, a citizen's consent, one recorded access served by
-the owner's data node, and a case step decided by an approver's signed decision.
+the owner's data node, and a case step decided by an approver's signed decision. On the same
+devnet (one client per module): the anchored record's evidence bundle exported and verified
+online and offline (the Clique header must hash to the block hash), and one offer of a
+proactive service accepted in one relayed transaction (tests/consortium/ejs_flows.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -33,6 +37,9 @@ from govchain.demo.cli import start_chain
 from govchain.demo.nodes import NodeProcess
 from govchain.deploy import DeployConfig, FounderSpec, department_code, deploy
 from govchain.eip712 import Domain
+from govchain.interop.blockproof import header_hash
+from govchain.interop.evidence import EvidenceRefused
+from govchain.interop.evidence import verify as verify_evidence
 from govchain.network import POA_MIDDLEWARE, Connection
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
@@ -45,6 +52,13 @@ from govchain.sharing.messages import GRANT_CONSENT, consent_message, grant_tupl
 from govchain.toolchain.devnet import free_port
 from govchain.toolchain.ethereumjs import EthereumJSNode
 from govchain.tx import Sender
+from tests.consortium.ejs_flows import (
+    OfferParties,
+    evidence_round_trip,
+    make_eligible,
+    set_up_offers,
+    zero_visit,
+)
 
 DAY = 86_400
 CONFIRMATIONS = 2
@@ -78,7 +92,7 @@ class Keys:
     def __init__(self, connection: Connection, funder: LocalAccount) -> None:
         self.deployer, self.hrss_admin, self.hrss_staff = (Account.create() for _ in range(3))
         self.civil_admin, self.civil_staff, self.approver = (Account.create() for _ in range(3))
-        self.citizen = Account.create()
+        self.citizen, self.approver2 = Account.create(), Account.create()
         sender = Sender(connection.w3, funder, poll_latency=0.2)
         nonce = int(connection.w3.eth.get_transaction_count(funder.address, "latest"))
         sent = []
@@ -90,7 +104,7 @@ class Keys:
 
     def funded(self) -> list[LocalAccount]:
         return [self.deployer, self.hrss_admin, self.hrss_staff, self.civil_admin,
-                self.civil_staff, self.approver]  # fmt: skip
+                self.civil_staff, self.approver, self.approver2, self.citizen]  # fmt: skip
 
 
 def enrol(connection: Connection, admin: LocalAccount, account: LocalAccount, role: int,
@@ -129,6 +143,7 @@ def played(ejs: dict[str, Any]) -> dict[str, Any]:
     enrol(connection, keys.hrss_admin, keys.hrss_staff, ROLE_STAFF, "HRSS")
     enrol(connection, keys.civil_admin, keys.civil_staff, ROLE_STAFF, "CIVIL")
     enrol(connection, keys.civil_admin, keys.approver, ROLE_APPROVER, "CIVIL")
+    enrol(connection, keys.civil_admin, keys.approver2, ROLE_APPROVER, "CIVIL")
     hrss_admin = Sender(w3, keys.hrss_admin, connection.decoder())
     hrss_admin.transact(
         connection.contract("AnchorRegistry").functions.registerCategory(
@@ -226,7 +241,26 @@ def played(ejs: dict[str, Any]) -> dict[str, Any]:
     seen["extra_data_bytes"] = len(raw["result"]["extraData"]) // 2 - 1
     seen["code"] = bytes(w3.eth.get_code(cases.address))
     seen["node_pid"] = hrss_node.pid
+    seen |= {"connection": connection, "keys": keys}
     return seen
+
+
+@pytest.fixture(scope="module")
+def evidence_checked(played: dict[str, Any], ejs: dict[str, Any]) -> dict[str, Any]:
+    return evidence_round_trip(played["connection"], ejs["workdir"] / "hrss.db")
+
+
+@pytest.fixture(scope="module")
+def accepted(played: dict[str, Any], ejs: dict[str, Any]) -> dict[str, Any]:
+    keys: Keys = played["keys"]
+    parties = OfferParties(
+        keys.hrss_admin, keys.hrss_staff, keys.civil_staff, (keys.approver, keys.approver2)
+    )
+    folder = ejs["workdir"] / "offers"
+    folder.mkdir()
+    offers = set_up_offers(played["connection"], parties, folder)
+    make_eligible(offers, keys.citizen)
+    return zero_visit(offers, [keys.citizen])
 
 
 def test_it_ran_on_ethereumjs_with_proof_of_authority_headers(played: dict[str, Any]) -> None:
@@ -255,6 +289,42 @@ def test_one_consent_one_access_and_one_case_decision(played: dict[str, Any]) ->
         played["access_receipt"]["transactionHash"]
     ]
     assert played["case_status"] == CaseStatus.APPROVED
+
+
+def test_an_evidence_bundle_of_a_poa_block_verifies_online_and_offline(
+    evidence_checked: dict[str, Any], ejs: dict[str, Any]
+) -> None:
+    """Clique headers (97 bytes of extraData) hash to the block hash the verifier checks."""
+    bundle = evidence_checked["bundle"]
+    header = bundle["block"]["header"]
+    assert len(header["extraData"]) // 2 - 1 == 97
+    served = Web3(Web3.HTTPProvider(ejs["node"].url)).provider.make_request(
+        "eth_getBlockByNumber",
+        [header["number"], False],  # type: ignore[arg-type]
+    )["result"]
+    assert "0x" + header_hash(header).hex() == served["hash"] == bundle["block"]["hash"]
+    online, offline = evidence_checked["online"], evidence_checked["offline"]
+    assert (online.mode, offline.mode) == ("online", "offline")
+    assert online.block == offline.block == int(header["number"], 16)
+    assert online.department.startswith("HRSS")
+    assert any("unchanged since" in p for p in online.proven)
+    assert any("confirms the anchor itself" in p for p in online.proven)
+    # one byte of the seal changed: the header no longer hashes to the block hash
+    forged = json.loads(json.dumps(bundle))
+    seal = forged["block"]["header"]["extraData"]
+    forged["block"]["header"]["extraData"] = seal[:-2] + ("00" if seal[-2:] != "00" else "01")
+    with pytest.raises(EvidenceRefused, match="hash to"):
+        verify_evidence(forged, None, trusted_block_hash=bundle["block"]["hash"])
+
+
+def test_an_offer_is_accepted_in_one_transaction(accepted: dict[str, Any]) -> None:
+    """The services path (acceptOffer relayed: rule decided, benefit issued) on this client."""
+    assert accepted["offered"] == 1 and accepted["transactions_to_offer"] == 0
+    [row] = accepted["rows"]
+    assert row["transactions"] == 1 and row["status"] == 1
+    assert row["benefit"] != "0x" + "00" * 32
+    assert row["citizen_paid_wei"] == 0
+    assert row["blocks"] >= 1  # no automine: her acceptance waits for a sealed block
 
 
 def test_the_client_and_the_data_node_were_stopped(

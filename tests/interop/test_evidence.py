@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rlp
 from eth_utils.crypto import keccak
 
-from govchain.interop.blockproof import check_block, header_fields, header_hash
+from govchain.interop.blockproof import check_block, header_fields, header_hash, raw_transaction
 from govchain.interop.evidence import record_hash_of_digest
 from govchain.sharing.anchors import record_id
 from govchain.sharing.base import code
@@ -233,3 +234,47 @@ def test_every_devnet_block_rehashes_from_its_fields(
         receipts = [rpc(url, "eth_getTransactionReceipt", [h]) for h in block["transactions"]]
         raws = [rpc(url, "eth_getRawTransactionByHash", [h]) for h in block["transactions"]]
         check_block(block["hash"], header_fields(block), receipts, raws)
+        # the rebuild for nodes without eth_getRawTransactionByHash gives the same bytes
+        rebuilt = [
+            "0x" + raw_transaction(rpc(url, "eth_getTransactionByHash", [h])).hex()
+            for h in block["transactions"]
+        ]
+        assert rebuilt == raws
+
+
+def as_rpc(raw: bytes, kind: int) -> dict[str, Any]:
+    """A node's JSON view of a signed transaction of type 0 or 1 (hex fields)."""
+
+    def h(value: bytes) -> str:
+        return "0x" + value.hex() if value else "0x0"
+
+    if kind == 0:
+        nonce, price, gas, to, value, data, v, r, s = rlp.decode(raw)
+        return {"type": "0x0", "nonce": h(nonce), "gasPrice": h(price), "gas": h(gas),
+                "to": "0x" + to.hex(), "value": h(value), "input": "0x" + data.hex(),
+                "v": h(v), "r": h(r), "s": h(s)}  # fmt: skip
+    chain, nonce, price, gas, to, value, data, access, parity, r, s = rlp.decode(raw[1:])
+    return {"type": "0x1", "chainId": h(chain), "nonce": h(nonce), "gasPrice": h(price),
+            "gas": h(gas), "to": "0x" + to.hex(), "value": h(value), "input": "0x" + data.hex(),
+            "accessList": [{"address": "0x" + a.hex(), "storageKeys": ["0x" + k.hex() for k in ks]}
+                           for a, ks in access],
+            "yParity": h(parity), "r": h(r), "s": h(s)}  # fmt: skip
+
+
+def test_legacy_and_access_list_transactions_rebuild() -> None:
+    """Types 0 and 1 (anvil's own transactions above are type 2), signed here."""
+    from eth_account import Account
+
+    key = Account.create()
+    base = {"nonce": 7, "gas": 50_000, "to": "0x" + "11" * 20, "value": 5, "data": b"\x01"}
+    legacy = key.sign_transaction({**base, "gasPrice": 10**9, "chainId": 31337})
+    typed = key.sign_transaction(
+        {
+            **base, "gasPrice": 10**9, "chainId": 31337, "type": 1,
+            "accessList": [{"address": "0x" + "22" * 20, "storageKeys": ["0x" + "00" * 31 + "01"]}],
+        }
+    )  # fmt: skip
+    for signed, kind in ((legacy, 0), (typed, 1)):
+        decoded = as_rpc(bytes(signed.raw_transaction), kind)
+        assert raw_transaction(decoded) == bytes(signed.raw_transaction)
+        assert keccak(raw_transaction(decoded)) == bytes(signed.hash)

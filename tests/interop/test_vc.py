@@ -10,9 +10,12 @@ from typing import Any
 
 from eth_account import Account
 from eth_utils.crypto import keccak
+from web3.middleware import Web3Middleware
 
-from govchain.interop.vc import CREDENTIAL, _domain, _message
+from govchain.interop.membership import Membership, membership_at
+from govchain.interop.vc import CREDENTIAL, _domain, _iso, _message, verify
 from govchain.toolchain.devnet import rpc
+from govchain.tx import Sender
 from tests.cli.conftest import CityRun, assert_one_line_error
 
 SCHEMA = "RealName(bytes32 commitment)"
@@ -201,3 +204,61 @@ def test_export_usage_errors(city_run: CityRun, tmp_path: Path) -> None:
         "--key", "psb-staff", "attest", "export", "0x" + "00" * 32, "--vc", out, "--field", "a=1"
     )
     assert_one_line_error(never, 1, "was never made")
+
+
+def test_issuer_membership_at_issuance_is_read_from_events(
+    city_run: CityRun, tmp_path: Path
+) -> None:
+    """`vc verify` reads the signer's membership at the credential's block from
+    DepartmentRegistry's events (the answer memberOf gives at that block on this archive-like
+    devnet), and asks no state of an old block: a full node suffices."""
+    uid, _ = attestation(city_run)
+    vc = export(city_run, uid, tmp_path / "vc.json")
+    issued = int(vc["govchain"]["issuedBlock"])
+    conn = city_run.platform.connection
+    w3 = conn.w3
+    psb = city_run.platform.departments["PSB"]
+    registry = conn.contract("DepartmentRegistry")
+    removed = Sender(w3, psb.admin, conn.decoder()).transact(
+        registry.functions.removeMember(psb.staff.address)
+    )
+    gone = int(removed["blockNumber"])
+    for account in (psb.staff.address, psb.admin.address, Account.create().address):
+        for block in (
+            conn.deployment.contracts["DepartmentRegistry"].block,
+            issued,
+            gone - 1,
+            gone,
+        ):
+            dept, roles, active = registry.functions.memberOf(account).call(block_identifier=block)
+            assert membership_at(conn, account, block) == Membership(
+                bytes(dept), int(roles), bool(active)
+            ), (account, block)
+
+    # the signer has left PSB since: the credential still verifies (membership at issuance),
+    # and every state read is of the latest block
+    asked: list[tuple[str, Any]] = []
+
+    class Recording(Web3Middleware):
+        def request_processor(self, method: Any, params: Any) -> Any:
+            asked.append((str(method), params))
+            return method, params
+
+    w3.middleware_onion.add(Recording, name="recording")
+    try:
+        assert verify(conn, vc)["verified"] is True
+    finally:
+        w3.middleware_onion.remove("recording")
+    state_reads = {"eth_call", "eth_getBalance", "eth_getStorageAt", "eth_getCode"}
+    assert any(method == "eth_getLogs" for method, _ in asked)
+    assert [p for m, p in asked if m in state_reads and p[-1] != "latest"] == []
+
+    # the same key signing after its removal is refused
+    head = w3.eth.get_block("latest")
+    vc["govchain"]["issuedBlock"] = int(head["number"])
+    vc["issuanceDate"] = vc["proof"]["created"] = _iso(int(head["timestamp"]))
+    body = _message(vc, b"PSB".ljust(32, b"\0"))
+    domain = _domain(conn.chain_id, conn.deployment.address("AttestationRegistry"))
+    vc["proof"]["proofValue"] = "0x" + CREDENTIAL.sign(psb.staff.key, domain, body).hex()
+    late = city_run("vc", "verify", str(save(tmp_path / "late.json", vc)))
+    assert_one_line_error(late, 1, "was not an active member of PSB at block")
