@@ -111,7 +111,10 @@ class HttpxProvider(JSONBaseProvider):
         return response.content
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        return self.decode_rpc_response(self._post(self.encode_rpc_request(method, params)))
+        reply = self.decode_rpc_response(self._post(self.encode_rpc_request(method, params)))
+        if method == "eth_getLogs":
+            return matching_logs(params, reply)
+        return reply
 
     def make_batch_request(
         self, batch_requests: list[tuple[RPCEndpoint, Any]]
@@ -213,6 +216,29 @@ def _topic_hex(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     return str(value).lower()
+
+
+def matching_logs(params: Any, reply: RPCResponse) -> RPCResponse:
+    """An ``eth_getLogs`` reply with only the logs its filter asked for (:func:`log_matches`
+    and the address): every web3 log query of the SDK (``get_logs`` of a contract event,
+    ``w3.eth.get_logs``) is checked here once, whatever the node did with the filter."""
+    result = reply.get("result")
+    if not isinstance(result, list) or not params or not isinstance(params[0], Mapping):
+        return reply
+    query = params[0]
+    topics = query.get("topics") or []
+    address = query.get("address")
+    wanted = None
+    if address:
+        options = address if isinstance(address, list | tuple) else [address]
+        wanted = {str(a).lower() for a in options}
+    kept = [
+        log
+        for log in result
+        if log_matches(log, topics)
+        and (wanted is None or str(log.get("address", "")).lower() in wanted)
+    ]
+    return {**reply, "result": kept}
 
 
 def log_matches(log: Mapping[str, Any], topics: Sequence[Any]) -> bool:

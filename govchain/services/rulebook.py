@@ -270,9 +270,14 @@ class Rulebook:
         """For each requirement, the newest attestation about ``subject`` that meets it now."""
         registry = self.connection.contract("AttestationRegistry")
         start = self.connection.deployment.contracts["AttestationRegistry"].block
-        logs = registry.events.Attested().get_logs(
-            from_block=start, argument_filters={"subject": validate.address(subject)}
-        )
+        who = validate.address(subject)
+        logs = [  # the filter is re-checked here: some clients (EthereumJS) ignore topic filters
+            log
+            for log in registry.events.Attested().get_logs(
+                from_block=start, argument_filters={"subject": who}
+            )
+            if log["args"]["subject"] == who
+        ]
         now = self.cases.now()
         found: list[Evidence] = []
         for i, req in enumerate(requirements):

@@ -6,8 +6,10 @@ EthereumJS run (tests/consortium/test_ethereumjs.py) shows it detected on a Cliq
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -21,6 +23,7 @@ from govchain.network import (
     fee_fields,
     has_poa_headers,
     log_matches,
+    make_web3,
 )
 from govchain.toolchain.devnet import Devnet
 from govchain.tx import Sender
@@ -103,3 +106,47 @@ def test_logs_are_matched_against_the_topic_filter_on_the_client() -> None:
     assert not log_matches(log, [b])
     assert not log_matches(log, [a, None, None, hrss, a])  # a fifth topic it does not have
     assert log_matches({"topics": [bytes.fromhex(a[2:])]}, [a])
+
+
+def test_every_web3_log_query_drops_what_its_filter_did_not_ask_for() -> None:
+    """A node that answers eth_getLogs with logs outside the filter (EthereumJS 0.10.5 ignores
+    topic positions after the first) cannot hand the SDK another citizen's attestation: the
+    provider keeps only logs matching the query's topics and address."""
+    event, alice, bob = ("0x" + c * 64 for c in "e12")
+    contract, other = "0x" + "aa" * 20, "0x" + "bb" * 20
+
+    def log(address: str, subject: str) -> dict[str, object]:
+        return {
+            "address": address, "topics": [event, subject], "data": "0x",
+            "blockNumber": "0x1", "blockHash": "0x" + "00" * 32, "logIndex": "0x0",
+            "transactionHash": "0x" + "00" * 32, "transactionIndex": "0x0", "removed": False,
+        }  # fmt: skip
+
+    served = [log(contract, alice), log(contract, bob), log(other, alice)]
+
+    class WideNode(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": served}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WideNode)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        w3 = make_web3(f"http://127.0.0.1:{server.server_address[1]}")
+        query = {"address": Web3.to_checksum_address(contract), "topics": [event, alice]}
+        got = w3.eth.get_logs(query)  # type: ignore[arg-type]
+        assert [(x["address"].lower(), x["topics"][1].to_0x_hex()) for x in got] == [
+            (contract, alice)
+        ]
+        assert len(w3.eth.get_logs({"topics": [event]})) == 3  # nothing dropped unasked
+    finally:
+        server.shutdown()
+        server.server_close()
