@@ -156,6 +156,21 @@ MAX_LOW_S = SECPK1_N // 2
 
 
 def recover(digest: bytes, signature_hex: Any) -> tuple[str, bytes]:
+    """The signer's address and uncompressed public key of a signature (:func:`_recover`),
+    remembered for the last few thousand (digest, signature) pairs: the access log names the
+    signer before the request is decided, and the decision recovers the same signature again.
+    Recovery is a pure function of its inputs, so a remembered answer is the answer."""
+    if isinstance(signature_hex, str):
+        return _recover_remembered(digest, signature_hex)
+    return _recover(digest, signature_hex)
+
+
+@lru_cache(maxsize=4096)
+def _recover_remembered(digest: bytes, signature_hex: str) -> tuple[str, bytes]:
+    return _recover(digest, signature_hex)
+
+
+def _recover(digest: bytes, signature_hex: Any) -> tuple[str, bytes]:
     """The signer's address and uncompressed public key (65 bytes) of a 65-byte r‖s‖v signature.
 
     Only the signatures OpenZeppelin's ECDSA accepts on chain are accepted: v is 27 or 28 (a
