@@ -198,7 +198,24 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
 
         # --- membership and departments ------------------------------------------------------
 
-        @rule(dept=st.sampled_from(["PSB", "CIVIL", "HOUSING", "DPF", "HRSS"]))
+        @rule(
+            kind=st.sampled_from(["council", "council", "remove", "rotate staff", "rotate owner"]),
+            dept=st.sampled_from(["PSB", "CIVIL", "HOUSING", "DPF", "HRSS"]),
+            who=st.integers(0, 1),
+        )
+        def membership_changes(self, kind: str, dept: str, who: int) -> None:
+            """The council suspends or reinstates a department; DPF's admin removes or
+            re-admits its staff key; HOUSING's admin rotates its staff key; a citizen rotates
+            her owner key."""
+            if kind == "council":
+                self.council_suspends_or_reinstates(dept)
+            elif kind == "remove" and "DPF" not in self.world.suspended:
+                self.remove_or_readmit_dpf_staff()
+            elif kind == "rotate staff" and "HOUSING" not in self.world.suspended:
+                self.rotate_housing_staff_key()
+            elif kind == "rotate owner":
+                self.citizen_rotates_owner_key(who)
+
         def council_suspends_or_reinstates(self, dept: str) -> None:
             t = self._tick()
             if dept in self.world.suspended:
@@ -209,8 +226,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 self.world.suspend(dept, t)
             _count(f"council: suspend/reinstate {dept}")
 
-        @precondition(lambda self: "DPF" not in self.world.suspended)
-        @rule()
         def remove_or_readmit_dpf_staff(self) -> None:
             t = self._tick()
             key, admin = depts["DPF"].staff, depts["DPF"].admin
@@ -222,8 +237,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 self.world.leave(key.address, t)
                 _count("member removed")
 
-        @precondition(lambda self: "HOUSING" not in self.world.suspended)
-        @rule()
         def rotate_housing_staff_key(self) -> None:
             old, new = housing_keys[self.housing], housing_keys[1 - self.housing]
             admin = depts["HOUSING"].admin
@@ -236,7 +249,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             self.housing = 1 - self.housing
             _count("staff key rotated")
 
-        @rule(who=st.integers(0, 1))
         def citizen_rotates_owner_key(self, who: int) -> None:
             old, new = keys[who][self.owner_key[who]], keys[who][1 - self.owner_key[who]]
             t = self._tick()
@@ -348,7 +360,15 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
         # --- rules, services, cases ---------------------------------------------------------
 
         @precondition(lambda self: self.civil_can_sign())
-        @rule(change=st.sampled_from(["toggle", "replace"]))
+        @rule(change=st.sampled_from(["toggle", "replace", "service"]))
+        def civil_approvers_change_rules(self, change: str) -> None:
+            """The rule retired or registered again, or replaced by a version with the other
+            requirement list; or the service retired or registered again."""
+            if change == "service":
+                self.retire_or_register_service()
+            else:
+                self.change_rule(change)
+
         def change_rule(self, change: str) -> None:
             self._tick()
             if change == "toggle" and self.rule_in_force:
@@ -363,8 +383,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 self.rule_in_force = True
             _count(f"rule {change}")
 
-        @precondition(lambda self: self.civil_can_sign())
-        @rule()
         def retire_or_register_service(self) -> None:
             self._tick()
             if self.service:
@@ -378,8 +396,15 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             at_once=st.booleans(),
             schema=st.booleans(),
             picks=st.lists(st.integers(0, 50), min_size=3, max_size=3),
+            fresh=st.booleans(),
         )
-        def open_rule_case(self, who: int, at_once: bool, schema: bool, picks: list[int]) -> None:
+        def open_rule_case(
+            self, who: int, at_once: bool, schema: bool, picks: list[int], fresh: bool
+        ) -> None:
+            """A RULE case of CIVIL (with or without the benefit schema) decided when opened or
+            later; (``fresh``) her facts attested first, as on the usual path."""
+            if fresh:
+                self.attest_her_facts(who)
             self.n += 1
             now = self._tick()
             terms = CaseTerms(
@@ -449,13 +474,18 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             self.sides.accept(self.offers[-1], [0, 0, 0])
 
         @precondition(lambda self: any(o.accepted_at is not None for o in self.offers))
-        @rule(pick=st.integers(0, 50))
+        @rule(pick=st.integers(0, 50), replay=st.booleans())
+        def after_acceptance(self, pick: int, replay: bool) -> None:
+            """An accepted acceptance relayed again, or a citizen's benefit revoked."""
+            if replay:
+                self.replay_acceptance(pick)
+            else:
+                self.revoke_benefit(pick % PEOPLE)
+
         def replay_acceptance(self, pick: int) -> None:
             done = [o for o in self.offers if o.accepted_at is not None]
             self.sides.replay(done[pick % len(done)])
 
-        @precondition(lambda self: any(self.benefits.values()))
-        @rule(who=st.integers(0, PEOPLE - 1))
         def revoke_benefit(self, who: int) -> None:
             valid = self.valid_benefits(who)
             if valid and self.civil_can_sign():
