@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from govchain.approval import CaseTerms
 from govchain.services.rules import Evidence, Requirement
 
 ZERO32 = b"\0" * 32
@@ -60,6 +61,20 @@ class Fact:
     evidence: Evidence
     dept: str
     revoked_at: int | None = None
+
+
+@dataclass
+class Offer:
+    """An offer sealed for citizen ``who`` and her signed acceptance, relayed later (or never)."""
+
+    terms: CaseTerms
+    signed: tuple[Any, ...]
+    who: int
+    version: int  # the rule version whose requirements the consent text names
+    consent: bytes
+    accepted_at: int | None = None
+    decided_version: int = 0
+    gap_counted: bool = False
 
 
 @dataclass

@@ -32,7 +32,6 @@ Invariants, each checked after every step from the history alone:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -47,7 +46,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from govchain.approval import CaseTerms
+from govchain.approval import CaseStatus, CaseTerms
 from govchain.approval.messages import domain as cases_domain
 from govchain.eip712 import Domain
 from govchain.services.catalog import service_id
@@ -65,7 +64,7 @@ from tests.approval.conftest import (  # noqa: F401 (fixtures)
 )
 from tests.conftest import hypothesis_examples
 from tests.helpers import ROLE_APPROVER, ROLE_STAFF, enrol
-from tests.machines.model import ZERO32, Access, Category, Fact, GrantModel, World
+from tests.machines.model import ZERO32, Access, Category, Fact, GrantModel, Offer, World
 from tests.machines.sides import Deps, Sides
 from tests.services.conftest import Rulebook, book, facts  # noqa: F401 (fixtures)
 from tests.sharing.conftest import CATALOG, catalog, cats, make_terms, sign_consent  # noqa: F401
@@ -95,18 +94,6 @@ def joined_grants(
     offers, as govchain.deploy wires it). Not linked as the catalog's class listener (the
     sharing suite's deployment is): this machine never reclassifies a category."""
     return project.AccessGrants.deploy(departments, citizen_registry, catalog, sender=deployer)
-
-
-@dataclass
-class Offer:
-    terms: CaseTerms
-    signed: tuple[Any, ...]
-    who: int
-    version: int  # the rule version whose requirements the consent text names
-    consent: bytes
-    accepted_at: int | None = None
-    decided_version: int = 0
-    gap_counted: bool = False
 
 
 def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
@@ -508,6 +495,13 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 assert Access(view) == self.world.access(g, name, member.address, t), (g, name)
                 if g.terms["maxUses"]:
                     assert grants.grantState(grant_id(g.terms)).uses == g.uses
+
+        @invariant()
+        def case_view_matches_the_model(self) -> None:
+            """The two newest RULE cases still open are Open at their first step."""
+            for terms in self.cases[-2:]:
+                view = approvals.caseOf(terms.case_id())
+                assert (view.status, view.currentStep) == (CaseStatus.OPEN, 0), terms
 
         @invariant()
         def a_and_b_every_access_was_under_a_right_held_then(self) -> None:
