@@ -30,50 +30,63 @@ told apart); ``reanchored`` (see above). Everything but ``ok`` and ``pending`` i
 The chain's anchors are read once from the ``AnchorRegistry`` events filtered by the owner
 department; the store is streamed in (batch, leaf) order with Core queries, so a million
 records are checked in seconds (``benchmarks/bench_audit.py``).
+
+The report types live in :mod:`govchain.audit.tamper_report`, the store's rows in
+:mod:`govchain.audit.tamper_rows`; every public name is importable from here too.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from govchain import events
 from govchain.audit.chainlog import get_logs, topic32
+from govchain.audit.tamper_report import (
+    ALTERED,
+    MISSING,
+    NOT_ANCHORED,
+    OK,
+    PENDING_STATUS,
+    PROBLEMS,
+    REANCHORED,
+    STATUSES,
+    UNVERIFIED,
+    Finding,
+    Progress,
+    TamperReport,
+)
+from govchain.audit.tamper_rows import _anchored_row, _Row, _rows, _unanchored
 from govchain.node.chain import (
     BATCH_ANCHORED_TOPIC,
     FIRST_VERSION_PINNED_TOPIC,
     RECORD_ANCHORED_TOPIC,
     RpcChain,
 )
-from govchain.node.store import (
-    BATCH,
-    FAILED,
-    PENDING,
-    Batch,
-    OutboxEntry,
-    Record,
-    Store,
-    canonical_subject,
-)
-from govchain.sharing.merkle import RecordTree, record_hash
+from govchain.node.store import BATCH, Batch, Store
+from govchain.sharing.merkle import RecordTree
 
-OK, ALTERED, MISSING, NOT_ANCHORED, PENDING_STATUS, UNVERIFIED, REANCHORED = (
-    "ok",
-    "altered",
-    "missing",
-    "not_anchored",
-    "pending",
-    "unverified",
-    "reanchored",
-)
-STATUSES = (OK, ALTERED, MISSING, NOT_ANCHORED, PENDING_STATUS, UNVERIFIED, REANCHORED)
-PROBLEMS = (ALTERED, MISSING, NOT_ANCHORED, UNVERIFIED, REANCHORED)
-
-Progress = Callable[[int], None]
+__all__ = [
+    "ALTERED",
+    "MISSING",
+    "NOT_ANCHORED",
+    "OK",
+    "PENDING_STATUS",
+    "PROBLEMS",
+    "REANCHORED",
+    "STATUSES",
+    "UNVERIFIED",
+    "ChainAnchors",
+    "Finding",
+    "Progress",
+    "TamperReport",
+    "audit_store",
+    "audit_tamper",
+    "read_anchors",
+]
 
 
 @dataclass(frozen=True)
@@ -113,189 +126,6 @@ def read_anchors(chain: RpcChain, owner: bytes, from_block: int = 0) -> ChainAnc
             a = events.decode("AnchorRegistry", "BatchAnchored", log)
             batches[(events.b32(a["category"]), events.b32(a["root"]))] = int(a["leafCount"])
     return ChainAnchors(singles, batches)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One record (or batch leaf) that is not ``ok``."""
-
-    status: str
-    category: bytes
-    record_id: bytes | None  # None for a missing batch leaf (the chain keeps only the root)
-    version: int | None
-    reason: str
-    row: int | None = None  # the store's primary key
-    batch_root: bytes | None = None
-    leaf_index: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        for key in ("category", "record_id", "batch_root"):
-            if out[key] is not None:
-                out[key] = "0x" + out[key].hex()
-        return out
-
-
-@dataclass
-class TamperReport:
-    department: bytes
-    records: int = 0  # rows of the store checked
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
-    findings: list[Finding] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def problems(self) -> int:
-        return sum(self.counts[s] for s in PROBLEMS)
-
-    @property
-    def clean(self) -> bool:
-        return self.problems == 0
-
-    def add(self, finding: Finding) -> None:
-        self.counts[finding.status] += 1
-        self.findings.append(finding)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "department": "0x" + self.department.hex(),
-            "records": self.records,
-            "counts": dict(self.counts),
-            "problems": self.problems,
-            "clean": self.clean,
-            "findings": [f.as_dict() for f in self.findings],
-            "seconds": round(self.seconds, 3),
-        }
-
-
-@dataclass
-class _Row:
-    pk: int
-    category: bytes
-    record_id: bytes
-    version: int
-    recomputed: bytes
-    stored: bytes
-    anchored: bool
-    kind: str
-    batch_id: int | None
-    leaf_index: int | None
-    outbox: str | None
-    fault: str | None = None  # a stored column the node relies on, not as the hash implies
-
-
-def _column_fault(recomputed: bytes, stored: bytes, subject: Any) -> str | None:
-    """Why a row whose columns hash to its anchor is still not as published (None: it is).
-
-    Every column the node relies on is bound: the ``content_hash`` column (the node releases
-    only where its recomputation equals it) and the subject's text form (the node looks rows
-    up by it, the publisher compares it): canonical is None or the checksummed address."""
-    if stored != recomputed:
-        return "the stored record hash column differs from the hash of the record's columns"
-    try:
-        canonical = canonical_subject(subject)
-    except ValueError:
-        return "the subject column is not an address"
-    if subject != canonical:
-        return f"the subject column is not in canonical (checksummed) form: {subject!r}"
-    return None
-
-
-_COLUMNS = (
-    Record.id,
-    Record.category,
-    Record.record_id,
-    Record.version,
-    Record.salt,
-    Record.content,
-    Record.content_hash,
-    Record.subject,
-    Record.media_type,
-    Record.anchored,
-    Record.anchor_kind,
-    Record.batch_id,
-    Record.leaf_index,
-    OutboxEntry.state,
-)
-
-
-def _recompute(owner: bytes, r: Any) -> bytes:
-    """The record hash of a row from all its columns (a malformed column hashes to nothing)."""
-    try:
-        return record_hash(
-            bytes(r[1]), bytes(r[2]), int(r[3]), owner, r[7], str(r[8]), bytes(r[5]), bytes(r[4])
-        )
-    except (ValueError, TypeError):
-        return b"\0" * 32
-
-
-def _rows(store: Store, owner: bytes, chunk: int = 20_000) -> Iterator[_Row]:
-    query = (
-        select(*_COLUMNS)
-        .outerjoin(OutboxEntry, OutboxEntry.record_pk == Record.id)
-        .order_by(Record.batch_id, Record.leaf_index, Record.id)
-        .execution_options(yield_per=chunk)
-    )
-    with store.engine.connect() as conn:
-        for r in conn.execute(query):
-            recomputed, stored = _recompute(owner, r), bytes(r[6])
-            yield _Row(
-                pk=r[0],
-                category=bytes(r[1]),
-                record_id=bytes(r[2]),
-                version=int(r[3]),
-                recomputed=recomputed,
-                stored=stored,
-                anchored=bool(r[9]),
-                kind=r[10],
-                batch_id=r[11],
-                leaf_index=r[12],
-                outbox=r[13],
-                fault=_column_fault(recomputed, stored, r[7]),
-            )
-
-
-def _anchored_row(report: TamperReport, row: _Row, root: bytes | None = None) -> None:
-    """A row whose columns hash to what the chain anchors: ``ok`` unless a stored column the
-    node relies on was edited (then ``altered``, naming the record)."""
-    if row.fault is None:
-        report.counts[OK] += 1
-        return
-    report.add(
-        Finding(
-            ALTERED,
-            row.category,
-            row.record_id,
-            row.version,
-            row.fault,
-            row.pk,
-            root,
-            row.leaf_index,
-        )
-    )
-
-
-def _unanchored(report: TamperReport, row: _Row, root: bytes | None = None) -> None:
-    if not row.anchored and row.outbox in (PENDING, "batched"):
-        status, reason = PENDING_STATUS, "waiting in the outbox to be anchored"
-    elif row.outbox == FAILED:
-        status, reason = NOT_ANCHORED, "the outbox gave up: the chain holds another content"
-    elif row.anchored:
-        status, reason = NOT_ANCHORED, "marked anchored in the store, but no anchor on chain"
-    else:
-        status, reason = NOT_ANCHORED, "not anchored on chain and not queued in the outbox"
-    report.add(
-        Finding(
-            status,
-            row.category,
-            row.record_id,
-            row.version,
-            reason,
-            row.pk,
-            root,
-            row.leaf_index,
-        )
-    )
 
 
 def audit_store(

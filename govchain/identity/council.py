@@ -3,8 +3,8 @@
 A proposal is a call (target + calldata) the council executes once enough members with a
 voting seat approved it before its expiry: the larger of the threshold when it was proposed and
 the current one. A seat votes only while its key is an ADMIN of an Active department, checked
-again when the approvals are counted. :class:`CouncilActions` builds the calldata of the
-department registry's council-only functions (admit, suspend, reinstate, retire, replaceAdmin,
+again when the approvals are counted. :class:`CouncilActions`
+(:mod:`govchain.identity.council_actions`) builds the calldata of the council-only functions (admit, suspend, reinstate, retire, replaceAdmin,
 removeMemberByCouncil, markCompromised) and of the council's own (addMember, removeMember,
 changeThreshold, cancel).
 
@@ -18,11 +18,14 @@ Checks before sending: the proposal exists (:class:`~govchain.errors.NotFound`, 
 not executed, cancelled nor expired; the sender (or each signer) is a member with a voting seat
 who has not approved yet; each signature recovers to its claimed signer; execution has enough
 approvals; the expiry of a new proposal is in the future and within 30 days.
+
+The proposal and approval types (:class:`Proposal`, :class:`Call`, :class:`SignedApproval`,
+:func:`sign_approval`) live in :mod:`govchain.identity.council_proposals` and are importable
+from here too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -31,251 +34,40 @@ from web3.exceptions import ContractLogicError
 
 from govchain import validate
 from govchain.errors import InvalidInput, NotFound
-from govchain.identity.base import (
-    ZERO_ADDRESS,
-    ContractClient,
-    Refused,
-    Sent,
-    code_text,
-    hex32,
-    iso_time,
+from govchain.identity.base import ContractClient, Refused, Sent, code_text, hex32, iso_time
+from govchain.identity.council_actions import CouncilActions
+from govchain.identity.council_proposals import (
+    DEPARTMENT_ACTIONS,
+    MAX_PROPOSAL_LIFETIME,
+    Call,
+    Proposal,
+    Proposed,
+    SignedApproval,
+    approval_message,
+    recover_signer,
+    sign_approval,
 )
 from govchain.identity.departments import Departments, as_code
 from govchain.identity.messages import COUNCIL_APPROVAL, council_domain
 from govchain.network import Connection
-from govchain.safe import OwnerSignature, SafeWallet, recover_safe_owner, sign_safe_message
+from govchain.safe import OwnerSignature, SafeWallet, recover_safe_owner
 from govchain.tx import Sender
 
-MAX_PROPOSAL_LIFETIME = 30 * 24 * 3600
-
-#: Department registry functions only the council may call, by CLI name.
-DEPARTMENT_ACTIONS = (
-    "admit",
-    "suspend",
-    "reinstate",
-    "retire",
-    "replace-admin",
-    "remove-member",
-    "mark-compromised",
-)
-
-
-@dataclass(frozen=True)
-class Call:
-    """A call the council may propose: ``target`` with ``data``, and what it means."""
-
-    target: ChecksumAddress
-    data: bytes
-    description: str
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A council proposal as readers see it."""
-
-    id: bytes
-    target: ChecksumAddress
-    data: bytes
-    expiry: int
-    executed: bool
-    proposer: ChecksumAddress
-    approvals: int
-    threshold: int
-    description: str
-    approvers: list[ChecksumAddress] = field(default_factory=list)
-    expired: bool = False
-    cancelled: bool = False
-
-    @property
-    def state(self) -> str:
-        if self.executed:
-            return "executed"
-        if self.cancelled:
-            return "cancelled"
-        if self.expired:
-            return "expired"
-        return "ready" if self.approvals >= self.threshold else "open"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": hex32(self.id),
-            "action": self.description,
-            "target": self.target,
-            "data": "0x" + self.data.hex(),
-            "expiry": self.expiry,
-            "expires_at": iso_time(self.expiry),
-            "proposer": self.proposer,
-            "approvals": self.approvals,
-            "threshold": self.threshold,
-            "approvers": list(self.approvers),
-            "executed": self.executed,
-            "cancelled": self.cancelled,
-            "state": self.state,
-        }
-
-
-@dataclass(frozen=True)
-class Proposed:
-    """A proposal just made: its id and the transaction."""
-
-    id: bytes
-    sent: Sent
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": hex32(self.id), **self.sent.as_dict()}
-
-
-@dataclass(frozen=True)
-class SignedApproval:
-    """A member's EIP-712 approval of a proposal, made off chain, to be submitted by anyone."""
-
-    proposal: bytes
-    signer: ChecksumAddress
-    signature: bytes
-    owner: ChecksumAddress | None = None
-    """Set for one owner's part of a Safe ``signer``'s signature (its SafeMessage signature)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "proposal": hex32(self.proposal),
-            "signer": self.signer,
-            "signature": "0x" + self.signature.hex(),
-            **({"owner": self.owner} if self.owner else {}),
-        }
-
-    def token(self) -> str:
-        """``SIGNER:SIGNATURE`` (a Safe owner's part: ``SAFE:OWNER:SIGNATURE``), the form
-        ``govchain council approve --signature`` takes."""
-        owner = f"{self.owner}:" if self.owner else ""
-        return f"{self.signer}:{owner}0x{self.signature.hex()}"
-
-    @classmethod
-    def parse(cls, proposal: bytes, token: str) -> SignedApproval:
-        """Parse ``SIGNER:0xSIGNATURE`` (a key's 65 bytes, or a contract wallet's bytes) or a
-        Safe owner's ``SAFE:OWNER:0xSIGNATURE``."""
-        parts = [p.strip() for p in token.split(":")]
-        if len(parts) not in (2, 3):
-            raise InvalidInput("signature", token, "expected SIGNER:0xSIGNATURE")
-        signature = validate.hex_bytes(parts[-1], 65 if len(parts) == 3 else None, "signature")
-        if len(signature) < 65:
-            raise InvalidInput("signature", token, "a signature is at least 65 bytes")
-        owner = validate.address(parts[1]) if len(parts) == 3 else None
-        return cls(proposal, validate.address(parts[0]), signature, owner)
-
-
-def approval_message(proposal: Proposal, member: str, generation: int) -> dict[str, Any]:
-    """The ``CouncilApproval`` of ``proposal`` by ``member`` in its membership ``generation``
-    (``Council.generationOf``): a signature never outlives the membership it was made in."""
-    return {
-        "proposalId": proposal.id,
-        "target": proposal.target,
-        "data": proposal.data,
-        "expiry": proposal.expiry,
-        "member": validate.address(member),
-        "generation": generation,
-    }
-
-
-def sign_approval(
-    account: LocalAccount,
-    chain_id: int,
-    council: str,
-    proposal: Proposal,
-    generation: int,
-    safe: str | None = None,
-) -> SignedApproval:
-    """Sign ``proposal`` for the council at ``council`` on ``chain_id`` as the member in its
-    membership ``generation``; no network needed. With ``safe`` the member is that Safe and
-    ``account`` one of its owners: it signs the Safe's SafeMessage over the approval naming the
-    Safe (one part of the Safe's signature, joined by :meth:`Council.approve_by_sig`)."""
-    domain = council_domain(chain_id, council)
-    if safe is None:
-        message = approval_message(proposal, account.address, generation)
-        signature = COUNCIL_APPROVAL.sign(account.key, domain, message)
-        return SignedApproval(proposal.id, validate.address(account.address), signature)
-    digest = COUNCIL_APPROVAL.digest(domain, approval_message(proposal, safe, generation))
-    part = sign_safe_message(account, chain_id, safe, digest)
-    return SignedApproval(proposal.id, validate.address(safe), part, account.address)
-
-
-def recover_signer(
-    chain_id: int,
-    council: str,
-    proposal: Proposal,
-    signature: bytes,
-    member: str,
-    generation: int,
-) -> str:
-    message = approval_message(proposal, member, generation)
-    try:
-        return COUNCIL_APPROVAL.recover(council_domain(chain_id, council), message, signature)
-    except (ValueError, TypeError):  # malformed signature bytes
-        return ZERO_ADDRESS
-
-
-class CouncilActions:
-    """Calldata of the council-only functions, with a description of each."""
-
-    def __init__(self, departments: Departments, council_address: str) -> None:
-        self.departments = departments
-        self.council_address = validate.address(council_address)
-
-    def _registry(self, function: str, args: list[Any], description: str) -> Call:
-        registry = self.departments.contract
-        data = bytes.fromhex(registry.encode_abi(function, args)[2:])
-        return Call(validate.address(registry.address), data, description)
-
-    def status_change(self, action: str, code: str | bytes) -> Call:
-        """``admit``, ``suspend``, ``reinstate`` or ``retire`` of a known department."""
-        if action not in ("admit", "suspend", "reinstate", "retire"):
-            raise InvalidInput("council action", action, "admit, suspend, reinstate or retire")
-        raw = self.departments.require(code)
-        return self._registry(action, [raw], f"{action} {code_text(raw)}")
-
-    def admit(self, code: str | bytes) -> Call:
-        return self.status_change("admit", code)
-
-    def suspend(self, code: str | bytes) -> Call:
-        return self.status_change("suspend", code)
-
-    def reinstate(self, code: str | bytes) -> Call:
-        return self.status_change("reinstate", code)
-
-    def retire(self, code: str | bytes) -> Call:
-        return self.status_change("retire", code)
-
-    def replace_admin(self, code: str | bytes, old_admin: str | None, new_admin: str) -> Call:
-        raw = self.departments.require(code)
-        old = validate.address(old_admin) if old_admin else validate.address(ZERO_ADDRESS)
-        new = validate.address(new_admin)
-        return self._registry(
-            "replaceAdmin",
-            [raw, old, new],
-            f"replace-admin {code_text(raw)} {old if old_admin else '(none)'} -> {new}",
-        )
-
-    def remove_member(self, account: str) -> Call:
-        """Remove ``account`` from its department, whatever the department's status."""
-        address = validate.address(account)
-        member = self.departments.member_of(address)
-        if member.department is None:
-            raise Refused(f"{address} is in no department")
-        return self._registry(
-            "removeMemberByCouncil",
-            [address],
-            f"remove-member {address} from {code_text(member.department)}",
-        )
-
-    def mark_compromised(self, account: str) -> Call:
-        """Mark ``account`` compromised: removed from its department, never to join again."""
-        address = validate.address(account)
-        if self.departments.compromised_since(address):
-            raise Refused(f"{address} is marked compromised already")
-        return self._registry("markCompromised", [address], f"mark-compromised {address}")
-
-    def _council(self, contract: Any, function: str, args: list[Any], description: str) -> Call:
-        data = bytes.fromhex(contract.encode_abi(function, args)[2:])
-        return Call(self.council_address, data, description)
+__all__ = [
+    "DEPARTMENT_ACTIONS",
+    "MAX_PROPOSAL_LIFETIME",
+    "Call",
+    "Council",
+    "CouncilActions",
+    "Proposal",
+    "Proposed",
+    "SignedApproval",
+    "approval_message",
+    "council_call",
+    "department_call",
+    "recover_signer",
+    "sign_approval",
+]
 
 
 class Council(ContractClient):

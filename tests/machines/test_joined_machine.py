@@ -1,0 +1,559 @@
+"""Sharing, membership, attestations, RULE steps and offers under one changing world (issue 17:
+"rule steps and offers join the approval and sharing state machines").
+
+One Hypothesis state machine mixes, in the same run: consent grants of HRSS data to HOUSING and
+DPF (given directly or by signature relayed, sometimes by a key that no longer controls the
+identity), revocations (by the grantor's key or the identity's current key), time passing past
+grant windows, accesses recorded by members and non-members, HRSS records anchored; members
+removed and re-admitted, HOUSING's staff key rotated, citizens' owner keys rotated, departments
+suspended and reinstated by the council; attestations issued (by named and unnamed departments,
+to the applicants and others) and revoked; cases of CIVIL's ``elderly`` RULE step opened and
+decided (at once or later, with the newest or arbitrary evidence, with the current or a stale
+requirement list), the rule retired, registered again and replaced by a version with another
+requirement list; the ``allowance`` service retired and registered again; offers sealed and
+signed, accepted relayed by CIVIL, replayed; benefits revoked. A model (``tests.machines.model``)
+predicts every outcome, naming the refusal, and is compared after every step with the
+contracts' own status views (``AccessGrants.accessStatus``, ``CaseApprovals.caseOf``,
+``RuleRegistry.check``, ``CitizenRegistry.ownerEpoch``, ``AnchorRegistry.latestVersion``).
+
+Invariants, each checked after every step from the history alone:
+(a) an access is recorded only under a grant live at that block, by an active STAFF of an
+    Active grantee, for a category the grant covers;
+(b) after revocation, expiry, removal, suspension or key rotation no access under the old right;
+(c) a RULE step is decided only with attestations each valid, unrevoked, of the subject, from an
+    Active named department, within the requirement's maximum age at that block;
+(d) at most one valid benefit per citizen and service; an acceptance is never replayed;
+(e) the consent an accepted offer carries covers exactly the schemas of the rule version that
+    decided it (``KNOWN_GAPS`` counts the one way it does not, pinned by
+    ``test_known_gaps.py::test_offer_consent_binds_the_rule_version_it_was_given_for``).
+"""
+
+# ruff: noqa: F811  (fixtures imported for pytest are parameters of the test here)
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from govchain.approval import CaseStatus, CaseTerms
+from govchain.approval.messages import domain as cases_domain
+from govchain.eip712 import Domain
+from govchain.services.catalog import service_id
+from govchain.services.offers import consent_hash, consent_text, sign_acceptance
+from govchain.services.rules import Requirement, name_code, rule_id, rule_step
+from govchain.sharing import category_code, grant_id, grant_tuple
+from tests.approval.conftest import (  # noqa: F401 (fixtures)
+    DAY,
+    approvals,
+    attestations,
+    citizen_registry,
+    desk,
+    h,
+    rule_registry,
+)
+from tests.conftest import hypothesis_examples
+from tests.helpers import ROLE_APPROVER, ROLE_STAFF, enrol
+from tests.machines.model import ZERO32, Access, Category, Fact, GrantModel, Offer, World
+from tests.machines.sides import Deps, Sides
+from tests.services.conftest import Rulebook, book, facts  # noqa: F401 (fixtures)
+from tests.sharing.conftest import CATALOG, catalog, cats, make_terms, sign_consent  # noqa: F401
+
+#: examples and steps: a share of the loaded profile (10 and 25 in CI's "default", about 40 s on
+#: two cores); GOVCHAIN_JOINED_EXAMPLES overrides the count for a long local run.
+EXAMPLES = int(os.environ.get("GOVCHAIN_JOINED_EXAMPLES", 0)) or hypothesis_examples(0.06)
+STEPS = 25
+OUTCOMES: dict[str, int] = {}
+KNOWN_GAPS: dict[str, int] = {}
+PEOPLE = 3  # citizens 0 and 1 may rotate their owner key (to spare accounts 57, 58)
+ISSUERS = ["PSB", "CIVIL", "HOUSING", "HRSS"]
+GRANTEES = ["HOUSING", "DPF"]
+HRSS_NAMES = [n for n, owner, _, _ in CATALOG if owner == "HRSS"]
+FAR = 3650 * DAY
+
+
+def _count(key: str, into: dict[str, int] = OUTCOMES) -> None:
+    into[key] = into.get(key, 0) + 1
+
+
+@pytest.fixture(scope="module")
+def joined_grants(
+    project: Any, deployer: Any, departments: Any, citizen_registry: Any, catalog: Any, cats: Any
+) -> Any:
+    """AccessGrants over the approvals' CitizenRegistry (one identity registry for grants and
+    offers, as govchain.deploy wires it). Not linked as the catalog's class listener (the
+    sharing suite's deployment is): this machine never reclassifies a category."""
+    return project.AccessGrants.deploy(departments, citizen_registry, catalog, sender=deployer)
+
+
+def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
+    book: Rulebook, approvals: Any, attestations: Any, rule_registry: Any, citizen_registry: Any,
+    joined_grants: Any, catalog: Any, cats: Any, depts: Any, facts: Any, citizens: Any,
+    accounts: Any, outsider: Any, chain: Any, departments: Any, council: Any, deployer: Any,
+) -> None:  # fmt: skip
+    grants = joined_grants
+    web3 = chain.provider.web3
+    code_of = {name: d.code for name, d in depts.items()}
+    names_of = {c: n for n, c in code_of.items()}
+    categories = {n: Category(o, s.value != 3, sens) for n, o, s, sens in CATALOG}
+    base = [
+        Requirement(facts["age"], 30 * DAY, (code_of["PSB"],)),
+        Requirement(facts["residence"], 60 * DAY, (code_of["PSB"], code_of["CIVIL"])),
+    ]
+    alternatives = [base, [*base, Requirement(facts["low_income"], 90 * DAY, (code_of["HRSS"],))]]
+    rid = rule_id(code_of["CIVIL"], name_code("elderly"))
+    sid = service_id(code_of["CIVIL"], name_code("allowance"))
+    allowance = facts["allowance"]
+    cases_dom = cases_domain(chain.chain_id, approvals.address)
+    keys = {i: [citizens[i], accounts[57 + i]] for i in range(2)}
+    housing_keys = [depts["HOUSING"].staff, accounts[59]]
+    deps = Deps(
+        grants, approvals, attestations, rule_registry, catalog, chain, depts, citizens, keys,
+        Domain("AccessGrants", chain.chain_id, grants.address), rid, sid, names_of,
+        relayer=deployer, outsider=outsider, count=_count, gaps=KNOWN_GAPS,
+    )  # fmt: skip
+
+    class JoinedMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.snapshot = chain.snapshot()
+            self.t = int(chain.blocks.head.timestamp) + 10
+            self.world = World(categories, "HRSS")
+            self.sides = Sides(self, deps)
+            self.alternatives = alternatives
+            self.owner_key = dict.fromkeys(range(PEOPLE), 0)
+            self.housing = 0  # index of HOUSING's current staff key
+            self.facts: list[Fact] = []
+            self.rule_in_force = True
+            self.version = 0
+            self.requirements: dict[int, list[Requirement]] = {}
+            self.service = True
+            self.cases: list[CaseTerms] = []  # open RULE cases
+            self.offers: list[Offer] = []
+            self.benefits: dict[int, list[bytes]] = {}  # through acceptOffer
+            self.other: dict[int, list[bytes]] = {}  # through cases outside acceptOffer
+            self.decisions: list[tuple[int, int, str, list[Fact]]] = []
+            self.accesses: list[tuple[int, GrantModel, str, str]] = []
+            self.anchors: dict[int, int] = {}
+            self.n = 0
+
+        def teardown(self) -> None:
+            chain.restore(self.snapshot)
+
+        # --- helpers ------------------------------------------------------------------------
+
+        def _tick(self, seconds: int = 1) -> int:
+            self.t = max(self.t, self.head()) + seconds
+            chain.pending_timestamp = self.t
+            return self.t
+
+        def head(self) -> int:
+            return int(web3.eth.get_block("latest")["timestamp"])
+
+        def key_of(self, who: int) -> Any:
+            return keys[who][self.owner_key[who]] if who in keys else citizens[who]
+
+        def staff(self, dept: str) -> Any:
+            return housing_keys[self.housing] if dept == "HOUSING" else depts[dept].staff
+
+        def civil_can_sign(self) -> bool:
+            return "CIVIL" not in self.world.suspended
+
+        @initialize()
+        def start(self) -> None:
+            """The founders' keys (everyone else is in no department), CIVIL's ``elderly``
+            rule (version 1) and ``allowance`` service."""
+            for name, d in depts.items():
+                self.world.join(d.staff.address, name, ROLE_STAFF, 0)
+                for a in d.approvers:
+                    self.world.join(a.address, name, ROLE_APPROVER, 0)
+            self._tick()
+            book.register("CIVIL", "elderly", base)
+            self.version, self.requirements[1] = 1, base
+            self._tick()
+            book.register_service("CIVIL", "allowance", rid, allowance)
+
+        # --- membership and departments ------------------------------------------------------
+
+        @rule(
+            kind=st.sampled_from(["council", "council", "remove", "rotate staff", "rotate owner"]),
+            dept=st.sampled_from(["PSB", "CIVIL", "HOUSING", "DPF", "HRSS"]),
+            who=st.integers(0, 1),
+        )
+        def membership_changes(self, kind: str, dept: str, who: int) -> None:
+            """The council suspends or reinstates a department; DPF's admin removes or
+            re-admits its staff key; HOUSING's admin rotates its staff key; a citizen rotates
+            her owner key."""
+            if kind == "council":
+                self.council_suspends_or_reinstates(dept)
+            elif kind == "remove" and "DPF" not in self.world.suspended:
+                self.remove_or_readmit_dpf_staff()
+            elif kind == "rotate staff" and "HOUSING" not in self.world.suspended:
+                self.rotate_housing_staff_key()
+            elif kind == "rotate owner":
+                self.citizen_rotates_owner_key(who)
+
+        def council_suspends_or_reinstates(self, dept: str) -> None:
+            t = self._tick()
+            if dept in self.world.suspended:
+                departments.reinstate(code_of[dept], sender=council)
+                self.world.reinstate(dept, t)
+            else:
+                departments.suspend(code_of[dept], sender=council)
+                self.world.suspend(dept, t)
+            _count(f"council: suspend/reinstate {dept}")
+
+        def remove_or_readmit_dpf_staff(self) -> None:
+            t = self._tick()
+            key, admin = depts["DPF"].staff, depts["DPF"].admin
+            if self.world.members[key.address].dept is None:
+                enrol(departments, admin, key, ROLE_STAFF)
+                self.world.join(key.address, "DPF", ROLE_STAFF, t)
+            else:
+                departments.removeMember(key, sender=admin)
+                self.world.leave(key.address, t)
+                _count("member removed")
+
+        def rotate_housing_staff_key(self) -> None:
+            old, new = housing_keys[self.housing], housing_keys[1 - self.housing]
+            admin = depts["HOUSING"].admin
+            t = self._tick()
+            departments.removeMember(old, sender=admin)
+            self.world.leave(old.address, t)
+            t = self._tick()
+            enrol(departments, admin, new, ROLE_STAFF)
+            self.world.join(new.address, "HOUSING", ROLE_STAFF, t)
+            self.housing = 1 - self.housing
+            _count("staff key rotated")
+
+        def citizen_rotates_owner_key(self, who: int) -> None:
+            old, new = keys[who][self.owner_key[who]], keys[who][1 - self.owner_key[who]]
+            t = self._tick()
+            citizen_registry.changeOwner(citizens[who], new, sender=old)
+            self.owner_key[who] = 1 - self.owner_key[who]
+            self.world.rotate_owner(who, t)
+            assert citizen_registry.ownerEpoch(citizens[who]) == self.world.epochs[who]
+            assert citizen_registry.identityOwner(citizens[who]) == new.address
+            _count("owner key rotated")
+
+        @rule(days=st.integers(0, 3), hours=st.integers(0, 23))
+        def wait(self, days: int, hours: int) -> None:
+            """Time passes (an empty block at the new time: views read the head)."""
+            self.t = max(self.t, self.head()) + days * DAY + hours * 3600 + 1
+            chain.mine(timestamp=self.t)
+
+        # --- sharing -----------------------------------------------------------------------
+
+        @rule(
+            who=st.integers(0, PEOPLE - 1),
+            grantee=st.sampled_from(GRANTEES),
+            names=st.sets(st.sampled_from([*HRSS_NAMES, "*"]), min_size=1, max_size=2),
+            start=st.sampled_from([-1, 0, 0, 1]),
+            days=st.integers(1, 4),
+            max_uses=st.sampled_from([0, 0, 1, 2]),
+            by_signature=st.booleans(),
+            old_key=st.sampled_from([False, False, False, True]),
+        )
+        def grant(
+            self, who: int, grantee: str, names: set[str], start: int, days: int,
+            max_uses: int, by_signature: bool, old_key: bool,
+        ) -> None:  # fmt: skip
+            self.sides.grant(who, grantee, names, start, days, max_uses, by_signature, old_key)
+
+        @rule(
+            who=st.integers(0, PEOPLE - 1),
+            grantee=st.sampled_from(GRANTEES),
+            name=st.sampled_from(HRSS_NAMES[:3]),
+        )
+        def grant_and_use(self, who: int, grantee: str, name: str) -> None:
+            """The usual path: the grantee Active, a consent by her current key, used at once."""
+            if grantee in self.world.suspended:
+                self.council_suspends_or_reinstates(grantee)
+            self.sides.grant(who, grantee, {name}, 0, 2, 0, True, False)
+
+        @precondition(lambda self: self.world.grants)
+        @rule(pick=st.integers(0, 50), by_terms=st.booleans())
+        def revoke_grant(self, pick: int, by_terms: bool) -> None:
+            self.sides.revoke(self.world.grants[pick % len(self.world.grants)], by_terms)
+
+        @precondition(lambda self: self.world.grants)
+        @rule(
+            pick=st.integers(0, 50),
+            category=st.sampled_from([*HRSS_NAMES, "HOUSING.PROPERTY"]),
+            member=st.sampled_from(["staff", "staff", "staff", "other", "approver", "outsider"]),
+        )
+        def record_access(self, pick: int, category: str, member: str) -> None:
+            g = self.world.grants[pick % len(self.world.grants)]
+            self.sides.access(g, category, self.member(g.grantee, member))
+
+        def member(self, grantee: str, which: str) -> Any:
+            if which == "staff":
+                return self.staff(grantee)
+            if which == "other":
+                return housing_keys[1 - self.housing] if grantee == "HOUSING" else citizens[3]
+            if which == "approver":
+                return depts[grantee].approvers[0]
+            return outsider
+
+        @rule(record=st.integers(0, 2), offset=st.sampled_from([1, 1, 1, 0, 2]))
+        def anchor(self, record: int, offset: int) -> None:
+            self.sides.anchor(record, offset)
+
+        # --- attestations --------------------------------------------------------------------
+
+        @rule(
+            dept=st.sampled_from(ISSUERS),
+            who=st.sampled_from([0, 0, 1, 2, 3]),
+            which=st.sampled_from(["age", "residence", "low_income"]),
+            expiring=st.booleans(),
+        )
+        def attest(self, dept: str, who: int, which: str, expiring: bool) -> None:
+            now = self.head()
+            args = (citizens[who], facts[which], h(f"{dept} {which} {now}"))
+            fact = self.sides.attest(
+                dept, self.staff(dept), args, now + 10 * DAY if expiring else 0
+            )
+            if fact is not None:
+                self.facts.append(fact)
+
+        @rule(who=st.integers(0, PEOPLE - 1))
+        def attest_her_facts(self, who: int) -> None:
+            """The usual path: PSB her age, CIVIL her residence, HRSS her low income."""
+            for dept, which in (("PSB", "age"), ("CIVIL", "residence"), ("HRSS", "low_income")):
+                if dept not in self.world.suspended:
+                    self.attest(dept, who, which, False)
+
+        @precondition(lambda self: self.facts)
+        @rule(pick=st.integers(0, 50))
+        def revoke_fact(self, pick: int) -> None:
+            live = [
+                f for f in self.facts if f.revoked_at is None and f.dept not in self.world.suspended
+            ]
+            if live:
+                fact = live[pick % len(live)]
+                fact.revoked_at = self._tick()
+                attestations.revoke(fact.evidence.uid, sender=self.staff(fact.dept))
+
+        # --- rules, services, cases ---------------------------------------------------------
+
+        @precondition(lambda self: self.civil_can_sign())
+        @rule(change=st.sampled_from(["toggle", "replace", "service"]))
+        def civil_approvers_change_rules(self, change: str) -> None:
+            """The rule retired or registered again, or replaced by a version with the other
+            requirement list; or the service retired or registered again."""
+            if change == "service":
+                self.retire_or_register_service()
+            else:
+                self.change_rule(change)
+
+        def change_rule(self, change: str) -> None:
+            self._tick()
+            if change == "toggle" and self.rule_in_force:
+                book.retire("CIVIL", "elderly")
+                self.rule_in_force = False
+            else:
+                old = self.requirements[self.version]
+                new = old if change == "toggle" else alternatives[old == alternatives[0]]
+                book.register("CIVIL", "elderly", new)
+                self.version += 1
+                self.requirements[self.version] = new
+                self.rule_in_force = True
+            _count(f"rule {change}")
+
+        def retire_or_register_service(self) -> None:
+            self._tick()
+            if self.service:
+                book.retire_service("CIVIL", "allowance")
+            else:
+                book.register_service("CIVIL", "allowance", rid, allowance)
+            self.service = not self.service
+
+        @rule(
+            who=st.integers(0, PEOPLE - 1),
+            at_once=st.booleans(),
+            schema=st.booleans(),
+            picks=st.lists(st.integers(0, 50), min_size=3, max_size=3),
+            fresh=st.booleans(),
+        )
+        def open_rule_case(
+            self, who: int, at_once: bool, schema: bool, picks: list[int], fresh: bool
+        ) -> None:
+            """A RULE case of CIVIL (with or without the benefit schema) decided when opened or
+            later; (``fresh``) her facts attested first, as on the usual path."""
+            if fresh:
+                self.attest_her_facts(who)
+            self.n += 1
+            now = self._tick()
+            terms = CaseTerms(
+                documents_hash=h(f"joined case {self.n}"),
+                accepting_department=code_of["CIVIL"],
+                route=(rule_step(rid, now + FAR),),
+                applicant_citizen=citizens[who].address,
+                schema=allowance if schema else ZERO32,
+            )
+            self.sides.open_case(terms, at_once, picks)
+
+        @precondition(lambda self: self.cases and self.facts)
+        @rule(
+            pick=st.integers(0, 50),
+            picks=st.lists(st.integers(0, 50), min_size=3, max_size=3),
+            best=st.sampled_from([True, True, False]),
+            stale=st.sampled_from([False, False, False, True]),
+        )
+        def decide_rule_case(self, pick: int, picks: list[int], best: bool, stale: bool) -> None:
+            self.sides.decide(self.cases[pick % len(self.cases)], picks, best, stale)
+
+        # --- offers --------------------------------------------------------------------------
+
+        @rule(who=st.integers(0, PEOPLE - 1))
+        def seal_offer(self, who: int) -> None:
+            """What the watcher seals for her and she signs with her current key: a case of the
+            service and the consent text of the rule's requirements now."""
+            self.n += 1
+            now = self._tick()
+            person = self.key_of(who)
+            terms = CaseTerms(
+                documents_hash=h(f"joined offer {self.n}"),
+                accepting_department=code_of["CIVIL"],
+                route=(rule_step(rid, now + FAR),),
+                applicant_citizen=citizens[who].address,
+                schema=allowance,
+            )
+            consent = consent_hash(
+                consent_text("CIVIL", "allowance", self.requirements[self.version])
+            )
+            signed = sign_acceptance(
+                person.private_key, cases_dom, person.address, sid, terms, consent, now + FAR
+            )
+            self.offers.append(Offer(terms, signed, who, self.version, consent))
+
+        @precondition(lambda self: any(o.accepted_at is None for o in self.offers))
+        @rule(pick=st.integers(0, 50), picks=st.lists(st.integers(0, 50), min_size=3, max_size=3))
+        def accept_offer(self, pick: int, picks: list[int]) -> None:
+            pending = [o for o in self.offers if o.accepted_at is None]
+            self.sides.accept(pending[pick % len(pending)], picks)
+
+        @rule(who=st.integers(0, PEOPLE - 1))
+        def qualify_and_accept(self, who: int) -> None:
+            """The usual path: CIVIL Active, rule and service in force, her facts attested, the
+            offer sealed and accepted."""
+            if not self.civil_can_sign():
+                self.council_suspends_or_reinstates("CIVIL")
+            if not self.rule_in_force:
+                self.change_rule("toggle")
+            if not self.service:
+                self.retire_or_register_service()
+            for dept in ("PSB", "HRSS"):
+                if dept in self.world.suspended:
+                    self.council_suspends_or_reinstates(dept)
+            self.attest_her_facts(who)
+            self.seal_offer(who)
+            self.sides.accept(self.offers[-1], [0, 0, 0])
+
+        @precondition(lambda self: self.civil_can_sign())
+        @rule(who=st.integers(0, PEOPLE - 1))
+        def offer_outlives_a_rule_change(self, who: int) -> None:
+            """An offer waits in her box while CIVIL's approvers replace the rule; her facts
+            are attested as the new version needs and the watcher relays her acceptance."""
+            self.seal_offer(who)
+            self.change_rule("replace")
+            self.attest_her_facts(who)
+            self.sides.accept(self.offers[-1], [0, 0, 0])
+
+        @precondition(lambda self: any(o.accepted_at is not None for o in self.offers))
+        @rule(pick=st.integers(0, 50), replay=st.booleans())
+        def after_acceptance(self, pick: int, replay: bool) -> None:
+            """An accepted acceptance relayed again, or a citizen's benefit revoked."""
+            if replay:
+                self.replay_acceptance(pick)
+            else:
+                self.revoke_benefit(pick % PEOPLE)
+
+        def replay_acceptance(self, pick: int) -> None:
+            done = [o for o in self.offers if o.accepted_at is not None]
+            self.sides.replay(done[pick % len(done)])
+
+        def revoke_benefit(self, who: int) -> None:
+            valid = self.valid_benefits(who)
+            if valid and self.civil_can_sign():
+                self._tick()
+                attestations.revoke(valid[0], sender=depts["CIVIL"].approvers[0])
+
+        def valid_benefits(self, who: int) -> list[bytes]:
+            return [u for u in self.benefits.get(who, []) if attestations.isValid(u)]
+
+        # --- invariants ----------------------------------------------------------------------
+
+        @invariant()
+        def access_status_view_matches_the_model(self) -> None:
+            """The two newest grants, for one category each, for the grantee's staff key."""
+            t = self.head()
+            for i, g in enumerate(self.world.grants[-2:]):
+                name = HRSS_NAMES[(i + len(self.accesses)) % len(HRSS_NAMES)]
+                member = self.staff(g.grantee)
+                view = grants.accessStatus(grant_tuple(g.terms), category_code(name), member)
+                assert Access(view) == self.world.access(g, name, member.address, t), (g, name)
+                if g.terms["maxUses"]:
+                    assert grants.grantState(grant_id(g.terms)).uses == g.uses
+
+        @invariant()
+        def case_view_matches_the_model(self) -> None:
+            """The two newest RULE cases still open are Open at their first step."""
+            for terms in self.cases[-2:]:
+                view = approvals.caseOf(terms.case_id())
+                assert (view.status, view.currentStep) == (CaseStatus.OPEN, 0), terms
+
+        @invariant()
+        def a_and_b_every_access_was_under_a_right_held_then(self) -> None:
+            for t, g, name, member in self.accesses:
+                assert self.world.right_held(g, name, member, t), (t, g, name, member)
+            for g in self.world.grants:
+                if g.terms["maxUses"]:
+                    assert g.uses <= g.terms["maxUses"]
+
+        @invariant()
+        def c_every_rule_decision_used_valid_attestations_then(self) -> None:
+            for t, version, subject, chosen in self.decisions:
+                reqs = self.requirements[version]
+                assert len(chosen) == len(reqs)
+                for req, fact in zip(reqs, chosen, strict=True):
+                    assert self.world.fact_decides(req, fact, subject, names_of, t), (t, fact)
+
+        @invariant()
+        def d_one_benefit_per_citizen_and_no_replay(self) -> None:
+            for who in self.benefits:
+                assert len(self.valid_benefits(who)) <= 1
+            accepted = [o.terms.case_id() for o in self.offers if o.accepted_at is not None]
+            assert len(accepted) == len(set(accepted))
+
+        @invariant()
+        def e_an_accepted_consent_names_the_schemas_that_decided(self) -> None:
+            for offer in self.offers:
+                if offer.accepted_at is None or self.sides.consent_covers(offer):
+                    continue
+                # the one way it fails: signed for an older version of the rule (known gap)
+                assert offer.version != offer.decided_version, offer
+                if not offer.gap_counted:
+                    offer.gap_counted = True
+                    _count("consent of an older rule version accepted", KNOWN_GAPS)
+
+    run_state_machine_as_test(
+        JoinedMachine,
+        settings=settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None),
+    )
+    print("joined machine outcomes:", dict(sorted(OUTCOMES.items())))
+    print("joined machine known gaps:", KNOWN_GAPS)
+    for event in ("access recorded", "step decided by rule", "offer granted"):
+        assert OUTCOMES.get(event, 0) > 0, (event, OUTCOMES)
+    # not vacuous: moves were refused too, each with the error the model named
+    assert sum(v for k, v in OUTCOMES.items() if "refused" in k) > 0, OUTCOMES
