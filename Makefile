@@ -22,7 +22,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(PATH):$(CURDIR)/node_modules/.bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup debian-packages compile demo test screenshots portal test-fast lint bench devnet devnet-stop clean
+.PHONY: help setup debian-packages compile compile-default compile-levels checks demo test screenshots portal test-fast lint bench devnet devnet-stop clean
 
 help:
 	@echo "make demo        set up, start a devnet, deploy and run the reference scenario"
@@ -68,10 +68,15 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	$(PY) -m govchain.toolchain.solc
 	@touch $@
 
-# ape's build, then the ABIs/bytecode the wheel ships (govchain/abi/contracts.json, committed)
-compile: setup
+# ape's build, then the ABIs/bytecode the wheel ships (govchain/abi/contracts.json, committed),
+# and the build of every other EVM level (its own ape project under .evm/, independent of .build)
+compile: compile-default compile-levels
+
+compile-default: setup
 	$(APE) compile
 	$(PY) -m govchain.toolchain.abi_bundle
+
+compile-levels: setup
 	@for level in $(filter-out cancun,$(EVM_LEVELS)); do \
 		$(PY) -m govchain.toolchain.evm compile $$level || exit 1; \
 	done
@@ -84,7 +89,13 @@ demo: compile
 # 1: a single session). See govchain/toolchain/testrun.py and docs/testing.md.
 TEST_WORKERS ?= auto
 
-test: lint compile
+# lint, the default build and the other levels' builds are independent single-threaded jobs
+# (ruff/mypy/slither, solc): run them side by side, one per CPU, output kept per job.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+checks: setup
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) --output-sync=target lint compile-default compile-levels
+
+test: checks
 	$(PY) -m govchain.toolchain.testrun -n $(TEST_WORKERS) $(TEST_ARGS)
 	@for level in $(filter-out cancun,$(EVM_LEVELS)); do \
 		echo "contract tests on the $$level build"; \

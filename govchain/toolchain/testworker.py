@@ -12,18 +12,34 @@ seconds recorded in ``tests/durations.json`` (files not recorded yet are assumed
 they start early), which keeps one long file from starting last and running alone. Tests
 inside a file keep their order. ``--record-durations PATH`` writes the seconds per file of
 this run (setup, call and teardown) for the next one.
+
+Test accounts: ape re-derives a test account from the mnemonic (PBKDF2 of the seed, then the
+HD path) every time one is asked for, and its trace of every reverted transaction asks whether
+each address in the call tree is a test account, deriving all 60 again per address. The
+derivation is a pure function of (mnemonic, count, path, index), so the plugin memoises it:
+the same keys, computed once per worker instead of thousands of times.
+
+Revert traces: on every reverted transaction ape-foundry renders the transaction's whole call
+tree (decoding every frame against every known contract) to stdout before raising the error,
+and most tests revert on purpose (``ape.reverts``). The error raised is the same either way;
+only that printout, which pytest captures and discards for a passing test, is skipped here.
+``GOVCHAIN_TEST_TRACES=1`` renders it again when a failure needs the call tree.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 PORT_VARIABLE = "GOVCHAIN_TEST_ANVIL_PORT"
+TRACES_VARIABLE = "GOVCHAIN_TEST_TRACES"
 DURATIONS = Path("tests") / "durations.json"
 UNRECORDED_SECONDS = 600.0
 
@@ -86,7 +102,31 @@ class DurationRecorder:
         self.path.write_text(json.dumps(data, indent=1) + "\n")
 
 
+def memoise_test_accounts() -> None:
+    """Derive each of ape's test accounts once per process (see the module's docstring)."""
+    from ape_test import accounts
+
+    derive = getattr(accounts, "generate_dev_accounts")  # noqa: B009 (not re-exported)
+    if not hasattr(derive, "cache_info"):
+        setattr(accounts, "generate_dev_accounts", functools.lru_cache(maxsize=None)(derive))  # noqa: B010
+
+
+def skip_revert_traces() -> None:
+    """Do not render call trees on reverts unless ``GOVCHAIN_TEST_TRACES=1`` (see above)."""
+    if os.environ.get(TRACES_VARIABLE) == "1":
+        return
+    from ape_ethereum.trace import Trace
+
+    def show(self: Trace, verbose: bool = False, file: IO[str] = sys.stdout) -> None:
+        name = getattr(self, "transaction_hash", None) or "a call"
+        print(f"call trace of {name} not rendered ({TRACES_VARIABLE}=1 renders it)", file=file)
+
+    Trace.show = show  # type: ignore[method-assign]
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    memoise_test_accounts()
+    skip_revert_traces()
     target = config.getoption("--record-durations")
     if target and "PYTEST_XDIST_WORKER" not in os.environ:
         config.pluginmanager.register(DurationRecorder(Path(target)), "govchain-durations")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import ape
 import pytest
 
 from govchain.identity.messages import COUNCIL_APPROVAL, council_domain
+from tests.helpers import refused_deployment
 from tests.identity.conftest import COUNCIL_THRESHOLD, ZERO_ADDRESS, council_decide
 
 DAY = 86_400
@@ -55,16 +57,12 @@ def test_council_is_set_up_at_deployment(
 
 def test_deployment_sanity_checks(project: Any, deployer: Any, accounts: Any) -> None:
     a, b = accounts[57], accounts[58]
-    with ape.reverts(project.Council.CouncilZeroAddress):
-        project.Council.deploy([a, ZERO_ADDRESS], 1, sender=deployer)
-    with ape.reverts(project.Council.CouncilAlreadyMember, account=a.address):
-        project.Council.deploy([a, a], 1, sender=deployer)
-    with ape.reverts(project.Council.CouncilInvalidThreshold, threshold=0, members=2):
-        project.Council.deploy([a, b], 0, sender=deployer)
-    with ape.reverts(project.Council.CouncilInvalidThreshold, threshold=3, members=2):
-        project.Council.deploy([a, b], 3, sender=deployer)
-    with ape.reverts(project.Council.CouncilTooManyMembers, max=32):
-        project.Council.deploy(list(accounts[:33]), 2, sender=deployer)
+    refused = partial(refused_deployment, project.Council, sender=deployer)  # not ape.reverts
+    assert refused([[a, ZERO_ADDRESS], 1]) == ("CouncilZeroAddress", {})
+    assert refused([[a, a], 1]) == ("CouncilAlreadyMember", {"account": a.address})
+    assert refused([[a, b], 0]) == ("CouncilInvalidThreshold", {"threshold": 0, "members": 2})
+    assert refused([[a, b], 3]) == ("CouncilInvalidThreshold", {"threshold": 3, "members": 2})
+    assert refused([list(accounts[:33]), 2]) == ("CouncilTooManyMembers", {"max": 32})
 
 
 def test_council_has_no_initializer_to_call_again(council_contract: Any) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -83,3 +86,34 @@ def test_files_run_slowest_first_with_unrecorded_files_early_and_tests_in_order(
         "a.py::t2",
         "c.py::t1",
     ]
+
+
+def test_test_accounts_are_derived_once_and_stay_the_same_keys(accounts: Any) -> None:
+    """The plugin memoises ape's key derivation: same addresses and keys as a fresh derivation,
+    and asking again derives nothing."""
+    from ape.utils.testing import generate_dev_accounts
+    from ape_test import accounts as ape_accounts
+
+    derive = ape_accounts.generate_dev_accounts
+    assert hasattr(derive, "cache_info")  # the plugin is loaded (testrun passes -p)
+    fresh = generate_dev_accounts(accounts.mnemonic, 1, hd_path=accounts.hd_path, start_index=5)[0]
+    assert (accounts[5].address, accounts[5].private_key) == (fresh.address, fresh.private_key)
+    hits = derive.cache_info().hits
+    assert accounts[5].address in accounts
+    assert derive.cache_info().hits > hits
+    assert derive.cache_info().currsize <= len(accounts) + 8  # one entry per key, not per ask
+
+
+def test_revert_call_trees_are_not_rendered_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ape_ethereum.trace import Trace
+
+    assert Trace.show.__module__ == testworker.__name__  # replaced by the plugin
+    out = io.StringIO()
+    Trace.show(SimpleNamespace(transaction_hash="0xab"), file=out)  # type: ignore[arg-type]
+    assert out.getvalue() == (
+        f"call trace of 0xab not rendered ({testworker.TRACES_VARIABLE}=1 renders it)\n"
+    )
+    monkeypatch.setenv(testworker.TRACES_VARIABLE, "1")
+    original = Trace.show
+    testworker.skip_revert_traces()  # asked to render: leaves ape's show in place
+    assert Trace.show is original
