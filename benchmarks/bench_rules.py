@@ -56,7 +56,7 @@ def test_gas_of_rule_steps(
             _row(
                 r,
                 f"openCaseByRule, 1 RULE step over 3 attestations, {what}",
-                new=4 if i else 2,
+                new=5 if i else 2,  # issuing: + the benefit record of the terms
                 target=OPEN_AND_DECIDE_TARGET,
                 note="opens, checks the rule (3 uid preimages, issuers Active, isValid) and closes "
                 "Approved in one transaction",
