@@ -16,7 +16,7 @@ from benchmarks.bench_approval import _row
 from govchain.approval.messages import domain as cases_domain
 from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, sign_acceptance
-from govchain.services.rules import name_code, proof, rule_id
+from govchain.services.rules import name_code, proof, requirements_hash, rule_id
 from tests.approval.conftest import h
 from tests.services.conftest import Rulebook, book, elderly_rule, facts  # noqa: F401 (fixtures)
 
@@ -56,7 +56,7 @@ def test_gas_of_rule_steps(
             _row(
                 r,
                 f"openCaseByRule, 1 RULE step over 3 attestations, {what}",
-                new=4 if i else 2,
+                new=5 if i else 2,  # issuing: + the benefit record of the terms
                 target=OPEN_AND_DECIDE_TARGET,
                 note="opens, checks the rule (3 uid preimages, issuers Active, isValid) and closes "
                 "Approved in one transaction",
@@ -74,7 +74,14 @@ def test_gas_of_rule_steps(
     dom = cases_domain(book.chain.chain_id, approvals.address)
     consent = consent_hash("govchain.consent:CIVIL:elderly: bench consent text")
     signed = sign_acceptance(
-        citizen.private_key, dom, citizen.address, sid, terms, consent, book.now() + 86400
+        citizen.private_key,
+        dom,
+        citizen.address,
+        sid,
+        terms,
+        consent,
+        requirements_hash(rule),
+        book.now() + 86400,
     )
     r = approvals.acceptOffer(terms.as_tuple(), [proof(rule, evidence)], signed, sender=staff)
     rows.append(

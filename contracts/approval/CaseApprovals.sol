@@ -47,8 +47,10 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     bytes32 public constant DECISION_TYPEHASH = _DECISION_TYPEHASH;
 
     /// @inheritdoc IRuleDecisions
-    bytes32 public constant ACCEPT_OFFER_TYPEHASH =
-        keccak256("AcceptOffer(address citizen,bytes32 service,bytes32 caseId,bytes32 consentHash,uint256 deadline)");
+    bytes32 public constant ACCEPT_OFFER_TYPEHASH = keccak256(
+        "AcceptOffer(address citizen,bytes32 service,bytes32 caseId,bytes32 consentHash,"
+        "bytes32 requirementsHash,uint256 deadline)"
+    );
 
     ICitizenRegistry private immutable _citizens;
     IAttestationRegistry private immutable _attestations;
@@ -65,8 +67,12 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
      * discarded, whenever it reaches `threshold`.
      */
     mapping(bytes32 caseId => mapping(uint8 step => mapping(uint256 index => uint256 vote))) private _votes;
-    /// @dev The case of each citizen's last accepted offer of each service (its outcome is the benefit's uid).
-    mapping(bytes32 serviceId => mapping(address citizen => bytes32 caseId)) private _benefits;
+    /**
+     * @dev The benefit attestation last issued by a case of one RULE step, keyed by what its
+     * terms say ({_benefitKey}: accepting department, rule, benefit schema, citizen), however
+     * the case was opened: one valid benefit per citizen and service.
+     */
+    mapping(bytes32 benefitKey => bytes32 uid) private _benefits;
 
     constructor(
         IDepartmentRegistry departments_,
@@ -104,7 +110,15 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
         bytes32 serviceId = acceptance.service;
         caseId = terms.hash();
         bytes32 structHash = keccak256(
-            abi.encode(ACCEPT_OFFER_TYPEHASH, citizen, serviceId, caseId, acceptance.consentHash, acceptance.deadline)
+            abi.encode(
+                ACCEPT_OFFER_TYPEHASH,
+                citizen,
+                serviceId,
+                caseId,
+                acceptance.consentHash,
+                acceptance.requirementsHash,
+                acceptance.deadline
+            )
         );
         _verifySignature(signer, structHash, acceptance.deadline, acceptance.signature);
         if (
@@ -112,41 +126,55 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
                 || (_citizens.identityOwner(citizen) != signer
                     && !_citizens.validDelegate(citizen, DELEGATE_AGENT, signer))
         ) revert OfferUnauthorizedSigner(signer, citizen);
-        _checkService(serviceId, citizen, terms, caseId);
+        _checkService(serviceId, citizen, terms, caseId, acceptance.requirementsHash);
         _open(terms);
         // one proof for the service's one RULE step, deciding it, or the call reverts: the case closes Approved
         if (proofs.length != 1) revert OfferNotDecided(caseId);
         emit OfferAccepted(caseId, citizen, signer, acceptance.consentHash, msg.sender);
-        _benefits[serviceId][citizen] = caseId;
         _decideByRule(_cases[caseId], caseId, terms, proofs);
     }
 
     /// @inheritdoc IRuleDecisions
     function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32) {
-        bytes32 caseId = _benefits[serviceId][citizen];
-        return caseId == bytes32(0) ? bytes32(0) : _cases[caseId].outcome;
+        IServiceRegistry.ServiceView memory service = IServiceRegistry(address(_rules)).serviceOf(serviceId);
+        return _benefits[_benefitKey(service.department, service.ruleId, service.benefit, citizen)];
     }
 
     /**
      * @dev Reverts unless service `serviceId` is in force and `terms` (of case `caseId`) are
      * exactly its terms: its department accepts, one RULE step of its rule, its benefit schema;
-     * and `citizen` holds no valid benefit of it yet.
+     * the citizen's consent was for the requirements `signedRequirements` of the rule's version
+     * in force; and `citizen` holds no valid benefit of its terms yet (however issued).
      */
-    function _checkService(bytes32 serviceId, address citizen, CaseTerms calldata terms, bytes32 caseId)
-        private
-        view
-    {
+    function _checkService(
+        bytes32 serviceId,
+        address citizen,
+        CaseTerms calldata terms,
+        bytes32 caseId,
+        bytes32 signedRequirements
+    ) private view {
         IServiceRegistry.ServiceView memory service = IServiceRegistry(address(_rules)).serviceOf(serviceId);
         if (!service.active) revert OfferServiceNotInForce(serviceId);
         if (
             terms.acceptingDepartment != service.department || terms.schema != service.benefit
                 || terms.route.length != 1 || terms.route[0].threshold != 0 || terms.route[0].department != service.ruleId
         ) revert OfferTermsNotService(caseId, serviceId);
-        bytes32 previousCase = _benefits[serviceId][citizen];
-        if (previousCase != bytes32(0)) {
-            bytes32 uid = _cases[previousCase].outcome;
-            if (_attestations.isValid(uid)) revert OfferAlreadyGranted(serviceId, citizen, uid);
+        bytes32 inForce = _rules.ruleOf(service.ruleId).requirementsHash;
+        if (signedRequirements != inForce) revert OfferRuleChanged(serviceId, signedRequirements, inForce);
+        bytes32 key = _benefitKey(service.department, service.ruleId, service.benefit, citizen);
+        bytes32 uid = _benefits[key];
+        if (uid != bytes32(0) && _attestations.isValid(uid)) {
+            revert OfferAlreadyGranted(serviceId, citizen, uid);
         }
+    }
+
+    /// @dev The key of the benefits (schema `schema`) of `department`'s cases of one RULE step `ruleId` for `citizen`.
+    function _benefitKey(bytes32 department, bytes32 ruleId, bytes32 schema, address citizen)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(department, ruleId, schema, citizen));
     }
 
     /// @inheritdoc IRuleDecisions
@@ -385,6 +413,17 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
             bytes32 uid = bytes32(0);
             if (terms.schema != bytes32(0)) {
                 _checkIssuingAuthority(terms);
+                // one valid benefit per citizen and service: a case of one RULE step is a service's case
+                bytes32 key = bytes32(0);
+                if (c.stepCount == 1 && terms.route[0].threshold == 0) {
+                    bytes32 ruleId = terms.route[0].department;
+                    address citizen = terms.applicantCitizen;
+                    key = _benefitKey(terms.acceptingDepartment, ruleId, terms.schema, citizen);
+                    bytes32 held = _benefits[key];
+                    if (held != bytes32(0) && _attestations.isValid(held)) {
+                        revert BenefitAlreadyGranted(ruleId, terms.schema, citizen, held);
+                    }
+                }
                 uid = _attestations.attestFromApproval(
                     terms.acceptingDepartment,
                     terms.applicantCitizen,
@@ -394,6 +433,8 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
                     terms.attestationRefUID
                 );
                 c.outcome = uid;
+                // slither-disable-next-line reentrancy-no-eth (the immutable AttestationRegistry calls nothing back)
+                if (key != bytes32(0)) _benefits[key] = uid;
             }
             emit CaseApproved(caseId, terms.acceptingDepartment, uid);
         } else {

@@ -43,16 +43,20 @@ interface IRuleDecisions {
     /**
      * @notice A citizen's acceptance of an offered service (免申即享): `signer` (the identity's
      * owner key or a valid DELEGATE_AGENT) signed the EIP-712 message `AcceptOffer(address
-     * citizen, bytes32 service, bytes32 caseId, bytes32 consentHash, uint256 deadline)`.
+     * citizen, bytes32 service, bytes32 caseId, bytes32 consentHash, bytes32 requirementsHash,
+     * uint256 deadline)`.
      * `service` is a registered service ({IServiceRegistry}) whose terms the case's must be;
      * `caseId` is the hash of the case's terms, so the signature is the application for exactly
      * that case (rule, benefit schema, documents) and nothing else; `consentHash` commits to the
-     * consent text she agreed to (the attestations the rule uses); `deadline` bounds it.
+     * consent text she agreed to (the attestations the rule uses); `requirementsHash` is the
+     * hash of the requirements that text names ({IRuleRegistry-requirementsHashOf}), which must
+     * be those of the rule's version in force when the offer is accepted; `deadline` bounds it.
      */
     struct Acceptance {
         address signer;
         bytes32 service;
         bytes32 consentHash;
+        bytes32 requirementsHash;
         uint256 deadline;
         bytes signature;
     }
@@ -80,6 +84,18 @@ interface IRuleDecisions {
     /// @notice `citizen` already holds benefit attestation `uid` of service `serviceId`, still valid.
     error OfferAlreadyGranted(bytes32 serviceId, address citizen, bytes32 uid);
 
+    /**
+     * @notice The citizen consented to service `serviceId` under requirements hashing to `signed`,
+     * but its rule's version in force requires `inForce`: her consent does not cover it.
+     */
+    error OfferRuleChanged(bytes32 serviceId, bytes32 signed, bytes32 inForce);
+
+    /**
+     * @notice `citizen` already holds benefit attestation `uid` (schema `schema`) issued by a case
+     * decided by rule `ruleId` alone, still valid: the same terms issue no second one.
+     */
+    error BenefitAlreadyGranted(bytes32 ruleId, bytes32 schema, address citizen, bytes32 uid);
+
     /// @notice Step `step` of case `caseId` is a RULE step: it is decided by its rule, not by signatures or votes.
     error ApprovalRuleStep(bytes32 caseId, uint8 step);
 
@@ -103,7 +119,10 @@ interface IRuleDecisions {
      * Requirements: the case is open (`terms` are its terms); each step is a RULE step within
      * its deadline; the rule is in force, its department Active, the requirements are the
      * current version's, and each attestation meets its requirement for the case's citizen
-     * applicant ({IRuleRegistry-check}).
+     * applicant ({IRuleRegistry-check}). A case of one RULE step that issues a benefit
+     * attestation is refused while the citizen holds a valid one issued by a case of the same
+     * department, rule and schema (`BenefitAlreadyGranted`; one valid benefit per citizen and
+     * service, whichever way its case was opened).
      *
      * Emits {StepDecidedByRule} per step, then {ICaseApprovals-CaseApproved} when the case closes.
      */
@@ -119,7 +138,9 @@ interface IRuleDecisions {
      * and service by the applicant's owner key or a valid DELEGATE_AGENT
      * (`OfferUnauthorizedSigner`, `SignatureInvalidSigner`, `SignatureExpired`); the service is in
      * force (`OfferServiceNotInForce`) and the terms are its terms (`OfferTermsNotService`); the
-     * citizen holds no valid benefit of it (`OfferAlreadyGranted`); then as {openCaseByRule};
+     * signed `requirementsHash` is that of its rule's version in force (`OfferRuleChanged`); the
+     * citizen holds no valid benefit of its terms, however issued (`OfferAlreadyGranted`); then
+     * as {openCaseByRule};
      * the proof decides the step (`OfferNotDecided`). A replayed acceptance opens nothing
      * (`ApprovalCaseExists`); one used with other terms or another service does not verify.
      *
@@ -131,10 +152,17 @@ interface IRuleDecisions {
         Acceptance calldata acceptance
     ) external returns (bytes32 caseId);
 
-    /// @notice `keccak256("AcceptOffer(address citizen,bytes32 service,bytes32 caseId,bytes32 consentHash,uint256 deadline)")`
+    /**
+     * @notice `keccak256("AcceptOffer(address citizen,bytes32 service,bytes32 caseId,bytes32
+     * consentHash,bytes32 requirementsHash,uint256 deadline)")`
+     */
     function ACCEPT_OFFER_TYPEHASH() external view returns (bytes32);
 
-    /// @notice The benefit attestation uid service `serviceId` last granted `citizen` (zero if none).
+    /**
+     * @notice The benefit attestation uid last issued to `citizen` by a case of service
+     * `serviceId`'s terms (its department, one RULE step of its rule, its benefit schema),
+     * accepted through an offer or opened otherwise (zero if none).
+     */
     function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32);
 
     /// @notice The rule registry RULE steps name rules of.

@@ -12,7 +12,7 @@ nonce is spent once) with ``category`` = :data:`OFFERS_CATEGORY`:
   published encryption key (:mod:`govchain.services.watcher`); the node never holds them in
   the clear.
 * ``POST /v1/offers/accept`` (``recordId`` = the offer id) with ``acceptance`` = her signed
-  ``AcceptOffer`` (signer, consentHash, deadline, signature): kept for the department's relayer
+  ``AcceptOffer`` (signer, consentHash, requirementsHash, deadline, signature): kept for the department's relayer
   (``govchain offer watch`` relays it with a STAFF key; the chain verifies the signature, the
   service, the rule and the signer's standing when it is sent). Only an open offer of hers is
   accepted (``offer_not_found``, ``offer_not_open``).
@@ -80,6 +80,9 @@ class OfferDesk:
         acceptance = {
             "signer": address(raw.get("signer"), "acceptance.signer"),
             "consentHash": hex32(b32(raw.get("consentHash"), "acceptance.consentHash")),
+            "requirementsHash": hex32(
+                b32(raw.get("requirementsHash"), "acceptance.requirementsHash")
+            ),
             "deadline": uint(raw.get("deadline"), "acceptance.deadline"),
             "signature": signature,
         }
@@ -129,6 +132,7 @@ class Acceptance(_Model):
 
     signer: Address
     consentHash: Hex32
+    requirementsHash: Hex32
     deadline: Uint
     signature: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]*$", max_length=2048)]
 

@@ -103,13 +103,17 @@ class OfferInbox(CitizenClient):
             raise ValueError("the offer's consent hash is not that of its consent text")
         until = int(time.time()) + ACCEPTANCE_VALIDITY if deadline is None else deadline
         consent = bytes.fromhex(offer["consentHash"][2:])
+        if not str(offer.get("requirementsHash", "")).startswith("0x"):
+            raise ValueError("the offer does not say which rule requirements it was made for")
+        requirements = bytes.fromhex(str(offer["requirementsHash"])[2:])
         dom = cases_domain(int(offer["chainId"]), str(offer["caseApprovals"]))
-        msg = acceptance_message(service.service_id, terms, consent, until)
+        msg = acceptance_message(service.service_id, terms, consent, requirements, until)
         signature = ACCEPT_OFFER.sign(self.account.key, dom, msg)
         body = self._signed(OFFERS_CATEGORY, bytes.fromhex(offer["offerId"][2:]), department)
         body["acceptance"] = {
             "signer": self.account.address,
             "consentHash": offer["consentHash"],
+            "requirementsHash": offer["requirementsHash"],
             "deadline": until,
             "signature": "0x" + signature.hex(),
         }

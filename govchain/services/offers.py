@@ -3,14 +3,17 @@
 A service (``RuleRegistry.registerService``, :mod:`govchain.services.catalog`) is one of the
 department's rules plus the benefit attestation a case decided by it issues. The citizen (her
 identity's owner key, or a valid DELEGATE_AGENT) signs ``AcceptOffer(citizen, service, caseId,
-consentHash, deadline)`` on the ``CaseApprovals`` domain; ``caseId`` is the hash of the case's
+consentHash, requirementsHash, deadline)`` on the ``CaseApprovals`` domain; ``caseId`` is the hash of the case's
 terms, which must be the service's, so the signature applies for exactly that case and nothing
 else. The offering
 department relays it (``CaseApprovals.acceptOffer``): the case is opened, decided by its rule
 and the benefit issued in that one transaction; the citizen pays nothing.
 
 ``consentHash`` commits to the fixed consent text of the service (which attestations the rule
-uses, for which purpose): a fixed text, never personal data.
+uses, for which purpose): a fixed text, never personal data. ``requirementsHash``
+(:func:`govchain.services.rules.requirements_hash`) is the hash of the requirements that text
+was written for: the chain refuses the acceptance (``OfferRuleChanged``) once the rule's version
+in force requires anything else, so her consent never decides a case under a newer rule.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ ACCEPT_OFFER: TypedMessage = message(
         ("bytes32", "service"),
         ("bytes32", "caseId"),
         ("bytes32", "consentHash"),
+        ("bytes32", "requirementsHash"),
         ("uint256", "deadline"),
     ],
 )
@@ -52,23 +56,37 @@ def consent_hash(text: str) -> bytes:
 
 
 def acceptance_message(
-    service: bytes, terms: CaseTerms, consent: bytes, deadline: int
+    service: bytes, terms: CaseTerms, consent: bytes, requirements: bytes, deadline: int
 ) -> dict[str, Any]:
-    """The ``AcceptOffer`` fields for the case of ``terms`` under ``service``."""
+    """The ``AcceptOffer`` fields for the case of ``terms`` under ``service``, consented to for
+    the requirements hashing to ``requirements``."""
     return {
         "citizen": terms.applicant_citizen,
         "service": bytes(service),
         "caseId": terms.case_id(),
         "consentHash": bytes(consent),
+        "requirementsHash": bytes(requirements),
         "deadline": int(deadline),
     }
 
 
 def acceptance(
-    signer: str, service: bytes, consent: bytes, deadline: int, signature: bytes
+    signer: str,
+    service: bytes,
+    consent: bytes,
+    requirements: bytes,
+    deadline: int,
+    signature: bytes,
 ) -> tuple[Any, ...]:
     """The ``Acceptance`` tuple ``acceptOffer`` takes."""
-    return (signer, bytes(service), bytes(consent), int(deadline), bytes(signature))
+    return (
+        signer,
+        bytes(service),
+        bytes(consent),
+        bytes(requirements),
+        int(deadline),
+        bytes(signature),
+    )
 
 
 def sign_acceptance(
@@ -78,12 +96,14 @@ def sign_acceptance(
     service: bytes,
     terms: CaseTerms,
     consent: bytes,
+    requirements: bytes,
     deadline: int,
 ) -> tuple[Any, ...]:
-    """The citizen's (or her agent's) one signature accepting the case of ``terms`` of ``service``."""
-    msg = acceptance_message(service, terms, consent, deadline)
+    """The citizen's (or her agent's) one signature accepting the case of ``terms`` of ``service``
+    under the rule requirements hashing to ``requirements`` (``requirements_hash``)."""
+    msg = acceptance_message(service, terms, consent, requirements, deadline)
     signature = ACCEPT_OFFER.sign(key, domain, msg)
-    return acceptance(signer, service, consent, deadline, signature)
+    return acceptance(signer, service, consent, requirements, deadline, signature)
 
 
 for _name, _template in {
@@ -96,6 +116,10 @@ for _name, _template in {
     "OfferTermsNotService": "case {caseId} is not a case of service {serviceId} (its department, "
     "one step of its rule, its benefit)",
     "OfferAlreadyGranted": "{citizen} already holds the benefit {uid} of service {serviceId}",
+    "OfferRuleChanged": "the rule of service {serviceId} changed since the offer (she consented "
+    "to requirements {signed}, in force now {inForce}): a new offer must be accepted",
+    "BenefitAlreadyGranted": "{citizen} already holds the benefit {uid} (schema {schema}) of a "
+    "case decided by rule {ruleId}: one valid benefit per citizen and service",
     "ServiceInvalid": "a service needs a department, a name and a benefit schema",
     "ServiceRuleNotOwned": "rule {ruleId} is not a rule of {department}: a service grants on its "
     "own department's rule",

@@ -44,7 +44,7 @@ from govchain.services.catalog import Catalog, Service, service_terms
 from govchain.services.offerbox import ACCEPTED, REFUSED, SIGNED, OfferBox, StoredOffer
 from govchain.services.offers import consent_hash, consent_text
 from govchain.services.rulebook import Rulebook
-from govchain.services.rules import Evidence, Requirement
+from govchain.services.rules import Evidence, Requirement, requirements_hash
 from govchain.tx import Sender
 
 OFFER_FORMAT = "govchain.offer/1"
@@ -279,6 +279,7 @@ class Watcher:
             "caseId": "0x" + terms.case_id().hex(),
             "consentText": text,
             "consentHash": "0x" + consent_hash(text).hex(),
+            "requirementsHash": "0x" + requirements_hash(requirements).hex(),
             "expires": deadline,
         }
         sealed = ecies.encrypt(key, json.dumps(offer, sort_keys=True).encode())
@@ -309,10 +310,20 @@ class Watcher:
             self.box.settle(row.offer_id, ACCEPTED, case_id)
             return out | {"state": ACCEPTED}
         a = json.loads(row.acceptance or "{}")
+        signed_rule = bytes.fromhex(str(a.get("requirementsHash", "0x"))[2:])
+        in_force = bytes(self.book.contract.functions.ruleOf(service.rule_id).call()[1])
+        if signed_rule != in_force:
+            reason = (
+                f"the rule of service {code_text(service.name)} changed since the offer: "
+                "her consent does not cover its version in force (a new offer is needed)"
+            )
+            self.box.settle(row.offer_id, REFUSED, case_id, reason)
+            return out | {"state": REFUSED, "reason": reason}
         signed = (
             validate.address(a["signer"]),
             service.service_id,
             bytes.fromhex(a["consentHash"][2:]),
+            signed_rule,
             int(a["deadline"]),
             bytes.fromhex(a["signature"][2:]),
         )

@@ -41,7 +41,15 @@ from govchain.approval import CaseStatus, CaseTerms, Step
 from govchain.approval.messages import domain as cases_domain
 from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, sign_acceptance
-from govchain.services.rules import Evidence, Requirement, name_code, proof, rule_id, rule_step
+from govchain.services.rules import (
+    Evidence,
+    Requirement,
+    name_code,
+    proof,
+    requirements_hash,
+    rule_id,
+    rule_step,
+)
 from tests.approval.conftest import DAY, Desk, h
 from tests.conftest import hypothesis_examples
 from tests.helpers import ROLE_APPROVER, enrol
@@ -496,7 +504,14 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                 [rids["elderly"]], person, schema=allowance, documents=h(f"offer {self.n}")
             )
             signed = sign_acceptance(
-                person.private_key, dom, person.address, sid, terms, CONSENT, now + DAY
+                person.private_key,
+                dom,
+                person.address,
+                sid,
+                terms,
+                CONSENT,
+                requirements_hash(rules["elderly"][1]),
+                now + DAY,
             )
             chosen = self._evidence("elderly", person.address, picks, True)
             args = (terms.as_tuple(), [proof(rules["elderly"][1], [f.evidence for f in chosen])])

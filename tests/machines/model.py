@@ -72,9 +72,9 @@ class Offer:
     who: int
     version: int  # the rule version whose requirements the consent text names
     consent: bytes
+    requirements: bytes  # the hash of those requirements, signed in the acceptance
     accepted_at: int | None = None
     decided_version: int = 0
-    gap_counted: bool = False
 
 
 @dataclass

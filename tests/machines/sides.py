@@ -11,7 +11,7 @@ import ape
 
 from govchain.approval import CaseTerms
 from govchain.services.offers import consent_hash, consent_text
-from govchain.services.rules import Evidence, Requirement, proof
+from govchain.services.rules import Evidence, Requirement, proof, requirements_hash
 from govchain.sharing import category_code, grant_id, grant_tuple
 from tests.approval.conftest import DAY, h
 from tests.machines.model import ZERO32, Access, Fact, GrantModel
@@ -74,7 +74,6 @@ class Deps:
     relayer: Any
     outsider: Any
     count: Callable[..., None]
-    gaps: dict[str, int]
 
 
 class Sides:
@@ -322,7 +321,9 @@ class Sides:
         def predict(t: int) -> Refusal:
             if "CIVIL" in m.world.suspended:
                 return "ApprovalNotStaff", {"account": staff.address}
-            return self.rule_refusal(subject, given, chosen, t) if at_once else None
+            if not at_once:
+                return None
+            return self.rule_refusal(subject, given, chosen, t) or self.benefit_refusal(terms)
 
         if at_once:
             proofs = [proof(given, [f.evidence for f in chosen])]
@@ -349,7 +350,7 @@ class Sides:
         self.check_view(subject, given, chosen)
 
         def predict(t: int) -> Refusal:
-            return self.rule_refusal(subject, given, chosen, t)
+            return self.rule_refusal(subject, given, chosen, t) or self.benefit_refusal(terms)
 
         args = (terms.case_id(), terms.as_tuple(), [proof(given, [f.evidence for f in chosen])])
         out = self.attempt(predict, d.approvals, "decideByRule", *args, sender=d.outsider)
@@ -367,17 +368,21 @@ class Sides:
             return
         d = self.d
         who = next(i for i, c in enumerate(d.citizens) if c.address == terms.applicant_citizen)
-        self.m.other.setdefault(who, []).append(d.approvals.caseOf(terms.case_id()).outcome)
-        self.note_second_benefit(who)
+        uid = d.approvals.caseOf(terms.case_id()).outcome
+        self.m.other.setdefault(who, []).append(uid)
+        assert d.approvals.benefitOf(d.sid, terms.applicant_citizen) == uid
 
-    def note_second_benefit(self, who: int) -> None:
-        """Two valid benefits of the service through a case outside ``acceptOffer`` and an
-        offer: a known gap (test_known_gaps.py), counted, not failed."""
+    def benefit_refusal(self, terms: CaseTerms) -> Refusal:
+        """(d) a case of the service's terms issues no second valid benefit, however opened."""
+        if terms.schema == ZERO32:
+            return None
         d = self.d
-        held = [*self.m.benefits.get(who, []), *self.m.other.get(who, [])]
-        if sum(1 for u in held if d.attestations.isValid(u)) > 1:
-            key = "two valid benefits: a case outside acceptOffer and an offer"
-            d.gaps[key] = d.gaps.get(key, 0) + 1
+        who = next(i for i, c in enumerate(d.citizens) if c.address == terms.applicant_citizen)
+        valid = self.m.valid_benefits(who)
+        if not valid:
+            return None
+        kw = {"ruleId": d.rid, "schema": terms.schema, "citizen": terms.applicant_citizen}
+        return "BenefitAlreadyGranted", kw | {"uid": valid[0]}
 
     # --- offers ---------------------------------------------------------------------------------
 
@@ -389,6 +394,10 @@ class Sides:
             return "OfferUnauthorizedSigner", {"signer": signer, "citizen": identity}
         if not m.service:
             return "OfferServiceNotInForce", {"serviceId": d.sid}
+        in_force = requirements_hash(m.requirements[m.version])
+        if offer.requirements != in_force:
+            kw = {"serviceId": d.sid, "signed": offer.requirements, "inForce": in_force}
+            return "OfferRuleChanged", kw
         if m.valid_benefits(offer.who):
             latest = d.approvals.benefitOf(d.sid, identity)
             return "OfferAlreadyGranted", {"serviceId": d.sid, "citizen": identity, "uid": latest}
@@ -427,7 +436,6 @@ class Sides:
         assert d.attestations.isValid(uid)
         offer.accepted_at = t
         m.benefits.setdefault(offer.who, []).append(uid)
-        self.note_second_benefit(offer.who)
         d.count("offer granted")
 
     def replay(self, offer: Any) -> None:

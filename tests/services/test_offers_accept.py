@@ -14,7 +14,15 @@ from govchain.approval import CaseStatus, CaseTerms
 from govchain.approval.messages import domain as cases_domain
 from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, sign_acceptance
-from govchain.services.rules import Evidence, name_code, proof, rule_id, rule_step
+from govchain.services.rules import (
+    Evidence,
+    Requirement,
+    name_code,
+    proof,
+    requirements_hash,
+    rule_id,
+    rule_step,
+)
 from tests.approval.conftest import DAY
 from tests.services.conftest import Rulebook, elderly_rule
 
@@ -54,7 +62,11 @@ def _sign(
     until = book.now() + DAY if deadline is None else deadline
     dom = cases_domain(book.chain.chain_id, book.approvals.address)
     sid = _service(book.depts) if service is None else service
-    return sign_acceptance(signer.private_key, dom, signer.address, sid, terms, CONSENT, until)
+    # the requirements her consent text names: the rule's version in force when she signs
+    reqs = bytes(book.rules.ruleOf(rule_id(book.depts["CIVIL"].code, name_code("elderly")))[1])
+    return sign_acceptance(
+        signer.private_key, dom, signer.address, sid, terms, CONSENT, reqs, until
+    )
 
 
 @pytest.fixture
@@ -171,7 +183,7 @@ def test_an_acceptance_is_for_one_service_only(
         with ape.reverts(approvals.SignatureInvalidSigner, signer=citizens[0].address):
             approvals.acceptOffer(other.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
     expired = _sign(book, citizens[0], terms, deadline=book.now() - 1)
-    with ape.reverts(approvals.SignatureExpired, deadline=expired[3]):
+    with ape.reverts(approvals.SignatureExpired, deadline=expired[4]):
         approvals.acceptOffer(terms.as_tuple(), proofs, expired, sender=depts["CIVIL"].staff)
 
 
@@ -273,3 +285,26 @@ def test_a_signature_for_one_service_does_not_serve_another(
     with ape.reverts(approvals.SignatureInvalidSigner, signer=citizens[0].address):
         approvals.acceptOffer(terms.as_tuple(), proofs, swapped, sender=depts["CIVIL"].staff)
     approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=depts["CIVIL"].staff)
+
+
+def test_her_acceptance_names_the_requirements_she_consented_to(
+    book: Rulebook, approvals: Any, depts: Any, citizens: Any, facts: Any, offer: Any
+) -> None:
+    """The requirements hash is signed: a relayer cannot swap in the hash of the version in
+    force; once the rule's requirements change her acceptance is refused (``OfferRuleChanged``)."""
+    terms, proofs = offer
+    signed = _sign(book, citizens[0], terms)
+    wider = [
+        *elderly_rule(depts, facts),
+        Requirement(facts["residence"], DAY, (depts["PSB"].code,)),
+    ]
+    book.register("CIVIL", "elderly", wider)
+    in_force = requirements_hash(wider)
+    swapped = (*signed[:3], in_force, *signed[4:])
+    staff = depts["CIVIL"].staff
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=citizens[0].address):
+        approvals.acceptOffer(terms.as_tuple(), proofs, swapped, sender=staff)
+    with ape.reverts(
+        approvals.OfferRuleChanged, serviceId=_service(depts), signed=signed[3], inForce=in_force
+    ):
+        approvals.acceptOffer(terms.as_tuple(), proofs, signed, sender=staff)

@@ -14,8 +14,10 @@ from govchain.approval.cases import Cases
 from govchain.node.client import NodeRefused
 from govchain.node.offers import OFFERS_CATEGORY
 from govchain.services.inbox import OfferInbox
+from govchain.services.rulebook import Rulebook
+from govchain.services.rules import Requirement, name_code
 from tests.cli.conftest import CityRun, city, city_run, devnet  # noqa: F401 (fixtures)
-from tests.services.offers_world import CIVIL, PSB, OffersWorld, build_offers_world
+from tests.services.offers_world import CIVIL, PSB, YEAR, OffersWorld, build_offers_world
 
 
 @pytest.fixture
@@ -86,6 +88,7 @@ def test_only_her_controller_lists_and_only_at_the_offering_node(world: OffersWo
         body["acceptance"] = {
             "signer": mallory.address,
             "consentHash": held.content["consentHash"],
+            "requirementsHash": held.content["requirementsHash"],
             "deadline": 2**40,
             "signature": "0x" + "11" * 65,
         }
@@ -114,5 +117,42 @@ def test_no_key_no_offer_and_a_revoked_fact_refuses_the_acceptance(world: Offers
         assert relayed.accepted == [] and len(relayed.refused) == 1
         [after] = inbox.list_offers(url, CIVIL)
         assert after.state == "refused" and after.reason
+    bid = world.connection.contract("CaseApprovals").functions.benefitOf(world.service, bob.address)
+    assert bytes(bid.call()) == b"\0" * 32
+
+
+def test_the_relay_refuses_an_acceptance_once_the_rule_changed_since_the_offer(
+    world: OffersWorld,
+) -> None:
+    """She accepts; CIVIL's approvers then register a version of the rule with other
+    requirements: the relayer sends nothing and settles the offer refused, in one line."""
+    bob = world.citizen()
+    world.elderly(bob.address)
+    world.sync()
+    assert len(world.watcher().watch().offered) == 1
+    inbox = OfferInbox(world.reader(), bob)
+    with world.serving() as url:
+        [held] = inbox.list_offers(url, CIVIL)
+        assert held.content is not None
+        inbox.accept(url, CIVIL, held.content)
+        c = world.connection
+        civil = world.city.departments["CIVIL"]
+        book = Rulebook(c, world.staff("CIVIL"))
+        stricter = [
+            Requirement(world.schemas["age"], YEAR // 2, (PSB,)),
+            Requirement(world.schemas["residence"], YEAR, (PSB, CIVIL)),
+        ]
+        deadline = book.cases.now() + 86400
+        name = name_code("elderly")
+        book.relay(
+            [book.sign(a, "register", CIVIL, name, deadline, stricter) for a in civil.approvers[:2]]
+        )
+        relayed = world.watcher().relay()
+        assert relayed.accepted == []
+        [refused] = relayed.refused
+        assert "changed since the offer" in refused["reason"] and "\n" not in refused["reason"]
+        assert "tx_hash" not in refused
+        [after] = inbox.list_offers(url, CIVIL)
+        assert after.state == "refused" and after.reason == refused["reason"]
     bid = world.connection.contract("CaseApprovals").functions.benefitOf(world.service, bob.address)
     assert bytes(bid.call()) == b"\0" * 32

@@ -29,7 +29,14 @@ from govchain.approval import CaseTerms
 from govchain.approval.messages import domain as cases_domain
 from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, sign_acceptance
-from govchain.services.rules import Evidence, Requirement, name_code, proof, rule_id
+from govchain.services.rules import (
+    Evidence,
+    Requirement,
+    name_code,
+    proof,
+    requirements_hash,
+    rule_id,
+)
 from tests.approval.conftest import h
 from tests.conftest import hypothesis_examples
 from tests.services.conftest import DAY, Rulebook
@@ -160,7 +167,14 @@ def test_offers_grant_at_most_one_benefit_and_never_on_a_revoked_fact(
             terms = self.offers[who]
             person = citizens[who]
             signed = sign_acceptance(
-                person.private_key, dom, person.address, sid, terms, CONSENT, book.now() + DAY
+                person.private_key,
+                dom,
+                person.address,
+                sid,
+                terms,
+                CONSENT,
+                requirements_hash(requirements),
+                book.now() + DAY,
             )
             evidence = [self.facts[who][w][0] for w in ("age", "residence")]
             args = (terms.as_tuple(), [proof(requirements, evidence)], signed)
