@@ -2,7 +2,7 @@
 
 * ``consent --grantee CIVIL --owner HRSS --category HRSS.PENSION --purpose TEXT`` — sign a
   consent (EIP-712, no transaction) into a file the grantee relays; the purpose text is kept
-  in the home's purpose book, only its hash is signed.
+  in the home's purpose book with its salt, only the salted commitment is signed.
 * ``trail`` — every access to her data: when, who, which data, for which purpose (as text
   where the book knows it), under which grant.
 * ``revoke --grant 0x..`` — revoke a grant at once (the citizen pays the transaction).
@@ -13,6 +13,7 @@ Her key is a CLI keystore (``--key NAME``); the chain is ``--rpc`` or ``$GOVCHAI
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -24,7 +25,7 @@ from govchain.network import Connection
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.settings import state_home
 from govchain.sharing import LegalBasis
-from govchain.sharing.grants import AccessGrants, GrantTerms, purpose_hash
+from govchain.sharing.grants import AccessGrants, GrantTerms
 from govchain.sharing.purposes import PurposeBook
 from govchain.tx import Sender
 
@@ -44,7 +45,9 @@ def cli() -> None:
 @click.option("--grantee", required=True)
 @click.option("--owner", required=True)
 @click.option("--category", required=True)
-@click.option("--purpose", required=True, help="the purpose in words (its hash is signed)")
+@click.option(
+    "--purpose", required=True, help="the purpose in words (its salted commitment is signed)"
+)
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def consent(
@@ -55,20 +58,20 @@ def consent(
     account = Keystore().unlock(key)
     grants = AccessGrants(connection)
     now = grants.now()
+    commitment, salt = PurposeBook(state_home()).commit(purpose)  # salted, text kept off chain
     terms = GrantTerms(
         subject=account.address,
         grantee=grantee,
         owner=owner,
         categories=(category,),
-        purpose_hash=purpose_hash(purpose),
+        purpose_hash=commitment,
         basis=LegalBasis.CONSENT,
         valid_from=now,
         valid_until=now + days * DAY,
         nonce=secrets.randbits(64),
     )
-    signed = grants.sign_consent(terms, now + 7 * DAY, account, purpose)
+    signed = replace(grants.sign_consent(terms, now + 7 * DAY, account, purpose), purpose_salt=salt)
     signed.write(out)
-    PurposeBook(state_home()).add(purpose)
     click.echo(f"consent for grant 0x{terms.grant_id.hex()} written to {out}")
 
 

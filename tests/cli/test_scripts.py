@@ -4,11 +4,14 @@ the grant, list the trail with its purpose text, audit, revoke."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from eth_utils.crypto import keccak
 
 from govchain.toolchain.devnet import free_port
 from govchain.toolchain.paths import PROJECT_ROOT
@@ -56,6 +59,13 @@ def test_the_client_scripts_run_through_ape(city_run: CityRun, tmp_path: Path) -
         assert signed.returncode == 0, signed.stderr
         grant = city_run.json("--key", "civil-staff", "grant", "submit", str(consent))["grant_id"]
         assert grant in signed.stdout
+        kept = json.loads(consent.read_text())
+        on_chain, salt = kept["terms"]["purpose_hash"], kept["purpose_salt"]
+        assert (
+            on_chain
+            == "0x" + keccak(bytes.fromhex(salt[2:]) + b"pension check for the subsidy").hex()
+        )
+        assert on_chain != "0x" + keccak(text="pension check for the subsidy").hex()  # salted
         fetched = ape_run(city_run, "department", "fetch", "--key", "civil-staff", "--grant", grant, "--record", "PEN-1")  # fmt: skip
         assert fetched.returncode == 0, fetched.stderr
         assert '"monthly_cny":2860' in fetched.stdout.replace(" ", "")
