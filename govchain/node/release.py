@@ -104,20 +104,24 @@ class GroupCommit:
         # one Core transaction (no ORM session: nothing here needs one)
         with self.store.engine.begin() as c:
             for it in group:
+                # whether a row went in is asked with RETURNING, not rowcount: psycopg reports
+                # -1 for an INSERT … ON CONFLICT DO NOTHING that inserted, SQLite 1
                 spent = c.execute(
                     self._upsert(UsedNonce)
                     .values(signer=it.signer, nonce=it.nonce, used_at=utcnow())
                     .on_conflict_do_nothing()
+                    .returning(UsedNonce.signer)
                 )
-                it_spent = spent.rowcount == 1
+                it_spent = spent.first() is not None
                 if it_spent and it.log is not None:
                     logged = c.execute(
                         self._upsert(ServeLogEntry)
                         .values(served_at=utcnow(), **it.log)
                         .on_conflict_do_nothing()
+                        .returning(ServeLogEntry.id)
                     )
                     # a request hash logged before: nothing is released for it again
-                    it_spent = logged.rowcount == 1
+                    it_spent = logged.first() is not None
                 it.spent = it_spent
         self.groups += 1
         self.spends += len(group)

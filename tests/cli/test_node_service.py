@@ -124,11 +124,15 @@ def test_a_node_from_its_config_file_over_https_logs_and_counts_every_request(
     lag = next(line for line in metrics.splitlines() if line.startswith("govchain_node_chain_head"))
     assert 0 <= float(lag.split()[-1]) < 3600
     assert "govchain_node_anchoring_backlog 0.0" in metrics
-    assert set(schema["paths"]) == {
+    assert set(schema["paths"]) == {  # the services' endpoints have their models too
         "/v1/records/fetch",
         "/v1/subject/fetch",
         "/v1/subject/list",
         "/v1/health",
+        "/v1/offers/list",
+        "/v1/offers/accept",
+        "/v1/objections/text",
+        "/v1/objections/read",
     }
     # the access log: one JSON line per request, refusals with their reason, no content
     lines = [json.loads(line) for line in log.read_text().splitlines()]
