@@ -42,6 +42,10 @@ class SignedTx:
         return "0x" + self.raw.hex()
 
 
+REPUSH_AFTER = 5.0
+"""Seconds without a new receipt after which the unmined transactions are pushed again."""
+
+
 def _rpc_value(value: Any) -> Any:
     if isinstance(value, bool):
         return value
@@ -111,6 +115,7 @@ class BulkSender:
         self.retried = 0  # how many requests were resent after a transient failure
         self.absorbed = 0  # resent transactions the node already had ("already known"...)
         self.stall_after = stall_after
+        self.repushed = 0
         self.window = max(window, 1)
         self.nudged = 0  # blocks mined to unstick an automining dev node (see _nudge)
         self._dev_node: bool | None = None
@@ -297,7 +302,7 @@ class BulkSender:
         found: dict[int, TxReceipt] = {}
         sent, first = already_sent, 0
         deadline = time.monotonic() + self.timeout
-        progress_at = time.monotonic()
+        progress_at = pushed_at = time.monotonic()
         while first < total:
             while sent < total and sent - first < self.window:
                 chunk = signed[sent : min(sent + self.batch_size, total, first + self.window)]
@@ -325,6 +330,16 @@ class BulkSender:
                 deadline = max(deadline, now + self.timeout)
             elif now - progress_at > self.stall_after and self._nudge():
                 progress_at = now
+            if len(found) == before and now - pushed_at > REPUSH_AFTER:
+                # nothing mined for a while: push the unmined ones again (the same bytes, so
+                # "already known" is absorbed) in case one never reached the node's pool - a
+                # lost transaction holds every later nonce back
+                for chunk in self._chunks(signed[first:sent]):
+                    self._push_chunk(chunk)
+                self.repushed += 1
+                pushed_at = now
+            elif len(found) > before:
+                pushed_at = now
             if now > deadline:
                 raise TransactionFailed(
                     f"{total - len(found)} transactions not mined within {self.timeout:.0f}s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,13 +65,17 @@ class FlakyProxy:
 
     ``plan`` maps the request number (1-based) to a failure: ``"drop"`` (never forwarded,
     connection closed), ``"lose-reply"`` (forwarded, then the reply is dropped: the node
-    acted but the client cannot know) or ``"502"``.
+    acted but the client cannot know) or ``"502"``. ``swallow_sends``: the first N requests that
+    carry ``eth_sendRawTransaction`` are answered "accepted" with each transaction's hash and
+    never forwarded (a transaction lost before the node's pool).
     """
 
     upstream: str
     plan: dict[int, str] = field(default_factory=dict)
     every: int = 0  # also fail every N-th request with ``every_mode``
     every_mode: str = "lose-reply"
+    swallow_sends: int = 0
+    swallowed: int = 0
     requests: int = 0
     failures: int = 0
     port: int = 0
@@ -105,6 +110,24 @@ def flaky_proxy(upstream: str, **kwargs: object) -> Iterator[FlakyProxy]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with lock:
                 mode = proxy._failure()
+                calls = json.loads(body) if b"eth_sendRawTransaction" in body else None
+                swallow = calls is not None and proxy.swallowed < proxy.swallow_sends
+                if swallow:
+                    proxy.swallowed += 1
+            if swallow:
+                batch = calls if isinstance(calls, list) else [calls]
+                answers = [
+                    {"jsonrpc": "2.0", "id": c["id"],
+                     "result": "0x" + keccak(bytes.fromhex(c["params"][0][2:])).hex()}
+                    for c in batch
+                ]  # fmt: skip
+                content = json.dumps(answers if isinstance(calls, list) else answers[0]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+                return
             if mode == "drop":
                 self.close_connection = True
                 return

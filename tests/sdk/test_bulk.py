@@ -166,3 +166,18 @@ def test_a_dev_node_that_stops_mining_is_nudged() -> None:
         receipts = bulk.send(txs)
         assert_mined_exactly_once(w3, account, txs, receipts, recipient, 0)
         assert bulk.nudged >= 1
+
+
+def test_transactions_lost_before_the_pool_are_pushed_again(
+    devnet: Devnet, w3: Web3, account: LocalAccount
+) -> None:
+    """The first batch is answered "accepted" but never reaches the node: every later nonce
+    waits behind it. The sender pushes the unmined ones again (the same bytes) and all are
+    mined once."""
+    recipient = funded(w3, ether=0).address
+    txs = transfers(40, recipient)
+    with flaky_proxy(devnet.url, swallow_sends=1) as proxy:
+        bulk = BulkSender(w3, account, url=proxy.url, batch_size=20, backoff=0.01)
+        receipts = bulk.send(txs)
+    assert proxy.swallowed == 1 and bulk.repushed >= 1
+    assert_mined_exactly_once(w3, account, txs, receipts, recipient, 0)
