@@ -33,7 +33,16 @@ from starlette.concurrency import run_in_threadpool
 
 from govchain.errors import NetworkUnavailable
 from govchain.node.chain import ZERO32, RpcFailed
-from govchain.node.protocol import REFUSALS, Refusal, address, b32, recover, uint
+from govchain.node.protocol import (
+    REFUSALS,
+    Refusal,
+    address,
+    b32,
+    forget_signer,
+    last_signer,
+    recover,
+    uint,
+)
 
 log = logging.getLogger("govchain.node")
 
@@ -334,10 +343,17 @@ def build_app(
         info: dict[str, str | None] = {}
 
         def run(body: Mapping[str, Any]) -> dict[str, Any]:
-            if observer.logging_on:
-                info.update(_identify(node, kind, body))
-            _validate(model, body)
-            return action(body)
+            if not observer.logging_on:
+                _validate(model, body)
+                return action(body)
+            info.update(_identify(node, kind, body))
+            forget_signer()
+            try:
+                _validate(model, body)
+                return action(body)
+            finally:  # formats _identify does not parse (offers, objections): who signed
+                if info.get("signer") is None:
+                    info["signer"] = last_signer()
 
         status, outcome, reason = 200, "served", None
         try:

@@ -9,6 +9,7 @@ every check, and whose request has been logged.
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -160,9 +161,27 @@ def recover(digest: bytes, signature_hex: Any) -> tuple[str, bytes]:
     remembered for the last few thousand (digest, signature) pairs: the access log names the
     signer before the request is decided, and the decision recovers the same signature again.
     Recovery is a pure function of its inputs, so a remembered answer is the answer."""
-    if isinstance(signature_hex, str):
-        return _recover_remembered(digest, signature_hex)
-    return _recover(digest, signature_hex)
+    found = (
+        _recover_remembered(digest, signature_hex)
+        if isinstance(signature_hex, str)
+        else _recover(digest, signature_hex)
+    )
+    _last.signer = found[0]
+    return found
+
+
+_last = threading.local()
+
+
+def forget_signer() -> None:
+    """Start a request on this thread: no signer recovered yet."""
+    _last.signer = None
+
+
+def last_signer() -> str | None:
+    """The signer this thread's request recovered last (the access log's ``signer`` for request
+    formats it does not parse itself), or None."""
+    return getattr(_last, "signer", None)
 
 
 @lru_cache(maxsize=4096)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -24,7 +25,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from govchain.node.chain import ChainAddresses, RpcChain
+from govchain.node.client import NodeRefused
 from govchain.node.metrics import NodeMetrics
+from govchain.node.objection_texts import ObjectionTextClient
 from govchain.node.objections import ObjectionEnvelope
 from govchain.node.server import DataNode, NodeConfig
 from govchain.node.store import Store, sqlite_url
@@ -132,3 +135,32 @@ def test_fuzzing_the_services_endpoints_finds_no_5xx_and_releases_nothing(
     text, _ = metrics.render()
     for path in PATHS:
         assert f'path="{path}"'.encode() in text
+
+
+def test_the_access_log_names_who_signed_a_services_request(
+    served: tuple[str, Store, _Lines, NodeMetrics],
+    chain: Any,
+    departments: Any,
+    anchors: Any,
+    citizen_ids: Any,
+    objections: Any,
+) -> None:
+    """A signed request to an objection endpoint, refused after its signature was recovered
+    (no such objection), is logged with its signer, as the data endpoints' requests are."""
+    url, _store, lines, _metrics = served
+    reader = RpcChain(
+        str(chain.provider.http_uri),
+        ChainAddresses(
+            departments.address,
+            objections.address,
+            anchors.address,
+            citizen_ids.address,
+            objections=objections.address,
+        ),
+        chain_id=chain.chain_id,
+    )
+    stranger = Account.create()
+    with pytest.raises(NodeRefused):
+        ObjectionTextClient(reader, stranger).read(url, PSB, b"\x07" * 32, b"\x00" * 32)
+    row = [x for x in lines.lines if x["path"] == "/v1/objections/read"][-1]
+    assert row["outcome"] == "refused" and row["signer"] == stranger.address
