@@ -72,14 +72,21 @@ class Outages:
         assert self._up.wait(timeout), "the link was not restored"
 
     @contextmanager
-    def chaos(self, seed: int, up: tuple[float, float] = (0.3, 0.9)) -> Iterator[None]:
+    def chaos(
+        self, seed: int, up: tuple[float, float] = (0.3, 0.9), max_cuts: int | None = None
+    ) -> Iterator[None]:
         """While inside: a thread cuts the link after random up-times (seconds, uniform in
-        ``up``), wherever the code under test is; on exit it stops and the link is restored."""
+        ``up``), wherever the code under test is; on exit it stops and the link is restored.
+        With ``max_cuts`` the link stays up after that many cuts: a loaded machine's round
+        trips can outlast short up-times, and endless chaos would then test the load, not
+        the code."""
         rng = random.Random(seed)
         stop = threading.Event()
 
         def run() -> None:
             while not stop.wait(rng.uniform(*up)):
+                if max_cuts is not None and len(self.cuts) >= max_cuts:
+                    return
                 if not self.down:
                     self.cut(f"t{len(self.cuts)}")
 

@@ -88,7 +88,7 @@ def test_cut_at_random_moments(
         outages = Outages(proxy, down_for=0.3)
         bulk = BulkSender(w3, account, url=proxy.url, batch_size=10, window=60, backoff=0.02)
         signed = bulk.sign(transfers(recipient))
-        with outages.chaos(seed=5, up=(0.05, 0.4)):
+        with outages.chaos(seed=5, up=(0.05, 0.4), max_cuts=12):
             receipts = bulk.pipeline(signed)
     assert len(outages.cuts) >= 2 and bulk.retried > 0
     assert_landed_exactly_once(w3, account, recipient, signed, receipts, first_block)
