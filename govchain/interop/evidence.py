@@ -24,6 +24,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from govchain import events
 from govchain.errors import GovchainError, InvalidInput
 from govchain.interop.blockproof import ProofError, check_block, header_fields, raw_transaction
 from govchain.sharing.acceptance import RecordColumns
@@ -36,10 +37,9 @@ if TYPE_CHECKING:
     from govchain.network import Connection
 
 FORMAT = "govchain.Evidence/1"
-RECORD_ANCHORED = (
-    "0x" + keccak(text="RecordAnchored(bytes32,bytes32,bytes32,uint32,bytes32,address)").hex()
-)
-BATCH_ANCHORED = "0x" + keccak(text="BatchAnchored(bytes32,bytes32,bytes32,uint64,address)").hex()
+# topic0 of the anchoring events, from the packaged ABIs (govchain.events), as 0x hex
+RECORD_ANCHORED = "0x" + events.topic("AnchorRegistry", "RecordAnchored").hex()
+BATCH_ANCHORED = "0x" + events.topic("AnchorRegistry", "BatchAnchored").hex()
 
 
 class EvidenceRefused(GovchainError):
