@@ -4,6 +4,9 @@ The zone is, in order: :func:`set_zone` (the CLI's ``--tz``), ``$GOVCHAIN_TZ``, 
 machine's own zone. A zone is an IANA name (``Asia/Shanghai``), ``UTC`` or ``local``. UTC is
 written with ``Z`` (``2026-12-01T00:00:00Z``), any other zone with its offset
 (``2026-12-01T08:00:00+08:00``). ``--json`` output keeps the unix time beside the text.
+
+Formats that other software reads (a W3C credential's dates, a DID document's ``updated``, an
+evidence bundle) are always UTC: :func:`utc_iso`, whatever zone people chose.
 """
 
 from __future__ import annotations
@@ -63,3 +66,13 @@ def iso(timestamp: int | float) -> str:
 def iso_or_never(timestamp: int) -> str:
     """:func:`iso`, or ``never`` for 0 (a limit that is not set)."""
     return "never" if int(timestamp) == 0 else iso(timestamp)
+
+
+def day(timestamp: int | float) -> str:
+    """The calendar day (``2026-12-01``) of a unix time in the chosen zone."""
+    return datetime.fromtimestamp(int(timestamp), UTC).astimezone(zone()).date().isoformat()
+
+
+def utc_iso(timestamp: int | float) -> str:
+    """A unix time as ISO 8601 UTC with ``Z``, for formats other software reads."""
+    return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

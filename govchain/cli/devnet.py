@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from govchain.cli.context import CliContext, pass_cli
+from govchain.timefmt import iso
 from govchain.toolchain import devnet as toolchain
 
 ENV_DEVNET_DIR = "GOVCHAIN_DEVNET_DIR"
@@ -97,7 +97,7 @@ def advance(obj: CliContext, duration: str, folder: Path) -> None:
     record = toolchain.read_status(folder)
     url = str(record["url"]) if record is not None else obj.rpc_url
     timestamp = toolchain.advance(url, seconds)
-    when = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    when = iso(timestamp)
     obj.emit(
         {"url": url, "advanced": seconds, "timestamp": timestamp},
         f"devnet at {url} advanced {seconds} s; latest block time {when}",

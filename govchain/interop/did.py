@@ -34,13 +34,13 @@ import base64
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
 from govchain.errors import InvalidInput
+from govchain.timefmt import utc_iso
 
 if TYPE_CHECKING:
     from web3.contract import Contract
@@ -342,10 +342,6 @@ def build_document(
     return Document(document, False, version, following, live)
 
 
-def _iso(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _withhold(document: dict[str, Any], refs: list[str]) -> None:
     document["verificationMethod"] = [
         m for m in document["verificationMethod"] if m["id"] not in refs
@@ -378,7 +374,7 @@ def resolve(
         block = w3.eth.get_block(built.version_block)
         metadata |= {
             "versionId": str(built.version_block),
-            "updated": _iso(int(block["timestamp"])),
+            "updated": utc_iso(int(block["timestamp"])),
         }
     resolution: dict[str, Any] = {"contentType": "application/did+ld+json"}
     if strict and built.delegates:

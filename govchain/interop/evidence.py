@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode as abi_decode
@@ -30,6 +29,7 @@ from govchain.interop.blockproof import ProofError, check_block, header_fields, 
 from govchain.sharing.acceptance import RecordColumns
 from govchain.sharing.base import code_name
 from govchain.sharing.merkle import RECORD_HASH_TAG, process_proof, record_hash, record_leaf
+from govchain.timefmt import utc_iso
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -63,10 +63,6 @@ def _b(value: Any, what: str, size: int | None = None) -> bytes:
     if size is not None and len(raw) != size:
         raise EvidenceRefused(f"{what} is not {size} bytes")
     return raw
-
-
-def _iso(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _rpc(w3: Web3, method: str, *params: Any) -> Any:
@@ -236,7 +232,7 @@ class Verdict:
             "mode": self.mode,
             "block": self.block,
             "timestamp": self.timestamp,
-            "time": _iso(self.timestamp),
+            "time": utc_iso(self.timestamp),
             "department": self.department,
             "record_hash": self.record_hash,
             "proven": self.proven,
@@ -353,8 +349,8 @@ def _verify(
         f"the record hash {_hex(computed)} binds category, record id, version {version}, owner, "
         "subject, media type, the content digest and the salt",
         f"{how}, in transaction {tx_hash} of block {number} (hash {block['hash']}), "
-        f"block time {_iso(timestamp)}",
-        f"so this content existed no later than block {number} at {_iso(timestamp)}, anchored "
+        f"block time {utc_iso(timestamp)}",
+        f"so this content existed no later than block {number} at {utc_iso(timestamp)}, anchored "
         f"for department {name} by the AnchorRegistry at {bundle['contracts']['AnchorRegistry']}",
     ]
     if content is not None:

@@ -40,6 +40,7 @@ from govchain.eip712 import Domain, message
 from govchain.errors import GovchainError
 from govchain.interop.did import did_of, parse_did
 from govchain.interop.membership import membership_at
+from govchain.timefmt import utc_iso
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -94,10 +95,6 @@ def _b32(value: Any, what: str) -> bytes:
     if len(raw) != 32:
         raise CredentialRefused(f"{what} is not 32 bytes of 0x-hex")
     return raw
-
-
-def _iso(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _unix(text: Any, what: str) -> int:
@@ -231,7 +228,7 @@ def issue(
             "id": department_did(chain_id, departments.address, code),
             "name": departments.functions.department(found.department).call()[1],
         },
-        "issuanceDate": _iso(int(latest["timestamp"])),
+        "issuanceDate": utc_iso(int(latest["timestamp"])),
         "credentialSubject": {
             "id": did_of(chain_id, found.subject),
             "fields": {n: fields[n] for n in sorted(shown)},
@@ -253,7 +250,7 @@ def issue(
         },
     }
     if found.expiry:
-        vc["expirationDate"] = _iso(found.expiry)
+        vc["expirationDate"] = utc_iso(found.expiry)
     domain = _domain(chain_id, registry)
     body = _message(vc, found.department)
     signature = CREDENTIAL.sign(signer.key, domain, body)
@@ -390,7 +387,7 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
     if (body["expirationDate"] and body["expirationDate"] <= now) or not registry.functions.isValid(
         uid
     ).call():
-        raise CredentialRefused(f"expired at {_iso(int(expiry) or body['expirationDate'])}")
+        raise CredentialRefused(f"expired at {utc_iso(int(expiry) or body['expirationDate'])}")
     return {
         "verified": True,
         "issuer": vc["issuer"]["id"],

@@ -20,6 +20,7 @@ from govchain.indexer.schema import events
 from govchain.portal.backend import ROLE_AUDITOR
 from govchain.portal.timeline import _code
 from govchain.portal.web import Forbidden
+from govchain.timefmt import iso
 from govchain.validate import address, bytes32
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def attestations(
 
 
 def _when(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return iso(ts)
 
 
 def register(app: FastAPI, portal: Portal) -> None:

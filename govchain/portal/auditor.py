@@ -37,6 +37,7 @@ from govchain.portal.graph import reads_svg
 from govchain.portal.timeline import _code
 from govchain.portal.web import Forbidden
 from govchain.sharing.base import Departments, code_name
+from govchain.timefmt import day as calendar_day
 
 if TYPE_CHECKING:
     from govchain.portal.web import Portal
@@ -76,7 +77,7 @@ def statistics(engine: Engine) -> Stats:
         made[grantee] += 1
         to_data[owner] += 1
         reads[(grantee, owner)] += 1
-        day = datetime.fromtimestamp(row.block_timestamp or 0, UTC).strftime("%Y-%m-%d")
+        day = calendar_day(row.block_timestamp or 0)
         per_day[grantee][day] += 1
     departments = sorted(set(made) | set(to_data))
     days = sorted({d for c in per_day.values() for d in c})

@@ -11,7 +11,6 @@ portal decrypts it here and accepts it only if it matches its on-chain anchor.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Form, Request
@@ -22,6 +21,7 @@ from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.client import CitizenClient
 from govchain.portal.backend import Problem
 from govchain.sharing.base import code_name
+from govchain.timefmt import iso
 from govchain.validate import bytes32
 
 if TYPE_CHECKING:
@@ -117,6 +117,6 @@ def register(app: FastAPI, portal: Portal) -> None:
             "content_hash": "0x" + got.content_hash.hex(),
             "anchor": got.anchor_kind,
             "block": got.anchored_block,
-            "time": datetime.fromtimestamp(got.anchored_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "time": iso(got.anchored_at),
         }
         return portal.render(request, "record_content.html", context, 200, problems, roles)

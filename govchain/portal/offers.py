@@ -20,7 +20,6 @@ a requirement: :meth:`Rulebook.evidence`), the benefit already granted
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Form, Request
@@ -34,6 +33,7 @@ from govchain.services.catalog import Catalog
 from govchain.services.inbox import HeldOffer, OfferInbox
 from govchain.services.rulebook import Rulebook
 from govchain.sharing.base import code_name
+from govchain.timefmt import day
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -79,7 +79,7 @@ def collect(me: OfferInbox, problems: list[Problem]) -> list[Listed]:
 
 def _when(ts: Any) -> str:
     try:
-        return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%d")
+        return day(int(ts))
     except (TypeError, ValueError, OverflowError):
         return ""
 

@@ -8,6 +8,7 @@ store's department see it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from govchain.node.store import DONE, Batch, OutboxEntry, Record, Store
 from govchain.portal.backend import Problem
 from govchain.portal.web import Forbidden
 from govchain.sharing.base import code_name
+from govchain.timefmt import iso
 
 if TYPE_CHECKING:
     from govchain.portal.web import Portal
@@ -56,7 +58,7 @@ def summary(store: Store) -> dict[str, Any]:
                 "state": batch.state,
                 "root": "0x" + batch.root.hex(),
                 "tx": batch.tx_hash,
-                "created": batch.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "created": iso(_aware(batch.created_at).timestamp()),
             },
             "waiting": [
                 {
@@ -93,3 +95,8 @@ def register(app: FastAPI, portal: Portal) -> None:
                 store.dispose()
         context = {"summary": found, "department": roles.department, "has_store": url is not None}
         return portal.render(request, "publishing.html", context, 200, problems, roles)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back the stored UTC time without its zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -22,6 +22,7 @@ from govchain.indexer.schema import event_departments, events
 from govchain.sharing.base import code_name
 from govchain.sharing.catalog import LegalBasis
 from govchain.sharing.purposes import purpose_key
+from govchain.timefmt import iso
 
 ZERO32 = "0x" + "00" * 32
 PER_PAGE = 50
@@ -50,7 +51,7 @@ class Access:
     def when(self) -> str:
         if self.time is None:
             return "?"
-        return datetime.fromtimestamp(self.time, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return iso(self.time)
 
 
 @dataclass(frozen=True)

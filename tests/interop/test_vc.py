@@ -13,7 +13,8 @@ from eth_utils.crypto import keccak
 from web3.middleware import Web3Middleware
 
 from govchain.interop.membership import Membership, membership_at
-from govchain.interop.vc import CREDENTIAL, _domain, _iso, _message, verify
+from govchain.interop.vc import CREDENTIAL, _domain, _message, verify
+from govchain.timefmt import utc_iso
 from govchain.toolchain.devnet import rpc
 from govchain.tx import Sender
 from tests.cli.conftest import CityRun, assert_one_line_error
@@ -256,7 +257,7 @@ def test_issuer_membership_at_issuance_is_read_from_events(
     # the same key signing after its removal is refused
     head = w3.eth.get_block("latest")
     vc["govchain"]["issuedBlock"] = int(head["number"])
-    vc["issuanceDate"] = vc["proof"]["created"] = _iso(int(head["timestamp"]))
+    vc["issuanceDate"] = vc["proof"]["created"] = utc_iso(int(head["timestamp"]))
     body = _message(vc, b"PSB".ljust(32, b"\0"))
     domain = _domain(conn.chain_id, conn.deployment.address("AttestationRegistry"))
     vc["proof"]["proofValue"] = "0x" + CREDENTIAL.sign(psb.staff.key, domain, body).hex()

@@ -55,3 +55,31 @@ def test_explanations_show_times_as_dates() -> None:
     text = DecodedError("AccessGrantExpired", {"grantId": b"\1" * 32, "validUntil": T})
     assert "expired at 2026-11-29T14:42:36Z" in text.explanation()
     assert "1795963356" not in text.explanation()
+
+
+def test_the_day_is_the_chosen_zones_and_exchange_formats_stay_utc() -> None:
+    late = 1795968000  # 2026-11-29T16:00:00Z, already 30 November in Shanghai
+    timefmt.set_zone("Asia/Shanghai")
+    assert timefmt.day(late) == "2026-11-30"
+    assert timefmt.utc_iso(late) == "2026-11-29T16:00:00Z"
+    timefmt.set_zone("UTC")
+    assert timefmt.day(late) == "2026-11-29"
+    assert timefmt.utc_iso(late) == timefmt.iso(late)
+
+
+def test_portal_and_interop_pages_use_the_one_formatter() -> None:
+    """The portal's times follow the chosen zone; credentials, DID documents and evidence
+    bundles stay UTC (other software reads them)."""
+    from govchain.interop import did, evidence, vc
+    from govchain.portal import attestations, offers
+    from govchain.portal.timeline import Access
+
+    timefmt.set_zone("Asia/Shanghai")
+    assert attestations._when(T) == "2026-11-29T22:42:36+08:00"
+    assert offers._when(T) == "2026-11-29"
+    assert offers._when("not a time") == ""
+    fields = dict.fromkeys(Access.__dataclass_fields__, "")
+    assert Access(**{**fields, "time": T, "block": 1}).when == "2026-11-29T22:42:36+08:00"
+    assert Access(**{**fields, "time": None, "block": 1}).when == "?"
+    for module in (did, evidence, vc):
+        assert module.utc_iso(T) == "2026-11-29T14:42:36Z"
