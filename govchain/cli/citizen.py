@@ -9,6 +9,7 @@ import click
 from govchain import validate
 from govchain.cli.citizen_attribute import attribute
 from govchain.cli.citizen_common import (
+    AFTER_OWNER_CHANGE,
     IDENTITY_OPTION,
     OUT_OPTION,
     queued_text,
@@ -155,8 +156,7 @@ def rotate_key(
             sent,
             queued_text(queued)
             if waiting and queued
-            else f"identity {address} is now controlled by {new_owner}; delegates and consents "
-            "of the previous key stop working until you confirm them",
+            else f"identity {address} is now controlled by {new_owner}{AFTER_OWNER_CHANGE}",
         ),
     )
 
@@ -208,7 +208,8 @@ def change_execute(obj: CliContext, identity_arg: str) -> None:
         text = f"guardians of {target} changed"
     else:
         sent = citizens.execute_owner_change(target)
-        text = f"identity {target} is now controlled by {queued.new_owner if queued else '?'}"
+        new_owner = queued.new_owner if queued else "?"
+        text = f"identity {target} is now controlled by {new_owner}{AFTER_OWNER_CHANGE}"
     obj.emit(
         {"identity": target, "executed": queued.as_dict() if queued else None, **sent.as_dict()},
         tx_text(sent, text),

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
-from govchain.cli.citizen_common import IDENTITY_OPTION, sign_or_send, signed_options
+from govchain.cli.citizen_common import IDENTITY_OPTION, sign_or_send, signed_options, writer
 from govchain.cli.context import CliContext, pass_cli
-from govchain.cli.identity_params import DURATION, When, tx_text
+from govchain.cli.identity_params import DURATION, When, own_address, tx_text
 from govchain.identity.citizen_signed import revoke_attribute, set_attribute
 from govchain.identity.citizen_types import attribute_name, attribute_value
+from govchain.interop.did import did_of, resolve
 
 
 @click.group("attribute")
@@ -91,3 +92,31 @@ def attribute_revoke(
             {**done.as_dict(), "name": name, "value": "0x" + raw_value.hex()},
             tx_text(done.sent, f"attribute {name} of {done.identity} revoked"),
         )
+
+
+@attribute.command("clean")
+@IDENTITY_OPTION
+@pass_cli
+def attribute_clean(obj: CliContext, identity: str | None) -> None:
+    """End every attribute an earlier owner key set and the current owner has not set again
+    (after a key rotation or a recovery), so stock did:ethr resolvers stop listing them too."""
+    address = own_address(obj, identity, "the owner signs")
+    connection = obj.connection()
+    resolved = resolve(connection, did_of(connection.chain_id, address))
+    stale = resolved["didResolutionMetadata"].get("govchainWithheldAttributes", [])
+    if not stale:
+        obj.emit(
+            {"identity": address, "revoked": []},
+            f"nothing to clean: every live attribute of {address} was set by its current owner",
+        )
+        return
+    citizens = writer(obj)
+    revoked = []
+    for entry in stale:
+        sent = citizens.revoke_attribute(
+            attribute_name(entry["name"]), bytes.fromhex(entry["value"][2:]), address
+        )
+        revoked.append({"name": entry["name"], "value": entry["value"], **sent.as_dict()})
+    lines = [f"revoked {len(revoked)} attribute(s) an earlier owner of {address} had set:"]
+    lines += [f"  {r['name']} = {r['value']} (tx {r['tx_hash']})" for r in revoked]
+    obj.emit({"identity": address, "revoked": revoked}, "\n".join(lines))

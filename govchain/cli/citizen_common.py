@@ -29,6 +29,12 @@ from govchain.identity.citizens import Citizens, QueuedChange
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Said after every owner change (rotation, queued change, recovery): what the new key does next.
+AFTER_OWNER_CHANGE = (
+    "; delegates and consents of the previous key stop working until you confirm them, and "
+    "'govchain citizen attribute clean' ends the public attributes it set"
+)
+
 IDENTITY_OPTION = click.option(
     "--identity",
     metavar="ADDRESS|KEY",

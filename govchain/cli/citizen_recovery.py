@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from govchain.cli.citizen_common import (
+    AFTER_OWNER_CHANGE,
     IDENTITY_OPTION,
     queued_text,
     reader,
@@ -129,7 +130,9 @@ def _recovery_action(obj: CliContext, identity: str, new_owner: str, action: str
         {**status.as_dict(), "executed": done, **sent.as_dict()},
         tx_text(
             sent,
-            f"identity {target} is now controlled by {candidate}" if done else _status_text(status),
+            f"identity {target} is now controlled by {candidate}{AFTER_OWNER_CHANGE}"
+            if done
+            else _status_text(status),
         ),
     )
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
@@ -222,6 +222,19 @@ class Document:
     version_block: int
     next_version_block: int | None
     delegates: dict[str, tuple[str, str]]  # verification method id -> (delegate type, address)
+    #: live attributes: document id -> (attribute name, value, position of the change that set it)
+    attributes: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    #: position in the history of the latest owner change (-1: the identity never changed owner)
+    owner_changed_at: int = -1
+
+    def earlier_owners_attributes(self) -> dict[str, tuple[str, str]]:
+        """Live attributes last set before the latest owner change: installed by an earlier
+        owner key and not set again by the current one (document id -> (name, value))."""
+        return {
+            ref: (name, value)
+            for ref, (name, value, at) in self.attributes.items()
+            if at < self.owner_changed_at
+        }
 
 
 def build_document(
@@ -243,7 +256,9 @@ def build_document(
     keys: dict[str, dict[str, Any]] = {}
     services: dict[str, dict[str, Any]] = {}
     delegates: dict[str, tuple[str, str]] = {}
-    for change in changes:
+    attributes: dict[str, tuple[str, str, str, int]] = {}  # index -> (id, name, value, position)
+    owner_changed_at = -1
+    for position, change in enumerate(changes):
         if at_block is not None and change.block > at_block:
             following = change.block if following is None else min(following, change.block)
             continue
@@ -279,6 +294,7 @@ def build_document(
                     if key is None:
                         continue
                     keys[index] = key
+                    attributes[index] = (key["id"], change.kind, change.subject, position)
                     if purpose == "sigAuth":
                         auth[index] = signing[index] = key["id"]
                     elif purpose == "enc":
@@ -300,8 +316,12 @@ def build_document(
                         "type": algorithm,
                         "serviceEndpoint": endpoint,
                     }
+                    attributes[index] = (
+                        services[index]["id"], change.kind, change.subject, position
+                    )  # fmt: skip
         elif change.name == "DIDOwnerChanged":
             controller = change.owner
+            owner_changed_at = position
             if change.owner == NULL_ADDRESS:
                 deactivated = True
                 break
@@ -310,7 +330,7 @@ def build_document(
                 delegate_count += 1
             elif change.kind.startswith("did/svc/"):
                 service_count += 1
-            for table in (auth, signing, keys, services):
+            for table in (auth, signing, keys, services, attributes):
                 table.pop(index, None)
     base: dict[str, Any] = {
         "@context": list(DID_CONTEXT),
@@ -339,15 +359,22 @@ def build_document(
     if agreement:
         document["keyAgreement"] = list(agreement.values())
     live = {ref: d for ref, d in delegates.items() if ref in signing.values()}
-    return Document(document, False, version, following, live)
+    kept = {ref: (name, value, at) for ref, name, value, at in attributes.values()}
+    return Document(document, False, version, following, live, kept, owner_changed_at)
 
 
 def _withhold(document: dict[str, Any], refs: list[str]) -> None:
     document["verificationMethod"] = [
         m for m in document["verificationMethod"] if m["id"] not in refs
     ]
-    for section in ("authentication", "assertionMethod"):
-        document[section] = [r for r in document[section] if r not in refs]
+    for section in ("authentication", "assertionMethod", "keyAgreement"):
+        if section in document:
+            document[section] = [r for r in document[section] if r not in refs]
+    if "service" in document:
+        document["service"] = [s for s in document["service"] if s["id"] not in refs]
+    for section in ("keyAgreement", "service"):
+        if section in document and not document[section]:
+            del document[section]
 
 
 def resolve(
@@ -355,7 +382,12 @@ def resolve(
 ) -> dict[str, Any]:
     """The DID resolution result (``didDocument``, ``didDocumentMetadata``,
     ``didResolutionMetadata``) of a citizen's ``did``, as of ``now`` (default: the latest
-    block's time). ``strict`` withholds delegates the contract no longer accepts.
+    block's time). ``strict`` withholds delegates the contract no longer accepts, and
+    attributes (keys, encryption keys, services) an earlier owner key set that the current owner
+    has not set again: invariant 3, nothing a previous key installed survives its rotation or
+    recovery unconfirmed. ERC-1056 attributes live only in events, so the chain cannot end them
+    at an owner change; a stock resolver lists them until the owner revokes them
+    (``govchain citizen attribute clean``).
     """
     chain_id, address = parse_did(did)
     if chain_id != connection.chain_id:
@@ -390,6 +422,16 @@ def resolve(
                 "delegates installed under a previous owner and not confirmed since: "
                 "CitizenRegistry.validDelegate is false (their end was announced this second)"
             )
+    stale = built.earlier_owners_attributes() if strict else {}
+    if stale:
+        _withhold(built.document, list(stale))
+        resolution["govchainWithheldAttributes"] = [
+            {"id": ref, "name": name, "value": value} for ref, (name, value) in stale.items()
+        ]
+        resolution["govchainAttributesNote"] = (
+            "attributes set by an earlier owner key and not set again by the current owner; "
+            "a stock resolver still lists them until they are revoked"
+        )
     return {
         "didDocument": built.document,
         "didDocumentMetadata": metadata,

@@ -55,10 +55,11 @@ ZERO32 = b"\0" * 32
 
 def encryption_key(connection: Connection, identity: str) -> bytes | None:
     """The citizen's published encryption key (compressed or uncompressed secp256k1), or None:
-    the ``keyAgreement`` key of her DID document (``did/pub/Secp256k1/enc/hex``)."""
+    the newest ``keyAgreement`` key of her DID document (``did/pub/Secp256k1/enc/hex``) that
+    the current owner key set (one an earlier owner set is withheld: ``resolve``'s strict mode)."""
     document = resolve(connection, did_of(connection.chain_id, identity))["didDocument"]
     agreement = set(document.get("keyAgreement", []))
-    for method in document.get("verificationMethod", []):
+    for method in reversed(document.get("verificationMethod", [])):
         if method.get("id") in agreement and method.get("publicKeyHex"):
             try:
                 return bytes.fromhex(str(method["publicKeyHex"]))

@@ -155,8 +155,14 @@ def test_delegates_attributes_revocation_and_rotation_match_the_stock_resolver(
     ]  # fmt: skip
     assert rotated["didDocument"]["authentication"] == [f"{did}#controller"]
     assert rotated == stock(city_run, did)
-    # strict mode (asks validDelegate) has nothing left to withhold
-    assert ours(city_run, did, strict=True) == rotated
+    # strict mode has no delegate left to withhold, but withholds the key and the service the
+    # previous owner set (ERC-1056 attributes live in events only: a stock resolver keeps them)
+    strict = ours(city_run, did, strict=True)
+    assert [m["id"] for m in strict["didDocument"]["verificationMethod"]] == [f"{did}#controller"]
+    assert "service" not in strict["didDocument"]
+    assert [a["id"] for a in strict["didResolutionMetadata"]["govchainWithheldAttributes"]] == [
+        f"{did}#delegate-5", f"{did}#service-1",
+    ]  # fmt: skip
     # confirming one makes it valid again: a new DIDDelegateChanged, read by both resolvers
     send(city_run, new_owner, reg.functions.confirmDelegate(me, b32("sigAuth"), auth_key))
     confirmed = ours(city_run, did, strict=True)
@@ -164,7 +170,20 @@ def test_delegates_attributes_revocation_and_rotation_match_the_stock_resolver(
     [_, auth_ref] = confirmed["didDocument"]["authentication"]
     [method] = [m for m in confirmed["didDocument"]["verificationMethod"] if m["id"] == auth_ref]
     assert method["blockchainAccountId"] == f"eip155:{chain}:{auth_key}"
-    assert confirmed == stock(city_run, did)
+    # the old owner's attributes are still withheld until the new owner sets them again
+    assert len(confirmed["didResolutionMetadata"]["govchainWithheldAttributes"]) == 2
+    send(
+        city_run,
+        new_owner,
+        reg.functions.setAttribute(me, b32("did/pub/Secp256k1/veriKey/hex"), key, DAY),
+    )
+    send(
+        city_run, new_owner, reg.functions.revokeAttribute(me, b32("did/svc/HubService"), endpoint)
+    )
+    time.sleep(1.1)  # the revocation's validTo is its block time, valid while validTo >= now
+    settled = ours(city_run, did, strict=True)
+    assert "govchainWithheldAttributes" not in settled["didResolutionMetadata"]
+    assert settled == ours(city_run, did) == stock(city_run, did)
 
 
 def test_expired_delegate_drops_out(city_run: CityRun) -> None:
@@ -204,3 +223,42 @@ def test_citizen_did_command(city_run: CityRun) -> None:
     assert text.exit_code == 0 and json.loads(text.stdout)["didDocument"]["id"] == did
     assert_one_line_error(city_run("citizen", "did", "0x1234"), 2, "address")
     assert_one_line_error(city_run("citizen", "did", "did:ethr:0x1:" + person.address), 2, "chain")
+
+
+def test_an_earlier_owners_encryption_key_is_withheld_and_cleaned(city_run: CityRun) -> None:
+    """Review s25 M-2: a thief holding her key publishes his own encryption key; after the owner
+    changes, offers and rejection texts are sealed to the current owner's key only, and
+    `citizen attribute clean` ends the thief's key for stock resolvers too (a re-run is a no-op)."""
+    from govchain.services.watcher import encryption_key
+    from tests.cli.conftest import new_key
+
+    victim = citizen(city_run)
+    name, new_owner = new_key(city_run, "rotated")
+    reg = registry(city_run)
+    me = victim.address
+    enc = b32("did/pub/Secp256k1/enc/hex")
+    thief_pub, own_pub = b"\x02" + b"\x11" * 32, b"\x03" + b"\x22" * 32
+    send(city_run, victim, reg.functions.setAttribute(me, enc, thief_pub, 365 * DAY))
+    send(city_run, victim, reg.functions.changeOwner(me, new_owner))
+    assert encryption_key(connection(city_run), me) is None
+    city_run.json(
+        "--key", name, "citizen", "attribute", "set", "did/pub/Secp256k1/enc/hex",
+        "0x" + own_pub.hex(), "--for", "365d", "--identity", me,
+    )  # fmt: skip
+    assert encryption_key(connection(city_run), me) == own_pub
+    did = did_of(connection(city_run).chain_id, me)
+    listed = stock(city_run, did)["didDocument"]
+    assert {m.get("publicKeyHex") for m in listed["verificationMethod"]} >= {
+        thief_pub.hex(), own_pub.hex(),
+    }  # fmt: skip
+
+    done = city_run.json("--key", name, "citizen", "attribute", "clean", "--identity", me)
+    assert [(r["name"], r["value"]) for r in done["revoked"]] == [
+        ("did/pub/Secp256k1/enc/hex", "0x" + thief_pub.hex())
+    ]
+    time.sleep(1.1)  # validTo of a revocation is its block time (valid while validTo >= now)
+    listed = stock(city_run, did)["didDocument"]
+    assert thief_pub.hex() not in json.dumps(listed)
+    assert own_pub.hex() in json.dumps(listed)
+    again = city_run("--key", name, "citizen", "attribute", "clean", "--identity", me)
+    assert again.exit_code == 0 and "nothing to clean" in again.stdout
