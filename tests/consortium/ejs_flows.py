@@ -65,7 +65,13 @@ def evidence_round_trip(connection: Connection, store_path: Path) -> dict[str, A
         trusted_block_hash=str(bundle["block"]["hash"]),
         trusted={"AnchorRegistry": platform["AnchorRegistry"]},
     )
-    return {"bundle": bundle, "online": online, "offline": offline}
+    return {
+        "bundle": bundle,
+        "online": online,
+        "offline": offline,
+        "w3": connection.w3,
+        "platform": platform,
+    }
 
 
 @dataclass
