@@ -33,9 +33,10 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from govchain import events
-from govchain.artifacts import load_artifacts
 from govchain.errors import GovchainError, InvalidInput
 from govchain.interop.blockproof import ProofError, check_block, header_fields, raw_transaction
+from govchain.interop.evidence_trust import EvidenceRefused as EvidenceRefused  # the API's
+from govchain.interop.evidence_trust import check_contracts, department_name, same_chain
 from govchain.sharing.acceptance import RecordColumns
 from govchain.sharing.base import code_name
 from govchain.sharing.merkle import RECORD_HASH_TAG, process_proof, record_hash, record_leaf
@@ -50,13 +51,6 @@ FORMAT = "govchain.Evidence/1"
 # topic0 of the anchoring events, from the packaged ABIs (govchain.events), as 0x hex
 RECORD_ANCHORED = "0x" + events.topic("AnchorRegistry", "RecordAnchored").hex()
 BATCH_ANCHORED = "0x" + events.topic("AnchorRegistry", "BatchAnchored").hex()
-
-
-class EvidenceRefused(GovchainError):
-    """An evidence file that does not prove what it claims (exit 1)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"evidence refused: {reason}")
 
 
 def _hex(raw: bytes) -> str:
@@ -295,48 +289,6 @@ def verify(
         raise EvidenceRefused(f"malformed file ({type(exc).__name__}: {exc})") from None
 
 
-def _same(a: Any, b: Any) -> bool:
-    return isinstance(a, str) and isinstance(b, str) and a.lower() == b.lower()
-
-
-def _check_contracts(bundle: dict[str, Any], trusted: dict[str, str], online: bool) -> bool:
-    """Refuse a file whose contracts are not the trusted ones; whether the AnchorRegistry was
-    checked at all (offline it may be unknown)."""
-    named = bundle["contracts"]
-    if not isinstance(named, dict) or "AnchorRegistry" not in named:
-        raise EvidenceRefused("the file names no AnchorRegistry")
-    if not online:
-        expected = trusted.get("AnchorRegistry")
-        if expected is None:
-            return False
-        if not _same(named["AnchorRegistry"], expected):
-            raise EvidenceRefused(
-                f"the file's AnchorRegistry {named['AnchorRegistry']} is not the trusted "
-                f"{expected}: not the platform's deployment"
-            )
-        return True
-    for name in ("AnchorRegistry", "DepartmentRegistry"):
-        if name not in named:
-            raise EvidenceRefused(f"the file names no {name}")
-    for name, address in named.items():
-        expected = trusted.get(name)
-        if not _same(address, expected):
-            raise EvidenceRefused(
-                f"the file's {name} {address} is not this platform's "
-                f"({expected or 'no such contract'}): a look-alike deployment"
-            )
-    return True
-
-
-def _department_name(w3: Web3, trusted: dict[str, str], owner: bytes) -> str:
-    """The department's name as the trusted DepartmentRegistry says (online)."""
-    registry = w3.eth.contract(
-        address=to_checksum_address(trusted["DepartmentRegistry"]),
-        abi=load_artifacts().abi("DepartmentRegistry"),
-    )
-    return str(registry.functions.department(owner).call()[1])
-
-
 def _verify(
     bundle: dict[str, Any],
     w3: Web3 | None,
@@ -345,7 +297,9 @@ def _verify(
     trusted: dict[str, str],
 ) -> Verdict:
     online = trusted_hash is None and w3 is not None
-    registry_trusted = _check_contracts(bundle, trusted, online)
+    if online and w3 is not None:
+        same_chain(w3, bundle)  # first: another chain's file names other addresses anyway
+    registry_trusted = check_contracts(bundle, trusted, online)
     record, anchor, block = bundle["record"], bundle["anchor"], bundle["block"]
     category = _b(record["category"], "category", 32)
     rid = _b(record["record_id"], "record id", 32)
@@ -414,7 +368,7 @@ def _verify(
     mode = _anchor_block(bundle, w3, trusted_hash, number)
     name = code_name(owner)
     if mode == "online" and w3 is not None:
-        name += f" ({_department_name(w3, trusted, owner)})"
+        name += f" ({department_name(w3, trusted, owner)})"
     verdict = Verdict(mode, number, timestamp, name, _hex(computed), complete=registry_trusted)
     verdict.proven += [
         f"the record hash {_hex(computed)} binds category, record id, version {version}, owner, "
@@ -539,11 +493,7 @@ def _anchor_block(bundle: dict[str, Any], w3: Web3 | None, trusted: str | None, 
         return "offline"
     if w3 is None:
         raise EvidenceRefused("give an RPC endpoint or a trusted block hash to anchor the block")
-    chain_id = int(w3.eth.chain_id)
-    if chain_id != int(bundle["chain_id"]):
-        raise EvidenceRefused(
-            f"the node serves chain {chain_id}, the file is for chain {bundle['chain_id']}"
-        )
+    same_chain(w3, bundle)
     served = _rpc(w3, "eth_getBlockByNumber", hex(number), False)
     if served is None or str(served["hash"]).lower() != block_hash:
         raise EvidenceRefused(f"the node's block {number} is not the file's block {block_hash}")
