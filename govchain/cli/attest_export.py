@@ -40,7 +40,8 @@ def group(
     obj: CliContext, uid: str, out: Path, fields: tuple[str, ...], disclose: tuple[str, ...]
 ) -> None:
     """Write a credential of attestation UID, signed (EIP-712) by --key, an active member of the
-    issuing department: issuer the department, subject the citizen's did:ethr."""
+    issuing department with a role the schema lets attest: issuer the department, subject the
+    citizen's did:ethr."""
     from govchain import validate
     from govchain.errors import InvalidInput
     from govchain.interop.vc import issue

@@ -3,9 +3,12 @@
 ``export`` writes one self-contained JSON file for a record version the holder can prove (its
 content, salt and columns): the anchor, the transaction, every receipt and raw transaction of
 its block, the block header, chain id, contract addresses and the access records of its
-category. ``verify`` is for a third party with only the file, and an RPC endpoint or a block
-hash it trusts: it says what is proven and what is not; a file that does not hold together is
-refused with the broken link (exit 1).
+category. ``verify`` is for a third party with only the file, and an RPC endpoint with the
+platform's deployment manifest, or a block hash and an AnchorRegistry address it trusts: it says
+what is proven and what is not; a file that does not hold together, or names another deployment,
+is refused with the broken link (exit 1). Offline without ``--trust-registry`` the checks are
+printed under ``NOT VERIFIED`` and the exit status is 1: the file alone cannot show that its
+registry is the platform's.
 """
 
 from __future__ import annotations
@@ -163,35 +166,70 @@ def export(
     help="verify offline, against this block hash (no network is used)",
 )
 @click.option(
+    "--trust-registry",
+    metavar="ADDRESS",
+    help="offline: the platform's AnchorRegistry address (without it the result is NOT VERIFIED)",
+)
+@click.option(
     "--content-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="the record's content, if the file does not include it",
 )
 @pass_cli
 def verify(
-    obj: CliContext, file: Path, trust_block_hash: str | None, content_file: Path | None
+    obj: CliContext,
+    file: Path,
+    trust_block_hash: str | None,
+    trust_registry: str | None,
+    content_file: Path | None,
 ) -> None:
-    """Check an evidence FILE: with --trust-block-hash offline, else against the --rpc node.
+    """Check an evidence FILE: with --trust-block-hash and --trust-registry offline, else
+    against the --rpc node and its deployment manifest (the file's contract addresses must be
+    the platform's).
 
-    Prints what is proven and what is not; exit 1 with the reason if the file is refused.
+    Prints what is proven and what is not; exit 1 with the reason if the file is refused, and
+    exit 1 after the report if offline without --trust-registry (not a full verification).
     """
+    from govchain import validate
     from govchain.interop.evidence import EvidenceRefused, verify
 
+    if trust_registry is not None and trust_block_hash is None:
+        raise click.UsageError(
+            "--trust-registry goes with --trust-block-hash (online, the contracts of the "
+            "connection's deployment manifest are trusted)"
+        )
+    trusted = (
+        {"AnchorRegistry": str(validate.address(trust_registry))}
+        if trust_registry is not None
+        else None
+    )
     raw = _read(file, "evidence file")
     try:
         bundle = json.loads(raw)
     except ValueError:
         raise EvidenceRefused("the file is not JSON") from None
     content = _read(content_file, "content file") if content_file is not None else None
-    w3 = None if trust_block_hash else obj.connection().w3
-    verdict = verify(bundle, w3, trust_block_hash, content)
+    w3 = None
+    if not trust_block_hash:
+        connection = obj.connection()
+        w3 = connection.w3
+        trusted = {n: str(c.address) for n, c in connection.deployment.contracts.items()}
+    verdict = verify(bundle, w3, trust_block_hash, content, trusted)
     data = verdict.as_dict()
+    registry = bundle["contracts"]["AnchorRegistry"]
+    head = (
+        f"VERIFIED ({verdict.mode}): block {verdict.block}, {data['time']}, "
+        f"department {verdict.department}"
+        if verdict.complete
+        else f"NOT VERIFIED ({verdict.mode}): the file holds together (block {verdict.block}, "
+        f"{data['time']}, department {verdict.department}), but nothing shows that its "
+        f"AnchorRegistry {registry} is this platform's: give --trust-registry"
+    )
     obj.emit(
         data,
         lambda: "\n".join(
             [
-                f"VERIFIED ({verdict.mode}): block {verdict.block}, {data['time']}, "
-                f"department {verdict.department}",
+                head,
                 "proven:",
                 *(f"  - {line}" for line in verdict.proven),
                 "not proven:",
@@ -199,3 +237,5 @@ def verify(
             ]
         ),
     )
+    if not verdict.complete:
+        raise click.exceptions.Exit(1)

@@ -35,8 +35,9 @@ def group() -> None:
 @pass_cli
 def verify(obj: CliContext, file: Path) -> None:
     """Check a credential: disclosed fields against their commitments, the EIP-712 proof, and
-    on chain the attestation, the signer's membership of the issuer when it signed, revocation
-    and expiry. Exit 1 with the reason if it must not be relied on."""
+    on chain the attestation, the signer's membership of the issuer when it signed (with a role
+    the schema lets attest), revocation and expiry. Exit 1 with the reason if it must not be
+    relied on."""
     from govchain.interop.vc import verify as check
 
     result = check(obj.connection(), _load(file))
@@ -44,8 +45,9 @@ def verify(obj: CliContext, file: Path) -> None:
         result,
         lambda: (
             f"VALID: {result['department']} attests {result['attestation']} about "
-            f"{result['subject']}; signed by {result['signer']} (a member at block "
-            f"{result['issued_block']}); disclosed: {', '.join(result['disclosed']) or 'none'}"
+            f"{result['subject']}; signed by {result['signer']} (a member with the attesting "
+            f"role {result['signer_roles']} at block {result['issued_block']}); disclosed: "
+            f"{', '.join(result['disclosed']) or 'none'}"
         ),
     )
 

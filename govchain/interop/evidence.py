@@ -10,11 +10,20 @@ contract addresses, and the ``AccessRecorded`` events of the record's category, 
 subject. :func:`verify` re-derives every hash (see :mod:`govchain.interop.blockproof`) and
 returns what is proven and what is not (:class:`Verdict`); a file that does not hold together
 raises :class:`EvidenceRefused` naming the first broken link.
+
+The file's contract addresses are the exporter's word: anyone can deploy a look-alike
+AnchorRegistry over their own DepartmentRegistry on the same chain and anchor a forged record
+for a department code of their choosing. So the verifier names the addresses it trusts
+(``trusted``): online, the platform's deployment (every contract the file names must be the
+platform's; the department's name is read from the trusted DepartmentRegistry); offline, at
+least the AnchorRegistry. Offline without it the verdict is not complete
+(:attr:`Verdict.complete` false), and says so.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +35,8 @@ from eth_utils.crypto import keccak
 from govchain import events
 from govchain.errors import GovchainError, InvalidInput
 from govchain.interop.blockproof import ProofError, check_block, header_fields, raw_transaction
+from govchain.interop.evidence_trust import EvidenceRefused as EvidenceRefused  # the API's
+from govchain.interop.evidence_trust import check_contracts, department_name, same_chain
 from govchain.sharing.acceptance import RecordColumns
 from govchain.sharing.base import code_name
 from govchain.sharing.merkle import RECORD_HASH_TAG, process_proof, record_hash, record_leaf
@@ -40,13 +51,6 @@ FORMAT = "govchain.Evidence/1"
 # topic0 of the anchoring events, from the packaged ABIs (govchain.events), as 0x hex
 RECORD_ANCHORED = "0x" + events.topic("AnchorRegistry", "RecordAnchored").hex()
 BATCH_ANCHORED = "0x" + events.topic("AnchorRegistry", "BatchAnchored").hex()
-
-
-class EvidenceRefused(GovchainError):
-    """An evidence file that does not prove what it claims (exit 1)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"evidence refused: {reason}")
 
 
 def _hex(raw: bytes) -> str:
@@ -225,10 +229,13 @@ class Verdict:
     record_hash: str
     proven: list[str] = field(default_factory=list)
     not_proven: list[str] = field(default_factory=list)
+    #: False offline when no AnchorRegistry was trusted: the file holds together, but nothing
+    #: ties it to the platform's deployment (a look-alike registry passes every other check)
+    complete: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "verified": True,
+            "verified": self.complete,
             "mode": self.mode,
             "block": self.block,
             "timestamp": self.timestamp,
@@ -259,13 +266,23 @@ def verify(
     w3: Web3 | None = None,
     trusted_block_hash: str | None = None,
     content: bytes | None = None,
+    trusted: Mapping[str, str] | None = None,
 ) -> Verdict:
     """Check ``bundle`` on its own, then against the node ``w3`` (online) or the block hash the
-    verifier trusts (offline). ``content`` supplies content the file left out."""
+    verifier trusts (offline). ``content`` supplies content the file left out.
+
+    ``trusted`` maps contract names to the platform's addresses, as the verifier knows them (not
+    from the file). Online it is required: every contract the file names must be there with the
+    same address. Offline its ``AnchorRegistry``, if given, must be the file's; without it the
+    verdict is not :attr:`~Verdict.complete`."""
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise EvidenceRefused(f"not a {FORMAT} file")
+    if trusted_block_hash is None and w3 is not None and not trusted:
+        raise EvidenceRefused(
+            "online verification needs the platform's contract addresses to compare the file's with"
+        )
     try:
-        return _verify(bundle, w3, trusted_block_hash, content)
+        return _verify(bundle, w3, trusted_block_hash, content, dict(trusted or {}))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         if isinstance(exc, GovchainError):
             raise
@@ -273,8 +290,16 @@ def verify(
 
 
 def _verify(
-    bundle: dict[str, Any], w3: Web3 | None, trusted: str | None, content: bytes | None
+    bundle: dict[str, Any],
+    w3: Web3 | None,
+    trusted_hash: str | None,
+    content: bytes | None,
+    trusted: dict[str, str],
 ) -> Verdict:
+    online = trusted_hash is None and w3 is not None
+    if online and w3 is not None:
+        same_chain(w3, bundle)  # first: another chain's file names other addresses anyway
+    registry_trusted = check_contracts(bundle, trusted, online)
     record, anchor, block = bundle["record"], bundle["anchor"], bundle["block"]
     category = _b(record["category"], "category", 32)
     rid = _b(record["record_id"], "record id", 32)
@@ -340,11 +365,11 @@ def _verify(
         raise EvidenceRefused(f"unknown anchor kind {anchor['kind']!r}")
     header = block["header"]
     number, timestamp = int(header["number"], 16), int(header["timestamp"], 16)
-    mode = _anchor_block(bundle, w3, trusted, number)
+    mode = _anchor_block(bundle, w3, trusted_hash, number)
     name = code_name(owner)
-    if record.get("owner_name"):
-        name += f" ({record['owner_name']})"
-    verdict = Verdict(mode, number, timestamp, name, _hex(computed))
+    if mode == "online" and w3 is not None:
+        name += f" ({department_name(w3, trusted, owner)})"
+    verdict = Verdict(mode, number, timestamp, name, _hex(computed), complete=registry_trusted)
     verdict.proven += [
         f"the record hash {_hex(computed)} binds category, record id, version {version}, owner, "
         "subject, media type, the content digest and the salt",
@@ -389,8 +414,32 @@ def _verify(
     ]
     if mode == "offline":
         verdict.not_proven.append(
-            "that the block is on the consortium's canonical chain and that the AnchorRegistry "
-            "address runs govchain's code: the verifier trusts the block hash it gave"
+            "that the block is on the consortium's canonical chain: the verifier trusts the "
+            "block hash it gave"
+        )
+        if record.get("owner_name"):
+            verdict.not_proven.append(
+                f"the department's name {record['owner_name']!r}: the file states it; the chain "
+                f"names the code {code_name(owner)} only"
+            )
+        if registry_trusted:
+            verdict.proven.append(
+                f"the AnchorRegistry {bundle['contracts']['AnchorRegistry']} is the one the "
+                "verifier trusts as the platform's"
+            )
+        else:
+            verdict.not_proven.insert(
+                0,
+                f"that the AnchorRegistry at {bundle['contracts']['AnchorRegistry']} is this "
+                "platform's: anyone can deploy a look-alike registry and anchor a forged record "
+                "under any department code; without the platform's address (--trust-registry) "
+                "this is NOT a full verification",
+            )
+    else:
+        verdict.proven.append(
+            f"the file's {', '.join(sorted(bundle['contracts']))} are this platform's deployment "
+            "(the verifier's own manifest, not the file); the department's name is read from "
+            "that DepartmentRegistry"
         )
     return verdict
 
@@ -444,11 +493,7 @@ def _anchor_block(bundle: dict[str, Any], w3: Web3 | None, trusted: str | None, 
         return "offline"
     if w3 is None:
         raise EvidenceRefused("give an RPC endpoint or a trusted block hash to anchor the block")
-    chain_id = int(w3.eth.chain_id)
-    if chain_id != int(bundle["chain_id"]):
-        raise EvidenceRefused(
-            f"the node serves chain {chain_id}, the file is for chain {bundle['chain_id']}"
-        )
+    same_chain(w3, bundle)
     served = _rpc(w3, "eth_getBlockByNumber", hex(number), False)
     if served is None or str(served["hash"]).lower() != block_hash:
         raise EvidenceRefused(f"the node's block {number} is not the file's block {block_hash}")

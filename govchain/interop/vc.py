@@ -21,7 +21,9 @@ whose DID is the subject. Its parts:
 
 What the chain proves and what only the member's signature says is in docs/interop.md: the
 attestation (who, what schema, the data commitment, validity) is on chain; the link between
-the field values and the on-chain ``dataHash`` is the signing member's statement.
+the field values and the on-chain ``dataHash`` is the signing member's statement. So the signer
+must hold, at the credential's block, a role the schema lets attest (its ``roleMask``): a key
+that could not have made the attestation cannot vouch for its values either.
 """
 
 from __future__ import annotations
@@ -184,6 +186,24 @@ def attested(
     return None
 
 
+def schema_roles(connection: Connection, schema: bytes) -> int:
+    """The schema's ``roleMask``: the roles any one of which may attest under it.
+
+    Read at the latest block, and that is the mask at every block since the schema existed:
+    SchemaRegistry writes a schema's rules once (``registerSchema`` refuses a second
+    registration, ``SchemaAlreadyRegistered``) and has no function that changes them; the mask
+    is even part of the schema's uid (``keccak256(abi.encode(fieldsHash, roleMask, department,
+    revocable))``). A state read of ``latest`` needs no archive node."""
+    view = connection.contract("AttestationRegistry").functions.getSchema(schema).call()
+    return int(view[3])
+
+
+def _roles_text(mask: int) -> str:
+    from govchain.identity.base import role_names
+
+    return " or ".join(role_names(mask)) or "none"
+
+
 def issue(
     connection: Connection,
     signer: LocalAccount,
@@ -192,7 +212,8 @@ def issue(
     disclose: set[str] | None = None,
 ) -> dict[str, Any]:
     """A credential of attestation ``uid`` with ``fields``, signed by ``signer`` (an active
-    member of the issuing department), disclosing ``disclose`` (default: every field)."""
+    member of the issuing department holding a role the schema lets attest), disclosing
+    ``disclose`` (default: every field)."""
     from govchain.identity.base import code_text
 
     found = attested(connection, uid)
@@ -205,10 +226,16 @@ def issue(
             f"attestation {_hex(uid)} is {'revoked' if int(issued_at) == 0 else 'expired'}"
         )
     departments = connection.contract("DepartmentRegistry")
-    dept, _roles, active = departments.functions.memberOf(signer.address).call()
+    dept, roles, active = departments.functions.memberOf(signer.address).call()
     if bytes(dept) != found.department or not active:
         raise CredentialRefused(
             f"{signer.address} is not an active member of {code_text(found.department)}"
+        )
+    needed = schema_roles(connection, found.schema)
+    if int(roles) & needed == 0:
+        raise CredentialRefused(
+            f"{signer.address} holds no role that may attest schema {_hex(found.schema)} "
+            f"(it needs {_roles_text(needed)})"
         )
     unknown = (disclose or set()) - set(fields)
     if unknown:
@@ -288,7 +315,8 @@ def disclose(vc: dict[str, Any], keep: set[str]) -> dict[str, Any]:
 def verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
     """Check ``vc``: its shape, each disclosed field against its commitment, the EIP-712 proof,
     and on chain the attestation, the signer's membership of the issuer at the credential's
-    block, revocation and expiry. :class:`CredentialRefused` names the first failure."""
+    block with a role the schema lets attest, revocation and expiry. :class:`CredentialRefused`
+    names the first failure."""
     try:
         return _verify(connection, vc)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -379,6 +407,12 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
         raise CredentialRefused(
             f"{method_address} was not an active member of {code_text(department)} at block {issued_block}"
         )
+    needed = schema_roles(connection, found.schema)
+    if member.roles & needed == 0:
+        raise CredentialRefused(
+            f"{method_address} held no role that may attest schema {_hex(found.schema)} at block "
+            f"{issued_block} (it needs {_roles_text(needed)})"
+        )
     registry = connection.contract("AttestationRegistry")
     expiry, issued_at, *_ = registry.functions.getAttestation(uid).call()
     if int(issued_at) == 0:
@@ -393,6 +427,7 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
         "issuer": vc["issuer"]["id"],
         "department": code_text(department),
         "signer": method_address,
+        "signer_roles": _roles_text(member.roles & needed),
         "subject": subject["id"],
         "attestation": _hex(uid),
         "issued_block": issued_block,

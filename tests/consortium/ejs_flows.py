@@ -57,9 +57,21 @@ def evidence_round_trip(connection: Connection, store_path: Path) -> dict[str, A
     finally:
         store.dispose()
     bundle = evidence.export(connection, columns, include_content=True)
-    online = evidence.verify(bundle, connection.w3)
-    offline = evidence.verify(bundle, None, trusted_block_hash=str(bundle["block"]["hash"]))
-    return {"bundle": bundle, "online": online, "offline": offline}
+    platform = {n: str(c.address) for n, c in connection.deployment.contracts.items()}
+    online = evidence.verify(bundle, connection.w3, trusted=platform)
+    offline = evidence.verify(
+        bundle,
+        None,
+        trusted_block_hash=str(bundle["block"]["hash"]),
+        trusted={"AnchorRegistry": platform["AnchorRegistry"]},
+    )
+    return {
+        "bundle": bundle,
+        "online": online,
+        "offline": offline,
+        "w3": connection.w3,
+        "platform": platform,
+    }
 
 
 @dataclass

@@ -309,6 +309,19 @@ def test_an_evidence_bundle_of_a_poa_block_verifies_online_and_offline(
     assert online.department.startswith("HRSS")
     assert any("unchanged since" in p for p in online.proven)
     assert any("confirms the anchor itself" in p for p in online.proven)
+    assert online.complete and offline.complete  # the platform's AnchorRegistry was trusted
+    # a file naming another AnchorRegistry (a look-alike deployment) is refused both ways
+    elsewhere = json.loads(json.dumps(bundle))
+    elsewhere["contracts"]["AnchorRegistry"] = "0x" + "5c" * 20
+    with pytest.raises(EvidenceRefused, match="is not this platform's"):
+        verify_evidence(elsewhere, evidence_checked["w3"], trusted=evidence_checked["platform"])
+    with pytest.raises(EvidenceRefused, match="is not the trusted"):
+        verify_evidence(
+            elsewhere,
+            None,
+            trusted_block_hash=bundle["block"]["hash"],
+            trusted={"AnchorRegistry": bundle["contracts"]["AnchorRegistry"]},
+        )
     # one byte of the seal changed: the header no longer hashes to the block hash
     forged = json.loads(json.dumps(bundle))
     seal = forged["block"]["header"]["extraData"]

@@ -9,14 +9,21 @@ from typing import Any
 
 import pytest
 import rlp
+from eth_account import Account
 from eth_utils.crypto import keccak
 
+from govchain.deploy import Web3Backend
+from govchain.interop import evidence
 from govchain.interop.blockproof import check_block, header_fields, header_hash, raw_transaction
-from govchain.interop.evidence import record_hash_of_digest
+from govchain.interop.evidence import EvidenceRefused, record_hash_of_digest
+from govchain.network import Connection, Deployment
+from govchain.sharing.acceptance import RecordColumns
 from govchain.sharing.anchors import record_id
 from govchain.sharing.base import code
+from govchain.sharing.catalog import SharingClass
 from govchain.sharing.merkle import record_hash
 from govchain.toolchain.devnet import rpc
+from govchain.tx import Sender
 from tests.cli.conftest import CityRun, assert_one_line_error
 from tests.cli.sharing_fixtures import (  # noqa: F401
     SharingCity,
@@ -102,26 +109,133 @@ def test_export_and_verify_online_and_offline(
     with_content = srun.json("evidence", "verify", str(out), "--content-file", str(content))
     assert any("unchanged since" in p for p in with_content["proven"])
 
-    # offline: no network at all (the rpc points nowhere), only the trusted block hash
-    offline = srun(
-        "--rpc",
-        "http://127.0.0.1:9",
-        "evidence",
-        "verify",
-        str(out),
-        "--trust-block-hash",
-        block["hash"],
-    )
+    assert any("are this platform's deployment" in p for p in online["proven"])
+
+    # offline: no network at all (the rpc points nowhere), the trusted block hash and registry
+    registry = srun.platform.connection.deployment.address("AnchorRegistry")
+    nowhere = ("--rpc", "http://127.0.0.1:9", "evidence", "verify", str(out))
+    offline = srun(*nowhere, "--trust-block-hash", block["hash"], "--trust-registry", registry)
     assert offline.exit_code == 0, offline.stderr
     assert offline.stdout.startswith("VERIFIED (offline): block ")
     assert "the verifier trusts the block hash it gave" in offline.stdout
+    assert f"the AnchorRegistry {registry} is the one the verifier trusts" in offline.stdout
+    # without the registry: the report, but NOT VERIFIED and exit 1 (a look-alike passes too)
+    partial = srun(*nowhere, "--trust-block-hash", block["hash"])
+    assert partial.exit_code == 1 and partial.stderr == ""
+    assert partial.stdout.startswith("NOT VERIFIED (offline): the file holds together")
+    not_proven = partial.stdout.split("not proven:")[1]
+    assert f"that the AnchorRegistry at {registry} is this platform's" in not_proven
+    assert "NOT a full verification" in not_proven
+    as_json = json.loads(srun("--json", *nowhere, "--trust-block-hash", block["hash"]).stdout)
+    assert as_json["verified"] is False
     wrong = srun("evidence", "verify", str(out), "--trust-block-hash", "0x" + "00" * 32)
     assert_one_line_error(wrong, 1, "is not the trusted")
+    alone = srun("evidence", "verify", str(out), "--trust-registry", registry)
+    assert_one_line_error(alone, 2, "--trust-registry goes with --trust-block-hash")
+    bad = srun(*nowhere, "--trust-block-hash", block["hash"], "--trust-registry", "0x12")
+    assert_one_line_error(bad, 2, "0x12")
 
     # a later version: online verification says this one is superseded
     srun("--key", "hrss-staff", "record", "anchor", "HRSS.PENSION", "P-7", "--content", "v2")
     again = srun.json("evidence", "verify", str(out))
     assert any("superseded" in p for p in again["proven"])
+
+
+def test_the_department_name_comes_from_the_chain_online(
+    srun: CityRun, sharing_city: SharingCity, tmp_path: Path
+) -> None:
+    """The file's ``owner_name`` is hashed nowhere: online the name is the DepartmentRegistry's,
+    offline it is listed as the file's word."""
+    anchored(srun, sharing_city.citizen.address, record="P-10")
+    out = tmp_path / "evidence.json"
+    bundle = export(srun, out, "--subject", sharing_city.citizen.address, record="P-10")
+    real = bundle["record"]["owner_name"]
+    renamed = rewrite(out, bundle, lambda b: b["record"].update(owner_name="Supreme Court"))
+    online = srun.json("evidence", "verify", str(renamed))
+    assert online["department"] == f"HRSS ({real})"
+    registry = srun.platform.connection.deployment.address("AnchorRegistry")
+    offline = srun.json(
+        "evidence", "verify", str(renamed), "--trust-block-hash", bundle["block"]["hash"],
+        "--trust-registry", registry,
+    )  # fmt: skip
+    assert offline["department"] == "HRSS"
+    assert any("name 'Supreme Court': the file states it" in n for n in offline["not_proven"])
+
+
+def forged_bundle(srun: CityRun) -> dict[str, Any]:
+    """The review's H-2 attack: anyone deploys a look-alike DepartmentRegistry (themselves HRSS's
+    founder admin) and an AnchorRegistry over it on the platform's own chain, anchors a forged
+    pension record for 'HRSS' and exports the bundle, whose ``contracts`` name their copies."""
+    real = srun.platform.connection
+    forger = Account.create()
+    assert srun.rpc is not None
+    rpc(srun.rpc, "anvil_setBalance", [forger.address, hex(10**21)])
+    backend = Web3Backend(real, forger)
+    founder = (code("HRSS"), "Human Resources and Social Security Bureau", 330100, "http://x",
+               b"\0" * 32, forger.address)  # fmt: skip
+    fake_depts, start, _ = backend.deploy("DepartmentRegistry", forger.address, [founder])
+    fake_anchors, _, _ = backend.deploy("AnchorRegistry", fake_depts)
+    sender = Sender(real.w3, forger, real.decoder())
+    anchors = real.contract("AnchorRegistry", fake_anchors)
+    cat = code("HRSS.PENSION")
+    sender.transact(
+        anchors.functions.registerCategory(
+            cat, int(SharingClass.CONDITIONAL), False, b"\x5c" * 32, 30 * 86400
+        )
+    )
+    rec = RecordColumns(cat, record_id("P-forged"), 1, code("HRSS"), None, "application/json",
+                        b'{"pension": "forged"}', b"\x01" * 32)  # fmt: skip
+    sender.transact(anchors.functions.anchorRecord(cat, rec.record_id, 1, rec.record_hash()))
+    look_alike = Deployment(real.chain_id)
+    look_alike.add("DepartmentRegistry", fake_depts, start)
+    look_alike.add("AnchorRegistry", fake_anchors, start)
+    look_alike.add("AccessGrants", real.deployment.address("AccessGrants"), start)
+    forged = Connection(real.w3, real.url, real.chain_id, real.home, real.artifacts, look_alike)
+    return evidence.export(forged, rec, include_content=True)
+
+
+def test_a_look_alike_deployment_is_refused(
+    srun: CityRun, sharing_city: SharingCity, tmp_path: Path
+) -> None:
+    bundle = forged_bundle(srun)
+    connection = srun.platform.connection
+    platform = {n: str(c.address) for n, c in connection.deployment.contracts.items()}
+    assert bundle["contracts"]["AnchorRegistry"] != platform["AnchorRegistry"]
+    out = tmp_path / "forged.json"
+    out.write_text(json.dumps(bundle))
+    # online: the file's contracts are compared with the connection's manifest
+    online = srun("evidence", "verify", str(out))
+    assert_one_line_error(
+        online, 1, "evidence refused", "the file's AnchorRegistry", "is not this platform's",
+        "look-alike",
+    )  # fmt: skip
+    # ... only the registry swapped, the department registry left the platform's: still refused
+    half = rewrite(
+        out,
+        bundle,
+        lambda b: b["contracts"].update(DepartmentRegistry=platform["DepartmentRegistry"]),
+    )
+    assert_one_line_error(srun("evidence", "verify", str(half)), 1, "AnchorRegistry")
+    # offline, with the platform's registry trusted: refused, no network needed
+    offline = srun(
+        "--rpc", "http://127.0.0.1:9", "evidence", "verify", str(out),
+        "--trust-block-hash", bundle["block"]["hash"],
+        "--trust-registry", platform["AnchorRegistry"],
+    )  # fmt: skip
+    assert_one_line_error(offline, 1, "is not the trusted", "not the platform's deployment")
+    # offline without it: the file holds together (the block is real), but NOT VERIFIED
+    unsure = srun(
+        "--rpc", "http://127.0.0.1:9", "evidence", "verify", str(out),
+        "--trust-block-hash", bundle["block"]["hash"],
+    )  # fmt: skip
+    assert unsure.exit_code == 1 and unsure.stdout.startswith("NOT VERIFIED (offline)")
+    # the SDK: online needs the trusted addresses, and refuses the look-alike with them
+    with pytest.raises(EvidenceRefused, match="needs the platform's contract addresses"):
+        evidence.verify(bundle, connection.w3)
+    with pytest.raises(EvidenceRefused, match="is not this platform's"):
+        evidence.verify(bundle, connection.w3, trusted=platform)
+    verdict = evidence.verify(bundle, None, trusted_block_hash=bundle["block"]["hash"])
+    assert verdict.complete is False and verdict.as_dict()["verified"] is False
 
 
 TAMPERS = {

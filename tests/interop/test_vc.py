@@ -160,6 +160,60 @@ def test_signer_must_be_a_member_of_the_issuer(city_run: CityRun, tmp_path: Path
     assert_one_line_error(other, 1, "is not an active member of PSB")
 
 
+def resigned(city_run: CityRun, vc: dict[str, Any], key: Any) -> dict[str, Any]:
+    """``vc`` with its proof made by ``key`` instead (as a key holder could, off chain)."""
+    conn = city_run.platform.connection
+    copy = json.loads(json.dumps(vc))
+    domain = _domain(conn.chain_id, conn.deployment.address("AttestationRegistry"))
+    body = _message(copy, b"PSB".ljust(32, b"\0"))
+    copy["proof"]["proofValue"] = "0x" + CREDENTIAL.sign(key.key, domain, body).hex()
+    copy["proof"]["verificationMethod"] = (
+        f"did:ethr:{hex(conn.chain_id)}:{key.address.lower()}#controller"
+    )
+    return copy
+
+
+def test_signer_must_hold_a_role_that_may_attest(city_run: CityRun, tmp_path: Path) -> None:
+    """Review L-2: the field values are the signer's word, so only a key that could have made
+    the attestation (a role in the schema's roleMask) may sign for them."""
+    schema = city_run.json(
+        "--key", "psb-admin", "attest", "schema", "register", "--fields",
+        "Approved(bytes32 commitment)", "--roles", "approver", "--dept", "PSB",
+    )["uid"]  # fmt: skip
+    citizen = Account.create().address
+    uid = city_run.json(
+        "--key", "psb-approver1", "attest", "issue", citizen, "--schema", schema,
+        "--data", "approved", "--expires", "365d",
+    )["uid"]  # fmt: skip
+    args = [a for f in FIELDS for a in ("--field", f)]
+    path = tmp_path / "vc.json"
+    made = city_run("--key", "psb-approver1", "attest", "export", uid, "--vc", str(path), *args)
+    assert made.exit_code == 0, made.stderr
+    ok = city_run.json("vc", "verify", str(path))
+    psb = city_run.platform.departments["PSB"]
+    assert ok["signer"] == psb.approvers[0].address and ok["signer_roles"] == "approver"
+    # export refuses, before signing, the PSB auditor and staff keys: not APPROVERs
+    for key in ("psb-auditor", "psb-staff"):
+        other = tmp_path / f"{key}.json"
+        refused = city_run("--key", key, "attest", "export", uid, "--vc", str(other), *args)
+        assert_one_line_error(refused, 1, "holds no role that may attest schema", "needs approver")
+        assert not other.exists()
+    # and a credential the auditor (or staff) key signed itself is refused by verify
+    vc = json.loads(path.read_text())
+    for key in (psb.auditor, psb.staff):
+        forged = save(tmp_path / "forged.json", resigned(city_run, vc, key))
+        assert_one_line_error(
+            city_run("vc", "verify", str(forged)), 1, f"{key.address} held no role that may attest",
+            "needs approver",
+        )  # fmt: skip
+    # the review's case: a staff-attested schema, the auditor key signing
+    staff_uid, _ = attestation(city_run)
+    staff_vc = export(city_run, staff_uid, tmp_path / "staff.json")
+    by_auditor = save(tmp_path / "auditor.json", resigned(city_run, staff_vc, psb.auditor))
+    assert_one_line_error(city_run("vc", "verify", str(by_auditor)), 1, "needs staff")
+    assert city_run.json("vc", "verify", str(tmp_path / "staff.json"))["signer_roles"] == "staff"
+
+
 def test_revoked_and_expired_credentials_are_refused(city_run: CityRun, tmp_path: Path) -> None:
     uid, _ = attestation(city_run)
     path = tmp_path / "vc.json"
