@@ -137,7 +137,9 @@ class RpcChain:
         self._chain_id = chain_id
         self._views = HeadCache()
         self._heads = HeadReads(self._read_head)
-        self._index = AccessIndex(self._access_logs, parse_access_record) if index else None
+        self._index = (
+            AccessIndex(self._access_logs, parse_access_record, self._block_hash) if index else None
+        )
 
     @property
     def chain_id(self) -> int:
@@ -223,6 +225,10 @@ class RpcChain:
                 out[i] = answer
         return [str(v) for v in out]
 
+    def _block_hash(self, number: int) -> str | None:
+        block = self.rpc("eth_getBlockByNumber", [hex(number), False])
+        return None if block is None else str(block["hash"])
+
     def _access_logs(self, start: int, end: int) -> list[dict[str, Any]]:
         return list(
             self.rpc(
@@ -239,13 +245,13 @@ class RpcChain:
         )
 
     def _access_records(
-        self, head: int, access_tx: str, request_hash: bytes | None
+        self, head: tuple[int, str], access_tx: str, request_hash: bytes | None
     ) -> tuple[bool, bool, list[AccessRecord]]:
         """(found, succeeded, records) of the access transaction: from the local index when it
         knows ``request_hash``, else from the transaction's receipt."""
         if self._index is not None and request_hash is not None:
             self._index.sync(head)
-            known = self._index.lookup(request_hash, access_tx)
+            known = self._index.lookup(request_hash, access_tx, head[0])
             if known is not None:
                 return True, True, known  # logs exist only for transactions that succeeded
         receipt = self.rpc("eth_getTransactionReceipt", [access_tx])
@@ -274,7 +280,6 @@ class RpcChain:
         then only what the per-block cache and the access index do not hold (one batch)."""
         a = self.addresses
         block = self._head_block()
-        head = block[0]
         # the call data is encoded only on a cache miss
         calls: list[tuple[Hashable, str, Callable[[], str]]] = [
             (("memberOf", signer.lower()), a.departments, lambda: MEMBER_OF.data(signer)),
@@ -304,7 +309,7 @@ class RpcChain:
         dept, roles, active = MEMBER_OF.decode(answers[0])
         owner, sharing, sensitive = CATEGORY_INFO.decode(answers[1])
         status = decode_status(answers[2]) if terms is not None else AccessStatus.UNKNOWN
-        found, ok, records = self._access_records(head, access_tx, request_hash)
+        found, ok, records = self._access_records(block, access_tx, request_hash)
         return RequestContext(
             member=Membership(dept, roles, active),
             category=CategoryInfo(owner, sharing, sensitive),
@@ -312,7 +317,7 @@ class RpcChain:
             access_tx_ok=ok,
             access_records=records,
             access_status=status,
-            head=head,
+            head=block[0],
             owner_status=owner_status,
         )
 

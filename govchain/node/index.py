@@ -14,9 +14,10 @@ the other two are keyed by that head, so every answer still holds at the latest 
   verified locally; one not (yet) in the index is read from its transaction receipt, as before
   (the fallback). Logs carry their transaction hash, so the record must come from the
   transaction the request names. The index keeps the newest ``limit`` records; older ones fall
-  back to the receipt. It does not handle reorganisations beyond what ``eth_getLogs`` at the
-  head returns (a record whose block is replaced stays indexed): on a chain with reorgs run the
-  node with the index off (``RpcChain(..., index=False)``).
+  back to the receipt. It follows reorganisations: before indexing past the block it last
+  indexed, it checks that block's hash against the chain's; if that block was replaced (a
+  reorganisation, or a devnet reverted to a snapshot) the index is emptied and rebuilt from the
+  chain, so a record mined in a block that is no longer on the chain is never answered from it.
 """
 
 from __future__ import annotations
@@ -112,14 +113,20 @@ class AccessIndex:
         self,
         fetch_logs: Callable[[int, int], Sequence[Mapping[str, Any]]],
         parse: Callable[[Mapping[str, Any]], AccessRecord],
+        block_hash: Callable[[int], str | None],
         *,
         limit: int = 200_000,
     ) -> None:
         self._fetch_logs = fetch_logs  # (from_block, to_block) -> raw AccessRecorded logs
         self._parse = parse
+        self._block_hash = block_hash  # the chain's hash of a block number now (None: no block)
         self._limit = limit
         self._synced = -1  # the last block whose logs are indexed
-        self._records: OrderedDict[bytes, list[tuple[str, AccessRecord]]] = OrderedDict()
+        self._synced_hash = ""  # its hash when it was indexed
+        self._heads: OrderedDict[int, str] = OrderedDict()  # recent heads indexed: number -> hash
+        self.rebuilds = 0  # reorganisations seen (the index emptied and rebuilt)
+        # request hash -> [(transaction hash, block number, record)]
+        self._records: OrderedDict[bytes, list[tuple[str, int, AccessRecord]]] = OrderedDict()
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
 
@@ -127,33 +134,50 @@ class AccessIndex:
     def synced_to(self) -> int:
         return self._synced
 
-    def sync(self, head: int) -> None:
-        """Index the logs of every block up to ``head`` (one ``eth_getLogs`` per call)."""
-        if self._synced >= head:
-            return
+    def sync(self, head: tuple[int, str]) -> None:
+        """Index the logs of every block up to ``head`` (number, hash): one ``eth_getLogs`` per
+        new head, after one read of the hash of the block indexed last (a changed hash: the
+        chain was reorganised under the index, which is emptied and rebuilt)."""
+        number, head_hash = head
+        if self._heads.get(number) == head_hash:
+            return  # this head, or a newer one on the same chain, is indexed
         with self._sync_lock:  # one thread follows the chain; the others wait for it
-            start = self._synced + 1
-            if start > head:
+            if self._heads.get(number) == head_hash:
                 return
-            logs = self._fetch_logs(start, head)
+            if self._synced >= 0 and self._block_hash(self._synced) != self._synced_hash:
+                with self._lock:
+                    self._records.clear()
+                    self._synced, self._synced_hash = -1, ""
+                    self._heads.clear()
+                self.rebuilds += 1
+            start = self._synced + 1
+            if start > number:
+                return  # an older head than the one indexed (a slower reader): nothing to add
+            logs = self._fetch_logs(start, number)
             with self._lock:
                 for log in logs:
                     if log.get("removed"):
                         continue
                     rec = self._parse(log)
                     tx = str(log["transactionHash"]).lower()
-                    self._records.setdefault(rec.request_hash, []).append((tx, rec))
+                    block = int(str(log["blockNumber"]), 16)
+                    self._records.setdefault(rec.request_hash, []).append((tx, block, rec))
                 while len(self._records) > self._limit:
                     self._records.popitem(last=False)
-                self._synced = head
+                self._synced, self._synced_hash = number, head_hash
+                self._heads[number] = head_hash
+                while len(self._heads) > 256:
+                    self._heads.popitem(last=False)
 
-    def lookup(self, request_hash: bytes, tx_hash: str) -> list[AccessRecord] | None:
-        """The records with ``request_hash`` in transaction ``tx_hash``, or None when the index
-        does not know the request (ask the receipt)."""
+    def lookup(
+        self, request_hash: bytes, tx_hash: str, head: int | None = None
+    ) -> list[AccessRecord] | None:
+        """The records with ``request_hash`` in transaction ``tx_hash`` mined at or before block
+        ``head``, or None when the index does not know the request (ask the receipt)."""
         with self._lock:
             found = self._records.get(request_hash)
         if not found:
             return None
         tx = tx_hash.lower()
-        records = [rec for t, rec in found if t == tx]
+        records = [rec for t, block, rec in found if t == tx and (head is None or block <= head)]
         return records or None
