@@ -91,10 +91,18 @@ interface IRuleDecisions {
     error OfferRuleChanged(bytes32 serviceId, bytes32 signed, bytes32 inForce);
 
     /**
-     * @notice `citizen` already holds benefit attestation `uid` (schema `schema`) issued by a case
-     * decided by rule `ruleId` alone, still valid: the same terms issue no second one.
+     * @notice `citizen` already holds benefit attestation `uid` (schema `schema` of `department`),
+     * still valid, issued by a case without a signature step of `department`: a case whose
+     * authority comes from RULE steps alone issues no second one.
      */
-    error BenefitAlreadyGranted(bytes32 ruleId, bytes32 schema, address citizen, bytes32 uid);
+    error BenefitAlreadyGranted(bytes32 department, bytes32 schema, address citizen, bytes32 uid);
+
+    /**
+     * @notice The route has no signature step of the accepting department, and no service of it
+     * in force grants `schema` on its rule `ruleId`: the approvers signed the rule's
+     * requirements, never this benefit, so the case may not issue it.
+     */
+    error ApprovalRuleNotForSchema(bytes32 ruleId, bytes32 schema);
 
     /// @notice Step `step` of case `caseId` is a RULE step: it is decided by its rule, not by signatures or votes.
     error ApprovalRuleStep(bytes32 caseId, uint8 step);
@@ -159,9 +167,10 @@ interface IRuleDecisions {
     function ACCEPT_OFFER_TYPEHASH() external view returns (bytes32);
 
     /**
-     * @notice The benefit attestation uid last issued to `citizen` by a case of service
-     * `serviceId`'s terms (its department, one RULE step of its rule, its benefit schema),
-     * accepted through an offer or opened otherwise (zero if none).
+     * @notice The benefit attestation uid last issued to `citizen` of service `serviceId`'s
+     * benefit schema in its department's name by a case without a signature step of that
+     * department (whatever its RULE steps: the service's, or another service's granting the
+     * same schema), accepted through an offer or opened otherwise (zero if none).
      */
     function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32);
 
