@@ -127,10 +127,13 @@ interface IRuleDecisions {
      * Requirements: the case is open (`terms` are its terms); each step is a RULE step within
      * its deadline; the rule is in force, its department Active, the requirements are the
      * current version's, and each attestation meets its requirement for the case's citizen
-     * applicant ({IRuleRegistry-check}). A case of one RULE step that issues a benefit
-     * attestation is refused while the citizen holds a valid one issued by a case of the same
-     * department, rule and schema (`BenefitAlreadyGranted`; one valid benefit per citizen and
-     * service, whichever way its case was opened).
+     * applicant ({IRuleRegistry-check}). When the last step issues an attestation and the
+     * route has no signature step of the accepting department, a RULE step of a rule that a
+     * service of that department in force binds to the schema must be on the route
+     * (`ApprovalRuleNotForSchema`, also checked at opening), and the case is refused while the
+     * citizen holds a valid attestation of that department and schema issued so
+     * (`BenefitAlreadyGranted`; one valid benefit per citizen and service, whatever the route
+     * and whichever way its case was opened).
      *
      * Emits {StepDecidedByRule} per step, then {ICaseApprovals-CaseApproved} when the case closes.
      */
