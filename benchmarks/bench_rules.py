@@ -42,6 +42,19 @@ def test_gas_of_rule_steps(
     rows.append(_row(r, "RuleRegistry.register, new version (repeat)", updated=1, signatures=2))
     rid = rule_id(depts["CIVIL"].code, name_code("elderly"))
     staff = depts["CIVIL"].staff
+    # the approvers bind the rule to the allowance: without a service in force, its RULE steps
+    # issue no allowance (review s25 H-1)
+    r = book.register_service("CIVIL", "allowance", rid, facts["allowance"])
+    rows.append(
+        _row(
+            r,
+            "RuleRegistry.registerService, 2 signatures (first version)",
+            new=5,
+            signatures=2,
+            note="the service's 4 slots + the count of services in force binding "
+            "(department, rule, benefit), which lets the rule's steps issue the benefit",
+        )
+    )
     for i, citizen in enumerate(citizens[:2]):
         evidence = [
             book.attest("PSB", citizen, facts["age"], data=f"age {i}"),
@@ -62,7 +75,6 @@ def test_gas_of_rule_steps(
                 "Approved in one transaction",
             )
         )
-    book.register_service("CIVIL", "allowance", rid, facts["allowance"])
     sid = service_id(depts["CIVIL"].code, name_code("allowance"))
     citizen = citizens[2]
     evidence = [
@@ -93,6 +105,16 @@ def test_gas_of_rule_steps(
             signatures=1,
             note="as openCaseByRule with the attestation, + one ECDSA acceptance, the citizen "
             "registry's owner check, the service's terms and the one-benefit slot",
+        )
+    )
+    r = book.retire_service("CIVIL", "allowance")
+    rows.append(
+        _row(
+            r,
+            "RuleRegistry.retireService, 2 signatures",
+            updated=2,
+            signatures=2,
+            note="the service's active flag and the binding's count (1 -> 0, refunded)",
         )
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)

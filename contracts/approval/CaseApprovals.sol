@@ -68,9 +68,9 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
      */
     mapping(bytes32 caseId => mapping(uint8 step => mapping(uint256 index => uint256 vote))) private _votes;
     /**
-     * @dev The benefit attestation last issued by a case of one RULE step, keyed by what its
-     * terms say ({_benefitKey}: accepting department, rule, benefit schema, citizen), however
-     * the case was opened: one valid benefit per citizen and service.
+     * @dev The benefit attestation last issued by a case whose authority comes from RULE steps
+     * alone, keyed by what its terms say ({_benefitKey}: accepting department, benefit schema,
+     * citizen), however the case was opened: one valid benefit per citizen and service.
      */
     mapping(bytes32 benefitKey => bytes32 uid) private _benefits;
 
@@ -137,14 +137,15 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     /// @inheritdoc IRuleDecisions
     function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32) {
         IServiceRegistry.ServiceView memory service = IServiceRegistry(address(_rules)).serviceOf(serviceId);
-        return _benefits[_benefitKey(service.department, service.ruleId, service.benefit, citizen)];
+        return _benefits[_benefitKey(service.department, service.benefit, citizen)];
     }
 
     /**
      * @dev Reverts unless service `serviceId` is in force and `terms` (of case `caseId`) are
      * exactly its terms: its department accepts, one RULE step of its rule, its benefit schema;
      * the citizen's consent was for the requirements `signedRequirements` of the rule's version
-     * in force; and `citizen` holds no valid benefit of its terms yet (however issued).
+     * in force; and `citizen` holds no valid benefit of its department and schema yet issued on
+     * rules' authority alone (however the case was opened).
      */
     function _checkService(
         bytes32 serviceId,
@@ -161,20 +162,20 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
         ) revert OfferTermsNotService(caseId, serviceId);
         bytes32 inForce = _rules.ruleOf(service.ruleId).requirementsHash;
         if (signedRequirements != inForce) revert OfferRuleChanged(serviceId, signedRequirements, inForce);
-        bytes32 key = _benefitKey(service.department, service.ruleId, service.benefit, citizen);
+        bytes32 key = _benefitKey(service.department, service.benefit, citizen);
         bytes32 uid = _benefits[key];
         if (uid != bytes32(0) && _attestations.isValid(uid)) {
             revert OfferAlreadyGranted(serviceId, citizen, uid);
         }
     }
 
-    /// @dev The key of the benefits (schema `schema`) of `department`'s cases of one RULE step `ruleId` for `citizen`.
-    function _benefitKey(bytes32 department, bytes32 ruleId, bytes32 schema, address citizen)
-        private
-        pure
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(department, ruleId, schema, citizen));
+    /**
+     * @dev The key of the benefits of schema `schema` issued in `department`'s name to `citizen`
+     * by cases whose authority comes from RULE steps alone (whichever rules: two services
+     * granting one schema share it).
+     */
+    function _benefitKey(bytes32 department, bytes32 schema, address citizen) private pure returns (bytes32) {
+        return keccak256(abi.encode(department, schema, citizen));
     }
 
     /// @inheritdoc IRuleDecisions
@@ -412,16 +413,14 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
             c.status = CaseStatus.Approved;
             bytes32 uid = bytes32(0);
             if (terms.schema != bytes32(0)) {
-                _checkIssuingAuthority(terms);
-                // one valid benefit per citizen and service: a case of one RULE step is a service's case
+                // one valid benefit per citizen, department and schema issued on rules' authority alone
                 bytes32 key = bytes32(0);
-                if (c.stepCount == 1 && terms.route[0].threshold == 0) {
-                    bytes32 ruleId = terms.route[0].department;
+                if (_checkIssuingAuthority(terms)) {
                     address citizen = terms.applicantCitizen;
-                    key = _benefitKey(terms.acceptingDepartment, ruleId, terms.schema, citizen);
+                    key = _benefitKey(terms.acceptingDepartment, terms.schema, citizen);
                     bytes32 held = _benefits[key];
                     if (held != bytes32(0) && _attestations.isValid(held)) {
-                        revert BenefitAlreadyGranted(ruleId, terms.schema, citizen, held);
+                        revert BenefitAlreadyGranted(terms.acceptingDepartment, terms.schema, citizen, held);
                     }
                 }
                 uid = _attestations.attestFromApproval(
@@ -469,25 +468,37 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
 
     /**
      * @dev Invariant 4, the one place that states which attestations a case may issue: the
-     * authority a case carries is that of the APPROVERs who decide its steps, so `terms.schema`
-     * must be one the accepting department's APPROVER role may attest, and the route must have a
-     * step of the accepting department (decided by `threshold` >= 1 of its APPROVERs). Checked
-     * at opening and again when the last approval issues the attestation.
+     * authority a case carries is that of the APPROVERs who decided it, so `terms.schema` must
+     * be one the accepting department's APPROVER role may attest, and the route must have either
+     * a step of the accepting department (decided by `threshold` >= 1 of its APPROVERs), or a
+     * RULE step of a rule its APPROVERs bound to `terms.schema` in a service in force
+     * ({IServiceRegistry-servicesInForce}): signing a rule's requirements grants no benefit.
+     * Checked at opening and again when the last approval issues the attestation.
+     * @return byRule true when the authority comes from RULE steps alone (no signature step of
+     * the accepting department): such a case issues one valid benefit per citizen ({_benefitKey})
      */
-    function _checkIssuingAuthority(CaseTerms calldata terms) private view {
+    function _checkIssuingAuthority(CaseTerms calldata terms) private view returns (bool byRule) {
         bytes32 schema = terms.schema;
         bytes32 accepting = terms.acceptingDepartment;
         if (!_attestations.canAttest(schema, accepting, ROLE_APPROVER)) {
             revert ApprovalSchemaNotAllowed(schema, accepting);
         }
         Step[] calldata route = terms.route;
-        for (uint256 i = 0; i < route.length; ++i) {
-            Step calldata s = route[i];
-            if (s.threshold != 0) {
-                if (s.department == accepting) return;
-            } else if (_rules.ruleOf(s.department).department == accepting) {
-                // a RULE step carries the authority of the approvers who registered its rule
-                return;
+        uint256 length = route.length;
+        for (uint256 i = 0; i < length; ++i) {
+            if (route[i].threshold != 0 && route[i].department == accepting) return false;
+        }
+        IServiceRegistry services = IServiceRegistry(address(_rules));
+        for (uint256 i = 0; i < length; ++i) {
+            // a RULE step carries the authority of the approvers who bound its rule to this schema
+            if (route[i].threshold == 0 && services.servicesInForce(accepting, route[i].department, schema) != 0) {
+                return true;
+            }
+        }
+        for (uint256 i = 0; i < length; ++i) {
+            bytes32 ruleId = route[i].department;
+            if (route[i].threshold == 0 && _rules.ruleOf(ruleId).department == accepting) {
+                revert ApprovalRuleNotForSchema(ruleId, schema);
             }
         }
         revert ApprovalIssuerNotOnRoute(schema, accepting);

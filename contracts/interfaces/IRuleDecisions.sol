@@ -91,10 +91,18 @@ interface IRuleDecisions {
     error OfferRuleChanged(bytes32 serviceId, bytes32 signed, bytes32 inForce);
 
     /**
-     * @notice `citizen` already holds benefit attestation `uid` (schema `schema`) issued by a case
-     * decided by rule `ruleId` alone, still valid: the same terms issue no second one.
+     * @notice `citizen` already holds benefit attestation `uid` (schema `schema` of `department`),
+     * still valid, issued by a case without a signature step of `department`: a case whose
+     * authority comes from RULE steps alone issues no second one.
      */
-    error BenefitAlreadyGranted(bytes32 ruleId, bytes32 schema, address citizen, bytes32 uid);
+    error BenefitAlreadyGranted(bytes32 department, bytes32 schema, address citizen, bytes32 uid);
+
+    /**
+     * @notice The route has no signature step of the accepting department, and no service of it
+     * in force grants `schema` on its rule `ruleId`: the approvers signed the rule's
+     * requirements, never this benefit, so the case may not issue it.
+     */
+    error ApprovalRuleNotForSchema(bytes32 ruleId, bytes32 schema);
 
     /// @notice Step `step` of case `caseId` is a RULE step: it is decided by its rule, not by signatures or votes.
     error ApprovalRuleStep(bytes32 caseId, uint8 step);
@@ -119,10 +127,13 @@ interface IRuleDecisions {
      * Requirements: the case is open (`terms` are its terms); each step is a RULE step within
      * its deadline; the rule is in force, its department Active, the requirements are the
      * current version's, and each attestation meets its requirement for the case's citizen
-     * applicant ({IRuleRegistry-check}). A case of one RULE step that issues a benefit
-     * attestation is refused while the citizen holds a valid one issued by a case of the same
-     * department, rule and schema (`BenefitAlreadyGranted`; one valid benefit per citizen and
-     * service, whichever way its case was opened).
+     * applicant ({IRuleRegistry-check}). When the last step issues an attestation and the
+     * route has no signature step of the accepting department, a RULE step of a rule that a
+     * service of that department in force binds to the schema must be on the route
+     * (`ApprovalRuleNotForSchema`, also checked at opening), and the case is refused while the
+     * citizen holds a valid attestation of that department and schema issued so
+     * (`BenefitAlreadyGranted`; one valid benefit per citizen and service, whatever the route
+     * and whichever way its case was opened).
      *
      * Emits {StepDecidedByRule} per step, then {ICaseApprovals-CaseApproved} when the case closes.
      */
@@ -159,9 +170,10 @@ interface IRuleDecisions {
     function ACCEPT_OFFER_TYPEHASH() external view returns (bytes32);
 
     /**
-     * @notice The benefit attestation uid last issued to `citizen` by a case of service
-     * `serviceId`'s terms (its department, one RULE step of its rule, its benefit schema),
-     * accepted through an offer or opened otherwise (zero if none).
+     * @notice The benefit attestation uid last issued to `citizen` of service `serviceId`'s
+     * benefit schema in its department's name by a case without a signature step of that
+     * department (whatever its RULE steps: the service's, or another service's granting the
+     * same schema), accepted through an offer or opened otherwise (zero if none).
      */
     function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32);
 

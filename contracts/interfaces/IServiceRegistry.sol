@@ -8,6 +8,8 @@ pragma solidity ^0.8.24;
  * schema a case decided by that rule issues). An offer is accepted only as a case whose terms
  * are exactly the service's (one RULE step of its rule, its benefit schema, its department),
  * so whoever relays an acceptance cannot invent a benefit or pair a benefit with another rule.
+ * A service in force is also the only thing that lets a RULE step of its rule carry the
+ * department's authority to issue its benefit in any case ({servicesInForce}).
  *
  * A service line is named `(department, name)`; its id is `keccak256(abi.encode(SERVICE_TAG,
  * department, name))`. Registration makes the next version (1, 2, ...) current and in force;
@@ -93,6 +95,14 @@ interface IServiceRegistry {
 
     /// @notice The stored state of service line `serviceId` (all zero if never registered).
     function serviceOf(bytes32 serviceId) external view returns (ServiceView memory);
+
+    /**
+     * @notice How many services of `department` in force grant `benefit` on rule line `ruleId`.
+     * A case's RULE step of `ruleId` carries `department`'s authority to issue `benefit` only
+     * while this is non-zero: the approvers bound the rule to that benefit when they signed a
+     * service ({registerService}), never by signing the rule alone.
+     */
+    function servicesInForce(bytes32 department, bytes32 ruleId, bytes32 benefit) external view returns (uint256);
 
     /// @notice `keccak256(abi.encode(SERVICE_TAG, department, name))`, the id of service line `name` of `department`.
     function serviceIdOf(bytes32 department, bytes32 name) external pure returns (bytes32);

@@ -51,6 +51,8 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
 
     mapping(bytes32 ruleId => RuleView) private _rules;
     mapping(bytes32 serviceId => ServiceView) private _services;
+    /// @dev How many services in force bind each (department, rule, benefit): see {servicesInForce}.
+    mapping(bytes32 bindingKey => uint256 count) private _bindings;
 
     /// @param signatures_ how many distinct approvers of a department sign each of its rule changes (at least 1)
     constructor(IDepartmentRegistry departments_, IAttestationRegistry attestations_, uint256 signatures_)
@@ -121,7 +123,8 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
             revert ServiceBenefitNotAllowed(benefit, department);
         }
         serviceId = _serviceId(department, name);
-        version = _services[serviceId].version + 1;
+        ServiceView storage previous = _services[serviceId];
+        version = previous.version + 1;
         _checkSigners(
             department,
             keccak256(abi.encode(REGISTER_SERVICE_TYPEHASH, department, name, version, ruleId, benefit, deadline)),
@@ -129,6 +132,16 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
             signers,
             signatures
         );
+        bytes32 binding = _bindingKey(department, ruleId, benefit);
+        if (!previous.active) {
+            ++_bindings[binding];
+        } else {
+            bytes32 replaced = _bindingKey(department, previous.ruleId, previous.benefit);
+            if (replaced != binding) {
+                --_bindings[replaced];
+                ++_bindings[binding];
+            }
+        }
         _services[serviceId] = ServiceView(department, ruleId, benefit, version, true);
         emit ServiceRegistered(serviceId, department, version, name, ruleId, benefit, msg.sender, signers);
     }
@@ -148,12 +161,18 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         bytes32 structHash = keccak256(abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version, deadline));
         _checkSigners(department, structHash, deadline, signers, signatures);
         service.active = false;
+        --_bindings[_bindingKey(department, service.ruleId, service.benefit)];
         emit ServiceRetired(serviceId, department, version, msg.sender, signers);
     }
 
     /// @inheritdoc IServiceRegistry
     function serviceOf(bytes32 serviceId) external view returns (ServiceView memory) {
         return _services[serviceId];
+    }
+
+    /// @inheritdoc IServiceRegistry
+    function servicesInForce(bytes32 department, bytes32 ruleId, bytes32 benefit) external view returns (uint256) {
+        return _bindings[_bindingKey(department, ruleId, benefit)];
     }
 
     /// @inheritdoc IServiceRegistry
@@ -236,6 +255,10 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
 
     function _serviceId(bytes32 department, bytes32 name) private pure returns (bytes32) {
         return keccak256(abi.encode(SERVICE_TAG, department, name));
+    }
+
+    function _bindingKey(bytes32 department, bytes32 ruleId, bytes32 benefit) private pure returns (bytes32) {
+        return keccak256(abi.encode(department, ruleId, benefit));
     }
 
     function _validate(Requirement[] calldata requirements) private pure {

@@ -236,7 +236,12 @@ def show(obj: CliContext, name: str, dept: str) -> None:
 @click.option(
     "--dept", type=DEPARTMENT, help="the rule's and accepting department (default: the --key's)"
 )
-@click.option("--schema", type=BYTES32, help="the attestation the case issues when approved")
+@click.option(
+    "--schema",
+    type=BYTES32,
+    help="the benefit the case issues when approved: a service of the department in force "
+    "must grant it on this rule (govchain offer sign)",
+)
 @click.option("--documents-hash", type=BYTES32, help="the documents' Merkle root (default: none)")
 @pass_cli
 def apply(

@@ -118,8 +118,6 @@ for _name, _template in {
     "OfferAlreadyGranted": "{citizen} already holds the benefit {uid} of service {serviceId}",
     "OfferRuleChanged": "the rule of service {serviceId} changed since the offer (she consented "
     "to requirements {signed}, in force now {inForce}): a new offer must be accepted",
-    "BenefitAlreadyGranted": "{citizen} already holds the benefit {uid} (schema {schema}) of a "
-    "case decided by rule {ruleId}: one valid benefit per citizen and service",
     "ServiceInvalid": "a service needs a department, a name and a benefit schema",
     "ServiceRuleNotOwned": "rule {ruleId} is not a rule of {department}: a service grants on its "
     "own department's rule",

@@ -206,5 +206,10 @@ for _name, _template in {
     "ApprovalRuleStep": "step {step} of case {caseId} is decided by its rule, not by signatures "
     "or votes",
     "ApprovalNotRuleStep": "step {step} of case {caseId} is decided by approvers, not by a rule",
+    "BenefitAlreadyGranted": "{citizen} already holds the benefit {uid} (schema {schema} of "
+    "{department}) issued on a rule's authority: one valid benefit per citizen and service",
+    "ApprovalRuleNotForSchema": "rule {ruleId} is the route's only authority of the accepting "
+    "department, but no service of it in force grants {schema} on that rule: add a signature "
+    "step of its approvers, or have them register a service binding the rule to the benefit",
 }.items():
     explain(_name, _template)

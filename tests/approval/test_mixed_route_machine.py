@@ -14,9 +14,12 @@ Invariants: a RULE step is decided exactly when its rule is in force, its depart
 and each requirement met by an attestation about the applicant that is unexpired, unrevoked,
 young enough and from a named, Active issuer at that block (the model predicts both ways and
 records what each decision used); a case never advances past a step not decided by its own
-kind (signatures of the step department's present approvers, or its rule); no citizen holds
-two valid benefits of the service; an attestation of CIVIL is issued from a case only after a
-CIVIL signature step or a CIVIL rule step decided it (H-1, invariant 4).
+kind (signatures of the step department's present approvers, or its rule); at most one valid
+allowance per citizen among those issued without a CIVIL signature step (offers, and cases of
+any route of RULE and other departments' steps: review s25 M-1), counted from the cases' own
+outcomes on chain; an allowance is issued from a case only after a CIVIL signature step
+decided it, or a step of ``elderly`` while the service binding ``elderly`` to the allowance was
+in force (H-1 and review s25 H-1, invariant 4: signing a rule grants no benefit).
 """
 
 # ruff: noqa: F811  (fixtures imported for pytest are parameters of the test here)
@@ -84,6 +87,12 @@ class Case:
     status: CaseStatus = CaseStatus.OPEN
     step: int = 0
     decided: list[tuple[int, str]] = field(default_factory=list)  # (step, kind that decided)
+    service_when_issued: bool = False  # the allowance service was in force when it issued
+
+    @property
+    def by_rule(self) -> bool:
+        """Its issuing authority comes from RULE steps alone: no CIVIL signature step."""
+        return "CIVIL" not in self.kinds
 
     @property
     def case_id(self) -> bytes:
@@ -265,15 +274,18 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                 with ape.reverts(approvals.ApprovalNotStaff, account=staff.address):
                     approvals.openCase(terms.as_tuple(), sender=staff)
                 return
-            if with_schema and not {"CIVIL", "elderly"} & set(kinds):
-                # H-1: neither CIVIL's approvers nor a rule they registered would decide it
-                with ape.reverts(
-                    approvals.ApprovalIssuerNotOnRoute,
-                    schema=schema,
-                    department=depts["CIVIL"].code,
-                ):
+            if with_schema and "CIVIL" not in kinds and not ("elderly" in kinds and self.service):
+                # H-1: neither CIVIL's approvers nor a rule they bound to the allowance decide it
+                if "elderly" in kinds:  # their rule, but no service in force binds it
+                    error, kw = approvals.ApprovalRuleNotForSchema, {"ruleId": rids["elderly"]}
+                else:
+                    error, kw = (
+                        approvals.ApprovalIssuerNotOnRoute,
+                        {"department": depts["CIVIL"].code},
+                    )
+                with ape.reverts(error, schema=schema, **kw):
                     approvals.openCase(terms.as_tuple(), sender=staff)
-                _count("refused: issuer not on route")
+                _count(f"refused: {error.__name__}")
                 return
             approvals.openCase(terms.as_tuple(), sender=staff)
             self.cases.append(Case(terms, kinds, schema))
@@ -289,7 +301,9 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
             or registered, a CIVIL approver removed or re-admitted, 40 days passing), then each
             step decided by its approvers or its rule in turn until one is refused or the case
             closes."""
-            if disturb is None:  # the world at rest: PSB and CIVIL Active, the CIVIL rule in force
+            if (
+                disturb is None
+            ):  # at rest: PSB and CIVIL Active, the CIVIL rule and service in force
                 for dept in ("PSB", "CIVIL"):
                     if dept in self.suspended:
                         self.suspend_or_reinstate(dept)
@@ -297,6 +311,8 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                     self.remove_or_readmit_approver(dept, i)
                 if not self.in_force["elderly"] and self._civil_can_sign():
                     self.retire_or_register_rule()
+                if not self.service and self._civil_can_sign():
+                    self.retire_or_register_service()
             self.attest_her_facts(who)
             before = len(self.cases)
             self.open_case(kinds, who, bool({"CIVIL", "elderly"} & set(kinds)))
@@ -347,6 +363,10 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                 if case.schema != ZERO32:
                     issued = approvals.caseOf(case.case_id).outcome
                     assert attestations.isValid(issued)
+                    case.service_when_issued = self.service
+                    if case.by_rule:
+                        who = [c.address for c in citizens].index(case.terms.applicant_citizen)
+                        self.benefits.setdefault(who, []).append(issued)
                     _count("attestation issued from a case")
             else:
                 case.step += 1
@@ -354,6 +374,24 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
         def _issues_now(self, case: Case) -> bool:
             """Deciding the open step approves the case and issues CIVIL's attestation."""
             return case.step + 1 == len(case.kinds) and case.schema != ZERO32
+
+        def _issue_refusal(self, case: Case) -> tuple[Any, dict[str, Any]] | None:
+            """Why the step that issues the allowance is refused, after its own decision: a case
+            without a CIVIL signature step issues only while the service binds ``elderly`` to
+            the allowance, and not while she holds one (issued so) still valid."""
+            if not self._issues_now(case) or not case.by_rule:
+                return None
+            if not self.service:
+                return approvals.ApprovalRuleNotForSchema, {"ruleId": rids["elderly"]}
+            who = [c.address for c in citizens].index(case.terms.applicant_citizen)
+            valid = self._valid_benefits(who)
+            if valid:
+                return approvals.BenefitAlreadyGranted, {
+                    "department": depts["CIVIL"].code,
+                    "citizen": case.terms.applicant_citizen,
+                    "uid": valid[0],
+                }
+            return None
 
         @precondition(lambda self: any(c.status == CaseStatus.OPEN for c in self.cases))
         @rule(pick=st.integers(0, 50))
@@ -376,6 +414,13 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                 _count("refused: signatures on a RULE step")
                 return
             ok = dept not in self.suspended and len(present) >= k
+            issue = self._issue_refusal(case) if ok else None
+            if issue is not None:
+                error, kw = issue
+                with ape.reverts(error, **kw):
+                    desk.submit(cid, case.terms, [decision], outsider)
+                _count(f"refused: {error.__name__}")
+                return
             if ok and self._issues_now(case) and "CIVIL" in self.suspended:
                 ok = False
             if not ok:
@@ -456,7 +501,7 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                     approvals.decideByRule(*args, sender=outsider)
                 _count("refused: rule on a signature step")
                 return
-            refusal = self._rule_refusal(name, who, chosen, now)
+            refusal = self._rule_refusal(name, who, chosen, now) or self._issue_refusal(case)
             if refusal is None and self._issues_now(case) and "CIVIL" in self.suspended:
                 refusal = (
                     attestations.AttestationDepartmentInactive,
@@ -537,7 +582,7 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
             assert attestations.isValid(uid)
             self.benefits.setdefault(who, []).append(uid)
             self.rule_decisions.append((now, "elderly", chosen, set(self.suspended)))
-            case = Case(terms, ["elderly"], allowance)
+            case = Case(terms, ["elderly"], allowance, service_when_issued=True)
             case.decided.append((0, "elderly"))
             case.status = CaseStatus.APPROVED
             self.cases.append(case)
@@ -579,9 +624,19 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                     assert ev.expiry == 0 or when < ev.expiry
 
         @invariant()
-        def never_two_valid_benefits_per_citizen(self) -> None:
-            for who in self.benefits:
-                assert len(self._valid_benefits(who)) <= 1
+        def at_most_one_valid_allowance_per_citizen_issued_without_a_civil_signature_step(
+            self,
+        ) -> None:
+            """Counted from each approved case's outcome on chain, whatever its route (offers are
+            cases of one ``elderly`` step), not from the model's list."""
+            held: dict[str, int] = {}
+            for case in self.cases:
+                if case.status != CaseStatus.APPROVED or case.schema == ZERO32:
+                    continue
+                if case.by_rule and attestations.isValid(approvals.caseOf(case.case_id).outcome):
+                    citizen = case.terms.applicant_citizen
+                    held[citizen] = held.get(citizen, 0) + 1
+            assert all(n <= 1 for n in held.values()), held
 
         @invariant()
         def civil_attests_only_through_its_approvers_or_its_rule(self) -> None:
@@ -592,7 +647,8 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                 if case.schema == ZERO32:
                     assert uid == ZERO32
                     continue
-                assert {"CIVIL", "elderly"} & {kind for _, kind in case.decided}
+                kinds = {kind for _, kind in case.decided}
+                assert "CIVIL" in kinds or ("elderly" in kinds and case.service_when_issued)
                 assert uid != ZERO32
 
     run_state_machine_as_test(

@@ -322,8 +322,12 @@ class Sides:
             if "CIVIL" in m.world.suspended:
                 return "ApprovalNotStaff", {"account": staff.address}
             if not at_once:
-                return None
-            return self.rule_refusal(subject, given, chosen, t) or self.benefit_refusal(terms)
+                return self.authority_refusal(terms)
+            return (
+                self.authority_refusal(terms)
+                or self.rule_refusal(subject, given, chosen, t)
+                or self.benefit_refusal(terms)
+            )
 
         if at_once:
             proofs = [proof(given, [f.evidence for f in chosen])]
@@ -350,7 +354,11 @@ class Sides:
         self.check_view(subject, given, chosen)
 
         def predict(t: int) -> Refusal:
-            return self.rule_refusal(subject, given, chosen, t) or self.benefit_refusal(terms)
+            return (
+                self.rule_refusal(subject, given, chosen, t)
+                or self.authority_refusal(terms)
+                or self.benefit_refusal(terms)
+            )
 
         args = (terms.case_id(), terms.as_tuple(), [proof(given, [f.evidence for f in chosen])])
         out = self.attempt(predict, d.approvals, "decideByRule", *args, sender=d.outsider)
@@ -372,8 +380,20 @@ class Sides:
         self.m.other.setdefault(who, []).append(uid)
         assert d.approvals.benefitOf(d.sid, terms.applicant_citizen) == uid
 
+    def authority_refusal(self, terms: CaseTerms) -> Refusal:
+        """(f) a RULE step issues the benefit only while a service in force binds its rule to it
+        (the approvers signed the rule's requirements, never a benefit): checked at opening and
+        when the step issues."""
+        if terms.schema == ZERO32 or self.m.service:
+            return None
+        return "ApprovalRuleNotForSchema", {
+            "ruleId": terms.route[0].department,
+            "schema": terms.schema,
+        }
+
     def benefit_refusal(self, terms: CaseTerms) -> Refusal:
-        """(d) a case of the service's terms issues no second valid benefit, however opened."""
+        """(d) a case issuing the benefit on a rule's authority issues no second valid one,
+        however opened."""
         if terms.schema == ZERO32:
             return None
         d = self.d
@@ -381,7 +401,8 @@ class Sides:
         valid = self.m.valid_benefits(who)
         if not valid:
             return None
-        kw = {"ruleId": d.rid, "schema": terms.schema, "citizen": terms.applicant_citizen}
+        civil = d.depts["CIVIL"].code
+        kw = {"department": civil, "schema": terms.schema, "citizen": terms.applicant_citizen}
         return "BenefitAlreadyGranted", kw | {"uid": valid[0]}
 
     # --- offers ---------------------------------------------------------------------------------

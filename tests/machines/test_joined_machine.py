@@ -25,8 +25,13 @@ Invariants, each checked after every step from the history alone:
 (d) at most one valid benefit per citizen and service, whether issued through an offer or by a
     case of the service's terms opened otherwise; an acceptance is never replayed;
 (e) the consent an accepted offer carries covers exactly the schemas of the rule version that
-    decided it (an acceptance signed for other requirements is refused, ``OfferRuleChanged``).
-Both were gaps once, found by this machine (``test_known_gaps.py`` keeps their minimal cases).
+    decided it (an acceptance signed for other requirements is refused, ``OfferRuleChanged``);
+(f) every ``allowance`` CaseApprovals issued in CIVIL's name (its ``Attested`` events, read from
+    the chain) came from a step of ``elderly`` while the service bound it to the allowance: a
+    second, weaker CIVIL rule (``resident``, registered by the approvers for another purpose)
+    issues none (``ApprovalRuleNotForSchema``), nor does ``elderly`` once the service is retired.
+(d) and (e) were gaps once, found by this machine (``test_known_gaps.py`` keeps their minimal
+cases); (f) was found by review s25 (H-1, ``tests/services/test_rules_benefit.py``).
 """
 
 # ruff: noqa: F811  (fixtures imported for pytest are parameters of the test here)
@@ -52,7 +57,14 @@ from govchain.approval.messages import domain as cases_domain
 from govchain.eip712 import Domain
 from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, consent_text, sign_acceptance
-from govchain.services.rules import Requirement, name_code, requirements_hash, rule_id, rule_step
+from govchain.services.rules import (
+    Requirement,
+    name_code,
+    proof,
+    requirements_hash,
+    rule_id,
+    rule_step,
+)
 from govchain.sharing import category_code, grant_id, grant_tuple
 from tests.approval.conftest import (  # noqa: F401 (fixtures)
     DAY,
@@ -112,6 +124,11 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
     ]
     alternatives = [base, [*base, Requirement(facts["low_income"], 90 * DAY, (code_of["HRSS"],))]]
     rid = rule_id(code_of["CIVIL"], name_code("elderly"))
+    weak_reqs = [Requirement(facts["residence"], 60 * DAY, (code_of["CIVIL"],))]
+    weak = rule_id(code_of["CIVIL"], name_code("resident"))
+    attested = web3.keccak(
+        text="Attested(address,bytes32,bytes32,bytes32,address,bytes32,uint64,bytes32)"
+    )
     sid = service_id(code_of["CIVIL"], name_code("allowance"))
     allowance = facts["allowance"]
     cases_dom = cases_domain(chain.chain_id, approvals.address)
@@ -146,6 +163,8 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             self.accesses: list[tuple[int, GrantModel, str, str]] = []
             self.anchors: dict[int, int] = {}
             self.n = 0
+            self.weak_registered = False
+            self.first_block = int(web3.eth.block_number) + 1
 
         def teardown(self) -> None:
             chain.restore(self.snapshot)
@@ -403,6 +422,51 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             )
             self.sides.open_case(terms, at_once, picks)
 
+        @precondition(lambda self: self.civil_can_sign())
+        @rule(who=st.integers(0, PEOPLE - 1), with_schema=st.sampled_from([True, True, False]))
+        def a_weaker_rule_tries_to_issue_the_allowance(self, who: int, with_schema: bool) -> None:
+            """CIVIL's approvers register a second, weaker rule ``resident`` (CIVIL-attested
+            residence only, for another purpose; once); her residence is attested and a CIVIL
+            clerk alone opens a case decided by it: with the allowance schema it is refused
+            (no service binds the rule to it), without a schema it is decided."""
+            if not self.weak_registered:
+                self._tick()
+                book.register("CIVIL", "resident", weak_reqs)
+                self.weak_registered = True
+            self.attest("CIVIL", who, "residence", False)
+            mine = [
+                f for f in self.facts
+                if f.evidence.subject == citizens[who].address and f.dept == "CIVIL"
+                and f.evidence.schema == facts["residence"]
+            ]  # fmt: skip
+            if not mine:
+                return
+            self.n += 1
+            now = self._tick()
+            terms = CaseTerms(
+                documents_hash=h(f"weaker rule {self.n}"),
+                accepting_department=code_of["CIVIL"],
+                route=(rule_step(weak, now + FAR),),
+                applicant_citizen=citizens[who].address,
+                schema=allowance if with_schema else ZERO32,
+            )
+            staff = depts["CIVIL"].staff
+            args = (terms.as_tuple(), [proof(weak_reqs, [mine[-1].evidence])])
+
+            def predict(t: int) -> Any:
+                if "CIVIL" in self.world.suspended:
+                    return "ApprovalNotStaff", {"account": staff.address}
+                if with_schema:
+                    return "ApprovalRuleNotForSchema", {"ruleId": weak, "schema": allowance}
+                return None  # her newest CIVIL residence, just attested, meets the rule
+
+            out = self.sides.attempt(predict, approvals, "openCaseByRule", *args, sender=staff)
+            if isinstance(out, str):
+                _count(f"weaker rule refused: {out}")
+            else:
+                assert approvals.caseOf(terms.case_id()).outcome == ZERO32
+                _count("weaker rule decided a case without a benefit")
+
         @precondition(lambda self: self.cases and self.facts)
         @rule(
             pick=st.integers(0, 50),
@@ -543,6 +607,25 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
         def e_an_accepted_consent_names_the_schemas_that_decided(self) -> None:
             for offer in self.offers:
                 assert offer.accepted_at is None or self.sides.consent_covers(offer), offer
+
+        @invariant()
+        def f_every_allowance_issued_came_from_the_service_rule(self) -> None:
+            """Every allowance the chain shows CaseApprovals issued in CIVIL's name is one the
+            model saw a step of ``elderly`` issue (through an offer or a case) while the
+            service was in force: read from the ``Attested`` events, not from the moves."""
+            logs = web3.eth.get_logs({
+                "address": attestations.address,
+                "fromBlock": self.first_block,
+                "topics": [attested, None, "0x" + code_of["CIVIL"].hex()],
+            })  # fmt: skip
+            issued = set()
+            for log in logs:
+                data = bytes(log["data"])
+                uid, schema, attester = data[:32], data[32:64], "0x" + data[76:96].hex()
+                if schema == allowance and attester.lower() == approvals.address.lower():
+                    issued.add(uid)
+            known = {u for held in [*self.benefits.values(), *self.other.values()] for u in held}
+            assert issued <= known, issued - known
 
     run_state_machine_as_test(
         JoinedMachine,

@@ -178,7 +178,7 @@ def test_a_case_of_the_service_terms_issues_no_second_valid_benefit(
         approvals.openCase(case.as_tuple(), sender=staff)
     with ape.reverts(
         approvals.BenefitAlreadyGranted,
-        ruleId=rid,
+        department=depts["CIVIL"].code,
         schema=facts["allowance"],
         citizen=alice.address,
         uid=granted,

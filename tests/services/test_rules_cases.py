@@ -18,9 +18,12 @@ ZERO = b"\0" * 32
 
 @pytest.fixture
 def elderly(book: Rulebook, depts: Any, facts: Any) -> bytes:
-    """CIVIL's rule ``elderly`` (version 1), registered by two of its approvers."""
+    """CIVIL's rule ``elderly`` (version 1), registered by two of its approvers, who also bind
+    it to the allowance in a service (without which its steps issue no allowance)."""
     book.register("CIVIL", "elderly", elderly_rule(depts, facts))
-    return rule_id(depts["CIVIL"].code, name_code("elderly"))
+    rid = rule_id(depts["CIVIL"].code, name_code("elderly"))
+    book.register_service("CIVIL", "allowance", rid, facts["allowance"])
+    return rid
 
 
 def _evidence(book: Rulebook, citizen: Any, facts: Any) -> list[Evidence]:

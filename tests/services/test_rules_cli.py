@@ -99,10 +99,20 @@ def test_approvers_register_a_rule_that_then_decides_a_case(
     second = Account.create().address
     for key, schema in (("psb-staff", age), ("psb-staff", residence)):
         city_run.json("--key", key, "attest", "issue", second, "--schema", schema, "--data", "y")
-    applied = city_run.json(
-        "--key", "civil-staff", "rule", "apply", "elderly", "--citizen", second,
-        "--schema", allowance,
-    )  # fmt: skip
+    apply = ("--key", "civil-staff", "rule", "apply", "elderly", "--citizen", second)
+    # the approvers signed the rule's requirements, not a benefit: no allowance yet (H-1)
+    refused = city_run(*apply, "--schema", allowance)
+    assert_one_line_error(refused, 1, "no service of it in force grants")
+    bound = []
+    for i in (1, 2):
+        out = tmp_path / f"svc{i}.json"
+        city_run.json(
+            "--key", f"civil-approver{i}", "offer", "sign", "allowance", "--rule", "elderly",
+            "--benefit", allowance, "-o", str(out),
+        )  # fmt: skip
+        bound.append(str(out))
+    city_run.json("--key", "bdb-staff", "offer", "register", *bound)
+    applied = city_run.json(*apply, "--schema", allowance)
     assert applied["status"] == "approved"
     assert city_run.json("attest", "verify", applied["attestation"])["valid"] is True
     nobody = Account.create().address

@@ -79,6 +79,8 @@ def test_a_rule_step_is_approved_exactly_when_its_rule_is_met_at_that_block(
         def register_rule(self) -> None:
             self._tick()
             book.register("CIVIL", "elderly", requirements)
+            # its approvers bind the rule to the allowance its cases issue (a service)
+            book.register_service("CIVIL", "allowance", rid, facts["allowance"])
             # every example starts from one honest decision, so a run is never without an
             # approval to check, whatever order the drawn moves come in
             self.attest_the_applicants_facts()
@@ -200,7 +202,12 @@ def test_a_rule_step_is_approved_exactly_when_its_rule_is_met_at_that_block(
                 receipt = approvals.openCaseByRule(*args, sender=staff)
                 [decided] = receipt.decode_logs(approvals.StepDecidedByRule)
                 assert list(decided.attestationUids) == [f.evidence.uid for f in chosen]
-                assert approvals.caseOf(terms.case_id()).status == CaseStatus.APPROVED
+                view = approvals.caseOf(terms.case_id())
+                assert view.status == CaseStatus.APPROVED
+                # her allowance is revoked at once, so the next approval may issue one again
+                # (one valid benefit per citizen and service, tests/services/test_rules_benefit.py)
+                self._tick()
+                attestations.revoke(view.outcome, sender=depts["CIVIL"].approvers[0])
                 self.approved.append((now, chosen))
                 OUTCOMES["approved"] = OUTCOMES.get("approved", 0) + 1
                 return
