@@ -138,6 +138,7 @@ class RpcChain:
         self._views = HeadCache()
         self._heads = HeadReads(self._read_head)
         self._index = AccessIndex(self._access_logs, parse_access_record) if index else None
+        self.posts = 0  # JSON-RPC HTTP requests made (for the benchmarks)
 
     @property
     def chain_id(self) -> int:
@@ -151,6 +152,7 @@ class RpcChain:
     # --- transport --------------------------------------------------------------------------
 
     def _post(self, payload: Any) -> Any:
+        self.posts += 1
         try:
             response = self._http.post(self.url, json=payload)
         except httpx.HTTPError as exc:
