@@ -65,9 +65,24 @@ def node_cpu(pid: int) -> float:
     return total
 
 
+def commit() -> str:
+    """The commit measured (with "+changes" when the worktree differs from it)."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "govchain"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    ).stdout.strip()
+    return head + ("+changes" if dirty else "")
+
+
 def machine() -> dict[str, Any]:
     """The machine and its load while the benchmark ran (the cores are shared)."""
     return {
+        "commit": commit(),
         "cpus": os.cpu_count(),
         "platform": f"{platform.machine()} {platform.system()}",
         "python": platform.python_version(),
@@ -203,8 +218,9 @@ def test_node_throughput(
         "cores": os.cpu_count(),
         "threads": THREADS,
         "workers": WORKERS,
-        "setup": f"node: {WORKERS} uvicorn worker(s) (own processes; httptools, uvloop), SQLite "
-        "WAL store (synchronous=FULL, group commit), shared head reads, per-block view cache and "
+        "setup": f"node: {WORKERS} uvicorn worker(s) (own processes; httptools, uvloop; POSTs "
+        "answered from ASGI on the app's thread pool), SQLite WAL store (synchronous=FULL, group "
+        "commit), shared head reads over kept-alive http.client, per-block view cache and "
         f"AccessRecorded index; anvil and the load generator ({THREADS} httpx threads, "
         "kept-alive) on the same 2 cores; half the records single-anchored, half in Merkle "
         "batches",

@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.bench_node import commit
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.client import DataNodeClient
@@ -161,6 +162,7 @@ def test_node_cpu_per_request(
         "benchmark": "data node CPU per fully verified request, in process (no HTTP)",
         **results,
         "machine": {
+            "commit": commit(),
             "cpus": os.cpu_count(),
             "platform": f"{platform.machine()} {platform.system()}",
             "python": platform.python_version(),

@@ -124,8 +124,9 @@ def test_node_under_mixed_load(
         "node_requests_per_cpu_second": round(len(cases) / cpu_s, 1) if cpu_s else None,
         "workers": WORKERS,
         "access_transactions": sum(1 for c in cases if c.kind in ("valid", "unknown_record")),
-        "setup": f"node: {WORKERS} uvicorn worker(s) (own processes; httptools, uvloop), SQLite "
-        "WAL store (synchronous=FULL, group commit), shared head reads, per-block view cache and "
+        "setup": f"node: {WORKERS} uvicorn worker(s) (own processes; httptools, uvloop; POSTs "
+        "answered from ASGI on the app's thread pool), SQLite WAL store (synchronous=FULL, group "
+        "commit), shared head reads over kept-alive http.client, per-block view cache and "
         "AccessRecorded index, anvil on the same "
         f"machine; {THREADS} client threads (httpx, kept-alive); {RECORDS} records, half "
         "single-anchored, half in Merkle batches; every served record decrypted and verified "

@@ -17,24 +17,33 @@ names them. No content, no subject, no salt is logged.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from govchain.errors import NetworkUnavailable
-from govchain.node.chain import ZERO32, RpcFailed
+from govchain.node.chain import ZERO32
+from govchain.node.fastpath import Chunks, NodeApp, answer_post, asgi_chunks, header, send_json
+from govchain.node.models import (
+    FETCH_REFUSALS,
+    SUBJECT_REFUSALS,
+    FetchAnswer,
+    FetchBody,
+    Health,
+    RefusalBody,  # noqa: F401  (re-exported: the schema's refusal model)
+    SubjectBody,
+    SubjectList,
+    refusal_statuses,
+)
 from govchain.node.protocol import (
-    REFUSALS,
     Refusal,
     address,
     b32,
@@ -45,155 +54,6 @@ from govchain.node.protocol import (
 )
 
 log = logging.getLogger("govchain.node")
-
-Hex32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", examples=["0x" + "00" * 32])]
-Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
-Signature = Annotated[str, Field(description="0x r‖s‖v, 65 bytes (recovered by the node)")]
-Uint = Annotated[int, Field(ge=0, lt=2**256)] | Annotated[str, Field(pattern=r"^[0-9]{1,78}$")]
-Uint40 = Annotated[int, Field(ge=0, lt=2**40)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class DataRequest(_Model):
-    """The EIP-712 ``DataRequest`` a grantee department's member signs."""
-
-    grantId: Hex32
-    category: Hex32
-    subject: Address
-    recordId: Hex32
-    nonce: Uint
-    expiry: Uint
-
-
-class GrantTerms(_Model):
-    """The grant's terms (they hash to ``grantId``)."""
-
-    subject: Address
-    grantee: Hex32
-    owner: Hex32
-    categories: Annotated[list[Hex32], Field(min_length=1, max_length=64)]
-    purposeHash: Hex32
-    basis: Annotated[int, Field(ge=0, lt=256)]
-    validFrom: Uint40
-    validUntil: Uint40
-    maxUses: Annotated[int, Field(ge=0, lt=2**32)]
-    nonce: Uint
-
-
-class FetchBody(_Model):
-    """``POST /v1/records/fetch``: ``grant`` may be left out for an Unconditional category
-    (``grantId`` zero)."""
-
-    request: DataRequest
-    signature: Signature | None = None  # missing: refused as unsigned
-    accessTx: Hex32
-    grant: GrantTerms | None = None
-
-
-class SubjectRequest(_Model):
-    """The EIP-712 ``SubjectRequest`` a citizen (or an agent of the identity) signs."""
-
-    department: Hex32
-    subject: Address
-    category: Hex32
-    recordId: Hex32
-    nonce: Uint
-    expiry: Uint
-
-
-class SubjectBody(_Model):
-    request: SubjectRequest
-    signature: Signature | None = None
-
-
-class AnchorProof(BaseModel):
-    kind: Literal["single", "batch"]
-    version: int
-    root: Hex32 | None = None
-    leafIndex: int | None = None
-    proof: list[Hex32] | None = None
-
-
-class FetchAnswer(BaseModel):
-    """A released record: its content is in ``ciphertext`` (ECIES to the signer's key)."""
-
-    department: Hex32
-    category: Hex32
-    recordId: Hex32
-    version: int
-    anchor: AnchorProof
-    ciphertext: str
-
-
-class ListedRecord(BaseModel):
-    category: Hex32
-    recordId: Hex32
-    version: int
-    recordHash: Hex32
-    anchor: AnchorProof
-
-
-class SubjectList(BaseModel):
-    department: Hex32
-    subject: Address
-    records: list[ListedRecord]
-
-
-class Health(BaseModel):
-    department: Hex32
-    chain: Literal["ok", "unavailable"]
-    chainId: int | None = None
-
-
-class RefusalBody(BaseModel):
-    """Every refusal: a reason code of the protocol and a line of detail."""
-
-    reason: Literal[tuple(REFUSALS)]  # type: ignore[valid-type]
-    detail: str
-
-
-def _refusal_statuses(*reasons: str) -> dict[int | str, dict[str, Any]]:
-    statuses = sorted({REFUSALS[r][0] for r in reasons})
-    return {
-        status: {
-            "model": RefusalBody,
-            "description": "; ".join(r for r in reasons if REFUSALS[r][0] == status),
-        }
-        for status in statuses
-    }
-
-
-_BEFORE = ("malformed_request", "body_too_large", "timeout", "chain_unavailable", "chain_error")
-_SIGNED = ("unsigned", "bad_signature", "malleable_signature", "request_expired", "expiry_too_far")
-_RELEASE = (
-    "owner_inactive",
-    "nonce_replayed",
-    "record_not_found",
-    "record_not_anchored",
-    "record_altered",
-)
-FETCH_REFUSALS = (
-    *_BEFORE,
-    *_SIGNED,
-    *_RELEASE,
-    "wrong_node",
-    "not_grantee_member",
-    "grant_mismatch",
-    "no_grant",
-    "grant_revoked",
-    "consent_previous_key",
-    "grant_not_yet_valid",
-    "grant_expired",
-    "category_not_covered",
-    "subject_mismatch",
-    "access_record_missing",
-    "access_record_mismatch",
-)
-SUBJECT_REFUSALS = (*_BEFORE, *_SIGNED, *_RELEASE, "wrong_node", "not_subject_controller")
-
 
 # --- identification for the access log ----------------------------------------------------------
 
@@ -280,29 +140,6 @@ class Observer:
 # --- the app ----------------------------------------------------------------------------------
 
 
-def _refused(refusal: Refusal) -> JSONResponse:
-    return JSONResponse(refusal.body(), status_code=refusal.status)
-
-
-async def _read_body(request: Request, limit: int) -> Mapping[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Refusal("body_too_large", f"at most {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Refusal("body_too_large", f"at most {limit} bytes")
-        chunks.append(chunk)
-    try:
-        parsed = json.loads(b"".join(chunks))
-    except (ValueError, RecursionError):  # nesting deeper than the parser's recursion limit
-        raise Refusal("malformed_request", "the body is not JSON") from None
-    if not isinstance(parsed, Mapping):
-        raise Refusal("malformed_request", "body must be an object")
-    return parsed
-
-
 def _validate(model: type[BaseModel], body: Mapping[str, Any]) -> None:
     try:
         model.model_validate(body)
@@ -320,7 +157,7 @@ def build_app(
 ) -> FastAPI:
     """The FastAPI app of one data node (``metrics``: a :class:`~govchain.node.metrics.NodeMetrics`,
     or None for no ``/metrics``)."""
-    app = FastAPI(
+    app = NodeApp(
         title="govchain data node",
         version="1",
         description=(__doc__ or "").split("\n\n")[0],
@@ -333,12 +170,13 @@ def build_app(
     models: dict[str, type[BaseModel]] = {}
 
     async def handle(
-        request: Request,
         path: str,
         kind: str,
         model: type[BaseModel],
         action: Callable[[Mapping[str, Any]], dict[str, Any]],
-    ) -> Response:
+        declared: str | None,
+        chunks: Chunks,
+    ) -> tuple[int, bytes]:
         started = time.perf_counter()
         info: dict[str, str | None] = {}
 
@@ -355,27 +193,13 @@ def build_app(
                 if info.get("signer") is None:
                     info["signer"] = last_signer()
 
-        status, outcome, reason = 200, "served", None
-        try:
-            # the timeout covers reading the body too: a client trickling it (slowloris) is
-            # answered and let go after `timeout` seconds, freeing its connection slot
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            body = await asyncio.wait_for(_read_body(request, limit), timeout)
-            remaining = max(deadline - loop.time(), 0.001)
-            result = await asyncio.wait_for(run_in_threadpool(run, body), remaining)
-            response: Response = JSONResponse(result)
-        except Exception as exc:
-            refusal = _as_refusal(exc, timeout)
-            if refusal is None:
-                log.exception("unexpected failure of %s", path)
-                status, outcome, reason = 500, "error", None
-                response = JSONResponse({"reason": "error", "detail": "internal error"}, 500)
-            else:
-                status, outcome, reason = refusal.status, "refused", refusal.reason
-                response = _refused(refusal)
+        status, payload, refusal = await answer_post(
+            app.pool, declared, chunks, run, limit=limit, timeout=timeout, where=path
+        )
+        outcome = "served" if status == 200 else "refused" if refusal is not None else "error"
+        reason = refusal.reason if refusal is not None else None
         observer.record(path, status, outcome, reason, info, time.perf_counter() - started)
-        return response
+        return status, payload
 
     def route(
         path: str,
@@ -386,9 +210,27 @@ def build_app(
         action: Callable[[Mapping[str, Any]], dict[str, Any]],
         summary: str,
     ) -> None:
-        async def endpoint(request: Request) -> Response:
-            return await handle(request, path, kind, model, action)
+        async def endpoint(request: Request) -> Response:  # NodeApp answers POSTs itself
+            stream = request.stream().__aiter__()
 
+            async def chunks() -> tuple[bytes, bool]:
+                try:
+                    return await stream.__anext__(), True
+                except StopAsyncIteration:
+                    return b"", False
+
+            declared = request.headers.get("content-length")
+            status, payload = await handle(path, kind, model, action, declared, chunks)
+            return Response(payload, status, media_type="application/json")
+
+        async def fast(scope: Any, receive: Any, send: Any) -> None:
+            declared = header(scope, b"content-length")
+            status, payload = await handle(
+                path, kind, model, action, declared, asgi_chunks(receive)
+            )
+            await send_json(send, status, payload)
+
+        app.fast_routes[path] = fast
         models[path] = model
         app.add_api_route(
             path,
@@ -396,7 +238,7 @@ def build_app(
             methods=["POST"],
             summary=summary,
             operation_id=path.strip("/").replace("/", "_"),
-            responses={200: {"model": answer}, **_refusal_statuses(*refusals)},
+            responses={200: {"model": answer}, **refusal_statuses(*refusals)},
         )
 
     app.state.route = route  # services2: offers and objection texts mount through it
@@ -463,41 +305,3 @@ def build_app(
 
         app.add_api_route("/metrics", metrics_text, methods=["GET"], include_in_schema=False)
     return app
-
-
-async def respond(
-    request: Request,
-    action: Callable[[Mapping[str, Any]], Any],
-    *,
-    limit: int,
-    timeout: float,
-) -> Response:
-    """Answer one POST the way every node endpoint does: the JSON body read within ``limit``
-    bytes, ``action`` run off the event loop, both within ``timeout`` seconds, a failure turned
-    into its refusal (or a logged 500 that says nothing). The endpoints that other modules
-    mount on the app (offers, objection texts) answer through it."""
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        body = await asyncio.wait_for(_read_body(request, limit), timeout)
-        remaining = max(deadline - loop.time(), 0.001)
-        result = await asyncio.wait_for(run_in_threadpool(action, body), remaining)
-    except Exception as exc:
-        refusal = _as_refusal(exc, timeout)
-        if refusal is None:
-            log.exception("unexpected failure of %s", request.url.path)
-            return JSONResponse({"reason": "error", "detail": "internal error"}, 500)
-        return _refused(refusal)
-    return JSONResponse(result)
-
-
-def _as_refusal(exc: Exception, timeout: float) -> Refusal | None:
-    if isinstance(exc, Refusal):
-        return exc
-    if isinstance(exc, TimeoutError):
-        return Refusal("timeout", f"no answer within {timeout} s")
-    if isinstance(exc, NetworkUnavailable):
-        return Refusal("chain_unavailable")
-    if isinstance(exc, RpcFailed):
-        return Refusal("chain_error", str(exc))
-    return None

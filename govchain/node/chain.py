@@ -3,7 +3,7 @@
 :class:`RpcChain` implements :class:`~govchain.node.chaintypes.ChainView` (the read interface the
 node's checks are written against; the values and the contract functions relied on are in
 :mod:`govchain.node.chaintypes`) over plain JSON-RPC: one HTTP batch per data request at most,
-on kept-alive connections, so it works against any EVM node without ape. The calls are encoded
+on kept-alive connections (:mod:`govchain.node.transport`), so it works against any EVM node without ape. The calls are encoded
 and decoded from the packaged ABIs (:mod:`govchain.node.calls`). A transport failure raises
 :class:`~govchain.errors.NetworkUnavailable`, which the node answers with 503; the next request
 simply tries again, so the node recovers by itself when the chain is back.
@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-import httpx
 from eth_utils.address import to_checksum_address
 
 from govchain.errors import NetworkUnavailable
@@ -70,6 +69,7 @@ from govchain.node.chaintypes import (
     parse_access_record,
 )
 from govchain.node.index import AccessIndex, HeadCache, HeadReads
+from govchain.node.transport import Transport
 from govchain.sharing.messages import grant_tuple
 from govchain.sharing.status import AccessStatus, decode_status
 
@@ -129,9 +129,7 @@ class RpcChain:
     ) -> None:
         self.url = url
         self.addresses = addresses
-        self._http = httpx.Client(
-            timeout=timeout, limits=httpx.Limits(max_keepalive_connections=32)
-        )
+        self._http = Transport(url, timeout=timeout)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._chain_id = chain_id
@@ -140,6 +138,7 @@ class RpcChain:
         self._index = (
             AccessIndex(self._access_logs, parse_access_record, self._block_hash) if index else None
         )
+        self.posts = 0  # JSON-RPC HTTP requests made (for the benchmarks)
 
     @property
     def chain_id(self) -> int:
@@ -153,16 +152,8 @@ class RpcChain:
     # --- transport --------------------------------------------------------------------------
 
     def _post(self, payload: Any) -> Any:
-        try:
-            response = self._http.post(self.url, json=payload)
-        except httpx.HTTPError as exc:
-            raise NetworkUnavailable(self.url, f"{type(exc).__name__}: {exc}") from None
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise NetworkUnavailable(self.url, f"HTTP {response.status_code}")
-        try:
-            return response.json()
-        except ValueError:
-            raise NetworkUnavailable(self.url, "unreadable reply") from None
+        self.posts += 1
+        return self._http.post(payload)
 
     def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
         """Many JSON-RPC calls in one HTTP request; results in order (errors raise)."""
