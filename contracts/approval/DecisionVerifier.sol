@@ -184,12 +184,15 @@ abstract contract DecisionVerifier is SignatureVerifier {
             } else {
                 signer = _contractSigner(signatures, signers, at, message);
             }
-            if (signer <= previous) _refuseEntry(_index(signers, at), signer, previous);
+            // signers[i] = signer, and the order checked after (on a refusal nothing is kept)
+            bool ascending;
             assembly ("memory-safe") {
+                ascending := gt(signer, previous)
                 mstore(at, signer)
+                previous := signer
                 at := add(at, 0x20)
             }
-            previous = signer;
+            if (!ascending) _refuseEntry(signers, at - 0x20);
         }
     }
 
@@ -200,11 +203,14 @@ abstract contract DecisionVerifier is SignatureVerifier {
         }
     }
 
-    /// @dev Refuses entry `i`, whose signer `signer` is not above `previous`: zero when its
-    /// signature recovers no key (malformed), a duplicate or unsorted signer otherwise.
-    function _refuseEntry(uint256 i, address signer, address previous) private pure {
+    /// @dev Refuses the entry whose signer was written at word `at` of `signers` and is not above
+    /// the one before it (zero for the first): zero when its signature recovers no key
+    /// (malformed), a duplicate or unsorted signer otherwise.
+    function _refuseEntry(address[] memory signers, uint256 at) private pure {
+        uint256 i = _index(signers, at);
+        address signer = signers[i];
         if (signer == address(0)) revert ICaseApprovals.ApprovalMalformedSignature(i);
-        revert ICaseApprovals.ApprovalSignerOrder(signer, previous);
+        revert ICaseApprovals.ApprovalSignerOrder(signer, i == 0 ? address(0) : signers[i - 1]);
     }
 
     /**
