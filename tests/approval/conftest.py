@@ -169,6 +169,20 @@ class Desk:
         sig = DECISION.sign(key, dom or self.domain, msg)
         return SignerSignature(wallet or signer.address, sig, contract=wallet is not None)
 
+    def recovered(
+        self,
+        signature: bytes,
+        case_id: bytes,
+        step: int,
+        deadline: int,
+        approve: bool = True,
+        comment: bytes = h("ok"),
+    ) -> str:
+        """The key the contract recovers from ``signature`` as an EOA entry of this decision: a
+        signature of any other message recovers an unrelated address."""
+        msg = decision(case_id, step, approve, comment, ANY_SIGNER, deadline)
+        return DECISION.recover(self.domain, msg, signature)
+
     def step_decision(
         self,
         case_id: bytes,
