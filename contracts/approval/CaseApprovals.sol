@@ -20,8 +20,8 @@ import {DecisionVerifier} from "./DecisionVerifier.sol";
  * on-chain votes. See {ICaseApprovals}.
  *
  * Gas: opening stores three slots whatever the route's length (the terms are hashed);
- * each signature of a submitted decision costs one `ecrecover` (over a digest naming its signer)
- * and one membership check.
+ * each key's signature of a submitted decision costs one `ecrecover` (of the decision's one
+ * digest) and one member slot read, all signers checked in one registry call.
  */
 contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     using CaseTermsLib for CaseTerms;
@@ -226,7 +226,7 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
             Step calldata s = _liveStep(caseId, terms, step);
             address[] memory signers = _checkDecision(caseId, d, s.department, s.threshold);
             _refuseSignersWhoVoted(c, caseId, step, signers);
-            emit StepDecided(caseId, step, s.department, d.approve, d.commentHash, msg.sender, signers);
+            _emitStepDecided(caseId, step, s.department, d.approve, d.commentHash, signers);
             _conclude(c, caseId, terms, step, d.approve, d.commentHash);
             ++step;
         }

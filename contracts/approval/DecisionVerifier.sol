@@ -11,20 +11,19 @@ import {IDepartmentRegistry, ROLE_APPROVER} from "../interfaces/IDepartmentRegis
 /**
  * @title DecisionVerifier
  * @notice Checks the co-signatures of a step's EIP-712 `Decision` (see {ICaseApprovals}):
- * `threshold` entries, each naming the signer it is for, signers strictly ascending, each an
- * active APPROVER of the step's Active department at submission (one
- * {IDepartmentRegistry-activeMembersPrefix} call for all of a decision's signers).
+ * `threshold` entries of 65 bytes, signers strictly ascending, each an active APPROVER of the
+ * step's Active department at submission (one {IDepartmentRegistry-activeMembersPrefix} call
+ * for all of a decision's signers).
  *
- * R2-5: the `Decision` names its signer, so each entry's signature is checked over a digest
- * that names the signer the entry claims. One approver's signature is then a signature of a
- * message naming that approver only: an ERC-1271 wallet that accepts its owner's signatures
- * cannot reuse it (the owner would have to sign a `Decision` naming the wallet).
+ * An EOA entry (`r || s || v`, `v` = 27 or 28) is a signature of the decision's one digest for
+ * keys, the `Decision` whose `signer` is zero ("the key that signs"); its signer is the key
+ * OpenZeppelin `ECDSA.tryRecover` (low `s` only) recovers, as in Safe's `checkNSignatures`.
  *
- * An EOA entry (`v` = 27 or 28) is checked as OpenZeppelin `SignatureChecker` checks an EOA:
- * `ECDSA.tryRecover` (low `s` only) must recover the named signer. The entry says it is an EOA
- * signature, so `SignatureChecker`'s `EXTCODESIZE` probe (2,600 gas per cold signer) is not
- * needed: an ECDSA signature cannot recover to a contract's address. A contract entry (`v` = 0)
- * goes through `SignatureChecker.isValidSignatureNowCalldata` (ERC-1271 for a wallet).
+ * R2-5: a contract entry (`v` = 0: the ERC-1271 wallet in `r`, the offset of its
+ * `uint256 length || bytes` signature data in `s`) is checked with OpenZeppelin
+ * `SignatureChecker` over the digest of the `Decision` NAMING THE WALLET. A wallet that accepts
+ * its owner's signatures cannot present the owner's own approval (a signature of the digest
+ * naming no signer) as its own: the owner would have to sign the `Decision` naming the wallet.
  */
 abstract contract DecisionVerifier is SignatureVerifier {
     /// @dev `keccak256("Decision(bytes32 caseId,uint8 step,bool approve,bytes32 commentHash,address signer,uint256 deadline)")`
@@ -32,8 +31,8 @@ abstract contract DecisionVerifier is SignatureVerifier {
         "Decision(bytes32 caseId,uint8 step,bool approve,bytes32 commentHash,address signer,uint256 deadline)"
     );
 
-    /// @dev Length of one signature entry: `signer (20 bytes) || r || s || v`.
-    uint256 private constant _ENTRY = 85;
+    /// @dev Length of one signature entry: `r || s || v` (Safe's encoding).
+    uint256 private constant _ENTRY = 65;
 
     IDepartmentRegistry internal immutable _departments;
 
@@ -54,9 +53,10 @@ abstract contract DecisionVerifier is SignatureVerifier {
     }
 
     /**
-     * @dev Reverts unless `d.signatures` holds `threshold` entries for case `caseId`, each a valid
-     * signature, by the signer the entry names, of `d` naming that signer, the signers
-     * strictly ascending and each an active APPROVER of `department`; returns the signers.
+     * @dev Reverts unless `d.signatures` holds `threshold` entries for case `caseId`: each an EOA's
+     * signature of the decision's digest for keys (`signer` zero) or an ERC-1271 wallet's of the
+     * digest naming it, the signers strictly ascending and each an active APPROVER of
+     * `department`; returns the signers.
      */
     function _checkDecision(
         bytes32 caseId,
@@ -71,85 +71,186 @@ abstract contract DecisionVerifier is SignatureVerifier {
                 caseId, d.step, signatures.length / _ENTRY, uint8(threshold)
             );
         }
-        // the struct's words, encoded once; each entry's signer is written into word 5
-        bytes memory message = abi.encode(
-            _DECISION_TYPEHASH, caseId, d.step, d.approve, d.commentHash, address(0), d.deadline
-        );
-        bytes32 domainSeparator = _domainSeparatorV4();
-        signers = new address[](threshold);
-        address previous;
-        for (uint256 i = 0; i < threshold; ++i) {
-            address signer = _entrySigner(signatures, i, threshold, message, domainSeparator);
-            if (signer <= previous) revert ICaseApprovals.ApprovalSignerOrder(signer, previous);
-            assembly ("memory-safe") {
-                mstore(add(signers, shl(5, add(i, 1))), signer)
-            }
-            previous = signer;
-        }
+        // the struct's words, encoded once: `signer` (word 5) zero gives the one digest every key
+        // signs; a wallet's own digest writes its address there ({_contractSigner})
+        bytes memory message =
+            abi.encode(_DECISION_TYPEHASH, caseId, d.step, d.approve, d.commentHash, address(0), d.deadline);
+        signers = _signers(signatures, threshold, message);
         // M-1, for all signers at once: each an active APPROVER of `department`, Active now
         // (the same rule as {_countsAsApproverNow}, one registry call per decision)
-        uint256 counted = _departments.activeMembersPrefix(department, ROLE_APPROVER, signers);
+        uint256 counted = _activeApprovers(department, signers);
         if (counted < threshold) _revertNotApprover(signers[counted], department);
     }
 
     /**
-     * @dev The signer entry `i` (of `entries`) of `signatures` names, once its signature is
-     * checked over the digest of `message` (the encoded `Decision`) with that signer written in.
+     * @dev {IDepartmentRegistry-activeMembersPrefix}`(department, ROLE_APPROVER, signers)` for
+     * `signers` laid out by {_signers}: the call's head is written into the 0x80 bytes before the
+     * array, so the array is sent as it is, without an ABI-encoding copy (gas per signer).
      */
-    function _entrySigner(
-        bytes calldata signatures,
-        uint256 i,
-        uint256 entries,
-        bytes memory message,
-        bytes32 domainSeparator
-    ) private view returns (address signer) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        bytes32 digest;
+    function _activeApprovers(bytes32 department, address[] memory signers) private view returns (uint256 counted) {
+        address registry = address(_departments);
+        bytes4 selector = IDepartmentRegistry.activeMembersPrefix.selector;
         assembly ("memory-safe") {
-            let p := add(signatures.offset, mul(i, _ENTRY))
-            signer := shr(96, calldataload(p))
-            r := calldataload(add(p, 0x14))
-            s := calldataload(add(p, 0x34))
-            v := byte(0, calldataload(add(p, 0x54)))
-            // digest = keccak256("\x19\x01" || domainSeparator || keccak256(message naming signer))
-            mstore(add(message, 0xc0), signer)
-            let ptr := mload(0x40)
-            mstore(ptr, hex"1901")
-            mstore(add(ptr, 0x02), domainSeparator)
-            mstore(add(ptr, 0x22), keccak256(add(message, 0x20), 0xe0))
-            digest := keccak256(ptr, 0x42)
-        }
-        if (v == 0) {
-            _checkContractSignature(signatures, i, entries, signer, uint256(r), digest);
-        } else {
-            // slither-disable-next-line unused-return (the error argument is not needed)
-            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, v, r, s);
-            if (err != ECDSA.RecoverError.NoError) revert ICaseApprovals.ApprovalMalformedSignature(i);
-            if (recovered != signer) revert SignatureInvalidSigner(signer);
+            // [head + 0x1c] selector | department | role | 0x60 (the array's offset) | signers
+            let head := sub(signers, 0x80)
+            mstore(head, shr(224, selector))
+            mstore(add(head, 0x20), department)
+            mstore(add(head, 0x40), ROLE_APPROVER)
+            mstore(add(head, 0x60), 0x60)
+            let size := add(0x84, shl(5, mload(signers)))
+            if iszero(staticcall(gas(), registry, add(head, 0x1c), size, 0x00, 0x20)) {
+                let p := mload(0x40)
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+            // the registry is a contract with this function: anything else answers nothing
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            counted := mload(0x00)
         }
     }
 
     /**
-     * @dev Entry `i` of `entries` names ERC-1271 signer `signer`, whose signature data
-     * (`uint256 length || bytes`) sits at byte `offset` of `signatures`; it must accept it for
-     * `digest` (OpenZeppelin `SignatureChecker`).
+     * @dev Emits {ICaseApprovals-StepDecided} (submitted by `msg.sender`) for `signers` laid out by
+     * {_signers}: the event's head is written into the 0x80 bytes before the array, so the array
+     * is logged as it is, without an ABI-encoding copy (gas per signer).
      */
-    function _checkContractSignature(
+    function _emitStepDecided(
+        bytes32 caseId,
+        uint8 step,
+        bytes32 department,
+        bool approve,
+        bytes32 commentHash,
+        address[] memory signers
+    ) internal {
+        bytes32 topic = ICaseApprovals.StepDecided.selector;
+        assembly ("memory-safe") {
+            // approve | commentHash | submitter | 0x80 (the array's offset) | signers
+            let head := sub(signers, 0x80)
+            mstore(head, approve)
+            mstore(add(head, 0x20), commentHash)
+            mstore(add(head, 0x40), caller())
+            mstore(add(head, 0x60), 0x80)
+            log4(head, add(0xa0, shl(5, mload(signers))), topic, caseId, step, department)
+        }
+    }
+
+    /**
+     * @dev The signers of the `entries` entries of `signatures` (checked to hold them), strictly
+     * ascending, in an array with 0x80 bytes of head room before it (see {_activeApprovers}): the key each EOA entry recovers for the digest of `message` (the encoded
+     * `Decision`, `signer` zero), or each contract entry's wallet once it accepted its data.
+     */
+    function _signers(bytes calldata signatures, uint256 entries, bytes memory message)
+        private
+        view
+        returns (address[] memory signers)
+    {
+        bytes32 digest = _hashTypedDataV4(keccak256(message));
+        // `signers` with 0x80 bytes reserved before it, where {_activeApprovers} and
+        // {_emitStepDecided} write the head of the registry call and of the event; every element
+        // is written below (or the call reverts), so the memory is not cleared first
+        assembly ("memory-safe") {
+            signers := add(mload(0x40), 0x80)
+            mstore(signers, entries)
+            mstore(0x40, add(signers, shl(5, add(entries, 1))))
+        }
+        address previous;
+        // the hot loop, one pass per signer: `entry` walks the calldata entries, `at` the words
+        // of `signers` (entry i is at signatures.offset + 65 i, signers[i] at signers + 32 (i + 1))
+        uint256 entry;
+        uint256 at;
+        uint256 end;
+        assembly ("memory-safe") {
+            entry := signatures.offset
+            at := add(signers, 0x20)
+            end := add(at, shl(5, entries))
+        }
+        while (at < end) {
+            bytes32 r;
+            bytes32 s;
+            uint8 v;
+            // r || s || v (inside `signatures`: its length was checked against `entries`)
+            assembly ("memory-safe") {
+                r := calldataload(entry)
+                s := calldataload(add(entry, 0x20))
+                v := byte(0, calldataload(add(entry, 0x40)))
+                entry := add(entry, _ENTRY)
+            }
+            address signer;
+            if (v != 0) {
+                // OpenZeppelin ECDSA: low `s` only; zero (with an error code) for anything
+                // invalid, refused below as a malformed entry
+                // slither-disable-next-line unused-return (a zero signer is the error)
+                (signer,,) = ECDSA.tryRecover(digest, v, r, s);
+            } else {
+                signer = _contractSigner(signatures, signers, at, message);
+            }
+            // signers[i] = signer, and the order checked after (on a refusal nothing is kept)
+            bool ascending;
+            assembly ("memory-safe") {
+                ascending := gt(signer, previous)
+                mstore(at, signer)
+                previous := signer
+                at := add(at, 0x20)
+            }
+            if (!ascending) _refuseEntry(signers, at - 0x20);
+        }
+    }
+
+    /// @dev The index of the element of `signers` at memory word `at`.
+    function _index(address[] memory signers, uint256 at) private pure returns (uint256 i) {
+        assembly ("memory-safe") {
+            i := shr(5, sub(at, add(signers, 0x20)))
+        }
+    }
+
+    /// @dev Refuses the entry whose signer was written at word `at` of `signers` and is not above
+    /// the one before it (zero for the first): zero when its signature recovers no key
+    /// (malformed), a duplicate or unsorted signer otherwise.
+    function _refuseEntry(address[] memory signers, uint256 at) private pure {
+        uint256 i = _index(signers, at);
+        address signer = signers[i];
+        if (signer == address(0)) revert ICaseApprovals.ApprovalMalformedSignature(i);
+        revert ICaseApprovals.ApprovalSignerOrder(signer, i == 0 ? address(0) : signers[i - 1]);
+    }
+
+    /**
+     * @dev The ERC-1271 wallet of the contract entry whose signer goes to word `at` of `signers`
+     * (entry i of `signatures`, `r || s || 0`): its address is `r`, and its signature data
+     * (`uint256 length || bytes`) sits at byte `s` (the offset) of `signatures`, after the
+     * entries. The wallet must accept it (OpenZeppelin `SignatureChecker`) for the digest of
+     * `message` naming the wallet (R2-5); `message` is left as it was.
+     */
+    function _contractSigner(
         bytes calldata signatures,
-        uint256 i,
-        uint256 entries,
-        address signer,
-        uint256 offset,
-        bytes32 digest
-    ) private view {
+        address[] memory signers,
+        uint256 at,
+        bytes memory message
+    ) private view returns (address wallet) {
+        uint256 i = _index(signers, at);
         uint256 total = signatures.length;
-        if (offset < entries * _ENTRY || offset > total - 32) revert ICaseApprovals.ApprovalMalformedSignature(i);
+        uint256 r;
+        uint256 offset;
+        assembly ("memory-safe") {
+            let entry := add(signatures.offset, mul(i, _ENTRY))
+            r := calldataload(entry)
+            offset := calldataload(add(entry, 0x20))
+        }
+        if (r > type(uint160).max || offset < signers.length * _ENTRY || offset > total - 32) {
+            revert ICaseApprovals.ApprovalMalformedSignature(i);
+        }
         uint256 length = uint256(bytes32(signatures[offset:offset + 32]));
         if (length > total - offset - 32) revert ICaseApprovals.ApprovalMalformedSignature(i);
-        if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signatures[offset + 32:offset + 32 + length])) {
-            revert SignatureInvalidSigner(signer);
+        wallet = address(uint160(r));
+        bytes32 structHash;
+        // the `Decision` naming the wallet: word 5 (`signer`) of `message`, put back to zero after
+        assembly ("memory-safe") {
+            mstore(add(message, 0xc0), wallet)
+            structHash := keccak256(add(message, 0x20), 0xe0)
+            mstore(add(message, 0xc0), 0)
+        }
+        bytes32 digest = _hashTypedDataV4(structHash);
+        if (!SignatureChecker.isValidSignatureNowCalldata(wallet, digest, signatures[offset + 32:offset + 32 + length])) {
+            revert SignatureInvalidSigner(wallet);
         }
     }
 

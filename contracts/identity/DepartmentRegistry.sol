@@ -88,8 +88,19 @@ contract DepartmentRegistry is IDepartmentRegistry {
     {
         if (role == 0 || _departments[code].status != DepartmentStatus.Active) return 0;
         (uint256 mask, uint256 want) = (_mask(role), _want(code, role));
-        for (; n < accounts.length; ++n) {
-            if (_members[accounts[n]] & mask != want) return n;
+        // `_members[accounts[n]] & mask == want` for each n, in assembly for the signature check's
+        // hot loop (one cold slot per signer): `p` walks the array (its bounds were checked when
+        // the call was decoded); the member word's slot is keccak256(account . _members.slot). An
+        // address word with dirty upper bits hashes to an empty slot: no member.
+        assembly ("memory-safe") {
+            mstore(0x20, _members.slot)
+            let p := accounts.offset
+            let end := add(p, shl(5, accounts.length))
+            for {} lt(p, end) { p := add(p, 0x20) } {
+                mstore(0x00, calldataload(p))
+                if iszero(eq(and(sload(keccak256(0x00, 0x40)), mask), want)) { break }
+            }
+            n := shr(5, sub(p, accounts.offset))
         }
     }
 

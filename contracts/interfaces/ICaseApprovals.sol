@@ -21,19 +21,19 @@ import {IDepartmentRegistry} from "./IDepartmentRegistry.sol";
  * {CaseOpened} and passed back as calldata by every call that needs them, which keeps opening
  * a case to two new storage slots whatever its route length.
  *
- * Each approver signs a `Decision` that names them (`signer`), so a signature counts for the
- * one signer it names and no other (R2-5: an ERC-1271 wallet that accepts its owner's
- * signatures cannot reuse the owner's own approval).
+ * Each approver's key signs one `Decision` per step's decision whose `signer` is zero ("the
+ * key that signs"), as a Safe's owners sign one hash; an ERC-1271 approver wallet (a department's
+ * multisig) is asked about the `Decision` naming the wallet as `signer`, so a wallet that accepts
+ * its owner's signatures cannot present the owner's own approval as the wallet's (R2-5).
  *
- * Signatures (`StepDecision.signatures`, after Safe's encoding): `threshold` entries of 85 bytes
- * `signer (20 bytes) || r || s || v`, ordered by signer address strictly ascending (so no signer
- * counts twice); each signature is checked against the signer its entry names, over
- * {decisionHash} with that signer:
- * - `v` = 27 or 28: the signer is an EOA and `r || s || v` its ECDSA signature (low `s`), which
- *   must recover to the named signer.
- * - `v` = 0: the signer is an ERC-1271 contract (a department's wallet): `r` = the byte offset,
- *   inside `signatures`, of `uint256 length || signature bytes`, appended after the entries;
- *   `s` is zero; checked with OpenZeppelin `SignatureChecker`.
+ * Signatures (`StepDecision.signatures`, Safe's encoding): `threshold` entries of 65 bytes
+ * `r || s || v`, ordered by signer address strictly ascending (so no signer counts twice):
+ * - `v` = 27 or 28: an EOA's ECDSA signature (low `s`) of {decisionHash} with `signer` zero;
+ *   the signer is the key it recovers.
+ * - `v` = 0: an ERC-1271 contract signer: `r` = its address (left-padded), `s` = the byte
+ *   offset, inside `signatures`, of `uint256 length || signature bytes`, appended after the
+ *   entries; the contract must accept them for {decisionHash} naming it (OpenZeppelin
+ *   `SignatureChecker`).
  */
 interface ICaseApprovals {
     enum CaseStatus {
@@ -75,9 +75,9 @@ interface ICaseApprovals {
     }
 
     /**
-     * @notice A step's decision co-signed by its approvers: each signs the EIP-712 message
-     * `Decision(caseId, step, approve, commentHash, signer, deadline)` naming themselves;
-     * `signatures` holds the entries, each naming its signer.
+     * @notice A step's decision co-signed by its approvers: each key signs the EIP-712 message
+     * `Decision(caseId, step, approve, commentHash, signer, deadline)` with `signer` zero, each
+     * ERC-1271 wallet accepts it naming the wallet; `signatures` holds the 65-byte entries.
      */
     struct StepDecision {
         uint8 step;
@@ -212,7 +212,8 @@ interface ICaseApprovals {
     /// @notice Fewer than `threshold` signature entries (`provided`) for step `step`.
     error ApprovalInsufficientSignatures(bytes32 caseId, uint8 step, uint256 provided, uint8 threshold);
 
-    /// @notice Signature entry `index` is malformed (bad `v`, high `s`, or an out-of-range offset).
+    /// @notice Signature entry `index` is malformed: a `v` other than 0, 27 or 28, a high `s`,
+    /// an `r || s || v` that recovers no key, or a contract entry whose address or data offset is out of range.
     error ApprovalMalformedSignature(uint256 index);
 
     /// @notice `signer` is not above the previous signer `previous`: a duplicate or unsorted signer.
@@ -220,9 +221,10 @@ interface ICaseApprovals {
 
     /**
      * @notice `signer` is not an active APPROVER of `department`: the key holds no APPROVER role
-     * there. (A signature that is not the named signer's signature of this decision — another
-     * case, step, verdict, comment, deadline, signer, contract or chain — is refused first with
-     * `SignatureInvalidSigner(signer)`.)
+     * there. A key's signature of another message (another case, step, verdict, comment,
+     * deadline, contract or chain) recovers an unrelated address, refused with this error (or
+     * {ApprovalSignerOrder} if it sorts below the entry before it); a wallet that does not accept
+     * its entry is refused with `SignatureInvalidSigner(wallet)`.
      */
     error ApprovalNotApprover(address signer, bytes32 department);
 
@@ -272,9 +274,10 @@ interface ICaseApprovals {
      * - the case is open (`terms` are the case's terms);
      * - each decision is for the step then open, before that step's deadline and the
      *   decision's own deadline;
-     * - each decision has `threshold` entries, signers strictly ascending, each entry a valid
-     *   signature of {decisionHash} naming its signer (`SignatureInvalidSigner(signer)`
-     *   otherwise), each signer an active APPROVER of the step's department now;
+     * - each decision has `threshold` entries, signers strictly ascending: a key's signature of
+     *   {decisionHash} with `signer` zero, or a wallet's acceptance of {decisionHash} naming it
+     *   (`SignatureInvalidSigner(wallet)` otherwise); each signer an active APPROVER of the
+     *   step's department now;
      * - no signer already has a vote recorded with {decide} on the open step
      *   (`ApprovalAlreadyVoted`): an approver's on-chain vote is their word on that step.
      *
@@ -336,8 +339,9 @@ interface ICaseApprovals {
     function caseIdOf(CaseTerms calldata terms) external pure returns (bytes32);
 
     /**
-     * @notice The EIP-712 digest approver `signer` signs for a decision (the domain is this
-     * contract on this chain), so clients can check their encoding.
+     * @notice The EIP-712 digest of a decision (the domain is this contract on this chain), so
+     * clients can check their encoding: with `signer` zero the one digest every approver's key
+     * signs; with an ERC-1271 approver wallet's address, the digest that wallet must accept.
      */
     function decisionHash(
         bytes32 caseId,

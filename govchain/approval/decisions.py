@@ -1,9 +1,11 @@
 """Signed ``Decision`` messages, portable as JSON between the approver and whoever submits.
 
-An approver signs a step's ``Decision`` off chain (:func:`sign_decision`), naming themselves
-(or the ERC-1271 wallet they sign for) as its signer; the :class:`SignedDecision` serialises to
-a ``govchain.approval.decision/2`` document that states the signer, the signature and the
-digest, and parses back with every field checked (a bad file is one readable error).
+An approver signs a step's ``Decision`` off chain (:func:`sign_decision`): a key signs the one
+``Decision`` of the step's decision whose ``signer`` is zero (every key of the step signs the
+same digest), a key signing for an ERC-1271 wallet signs the ``Decision`` naming that wallet
+(R2-5). The :class:`SignedDecision` serialises to a ``govchain.approval.decision/3`` document
+that states the signer (the key, or the wallet), the signature and the digest, and parses back
+with every field checked (a bad or older file is one readable error).
 
 For a Safe signer each owner's file holds that owner's signature of the Safe's ``SafeMessage``
 over the digest (:mod:`govchain.safe`), with a ``safe`` section naming the owner; the
@@ -22,7 +24,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 
 from govchain import validate
-from govchain.approval.messages import DECISION, SignerSignature, decision, domain
+from govchain.approval.messages import ANY_SIGNER, DECISION, SignerSignature, decision, domain
 from govchain.eip712 import Domain
 from govchain.errors import InvalidInput
 from govchain.safe import (
@@ -32,10 +34,14 @@ from govchain.safe import (
     sign_safe_message,
 )
 
-SIGNED_DECISION_FORMAT = "govchain.approval.decision/2"
-"""Version 2: the signed ``Decision`` names its signer (R2-5); version 1 files sign the older
-message the contract no longer accepts."""
-_OLD_DECISION_FORMAT = "govchain.approval.decision/1"
+SIGNED_DECISION_FORMAT = "govchain.approval.decision/3"
+"""Version 3: a key signs the ``Decision`` naming no signer (packed as a 65-byte entry), a
+wallet's ``Decision`` names the wallet. Version 1 (no ``signer`` field) and version 2 (each key
+named itself, packed as an 85-byte entry) sign messages the contract no longer accepts."""
+_OLD_DECISION_FORMATS = {
+    "govchain.approval.decision/1": "signed before decisions had a signer field",
+    "govchain.approval.decision/2": "signed when each key's decision named the key",
+}
 
 
 @dataclass(frozen=True)
@@ -59,13 +65,20 @@ class SignedDecision:
     def domain(self) -> Domain:
         return domain(self.chain_id, self.contract)
 
+    @property
+    def named(self) -> str:
+        """The ``signer`` field of the signed ``Decision``: the wallet for an ERC-1271 signer,
+        :data:`ANY_SIGNER` for a key."""
+        return self.signer if self.erc1271 else ANY_SIGNER
+
     def message(self) -> dict[str, Any]:
         return decision(
-            self.case_id, self.step, self.approve, self.comment_hash, self.signer, self.deadline
+            self.case_id, self.step, self.approve, self.comment_hash, self.named, self.deadline
         )
 
     def digest(self) -> bytes:
-        """The EIP-712 digest the signer signed (``CaseApprovals.decisionHash``)."""
+        """The EIP-712 digest the signer signed (``CaseApprovals.decisionHash`` with
+        :attr:`named`): one digest for all keys of a decision, a wallet's own for a wallet."""
         return DECISION.digest(self.domain, self.message())
 
     def recovered(self) -> ChecksumAddress | None:
@@ -133,11 +146,13 @@ class SignedDecision:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "signed decision") -> SignedDecision:
         """Parse and check the fields; a wrong shape raises :class:`InvalidInput`."""
-        if isinstance(data, Mapping) and data.get("format") == _OLD_DECISION_FORMAT:
+        old = data.get("format") if isinstance(data, Mapping) else None
+        if isinstance(old, str) and old in _OLD_DECISION_FORMATS:
             raise InvalidInput(
                 source,
-                _OLD_DECISION_FORMAT,
-                "signed before decisions named their signer; sign the decision again",
+                old,
+                f"{_OLD_DECISION_FORMATS[old]}, which the contract no longer accepts; "
+                "sign the decision again",
             )
         if not isinstance(data, Mapping) or data.get("format") != SIGNED_DECISION_FORMAT:
             raise InvalidInput(source, "...", f"not a {SIGNED_DECISION_FORMAT} document")
@@ -164,12 +179,6 @@ class SignedDecision:
                 erc1271=erc1271,
                 safe_owner=_safe_owner(data.get("safe"), erc1271),
             )
-            stated = data.get("digest")
-            if stated is not None and validate.bytes32(stated, "digest") != signed.digest():
-                raise InvalidInput(
-                    "digest", stated, "does not match the decision and signer the file states"
-                )
-            _check_safe_section(signed)
             if not erc1271 and len(signed.signature) != SIGNATURE_LENGTH:
                 raise InvalidInput(
                     "signature",
@@ -177,6 +186,10 @@ class SignedDecision:
                     f"a key signs {SIGNATURE_LENGTH} bytes; a contract wallet's signature "
                     'needs "erc1271": true',
                 )
+            stated = data.get("digest")
+            if stated is not None and validate.bytes32(stated, "digest") != signed.digest():
+                raise InvalidInput("digest", stated, "does not match the decision the file states")
+            _check_safe_section(signed)
             return signed
         except InvalidInput as exc:
             raise InvalidInput(source, exc.value, f"{exc.what}: {exc.reason}") from None
@@ -234,11 +247,15 @@ def sign_decision(
 ) -> SignedDecision:
     """Sign a ``Decision`` with an approver's key, off chain (no check, no network).
 
+    The key signs the decision's one ``Decision`` for keys (``signer`` zero); the file names
+    the key as its signer (the address the signature recovers to).
+
     With ``wallet``, the approver is that ERC-1271 contract (a department's wallet) and the
     key signs for it: the message names the wallet as its signer, and the wallet's
     ``isValidSignature`` must accept the key's signature of that digest (as an owner-key wallet
-    does; a multisig needs its own signature format). The key's signature of a ``Decision``
-    naming the wallet is not one naming the key, so it counts for the wallet only.
+    does; a multisig needs its own signature format). The key's signature of the ``Decision``
+    naming the wallet is not its signature of the one for keys, so it counts for the wallet
+    only, and the key's own approval does not count for the wallet (R2-5).
 
     With ``safe``, the approver is that Safe and ``account`` one of its owners: the key signs the
     Safe's ``SafeMessage`` over the digest of a ``Decision`` naming the Safe; the submitter joins
@@ -247,7 +264,8 @@ def sign_decision(
     if wallet and safe:
         raise InvalidInput("signer", safe, "give a wallet or a Safe, not both")
     signer = validate.address(wallet or safe) if wallet or safe else account.address
-    message = decision(case_id, step, approve, comment_hash, signer, deadline)
+    named = signer if wallet or safe else ANY_SIGNER
+    message = decision(case_id, step, approve, comment_hash, named, deadline)
     if safe:
         signature = sign_safe_message(account, dom.chain_id, signer, DECISION.digest(dom, message))
     else:

@@ -1,12 +1,16 @@
 """EIP-712 messages of ``CaseApprovals`` and the packing of co-signatures.
 
-Every approver of a step signs a ``Decision(caseId, step, approve, commentHash, signer,
-deadline)`` naming themselves as ``signer`` (so a signature counts for that one signer: R2-5);
-a submitter packs ``threshold`` entries, ordered by signer address strictly ascending, into
-``StepDecision.signatures``. Each 85-byte entry names its signer:
+Every approver's key signs one ``Decision(caseId, step, approve, commentHash, signer,
+deadline)`` per step's decision with ``signer`` zero (:data:`ANY_SIGNER`: "the key that
+signs"), so a step's keys all sign one digest, as a Safe's owners do; an ERC-1271 approver
+wallet is asked about the ``Decision`` naming the wallet (R2-5: a wallet that accepts its
+owner's signatures cannot present the owner's own approval as its own). A submitter packs
+``threshold`` 65-byte entries, ordered by signer address strictly ascending, into
+``StepDecision.signatures`` (Safe's encoding):
 
-* an EOA entry is ``signer (20 bytes) || r || s || v`` (``v`` 27 or 28);
-* an ERC-1271 entry is ``signer || offset (32 bytes) || 32 zero bytes || 0x00``, where
+* an EOA entry is its signature ``r || s || v`` (``v`` 27 or 28); its signer is the key it
+  recovers;
+* an ERC-1271 entry is ``wallet (32 bytes, left-padded) || offset (32 bytes) || 0x00``, where
   ``offset`` is the byte offset of ``uint256 length || signature``, appended after all entries.
 """
 
@@ -32,10 +36,12 @@ DECISION: TypedMessage = message(
     ],
 )
 
+ANY_SIGNER = "0x0000000000000000000000000000000000000000"
+"""The ``signer`` of the ``Decision`` a key signs: zero, "whoever recovers"."""
 SIGNATURE_LENGTH = 65
 """An EOA's ECDSA signature ``r || s || v``."""
-ENTRY_LENGTH = 20 + SIGNATURE_LENGTH
-"""One packed entry: the signer it is for, then its signature (or its data's offset)."""
+ENTRY_LENGTH = SIGNATURE_LENGTH
+"""One packed entry: a key's signature, or a wallet's address and its data's offset."""
 
 
 def domain(chain_id: int, contract: str) -> Domain:
@@ -46,7 +52,8 @@ def domain(chain_id: int, contract: str) -> Domain:
 def decision(
     case_id: bytes, step: int, approve: bool, comment_hash: bytes, signer: str, deadline: int
 ) -> dict[str, Any]:
-    """The ``Decision`` message ``signer`` signs, ready for :meth:`TypedMessage.digest` or ``.sign``."""
+    """The ``Decision`` message, ready for :meth:`TypedMessage.digest` or ``.sign``: ``signer``
+    is :data:`ANY_SIGNER` for a key, or the ERC-1271 wallet the message is for."""
     if len(comment_hash) != 32 or len(case_id) != 32:
         raise ValueError("case_id and comment_hash are 32 bytes")
     return {
@@ -61,7 +68,8 @@ def decision(
 
 @dataclass(frozen=True)
 class SignerSignature:
-    """One approver's signature; ``contract`` marks an ERC-1271 signer (a multisig wallet)."""
+    """One approver's signature: ``signer`` is the key that made it (the address it recovers to)
+    or, with ``contract``, the ERC-1271 signer (a multisig wallet) that accepts it."""
 
     signer: str
     signature: bytes
@@ -78,14 +86,16 @@ def sort_by_signer(signatures: Iterable[SignerSignature]) -> list[SignerSignatur
 
 
 def entry(signature: SignerSignature, offset: int = 0) -> bytes:
-    """One packed entry naming its signer: ``signer || r || s || v``, or for an ERC-1271 signer
-    ``signer || offset || 0 || 0x00`` (its data sits at ``offset`` of the packed bytes)."""
-    signer = int(signature.signer, 16).to_bytes(20, "big")
+    """One packed 65-byte entry: a key's ``r || s || v``, or for an ERC-1271 signer
+    ``wallet || offset || 0x00`` (its data sits at ``offset`` of the packed bytes)."""
     if signature.contract:
-        return signer + offset.to_bytes(32, "big") + bytes(33)
+        wallet = int(signature.signer, 16).to_bytes(32, "big")
+        return wallet + offset.to_bytes(32, "big") + b"\x00"
     if len(signature.signature) != SIGNATURE_LENGTH:
         raise ValueError(f"an EOA signature is {SIGNATURE_LENGTH} bytes")
-    return signer + signature.signature
+    if signature.signature[64] not in (27, 28):
+        raise ValueError("an EOA signature's v is 27 or 28")
+    return bytes(signature.signature)
 
 
 def pack_signatures(signatures: Iterable[SignerSignature]) -> bytes:

@@ -9,6 +9,7 @@ import click
 
 from govchain.approval import CaseStatus
 from govchain.approval.cases import CaseEvent, CaseState, code_text, when
+from govchain.approval.messages import ANY_SIGNER
 from govchain.cli.case_params import (
     DEPARTMENT,
     ZERO32,
@@ -161,10 +162,12 @@ def list_cases(
 @comment_options("comment", "the comment whose salted commitment is signed")
 @click.option("--deadline", required=True, metavar="WHEN", help="the decision's deadline")
 @click.option(
-    "--signer",
-    required=True,
+    "--wallet",
+    "signer",
     type=ADDRESS,
-    help="the approver (key or ERC-1271 wallet) the Decision names",
+    default=ANY_SIGNER,
+    show_default="none: the Decision every approver's key signs",
+    help="an ERC-1271 approver wallet: the Decision naming it, which the wallet must accept",
 )
 @pass_cli
 def hash_decision(
@@ -178,7 +181,7 @@ def hash_decision(
     deadline: str,
     signer: str,
 ) -> None:
-    """The EIP-712 digest of a Decision naming SIGNER: the contract's and this client's, compared."""
+    """The EIP-712 digest approvers' keys sign (--wallet: a wallet's): contract's and client's."""
     verdict = verdict_of(approve)
     digest, kept = commitment(comment, comment_hash, comment_salt)
     if not 0 <= step <= 255:
@@ -194,6 +197,7 @@ def hash_decision(
         "comment_hash": hex0x(digest),
         **salted(kept),
         "signer": signer,
+        "wallet": signer != ANY_SIGNER,
         "deadline": until,
         "contract": cases.address,
         "chain_id": cases.connection.chain_id,

@@ -77,7 +77,7 @@ def approval_chapter(s: Scenario) -> None:
     comment = Comment.new("reviewed: eligible").commitment
     for index, step in enumerate(route):
         code = label(step.department)
-        # each approver signs a Decision naming themselves, off chain; staff relays them
+        # each approver's key signs the step's one Decision, off chain; staff relays them
         signed = [
             desk.sign(a, case_id, True, comment, deadline)
             for a in s.dept(code).approvers[: step.threshold]

@@ -1,14 +1,15 @@
 """Multi-approver steps decided by signatures collected across approvers' portals.
 
 A step whose threshold is k > 1 needs k approvers' EIP-712 ``Decision`` signatures. Each
-approver's portal signs the decision naming its own signer (the SDK's :meth:`Cases.sign`) and
-drops the ``govchain.approval.decision/2`` document into a folder the department's approvers
+approver's portal signs the step's one decision for keys (the SDK's :meth:`Cases.sign`) and
+drops the ``govchain.approval.decision/3`` document into a folder the department's approvers
 share (``--signatures DIR``: a network share or a synced folder). Every approver's case page
 reads the folder back, keeps only signatures that are for this case's open step on this chain
-and contract, recover to the signer they name and come from an active APPROVER of the step's
-department, and groups them by the exact message signed (verdict, comment commitment,
-deadline; each message also names its own signer). Once a group holds k, any of the approvers' portals submits them in one
-``submitDecisions`` transaction. The folder is not trusted: a forged, stale or foreign file is
+and contract, recover to the signer the file states and come from an active APPROVER of the
+step's department, and groups them by the exact message signed (verdict, comment commitment,
+deadline: all keys of a group sign one digest). Older files (``/1``, ``/2``) are ignored. Once
+a group holds k, any of the approvers' portals submits them in one ``submitDecisions``
+transaction. The folder is not trusted: a forged, stale or foreign file is
 ignored, and the contract checks every signature again.
 """
 
@@ -54,7 +55,7 @@ def keep(folder: Path, signed: SignedDecision) -> Path:
 @dataclass(frozen=True)
 class Group:
     """Signatures of one and the same decision (verdict, comment commitment, deadline) for the
-    open step; each signer's message names that signer, so their digests differ."""
+    open step: one digest, signed by each signer's key."""
 
     digest: str  # the group's key: what the signers agree on, hashed
     approve: bool

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from govchain.approval import DECISION, CaseStatus, decision
 from govchain.approval.cases import Cases, CaseState, Comment, code_text, when
+from govchain.approval.messages import ANY_SIGNER
 from govchain.errors import ChainRefused, GovchainError, InvalidInput, NotFound
 from govchain.portal import cosign
 from govchain.portal.backend import ROLE_APPROVER, Roles
@@ -163,13 +164,12 @@ def register(app: FastAPI, portal: Portal) -> None:
         context["signed"] = signed == "1"
         return portal.render(request, "case.html", context, 200, problems, roles)
 
-    def preview(
-        cases: Cases, state: CaseState, approve: bool, comment: bytes, signer: str
-    ) -> dict[str, Any]:
-        """The exact EIP-712 typed data the SDK will sign for this decision (it names its signer)."""
+    def preview(cases: Cases, state: CaseState, approve: bool, comment: bytes) -> dict[str, Any]:
+        """The exact EIP-712 typed data the SDK will sign for this decision: the one message
+        every approver's key of the step signs (``signer`` zero; the key is who recovers)."""
         step = state.open_step
         message = decision(
-            state.case_id, state.current_step, approve, comment, signer, step.deadline
+            state.case_id, state.current_step, approve, comment, ANY_SIGNER, step.deadline
         )
         return DECISION.full_message(cases.domain, message)
 
@@ -207,7 +207,7 @@ def register(app: FastAPI, portal: Portal) -> None:
             context = case_context(state, cases) | {"errors": errors, "can_decide": True}
             return portal.render(request, "case.html", context, 400)
         commitment = note.commitment if note else ZERO32
-        typed = preview(cases, state, approve, commitment, portal.account(request).address)
+        typed = preview(cases, state, approve, commitment)
         context = {
             "case_id": "0x" + state.case_id.hex(),
             "verdict": verdict,
@@ -240,7 +240,7 @@ def register(app: FastAPI, portal: Portal) -> None:
         except InvalidInput:
             return portal.render(request, "message.html", {"message": "field.error"}, 400)
         commitment = note.commitment if note else ZERO32
-        typed = preview(cases, state, approve, commitment, account.address)
+        typed = preview(cases, state, approve, commitment)
         shown = "0x" + DECISION.digest(cases.domain, typed["message"]).hex()
         if shown != digest:  # the case moved on since the review page: show it again
             return RedirectResponse(f"/dept/cases/{case}", 303)

@@ -39,6 +39,13 @@ def _two_dpf_signatures(desk: Desk, depts: Any, cid: bytes, step: int = 1) -> li
     return [desk.sign(a, cid, step) for a in depts["DPF"].approvers[:2]]
 
 
+def _stranger(desk: Desk, cid: bytes, d: tuple[int, bool, bytes, int, bytes]) -> str:
+    """The key the contract recovers from one-entry decision ``d`` submitted for ``cid``: a
+    signature of another message recovers an unrelated address, no approver."""
+    step, approve, comment, deadline, packed = d
+    return desk.recovered(packed[:65], cid, step, deadline, approve, comment)
+
+
 def _packed_in_order(sigs: list[SignerSignature]) -> bytes:
     """Entries in the given order (pack_signatures would sort them and refuse duplicates)."""
     return b"".join(entry(s) for s in sigs)
@@ -51,14 +58,16 @@ def test_decision_signed_for_another_case_is_refused(
     approvals: Any, desk: Desk, depts: Any, case: Any, citizens: list[Any], outsider: Any
 ) -> None:
     """Replay across cases: a Civil Affairs approval of Bob's case submitted for Alice's. The
-    case id is in the signed message, so the signature is not its signer's for this case."""
+    case id is in the signed message, so the signature recovers an unrelated address here."""
     terms, cid = case
     bob_terms = desk.terms([("CIVIL", 1), ("DPF", 2)], citizen=citizens[1])
     bob_cid = desk.open(bob_terms)
     approver = depts["CIVIL"].approvers[0]
     sig = desk.sign(approver, bob_cid, 0)
     decision = desk.step_decision(cid, 0, [], packed=entry(sig))
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
+    stranger = _stranger(desk, cid, decision)
+    assert stranger != approver.address
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [decision], sender=outsider)
     assert approvals.caseOf(cid).status == CaseStatus.OPEN
 
@@ -77,7 +86,9 @@ def test_decision_signed_for_another_step_is_refused(
         cid, terms, [desk.step_decision(cid, 1, depts["DPF"].approvers[:1])], sender=outsider
     )
     relabelled = desk.step_decision(cid, 2, [], packed=entry(step0))
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
+    stranger = _stranger(desk, cid, relabelled)
+    assert stranger != approver.address
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [relabelled], sender=outsider)
 
 
@@ -101,7 +112,9 @@ def test_decision_signed_for_another_chain_id_is_refused(
     dom = on_chain(desk.domain, OTHER_CHAIN_ID)
     approver = depts["CIVIL"].approvers[0]
     decision = desk.step_decision(cid, 0, [approver], dom=dom)
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
+    stranger = _stranger(desk, cid, decision)
+    assert stranger != approver.address
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [decision], sender=outsider)
 
 
@@ -113,7 +126,9 @@ def test_decision_signed_for_another_contract_is_refused(
     dom = on_contract(desk.domain, grants.address)
     approver = depts["CIVIL"].approvers[0]
     decision = desk.step_decision(cid, 0, [approver], dom=dom)
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
+    stranger = _stranger(desk, cid, decision)
+    assert stranger != approver.address
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [decision], sender=outsider)
 
 

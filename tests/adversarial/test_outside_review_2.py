@@ -216,10 +216,9 @@ def test_r2_5_one_approvers_signature_does_not_count_for_a_wallet_too(
 ) -> None:
     """A signs the Decision once; the clerk packs that one signature twice — as A (ECDSA) and
     as the wallet (ERC-1271, which accepts any owner's signature of the digest it is asked
-    about) — so that a step needing two approvers is decided by one person. Fixed: the
-    ``Decision`` names its signer and each entry is checked over the digest naming the signer
-    the entry claims, so the wallet is asked about a message naming the wallet, which A never
-    signed (``SignatureInvalidSigner(wallet)``)."""
+    about) — so that a step needing two approvers is decided by one person. Fixed: a wallet is
+    asked about the ``Decision`` naming the wallet, which A never signed (A's key signed the
+    one for keys, signer zero): ``SignatureInvalidSigner(wallet)``."""
     a, wallet = a_and_her_wallet
     terms = desk.terms([("DPF", 2)], citizen=alice)
     cid = desk.open(terms)
@@ -236,18 +235,22 @@ def test_r2_5_a_wallets_signature_does_not_count_for_its_owner_too(
     approvals: Any, desk: Desk, alice: Any, outsider: Any, a_and_her_wallet: tuple[Any, Any]
 ) -> None:
     """The other way round: A's key signs for the wallet (a Decision naming the wallet); the
-    clerk also packs that signature as A's own ECDSA entry. It is not A's signature of a
-    Decision naming A (``SignatureInvalidSigner(A)``)."""
+    clerk also packs that signature as A's own ECDSA entry. It is not A's signature of the one
+    Decision for keys (signer zero): it recovers an unrelated address, no approver
+    (``ApprovalNotApprover``)."""
     a, wallet = a_and_her_wallet
     terms = desk.terms([("DPF", 2)], citizen=alice)
     cid = desk.open(terms)
     deadline = desk.now() + DAY
     for_wallet = desk.sign(a, cid, 0, deadline=deadline, wallet=wallet.address)
-    as_a = SignerSignature(a.address, for_wallet.signature)
+    stranger = desk.recovered(for_wallet.signature, cid, 0, deadline)
+    assert stranger != a.address
+    # packed in the order the contract checks (by the key the entry recovers)
+    as_a = SignerSignature(stranger, for_wallet.signature)
     decision = desk.step_decision(
         cid, 0, [], deadline=deadline, packed=pack_signatures([for_wallet, as_a])
     )
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=a.address):
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [decision], sender=outsider)
     assert approvals.caseOf(cid).status == CaseStatus.OPEN
 

@@ -15,7 +15,14 @@ import pytest
 from eth_utils.crypto import keccak
 
 from govchain.approval import CaseTerms, Step
-from govchain.approval.messages import DECISION, SignerSignature, decision, domain, pack_signatures
+from govchain.approval.messages import (
+    ANY_SIGNER,
+    DECISION,
+    SignerSignature,
+    decision,
+    domain,
+    pack_signatures,
+)
 from govchain.eip712 import Domain
 from govchain.identity.messages import schema_uid
 from tests.helpers import ROLE_APPROVER, ROLE_STAFF
@@ -153,14 +160,28 @@ class Desk:
         dom: Domain | None = None,
         wallet: str | None = None,
     ) -> SignerSignature:
-        """``signer``'s signature of a Decision naming it, or with ``wallet`` naming that
-        ERC-1271 wallet (``signer`` being a key the wallet accepts)."""
+        """``signer``'s signature of the Decision every key signs (naming no signer), or with
+        ``wallet`` of the Decision naming that ERC-1271 wallet (``signer`` being a key the
+        wallet accepts)."""
         deadline = self.now() + DAY if deadline is None else deadline
-        named = wallet or signer.address
-        msg = decision(case_id, step, approve, comment, named, deadline)
+        msg = decision(case_id, step, approve, comment, wallet or ANY_SIGNER, deadline)
         key = signer.private_key if hasattr(signer, "private_key") else signer.key
         sig = DECISION.sign(key, dom or self.domain, msg)
-        return SignerSignature(named, sig, contract=wallet is not None)
+        return SignerSignature(wallet or signer.address, sig, contract=wallet is not None)
+
+    def recovered(
+        self,
+        signature: bytes,
+        case_id: bytes,
+        step: int,
+        deadline: int,
+        approve: bool = True,
+        comment: bytes = h("ok"),
+    ) -> str:
+        """The key the contract recovers from ``signature`` as an EOA entry of this decision: a
+        signature of any other message recovers an unrelated address."""
+        msg = decision(case_id, step, approve, comment, ANY_SIGNER, deadline)
+        return DECISION.recover(self.domain, msg, signature)
 
     def step_decision(
         self,

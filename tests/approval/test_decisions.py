@@ -9,12 +9,27 @@ import pytest
 from eth_account import Account
 
 from govchain.approval import CaseStatus
-from govchain.approval.messages import SignerSignature, entry, pack_signatures
+from govchain.approval.messages import (
+    ANY_SIGNER,
+    DECISION,
+    SignerSignature,
+    entry,
+    pack_signatures,
+)
+from govchain.approval.messages import decision as decision_message
 from govchain.eip712 import Domain
 from tests.approval.conftest import DAY, Desk, h
 from tests.helpers import ROLE_APPROVER, ROLE_STAFF, SUSPENDED
 
 ROUTE5 = [("CIVIL", 1), ("PSB", 2), ("DPF", 3), ("HRSS", 2), ("FINANCE", 1)]
+
+
+def _recovered(desk: Desk, d: tuple[int, bool, bytes, int, bytes], case_id: bytes) -> str:
+    """The key the contract recovers from a one-entry decision ``d`` submitted for ``case_id``:
+    a signature of another message recovers an unrelated address."""
+    step, approve, comment, deadline, packed = d
+    msg = decision_message(case_id, step, approve, comment, ANY_SIGNER, deadline)
+    return DECISION.recover(desk.domain, msg, packed[:65])
 
 
 def _approvers(depts: Any, name: str, k: int) -> list[Any]:
@@ -266,12 +281,13 @@ def test_a_malformed_signature_is_refused(
     cid = desk.open(terms)
     deadline = desk.now() + DAY
     signed = desk.sign(depts["DPF"].approvers[0], cid, 0, deadline=deadline)
-    sig, named = signed.signature, bytes.fromhex(signed.signer[2:])
+    sig = signed.signature
     n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
     s = int.from_bytes(sig[32:64], "big")
     high_s = sig[:32] + (n - s).to_bytes(32, "big") + bytes([55 - sig[64]])  # the malleable twin
-    for bad in (high_s, sig[:64] + b"\x05"):
-        decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=named + bad)
+    # the malleable twin, a v the precompile refuses, and an r || s that is no signature
+    for bad in (high_s, sig[:64] + b"\x05", bytes(64) + b"\x1b"):
+        decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=bad)
         with ape.reverts(approvals.ApprovalMalformedSignature, index=0):
             desk.submit(cid, terms, [decision], citizens[1])
 
@@ -288,7 +304,9 @@ def test_a_signature_for_another_case_is_refused(
     deadline = desk.now() + DAY
     sig = desk.sign(depts["DPF"].approvers[0], first_id, 0, deadline=deadline)
     replay = desk.step_decision(second_id, 0, [], deadline=deadline, packed=entry(sig))
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=sig.signer):
+    stranger = _recovered(desk, replay, second_id)
+    assert stranger != sig.signer
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(second_id, second, [replay], citizens[2])
     desk.submit(
         first_id,
@@ -306,7 +324,9 @@ def test_a_signature_for_another_step_is_refused(
     deadline = desk.now() + DAY
     sig = desk.sign(depts["DPF"].approvers[0], cid, 1, deadline=deadline)
     replay = desk.step_decision(cid, 0, [], deadline=deadline, packed=entry(sig))
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=sig.signer):
+    stranger = _recovered(desk, replay, cid)
+    assert stranger != sig.signer
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [replay], citizens[2])
 
 
@@ -320,7 +340,9 @@ def test_a_signature_for_another_decision_is_refused(
     as_reject = desk.step_decision(
         cid, 0, [], approve=False, deadline=deadline, packed=entry(approve)
     )
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=approve.signer):
+    stranger = _recovered(desk, as_reject, cid)
+    assert stranger != approve.signer
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [as_reject], citizens[2])
 
 
@@ -346,10 +368,15 @@ def test_a_signature_for_another_contract_is_refused(
     assert twin.caseIdOf(terms.as_tuple()) == cid
     deadline = desk.now() + DAY
     sig = desk.sign(depts["DPF"].approvers[0], cid, 0, deadline=deadline)
-    decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=entry(sig))
-    with ape.reverts(twin.SignatureInvalidSigner, signer=sig.signer):
-        twin.submitDecisions(cid, terms.as_tuple(), [decision], sender=citizens[2])
-    desk.submit(cid, terms, [decision], citizens[2])
+    submitted = desk.step_decision(cid, 0, [], deadline=deadline, packed=entry(sig))
+    # on the twin, the approver's signature recovers an unrelated address
+    twin_domain = Domain("CaseApprovals", chain.chain_id, twin.address)
+    msg = decision_message(cid, 0, True, h("ok"), ANY_SIGNER, deadline)
+    stranger = DECISION.recover(twin_domain, msg, sig.signature)
+    assert stranger != sig.signer
+    with ape.reverts(twin.ApprovalNotApprover, signer=stranger):
+        twin.submitDecisions(cid, terms.as_tuple(), [submitted], sender=citizens[2])
+    desk.submit(cid, terms, [submitted], citizens[2])
 
 
 def test_a_signature_for_another_chain_is_refused(
@@ -360,7 +387,9 @@ def test_a_signature_for_another_chain_is_refused(
     other_chain = Domain("CaseApprovals", chain.chain_id + 1, approvals.address)
     [approver] = _approvers(depts, "DPF", 1)
     decision = desk.step_decision(cid, 0, [approver], dom=other_chain)
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=approver.address):
+    stranger = _recovered(desk, decision, cid)
+    assert stranger != approver.address
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [decision], citizens[2])
 
 
@@ -490,3 +519,39 @@ def test_a_staff_wallet_is_not_an_approver(
     decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=packed)
     with ape.reverts(approvals.ApprovalNotApprover, signer=wallet.address):
         desk.submit(cid, terms, [decision], citizens[2])
+
+
+def test_a_contract_entry_whose_address_word_is_not_an_address_is_refused(
+    approvals: Any, desk: Desk, depts: Any, citizens: Any, wallet: Any
+) -> None:
+    terms = desk.terms([("DPF", 1)], citizen=citizens[0])
+    cid = desk.open(terms)
+    dirty = ((1 << 160) | int(wallet.address, 16)).to_bytes(32, "big")
+    packed = dirty + (65).to_bytes(32, "big") + b"\x00" + bytes(32)
+    decision = desk.step_decision(cid, 0, [], packed=packed)
+    with ape.reverts(approvals.ApprovalMalformedSignature, index=0):
+        desk.submit(cid, terms, [decision], citizens[2])
+
+
+def test_an_owners_own_approval_does_not_count_for_its_wallet(
+    approvals: Any, desk: Desk, depts: Any, citizens: Any, wallet: Any, accounts: Any
+) -> None:
+    """R2-5: the wallet accepts its owner's signatures, but is asked about the Decision naming
+    the wallet; the owner's signature of the one Decision for keys is not one."""
+    terms = desk.terms([("DPF", 1)], citizen=citizens[0])
+    cid = desk.open(terms)
+    deadline = desk.now() + DAY
+    own = desk.sign(accounts[57], cid, 0, deadline=deadline)
+    as_wallet = SignerSignature(wallet.address, own.signature, contract=True)
+    decision = desk.step_decision(
+        cid, 0, [], deadline=deadline, packed=pack_signatures([as_wallet])
+    )
+    with ape.reverts(approvals.SignatureInvalidSigner, signer=wallet.address):
+        desk.submit(cid, terms, [decision], citizens[2])
+    # signed for the wallet, the same key's signature counts for the wallet
+    for_wallet = desk.sign(accounts[57], cid, 0, deadline=deadline, wallet=wallet.address)
+    decision = desk.step_decision(
+        cid, 0, [], deadline=deadline, packed=pack_signatures([for_wallet])
+    )
+    desk.submit(cid, terms, [decision], citizens[2])
+    assert approvals.caseOf(cid).status == CaseStatus.APPROVED

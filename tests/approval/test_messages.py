@@ -10,7 +10,13 @@ from eth_utils.crypto import keccak
 
 from govchain.approval import CaseTerms, Step
 from govchain.approval.cases import Comment, comment_commitment
-from govchain.approval.messages import DECISION, SignerSignature, decision, pack_signatures
+from govchain.approval.messages import (
+    ANY_SIGNER,
+    DECISION,
+    SignerSignature,
+    decision,
+    pack_signatures,
+)
 from govchain.errors import InvalidInput
 from tests.approval.conftest import Desk, h
 
@@ -40,7 +46,13 @@ def test_python_digest_equals_the_contracts(approvals: Any, desk: Desk, approve:
         + deadline.to_bytes(32, "big")
     )
     assert approvals.hashTypedData(struct_hash) == digest
-    # R2-5: the digest names its signer, so no two signers sign the same digest
+    # R2-5: a wallet's digest names the wallet, so it differs from the one every key signs
+    # (signer zero) and from another wallet's
+    for_keys = DECISION.digest(
+        desk.domain, decision(case_id, 3, approve, comment, ANY_SIGNER, deadline)
+    )
+    assert approvals.decisionHash(case_id, 3, approve, comment, ANY_SIGNER, deadline) == for_keys
+    assert for_keys != digest
     assert approvals.decisionHash(case_id, 3, approve, comment, other, deadline) != digest
 
 
@@ -54,27 +66,34 @@ def test_python_case_id_equals_the_contracts(approvals: Any, desk: Desk, citizen
 
 def test_signatures_are_packed_by_ascending_signer() -> None:
     keys = [Account.create() for _ in range(4)]
-    sigs = [SignerSignature(k.address, bytes([i + 1]) * 65) for i, k in enumerate(keys)]
+    sigs = [SignerSignature(k.address, bytes([i + 1]) * 64 + b"\x1b") for i, k in enumerate(keys)]
     wallet = "0x" + "ff" * 20
     sigs.append(SignerSignature(wallet, b"\x07" * 70, contract=True))
     packed = pack_signatures(reversed(sigs))
     order = sorted([*(k.address for k in keys), wallet], key=lambda a: int(a, 16))
     assert order[-1] == wallet
     for i, address in enumerate(order[:-1]):
-        entry = packed[85 * i : 85 * (i + 1)]
-        assert entry[:20] == bytes.fromhex(address[2:])  # each entry names its signer
-        assert entry[20:] == next(s.signature for s in sigs if s.signer == address)
-    contract_entry = packed[85 * 4 : 85 * 5]
-    assert contract_entry[:20] == bytes.fromhex("ff" * 20)
-    offset = int.from_bytes(contract_entry[20:52], "big")
-    assert offset == 85 * 5 and contract_entry[52:] == bytes(33)
+        entry = packed[65 * i : 65 * (i + 1)]  # r || s || v, naming no signer (Safe's encoding)
+        assert entry == next(s.signature for s in sigs if s.signer == address)
+    contract_entry = packed[65 * 4 : 65 * 5]
+    assert contract_entry[:32] == bytes(12) + bytes.fromhex("ff" * 20)  # r: the wallet
+    offset = int.from_bytes(contract_entry[32:64], "big")  # s: its data's offset
+    assert offset == 65 * 5 and contract_entry[64] == 0  # v = 0
     assert int.from_bytes(packed[offset : offset + 32], "big") == 70
     assert packed[offset + 32 :] == b"\x07" * 70
 
 
+def test_packing_refuses_an_eoa_signature_that_is_not_r_s_v() -> None:
+    key = Account.create()
+    with pytest.raises(ValueError, match="65 bytes"):
+        pack_signatures([SignerSignature(key.address, b"\x01" * 66)])
+    with pytest.raises(ValueError, match="27 or 28"):
+        pack_signatures([SignerSignature(key.address, b"\x01" * 64 + b"\x00")])
+
+
 def test_packing_refuses_a_signer_twice() -> None:
     key = Account.create()
-    sig = SignerSignature(key.address, b"\x01" * 65)
+    sig = SignerSignature(key.address, b"\x01" * 64 + b"\x1c")
     with pytest.raises(ValueError, match="twice"):
         pack_signatures([sig, sig])
 

@@ -19,6 +19,7 @@ from govchain.approval.cases import (
     documents_root,
     sign_decision,
 )
+from govchain.approval.messages import ANY_SIGNER
 from govchain.audit.privacy import patterns, scan_bytes, scan_chain
 from govchain.deploy import department_code
 from govchain.identity.messages import schema_uid
@@ -154,15 +155,16 @@ def test_signed_decision_file_is_portable_json(city_run: CityRun, tmp_path: Path
     printed = city_run("--key", "dpf-approver1", "case", "sign", case_id, "--approve")
     assert printed.exit_code == 0, printed.stderr
     data = json.loads(printed.stdout)
-    assert data["format"] == "govchain.approval.decision/2"
+    assert data["format"] == "govchain.approval.decision/3"
     assert data["signer"] == city_run.platform.departments["DPF"].approvers[0].address
     assert data["step"] == 0 and data["approve"] is True
     assert data["comment_hash"] == "0x" + "00" * 32
     decision = SignedDecision.from_dict(data)
     assert decision.recovered() == decision.signer
     cases = Cases(city_run.platform.connection)
+    # a key signs the decision's one Decision for keys: signer zero
     onchain = cases.decision_hash(
-        decision.case_id, 0, True, decision.comment_hash, decision.signer, decision.deadline
+        decision.case_id, 0, True, decision.comment_hash, ANY_SIGNER, decision.deadline
     )
     assert "0x" + onchain.hex() == data["digest"]
     # the default deadline is the step's
@@ -291,14 +293,9 @@ def test_submit_refuses_bad_signature_sets(city_run: CityRun, tmp_path: Path) ->
     (tmp_path / "foreign.json").write_text(foreign.to_json())
     result = city_run(*submit, str(one), str(tmp_path / "foreign.json"))
     assert_one_line_error(result, 1, f"{foreign.signer} is not an active APPROVER of CIVIL")
-    # a signature claimed for someone else: the file's digest names the real signer...
+    # a signature claimed for someone else: it does not recover to the claimed signer
     forged = json.loads(one.read_text())
     forged["signer"] = city.departments["CIVIL"].approvers[1].address
-    (tmp_path / "forged.json").write_text(json.dumps(forged))
-    result = city_run(*submit, str(one), str(tmp_path / "forged.json"))
-    assert_one_line_error(result, 2, "does not match the decision and signer the file states")
-    # ... and without it, the signature is not the claimed signer's (R2-5: it names its signer)
-    del forged["digest"]
     (tmp_path / "forged.json").write_text(json.dumps(forged))
     result = city_run(*submit, str(one), str(tmp_path / "forged.json"))
     assert_one_line_error(result, 1, "is not theirs")
@@ -345,12 +342,11 @@ def test_list_by_department_open_and_awaiting(city_run: CityRun, tmp_path: Path)
 def test_hash_matches_the_contract(city_run: CityRun, tmp_path: Path) -> None:
     case_id = "0x" + "ab" * 32
     salt = b"\x07" * 32
-    signer = city_run.platform.departments["DPF"].approvers[0].address
     data = city_run.json("case", "hash", case_id, "1", "--reject", "--comment", "late",
-                         "--comment-salt", "0x" + salt.hex(), "--deadline", "1900000000",
-                         "--signer", signer)  # fmt: skip
+                         "--comment-salt", "0x" + salt.hex(), "--deadline", "1900000000")  # fmt: skip
     assert data["match"] is True and data["digest"] == data["local_digest"]
-    assert data["signer"] == signer
+    # the one Decision every approver's key signs: signer zero
+    assert data["signer"] == ANY_SIGNER and data["wallet"] is False
     late = comment_commitment(salt, "late")
     assert data["comment_hash"] == "0x" + late.hex() and data["comment_salt"] == "0x" + salt.hex()
     assert data["deadline"] == 1_900_000_000 and data["approve"] is False
@@ -358,13 +354,16 @@ def test_hash_matches_the_contract(city_run: CityRun, tmp_path: Path) -> None:
     assert (
         data["digest"]
         == "0x"
-        + cases.decision_hash(bytes.fromhex("ab" * 32), 1, False, late, signer, 1_900_000_000).hex()
+        + cases.decision_hash(
+            bytes.fromhex("ab" * 32), 1, False, late, ANY_SIGNER, 1_900_000_000
+        ).hex()
     )
-    # R2-5: the digest names its signer
+    # R2-5: a wallet's Decision names the wallet, so its digest is another
     other = city_run.json("case", "hash", case_id, "1", "--reject", "--comment", "late",
                           "--comment-salt", "0x" + salt.hex(), "--deadline", "1900000000",
-                          "--signer", CITIZEN)  # fmt: skip
+                          "--wallet", CITIZEN)  # fmt: skip
     assert other["digest"] != data["digest"] and other["match"] is True
+    assert other["signer"] == CITIZEN and other["wallet"] is True
 
 
 def test_open_refuses_a_non_staff_key(city_run: CityRun, tmp_path: Path) -> None:
@@ -394,9 +393,9 @@ def test_open_refuses_a_non_staff_key(city_run: CityRun, tmp_path: Path) -> None
         (["--key", "dpf-approver1", "case", "sign", "0x" + "00" * 32], ["--approve or --reject"]),
         (["case", "list", "--dept", "NOPE"], ["department NOPE not found"]),
         (["case", "hash", "0x" + "00" * 32, "0", "--approve", "--deadline", "tomorrow",
-          "--signer", CITIZEN], ["expected a duration"]),
+          "--wallet", CITIZEN], ["expected a duration"]),
         (["case", "hash", "0x" + "00" * 32, "0", "--approve", "--deadline", "1d",
-          "--signer", "0x12"], ["address"]),
+          "--wallet", "0x12"], ["address"]),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2(
@@ -413,13 +412,16 @@ def test_a_signature_file_that_is_not_a_decision(city_run: CityRun, tmp_path: Pa
     assert_one_line_error(result, 2, "not JSON")
     bad.write_text(json.dumps({"format": "something else"}))
     result = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(bad))
-    assert_one_line_error(result, 2, "govchain.approval.decision/2")
-    # a file signed before decisions named their signer
+    assert_one_line_error(result, 2, "govchain.approval.decision/3")
+    # files of the older formats: no signer field (/1), each key naming itself (/2, 85-byte entries)
     bad.write_text(json.dumps({"format": "govchain.approval.decision/1"}))
     result = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(bad))
-    assert_one_line_error(result, 2, "named their signer; sign the decision again")
+    assert_one_line_error(result, 2, "no longer accepts; sign the decision again")
+    bad.write_text(json.dumps({"format": "govchain.approval.decision/2", "signer": CITIZEN}))
+    result = city_run("--key", "hrss-staff", "case", "submit", case_id, "0", str(bad))
+    assert_one_line_error(result, 2, "each key's decision named the key", "sign the decision again")
     # a file that does not say which signer its signature is for, or says it badly
-    base = {"format": "govchain.approval.decision/2", "chain_id": 1, "step": 0, "deadline": 1,
+    base = {"format": "govchain.approval.decision/3", "chain_id": 1, "step": 0, "deadline": 1,
             "approve": True, "contract": CITIZEN, "case_id": case_id,
             "comment_hash": "0x" + "00" * 32, "signature": "0x" + "11" * 65}  # fmt: skip
     bad.write_text(json.dumps(base))

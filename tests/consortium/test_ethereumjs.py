@@ -31,7 +31,13 @@ from web3 import Web3
 from web3.types import Nonce, Wei
 
 from govchain.approval import CaseStatus, CaseTerms, Step
-from govchain.approval.messages import DECISION, SignerSignature, decision, pack_signatures
+from govchain.approval.messages import (
+    ANY_SIGNER,
+    DECISION,
+    SignerSignature,
+    decision,
+    pack_signatures,
+)
 from govchain.approval.messages import domain as case_domain
 from govchain.demo.cli import start_chain
 from govchain.demo.nodes import NodeProcess
@@ -219,7 +225,7 @@ def played(ejs: dict[str, Any]) -> dict[str, Any]:
     signed = DECISION.sign(
         keys.approver.key,
         case_domain(connection.chain_id, cases.address),
-        decision(cid, 0, True, comment, keys.approver.address, deadline),
+        decision(cid, 0, True, comment, ANY_SIGNER, deadline),
     )
     packed = pack_signatures([SignerSignature(keys.approver.address, signed)])
     decided = civil_staff.transact(

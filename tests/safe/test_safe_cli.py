@@ -81,7 +81,7 @@ def test_owners_sign_and_the_submitter_joins_them(
         result = sign_as_safe(city_run, f"safe-owner{i}", case_id, safe.address, out)
         assert result.exit_code == 0, result.stderr
         data = json.loads(out.read_text())
-        assert data["format"] == "govchain.approval.decision/2"
+        assert data["format"] == "govchain.approval.decision/3"
         assert data["signer"] == safe.address and data["erc1271"] is True
         assert data["safe"]["owner"] == owners[i - 1].address
         files.append(str(out))

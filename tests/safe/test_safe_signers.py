@@ -201,16 +201,20 @@ def test_r2_5_the_safes_signature_does_not_count_for_its_owner_too(
 ) -> None:  # fmt: skip
     """A (DPF approver and Safe owner) and owner 2 sign for the Safe; the clerk also packs A's
     part of the Safe's signature as A's own entry, so that a 2-approver step would be decided
-    by the Safe alone. A's SafeMessage signature is not A's signature of a Decision naming A."""
+    by the Safe alone. A's SafeMessage signature is not A's signature of the Decision for keys:
+    as an EOA entry it recovers an unrelated address, no approver."""
     a = depts["DPF"].approvers[0]
     terms = desk.terms([("DPF", 2)], citizen=citizens[0])
     cid = desk.open(terms)
     deadline = desk.now() + DAY
     parts = [safe_part(o, desk, safe.address, cid, 0, deadline) for o in owners[:2]]
     a_part = next(p for p in parts if p.safe_owner == a.address)
-    as_a = SignerSignature(a.address, a_part.signature)
+    stranger = desk.recovered(a_part.signature, cid, 0, deadline, comment=h("ok"))
+    assert stranger != a.address
+    # packed in the order the contract checks (by the key the entry recovers)
+    as_a = SignerSignature(stranger, a_part.signature)
     packed = pack_signatures([joined(parts), as_a])
-    with ape.reverts(approvals.SignatureInvalidSigner, signer=a.address):
+    with ape.reverts(approvals.ApprovalNotApprover, signer=stranger):
         desk.submit(cid, terms, [desk.step_decision(cid, 0, [], deadline=deadline,
                                                     packed=packed)], sender=outsider)  # fmt: skip
     assert approvals.caseOf(cid).status == CaseStatus.OPEN
@@ -220,8 +224,9 @@ def test_r2_5_an_owners_own_signature_does_not_count_for_the_safe(
     approvals: Any, desk: Desk, depts: Any, citizens: list[Any], outsider: Any,
     safe: SafeWallet, owners: list[LocalAccount],
 ) -> None:  # fmt: skip
-    """The other way round: A's signature of a Decision naming A, with owner 2's, offered as
-    the Safe's: the Safe is asked about a Decision naming the Safe, which A did not sign."""
+    """The other way round: A's own signature (of the Decision for keys), with owner 2's,
+    offered as the Safe's: the Safe is asked about a Decision naming the Safe, which A did not
+    sign."""
     a = depts["DPF"].approvers[0]
     terms = desk.terms([("DPF", 2)], citizen=citizens[0])
     cid = desk.open(terms)
