@@ -90,6 +90,13 @@ def _in_time(deadline: int, now: int) -> None:
         raise Refused(f"the part file's deadline {iso_time(deadline)} has passed")
 
 
+YES_OPTION = click.option(
+    "--yes",
+    is_flag=True,
+    help="sign what FILE asks without asking (it is still shown first, on stderr)",
+)
+
+
 @group.command("sign-like")
 @click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -98,10 +105,12 @@ def _in_time(deadline: int, now: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="this owner's part file [default: FILE's name + the owner's address]",
 )
+@YES_OPTION
 @pass_cli
-def sign_like(obj: CliContext, file: Path, out: Path | None) -> None:
+def sign_like(obj: CliContext, file: Path, out: Path | None, yes: bool) -> None:
     """As another owner (--key) of the Safe named in FILE, sign exactly FILE's message: a
-    citizen action's part, a case decision or a consent; what was signed is shown on stderr."""
+    citizen action's part, a case decision or a consent. What FILE asks is shown on stderr
+    before anything is signed; confirm it at the prompt, or give --yes."""
     data = _read(file)
     fmt = data.get("format")
     account = obj.account()
@@ -110,14 +119,14 @@ def sign_like(obj: CliContext, file: Path, out: Path | None) -> None:
         part = read_part(data)
         _require_safe(obj, part.signer)
         citizens = reader(obj)
+        _confirm(file, part.describe(), account.address, yes)
         signed = citizen_signed.sign_like(citizens, account, part)
         document = part_document(citizens, part.identity, part.action, signed)
         token: str | None = signed.token()
-        _shown(file, part.describe())
     elif fmt == SIGNED_DECISION_FORMAT:
-        document, token = _decision_like(obj, file, data), None
+        document, token = _decision_like(obj, file, data, yes), None
     elif fmt == CONSENT_FORMAT:
-        document, token = _consent_like(obj, file, data), None
+        document, token = _consent_like(obj, file, data, yes), None
     else:
         raise InvalidInput(
             "part file",
@@ -142,8 +151,9 @@ def sign_like(obj: CliContext, file: Path, out: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="this owner's part file [default: FILE's name + the owner's address]",
 )
+@YES_OPTION
 @pass_cli
-def approve_hash(obj: CliContext, file: Path, out: Path | None) -> None:
+def approve_hash(obj: CliContext, file: Path, out: Path | None, yes: bool) -> None:
     """As another owner (--key, who pays) of the Safe named in a citizen part FILE, approve its
     message on chain (the Safe's approveHash) instead of signing it; prints that owner's part
     (v 1), which the relay checks on chain."""
@@ -154,14 +164,14 @@ def approve_hash(obj: CliContext, file: Path, out: Path | None) -> None:
     _require_safe(obj, part.signer)
     citizens = reader(obj)
     sender = obj.sender()
+    _confirm(file, f"approve on chain: {part.describe()}", sender.account.address, yes)
     signed = citizen_signed.approve_like(citizens, sender, part)
     target = out or file.with_name(f"{file.stem}-{sender.account.address[2:10].lower()}.json")
     write_part(target, part_document(citizens, part.identity, part.action, signed))
-    _shown(file, f"approved on chain: {part.describe()}")
     obj.emit({"file": str(target), "owner": signed.owner, "token": signed.token()}, signed.token())
 
 
-def _decision_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[str, Any]:
+def _decision_like(obj: CliContext, file: Path, data: dict[str, Any], yes: bool) -> dict[str, Any]:
     first = SignedDecision.from_dict(data, f"part file {file}")
     if first.safe_owner is None:
         raise InvalidInput("part file", str(file), "it is not a Safe owner's decision")
@@ -171,6 +181,15 @@ def _decision_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[st
     )
     _in_time(first.deadline, cases.now())
     _require_safe(obj, first.signer)
+    verdict = "approval" if first.approve else "rejection"
+    _confirm(
+        file,
+        f"{verdict} of step {first.step} of case 0x{first.case_id.hex()} for Safe "
+        f"{first.signer}, comment 0x{first.comment_hash.hex()}, deadline "
+        f"{iso_time(first.deadline)}, chain {first.chain_id}, contract {first.contract}",
+        obj.account().address,
+        yes,
+    )
     signed = cases.sign(
         obj.account(),
         first.case_id,
@@ -181,18 +200,11 @@ def _decision_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[st
         None,
         first.signer,
     )
-    verdict = "approval" if first.approve else "rejection"
-    _shown(
-        file,
-        f"{verdict} of step {first.step} of case 0x{first.case_id.hex()} for Safe "
-        f"{first.signer}, comment 0x{first.comment_hash.hex()}, deadline "
-        f"{iso_time(first.deadline)}, chain {first.chain_id}, contract {first.contract}",
-    )
     salt = {"comment_salt": data["comment_salt"]} if "comment_salt" in data else {}
     return {**signed.as_dict(), **salt}
 
 
-def _consent_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[str, Any]:
+def _consent_like(obj: CliContext, file: Path, data: dict[str, Any], yes: bool) -> dict[str, Any]:
     first = SignedConsent.from_dict(data)
     if first.safe_owner is None:
         raise InvalidInput("part file", str(file), "it is not a Safe owner's consent")
@@ -207,18 +219,28 @@ def _consent_like(obj: CliContext, file: Path, data: dict[str, Any]) -> dict[str
     )
     _in_time(first.deadline, client.now())
     _require_safe(obj, first.signer)
-    signed = client.sign_consent(terms, first.deadline, obj.account(), first.purpose, first.signer)
-    signed = replace(signed, purpose_salt=first.purpose_salt)  # the text's salt travels along
-    _shown(
+    _confirm(
         file,
         f"consent of {terms.subject} for Safe {first.signer}, grant 0x{terms.grant_id.hex()}, "
         f"nonce {terms.nonce}, window {iso_time(terms.valid_from)} to "
         f"{iso_time(terms.valid_until)}, deadline {iso_time(first.deadline)}, chain "
         f"{first.chain_id}, contract {first.verifying_contract}",
+        obj.account().address,
+        yes,
     )
+    signed = client.sign_consent(terms, first.deadline, obj.account(), first.purpose, first.signer)
+    signed = replace(signed, purpose_salt=first.purpose_salt)  # the text's salt travels along
     return signed.as_dict()
 
 
-def _shown(file: Path, what: str) -> None:
-    """What was signed, on stderr (stdout keeps the result for --json)."""
-    click.echo(f"signed like {file}: {what}", err=True)
+def _confirm(file: Path, what: str, owner: str, yes: bool) -> None:
+    """Show what FILE asks ``owner`` to sign (stderr: stdout keeps the result for --json), then
+    sign only if ``yes`` or the owner confirms at a terminal; a Safe's k-of-n is only as good as
+    each owner's reading of what they sign (review s25 L-3)."""
+    click.echo(f"{file} asks {owner} to sign: {what}", err=True)
+    if yes:
+        return
+    if not click.get_text_stream("stdin").isatty():
+        raise Refused("nothing signed: read what the file asks (above), then run again with --yes")
+    if not click.confirm("Sign it?", default=False, err=True):
+        raise Refused("nothing signed")

@@ -29,12 +29,34 @@ def two_parts(city_run: CityRun, tmp_path: Path, name: str, *command: str) -> li
     first = tmp_path / f"{name}.json"
     one = city_run.json("--key", "safe-owner1", *command, "--out", str(first))
     assert json.loads(first.read_text())["token"] == one["token"]
-    like = city_run("--key", "safe-owner3", "--json", "safe", "sign-like", str(first))
+    like = city_run("--key", "safe-owner3", "--json", "safe", "sign-like", str(first), "--yes")
     assert like.exit_code == 0, like.stderr
-    assert like.stderr.startswith(f"signed like {first}: ")
+    assert like.stderr.startswith(f"{first} asks ")  # shown before it is signed
     third = json.loads(like.stdout)
     assert Path(third["file"]).exists()
     return [one["token"], third["token"]]
+
+
+def test_sign_like_shows_the_message_and_signs_nothing_unconfirmed(
+    city_run: CityRun,
+    tmp_path: Path,
+    safe_identity: tuple[str, SafeWallet],  # noqa: F811
+) -> None:
+    """Review s25 L-3: the next owner sees what the file asks before anything is signed;
+    without --yes and without a terminal to confirm at, nothing is signed or written."""
+    identity, safe = safe_identity
+    first = tmp_path / "ask.json"
+    city_run.json("--key", "safe-owner1", "citizen", "attribute", "set", "did/svc/Hub",
+                  "https://hub.example", "--for", "30d", "--identity", identity,
+                  "--as-safe", safe.address, "--out", str(first))  # fmt: skip
+    target = tmp_path / "owner3.json"
+    for command in ("sign-like", "approve-hash"):
+        asked = city_run("--key", "safe-owner3", "safe", command, str(first), "-o", str(target))
+        assert asked.exit_code == 1 and "Traceback" not in asked.stderr + asked.stdout
+        shown, refusal = asked.stderr.strip().splitlines()
+        assert shown.startswith(f"{first} asks ") and "did/svc/Hub" in shown
+        assert refusal.startswith("error: nothing signed")
+        assert not target.exists()
 
 
 def relayed(city_run: CityRun, tokens: list[str], *command: str) -> Any:
@@ -144,9 +166,9 @@ def test_a_part_file_of_another_chain_registry_deadline_or_nonce_is_refused(
     for name, (edit, expected) in edits.items():
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps({**data, **edit}))
-        result = city_run("--key", "safe-owner3", "safe", "sign-like", str(path))
+        result = city_run("--key", "safe-owner3", "safe", "sign-like", str(path), "--yes")
         assert_one_line_error(result, 1 if name != "format" else 2, expected)
-    stranger = city_run("--key", "safe-stranger", "safe", "sign-like", str(first))
+    stranger = city_run("--key", "safe-stranger", "safe", "sign-like", str(first), "--yes")
     assert_one_line_error(stranger, 1, f"is not an owner of Safe {safe.address}")
     # the identity's nonce moves on (another signed action is relayed): the file is outdated
     agent = Account.create().address
@@ -154,7 +176,7 @@ def test_a_part_file_of_another_chain_registry_deadline_or_nonce_is_refused(
                        "1d", "--identity", identity, "--as-safe", safe.address)  # fmt: skip
     relayed(city_run, tokens, "citizen", "delegate", "add", agent, "--for", "1d",
             "--identity", identity)  # fmt: skip
-    outdated = city_run("--key", "safe-owner3", "safe", "sign-like", str(first))
+    outdated = city_run("--key", "safe-owner3", "safe", "sign-like", str(first), "--yes")
     assert_one_line_error(outdated, 1, f"the part file was made at nonce {data['nonce']}")
 
 
@@ -182,7 +204,7 @@ def test_an_owner_approves_the_message_on_chain_instead_of_signing(
                        "--signature", unapproved)  # fmt: skip
     assert_one_line_error(refused, 2, f"{owner3} has not approved Safe {safe.address}'s message")
     fund(devnet, owner2)
-    approved = city_run.json("--key", "safe-owner2", "safe", "approve-hash", str(first))
+    approved = city_run.json("--key", "safe-owner2", "safe", "approve-hash", str(first), "--yes")
     assert approved["token"].endswith(approved_hash_signature(owner2).hex())
     assert safe.approved(owner2, bytes.fromhex(data["digest"][2:]))
     done = relayed(city_run, [one["token"], approved["token"]], *cancel)

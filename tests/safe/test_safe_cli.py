@@ -105,7 +105,7 @@ def test_the_next_owner_signs_like_the_first_owners_decision_file(
                       safe.address, "--comment", "documents complete", "--deadline", "3d",
                       "-o", str(first))  # fmt: skip
     assert signed.exit_code == 0, signed.stderr
-    like = city_run("--key", "safe-owner2", "--json", "safe", "sign-like", str(first),
+    like = city_run("--key", "safe-owner2", "--json", "safe", "sign-like", str(first), "--yes",
                     "-o", str(second))  # fmt: skip
     assert like.exit_code == 0, like.stderr
     assert f"approval of step 0 of case {case_id} for Safe {safe.address}" in like.stderr
@@ -115,7 +115,7 @@ def test_the_next_owner_signs_like_the_first_owners_decision_file(
     other = tmp_path / "other.json"
     other.write_text(json.dumps({**{k: v for k, v in one.items() if k != "digest"},
                                  "contract": safe.address}))  # fmt: skip
-    refused = city_run("--key", "safe-owner2", "safe", "sign-like", str(other))
+    refused = city_run("--key", "safe-owner2", "safe", "sign-like", str(other), "--yes")
     # the file's own owner signature no longer matches its (edited) contract: refused as it is read
     assert_one_line_error(refused, 2, "not this owner's signature of Safe")
     done = city_run.json("--key", "hrss-staff", "case", "submit", case_id, "0", str(first),

@@ -70,7 +70,7 @@ def test_the_next_owner_signs_like_the_first_owners_consent_file(
     srun.json("--key", "safe-owner1", "grant", "sign", "--grantee", "CIVIL", "--owner", "HRSS",
               "--purpose", "subsidy case", "--category", "HRSS.PENSION", "--subject", identity,
               "--until", "30d", "--as-safe", safe.address, "--out", str(first))  # fmt: skip
-    like = srun("--key", "safe-owner3", "--json", "safe", "sign-like", str(first))
+    like = srun("--key", "safe-owner3", "--json", "safe", "sign-like", str(first), "--yes")
     assert like.exit_code == 0, like.stderr
     assert f"consent of {identity} for Safe {safe.address}" in like.stderr
     third = Path(json.loads(like.stdout)["file"])
