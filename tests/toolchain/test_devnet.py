@@ -77,11 +77,15 @@ BLOCKS_PAST_MEMORY = 560
 
 
 def mine_changing_blocks(url: str, count: int = BLOCKS_PAST_MEMORY) -> None:
-    """``count`` blocks, each a transfer of 1 wei to RICH: its balance at block n is n."""
+    """``count`` blocks, each one transfer of 1 wei to RICH: its balance at block n is n. Mined
+    by hand (under load, automine can put two quick transfers in one block)."""
     sender = str(cast(list[str], rpc(url, "eth_accounts"))[0])
     transfer = {"from": sender, "to": RICH, "value": "0x1"}
+    rpc(url, "evm_setAutomine", [False])
     for _ in range(count):
-        rpc(url, "eth_sendTransaction", [transfer])  # automine: one block each
+        rpc(url, "eth_sendTransaction", [transfer])
+        rpc(url, "evm_mine")
+    rpc(url, "evm_setAutomine", [True])
 
 
 def written_states(cache: Path) -> list[Path]:
