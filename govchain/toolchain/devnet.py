@@ -3,6 +3,13 @@
 Used by ``make devnet`` / ``make devnet-stop`` (a long-lived devnet on 127.0.0.1:8545 whose
 state survives restarts), by the demo, and by tests that need their own devnet on a free port.
 anvil is looked up on ``PATH`` first (foundryup installs), then in ``node_modules/.bin``.
+
+Disk: anvil keeps the states of the last ~200 blocks in memory and writes older ones (one JSON
+file of the whole state per block, up to 3,600 of them, ~1 MB each for a deployed city) to a
+folder ``anvil-state-*`` under its cache path, by default ``~/.foundry/anvil/tmp``, which it
+never removes, whether stopped or killed: every test run left GBs there. So every anvil started
+here gets its own cache path (``--cache-path``), removed once it has stopped. Old states stay
+readable while it runs (audits read contracts at past blocks).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -56,11 +64,24 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+# One HTTP client per process (a forked child makes its own): a new client per call builds an
+# SSL context and a connection each time, ~25 ms of CPU against ~1 ms on a kept connection,
+# and tests and fixtures make thousands of these calls (funding, snapshots, block reads).
+_clients: dict[int, httpx.Client] = {}
+
+
+def _client() -> httpx.Client:
+    pid = os.getpid()
+    if (client := _clients.get(pid)) is None:
+        client = _clients[pid] = httpx.Client()
+    return client
+
+
 def rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 2.0) -> object:
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
     if not url.startswith(("http://", "https://")):
         raise DevnetError(f"not an HTTP JSON-RPC URL: {url}")
-    response = httpx.post(url, json=body, timeout=timeout)
+    response = _client().post(url, json=body, timeout=timeout)
     response.raise_for_status()
     reply = response.json()
     if "error" in reply:
@@ -78,6 +99,8 @@ class DevnetConfig:
     state_interval: int = 5
     accounts: int = 10
     extra_args: list[str] = field(default_factory=list)
+    # where anvil writes old states; None: a private temporary folder per start (see above)
+    cache_path: Path | None = None
 
     @property
     def url(self) -> str:
@@ -102,6 +125,8 @@ class DevnetConfig:
             ]
         if self.state_file is not None:
             cmd += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
+        if self.cache_path is not None:
+            cmd += ["--cache-path", str(self.cache_path)]
         return cmd + self.extra_args
 
 
@@ -129,6 +154,7 @@ class Devnet:
         self.config = config
         self.log_file = log_file
         self.process: subprocess.Popen[bytes] | None = None
+        self.cache: Path | None = None  # the private cache path of the running anvil
 
     @property
     def url(self) -> str:
@@ -137,28 +163,49 @@ class Devnet:
     def start(self, timeout: float = 30.0) -> Devnet:
         if port_in_use(self.config.port, self.config.host):
             raise DevnetError(f"port {self.config.port} is already in use")
+        command = self.config.command()
+        if self.config.cache_path is None:
+            self.cache = Path(tempfile.mkdtemp(prefix="govchain-anvil-"))
+            command += ["--cache-path", str(self.cache)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.process = subprocess.Popen(
-                self.config.command(), stdout=out, stderr=subprocess.STDOUT,
+                command, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
+        except OSError:
+            self._remove_cache()
+            raise
         finally:
             if self.log_file:
                 out.close()  # type: ignore[union-attr]
-        wait_ready(self.url, timeout, self.process)
+        try:
+            wait_ready(self.url, timeout, self.process)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        # SIGTERM lets anvil dump its --state file before it exits.
-        self.process.send_signal(signal.SIGTERM)
+        """Stop anvil (if it still runs) and remove its private cache path, also when it was
+        killed from outside."""
         try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout)
+            if self.process is not None and self.process.poll() is None:
+                # SIGTERM lets anvil dump its --state file before it exits.
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout)
+        finally:
+            if self.process is None or self.process.poll() is not None:
+                self._remove_cache()
+
+    def _remove_cache(self) -> None:
+        if self.cache is not None:
+            shutil.rmtree(self.cache, ignore_errors=True)
+            self.cache = None
 
     def __enter__(self) -> Devnet:
         return self.start()
@@ -205,8 +252,14 @@ def read_status(folder: Path = DEFAULT_DIR) -> dict[str, object] | None:
     record: dict[str, object] = json.loads(record_file.read_text())
     if not _alive(int(str(record["pid"]))):
         record_file.unlink()
+        shutil.rmtree(_cache_folder(folder), ignore_errors=True)
         return None
     return record
+
+
+def _cache_folder(folder: Path) -> Path:
+    """The long-lived devnet's cache path: emptied when it starts and when it stops."""
+    return folder / "cache"
 
 
 def _settings_file(folder: Path) -> Path:
@@ -255,6 +308,9 @@ def up(config: DevnetConfig, folder: Path = DEFAULT_DIR) -> dict[str, object]:
         return running
     if config.state_file is None:
         config.state_file = folder / "state.json"
+    if config.cache_path is None:
+        config.cache_path = _cache_folder(folder)
+        shutil.rmtree(config.cache_path, ignore_errors=True)  # a killed devnet's old states
     _settings_file(folder).write_text(
         json.dumps({"chain_id": config.chain_id, "zero_fee": config.zero_fee}, indent=2)
     )
@@ -282,7 +338,10 @@ def down(folder: Path = DEFAULT_DIR, timeout: float = 15.0) -> bool:
         time.sleep(0.1)
     if _alive(pid):
         os.kill(pid, signal.SIGKILL)
+        while _alive(pid) and time.monotonic() < deadline + 5:
+            time.sleep(0.1)
     _pid_file(folder).unlink(missing_ok=True)
+    shutil.rmtree(_cache_folder(folder), ignore_errors=True)
     return True
 
 

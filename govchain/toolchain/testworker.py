@@ -24,14 +24,22 @@ tree (decoding every frame against every known contract) to stdout before raisin
 and most tests revert on purpose (``ape.reverts``). The error raised is the same either way;
 only that printout, which pytest captures and discards for a passing test, is skipped here.
 ``GOVCHAIN_TEST_TRACES=1`` renders it again when a failure needs the call tree.
+
+anvil's disk: ape-foundry starts anvil without a cache path, so anvil would write the states
+of old blocks (~1 MB each, up to 3,600 per anvil) to ``~/.foundry/anvil/tmp`` and never remove
+them (see :mod:`govchain.toolchain.devnet`). The plugin adds ``--cache-path`` with a private
+temporary folder of this process, removed when pytest finishes, after ape stopped its anvil.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import IO
@@ -124,9 +132,48 @@ def skip_revert_traces() -> None:
     Trace.show = show  # type: ignore[method-assign]
 
 
+# this process's folder: made when ape first builds an anvil command, removed (once ape has
+# stopped its anvil) at pytest_unconfigure and again at exit; ape builds the command again
+# after that (to name the connection), which must not make a new folder
+_anvil_cache: list[Path] = []
+
+
+def anvil_cache() -> Path:
+    if not _anvil_cache:
+        _anvil_cache.append(Path(tempfile.mkdtemp(prefix="govchain-ape-anvil-")))
+        atexit.register(remove_anvil_cache)
+    return _anvil_cache[0]
+
+
+def private_anvil_cache() -> None:
+    """Give ape-foundry's anvils this process's cache path (see the module's docstring)."""
+    from ape_foundry.provider import FoundryProvider
+
+    build = FoundryProvider.build_command
+    if build.__module__ == __name__:
+        return
+
+    def build_command(self: FoundryProvider) -> list[str]:
+        return [*build(self), "--cache-path", str(anvil_cache())]
+
+    FoundryProvider.build_command = build_command  # type: ignore[method-assign]
+
+
+def remove_anvil_cache() -> None:
+    for folder in _anvil_cache:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     memoise_test_accounts()
     skip_revert_traces()
+    private_anvil_cache()
     target = config.getoption("--record-durations")
     if target and "PYTEST_XDIST_WORKER" not in os.environ:
         config.pluginmanager.register(DurationRecorder(Path(target)), "govchain-durations")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After ape's own ``pytest_unconfigure`` has stopped its anvil."""
+    remove_anvil_cache()

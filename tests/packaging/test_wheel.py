@@ -1,11 +1,16 @@
 """The built wheel, installed without extras in a fresh virtualenv, runs a department's work.
 
 What a department server gets is the wheel and a deployment manifest: no checkout, no
-compiler, no ape. The test builds the wheel from a copy of the package files, installs it with
-no extras into a new virtualenv (dependencies from a wheelhouse kept in ``.wheelhouse/`` so
-later runs need no network), checks that none of the development tools came with it, then,
-from a directory outside the repository, deploys, consents and records an access through the
-installed ``govchain`` command against an anvil.
+compiler, no ape. The test builds the wheel from a copy of the package files and installs it
+with no extras into a new virtualenv, from a directory outside the repository deploys,
+consents and records an access through the installed ``govchain`` command against an anvil.
+
+The new virtualenv sees the project's installed third-party distributions (a ``.pth`` line
+naming a folder of links to them, without govchain's own), so pip resolves the wheel's
+declared requirements against them and downloads nothing (``--no-index``): a requirement the
+lock does not satisfy fails the install. What a plain install brings is the closure of the
+wheel's requirements without extras, read from the installed metadata the way pip resolved
+it; none of the development tools may be in it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ from eth_account import Account
 from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port, rpc
 
 ROOT = Path(__file__).resolve().parents[2]
-WHEELHOUSE = ROOT / ".wheelhouse"
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 #: Installed only with the `dev` / `postgres` extras, never by a plain install.
 DEV_ONLY = {
@@ -57,19 +61,29 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def _site_packages(python: Path) -> Path:
+    code = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    return Path(_run([str(python), "-c", code]).stdout.strip())
+
+
+def _is_project_install(name: str) -> bool:
+    """govchain's own editable install in the project's site-packages (and its .pth hooks)."""
+    lowered = name.lower()
+    return lowered.startswith(("govchain", "__editable__")) or lowered.endswith(".pth")
+
+
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv holding the wheel and its run-time dependencies only."""
-    WHEELHOUSE.mkdir(exist_ok=True)
-    # Fill the wheelhouse once (network or pip's cache); afterwards installs are offline.
+    """A fresh virtualenv holding the wheel; its run-time dependencies are the project's
+    installed distributions, seen through a .pth line (see the module's docstring)."""
+    deps = tmp_path_factory.mktemp("deps")
+    for entry in _site_packages(Path(sys.executable)).iterdir():
+        if not _is_project_install(entry.name):
+            (deps / entry.name).symlink_to(entry)
     target = tmp_path_factory.mktemp("venv")
     venv.EnvBuilder(with_pip=False).create(target)
-    offline = [*PIP, "--python", str(target / "bin" / "python"), "install", "--quiet"]
-    offline += ["--no-index", "--find-links", str(WHEELHOUSE), str(wheel)]
-    first = subprocess.run([*offline, "--dry-run"], capture_output=True, text=True, timeout=600)
-    if first.returncode != 0:
-        _run([*PIP, "wheel", "--quiet", "--wheel-dir", str(WHEELHOUSE), str(wheel)])
-    _run(offline)
+    (_site_packages(target / "bin" / "python") / "dependencies.pth").write_text(f"{deps}\n")
+    _run([*PIP, "--python", str(target / "bin" / "python"), "install", "--quiet", "--no-index", str(wheel)])  # fmt: skip
     return target
 
 
@@ -79,12 +93,44 @@ def devnet() -> Iterator[Devnet]:
         yield running
 
 
+#: Run by the installed interpreter: the distributions a plain install of govchain needs, the
+#: closure of its requirements without extras (markers evaluated as pip does), each checked
+#: against the installed version pip accepted.
+CLOSURE = """
+import json, sys
+from importlib import metadata
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+seen, todo = set(), [("govchain", frozenset())]
+while todo:
+    name, extras = todo.pop()
+    dist = metadata.distribution(name)
+    if (canonicalize_name(dist.name), extras) in seen:
+        continue
+    seen.add((canonicalize_name(dist.name), extras))
+    for line in dist.requires or []:
+        req = Requirement(line)
+        envs = [{"extra": extra} for extra in sorted(extras)] or [{"extra": ""}]
+        if req.marker is not None and not any(req.marker.evaluate(env) for env in envs):
+            continue
+        version = metadata.version(req.name)
+        assert req.specifier.contains(version, prereleases=True), (name, line, version)
+        todo.append((req.name, frozenset(canonicalize_name(e) for e in req.extras)))
+print(json.dumps(sorted({name for name, _ in seen})))
+"""
+
+
 def installed_packages(target: Path) -> set[str]:
-    listed = _run([*PIP, "--python", str(target / "bin" / "python"), "list", "--format=json"])
-    return {entry["name"].lower() for entry in json.loads(listed.stdout)}
+    """What a plain install of the wheel brings: govchain and its requirements' closure."""
+    closure = _run([str(target / "bin" / "python"), "-c", CLOSURE], cwd=target)
+    return set(json.loads(closure.stdout))
 
 
 def test_a_plain_install_brings_no_development_tools(installed: Path) -> None:
+    own = _site_packages(installed / "bin" / "python")
+    listed = _run([*PIP, "--python", str(installed / "bin" / "python"), "list", "--path", str(own), "--format=json"])  # fmt: skip
+    assert [entry["name"] for entry in json.loads(listed.stdout)] == ["govchain"]
     names = installed_packages(installed)
     assert "govchain" in names and "web3" in names and "httpx" in names
     assert names.isdisjoint(DEV_ONLY), names & DEV_ONLY

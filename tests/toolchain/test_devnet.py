@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -67,3 +68,64 @@ def test_long_lived_devnet_up_status_down(tmp_path: Path) -> None:
     assert read_status(folder) is None
     assert down(folder) is False
     assert (folder / "state.json").is_file()
+
+
+# --- anvil's old states: written to a private cache path, removed when it stops ---------------
+# anvil keeps ~500 states in memory and writes each older one to an ``anvil-state-*`` folder
+# under its cache path, which it never removes itself (by default ~/.foundry/anvil/tmp).
+BLOCKS_PAST_MEMORY = 560
+
+
+def mine_changing_blocks(url: str, count: int = BLOCKS_PAST_MEMORY) -> None:
+    """``count`` blocks, each one transfer of 1 wei to RICH: its balance at block n is n. Mined
+    by hand (under load, automine can put two quick transfers in one block)."""
+    sender = str(cast(list[str], rpc(url, "eth_accounts"))[0])
+    transfer = {"from": sender, "to": RICH, "value": "0x1"}
+    rpc(url, "evm_setAutomine", [False])
+    for _ in range(count):
+        rpc(url, "eth_sendTransaction", [transfer])
+        rpc(url, "evm_mine")
+    rpc(url, "evm_setAutomine", [True])
+
+
+def written_states(cache: Path) -> list[Path]:
+    return [state for folder in cache.glob("anvil-state-*") for state in folder.iterdir()]
+
+
+def balance_at(url: str, block: int) -> int:
+    return int(str(rpc(url, "eth_getBalance", [RICH, hex(block)])), 16)
+
+
+def test_old_states_stay_readable_and_their_folder_goes_when_the_devnet_stops() -> None:
+    with Devnet(DevnetConfig(port=free_port())) as devnet:
+        mine_changing_blocks(devnet.url)
+        cache = devnet.cache
+        assert cache is not None and written_states(cache)  # anvil wrote old states, there
+        assert balance_at(devnet.url, 1) == 1  # a state anvil wrote to disk, read back
+        assert balance_at(devnet.url, BLOCKS_PAST_MEMORY) == BLOCKS_PAST_MEMORY
+    assert not cache.exists()
+
+
+def test_a_killed_devnet_leaves_no_states_behind() -> None:
+    devnet = Devnet(DevnetConfig(port=free_port())).start()
+    mine_changing_blocks(devnet.url)
+    cache = devnet.cache
+    assert cache is not None and written_states(cache)
+    assert devnet.process is not None
+    devnet.process.kill()  # anvil gets no chance to clean up (it would not anyway)
+    devnet.process.wait()
+    assert written_states(cache)
+    devnet.stop()
+    assert not cache.exists()
+
+
+def test_the_long_lived_devnet_empties_its_cache_folder_when_it_stops(tmp_path: Path) -> None:
+    folder = tmp_path / "devnet"
+    record = up(DevnetConfig(port=free_port()), folder)
+    try:
+        mine_changing_blocks(str(record["url"]))
+        assert written_states(folder / "cache")
+    finally:
+        assert down(folder) is True
+    assert not (folder / "cache").exists()
+    assert (folder / "state.json").is_file()  # the state it keeps on purpose

@@ -117,3 +117,16 @@ def test_revert_call_trees_are_not_rendered_unless_asked(monkeypatch: pytest.Mon
     original = Trace.show
     testworker.skip_revert_traces()  # asked to render: leaves ape's show in place
     assert Trace.show is original
+
+
+def test_apes_anvil_writes_old_states_to_the_plugins_private_folder() -> None:
+    """ape-foundry starts anvil without a cache path (old states would pile up under
+    ~/.foundry); the plugin gives it a folder it removes when pytest finishes."""
+    import ape
+
+    process = ape.chain.provider.process  # type: ignore[attr-defined]
+    assert process is not None  # ape started this session's anvil
+    args = list(process.args)
+    folder = Path(args[args.index("--cache-path") + 1])
+    assert folder == testworker.anvil_cache() and folder.is_dir()
+    assert folder.name.startswith("govchain-ape-anvil-")
