@@ -123,6 +123,7 @@ def sign_like(obj: CliContext, file: Path, out: Path | None, yes: bool) -> None:
         signed = citizen_signed.sign_like(citizens, account, part)
         document = part_document(citizens, part.identity, part.action, signed)
         token: str | None = signed.token()
+        _shown(file, part.describe())
     elif fmt == SIGNED_DECISION_FORMAT:
         document, token = _decision_like(obj, file, data, yes), None
     elif fmt == CONSENT_FORMAT:
@@ -168,6 +169,7 @@ def approve_hash(obj: CliContext, file: Path, out: Path | None, yes: bool) -> No
     signed = citizen_signed.approve_like(citizens, sender, part)
     target = out or file.with_name(f"{file.stem}-{sender.account.address[2:10].lower()}.json")
     write_part(target, part_document(citizens, part.identity, part.action, signed))
+    _shown(file, f"approved on chain: {part.describe()}")
     obj.emit({"file": str(target), "owner": signed.owner, "token": signed.token()}, signed.token())
 
 
@@ -182,14 +184,12 @@ def _decision_like(obj: CliContext, file: Path, data: dict[str, Any], yes: bool)
     _in_time(first.deadline, cases.now())
     _require_safe(obj, first.signer)
     verdict = "approval" if first.approve else "rejection"
-    _confirm(
-        file,
+    what = (
         f"{verdict} of step {first.step} of case 0x{first.case_id.hex()} for Safe "
         f"{first.signer}, comment 0x{first.comment_hash.hex()}, deadline "
-        f"{iso_time(first.deadline)}, chain {first.chain_id}, contract {first.contract}",
-        obj.account().address,
-        yes,
+        f"{iso_time(first.deadline)}, chain {first.chain_id}, contract {first.contract}"
     )
+    _confirm(file, what, obj.account().address, yes)
     signed = cases.sign(
         obj.account(),
         first.case_id,
@@ -200,6 +200,7 @@ def _decision_like(obj: CliContext, file: Path, data: dict[str, Any], yes: bool)
         None,
         first.signer,
     )
+    _shown(file, what)
     salt = {"comment_salt": data["comment_salt"]} if "comment_salt" in data else {}
     return {**signed.as_dict(), **salt}
 
@@ -219,17 +220,16 @@ def _consent_like(obj: CliContext, file: Path, data: dict[str, Any], yes: bool) 
     )
     _in_time(first.deadline, client.now())
     _require_safe(obj, first.signer)
-    _confirm(
-        file,
+    what = (
         f"consent of {terms.subject} for Safe {first.signer}, grant 0x{terms.grant_id.hex()}, "
         f"nonce {terms.nonce}, window {iso_time(terms.valid_from)} to "
         f"{iso_time(terms.valid_until)}, deadline {iso_time(first.deadline)}, chain "
-        f"{first.chain_id}, contract {first.verifying_contract}",
-        obj.account().address,
-        yes,
+        f"{first.chain_id}, contract {first.verifying_contract}"
     )
+    _confirm(file, what, obj.account().address, yes)
     signed = client.sign_consent(terms, first.deadline, obj.account(), first.purpose, first.signer)
     signed = replace(signed, purpose_salt=first.purpose_salt)  # the text's salt travels along
+    _shown(file, what)
     return signed.as_dict()
 
 
@@ -237,10 +237,15 @@ def _confirm(file: Path, what: str, owner: str, yes: bool) -> None:
     """Show what FILE asks ``owner`` to sign (stderr: stdout keeps the result for --json), then
     sign only if ``yes`` or the owner confirms at a terminal; a Safe's k-of-n is only as good as
     each owner's reading of what they sign (review s25 L-3)."""
-    click.echo(f"{file} asks {owner} to sign: {what}", err=True)
     if yes:
-        return
+        return  # shown after signing (_shown), so a refusal stays one line
+    click.echo(f"{file} asks {owner} to sign: {what}", err=True)
     if not click.get_text_stream("stdin").isatty():
         raise Refused("nothing signed: read what the file asks (above), then run again with --yes")
     if not click.confirm("Sign it?", default=False, err=True):
         raise Refused("nothing signed")
+
+
+def _shown(file: Path, what: str) -> None:
+    """What was signed, on stderr (stdout keeps the result for --json)."""
+    click.echo(f"signed like {file}: {what}", err=True)

@@ -345,12 +345,25 @@ class PartFile:
     signer: ChecksumAddress
 
     def describe(self) -> str:
-        terms = ", ".join(f"{k} {v}" for k, v in self.action.as_json().items()) or "no terms"
+        terms = ", ".join(f"{k} {_readable(v)}" for k, v in self.action.as_json().items())
         return (
-            f"{self.action.name} of identity {self.identity} ({terms}), signed for "
+            f"{self.action.name} of identity {self.identity} ({terms or 'no terms'}), signed for "
             f"{self.signer} at nonce {self.nonce}, deadline {iso_time(self.deadline)}, "
             f"chain {self.chain_id}, registry {self.contract}"
         )
+
+
+def _readable(value: Any) -> str:
+    """A term as a person checks it: 0x-hex that is printable text (an attribute name or value,
+    a delegate type) is followed by that text."""
+    text = str(value)
+    if not text.startswith("0x") or len(text) < 4:
+        return text
+    try:
+        decoded = bytes.fromhex(text[2:]).rstrip(b"\0").decode("utf-8")
+    except ValueError:
+        return text
+    return f'{text} ("{decoded}")' if decoded.isprintable() and decoded else text
 
 
 def read_part(data: Mapping[str, Any]) -> PartFile:

@@ -31,7 +31,7 @@ def two_parts(city_run: CityRun, tmp_path: Path, name: str, *command: str) -> li
     assert json.loads(first.read_text())["token"] == one["token"]
     like = city_run("--key", "safe-owner3", "--json", "safe", "sign-like", str(first), "--yes")
     assert like.exit_code == 0, like.stderr
-    assert like.stderr.startswith(f"{first} asks ")  # shown before it is signed
+    assert like.stderr.startswith(f"signed like {first}: ")
     third = json.loads(like.stdout)
     assert Path(third["file"]).exists()
     return [one["token"], third["token"]]
@@ -55,7 +55,7 @@ def test_sign_like_shows_the_message_and_signs_nothing_unconfirmed(
         assert asked.exit_code == 1 and "Traceback" not in asked.stderr + asked.stdout
         shown, refusal = asked.stderr.strip().splitlines()
         assert shown.startswith(f"{first} asks ") and "did/svc/Hub" in shown
-        assert refusal.startswith("error: nothing signed")
+        assert refusal.startswith("error: refused: nothing signed")
         assert not target.exists()
 
 
