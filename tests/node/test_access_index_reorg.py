@@ -11,20 +11,15 @@ import pytest
 from govchain.node.chain import RpcChain
 from govchain.node.client import DataNodeClient, NodeRefused
 from govchain.node.index import AccessIndex
-from tests.node.conftest import PENSION, Holdings, local
-from tests.node.test_data_node import grant_for, record, refused
-
-
-@pytest.fixture
-def client(reader: RpcChain, civil_staff: Any) -> DataNodeClient:
-    return DataNodeClient(reader, local(civil_staff))
+from tests.node.conftest import PENSION, Holdings
+from tests.node.test_data_node import client, grant_for, record, refused  # noqa: F401
 
 
 def test_a_record_of_a_replaced_block_is_not_answered_from_the_index(
     grants: Any,
     hrss: Holdings,
     node_url: str,
-    client: DataNodeClient,
+    client: DataNodeClient,  # noqa: F811 (the fixture of test_data_node)
     reader: RpcChain,
     civil_staff: Any,
     chain: Any,
