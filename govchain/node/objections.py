@@ -69,7 +69,7 @@ from govchain.node.objection_texts import (
     TEXT_PATH,
     sealed_hash,
 )
-from govchain.node.protocol import REFUSALS, Refusal, address, b32, b64, hex32, recover, uint, unb64
+from govchain.node.protocol import Refusal, address, b32, b64, hex32, recover, uint, unb64
 from govchain.node.store import Base, utcnow
 
 if TYPE_CHECKING:
@@ -77,14 +77,6 @@ if TYPE_CHECKING:
 
 ROLE_APPROVER = 2
 REASON, REJECTION = "reason", "rejection"
-
-REFUSALS.setdefault(
-    "sealed_mismatch", (400, "the envelopes do not hash to the request's signed sealedHash")
-)
-REFUSALS.setdefault(
-    "wrong_recipient",
-    (400, "an envelope is for a key that may not read this text (not an approver / the subject)"),
-)
 
 
 @cache

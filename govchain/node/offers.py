@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from eth_utils.crypto import keccak
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from govchain.node.protocol import REFUSALS, Refusal, address, b32, b64, hex32, uint
+from govchain.node.models import Address, Hex32, SubjectRequest, Uint, _Model
+from govchain.node.protocol import Refusal, address, b32, b64, hex32, uint
 from govchain.services.offerbox import OfferBox
 
 if TYPE_CHECKING:
@@ -37,11 +38,6 @@ if TYPE_CHECKING:
 #: The ``SubjectRequest.category`` of offer requests (no data category has this id).
 OFFERS_CATEGORY = bytes(keccak(text="govchain.offers"))
 ZERO32 = b"\0" * 32
-
-REFUSALS.setdefault(
-    "offer_not_found", (404, "no such offer for this identity at this department's node")
-)
-REFUSALS.setdefault("offer_not_open", (409, "the offer was already accepted or settled"))
 
 
 class OfferDesk:
@@ -100,24 +96,9 @@ class OfferDesk:
 
 # --- HTTP ----------------------------------------------------------------------------------
 
-Hex32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$")]
-Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
-Uint = Annotated[int, Field(ge=0, lt=2**256)] | Annotated[str, Field(pattern=r"^[0-9]{1,78}$")]
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class OfferRequest(_Model):
+class OfferRequest(SubjectRequest):
     """The node's EIP-712 ``SubjectRequest`` (``category`` = the offers category)."""
-
-    department: Hex32
-    subject: Address
-    category: Hex32
-    recordId: Hex32
-    nonce: Uint
-    expiry: Uint
 
 
 class OfferListBody(_Model):

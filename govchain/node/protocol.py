@@ -67,7 +67,15 @@ REFUSALS: dict[str, tuple[int, str]] = {
         409,
         "the stored record no longer matches its record hash: the owner's store was altered",
     ),
+    # offers (govchain.node.offers)
+    "offer_not_found": (404, "no such offer for this identity at this department's node"),
+    "offer_not_open": (409, "the offer was already accepted or settled"),
     # objection texts (govchain.node.objections)
+    "sealed_mismatch": (400, "the envelopes do not hash to the request's signed sealedHash"),
+    "wrong_recipient": (
+        400,
+        "an envelope is for a key that may not read this text (not an approver / the subject)",
+    ),
     "objection_unknown": (404, "no objection has this id on chain"),
     "commitment_mismatch": (
         409,
