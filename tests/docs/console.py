@@ -58,7 +58,9 @@ def commands(markdown: Path) -> list[Command]:
 
 def script(markdown: Path) -> str:
     """A bash script running every command and stopping at the first unexpected exit code."""
-    lines = ["set -u -o pipefail"]
+    # a command that fails stops the script; the data nodes it started in the background go
+    # with it (they hold its output pipes: left running, the caller would wait for them forever)
+    lines = ["set -u -o pipefail", "trap 'kill $(jobs -p) 2>/dev/null' EXIT"]
     for c in commands(markdown):
         where = shlex.quote(f"{markdown.name}:{c.line}")
         lines += [
