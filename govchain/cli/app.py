@@ -111,7 +111,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "attest export": (
         "govchain.cli.attest_export",
-        "Write a credential of attestation UID, signed (EIP-712) by --key, an active member of the issuing department: issuer the department, subject the citizen's did:ethr.",
+        "Write a credential of attestation UID, signed (EIP-712) by --key, an active member of the issuing department with a role the schema lets attest: issuer the department, subject the citizen's did:ethr.",
     ),
     "vc": (
         "govchain.cli.vc",
