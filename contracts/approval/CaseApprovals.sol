@@ -415,7 +415,8 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
             if (terms.schema != bytes32(0)) {
                 // one valid benefit per citizen, department and schema issued on rules' authority alone
                 bytes32 key = bytes32(0);
-                if (_checkIssuingAuthority(terms)) {
+                (bool byRule, uint64 expiry) = _checkIssuingAuthority(terms);
+                if (byRule) {
                     address citizen = terms.applicantCitizen;
                     key = _benefitKey(terms.acceptingDepartment, terms.schema, citizen);
                     bytes32 held = _benefits[key];
@@ -428,7 +429,7 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
                     terms.applicantCitizen,
                     terms.schema,
                     terms.documentsHash,
-                    terms.attestationExpiry,
+                    expiry,
                     terms.attestationRefUID
                 );
                 c.outcome = uid;
@@ -473,28 +474,45 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
      * a step of the accepting department (decided by `threshold` >= 1 of its APPROVERs), or a
      * RULE step of a rule its APPROVERs bound to `terms.schema` in a service in force
      * ({IServiceRegistry-servicesInForce}): signing a rule's requirements grants no benefit.
+     * Such a case issues the benefit linked to no other attestation and valid for no longer than
+     * the service's `validFor` from now, as the approvers signed, whatever its opener chose.
      * Checked at opening and again when the last approval issues the attestation.
      * @return byRule true when the authority comes from RULE steps alone (no signature step of
      * the accepting department): such a case issues one valid benefit per citizen ({_benefitKey})
+     * @return expiry the benefit's expiry if issued now: the case's `attestationExpiry`, except
+     * that on the rules' authority alone 0 stands for the service's `validFor` from now
      */
-    function _checkIssuingAuthority(CaseTerms calldata terms) private view returns (bool byRule) {
+    function _checkIssuingAuthority(CaseTerms calldata terms) private view returns (bool byRule, uint64 expiry) {
         bytes32 schema = terms.schema;
         bytes32 accepting = terms.acceptingDepartment;
         if (!_attestations.canAttest(schema, accepting, ROLE_APPROVER)) {
             revert ApprovalSchemaNotAllowed(schema, accepting);
         }
+        expiry = terms.attestationExpiry;
         Step[] calldata route = terms.route;
         uint256 length = route.length;
         for (uint256 i = 0; i < length; ++i) {
-            if (route[i].threshold != 0 && route[i].department == accepting) return false;
+            if (route[i].threshold != 0 && route[i].department == accepting) return (false, expiry);
         }
         IServiceRegistry services = IServiceRegistry(address(_rules));
+        bytes32 bound = bytes32(0);
+        uint256 latest = 0;
         for (uint256 i = 0; i < length; ++i) {
-            // a RULE step carries the authority of the approvers who bound its rule to this schema
-            if (route[i].threshold == 0 && services.servicesInForce(accepting, route[i].department, schema) != 0) {
-                return true;
-            }
+            if (route[i].threshold != 0) continue;
+            // a RULE step carries the authority of the approvers who bound its rule to this
+            // schema, for as long as they said the benefit stays valid
+            (uint256 count, uint64 validFor) = services.servicesInForce(accepting, route[i].department, schema);
+            if (count == 0) continue;
+            // on the rules' authority alone the benefit refers to no other attestation
+            if (terms.attestationRefUID != bytes32(0)) revert ApprovalBenefitRefNotAllowed(terms.attestationRefUID);
+            if (validFor == 0) return (true, expiry);
+            // validFor <= MAX_VALIDITY (RuleRegistry), so this fits 64 bits
+            uint256 until = block.timestamp + validFor;
+            if (expiry == 0) return (true, uint64(until));
+            if (expiry <= until) return (true, expiry);
+            if (bound == bytes32(0)) (bound, latest) = (route[i].department, until);
         }
+        if (bound != bytes32(0)) revert ApprovalBenefitExpiryNotAllowed(bound, expiry, latest);
         for (uint256 i = 0; i < length; ++i) {
             bytes32 ruleId = route[i].department;
             if (route[i].threshold == 0 && _rules.ruleOf(ruleId).department == accepting) {

@@ -104,6 +104,20 @@ interface IRuleDecisions {
      */
     error ApprovalRuleNotForSchema(bytes32 ruleId, bytes32 schema);
 
+    /**
+     * @notice The route's authority to issue the benefit comes from RULE steps alone, and the
+     * services in force binding its rule `ruleId` to it grant it valid until `latest` at most
+     * (issued now); the case asks `attestationExpiry` `expiry` (0: never), later. The approvers
+     * fix the validity in the service, not the STAFF member who opens the case.
+     */
+    error ApprovalBenefitExpiryNotAllowed(bytes32 ruleId, uint64 expiry, uint256 latest);
+
+    /**
+     * @notice The route's authority to issue the benefit comes from RULE steps alone: such a
+     * benefit refers to no other attestation, and the case names `refUID`.
+     */
+    error ApprovalBenefitRefNotAllowed(bytes32 refUID);
+
     /// @notice Step `step` of case `caseId` is a RULE step: it is decided by its rule, not by signatures or votes.
     error ApprovalRuleStep(bytes32 caseId, uint8 step);
 
@@ -133,7 +147,10 @@ interface IRuleDecisions {
      * (`ApprovalRuleNotForSchema`, also checked at opening), and the case is refused while the
      * citizen holds a valid attestation of that department and schema issued so
      * (`BenefitAlreadyGranted`; one valid benefit per citizen and service, whatever the route
-     * and whichever way its case was opened).
+     * and whichever way its case was opened). Such a benefit refers to no other attestation
+     * (`ApprovalBenefitRefNotAllowed`) and is valid for at most the service's
+     * {IServiceRegistry-ServiceTerms} `validFor` from its issue: an `attestationExpiry` of 0
+     * stands for exactly that, a later one is refused (`ApprovalBenefitExpiryNotAllowed`).
      *
      * Emits {StepDecidedByRule} per step, then {ICaseApprovals-CaseApproved} when the case closes.
      */

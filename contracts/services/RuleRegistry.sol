@@ -25,9 +25,9 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     bytes32 public constant RETIRE_TYPEHASH =
         keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,uint256 deadline)");
 
-    /// @notice `keccak256("RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint256 deadline)")`
+    /// @notice `keccak256("RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint64 validFor,uint256 deadline)")`
     bytes32 public constant REGISTER_SERVICE_TYPEHASH = keccak256(
-        "RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint256 deadline)"
+        "RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint64 validFor,uint256 deadline)"
     );
 
     /// @notice `keccak256("RetireService(bytes32 department,bytes32 name,uint32 version,uint256 deadline)")`
@@ -36,6 +36,9 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
 
     /// @notice `keccak256("govchain.service")`, what separates service ids from rule ids.
     bytes32 public constant SERVICE_TAG = keccak256("govchain.service");
+
+    /// @inheritdoc IServiceRegistry
+    uint64 public constant MAX_VALIDITY = 100 * 365 days;
 
     /// @inheritdoc IRuleRegistry
     uint256 public constant MAX_REQUIREMENTS = 16;
@@ -51,8 +54,14 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
 
     mapping(bytes32 ruleId => RuleView) private _rules;
     mapping(bytes32 serviceId => ServiceView) private _services;
-    /// @dev How many services in force bind each (department, rule, benefit): see {servicesInForce}.
-    mapping(bytes32 bindingKey => uint256 count) private _bindings;
+    /// @dev The services in force binding a (department, rule, benefit), and the validity they agree on.
+    struct Binding {
+        uint32 count;
+        uint64 validFor;
+    }
+
+    /// @dev Each (department, rule, benefit)'s {Binding}: see {servicesInForce}.
+    mapping(bytes32 bindingKey => Binding) private _bindings;
 
     /// @param signatures_ how many distinct approvers of a department sign each of its rule changes (at least 1)
     constructor(IDepartmentRegistry departments_, IAttestationRegistry attestations_, uint256 signatures_)
@@ -109,41 +118,55 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
 
     /// @inheritdoc IServiceRegistry
     function registerService(
-        bytes32 department,
-        bytes32 name,
-        bytes32 ruleId,
-        bytes32 benefit,
+        ServiceTerms calldata service,
         uint256 deadline,
         address[] calldata signers,
         bytes[] calldata signatures
     ) external returns (bytes32 serviceId, uint32 version) {
-        if (department == bytes32(0) || name == bytes32(0) || benefit == bytes32(0)) revert ServiceInvalid();
-        if (_rules[ruleId].department != department) revert ServiceRuleNotOwned(ruleId, department);
-        if (!_attestations.canAttest(benefit, department, ROLE_APPROVER)) {
-            revert ServiceBenefitNotAllowed(benefit, department);
+        bytes32 department = service.department;
+        if (
+            department == bytes32(0) || service.name == bytes32(0) || service.benefit == bytes32(0)
+                || service.validFor > MAX_VALIDITY
+        ) revert ServiceInvalid();
+        if (_rules[service.ruleId].department != department) revert ServiceRuleNotOwned(service.ruleId, department);
+        if (!_attestations.canAttest(service.benefit, department, ROLE_APPROVER)) {
+            revert ServiceBenefitNotAllowed(service.benefit, department);
         }
-        serviceId = _serviceId(department, name);
+        serviceId = _serviceId(department, service.name);
         ServiceView storage previous = _services[serviceId];
         version = previous.version + 1;
-        _checkSigners(
-            department,
-            keccak256(abi.encode(REGISTER_SERVICE_TYPEHASH, department, name, version, ruleId, benefit, deadline)),
-            deadline,
-            signers,
-            signatures
-        );
-        bytes32 binding = _bindingKey(department, ruleId, benefit);
-        if (!previous.active) {
-            ++_bindings[binding];
-        } else {
-            bytes32 replaced = _bindingKey(department, previous.ruleId, previous.benefit);
-            if (replaced != binding) {
-                --_bindings[replaced];
-                ++_bindings[binding];
-            }
+        _checkSigners(department, _registerServiceStructHash(service, version, deadline), deadline, signers, signatures);
+        // the version it replaces no longer binds; every other service in force binding the
+        // same rule to the same benefit must grant it for as long
+        if (previous.active) --_bindings[_bindingKey(department, previous.ruleId, previous.benefit)].count;
+        Binding storage binding = _bindings[_bindingKey(department, service.ruleId, service.benefit)];
+        if (binding.count != 0 && binding.validFor != service.validFor) {
+            revert ServiceValidityConflict(service.ruleId, service.benefit, binding.validFor);
         }
-        _services[serviceId] = ServiceView(department, ruleId, benefit, version, true);
-        emit ServiceRegistered(serviceId, department, version, name, ruleId, benefit, msg.sender, signers);
+        ++binding.count;
+        binding.validFor = service.validFor;
+        _services[serviceId] = ServiceView(department, service.ruleId, service.benefit, service.validFor, version, true);
+        _emitServiceRegistered(serviceId, version, service, signers);
+    }
+
+    /// @dev Emits {ServiceRegistered} (apart, for the stack).
+    function _emitServiceRegistered(
+        bytes32 serviceId,
+        uint32 version,
+        ServiceTerms calldata service,
+        address[] calldata signers
+    ) private {
+        emit ServiceRegistered(
+            serviceId,
+            service.department,
+            version,
+            service.name,
+            service.ruleId,
+            service.benefit,
+            service.validFor,
+            msg.sender,
+            signers
+        );
     }
 
     /// @inheritdoc IServiceRegistry
@@ -161,7 +184,7 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         bytes32 structHash = keccak256(abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version, deadline));
         _checkSigners(department, structHash, deadline, signers, signatures);
         service.active = false;
-        --_bindings[_bindingKey(department, service.ruleId, service.benefit)];
+        --_bindings[_bindingKey(department, service.ruleId, service.benefit)].count;
         emit ServiceRetired(serviceId, department, version, msg.sender, signers);
     }
 
@@ -171,8 +194,13 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     }
 
     /// @inheritdoc IServiceRegistry
-    function servicesInForce(bytes32 department, bytes32 ruleId, bytes32 benefit) external view returns (uint256) {
-        return _bindings[_bindingKey(department, ruleId, benefit)];
+    function servicesInForce(bytes32 department, bytes32 ruleId, bytes32 benefit)
+        external
+        view
+        returns (uint256 count, uint64 validFor)
+    {
+        Binding storage binding = _bindings[_bindingKey(department, ruleId, benefit)];
+        return (binding.count, binding.validFor);
     }
 
     /// @inheritdoc IServiceRegistry
@@ -181,17 +209,12 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     }
 
     /// @inheritdoc IServiceRegistry
-    function serviceRegisterHash(
-        bytes32 department,
-        bytes32 name,
-        uint32 version,
-        bytes32 ruleId,
-        bytes32 benefit,
-        uint256 deadline
-    ) external view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(abi.encode(REGISTER_SERVICE_TYPEHASH, department, name, version, ruleId, benefit, deadline))
-        );
+    function serviceRegisterHash(ServiceTerms calldata service, uint32 version, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(_registerServiceStructHash(service, version, deadline));
     }
 
     /// @inheritdoc IServiceRegistry
@@ -237,6 +260,26 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     {
         return _hashTypedDataV4(
             keccak256(abi.encode(REGISTER_TYPEHASH, department, name, version, requirementsHash, deadline))
+        );
+    }
+
+    /// @dev The struct hash of `RegisterService` for version `version` of `service`.
+    function _registerServiceStructHash(ServiceTerms calldata service, uint32 version, uint256 deadline)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode(
+                REGISTER_SERVICE_TYPEHASH,
+                service.department,
+                service.name,
+                version,
+                service.ruleId,
+                service.benefit,
+                service.validFor,
+                deadline
+            )
         );
     }
 

@@ -16,6 +16,7 @@ from govchain.approval.cases import code_text
 from govchain.approval.messages import SignerSignature
 from govchain.cli.case import parse_when
 from govchain.cli.context import CliContext, pass_cli
+from govchain.cli.identity_params import parse_duration
 from govchain.cli.index import index_target, make_indexer, sync_index
 from govchain.cli.params import BYTES32
 from govchain.cli.sharing_params import DEPARTMENT
@@ -27,7 +28,7 @@ from govchain.services.offerbox import OfferBox
 from govchain.services.rules import name_code, rule_id
 from govchain.services.watcher import Watcher
 
-SIGNED_FORMAT = "govchain.service.change/1"
+SIGNED_FORMAT = "govchain.service.change/2"
 
 
 def _name(text: str) -> bytes:
@@ -57,6 +58,12 @@ def group() -> None:
 @click.argument("name")
 @click.option("--rule", "rule", help="the department's rule NAME deciding who qualifies")
 @click.option("--benefit", type=BYTES32, help="the attestation schema the service grants")
+@click.option(
+    "--valid-for",
+    "valid_for",
+    metavar="DURATION",
+    help="how long a benefit the rule alone grants stays valid (365d, 52w; default: no limit)",
+)
 @click.option("--retire", is_flag=True, help="sign the retirement of the current version")
 @click.option("--dept", type=DEPARTMENT, help="the service's department (default: the --key's)")
 @click.option("--deadline", metavar="WHEN", default="1d", show_default=True)
@@ -67,20 +74,33 @@ def sign(
     name: str,
     rule: str | None,
     benefit: bytes | None,
+    valid_for: str | None,
     retire: bool,
     dept: str | None,
     deadline: str,
     out: Path,
 ) -> None:
     """Sign, as an APPROVER (--key), service NAME's next version (--rule, --benefit) or its
-    retirement (--retire): no transaction; writes the signed change to --out."""
+    retirement (--retire): no transaction; writes the signed change to --out. A benefit that
+    the rule alone grants expires --valid-for after it is issued (the case's opener can only
+    choose an earlier expiry)."""
     code = _dept_of_key(obj, dept)
     if not retire and (rule is None or benefit is None):
         raise click.UsageError("a registration needs --rule and --benefit (or give --retire)")
     catalog = Catalog(obj.connection())
+    seconds = 0
+    if valid_for is not None and not retire:
+        parsed = parse_duration(valid_for)
+        if not parsed or parsed > catalog.max_validity():
+            raise InvalidInput(
+                "--valid-for", valid_for, "expected a duration of up to 100 years, e.g. 365d or 52w"
+            )
+        seconds = parsed
     until = parse_when(deadline, int(obj.connection().w3.eth.get_block("latest")["timestamp"]))
     rid = None if retire or rule is None else rule_id(code, _name(rule))
-    signed = catalog.sign(obj.account(), code, _name(name), until, rid, None if retire else benefit)
+    signed = catalog.sign(
+        obj.account(), code, _name(name), until, rid, None if retire else benefit, seconds
+    )
     document = {
         "format": SIGNED_FORMAT,
         "department": code_text(code),
@@ -88,6 +108,7 @@ def sign(
         "deadline": until,
         "rule_id": None if rid is None else "0x" + rid.hex(),
         "benefit": None if retire or benefit is None else "0x" + benefit.hex(),
+        "valid_for_seconds": 0 if retire else seconds,
         "signer": signed.signer,
         "signature": "0x" + signed.signature.hex(),
     }
@@ -104,6 +125,13 @@ def _load(path: Path) -> dict[str, Any]:
         if not isinstance(data, dict) or data.get("format") != SIGNED_FORMAT:
             raise ValueError(f"not a {SIGNED_FORMAT} file")
         validate.address(data["signer"])
+        missing = [
+            k for k in ("department", "name", "deadline", "rule_id", "benefit") if k not in data
+        ]
+        if missing:
+            raise ValueError(f"no {missing[0]} field")
+        if not isinstance(data["valid_for_seconds"], int) or data["valid_for_seconds"] < 0:
+            raise ValueError("valid_for_seconds is not a number of seconds")
         return data
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput("signed service change file", str(path), str(exc)) from None
@@ -118,7 +146,7 @@ def register(obj: CliContext, files: tuple[Path, ...]) -> None:
     """Relay approvers' signed changes of one service (a registration or a retirement)."""
     docs = [_load(f) for f in files]
     first = docs[0]
-    keys = ("department", "name", "deadline", "rule_id", "benefit")
+    keys = ("department", "name", "deadline", "rule_id", "benefit", "valid_for_seconds")
     for path, d in zip(files, docs, strict=True):
         if tuple(d[k] for k in keys) != tuple(first[k] for k in keys):
             raise InvalidInput("signed service change file", str(path), "signs another change")
@@ -127,7 +155,8 @@ def register(obj: CliContext, files: tuple[Path, ...]) -> None:
     rid = None if first["rule_id"] is None else bytes.fromhex(first["rule_id"][2:])
     benefit = None if first["benefit"] is None else bytes.fromhex(first["benefit"][2:])
     catalog = Catalog(obj.connection(), obj.sender())
-    receipt = catalog.relay(code, name, int(first["deadline"]), sigs, rid, benefit)
+    valid_for = int(first["valid_for_seconds"])
+    receipt = catalog.relay(code, name, int(first["deadline"]), sigs, rid, benefit, valid_for)
     state = catalog.service(code, name).as_dict()
     tx = receipt["transactionHash"].to_0x_hex()
     obj.emit(
@@ -152,6 +181,7 @@ def list_(obj: CliContext, dept: str | None) -> None:
             f"{r['department']}/{r['name']} v{r['version']} "
             f"({'in force' if r['in_force'] else 'retired'}) rule {r['rule_id'][:10]}… "
             f"benefit {r['benefit'][:10]}…"
+            + (f" valid {r['valid_for_seconds'] // 86400}d" if r["valid_for_seconds"] else "")
             for r in rows
         )
 

@@ -40,6 +40,7 @@ REGISTER_SERVICE: TypedMessage = message(
         ("uint32", "version"),
         ("bytes32", "ruleId"),
         ("bytes32", "benefit"),
+        ("uint64", "validFor"),
         ("uint256", "deadline"),
     ],
 )
@@ -61,15 +62,22 @@ def service_id(department: bytes, name: bytes) -> bytes:
 
 
 def register_message(
-    department: bytes, name: bytes, version: int, rule: bytes, benefit: bytes, deadline: int
+    department: bytes,
+    name: bytes,
+    version: int,
+    rule: bytes,
+    benefit: bytes,
+    deadline: int,
+    valid_for: int = 0,
 ) -> dict[str, Any]:
-    """The ``RegisterService`` message fields."""
+    """The ``RegisterService`` message fields (``valid_for`` seconds, 0: no limit)."""
     return {
         "department": bytes(department),
         "name": bytes(name),
         "version": int(version),
         "ruleId": bytes(rule),
         "benefit": bytes(benefit),
+        "validFor": int(valid_for),
         "deadline": int(deadline),
     }
 
@@ -86,7 +94,9 @@ def retire_message(department: bytes, name: bytes, version: int, deadline: int) 
 
 @dataclass(frozen=True)
 class Service:
-    """A service line: its id, department, name, rule line, benefit schema, version, in force."""
+    """A service line: its id, department, name, rule line, benefit schema, version, in force,
+    and how long a benefit issued on its rule's authority alone stays valid (seconds, 0: no
+    limit; a case's ``attestation_expiry`` of 0 then means that long from its issue)."""
 
     service_id: bytes
     department: bytes
@@ -95,6 +105,7 @@ class Service:
     benefit: bytes
     version: int
     active: bool
+    valid_for: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +116,7 @@ class Service:
             "benefit": "0x" + self.benefit.hex(),
             "version": self.version,
             "in_force": self.active,
+            "valid_for_seconds": self.valid_for,
         }
 
 
@@ -130,19 +142,32 @@ class Catalog:
         self.sender = sender
         self.contract: Contract = connection.contract(CONTRACT)
 
+    def max_validity(self) -> int:
+        """The longest validity a service may give, in seconds (the contract's ``MAX_VALIDITY``)."""
+        return int(self.contract.functions.MAX_VALIDITY().call())
+
     def service(self, department: bytes, name: bytes) -> Service:
         """Service line ``name`` of ``department`` (:class:`NotFound` if never registered)."""
         return self.by_id(service_id(department, name), name)
 
     def by_id(self, sid: bytes, name: bytes = b"") -> Service:
         """Service line ``sid`` (:class:`NotFound` if never registered)."""
-        dept, rule, benefit, version, active = self.contract.functions.serviceOf(sid).call()
+        dept, rule, benefit, valid_for, version, active = self.contract.functions.serviceOf(
+            sid
+        ).call()
         if int(version) == 0:
             raise NotFound("service", "0x" + sid.hex(), "never registered")
         if not name:
             name = self._names().get(sid, b"")
         return Service(
-            sid, bytes(dept), bytes(name), bytes(rule), bytes(benefit), int(version), bool(active)
+            sid,
+            bytes(dept),
+            bytes(name),
+            bytes(rule),
+            bytes(benefit),
+            int(version),
+            bool(active),
+            int(valid_for),
         )
 
     def _names(self) -> dict[bytes, bytes]:
@@ -163,15 +188,18 @@ class Catalog:
         deadline: int,
         rule: bytes | None = None,
         benefit: bytes | None = None,
+        valid_for: int = 0,
     ) -> SignerSignature:
         """An approver's signature registering the next version (``rule`` and ``benefit``
-        given) or retiring the current version of service ``name`` of ``department``."""
-        _d, _r, _b, version, _a = self.contract.functions.serviceOf(
-            service_id(department, name)
-        ).call()
+        given, a benefit issued on the rule's authority alone valid for at most ``valid_for``
+        seconds, 0: no limit) or retiring the current version of service ``name`` of
+        ``department``."""
+        version = self.contract.functions.serviceOf(service_id(department, name)).call()[4]
         dom = domain(self.connection.chain_id, self.contract.address)
         if rule is not None and benefit is not None:
-            msg = register_message(department, name, int(version) + 1, rule, benefit, deadline)
+            msg = register_message(
+                department, name, int(version) + 1, rule, benefit, deadline, valid_for
+            )
             return SignerSignature(account.address, REGISTER_SERVICE.sign(account.key, dom, msg))
         msg = retire_message(department, name, int(version), deadline)
         return SignerSignature(account.address, RETIRE_SERVICE.sign(account.key, dom, msg))
@@ -184,6 +212,7 @@ class Catalog:
         signatures: Sequence[SignerSignature],
         rule: bytes | None = None,
         benefit: bytes | None = None,
+        valid_for: int = 0,
     ) -> TxReceipt:
         """Send approvers' signatures of one service change as one transaction."""
         if self.sender is None:
@@ -192,9 +221,8 @@ class Catalog:
         signers = [s.signer for s in ordered]
         sigs = [s.signature for s in ordered]
         if rule is not None and benefit is not None:
-            function = self.contract.functions.registerService(
-                department, name, rule, benefit, deadline, signers, sigs
-            )
+            terms = (department, name, rule, benefit, int(valid_for))
+            function = self.contract.functions.registerService(terms, deadline, signers, sigs)
         else:
             function = self.contract.functions.retireService(
                 department, name, deadline, signers, sigs

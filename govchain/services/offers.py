@@ -118,7 +118,11 @@ for _name, _template in {
     "OfferAlreadyGranted": "{citizen} already holds the benefit {uid} of service {serviceId}",
     "OfferRuleChanged": "the rule of service {serviceId} changed since the offer (she consented "
     "to requirements {signed}, in force now {inForce}): a new offer must be accepted",
-    "ServiceInvalid": "a service needs a department, a name and a benefit schema",
+    "ServiceInvalid": "a service needs a department, a name, a benefit schema and a validity "
+    "of at most 100 years",
+    "ServiceValidityConflict": "another service in force grants benefit {benefit} on rule "
+    "{ruleId} for {validFor} seconds: services binding one rule to one benefit must agree on "
+    "its validity",
     "ServiceRuleNotOwned": "rule {ruleId} is not a rule of {department}: a service grants on its "
     "own department's rule",
     "ServiceBenefitNotAllowed": "{department}'s approvers may not attest the benefit schema "

@@ -211,5 +211,10 @@ for _name, _template in {
     "ApprovalRuleNotForSchema": "rule {ruleId} is the route's only authority of the accepting "
     "department, but no service of it in force grants {schema} on that rule: add a signature "
     "step of its approvers, or have them register a service binding the rule to the benefit",
+    "ApprovalBenefitExpiryNotAllowed": "the service binding rule {ruleId} to this benefit grants "
+    "it until {latest} at most; the case asks it until {expiry} (0: never): leave the expiry "
+    "at 0 (the service's validity) or choose an earlier one",
+    "ApprovalBenefitRefNotAllowed": "a benefit issued on a rule's authority alone refers to no "
+    "other attestation; the case names {refUID}",
 }.items():
     explain(_name, _template)

@@ -148,22 +148,23 @@ class Rulebook:
         *,
         signers: Sequence[Any] | None = None,
         sender: Any = None,
+        valid_for: int = 0,
     ) -> Any:
-        """Register the next version of service ``name`` of ``dept`` (rule id, benefit schema)."""
+        """Register the next version of service ``name`` of ``dept`` (rule id, benefit schema,
+        ``valid_for`` seconds of a benefit its rule alone grants, 0: no limit)."""
         code = self.depts[dept].code
         version = int(self.rules.serviceOf(catalog.service_id(code, name_code(name))).version) + 1
         deadline = self.now() + DAY
-        msg = catalog.register_message(code, name_code(name), version, rule, benefit, deadline)
+        msg = catalog.register_message(
+            code, name_code(name), version, rule, benefit, deadline, valid_for
+        )
         sigs = self.sign(
             catalog.REGISTER_SERVICE,
             msg,
             self.depts[dept].approvers[:2] if signers is None else signers,
         )
         return self.rules.registerService(
-            code,
-            name_code(name),
-            rule,
-            benefit,
+            (code, name_code(name), rule, benefit, valid_for),
             deadline,
             [s.signer for s in sigs],
             [s.signature for s in sigs],

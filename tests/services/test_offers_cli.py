@@ -41,6 +41,7 @@ def test_a_service_offered_listed_and_accepted_from_the_command_line(
         files.append(str(out))
     made = city_run.json("--key", "bdb-staff", "offer", "register", *files)
     assert made["version"] == 1 and made["in_force"] is True and made["benefit"] == benefit
+    assert made["valid_for_seconds"] == 0  # no --valid-for: a benefit without a time limit
     listed = city_run.json("offer", "list", "--dept", "CIVIL")
     assert {r["name"] for r in listed} == {"allowance", "allowance-2"}
 
@@ -98,7 +99,7 @@ def test_offer_errors_are_one_line(city_run: CityRun, world: OffersWorld, tmp_pa
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     result = city_run("--key", "bdb-staff", "offer", "register", str(bad))
-    assert_one_line_error(result, 2, "not a govchain.service.change/1 file")
+    assert_one_line_error(result, 2, "not a govchain.service.change/2 file")
     one = tmp_path / "one.json"
     city_run.json(
         "--key", "civil-approver1", "offer", "sign", "solo", "--rule", "elderly",
@@ -106,3 +107,22 @@ def test_offer_errors_are_one_line(city_run: CityRun, world: OffersWorld, tmp_pa
     )  # fmt: skip
     result = city_run("--key", "bdb-staff", "offer", "register", str(one))
     assert_one_line_error(result, 1, "needs 2 approvers' signatures, got 1")
+    result = city_run(
+        "--key", "civil-approver1", "offer", "sign", "solo", "--rule", "elderly",
+        "--benefit", "0x" + world.schemas["allowance"].hex(), "--valid-for", "5300w",
+        "-o", str(one),
+    )  # fmt: skip
+    assert_one_line_error(result, 2, "expected a duration of up to 100 years")
+    # the service `allowance` grants the same benefit on the same rule without a time limit
+    yearly = []
+    for i in (1, 2):
+        out = tmp_path / f"yearly{i}.json"
+        signed = city_run.json(
+            "--key", f"civil-approver{i}", "offer", "sign", "yearly", "--rule", "elderly",
+            "--benefit", "0x" + world.schemas["allowance"].hex(), "--valid-for", "365d",
+            "-o", str(out),
+        )  # fmt: skip
+        assert signed["valid_for_seconds"] == 365 * 86400
+        yearly.append(str(out))
+    result = city_run("--key", "bdb-staff", "offer", "register", *yearly)
+    assert_one_line_error(result, 1, "must agree on its validity")

@@ -151,7 +151,7 @@ def test_a_retired_service_ends_its_rules_authority_even_for_an_open_case(
     terms = _case(book, depts, facts, [rid], alice, "opened in time")
     approvals.openCase(terms.as_tuple(), sender=staff)
     book.retire_service("CIVIL", "allowance")
-    assert rule_registry.servicesInForce(civil, rid, allowance) == 0
+    assert rule_registry.servicesInForce(civil, rid, allowance)[0] == 0
     evidence = _evidence(book, alice, facts)
     with ape.reverts(approvals.ApprovalRuleNotForSchema, ruleId=rid, schema=allowance):
         approvals.decideByRule(
@@ -171,8 +171,8 @@ def test_services_in_force_counts_each_binding_as_services_are_registered_moved_
 
     def count() -> tuple[int, int]:
         return (
-            int(rule_registry.servicesInForce(civil, rid, allowance)),
-            int(rule_registry.servicesInForce(civil, weak, allowance)),
+            int(rule_registry.servicesInForce(civil, rid, allowance)[0]),
+            int(rule_registry.servicesInForce(civil, weak, allowance)[0]),
         )
 
     assert count() == (1, 0)
@@ -187,7 +187,7 @@ def test_services_in_force_counts_each_binding_as_services_are_registered_moved_
     book.retire_service("CIVIL", "allowance")
     assert count() == (0, 0)
     # another department's code names no binding of CIVIL's rule
-    assert rule_registry.servicesInForce(depts["PSB"].code, rid, allowance) == 0
+    assert rule_registry.servicesInForce(depts["PSB"].code, rid, allowance)[0] == 0
 
 
 # --- M-1: one valid benefit per citizen, whatever route of RULE steps ---------------------------

@@ -112,12 +112,13 @@ def test_a_signed_registration_is_used_once_and_expires(
     deadline = book.now() + DAY
     msg = catalog.register_message(code, name, 1, rid, facts["allowance"], deadline)
     sigs = book.sign(catalog.REGISTER_SERVICE, msg, depts["CIVIL"].approvers[:2])
-    args = (code, name, rid, facts["allowance"], deadline, [s.signer for s in sigs])
+    terms = (code, name, rid, facts["allowance"], 0)
+    args = (terms, deadline, [s.signer for s in sigs])
     rule_registry.registerService(*args, [s.signature for s in sigs], sender=depts["CIVIL"].staff)
     with ape.reverts(rule_registry.SignatureInvalidSigner, signer=sigs[0].signer):
         rule_registry.registerService(
             *args, [s.signature for s in sigs], sender=depts["CIVIL"].staff
         )
-    assert rule_registry.serviceRegisterHash(
-        code, name, 1, rid, facts["allowance"], deadline
-    ) == catalog.REGISTER_SERVICE.digest(book.domain, msg)
+    assert rule_registry.serviceRegisterHash(terms, 1, deadline) == catalog.REGISTER_SERVICE.digest(
+        book.domain, msg
+    )
