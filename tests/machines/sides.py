@@ -322,11 +322,11 @@ class Sides:
             if "CIVIL" in m.world.suspended:
                 return "ApprovalNotStaff", {"account": staff.address}
             if not at_once:
-                return self.authority_refusal(terms)
+                return self.authority_refusal(terms, t)
             return (
-                self.authority_refusal(terms)
+                self.authority_refusal(terms, t)
                 or self.rule_refusal(subject, given, chosen, t)
-                or self.benefit_refusal(terms)
+                or self.benefit_refusal(terms, t)
             )
 
         if at_once:
@@ -356,8 +356,8 @@ class Sides:
         def predict(t: int) -> Refusal:
             return (
                 self.rule_refusal(subject, given, chosen, t)
-                or self.authority_refusal(terms)
-                or self.benefit_refusal(terms)
+                or self.authority_refusal(terms, t)
+                or self.benefit_refusal(terms, t)
             )
 
         args = (terms.case_id(), terms.as_tuple(), [proof(given, [f.evidence for f in chosen])])
@@ -380,25 +380,28 @@ class Sides:
         self.m.other.setdefault(who, []).append(uid)
         assert d.approvals.benefitOf(d.sid, terms.applicant_citizen) == uid
 
-    def authority_refusal(self, terms: CaseTerms) -> Refusal:
+    def authority_refusal(self, terms: CaseTerms, t: int) -> Refusal:
         """(f) a RULE step issues the benefit only while a service in force binds its rule to it
-        (the approvers signed the rule's requirements, never a benefit): checked at opening and
-        when the step issues."""
-        if terms.schema == ZERO32 or self.m.service:
+        (the approvers signed the rule's requirements, never a benefit), (g) and valid for no
+        longer than the service says from ``t``: checked at opening and when the step issues."""
+        if terms.schema == ZERO32:
             return None
-        return "ApprovalRuleNotForSchema", {
-            "ruleId": terms.route[0].department,
-            "schema": terms.schema,
-        }
+        rule = terms.route[0].department
+        if not self.m.service:
+            return "ApprovalRuleNotForSchema", {"ruleId": rule, "schema": terms.schema}
+        valid, expiry = self.m.valid_for, terms.attestation_expiry
+        if valid and expiry and expiry > t + valid:
+            return "ApprovalBenefitExpiryNotAllowed", {"ruleId": rule, "expiry": expiry}
+        return None
 
-    def benefit_refusal(self, terms: CaseTerms) -> Refusal:
-        """(d) a case issuing the benefit on a rule's authority issues no second valid one,
-        however opened."""
+    def benefit_refusal(self, terms: CaseTerms, t: int) -> Refusal:
+        """(d) a case issuing the benefit on a rule's authority issues no second one valid at
+        ``t``, however opened."""
         if terms.schema == ZERO32:
             return None
         d = self.d
         who = next(i for i, c in enumerate(d.citizens) if c.address == terms.applicant_citizen)
-        valid = self.m.valid_benefits(who)
+        valid = self.m.valid_benefits(who, t)
         if not valid:
             return None
         civil = d.depts["CIVIL"].code
@@ -407,7 +410,7 @@ class Sides:
 
     # --- offers ---------------------------------------------------------------------------------
 
-    def offer_refusal(self, offer: Any) -> Refusal:
+    def offer_refusal(self, offer: Any, t: int | None = None) -> Refusal:
         m, d = self.m, self.d
         identity = d.citizens[offer.who].address
         signer = offer.signed[0]
@@ -419,7 +422,7 @@ class Sides:
         if offer.requirements != in_force:
             kw = {"serviceId": d.sid, "signed": offer.requirements, "inForce": in_force}
             return "OfferRuleChanged", kw
-        if m.valid_benefits(offer.who):
+        if m.valid_benefits(offer.who, t):
             latest = d.approvals.benefitOf(d.sid, identity)
             return "OfferAlreadyGranted", {"serviceId": d.sid, "citizen": identity, "uid": latest}
         if "CIVIL" in m.world.suspended:
@@ -436,10 +439,9 @@ class Sides:
             return
         chosen = self.evidence(identity, given, picks, True)
         self.check_view(identity, given, chosen)
-        before = self.offer_refusal(offer)
 
         def predict(t: int) -> Refusal:
-            return before or self.rule_refusal(identity, given, chosen, t)
+            return self.offer_refusal(offer, t) or self.rule_refusal(identity, given, chosen, t)
 
         args = (offer.terms.as_tuple(), [proof(given, [f.evidence for f in chosen])], offer.signed)
         staff = d.depts["CIVIL"].staff

@@ -92,6 +92,8 @@ ISSUERS = ["PSB", "CIVIL", "HOUSING", "HRSS"]
 GRANTEES = ["HOUSING", "DPF"]
 HRSS_NAMES = [n for n, owner, _, _ in CATALOG if owner == "HRSS"]
 FAR = 3650 * DAY
+#: How long the ``allowance`` service says its benefit stays valid (0: no limit), per registration.
+VALIDITY = st.sampled_from([0, DAY, 3 * DAY])
 
 
 def _count(key: str, into: dict[str, int] = OUTCOMES) -> None:
@@ -155,6 +157,8 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             self.version = 0
             self.requirements: dict[int, list[Requirement]] = {}
             self.service = True
+            self.valid_for = 0  # the service's validFor, kept across retirement
+            self.validity: list[tuple[int, int]] = []  # (block time of a registration, validFor)
             self.cases: list[CaseTerms] = []  # open RULE cases
             self.offers: list[Offer] = []
             self.benefits: dict[int, list[bytes]] = {}  # through acceptOffer
@@ -188,10 +192,10 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
         def civil_can_sign(self) -> bool:
             return "CIVIL" not in self.world.suspended
 
-        @initialize()
-        def start(self) -> None:
+        @initialize(valid=VALIDITY)
+        def start(self, valid: int) -> None:
             """The founders' keys (everyone else is in no department), CIVIL's ``elderly``
-            rule (version 1) and ``allowance`` service."""
+            rule (version 1) and ``allowance`` service (its benefit valid for ``valid``)."""
             for name, d in depts.items():
                 self.world.join(d.staff.address, name, ROLE_STAFF, 0)
                 for a in d.approvers:
@@ -200,7 +204,12 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             book.register("CIVIL", "elderly", base)
             self.version, self.requirements[1] = 1, base
             self._tick()
-            book.register_service("CIVIL", "allowance", rid, allowance)
+            self.register_service(valid)
+
+        def register_service(self, valid: int) -> None:
+            book.register_service("CIVIL", "allowance", rid, allowance, valid_for=valid)
+            self.valid_for = valid
+            self.validity.append((self.head(), valid))
 
         # --- membership and departments ------------------------------------------------------
 
@@ -366,12 +375,12 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
         # --- rules, services, cases ---------------------------------------------------------
 
         @precondition(lambda self: self.civil_can_sign())
-        @rule(change=st.sampled_from(["toggle", "replace", "service"]))
-        def civil_approvers_change_rules(self, change: str) -> None:
+        @rule(change=st.sampled_from(["toggle", "replace", "service"]), valid=VALIDITY)
+        def civil_approvers_change_rules(self, change: str, valid: int) -> None:
             """The rule retired or registered again, or replaced by a version with the other
-            requirement list; or the service retired or registered again."""
+            requirement list; or the service retired or registered again (for ``valid``)."""
             if change == "service":
-                self.retire_or_register_service()
+                self.retire_or_register_service(valid)
             else:
                 self.change_rule(change)
 
@@ -389,12 +398,12 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 self.rule_in_force = True
             _count(f"rule {change}")
 
-        def retire_or_register_service(self) -> None:
+        def retire_or_register_service(self, valid: int | None = None) -> None:
             self._tick()
             if self.service:
                 book.retire_service("CIVIL", "allowance")
             else:
-                book.register_service("CIVIL", "allowance", rid, allowance)
+                self.register_service(self.valid_for if valid is None else valid)
             self.service = not self.service
 
         @rule(
@@ -403,12 +412,14 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             schema=st.booleans(),
             picks=st.lists(st.integers(0, 50), min_size=3, max_size=3),
             fresh=st.booleans(),
+            late=st.sampled_from([False, False, False, True]),
         )
         def open_rule_case(
-            self, who: int, at_once: bool, schema: bool, picks: list[int], fresh: bool
+            self, who: int, at_once: bool, schema: bool, picks: list[int], fresh: bool, late: bool
         ) -> None:
             """A RULE case of CIVIL (with or without the benefit schema) decided when opened or
-            later; (``fresh``) her facts attested first, as on the usual path."""
+            later; (``fresh``) her facts attested first, as on the usual path; (``late``, decided
+            at once) its opener asks a benefit expiry 10 days out, beyond any validity here."""
             if fresh:
                 self.attest_her_facts(who)
             self.n += 1
@@ -419,6 +430,7 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 route=(rule_step(rid, now + FAR),),
                 applicant_citizen=citizens[who].address,
                 schema=allowance if schema else ZERO32,
+                attestation_expiry=now + 10 * DAY if late and at_once else 0,
             )
             self.sides.open_case(terms, at_once, picks)
 
@@ -554,10 +566,14 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 self._tick()
                 attestations.revoke(valid[0], sender=depts["CIVIL"].approvers[0])
 
-        def valid_benefits(self, who: int) -> list[bytes]:
-            """Her valid benefits of the service, through offers or cases opened otherwise."""
+        def valid_benefits(self, who: int, at: int | None = None) -> list[bytes]:
+            """Her benefits of the service (through offers or cases opened otherwise) valid at
+            block time ``at`` (the head's by default): not revoked, not expired then."""
             held = [*self.benefits.get(who, []), *self.other.get(who, [])]
-            return [u for u in held if attestations.isValid(u)]
+            if at is None:
+                return [u for u in held if attestations.isValid(u)]
+            records = [(u, attestations.getAttestation(u)) for u in held]
+            return [u for u, r in records if r.issuedAt and (r.expiry == 0 or at < r.expiry)]
 
         # --- invariants ----------------------------------------------------------------------
 
@@ -626,6 +642,20 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                     issued.add(uid)
             known = {u for held in [*self.benefits.values(), *self.other.values()] for u in held}
             assert issued <= known, issued - known
+
+        @invariant()
+        def g_a_benefit_runs_as_long_as_the_service_said_when_issued(self) -> None:
+            """Every allowance issued on the rule's authority expires exactly the service's
+            ``validFor`` (the one registered last before its issue) after its issue, or never
+            when that was 0; the opener's later expiry was refused (read from the chain)."""
+            for held in [*self.benefits.values(), *self.other.values()]:
+                for uid in held:
+                    record = attestations.getAttestation(uid)
+                    if not record.issuedAt:
+                        continue  # revoked: its record is gone
+                    valid = [v for at, v in self.validity if at < record.issuedAt][-1]
+                    want = record.issuedAt + valid if valid else 0
+                    assert record.expiry == want, (uid, record, self.validity)
 
     run_state_machine_as_test(
         JoinedMachine,
