@@ -165,6 +165,12 @@ class DataNode(Releaser):
                 raise Refusal("wrong_node", "the category belongs to another department")
             if ctx.category.sharing != UNCONDITIONAL:
                 raise Refusal("no_grant", "the category is not Unconditional; name a grant")
+            # open data is data about no one: its access record names no subject (review s26
+            # N-1), so a record bound to a citizen is released only under a grant of hers
+            if msg["subject"].lower() != ZERO_ADDRESS:
+                raise Refusal(
+                    "subject_mismatch", "open access releases records about no one; name a grant"
+                )
             return bytes(member.department)
         # what the request says of the grant, checked here: the terms are the grant's, the
         # grant's data is held here
