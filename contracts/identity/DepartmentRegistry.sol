@@ -120,6 +120,15 @@ contract DepartmentRegistry is IDepartmentRegistry {
     }
 
     /// @inheritdoc IDepartmentRegistry
+    function issuerStanding(bytes32 code, address account)
+        external
+        view
+        returns (DepartmentStatus status, uint64 compromised)
+    {
+        return (_departments[code].status, _compromisedSince[account]);
+    }
+
+    /// @inheritdoc IDepartmentRegistry
     function department(bytes32 code) external view returns (DepartmentView memory) {
         Department storage d = _departments[code];
         if (d.status == DepartmentStatus.None) revert DepartmentUnknown(code);

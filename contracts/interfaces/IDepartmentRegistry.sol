@@ -148,6 +148,15 @@ interface IDepartmentRegistry {
     /// @notice The status of `dept` (None if unknown).
     function departmentStatus(bytes32 dept) external view returns (DepartmentStatus);
 
+    /**
+     * @notice What a statement of `account` for `dept` rests on, in one call: `dept`'s status
+     * and when the council marked `account` compromised (zero if never: see {compromisedSince}).
+     */
+    function issuerStanding(bytes32 dept, address account)
+        external
+        view
+        returns (DepartmentStatus status, uint64 compromised);
+
     /// @notice Everything about `code`. Reverts with {DepartmentUnknown} if there is none.
     function department(bytes32 code) external view returns (DepartmentView memory);
 

@@ -106,6 +106,12 @@ interface IRuleRegistry {
     error RuleIssuerNotNamed(bytes32 uid, bytes32 department);
     /// @notice Attestation `uid`'s issuer `department` is not Active (`status`).
     error RuleIssuerNotActive(bytes32 uid, bytes32 department, IDepartmentRegistry.DepartmentStatus status);
+    /**
+     * @notice Attestation `uid` was made by `attester`, a key the council marked compromised at
+     * `since`: a theft may predate the marking, so none of its statements decides a rule (its
+     * department re-attests what was true).
+     */
+    error RuleAttesterCompromised(bytes32 uid, address attester, uint64 since);
     /// @notice Attestation `uid` expired at `expiry`.
     error RuleAttestationExpired(bytes32 uid, uint64 expiry);
     /// @notice Attestation `uid` does not exist: revoked, or never issued with these contents.

@@ -9,8 +9,9 @@ import {IRuleRegistry} from "../interfaces/IRuleRegistry.sol";
  * @title RuleCheckLib
  * @notice The one place that states when a rule decides: each requirement of the rule's
  * current version is met by one attestation about the subject, of the required schema, issued
- * by a department the requirement names that is Active now, unrevoked, unexpired and no older
- * than the requirement's maximum age; and the rule's own department is Active now. Internal,
+ * by a department the requirement names that is Active now, by a key the council never marked
+ * compromised, unrevoked, unexpired and no older than the requirement's maximum age; and the
+ * rule's own department is Active now. Internal,
  * so {CaseApprovals} runs it without re-encoding the evidence.
  */
 library RuleCheckLib {
@@ -59,10 +60,12 @@ library RuleCheckLib {
         uint256 j = 0;
         while (j < named.length && named[j] != issuer) ++j;
         if (j == named.length) revert IRuleRegistry.RuleIssuerNotNamed(uid, issuer);
-        IDepartmentRegistry.DepartmentStatus status = departments.departmentStatus(issuer);
+        (IDepartmentRegistry.DepartmentStatus status, uint64 compromised) =
+            departments.issuerStanding(issuer, e.attester);
         if (status != IDepartmentRegistry.DepartmentStatus.Active) {
             revert IRuleRegistry.RuleIssuerNotActive(uid, issuer, status);
         }
+        if (compromised != 0) revert IRuleRegistry.RuleAttesterCompromised(uid, e.attester, compromised);
         uint64 expiry = e.expiry;
         if (expiry != 0 && expiry <= block.timestamp) revert IRuleRegistry.RuleAttestationExpired(uid, expiry);
         if (!attestations.isValid(uid)) revert IRuleRegistry.RuleAttestationNotFound(uid);

@@ -198,6 +198,8 @@ for _name, _template in {
     "accept for this requirement",
     "RuleIssuerNotActive": "attestation {uid} was issued by {department}, which is not active "
     "(status {status})",
+    "RuleAttesterCompromised": "attestation {uid} was made by {attester}, a key the council "
+    "marked compromised at {since}: it decides no rule; its department re-attests what is true",
     "RuleAttestationExpired": "attestation {uid} expired at {expiry}",
     "RuleAttestationNotFound": "attestation {uid} does not exist (revoked, or not issued with "
     "these contents)",
