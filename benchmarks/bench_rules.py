@@ -71,8 +71,10 @@ def test_gas_of_rule_steps(
                 f"openCaseByRule, 1 RULE step over 3 attestations, {what}",
                 new=5 if i else 2,  # issuing: + the benefit record of the terms
                 target=OPEN_AND_DECIDE_TARGET,
-                note="opens, checks the rule (3 uid preimages, issuers Active, isValid) and closes "
-                "Approved in one transaction",
+                note="opens, checks the rule (3 uid preimages, issuers Active, attesters never "
+                "marked compromised, isValid) and closes Approved in one transaction; the "
+                "compromise mark (review s26 I-2) is one more cold slot per attestation, ~2,800 "
+                "with the call's return (148,500 before it)",
             )
         )
     sid = service_id(depts["CIVIL"].code, name_code("allowance"))
