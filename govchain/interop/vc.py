@@ -43,7 +43,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from govchain.eip712 import Domain, message
-from govchain.errors import GovchainError
+from govchain.errors import GovchainError, InvalidInput
 from govchain.identity.departments import DepartmentStatus
 from govchain.interop.did import did_of, parse_did
 from govchain.interop.membership import Standing, membership_at, standing
@@ -345,6 +345,8 @@ def verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
         return _verify(connection, vc)
     except CredentialRefused as exc:
         raise CredentialNotVerified(exc.reason) from None
+    except InvalidInput as exc:  # a malformed DID in the file: the file's fault, not the caller's
+        raise CredentialNotVerified(f"malformed credential ({exc})") from None
     except (KeyError, TypeError, AttributeError, ValueError, ArithmeticError) as exc:
         if isinstance(exc, GovchainError):
             raise

@@ -126,6 +126,7 @@ def test_tampered_credentials_are_refused(city_run: CityRun, tmp_path: Path) -> 
         "not signed by",
     )
     refused(lambda c: c.update(note="trust me"), "unsigned content note")
+    refused(lambda c: c["proof"].update(verificationMethod="did:web:x"), "malformed", "DID")
     refused(lambda c: c["proof"].update(proofValue="0x1234"), "signature is malformed")
     refused(
         lambda c: c["credentialStatus"].update(attestation="0x" + "00" * 32), "another attestation"
