@@ -11,9 +11,9 @@ import click
 from govchain.cli.context import CliContext, pass_cli
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path, verifying: bool = False) -> Any:
     from govchain.errors import InvalidInput
-    from govchain.interop.vc import CredentialRefused
+    from govchain.interop.vc import CredentialNotVerified, CredentialRefused
 
     try:
         raw = path.read_text()
@@ -22,7 +22,8 @@ def _load(path: Path) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
-        raise CredentialRefused("the file is not JSON") from None
+        refused = CredentialNotVerified if verifying else CredentialRefused
+        raise refused("the file is not JSON") from None
 
 
 @click.group("vc")
@@ -35,18 +36,21 @@ def group() -> None:
 @pass_cli
 def verify(obj: CliContext, file: Path) -> None:
     """Check a credential: disclosed fields against their commitments, the EIP-712 proof, and
-    on chain the attestation, the signer's membership of the issuer when it signed (with a role
-    the schema lets attest), revocation and expiry. Exit 1 with the reason if it must not be
-    relied on."""
+    on chain the attestation, the signer's membership of the issuer with a role the schema lets
+    attest (at the credential's block and still at the latest block, in an Active department,
+    never marked compromised), revocation and expiry. Exit 1 with NOT VERIFIED and the reason
+    if it must not be relied on (a departed member's credential: a current member re-exports
+    it)."""
     from govchain.interop.vc import verify as check
 
-    result = check(obj.connection(), _load(file))
+    result = check(obj.connection(), _load(file, verifying=True))
     obj.emit(
         result,
         lambda: (
             f"VALID: {result['department']} attests {result['attestation']} about "
             f"{result['subject']}; signed by {result['signer']} (a member with the attesting "
-            f"role {result['signer_roles']} at block {result['issued_block']}); disclosed: "
+            f"role {result['signer_roles']} at block {result['issued_block']} and still at block "
+            f"{result['checked_block']}); disclosed: "
             f"{', '.join(result['disclosed']) or 'none'}"
         ),
     )

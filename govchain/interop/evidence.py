@@ -37,6 +37,7 @@ from govchain.errors import GovchainError, InvalidInput
 from govchain.interop.blockproof import ProofError, check_block, header_fields, raw_transaction
 from govchain.interop.evidence_trust import EvidenceRefused as EvidenceRefused  # the API's
 from govchain.interop.evidence_trust import check_contracts, department_name, same_chain
+from govchain.interop.numbers import UINT32, UINT64, whole
 from govchain.sharing.acceptance import RecordColumns
 from govchain.sharing.base import code_name
 from govchain.sharing.merkle import RECORD_HASH_TAG, process_proof, record_hash, record_leaf
@@ -283,10 +284,10 @@ def verify(
         )
     try:
         return _verify(bundle, w3, trusted_block_hash, content, dict(trusted or {}))
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
         if isinstance(exc, GovchainError):
             raise
-        raise EvidenceRefused(f"malformed file ({type(exc).__name__}: {exc})") from None
+        raise EvidenceRefused(f"malformed file ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 def _verify(
@@ -297,14 +298,17 @@ def _verify(
     trusted: dict[str, str],
 ) -> Verdict:
     online = trusted_hash is None and w3 is not None
+    record, anchor, block = bundle["record"], bundle["anchor"], bundle["block"]
+    # the file's numbers, in the ranges their uses allow (review s26 L-1); the header's are hex
+    whole(bundle["chain_id"], "chain_id", 1, UINT64, EvidenceRefused)
+    version = whole(record["version"], "record version", 1, UINT32, EvidenceRefused)
+    whole(anchor.get("log_index"), "anchor log_index", 0, UINT32, EvidenceRefused)
     if online and w3 is not None:
         same_chain(w3, bundle)  # first: another chain's file names other addresses anyway
     registry_trusted = check_contracts(bundle, trusted, online)
-    record, anchor, block = bundle["record"], bundle["anchor"], bundle["block"]
     category = _b(record["category"], "category", 32)
     rid = _b(record["record_id"], "record id", 32)
     owner = _b(record["owner"], "owner", 32)
-    version = int(record["version"])
     digest_of_content = _b(record["content_digest"], "content digest", 32)
     if "content_base64" in record:
         shipped = base64.b64decode(record["content_base64"], validate=True)

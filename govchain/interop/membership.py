@@ -68,3 +68,30 @@ def membership_at(connection: Connection, account: str, block: int) -> Membershi
     statuses = [log for log in statuses if bytes(log["args"]["code"]) == department]
     status = int(max(statuses, key=_key)["args"]["to"]) if statuses else 0
     return Membership(department, roles, status == DepartmentStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A key's standing at one block, read from DepartmentRegistry's state: ``memberOf``, its
+    department's status, and when the council marked it compromised (0 if never)."""
+
+    department: bytes
+    roles: int
+    status: DepartmentStatus
+    compromised_since: int
+
+
+def standing(connection: Connection, account: str, block: int) -> Standing:
+    """The registry's answer about ``account`` at ``block`` (a recent block: a state read, which
+    a full node serves for its last ~128 blocks)."""
+    views = connection.contract("DepartmentRegistry").functions
+    account = to_checksum_address(account)
+    department, roles, _active = views.memberOf(account).call(block_identifier=block)
+    since = int(views.compromisedSince(account).call(block_identifier=block))
+    department = bytes(department)
+    status = (
+        DepartmentStatus(int(views.departmentStatus(department).call(block_identifier=block)))
+        if department != ZERO32
+        else DepartmentStatus.NONE
+    )
+    return Standing(department, int(roles), status, since)

@@ -22,8 +22,12 @@ whose DID is the subject. Its parts:
 What the chain proves and what only the member's signature says is in docs/interop.md: the
 attestation (who, what schema, the data commitment, validity) is on chain; the link between
 the field values and the on-chain ``dataHash`` is the signing member's statement. So the signer
-must hold, at the credential's block, a role the schema lets attest (its ``roleMask``): a key
-that could not have made the attestation cannot vouch for its values either.
+must hold a role the schema lets attest (its ``roleMask``): a key that could not have made the
+attestation cannot vouch for its values either. It must hold it at the credential's block and
+also at the block verify reads, in an Active department, and never have been marked
+compromised: the credential's block is a field the signer writes (nothing dates a signature),
+so a key removed since could otherwise name an earlier block and keep signing (review s26 V-1).
+A credential from a member who has left is re-exported by a current one.
 """
 
 from __future__ import annotations
@@ -39,13 +43,16 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from govchain.eip712 import Domain, message
-from govchain.errors import GovchainError
+from govchain.errors import GovchainError, InvalidInput
+from govchain.identity.departments import DepartmentStatus
 from govchain.interop.did import did_of, parse_did
-from govchain.interop.membership import membership_at
+from govchain.interop.membership import Standing, membership_at, standing
+from govchain.interop.numbers import UINT64, whole
 from govchain.timefmt import utc_iso
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
+    from web3.types import BlockIdentifier
 
     from govchain.network import Connection
 
@@ -81,8 +88,17 @@ _TOP = {
 class CredentialRefused(GovchainError):
     """A credential that must not be relied on, with the reason (exit 1)."""
 
+    prefix = "credential refused"
+
     def __init__(self, reason: str) -> None:
-        super().__init__(f"credential refused: {reason}")
+        super().__init__(f"{self.prefix}: {reason}")
+        self.reason = reason
+
+
+class CredentialNotVerified(CredentialRefused):
+    """:func:`verify`'s refusal: the credential is NOT VERIFIED, for the reason given (exit 1)."""
+
+    prefix = "credential NOT VERIFIED"
 
 
 def _hex(raw: bytes) -> str:
@@ -101,11 +117,14 @@ def _b32(value: Any, what: str) -> bytes:
 
 def _unix(text: Any, what: str) -> int:
     try:
-        return int(
+        when = int(
             datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
         )
     except ValueError:
         raise CredentialRefused(f"{what} is not an ISO time like 2026-01-31T08:00:00Z") from None
+    if when < 0:  # the struct signs a uint64; years stop at 9999, far below its top
+        raise CredentialRefused(f"{what} {text} is before 1970-01-01T00:00:00Z")
+    return when
 
 
 def commitment(name: str, value: str, salt: bytes) -> bytes:
@@ -141,7 +160,7 @@ def _message(vc: dict[str, Any], department: bytes) -> dict[str, Any]:
         "department": department,
         "dataHash": _b32(extra["dataHash"], "data hash"),
         "fieldsRoot": fields_root(dict(extra["commitments"])),
-        "issuedBlock": int(extra["issuedBlock"]),
+        "issuedBlock": whole(extra["issuedBlock"], "issuedBlock", 0, UINT64, CredentialRefused),
         "issuanceDate": _unix(vc["issuanceDate"], "issuanceDate"),
         "expirationDate": _unix(expires, "expirationDate") if expires else 0,
     }
@@ -186,15 +205,19 @@ def attested(
     return None
 
 
-def schema_roles(connection: Connection, schema: bytes) -> int:
+def schema_roles(connection: Connection, schema: bytes, block: BlockIdentifier = "latest") -> int:
     """The schema's ``roleMask``: the roles any one of which may attest under it.
 
     Read at the latest block, and that is the mask at every block since the schema existed:
     SchemaRegistry writes a schema's rules once (``registerSchema`` refuses a second
     registration, ``SchemaAlreadyRegistered``) and has no function that changes them; the mask
     is even part of the schema's uid (``keccak256(abi.encode(fieldsHash, roleMask, department,
-    revocable))``). A state read of ``latest`` needs no archive node."""
-    view = connection.contract("AttestationRegistry").functions.getSchema(schema).call()
+    revocable))``). A state read of ``latest`` (or a recent ``block``) needs no archive node."""
+    view = (
+        connection.contract("AttestationRegistry")
+        .functions.getSchema(schema)
+        .call(block_identifier=block)
+    )
     return int(view[3])
 
 
@@ -314,15 +337,46 @@ def disclose(vc: dict[str, Any], keep: set[str]) -> dict[str, Any]:
 
 def verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
     """Check ``vc``: its shape, each disclosed field against its commitment, the EIP-712 proof,
-    and on chain the attestation, the signer's membership of the issuer at the credential's
-    block with a role the schema lets attest, revocation and expiry. :class:`CredentialRefused`
-    names the first failure."""
+    and on chain the attestation, the signer's standing (a member of the issuer with a role the
+    schema lets attest at the credential's block, still one at the latest block in an Active
+    department, never marked compromised), revocation and expiry. Every state read is of the
+    one latest block read first. :class:`CredentialNotVerified` names the first failure."""
     try:
         return _verify(connection, vc)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+    except CredentialRefused as exc:
+        raise CredentialNotVerified(exc.reason) from None
+    except InvalidInput as exc:  # a malformed DID in the file: the file's fault, not the caller's
+        raise CredentialNotVerified(f"malformed credential ({exc})") from None
+    except (KeyError, TypeError, AttributeError, ValueError, ArithmeticError) as exc:
         if isinstance(exc, GovchainError):
             raise
-        raise CredentialRefused(f"malformed credential ({type(exc).__name__}: {exc})") from None
+        raise CredentialNotVerified(
+            f"malformed credential ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
+
+
+def _standing_now(now: Standing, signer: str, department: bytes, needed: int, block: int) -> None:
+    """Refuse a signer who no longer stands where its credential's block says it stood: a
+    signature cannot be dated, so a key's word counts only while the key still holds the right
+    (DESIGN invariant 2, rights re-checked when they take effect)."""
+    from govchain.identity.base import code_text
+
+    code = code_text(department)
+    again = f"ask a current member of {code} to re-export the credential"
+    if now.department != department:
+        raise CredentialRefused(
+            f"signer {signer} is no longer an active member of {code} (block {block}): {again}"
+        )
+    if now.status != DepartmentStatus.ACTIVE:
+        raise CredentialRefused(
+            f"department {code} is {now.status.label} (block {block}): its credentials are not "
+            "relied on until the council reinstates it"
+        )
+    if now.roles & needed == 0:
+        raise CredentialRefused(
+            f"signer {signer} no longer holds a role of {code} that may attest this schema "
+            f"(block {block}; it needs {_roles_text(needed)}): {again}"
+        )
 
 
 def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
@@ -380,12 +434,23 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
     method_chain, method_address = parse_did(str(proof["verificationMethod"]))
     if method_chain != chain_id or to_checksum_address(signer) != method_address:
         raise CredentialRefused("the proof was not signed by its verificationMethod (altered?)")
-    # on chain: the attestation as issued
+    # on chain, everything as of one block: the latest when verify starts
     from govchain.identity.base import code_text
 
+    w3 = connection.w3
+    head = w3.eth.get_block("latest")
+    at = int(head["number"])
+    signer_now = standing(connection, method_address, at)
+    if signer_now.compromised_since:  # whatever block the credential names
+        raise CredentialRefused(
+            f"signer {method_address} was marked compromised by the council at "
+            f"{utc_iso(signer_now.compromised_since)}: nothing it signs is relied on, whatever "
+            f"block the credential names; ask a current member of {code_text(department)} to "
+            "re-export the credential"
+        )
     uid = body["attestation"]
     found = attested(connection, uid, subject=body["subject"], department=department)
-    if found is None:
+    if found is None or found.block > at:
         raise CredentialRefused(f"attestation {_hex(uid)} is not on this chain")
     if (
         found.subject != body["subject"]
@@ -395,9 +460,7 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
     ):
         raise CredentialRefused("the credential's attestation terms differ from the chain's")
     issued_block = int(body["issuedBlock"])
-    w3 = connection.w3
-    head = w3.eth.get_block("latest")
-    if issued_block > int(head["number"]) or issued_block < found.block:
+    if issued_block > at or issued_block < found.block:
         raise CredentialRefused(f"issued at block {issued_block}, outside the attestation's life")
     if int(w3.eth.get_block(issued_block)["timestamp"]) != body["issuanceDate"]:
         raise CredentialRefused("issuanceDate is not the time of its block")
@@ -407,30 +470,33 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
         raise CredentialRefused(
             f"{method_address} was not an active member of {code_text(department)} at block {issued_block}"
         )
-    needed = schema_roles(connection, found.schema)
+    needed = schema_roles(connection, found.schema, at)
     if member.roles & needed == 0:
         raise CredentialRefused(
             f"{method_address} held no role that may attest schema {_hex(found.schema)} at block "
             f"{issued_block} (it needs {_roles_text(needed)})"
         )
+    # and still now: the credential's block is the signer's word, a signature has no date
+    _standing_now(signer_now, method_address, department, needed, at)
     registry = connection.contract("AttestationRegistry")
-    expiry, issued_at, *_ = registry.functions.getAttestation(uid).call()
+    expiry, issued_at, *_ = registry.functions.getAttestation(uid).call(block_identifier=at)
     if int(issued_at) == 0:
         raise CredentialRefused(f"attestation {_hex(uid)} is revoked on chain")
     now = int(head["timestamp"])
     if (body["expirationDate"] and body["expirationDate"] <= now) or not registry.functions.isValid(
         uid
-    ).call():
+    ).call(block_identifier=at):
         raise CredentialRefused(f"expired at {utc_iso(int(expiry) or body['expirationDate'])}")
     return {
         "verified": True,
         "issuer": vc["issuer"]["id"],
         "department": code_text(department),
         "signer": method_address,
-        "signer_roles": _roles_text(member.roles & needed),
+        "signer_roles": _roles_text(member.roles & signer_now.roles & needed),
         "subject": subject["id"],
         "attestation": _hex(uid),
         "issued_block": issued_block,
+        "checked_block": at,
         "disclosed": sorted(shown),
         "withheld": sorted(set(commitments) - set(shown)),
         "expires": vc.get("expirationDate"),

@@ -109,7 +109,7 @@ def test_tampered_credentials_are_refused(city_run: CityRun, tmp_path: Path) -> 
         copy = json.loads(json.dumps(vc))
         change(copy)
         result = city_run("vc", "verify", str(save(tmp_path / "bad.json", copy)))
-        assert_one_line_error(result, 1, "credential refused", *reason)
+        assert_one_line_error(result, 1, "credential NOT VERIFIED", *reason)
 
     refused(lambda c: c["credentialSubject"]["fields"].update(name="李四"), "'name' does not match")
 
@@ -126,6 +126,7 @@ def test_tampered_credentials_are_refused(city_run: CityRun, tmp_path: Path) -> 
         "not signed by",
     )
     refused(lambda c: c.update(note="trust me"), "unsigned content note")
+    refused(lambda c: c["proof"].update(verificationMethod="did:web:x"), "malformed", "DID")
     refused(lambda c: c["proof"].update(proofValue="0x1234"), "signature is malformed")
     refused(
         lambda c: c["credentialStatus"].update(attestation="0x" + "00" * 32), "another attestation"
@@ -266,7 +267,9 @@ def test_issuer_membership_at_issuance_is_read_from_events(
 ) -> None:
     """`vc verify` reads the signer's membership at the credential's block from
     DepartmentRegistry's events (the answer memberOf gives at that block on this archive-like
-    devnet), and asks no state of an old block: a full node suffices."""
+    devnet), and asks no state of an old block: a full node suffices. Since review s26 V-1 the
+    signer must also still be a member at the block verify reads: a credential whose signer left
+    is refused (a current member re-exports it), signed before or after the removal."""
     uid, _ = attestation(city_run)
     vc = export(city_run, uid, tmp_path / "vc.json")
     issued = int(vc["govchain"]["issuedBlock"])
@@ -290,8 +293,22 @@ def test_issuer_membership_at_issuance_is_read_from_events(
                 bytes(dept), int(roles), bool(active)
             ), (account, block)
 
-    # the signer has left PSB since: the credential still verifies (membership at issuance),
-    # and every state read is of the latest block
+    # the signer has left PSB since: its credential, made while it was a member, is refused
+    stale = city_run("vc", "verify", str(tmp_path / "vc.json"))
+    assert_one_line_error(
+        stale, 1, "credential NOT VERIFIED", f"signer {psb.staff.address} is no longer an active "
+        "member of PSB", "ask a current member of PSB to re-export the credential",
+    )  # fmt: skip
+    # a current member (the PSB admin, given STAFF) re-exports it, and every state read is of
+    # the one block verify read first: the latest, never an old one
+    roles = city_run(
+        "--key", "psb-admin", "dept", "set-roles", "psb-admin", "--role", "admin,staff"
+    )
+    assert roles.exit_code == 0, roles.stderr
+    args = [a for f in FIELDS for a in ("--field", f)]
+    again = tmp_path / "again.json"
+    redone = city_run("--key", "psb-admin", "attest", "export", uid, "--vc", str(again), *args)
+    assert redone.exit_code == 0, redone.stderr
     asked: list[tuple[str, Any]] = []
 
     class Recording(Web3Middleware):
@@ -299,19 +316,25 @@ def test_issuer_membership_at_issuance_is_read_from_events(
             asked.append((str(method), params))
             return method, params
 
+    head = int(w3.eth.block_number)
     w3.middleware_onion.add(Recording, name="recording")
     try:
-        assert verify(conn, vc)["verified"] is True
+        result = verify(conn, json.loads(again.read_text()))
     finally:
         w3.middleware_onion.remove("recording")
+    assert result["verified"] is True and result["signer"] == psb.admin.address
+    assert result["checked_block"] == head
     state_reads = {"eth_call", "eth_getBalance", "eth_getStorageAt", "eth_getCode"}
     assert any(method == "eth_getLogs" for method, _ in asked)
-    assert [p for m, p in asked if m in state_reads and p[-1] != "latest"] == []
+    # the views (eth_call) all at that block; the contracts' code checks at the latest
+    calls = [p[-1] for m, p in asked if m == "eth_call"]
+    assert calls and set(calls) == {hex(head)}, calls
+    assert {p[-1] for m, p in asked if m in state_reads} <= {hex(head), "latest"}
 
-    # the same key signing after its removal is refused
-    head = w3.eth.get_block("latest")
-    vc["govchain"]["issuedBlock"] = int(head["number"])
-    vc["issuanceDate"] = vc["proof"]["created"] = utc_iso(int(head["timestamp"]))
+    # the removed key signing at the current block is refused as before
+    late_head = w3.eth.get_block("latest")
+    vc["govchain"]["issuedBlock"] = int(late_head["number"])
+    vc["issuanceDate"] = vc["proof"]["created"] = utc_iso(int(late_head["timestamp"]))
     body = _message(vc, b"PSB".ljust(32, b"\0"))
     domain = _domain(conn.chain_id, conn.deployment.address("AttestationRegistry"))
     vc["proof"]["proofValue"] = "0x" + CREDENTIAL.sign(psb.staff.key, domain, body).hex()
