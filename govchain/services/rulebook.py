@@ -44,7 +44,10 @@ from govchain.services.rules import (
 )
 from govchain.tx import Sender
 
-SIGNED_FORMAT = "govchain.rules.change/1"
+SIGNED_FORMAT = "govchain.rules.change/2"
+OLD_SIGNED_FORMATS = {
+    "govchain.rules.change/1": "signed before rule messages named their signer",
+}
 ROLE_APPROVER = 2
 
 
@@ -79,7 +82,13 @@ class SignedRuleChange:
         """Read a signed rule change file written by ``govchain rule sign``."""
         try:
             data = json.loads(Path(path).read_text())
-            if data.get("format") != SIGNED_FORMAT:
+            old = data.get("format") if isinstance(data, dict) else None
+            if isinstance(old, str) and old in OLD_SIGNED_FORMATS:
+                raise ValueError(
+                    f"{old}: {OLD_SIGNED_FORMATS[old]}, which the contract no longer accepts; "
+                    "sign the change again (govchain rule sign)"
+                )
+            if not isinstance(data, dict) or data.get("format") != SIGNED_FORMAT:
                 raise ValueError(f"not a {SIGNED_FORMAT} file")
             return cls(
                 action=str(data["action"]),
@@ -206,13 +215,15 @@ class Rulebook:
             if not requirements:
                 raise InvalidInput("requirements", "[]", "a rule needs at least one requirement")
             version = current + 1 if version is None else version
-            msg = register_message(department, name, version, requirements, deadline)
+            msg = register_message(
+                department, name, version, requirements, account.address, deadline
+            )
             signature = REGISTER_RULE.sign(account.key, self.domain, msg)
         elif action == "retire":
             if not active:
                 raise NotFound("rule in force", code_text(name), f"of {code_text(department)}")
             version = current if version is None else version
-            msg = retire_message(department, name, version, deadline)
+            msg = retire_message(department, name, version, account.address, deadline)
             signature = RETIRE_RULE.sign(account.key, self.domain, msg)
         else:
             raise InvalidInput("action", action, "register or retire")
