@@ -198,14 +198,16 @@ class Catalog:
         rule: bytes | None = None,
         benefit: bytes | None = None,
         valid_for: int = 0,
+        wallet: str | None = None,
     ) -> SignerSignature:
         """An approver's signature registering the next version (``rule`` and ``benefit``
         given, a benefit issued on the rule's authority alone valid for at most ``valid_for``
         seconds, 0: no limit) or retiring the current version of service ``name`` of
-        ``department``: of the message naming ``account`` as its signer."""
+        ``department``: of the message naming its signer, ``account`` or, with ``wallet``, the
+        ERC-1271 wallet ``account`` signs for."""
         version = self.contract.functions.serviceOf(service_id(department, name)).call()[4]
         dom = domain(self.connection.chain_id, self.contract.address)
-        me = account.address
+        me = account.address if wallet is None else validate.address(wallet)
         if rule is not None and benefit is not None:
             msg = register_message(
                 department, name, int(version) + 1, rule, benefit, me, deadline, valid_for
