@@ -110,7 +110,9 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         RuleView storage rule = _rules[ruleId];
         if (!rule.active) revert RuleNotInForce(ruleId);
         uint32 version = rule.version;
-        _checkSigners(department, abi.encode(RETIRE_TYPEHASH, department, name, version), deadline, signers, signatures);
+        _checkSigners(
+            department, abi.encode(RETIRE_TYPEHASH, department, name, version), deadline, signers, signatures
+        );
         rule.active = false;
         emit RuleRetired(ruleId, department, version, msg.sender, signers);
     }
