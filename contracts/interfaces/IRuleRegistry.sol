@@ -17,9 +17,10 @@ import {IDepartmentRegistry} from "./IDepartmentRegistry.sol";
  * retirement ends the current version; a RULE step of a case names the line, and the version
  * current when the step is decided is the one recorded. Registration and retirement carry
  * {SIGNATURES} EIP-712 signatures (`RegisterRule` / `RetireRule`, domain bound to this contract
- * and chain, the version as the message's unique id, a deadline) of distinct active APPROVERs
- * of the department, checked when relayed (EOAs and ERC-1271 wallets, OpenZeppelin
- * `SignatureChecker`). Storage keeps the requirements' hash; they are in {RuleRegistered} and
+ * and chain, the version as the message's unique id, the signer's own address, a deadline) of
+ * distinct active APPROVERs of the department, checked when relayed (EOAs and ERC-1271 wallets,
+ * OpenZeppelin `SignatureChecker`). Each message names its signer (R2-5), so one approver's
+ * signature never also counts for an approver wallet that accepts her signatures. Storage keeps the requirements' hash; they are in {RuleRegistered} and
  * passed back as calldata by whoever triggers a decision.
  */
 interface IRuleRegistry {
@@ -127,8 +128,9 @@ interface IRuleRegistry {
      * Requirements: a department and a name; 1 to {MAX_REQUIREMENTS} requirements, each with a
      * schema, 1 to {MAX_DEPARTMENTS} departments and a non-zero maximum age; `signers` strictly
      * ascending, at least {SIGNATURES} of them, each an active APPROVER of `department` (Active)
-     * whose signature of {registerHash} for that version and `deadline` is valid; the deadline
-     * has not passed.
+     * whose signature of {registerHash} for that version, `deadline` and herself as `signer` is
+     * valid (EOA, or ERC-1271 for a wallet: the message names the wallet); the deadline has not
+     * passed.
      *
      * Emits {RuleRegistered}.
      */
@@ -177,14 +179,21 @@ interface IRuleRegistry {
         view
         returns (uint32 version, bytes32[] memory uids);
 
-    /// @notice The EIP-712 digest approvers sign to register `version` of rule `name` of `department`.
-    function registerHash(bytes32 department, bytes32 name, uint32 version, bytes32 requirementsHash, uint256 deadline)
-        external
-        view
-        returns (bytes32);
+    /**
+     * @notice The EIP-712 digest `signer` signs to register `version` of rule `name` of
+     * `department`: each approver's message names her (an ERC-1271 wallet's, the wallet).
+     */
+    function registerHash(
+        bytes32 department,
+        bytes32 name,
+        uint32 version,
+        bytes32 requirementsHash,
+        address signer,
+        uint256 deadline
+    ) external view returns (bytes32);
 
-    /// @notice The EIP-712 digest approvers sign to retire `version` of rule `name` of `department`.
-    function retireHash(bytes32 department, bytes32 name, uint32 version, uint256 deadline)
+    /// @notice The EIP-712 digest `signer` signs to retire `version` of rule `name` of `department`.
+    function retireHash(bytes32 department, bytes32 name, uint32 version, address signer, uint256 deadline)
         external
         view
         returns (bytes32);

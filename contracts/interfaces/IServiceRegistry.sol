@@ -16,8 +16,9 @@ pragma solidity ^0.8.24;
  * A service line is named `(department, name)`; its id is `keccak256(abi.encode(SERVICE_TAG,
  * department, name))`. Registration makes the next version (1, 2, ...) current and in force;
  * retirement ends it. Both carry {IRuleRegistry-SIGNATURES} EIP-712 signatures
- * (`RegisterService` / `RetireService`, the version as the message's unique id, a deadline) of
- * distinct active APPROVERs of the department, checked when relayed, as for rules.
+ * (`RegisterService` / `RetireService`, the version as the message's unique id, the signer's own
+ * address, a deadline) of distinct active APPROVERs of the department, checked when relayed, as
+ * for rules.
  */
 interface IServiceRegistry {
     /**
@@ -139,14 +140,14 @@ interface IServiceRegistry {
     /// @notice `keccak256(abi.encode(SERVICE_TAG, department, name))`, the id of service line `name` of `department`.
     function serviceIdOf(bytes32 department, bytes32 name) external pure returns (bytes32);
 
-    /// @notice The EIP-712 digest approvers sign to register `version` of `service`.
-    function serviceRegisterHash(ServiceTerms calldata service, uint32 version, uint256 deadline)
+    /// @notice The EIP-712 digest `signer` signs to register `version` of `service` (the message names its signer).
+    function serviceRegisterHash(ServiceTerms calldata service, uint32 version, address signer, uint256 deadline)
         external
         view
         returns (bytes32);
 
-    /// @notice The EIP-712 digest approvers sign to retire `version` of service `name` of `department`.
-    function serviceRetireHash(bytes32 department, bytes32 name, uint32 version, uint256 deadline)
+    /// @notice The EIP-712 digest `signer` signs to retire `version` of service `name` of `department`.
+    function serviceRetireHash(bytes32 department, bytes32 name, uint32 version, address signer, uint256 deadline)
         external
         view
         returns (bytes32);

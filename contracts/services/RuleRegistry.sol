@@ -16,23 +16,23 @@ import {RuleCheckLib} from "./RuleCheckLib.sol";
  * retired by a department's approvers. See {IRuleRegistry} and {IServiceRegistry}.
  */
 contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
-    /// @notice `keccak256("RegisterRule(bytes32 department,bytes32 name,uint32 version,bytes32 requirementsHash,uint256 deadline)")`
+    /// @notice `keccak256("RegisterRule(bytes32 department,bytes32 name,uint32 version,bytes32 requirementsHash,address signer,uint256 deadline)")`
     bytes32 public constant REGISTER_TYPEHASH = keccak256(
-        "RegisterRule(bytes32 department,bytes32 name,uint32 version,bytes32 requirementsHash,uint256 deadline)"
+        "RegisterRule(bytes32 department,bytes32 name,uint32 version,bytes32 requirementsHash,address signer,uint256 deadline)"
     );
 
-    /// @notice `keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,uint256 deadline)")`
+    /// @notice `keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,address signer,uint256 deadline)")`
     bytes32 public constant RETIRE_TYPEHASH =
-        keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,uint256 deadline)");
+        keccak256("RetireRule(bytes32 department,bytes32 name,uint32 version,address signer,uint256 deadline)");
 
-    /// @notice `keccak256("RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint64 validFor,uint256 deadline)")`
+    /// @notice `keccak256("RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint64 validFor,address signer,uint256 deadline)")`
     bytes32 public constant REGISTER_SERVICE_TYPEHASH = keccak256(
-        "RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint64 validFor,uint256 deadline)"
+        "RegisterService(bytes32 department,bytes32 name,uint32 version,bytes32 ruleId,bytes32 benefit,uint64 validFor,address signer,uint256 deadline)"
     );
 
-    /// @notice `keccak256("RetireService(bytes32 department,bytes32 name,uint32 version,uint256 deadline)")`
+    /// @notice `keccak256("RetireService(bytes32 department,bytes32 name,uint32 version,address signer,uint256 deadline)")`
     bytes32 public constant RETIRE_SERVICE_TYPEHASH =
-        keccak256("RetireService(bytes32 department,bytes32 name,uint32 version,uint256 deadline)");
+        keccak256("RetireService(bytes32 department,bytes32 name,uint32 version,address signer,uint256 deadline)");
 
     /// @notice `keccak256("govchain.service")`, what separates service ids from rule ids.
     bytes32 public constant SERVICE_TAG = keccak256("govchain.service");
@@ -89,7 +89,7 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         bytes32 requirementsHash = keccak256(abi.encode(requirements));
         _checkSigners(
             department,
-            keccak256(abi.encode(REGISTER_TYPEHASH, department, name, version, requirementsHash, deadline)),
+            abi.encode(REGISTER_TYPEHASH, department, name, version, requirementsHash),
             deadline,
             signers,
             signatures
@@ -110,8 +110,9 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         RuleView storage rule = _rules[ruleId];
         if (!rule.active) revert RuleNotInForce(ruleId);
         uint32 version = rule.version;
-        bytes32 structHash = keccak256(abi.encode(RETIRE_TYPEHASH, department, name, version, deadline));
-        _checkSigners(department, structHash, deadline, signers, signatures);
+        _checkSigners(
+            department, abi.encode(RETIRE_TYPEHASH, department, name, version), deadline, signers, signatures
+        );
         rule.active = false;
         emit RuleRetired(ruleId, department, version, msg.sender, signers);
     }
@@ -135,7 +136,7 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         serviceId = _serviceId(department, service.name);
         ServiceView storage previous = _services[serviceId];
         version = previous.version + 1;
-        _checkSigners(department, _registerServiceStructHash(service, version, deadline), deadline, signers, signatures);
+        _checkSigners(department, _registerServiceHead(service, version), deadline, signers, signatures);
         // the version it replaces no longer binds; every other service in force binding the
         // same rule to the same benefit must grant it for as long
         if (previous.active) --_bindings[_bindingKey(department, previous.ruleId, previous.benefit)].count;
@@ -181,8 +182,9 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         ServiceView storage service = _services[serviceId];
         if (!service.active) revert ServiceNotInForce(serviceId);
         uint32 version = service.version;
-        bytes32 structHash = keccak256(abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version, deadline));
-        _checkSigners(department, structHash, deadline, signers, signatures);
+        _checkSigners(
+            department, abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version), deadline, signers, signatures
+        );
         service.active = false;
         --_bindings[_bindingKey(department, service.ruleId, service.benefit)].count;
         emit ServiceRetired(serviceId, department, version, msg.sender, signers);
@@ -209,21 +211,22 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     }
 
     /// @inheritdoc IServiceRegistry
-    function serviceRegisterHash(ServiceTerms calldata service, uint32 version, uint256 deadline)
+    function serviceRegisterHash(ServiceTerms calldata service, uint32 version, address signer, uint256 deadline)
         external
         view
         returns (bytes32)
     {
-        return _hashTypedDataV4(_registerServiceStructHash(service, version, deadline));
+        return _hashTypedDataV4(_structHash(_registerServiceHead(service, version), signer, deadline));
     }
 
     /// @inheritdoc IServiceRegistry
-    function serviceRetireHash(bytes32 department, bytes32 name, uint32 version, uint256 deadline)
+    function serviceRetireHash(bytes32 department, bytes32 name, uint32 version, address signer, uint256 deadline)
         external
         view
         returns (bytes32)
     {
-        return _hashTypedDataV4(keccak256(abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version, deadline)));
+        bytes memory head = abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version);
+        return _hashTypedDataV4(_structHash(head, signer, deadline));
     }
 
     /// @inheritdoc IRuleRegistry
@@ -253,43 +256,48 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     }
 
     /// @inheritdoc IRuleRegistry
-    function registerHash(bytes32 department, bytes32 name, uint32 version, bytes32 requirementsHash, uint256 deadline)
-        external
-        view
-        returns (bytes32)
-    {
-        return _hashTypedDataV4(
-            keccak256(abi.encode(REGISTER_TYPEHASH, department, name, version, requirementsHash, deadline))
-        );
-    }
-
-    /// @dev The struct hash of `RegisterService` for version `version` of `service`.
-    function _registerServiceStructHash(ServiceTerms calldata service, uint32 version, uint256 deadline)
-        private
-        pure
-        returns (bytes32)
-    {
-        return keccak256(
-            abi.encode(
-                REGISTER_SERVICE_TYPEHASH,
-                service.department,
-                service.name,
-                version,
-                service.ruleId,
-                service.benefit,
-                service.validFor,
-                deadline
-            )
-        );
+    function registerHash(
+        bytes32 department,
+        bytes32 name,
+        uint32 version,
+        bytes32 requirementsHash,
+        address signer,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        bytes memory head = abi.encode(REGISTER_TYPEHASH, department, name, version, requirementsHash);
+        return _hashTypedDataV4(_structHash(head, signer, deadline));
     }
 
     /// @inheritdoc IRuleRegistry
-    function retireHash(bytes32 department, bytes32 name, uint32 version, uint256 deadline)
+    function retireHash(bytes32 department, bytes32 name, uint32 version, address signer, uint256 deadline)
         external
         view
         returns (bytes32)
     {
-        return _hashTypedDataV4(keccak256(abi.encode(RETIRE_TYPEHASH, department, name, version, deadline)));
+        return _hashTypedDataV4(_structHash(abi.encode(RETIRE_TYPEHASH, department, name, version), signer, deadline));
+    }
+
+    /// @dev The fields of `RegisterService` before `signer`, for version `version` of `service`.
+    function _registerServiceHead(ServiceTerms calldata service, uint32 version) private pure returns (bytes memory) {
+        return abi.encode(
+            REGISTER_SERVICE_TYPEHASH,
+            service.department,
+            service.name,
+            version,
+            service.ruleId,
+            service.benefit,
+            service.validFor
+        );
+    }
+
+    /**
+     * @dev The struct hash of a message whose typehash and fields before `signer` are `head`
+     * (`abi.encode` of static values), followed by `signer` and `deadline`: every message of this
+     * registry ends `address signer,uint256 deadline`, so this equals `keccak256(abi.encode(
+     * TYPEHASH, fields..., signer, deadline))`.
+     */
+    function _structHash(bytes memory head, address signer, uint256 deadline) private pure returns (bytes32) {
+        return keccak256(bytes.concat(head, abi.encode(signer, deadline)));
     }
 
     function _ruleId(bytes32 department, bytes32 name) private pure returns (bytes32) {
@@ -322,11 +330,13 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     /**
      * @dev Invariant 2 for rule changes: reverts unless `signers` (strictly ascending, at least
      * {SIGNATURES}) are each an active APPROVER of the Active `department` now and each signed
-     * the typed message `structHash` (EOA or ERC-1271) before `deadline`.
+     * (EOA or ERC-1271) before `deadline` the typed message `head` that names that signer
+     * ({_structHash}; R2-5: a wallet accepting its owner's signature cannot count the owner's
+     * own approval as its own, since the owner signed a message naming herself, not the wallet).
      */
     function _checkSigners(
         bytes32 department,
-        bytes32 structHash,
+        bytes memory head,
         uint256 deadline,
         address[] calldata signers,
         bytes[] calldata signatures
@@ -342,7 +352,7 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
             if (!_departments.isActiveMember(signer, department, ROLE_APPROVER)) {
                 revert RuleNotApprover(signer, department);
             }
-            _verifySignature(signer, structHash, deadline, signatures[i]);
+            _verifySignature(signer, _structHash(head, signer, deadline), deadline, signatures[i]);
             previous = signer;
         }
     }

@@ -28,7 +28,11 @@ from govchain.services.offerbox import OfferBox
 from govchain.services.rules import name_code, rule_id
 from govchain.services.watcher import Watcher
 
-SIGNED_FORMAT = "govchain.service.change/2"
+SIGNED_FORMAT = "govchain.service.change/3"
+OLD_SIGNED_FORMATS = {
+    "govchain.service.change/1": "signed before services had a validity",
+    "govchain.service.change/2": "signed before service messages named their signer",
+}
 
 
 def _name(text: str) -> bytes:
@@ -122,6 +126,12 @@ def sign(
 def _load(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text())
+        old = data.get("format") if isinstance(data, dict) else None
+        if isinstance(old, str) and old in OLD_SIGNED_FORMATS:
+            raise ValueError(
+                f"{old}: {OLD_SIGNED_FORMATS[old]}, which the contract no longer accepts; "
+                "sign the change again (govchain offer sign)"
+            )
         if not isinstance(data, dict) or data.get("format") != SIGNED_FORMAT:
             raise ValueError(f"not a {SIGNED_FORMAT} file")
         validate.address(data["signer"])

@@ -3,7 +3,8 @@
 A service line ``name`` of a department has id ``keccak256(abi.encode(SERVICE_TAG, department,
 name))``; each registration makes its next version current. Registration and retirement are
 EIP-712 messages (``RegisterService`` / ``RetireService``) on the ``RuleRegistry`` domain
-signed by ``SIGNATURES`` approvers of the department, as rule changes are. An offer is accepted
+signed by ``SIGNATURES`` approvers of the department, as rule changes are, each message naming
+its signer (R2-5). An offer is accepted
 only as a case whose terms are the service's (:func:`service_terms`).
 """
 
@@ -41,6 +42,7 @@ REGISTER_SERVICE: TypedMessage = message(
         ("bytes32", "ruleId"),
         ("bytes32", "benefit"),
         ("uint64", "validFor"),
+        ("address", "signer"),
         ("uint256", "deadline"),
     ],
 )
@@ -51,6 +53,7 @@ RETIRE_SERVICE: TypedMessage = message(
         ("bytes32", "department"),
         ("bytes32", "name"),
         ("uint32", "version"),
+        ("address", "signer"),
         ("uint256", "deadline"),
     ],
 )
@@ -67,10 +70,12 @@ def register_message(
     version: int,
     rule: bytes,
     benefit: bytes,
+    signer: str,
     deadline: int,
     valid_for: int = 0,
 ) -> dict[str, Any]:
-    """The ``RegisterService`` message fields (``valid_for`` seconds, 0: no limit)."""
+    """The ``RegisterService`` message fields that ``signer`` (a key, or an ERC-1271 wallet)
+    signs (``valid_for`` seconds, 0: no limit)."""
     return {
         "department": bytes(department),
         "name": bytes(name),
@@ -78,16 +83,20 @@ def register_message(
         "ruleId": bytes(rule),
         "benefit": bytes(benefit),
         "validFor": int(valid_for),
+        "signer": validate.address(signer),
         "deadline": int(deadline),
     }
 
 
-def retire_message(department: bytes, name: bytes, version: int, deadline: int) -> dict[str, Any]:
-    """The ``RetireService`` message fields."""
+def retire_message(
+    department: bytes, name: bytes, version: int, signer: str, deadline: int
+) -> dict[str, Any]:
+    """The ``RetireService`` message fields that ``signer`` (a key, or an ERC-1271 wallet) signs."""
     return {
         "department": bytes(department),
         "name": bytes(name),
         "version": int(version),
+        "signer": validate.address(signer),
         "deadline": int(deadline),
     }
 
@@ -189,20 +198,23 @@ class Catalog:
         rule: bytes | None = None,
         benefit: bytes | None = None,
         valid_for: int = 0,
+        wallet: str | None = None,
     ) -> SignerSignature:
         """An approver's signature registering the next version (``rule`` and ``benefit``
         given, a benefit issued on the rule's authority alone valid for at most ``valid_for``
         seconds, 0: no limit) or retiring the current version of service ``name`` of
-        ``department``."""
+        ``department``: of the message naming its signer, ``account`` or, with ``wallet``, the
+        ERC-1271 wallet ``account`` signs for."""
         version = self.contract.functions.serviceOf(service_id(department, name)).call()[4]
         dom = domain(self.connection.chain_id, self.contract.address)
+        me = account.address if wallet is None else validate.address(wallet)
         if rule is not None and benefit is not None:
             msg = register_message(
-                department, name, int(version) + 1, rule, benefit, deadline, valid_for
+                department, name, int(version) + 1, rule, benefit, me, deadline, valid_for
             )
-            return SignerSignature(account.address, REGISTER_SERVICE.sign(account.key, dom, msg))
-        msg = retire_message(department, name, int(version), deadline)
-        return SignerSignature(account.address, RETIRE_SERVICE.sign(account.key, dom, msg))
+            return SignerSignature(me, REGISTER_SERVICE.sign(account.key, dom, msg))
+        msg = retire_message(department, name, int(version), me, deadline)
+        return SignerSignature(me, RETIRE_SERVICE.sign(account.key, dom, msg))
 
     def relay(
         self,

@@ -44,7 +44,10 @@ from govchain.services.rules import (
 )
 from govchain.tx import Sender
 
-SIGNED_FORMAT = "govchain.rules.change/1"
+SIGNED_FORMAT = "govchain.rules.change/2"
+OLD_SIGNED_FORMATS = {
+    "govchain.rules.change/1": "signed before rule messages named their signer",
+}
 ROLE_APPROVER = 2
 
 
@@ -79,7 +82,13 @@ class SignedRuleChange:
         """Read a signed rule change file written by ``govchain rule sign``."""
         try:
             data = json.loads(Path(path).read_text())
-            if data.get("format") != SIGNED_FORMAT:
+            old = data.get("format") if isinstance(data, dict) else None
+            if isinstance(old, str) and old in OLD_SIGNED_FORMATS:
+                raise ValueError(
+                    f"{old}: {OLD_SIGNED_FORMATS[old]}, which the contract no longer accepts; "
+                    "sign the change again (govchain rule sign)"
+                )
+            if not isinstance(data, dict) or data.get("format") != SIGNED_FORMAT:
                 raise ValueError(f"not a {SIGNED_FORMAT} file")
             return cls(
                 action=str(data["action"]),
@@ -194,25 +203,31 @@ class Rulebook:
         deadline: int,
         requirements: Sequence[Requirement] = (),
         version: int | None = None,
+        wallet: str | None = None,
     ) -> SignedRuleChange:
         """Sign a registration (the next version by default) or the retirement of the current
-        version. Checks that the key is an active APPROVER of ``department``."""
-        if not self.cases.is_member(account.address, department, ROLE_APPROVER):
+        version: the message naming the signer, the key or, with ``wallet``, the ERC-1271
+        wallet the key signs for (its ``isValidSignature`` must accept the key's signature).
+        Checks that the signer is an active APPROVER of ``department``."""
+        signer = account.address if wallet is None else validate.address(wallet)
+        if not self.cases.is_member(signer, department, ROLE_APPROVER):
             raise InvalidInput(
-                "key", account.address, f"not an active APPROVER of {code_text(department)}"
+                "wallet" if wallet else "key",
+                signer,
+                f"not an active APPROVER of {code_text(department)}",
             )
         current, active = self._current(department, name)
         if action == "register":
             if not requirements:
                 raise InvalidInput("requirements", "[]", "a rule needs at least one requirement")
             version = current + 1 if version is None else version
-            msg = register_message(department, name, version, requirements, deadline)
+            msg = register_message(department, name, version, requirements, signer, deadline)
             signature = REGISTER_RULE.sign(account.key, self.domain, msg)
         elif action == "retire":
             if not active:
                 raise NotFound("rule in force", code_text(name), f"of {code_text(department)}")
             version = current if version is None else version
-            msg = retire_message(department, name, version, deadline)
+            msg = retire_message(department, name, version, signer, deadline)
             signature = RETIRE_RULE.sign(account.key, self.domain, msg)
         else:
             raise InvalidInput("action", action, "register or retire")
@@ -222,7 +237,7 @@ class Rulebook:
             name,
             version,
             deadline,
-            account.address,
+            signer,
             signature,
             tuple(requirements),
         )

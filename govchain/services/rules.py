@@ -8,6 +8,8 @@ departments that may issue it, maximum age). A route step with threshold 0 is a 
 
 Registration and retirement are EIP-712 messages (``RegisterRule`` / ``RetireRule``) signed by
 ``RuleRegistry.SIGNATURES`` approvers of the department; the version is the message's unique id.
+Each approver signs the message naming herself (``signer``; an ERC-1271 wallet's owner signs the
+one naming the wallet), so one approver's signature never counts for a wallet too (R2-5).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ REGISTER_RULE: TypedMessage = message(
         ("bytes32", "name"),
         ("uint32", "version"),
         ("bytes32", "requirementsHash"),
+        ("address", "signer"),
         ("uint256", "deadline"),
     ],
 )
@@ -47,6 +50,7 @@ RETIRE_RULE: TypedMessage = message(
         ("bytes32", "department"),
         ("bytes32", "name"),
         ("uint32", "version"),
+        ("address", "signer"),
         ("uint256", "deadline"),
     ],
 )
@@ -154,24 +158,33 @@ def proof(requirements: Sequence[Requirement], evidence: Iterable[Evidence]) -> 
 
 
 def register_message(
-    department: bytes, name: bytes, version: int, requirements: Sequence[Requirement], deadline: int
+    department: bytes,
+    name: bytes,
+    version: int,
+    requirements: Sequence[Requirement],
+    signer: str,
+    deadline: int,
 ) -> dict[str, Any]:
-    """The ``RegisterRule`` message fields."""
+    """The ``RegisterRule`` message fields that ``signer`` (a key, or an ERC-1271 wallet) signs."""
     return {
         "department": bytes(department),
         "name": bytes(name),
         "version": int(version),
         "requirementsHash": requirements_hash(requirements),
+        "signer": validate.address(signer),
         "deadline": int(deadline),
     }
 
 
-def retire_message(department: bytes, name: bytes, version: int, deadline: int) -> dict[str, Any]:
-    """The ``RetireRule`` message fields."""
+def retire_message(
+    department: bytes, name: bytes, version: int, signer: str, deadline: int
+) -> dict[str, Any]:
+    """The ``RetireRule`` message fields that ``signer`` (a key, or an ERC-1271 wallet) signs."""
     return {
         "department": bytes(department),
         "name": bytes(name),
         "version": int(version),
+        "signer": validate.address(signer),
         "deadline": int(deadline),
     }
 

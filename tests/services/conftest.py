@@ -43,6 +43,15 @@ from tests.approval.conftest import (  # noqa: F401 (fixtures)
 from tests.helpers import ROLE_APPROVER, ROLE_STAFF
 
 YEAR = 365 * DAY
+ZERO = "0x" + "00" * 20  # the ``signer`` of a message template; :meth:`Rulebook.sign` names each
+
+
+@dataclass(frozen=True)
+class WalletSigner:
+    """An ERC-1271 approver wallet (``address``) as a signer: its owner's key signs for it."""
+
+    address: str
+    private_key: Any
 
 
 @pytest.fixture(scope="session")
@@ -84,9 +93,12 @@ class Rulebook:
         return int(self.chain.pending_timestamp)
 
     def sign(self, typed: Any, msg: dict[str, Any], signers: Sequence[Any]) -> list[Any]:
+        """Each signer's signature of ``msg`` naming that signer (``signer``), ascending; a
+        :class:`WalletSigner` is signed for by its owner's key."""
         out = []
         for s in sorted(signers, key=lambda a: int(a.address, 16)):
-            out.append(SignerSignature(s.address, typed.sign(s.private_key, self.domain, msg)))
+            named = {**msg, "signer": s.address}
+            out.append(SignerSignature(s.address, typed.sign(s.private_key, self.domain, named)))
         return out
 
     def register(
@@ -105,7 +117,7 @@ class Rulebook:
         if version is None:
             version = int(self.rules.ruleOf(rid).version) + 1
         deadline = self.now() + DAY if deadline is None else deadline
-        msg = register_message(code, name_code(name), version, requirements, deadline)
+        msg = register_message(code, name_code(name), version, requirements, ZERO, deadline)
         sigs = self.sign(
             REGISTER_RULE, msg, self.depts[dept].approvers[:2] if signers is None else signers
         )
@@ -126,7 +138,7 @@ class Rulebook:
         rid = rule_id(code, name_code(name))
         version = int(self.rules.ruleOf(rid).version)
         deadline = self.now() + DAY
-        msg = retire_message(code, name_code(name), version, deadline)
+        msg = retire_message(code, name_code(name), version, ZERO, deadline)
         sigs = self.sign(
             RETIRE_RULE, msg, self.depts[dept].approvers[:2] if signers is None else signers
         )
@@ -156,7 +168,7 @@ class Rulebook:
         version = int(self.rules.serviceOf(catalog.service_id(code, name_code(name))).version) + 1
         deadline = self.now() + DAY
         msg = catalog.register_message(
-            code, name_code(name), version, rule, benefit, deadline, valid_for
+            code, name_code(name), version, rule, benefit, ZERO, deadline, valid_for
         )
         sigs = self.sign(
             catalog.REGISTER_SERVICE,
@@ -171,12 +183,18 @@ class Rulebook:
             sender=sender or self.depts[dept].staff,
         )
 
-    def retire_service(self, dept: str, name: str, *, sender: Any = None) -> Any:
+    def retire_service(
+        self, dept: str, name: str, *, signers: Sequence[Any] | None = None, sender: Any = None
+    ) -> Any:
         code = self.depts[dept].code
         version = int(self.rules.serviceOf(catalog.service_id(code, name_code(name))).version)
         deadline = self.now() + DAY
-        msg = catalog.retire_message(code, name_code(name), version, deadline)
-        sigs = self.sign(catalog.RETIRE_SERVICE, msg, self.depts[dept].approvers[:2])
+        msg = catalog.retire_message(code, name_code(name), version, ZERO, deadline)
+        sigs = self.sign(
+            catalog.RETIRE_SERVICE,
+            msg,
+            self.depts[dept].approvers[:2] if signers is None else signers,
+        )
         return self.rules.retireService(
             code,
             name_code(name),

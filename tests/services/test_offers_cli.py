@@ -5,6 +5,7 @@ signature and pays nothing; errors are one line with an exit code."""
 # ruff: noqa: F811  (fixtures imported for pytest are parameters of the functions here)
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,13 @@ def test_offer_errors_are_one_line(city_run: CityRun, world: OffersWorld, tmp_pa
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     result = city_run("--key", "bdb-staff", "offer", "register", str(bad))
-    assert_one_line_error(result, 2, "not a govchain.service.change/2 file")
+    assert_one_line_error(result, 2, "not a govchain.service.change/3 file")
+    # a file of an older format: its message did not name its signer (/2), had no validity (/1)
+    old = tmp_path / "old.json"
+    for fmt, why in (("2", "named their signer"), ("1", "had a validity")):
+        old.write_text(json.dumps({"format": f"govchain.service.change/{fmt}", "signer": "0x0"}))
+        result = city_run("--key", "bdb-staff", "offer", "register", str(old))
+        assert_one_line_error(result, 2, why, "sign the change again (govchain offer sign)")
     one = tmp_path / "one.json"
     city_run.json(
         "--key", "civil-approver1", "offer", "sign", "solo", "--rule", "elderly",

@@ -152,3 +152,14 @@ def test_rule_errors_are_one_line(city_run: CityRun, tmp_path: Path) -> None:
     )  # fmt: skip
     result = city_run("--key", "bdb-staff", "rule", "register", str(one))
     assert_one_line_error(result, 1, "needs 2 approvers' signatures, got 1")
+    # a file of the older format, whose message did not name its signer: one line, sign again
+    old = json.loads(one.read_text())
+    assert old["format"] == "govchain.rules.change/2"
+    one.write_text(json.dumps({**old, "format": "govchain.rules.change/1"}))
+    result = city_run("--key", "bdb-staff", "rule", "register", str(one))
+    assert_one_line_error(
+        result, 2, "before rule messages named their signer", "sign the change again"
+    )
+    one.write_text("{}")
+    result = city_run("--key", "bdb-staff", "rule", "register", str(one))
+    assert_one_line_error(result, 2, "not a govchain.rules.change/2 file")

@@ -7,7 +7,7 @@ from typing import Any
 import ape
 
 from govchain.services.rules import Requirement, name_code, requirements_hash, rule_id
-from tests.services.conftest import DAY, Rulebook, elderly_rule
+from tests.services.conftest import DAY, ZERO, Rulebook, elderly_rule
 
 
 def _rid(depts: Any, dept: str, name: str) -> bytes:
@@ -116,7 +116,9 @@ def test_a_replayed_registration_is_refused(
     code, name = depts["CIVIL"].code, name_code("elderly")
     deadline = book.now() + DAY
     sigs = book.sign(
-        REGISTER_RULE, register_message(code, name, 1, rule, deadline), depts["CIVIL"].approvers[:2]
+        REGISTER_RULE,
+        register_message(code, name, 1, rule, ZERO, deadline),
+        depts["CIVIL"].approvers[:2],
     )
     args = (
         code,

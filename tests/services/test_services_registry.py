@@ -9,7 +9,7 @@ import ape
 
 from govchain.services import catalog
 from govchain.services.rules import name_code, rule_id
-from tests.services.conftest import DAY, Rulebook, elderly_rule
+from tests.services.conftest import DAY, ZERO, Rulebook, elderly_rule
 
 
 def _ids(depts: Any) -> tuple[bytes, bytes]:
@@ -110,7 +110,7 @@ def test_a_signed_registration_is_used_once_and_expires(
     rid, _sid = _ids(depts)
     code, name = depts["CIVIL"].code, name_code("allowance")
     deadline = book.now() + DAY
-    msg = catalog.register_message(code, name, 1, rid, facts["allowance"], deadline)
+    msg = catalog.register_message(code, name, 1, rid, facts["allowance"], ZERO, deadline)
     sigs = book.sign(catalog.REGISTER_SERVICE, msg, depts["CIVIL"].approvers[:2])
     terms = (code, name, rid, facts["allowance"], 0)
     args = (terms, deadline, [s.signer for s in sigs])
@@ -119,6 +119,7 @@ def test_a_signed_registration_is_used_once_and_expires(
         rule_registry.registerService(
             *args, [s.signature for s in sigs], sender=depts["CIVIL"].staff
         )
-    assert rule_registry.serviceRegisterHash(terms, 1, deadline) == catalog.REGISTER_SERVICE.digest(
-        book.domain, msg
-    )
+    first = sigs[0].signer
+    assert rule_registry.serviceRegisterHash(
+        terms, 1, first, deadline
+    ) == catalog.REGISTER_SERVICE.digest(book.domain, {**msg, "signer": first})
