@@ -18,7 +18,7 @@ from govchain.cli.case import parse_when
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import parse_duration
 from govchain.cli.index import index_target, make_indexer, sync_index
-from govchain.cli.params import BYTES32
+from govchain.cli.params import ADDRESS, BYTES32
 from govchain.cli.sharing_params import DEPARTMENT
 from govchain.deploy import department_code
 from govchain.errors import InvalidInput
@@ -42,12 +42,12 @@ def _name(text: str) -> bytes:
         raise InvalidInput("name", text, str(exc)) from None
 
 
-def _dept_of_key(obj: CliContext, dept: str | None) -> bytes:
+def _dept_of_key(obj: CliContext, dept: str | None, wallet: str | None = None) -> bytes:
     if dept is not None:
         return department_code(dept)
     from govchain.approval.reader import CaseReader
 
-    found = CaseReader(obj.connection()).department_of(obj.account().address)
+    found = CaseReader(obj.connection()).department_of(wallet or obj.account().address)
     if found is None:
         raise InvalidInput("key", obj.account().address, "is no department's member; give --dept")
     return found
@@ -69,7 +69,12 @@ def group() -> None:
     help="how long a benefit the rule alone grants stays valid (365d, 52w; default: no limit)",
 )
 @click.option("--retire", is_flag=True, help="sign the retirement of the current version")
-@click.option("--dept", type=DEPARTMENT, help="the service's department (default: the --key's)")
+@click.option(
+    "--wallet",
+    type=ADDRESS,
+    help="sign for this ERC-1271 wallet (the APPROVER) that accepts the key's signature",
+)
+@click.option("--dept", type=DEPARTMENT, help="the service's department (default: the signer's)")
 @click.option("--deadline", metavar="WHEN", default="1d", show_default=True)
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @pass_cli
@@ -80,6 +85,7 @@ def sign(
     benefit: bytes | None,
     valid_for: str | None,
     retire: bool,
+    wallet: str | None,
     dept: str | None,
     deadline: str,
     out: Path,
@@ -87,8 +93,8 @@ def sign(
     """Sign, as an APPROVER (--key), service NAME's next version (--rule, --benefit) or its
     retirement (--retire): no transaction; writes the signed change to --out. A benefit that
     the rule alone grants expires --valid-for after it is issued (the case's opener can only
-    choose an earlier expiry)."""
-    code = _dept_of_key(obj, dept)
+    choose an earlier expiry). With --wallet the key signs for that approver wallet."""
+    code = _dept_of_key(obj, dept, wallet)
     if not retire and (rule is None or benefit is None):
         raise click.UsageError("a registration needs --rule and --benefit (or give --retire)")
     catalog = Catalog(obj.connection())
@@ -103,7 +109,7 @@ def sign(
     until = parse_when(deadline, int(obj.connection().w3.eth.get_block("latest")["timestamp"]))
     rid = None if retire or rule is None else rule_id(code, _name(rule))
     signed = catalog.sign(
-        obj.account(), code, _name(name), until, rid, None if retire else benefit, seconds
+        obj.account(), code, _name(name), until, rid, None if retire else benefit, seconds, wallet
     )
     document = {
         "format": SIGNED_FORMAT,

@@ -93,10 +93,12 @@ def _book(obj: CliContext, signing: bool = False) -> Rulebook:
     return Rulebook(obj.connection(), obj.sender() if signing else None)
 
 
-def _dept_of_key(obj: CliContext, book: Rulebook, dept: str | None) -> bytes:
+def _dept_of_key(
+    obj: CliContext, book: Rulebook, dept: str | None, wallet: str | None = None
+) -> bytes:
     if dept is not None:
         return department_code(dept)
-    found = book.cases.department_of(obj.account().address)
+    found = book.cases.department_of(wallet or obj.account().address)
     if found is None:
         raise InvalidInput("key", obj.account().address, "is no department's member; give --dept")
     return found
@@ -126,7 +128,12 @@ def group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON list of requirements (register)",
 )
-@click.option("--dept", type=DEPARTMENT, help="the rule's department (default: the --key's)")
+@click.option(
+    "--wallet",
+    type=ADDRESS,
+    help="sign for this ERC-1271 wallet (the APPROVER) that accepts the key's signature",
+)
+@click.option("--dept", type=DEPARTMENT, help="the rule's department (default: the signer's)")
 @click.option(
     "--deadline", metavar="WHEN", default="1d", show_default=True, help="signature deadline"
 )
@@ -137,19 +144,21 @@ def sign(
     action: str,
     name: str,
     requirements: Path | None,
+    wallet: str | None,
     dept: str | None,
     deadline: str,
     out: Path | None,
 ) -> None:
     """Sign, as an APPROVER (--key), the registration of rule NAME's next version or the
-    retirement of its current one: no transaction; prints the signed change (or writes --out)."""
+    retirement of its current one: no transaction; prints the signed change (or writes --out).
+    With --wallet the key signs for that approver wallet."""
     book = _book(obj)
-    code = _dept_of_key(obj, book, dept)
+    code = _dept_of_key(obj, book, dept, wallet)
     if action == "register" and requirements is None:
         raise click.UsageError("register needs --requirements FILE")
     reqs = load_requirements(requirements) if requirements is not None else []
     until = parse_when(deadline, book.cases.now())
-    signed = book.sign(obj.account(), action, code, _name(name), until, reqs)
+    signed = book.sign(obj.account(), action, code, _name(name), until, reqs, wallet=wallet)
     document = json.dumps(signed.as_dict(), indent=2) + "\n"
     if out is None:
         click.echo(document, nl=False)

@@ -106,3 +106,31 @@ def test_a_wallet_that_is_not_an_approver_is_refused_before_signing(world: Offer
     not_member = world.city.departments["PSB"].staff.address
     with pytest.raises(InvalidInput, match=r"wallet .*not an active APPROVER of CIVIL"):
         book.sign(owner, "retire", CIVIL, name_code("elderly"), 1, wallet=not_member)
+
+
+def test_the_command_line_signs_for_a_wallet_approver(
+    city_run: CityRun, world: OffersWorld, tmp_path: Path
+) -> None:
+    """``rule sign --wallet`` and ``offer sign --wallet``: the key signs the message naming its
+    approver wallet (the department is the wallet's); relayed beside approver 2's own files."""
+    civil = world.city.departments["CIVIL"]
+    wallet = _civil_wallet(world, civil.approvers[0])
+    service, rule = [], []
+    for i, extra in ((1, ["--wallet", wallet]), (2, [])):
+        out = tmp_path / f"service{i}.json"
+        signed = city_run.json(
+            "--key", f"civil-approver{i}", "offer", "sign", "allowance", "--retire", *extra,
+            "-o", str(out),
+        )  # fmt: skip
+        assert signed["signer"] == (wallet if extra else civil.approvers[1].address)
+        service.append(str(out))
+        out = tmp_path / f"rule{i}.json"
+        signed = city_run.json(
+            "--key", f"civil-approver{i}", "rule", "sign", "retire", "elderly", *extra,
+            "-o", str(out),
+        )  # fmt: skip
+        assert signed["signer"] == (wallet if extra else civil.approvers[1].address)
+        assert signed["department"] == "CIVIL"
+        rule.append(str(out))
+    assert city_run.json("--key", "bdb-staff", "offer", "register", *service)["in_force"] is False
+    assert city_run.json("--key", "bdb-staff", "rule", "retire", *rule)["in_force"] is False
