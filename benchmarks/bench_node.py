@@ -48,6 +48,8 @@ REQUESTS = int(os.environ.get("GOVCHAIN_BENCH_NODE_REQUESTS", "2000"))
 VERIFIED = int(os.environ.get("GOVCHAIN_BENCH_NODE_VERIFIED", "300"))
 THREADS = int(os.environ.get("GOVCHAIN_BENCH_NODE_THREADS", "8"))
 WORKERS = int(os.environ.get("GOVCHAIN_BENCH_NODE_WORKERS", "2"))
+#: the node's HTTP server: granian (Rust) or uvicorn
+SERVER = os.environ.get("GOVCHAIN_NODE_SERVER", "granian")
 RECORDS = 200
 GOAL = 1000
 
@@ -101,7 +103,8 @@ def _start_node(
         "from govchain.node.chain import ChainAddresses\n"
         "a=json.loads(sys.argv[4])\n"
         "serve_workers(bytes.fromhex(sys.argv[1]), sys.argv[2], sys.argv[3], ChainAddresses(**a),"
-        f" port=int(sys.argv[5]), chain_id=int(sys.argv[6]), workers={int(workers)})\n"
+        f" port=int(sys.argv[5]), chain_id=int(sys.argv[6]), workers={int(workers)},"
+        f" server={SERVER!r})\n"
     )
     args = [
         HRSS.hex(),

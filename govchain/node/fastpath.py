@@ -49,6 +49,10 @@ class NodeApp(FastAPI):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.fast_routes: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {}
+        #: the same routes without ASGI: (Content-Length, body chunks) -> (status, JSON body)
+        self.post_routes: dict[
+            str, Callable[[str | None, Chunks], Awaitable[tuple[int, bytes]]]
+        ] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
