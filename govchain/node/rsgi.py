@@ -34,18 +34,29 @@ class RsgiNode:
         if scope.method == "POST":
             post = self.app.post_routes.get(scope.path)
             if post is not None:
-                chunks = _rsgi_chunks(protocol.__aiter__())
-                status, body = await post(scope.headers.get("content-length"), chunks)
+                declared = scope.headers.get("content-length")
+                chunks = _rsgi_chunks(protocol, declared)
+                status, body = await post(declared, chunks)
                 protocol.response_bytes(status, JSON_HEADERS, body)
                 return
         await _bridge(self.app, scope, protocol)
 
 
-def _rsgi_chunks(stream: AsyncIterator[bytes]) -> Chunks:
-    """The body's chunks from RSGI (a client gone before the end: a bad request)."""
+def _rsgi_chunks(protocol: Any, declared: str | None) -> Chunks:
+    """The body's chunks from RSGI (a client gone before the end: a bad request). A body that
+    declares its length is read whole, in one call (``answer_post`` refused it unread if that
+    length is past the limit, and the server reads no more than it declares); one without is
+    read chunk by chunk, so ``answer_post`` stops it at the limit."""
+    whole = declared is not None and declared.isdigit()
+    stream: AsyncIterator[bytes] | None = None
 
     async def next_chunk() -> tuple[bytes, bool]:
+        nonlocal stream
         try:
+            if whole:
+                return await protocol(), False
+            if stream is None:
+                stream = protocol.__aiter__()
             return await stream.__anext__(), True
         except StopAsyncIteration:
             return b"", False
