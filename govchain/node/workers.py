@@ -16,8 +16,11 @@ The server (``server=``): **granian** by default when it is installed (the ``nod
 pinned) - a Rust HTTP/1 server whose parsing, keep-alive and writing run outside Python, calling
 the node through RSGI (:mod:`govchain.node.rsgi`: the POST routes without ASGI, everything else
 through FastAPI unchanged); it costs about a tenth less CPU per request than uvicorn
-(docs/nodeperf.md). **uvicorn** (httptools and uvloop when installed) otherwise. Both stop
-on SIGTERM after answering the requests they hold. These workers serve plain HTTP on a local
+(docs/nodeperf.md). **uvicorn** (httptools and uvloop when installed) otherwise. On SIGTERM
+both stop taking connections and answer the requests they hold first (granian's own graceful
+stop, bounded here at 30 s, after which a worker is killed; a release is one database
+transaction, so a killed one leaves nothing half-written). What granian's stop does with a
+request in flight is granian's and is not covered by this project's tests. These workers serve plain HTTP on a local
 address (behind a TLS proxy, or for benchmarks): ``govchain node serve``, with TLS, mutual TLS,
 the SIGHUP reload and the access log, stays one uvicorn process (:mod:`govchain.node.service`).
 
@@ -141,4 +144,5 @@ def _granian(workers: int, host: str, port: int, log_level: str) -> None:
         backpressure=512,
         log_level=LogLevels(log_level),
         log_access=False,
+        workers_kill_timeout=30,  # a worker still answering 30 s after SIGTERM is killed
     ).serve()
