@@ -49,7 +49,7 @@ RESULTS = Path(__file__).parent / "results" / "node.json"
 REQUESTS = int(os.environ.get("GOVCHAIN_BENCH_NODE_REQUESTS", "2000"))
 VERIFIED = int(os.environ.get("GOVCHAIN_BENCH_NODE_VERIFIED", "300"))
 THREADS = int(os.environ.get("GOVCHAIN_BENCH_NODE_THREADS", "8"))
-CONNS = int(os.environ.get("GOVCHAIN_BENCH_NODE_CONNS", "16"))
+CONNS = int(os.environ.get("GOVCHAIN_BENCH_NODE_CONNS", "64"))
 WORKERS = int(os.environ.get("GOVCHAIN_BENCH_NODE_WORKERS", "2"))
 #: the node's HTTP server: granian (Rust) or uvicorn
 SERVER = os.environ.get("GOVCHAIN_NODE_SERVER", "granian")

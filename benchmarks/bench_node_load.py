@@ -3,7 +3,7 @@
 Run: ``python -m govchain.toolchain.testrun benchmarks/bench_node_load.py``; writes
 ``benchmarks/results/node_load.json``. ``GOVCHAIN_LOAD_REQUESTS`` / ``GOVCHAIN_LOAD_CONNS`` /
 ``GOVCHAIN_LOAD_WORKERS`` / ``GOVCHAIN_NODE_SERVER`` change the size and the server (10,000 /
-16 / 2 / granian).
+64 / 2 / granian).
 
 The node runs as its own process (``govchain.node.workers.serve_workers``, granian or uvicorn
 workers over one SQLite store) against the test anvil; the load (tests/node/load.py, the same
@@ -66,7 +66,7 @@ from tests.node.load import (
 
 RESULTS = Path(__file__).parent / "results" / "node_load.json"
 REQUESTS = int(os.environ.get("GOVCHAIN_LOAD_REQUESTS", "10000"))
-CONNS = int(os.environ.get("GOVCHAIN_LOAD_CONNS", "16"))
+CONNS = int(os.environ.get("GOVCHAIN_LOAD_CONNS", "64"))
 WORKERS = int(os.environ.get("GOVCHAIN_LOAD_WORKERS", "2"))
 RECORDS = 100
 
