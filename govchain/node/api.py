@@ -223,14 +223,15 @@ def build_app(
             status, payload = await handle(path, kind, model, action, declared, chunks)
             return Response(payload, status, media_type="application/json")
 
+        async def post(declared: str | None, chunks: Chunks) -> tuple[int, bytes]:
+            return await handle(path, kind, model, action, declared, chunks)
+
         async def fast(scope: Any, receive: Any, send: Any) -> None:
-            declared = header(scope, b"content-length")
-            status, payload = await handle(
-                path, kind, model, action, declared, asgi_chunks(receive)
-            )
+            status, payload = await post(header(scope, b"content-length"), asgi_chunks(receive))
             await send_json(send, status, payload)
 
         app.fast_routes[path] = fast
+        app.post_routes[path] = post  # the same request path, for granian's RSGI (rsgi.py)
         models[path] = model
         app.add_api_route(
             path,

@@ -49,6 +49,10 @@ class NodeApp(FastAPI):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.fast_routes: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {}
+        #: the same routes without ASGI: (Content-Length, body chunks) -> (status, JSON body)
+        self.post_routes: dict[
+            str, Callable[[str | None, Chunks], Awaitable[tuple[int, bytes]]]
+        ] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,7 +89,7 @@ async def answer_post(
             # the timeout covers reading the body too: a client trickling it (slowloris) is
             # answered and let go after `timeout` seconds, freeing its connection slot
             body = await read_json(declared, chunks, limit)
-            result = await asyncio.get_running_loop().run_in_executor(pool, work, body)
+            result = await run_on(pool, work, body)
         return 200, dumps(result), None
     except Exception as exc:
         refusal = as_refusal(exc, timeout)
@@ -93,6 +97,33 @@ async def answer_post(
             log.exception("unexpected failure of %s", where)
             return 500, dumps({"reason": "error", "detail": "internal error"}), None
         return refusal.status, dumps(refusal.body()), refusal
+
+
+async def run_on(pool: ThreadPoolExecutor, work: Work, body: Mapping[str, Any]) -> Any:
+    """``work(body)`` on ``pool``, awaited: ``loop.run_in_executor`` without its second future
+    chained to the pool's (the thread settles the loop's future directly; a result that comes
+    after the caller gave up - the deadline - is dropped)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: Exception | None) -> None:
+        if done.done():  # cancelled: the request's deadline passed
+            return
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
+
+    def job() -> None:
+        try:
+            result = work(body)
+        except Exception as exc:
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    pool.submit(job)
+    return await done
 
 
 async def read_json(declared: str | None, chunks: Chunks, limit: int) -> Mapping[str, Any]:

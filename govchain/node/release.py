@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from govchain.node.chaintypes import DEPARTMENT_ACTIVE, ZERO_ADDRESS
 from govchain.node.protocol import Refusal, b64, hex32
+from govchain.node.rawsql import RawStatement, raw_cursor
 from govchain.node.store import BATCH, Batch, Record, ServeLogEntry, Store, UsedNonce, utcnow
 from govchain.sharing.merkle import RecordTree, record_hash, record_leaf
 
@@ -78,6 +79,12 @@ class GroupCommit:
             .on_conflict_do_nothing()
             .returning(ServeLogEntry.id)
         )
+        # run on the DB-API connection (rawsql.py): SQLAlchemy's execution context per row
+        # cost more CPU than the insert
+        self._spend_raw = RawStatement(self._spend_stmt, store.engine)
+        self._log_raw = RawStatement(self._log_stmt, store.engine)
+        #: the latest anchored version of one record (the read of every release)
+        self.latest_anchored = RawStatement(_LATEST_ANCHORED, store.engine)
         self._cond = threading.Condition()
         self._queue: list[_Spend] = []
         self._busy = False
@@ -116,20 +123,21 @@ class GroupCommit:
         return bool(item.spent)
 
     def _commit(self, group: list[_Spend]) -> None:
-        # one Core transaction (no ORM session: nothing here needs one)
-        with self.store.engine.begin() as c:
+        # one transaction on the DB-API connection, committed (and, SQLite: fsynced) before any
+        # of the group is answered
+        with raw_cursor(self.store.engine, commit=True) as cursor:
             for it in group:
                 # whether a row went in is asked with RETURNING, not rowcount: psycopg reports
                 # -1 for an INSERT … ON CONFLICT DO NOTHING that inserted, SQLite 1
                 now = utcnow()
-                spent = c.execute(
-                    self._spend_stmt, {"signer": it.signer, "nonce": it.nonce, "at": now}
+                spent = self._spend_raw.run(
+                    cursor, {"signer": it.signer, "nonce": it.nonce, "at": now}
                 )
-                it_spent = spent.first() is not None
+                it_spent = spent is not None
                 if it_spent and it.log is not None:
-                    logged = c.execute(self._log_stmt, {**it.log, "served_at": now})
+                    logged = self._log_raw.run(cursor, {**it.log, "served_at": now})
                     # a request hash logged before: nothing is released for it again
-                    it_spent = logged.first() is not None
+                    it_spent = logged is not None
                 it.spent = it_spent
         self.groups += 1
         self.spends += len(group)
@@ -205,21 +213,22 @@ class Releaser:
         release in one (group) transaction; nothing is returned before it is committed."""
         self._check_owner_active(owner_status)
         try:
-            # a Core read (a row, not an ORM object: a third of the cost under load), by a
-            # statement built once
-            with self.store.engine.connect() as c:
-                rec = c.execute(
-                    _LATEST_ANCHORED, {"category": msg["category"], "record_id": msg["recordId"]}
-                ).first()
-                if rec is None:
-                    raise _NotFound("record_not_found")
-                if not self._bound_to(rec, msg["subject"]):
-                    # the record hash, recomputed with this subject, is not the row's: another
-                    # subject's record, or a row altered in the store - released to nobody
-                    column = (rec.subject or ZERO_ADDRESS).lower()
-                    altered = column == msg["subject"].lower()
-                    raise _NotFound("record_altered" if altered else "record_not_found")
-                anchor = self._anchor_proof(c, rec)
+            # a row, not an ORM object, by a statement compiled once and run on the DB-API
+            # connection (rawsql.py)
+            latest = self.commits.latest_anchored
+            with raw_cursor(self.store.engine) as cursor:
+                rec = latest.run(
+                    cursor, {"category": msg["category"], "record_id": msg["recordId"]}
+                )
+            if rec is None:
+                raise _NotFound("record_not_found")
+            if not self._bound_to(rec, msg["subject"]):
+                # the record hash, recomputed with this subject, is not the row's: another
+                # subject's record, or a row altered in the store - released to nobody
+                column = (rec.subject or ZERO_ADDRESS).lower()
+                altered = column == msg["subject"].lower()
+                raise _NotFound("record_altered" if altered else "record_not_found")
+            anchor = self._anchor_proof(None, rec)
         except _NotFound as nf:
             # the nonce is spent all the same (the access record is used up); nothing released
             self._spend(signer, msg["nonce"])
@@ -292,12 +301,16 @@ class Releaser:
         }
 
     def _tree(self, s: Any, batch_id: int) -> RecordTree:
-        """The batch's Merkle tree (``s``: an ORM session or a Core connection)."""
+        """The batch's Merkle tree (``s``: an ORM session, a Core connection, or None: a
+        connection of its own when the tree is not cached)."""
         with self._trees_lock:
             tree = self._trees.get(batch_id)
             if tree is not None:
                 self._trees.move_to_end(batch_id)
                 return tree
+        if s is None:
+            with self.store.engine.connect() as c:
+                return self._tree(c, batch_id)
         rows = s.execute(
             select(Record.category, Record.record_id, Record.version, Record.content_hash)
             .where(Record.batch_id == batch_id)

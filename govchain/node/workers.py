@@ -1,4 +1,4 @@
-"""A data node served by several worker processes (uvicorn ``workers=N``) over one store.
+"""A data node served by several worker processes over one store: granian (RSGI) or uvicorn.
 
 Each worker builds its own :class:`~govchain.node.server.DataNode` (its own chain reader, per-block
 cache and access index, its own database connections) from the same spec, passed to the workers
@@ -10,15 +10,27 @@ release it once (the second insert fails: ``nonce_replayed``). SQLite in WAL mod
 writers (``busy_timeout``); PostgreSQL does the same with its unique index.
 
 Each worker also shares its head reads and groups its nonce commits among its own concurrent
-requests (:mod:`govchain.node.index`, :mod:`govchain.node.release`); uvicorn uses its C HTTP
-parser (httptools) and uvloop, both pinned.
+requests (:mod:`govchain.node.index`, :mod:`govchain.node.release`).
 
-``serve_workers(..., workers=1)`` is :func:`govchain.node.server.serve`.
+The server (``server=``): **granian** by default when it is installed (the ``node`` extra,
+pinned) - a Rust HTTP/1 server whose parsing, keep-alive and writing run outside Python, calling
+the node through RSGI (:mod:`govchain.node.rsgi`: the POST routes without ASGI, everything else
+through FastAPI unchanged); it costs about a tenth less CPU per request than uvicorn
+(docs/nodeperf.md). **uvicorn** (httptools and uvloop when installed) otherwise. On SIGTERM
+both stop taking connections and answer the requests they hold first (granian's own graceful
+stop, bounded here at 30 s, after which a worker is killed; a release is one database
+transaction, so a killed one leaves nothing half-written). What granian's stop does with a
+request in flight is granian's and is not covered by this project's tests. These workers serve plain HTTP on a local
+address (behind a TLS proxy, or for benchmarks): ``govchain node serve``, with TLS, mutual TLS,
+the SIGHUP reload and the access log, stays one uvicorn process (:mod:`govchain.node.service`).
+
+``serve_workers(..., workers=1, server="uvicorn")`` is :func:`govchain.node.server.serve`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 from typing import Any
@@ -27,6 +39,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from govchain.node.chain import ChainAddresses
+from govchain.node.fastpath import NodeApp
+from govchain.node.rsgi import RsgiNode
 from govchain.node.server import NodeConfig, build_node, create_app, serve
 
 SPEC_ENV = "GOVCHAIN_NODE_SPEC"
@@ -47,6 +61,14 @@ def app_from_env() -> FastAPI:
     return create_app(node)
 
 
+def rsgi_from_env() -> RsgiNode:
+    """The same app as :func:`app_from_env`, under granian's RSGI (the granian factory)."""
+    app = app_from_env()
+    if not isinstance(app, NodeApp):  # pragma: no cover - build_app makes a NodeApp
+        raise TypeError("the node's app is not a NodeApp")
+    return RsgiNode(app)
+
+
 def serve_workers(
     department: bytes,
     db_url: str,
@@ -59,9 +81,15 @@ def serve_workers(
     chain_id: int | None = None,
     config: NodeConfig | None = None,
     log_level: str = "warning",
+    server: str = "granian",
 ) -> None:
-    """Runs a node in ``workers`` processes until interrupted."""
-    if workers <= 1:
+    """Runs a node in ``workers`` processes until interrupted (``server``: "granian", or
+    "uvicorn", which is also what runs when granian is not installed)."""
+    if server == "granian" and importlib.util.find_spec("granian") is None:
+        server = "uvicorn"
+    if server not in ("granian", "uvicorn"):
+        raise ValueError(f"no server {server!r}: granian or uvicorn")
+    if workers <= 1 and server == "uvicorn":
         serve(
             department, db_url, rpc_url, addresses,
             host=host, port=port, chain_id=chain_id, config=config, log_level=log_level,
@@ -80,6 +108,9 @@ def serve_workers(
             "config": options,
         }
     )
+    if server == "granian":
+        _granian(workers, host, port, log_level)
+        return
     uvicorn.run(
         "govchain.node.workers:app_from_env",
         factory=True,
@@ -91,3 +122,27 @@ def serve_workers(
         timeout_keep_alive=30,
         limit_concurrency=512,
     )
+
+
+def _granian(workers: int, host: str, port: int, log_level: str) -> None:
+    """granian's Rust HTTP/1 server in front of the same ASGI app: the protocol handling
+    (parsing, keep-alive, writing the answer) runs outside Python."""
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        "govchain.node.workers:rsgi_from_env",
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        workers=workers,
+        factory=True,
+        http=HTTPModes.http1,
+        websockets=False,
+        loop=Loops.uvloop,
+        backpressure=512,
+        log_level=LogLevels(log_level),
+        log_access=False,
+        workers_kill_timeout=30,  # a worker still answering 30 s after SIGTERM is killed
+    ).serve()

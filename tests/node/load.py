@@ -17,14 +17,21 @@ on-chain anchor), and latencies.
 from __future__ import annotations
 
 import json
+import os
 import random
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from eth_account import Account
@@ -34,7 +41,9 @@ from govchain.node.client import DataNodeClient, PreparedRequest, RecordTampered
 from govchain.node.store import ServeLogEntry, Store
 from govchain.sharing import grant_tuple
 from govchain.sharing.messages import grant_id
+from govchain.toolchain.paths import PROJECT_ROOT
 from govchain.tx import BulkSender
+from tests.node.sender import frames, raw_request
 from tests.sharing.conftest import make_terms
 
 FETCH = "/v1/records/fetch"
@@ -258,6 +267,43 @@ def run_load(url: str, cases: Sequence[Case], threads: int = 8, timeout: float =
     elapsed = time.perf_counter() - start
     assert all(o is not None for o in outcomes)
     return Run([o for o in outcomes if o is not None], elapsed, threads)
+
+
+def run_load_process(url: str, cases: Sequence[Case], conns: int = 16) -> tuple[Run, float]:
+    """Sends every case once from a separate lean process (:mod:`tests.node.sender`: requests
+    built as bytes beforehand, ``conns`` raw kept-alive connections); returns the run and the
+    sender's own CPU seconds. Answers are parsed here, after the clock stopped."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    wire = [raw_request(host, port, FETCH, c.body, chunked=c.chunked) for c in cases]
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "requests", Path(folder) / "answers.json"
+        source.write_bytes(frames(wire))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(
+            [sys.executable, "-m", "tests.node.sender", str(source), str(target), host,
+             str(port), str(conns)],
+            cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, check=True,
+        )  # fmt: skip
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = json.loads(target.read_text())
+    outcomes = [_outcome(status, body, took) for status, body, took in result["answers"]]
+    cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
+    return Run(outcomes, result["seconds"], conns), cpu
+
+
+def _outcome(status: int, body: str, seconds: float) -> Outcome:
+    if status == 0:  # no answer: the sender's error
+        return Outcome(0, body, seconds)
+    try:
+        payload = json.loads(body) if body else {}
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    if status == 200:
+        return Outcome(200, "", seconds, payload)
+    return Outcome(status, str(payload.get("reason", "")), seconds)
 
 
 def resend(url: str, cases: Sequence[Case], run: Run, statuses: set[int], threads: int = 8) -> Run:

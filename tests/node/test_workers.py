@@ -1,9 +1,12 @@
 """A node served by two worker processes over one SQLite store spends each nonce exactly once.
 
-The node runs as its own process (``govchain.node.workers.serve_workers``, two uvicorn workers,
-each with its own chain reader, per-block cache and access index). The same signed request is
-sent many times at once on separate connections, so the workers race: exactly one answer is the
-record, every other is ``nonce_replayed``, and the serve log holds one row for it.
+The node runs as its own process (``govchain.node.workers.serve_workers``, two workers of
+granian (RSGI) or of uvicorn (ASGI), each with its own chain reader, per-block cache and access
+index). The same signed request is sent many times at once on separate connections, so the
+workers race: exactly one answer is the record, every other is ``nonce_replayed``, and the serve
+log holds one row for it. Under granian the routes FastAPI answers (health, the OpenAPI schema,
+an unknown path) answer as they do under uvicorn, and a body past the limit is refused
+``body_too_large`` whether it declares its length or not.
 """
 
 from __future__ import annotations
@@ -33,9 +36,13 @@ from tests.node.test_data_node import grant_for, record
 RACERS = 24
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["granian", "uvicorn"])
 def workers_url(
-    hrss: Holdings, rpc_url: str, addresses: ChainAddresses, chain: Any
+    request: pytest.FixtureRequest,
+    hrss: Holdings,
+    rpc_url: str,
+    addresses: ChainAddresses,
+    chain: Any,
 ) -> Iterator[str]:
     port = free_port()
     code = (
@@ -44,12 +51,12 @@ def workers_url(
         "from govchain.node.chain import ChainAddresses\n"
         "serve_workers(bytes.fromhex(sys.argv[1]), sys.argv[2], sys.argv[3],"
         " ChainAddresses(**json.loads(sys.argv[4])), workers=2, port=int(sys.argv[5]),"
-        " chain_id=int(sys.argv[6]))\n"
+        " chain_id=int(sys.argv[6]), server=sys.argv[7])\n"
     )
     args = [HRSS.hex(), hrss.store.url, rpc_url, json.dumps(dataclasses.asdict(addresses))]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, *args, str(port), str(chain.chain_id)],
+        [sys.executable, "-c", code, *args, str(port), str(chain.chain_id), request.param],
         env=env,
         cwd=PROJECT_ROOT,
     )
@@ -101,3 +108,36 @@ def test_two_workers_release_a_raced_request_once(
             .where(ServeLogEntry.request_hash == prepared.digest)
         )
     assert served == 1
+
+
+def test_workers_answer_what_fastapi_answers(workers_url: str) -> None:
+    health = httpx.get(workers_url + "/v1/health", timeout=30)
+    assert health.status_code == 200
+    assert health.json()["department"] == "0x" + HRSS.hex()
+    assert health.json()["chain"] == "ok"
+    schema = httpx.get(workers_url + "/openapi.json", timeout=30).json()
+    assert set(schema["paths"]) >= {"/v1/records/fetch", "/v1/subject/fetch", "/v1/health"}
+    assert "FetchBody" in schema["components"]["schemas"]
+    missing = httpx.get(workers_url + "/v1/no-such-path", timeout=30)
+    assert missing.status_code == 404
+    wrong_method = httpx.get(workers_url + "/v1/records/fetch", timeout=30)
+    assert wrong_method.status_code == 405
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_workers_refuse_a_body_past_the_limit(workers_url: str, declared: bool) -> None:
+    body = b'{"pad": "' + b" " * 40_000 + b'"}'
+    content: Any = body if declared else iter([body[:20_000], body[20_000:]])
+    reply = httpx.post(
+        workers_url + "/v1/records/fetch",
+        content=content,
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert reply.status_code == 413
+    assert reply.json()["reason"] == "body_too_large"
+
+
+def test_workers_refuse_a_body_that_is_not_json(workers_url: str) -> None:
+    reply = httpx.post(workers_url + "/v1/subject/list", content=b"{not json", timeout=30)
+    assert (reply.status_code, reply.json()["reason"]) == (400, "malformed_request")
