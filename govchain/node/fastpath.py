@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,6 +26,7 @@ from fastapi import FastAPI
 
 from govchain.errors import NetworkUnavailable
 from govchain.node.chain import RpcFailed
+from govchain.node.deadline import Deadline, working_under
 from govchain.node.protocol import Refusal
 
 log = logging.getLogger("govchain.node")
@@ -84,12 +86,24 @@ async def answer_post(
     """One POST: the JSON body read within ``limit`` bytes (``declared``: its Content-Length),
     ``work`` run on ``pool``, both within ``timeout`` seconds; a failure turned into its refusal
     (or a logged 500 that says nothing). Returns (status, JSON body, the refusal if refused)."""
+    deadline = Deadline(time.monotonic() + timeout)
+    done: asyncio.Future[Any] | None = None
     try:
-        async with asyncio.timeout(timeout):
-            # the timeout covers reading the body too: a client trickling it (slowloris) is
-            # answered and let go after `timeout` seconds, freeing its connection slot
-            body = await read_json(declared, chunks, limit)
-            result = await run_on(pool, work, body)
+        try:
+            async with asyncio.timeout(timeout):
+                # the timeout covers reading the body too: a client trickling it (slowloris) is
+                # answered and let go after `timeout` seconds, freeing its connection slot
+                body = await read_json(declared, chunks, limit)
+                done = submit_on(pool, work, body, deadline)
+                result = await asyncio.shield(done)
+        except TimeoutError:
+            # the work goes on in its thread: give up only if its spend has not begun (it will
+            # then write nothing); once it has, the record is released and the answer is owed
+            if done is None or deadline.abandon():
+                if done is not None:
+                    done.cancel()  # what the thread settles later is dropped, not logged
+                raise
+            result = await done
         return 200, dumps(result), None
     except Exception as exc:
         refusal = as_refusal(exc, timeout)
@@ -99,10 +113,13 @@ async def answer_post(
         return refusal.status, dumps(refusal.body()), refusal
 
 
-async def run_on(pool: ThreadPoolExecutor, work: Work, body: Mapping[str, Any]) -> Any:
-    """``work(body)`` on ``pool``, awaited: ``loop.run_in_executor`` without its second future
-    chained to the pool's (the thread settles the loop's future directly; a result that comes
-    after the caller gave up - the deadline - is dropped)."""
+def submit_on(
+    pool: ThreadPoolExecutor, work: Work, body: Mapping[str, Any], deadline: Deadline
+) -> asyncio.Future[Any]:
+    """``work(body)`` on ``pool`` under ``deadline`` (see :mod:`govchain.node.deadline`), as a
+    future of the running loop: ``loop.run_in_executor`` without its second future chained to
+    the pool's (the thread settles the loop's future directly; a result that comes after the
+    caller gave up is dropped)."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[Any] = loop.create_future()
 
@@ -116,14 +133,15 @@ async def run_on(pool: ThreadPoolExecutor, work: Work, body: Mapping[str, Any]) 
 
     def job() -> None:
         try:
-            result = work(body)
+            with working_under(deadline):
+                result = work(body)
         except Exception as exc:
             loop.call_soon_threadsafe(settle, None, exc)
         else:
             loop.call_soon_threadsafe(settle, result, None)
 
     pool.submit(job)
-    return await done
+    return done
 
 
 async def read_json(declared: str | None, chunks: Chunks, limit: int) -> Mapping[str, Any]:

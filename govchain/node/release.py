@@ -31,6 +31,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from govchain.node.chaintypes import DEPARTMENT_ACTIVE, ZERO_ADDRESS
+from govchain.node.deadline import Deadline
+from govchain.node.deadline import current as current_deadline
 from govchain.node.protocol import Refusal, b64, hex32
 from govchain.node.rawsql import RawStatement, raw_cursor
 from govchain.node.store import BATCH, Batch, Record, ServeLogEntry, Store, UsedNonce, utcnow
@@ -45,6 +47,7 @@ class _Spend:
     signer: str
     nonce: str
     log: dict[str, Any] | None
+    deadline: Deadline | None = field(default=None, repr=False)
     spent: bool | None = None  # None until its group is committed
     error: BaseException | None = field(default=None, repr=False)
 
@@ -94,19 +97,26 @@ class GroupCommit:
     def spend(self, signer: str, nonce: int, log: Mapping[str, Any] | None = None) -> bool:
         """Spend ``(signer, nonce)`` and write ``log`` (a serve-log row) with it, durably:
         True once committed, False if the nonce was spent before (nothing written)."""
-        item = _Spend(signer, str(nonce), {**self._log_blank, **log} if log is not None else None)
+        item = _Spend(
+            signer,
+            str(nonce),
+            {**self._log_blank, **log} if log is not None else None,
+            current_deadline(),
+        )
         with self._cond:
             self._queue.append(item)
             while item.spent is None and item.error is None:
                 if not self._busy:
                     self._busy = True
-                    group, self._queue = self._queue, []
+                    group = self._begin(self._queue)
+                    self._queue = []
                     break
                 self._cond.wait()
             else:
                 return self._result(item)
         try:
-            self._commit(group)
+            if group:
+                self._commit(group)
         except BaseException as exc:  # every request of the group learns it (a 503/500 each)
             for it in group:
                 it.error = exc
@@ -115,6 +125,18 @@ class GroupCommit:
                 self._busy = False
                 self._cond.notify_all()
         return self._result(item)
+
+    @staticmethod
+    def _begin(queued: list[_Spend]) -> list[_Spend]:
+        """The queued spends whose requests may still be answered (review s26 N-2): one whose
+        deadline passed, or whose caller gave up, fails ``timeout`` and writes nothing."""
+        group = []
+        for it in queued:
+            if it.deadline is None or it.deadline.begin_commit():
+                group.append(it)
+            else:
+                it.error = Refusal("timeout", "the request's time ran out before its release")
+        return group
 
     @staticmethod
     def _result(item: _Spend) -> bool:
