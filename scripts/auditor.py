@@ -9,22 +9,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from govchain import timefmt
-from govchain.audit.access import access_trail, check_viewer
-from govchain.audit.tamper import audit_tamper
-from govchain.deploy import department_code
-from govchain.keystore import Keystore
-from govchain.network import Connection
-from govchain.node.chain import ChainAddresses, RpcChain
-from govchain.node.store import Store, sqlite_url
+# ape imports every module of scripts/ to list its commands: the SDK is imported by the
+# command that runs, so a run pays only for what it uses (issue 20).
+if TYPE_CHECKING:
+    from govchain.network import Connection
+    from govchain.node.chain import RpcChain
 
 RPC = click.option("--rpc", envvar="GOVCHAIN_RPC", default="http://127.0.0.1:8545")
 
 
 def _reader(connection: Connection) -> RpcChain:
+    from govchain.node.chain import ChainAddresses, RpcChain
+
     contracts = connection.deployment.contracts
     addresses = ChainAddresses.from_names({n: c.address for n, c in contracts.items()})
     return RpcChain(connection.url, addresses, chain_id=connection.chain_id)
@@ -41,6 +41,11 @@ def cli() -> None:
 @click.option("--subject", required=True, help="the citizen's identity address")
 def trail(rpc: str, key: str, subject: str) -> None:
     """A citizen's access trail, checked against the grants."""
+    from govchain import timefmt
+    from govchain.audit.access import access_trail, check_viewer
+    from govchain.keystore import Keystore
+    from govchain.network import Connection
+
     connection = Connection.open(rpc)
     reader = _reader(connection)
     role = check_viewer(reader, Keystore().show(key).address, subject)
@@ -60,6 +65,11 @@ def trail(rpc: str, key: str, subject: str) -> None:
 @click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def tamper(rpc: str, dept: str, db: Path) -> None:
     """Check a department's store against its anchors."""
+    from govchain.audit.tamper import audit_tamper
+    from govchain.deploy import department_code
+    from govchain.network import Connection
+    from govchain.node.store import Store, sqlite_url
+
     connection = Connection.open(rpc)
     store = Store(sqlite_url(db))
     try:

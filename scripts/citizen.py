@@ -18,16 +18,8 @@ from pathlib import Path
 
 import click
 
-from govchain import timefmt
-from govchain.audit.access import access_trail
-from govchain.keystore import Keystore
-from govchain.network import Connection
-from govchain.node.chain import ChainAddresses, RpcChain
-from govchain.settings import state_home
-from govchain.sharing import LegalBasis
-from govchain.sharing.grants import AccessGrants, GrantTerms
-from govchain.sharing.purposes import PurposeBook
-from govchain.tx import Sender
+# ape imports every module of scripts/ to list its commands: the SDK is imported by the
+# command that runs, so a run pays only for what it uses (issue 20).
 
 RPC = click.option("--rpc", envvar="GOVCHAIN_RPC", default="http://127.0.0.1:8545")
 KEY = click.option("--key", envvar="GOVCHAIN_KEY", required=True, help="keystore name")
@@ -54,6 +46,13 @@ def consent(
     rpc: str, key: str, grantee: str, owner: str, category: str, purpose: str, days: int, out: Path
 ) -> None:
     """Sign a consent for GRANTEE to use one category of OWNER's data about me."""
+    from govchain.keystore import Keystore
+    from govchain.network import Connection
+    from govchain.settings import state_home
+    from govchain.sharing import LegalBasis
+    from govchain.sharing.grants import AccessGrants, GrantTerms
+    from govchain.sharing.purposes import PurposeBook
+
     connection = Connection.open(rpc)
     account = Keystore().unlock(key)
     grants = AccessGrants(connection)
@@ -80,6 +79,14 @@ def consent(
 @KEY
 def trail(rpc: str, key: str) -> None:
     """Who accessed my data, when, which data, why, under which grant."""
+    from govchain import timefmt
+    from govchain.audit.access import access_trail
+    from govchain.keystore import Keystore
+    from govchain.network import Connection
+    from govchain.node.chain import ChainAddresses, RpcChain
+    from govchain.settings import state_home
+    from govchain.sharing.purposes import PurposeBook
+
     connection = Connection.open(rpc)
     me = Keystore().show(key).address
     contracts = connection.deployment.contracts
@@ -104,6 +111,11 @@ def trail(rpc: str, key: str) -> None:
 @click.option("--grant", "grant", required=True, help="the grant id (0x..)")
 def revoke(rpc: str, key: str, grant: str) -> None:
     """Revoke a grant: every later access under it is refused by the chain."""
+    from govchain.keystore import Keystore
+    from govchain.network import Connection
+    from govchain.sharing.grants import AccessGrants
+    from govchain.tx import Sender
+
     connection = Connection.open(rpc)
     account = Keystore().unlock(key)
     sender = Sender(connection.w3, account, connection.decoder())

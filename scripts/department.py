@@ -16,27 +16,27 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from govchain.audit.access import grants_by_id
-from govchain.deploy import department_code
-from govchain.identity.departments import Departments
-from govchain.keystore import Keystore
-from govchain.network import Connection
-from govchain.node.anchors import ChainAnchorSink
-from govchain.node.chain import ChainAddresses, RpcChain
-from govchain.node.client import DataNodeClient
-from govchain.node.publisher import AnchorWorker, Publisher, PublishItem
-from govchain.node.store import Store, sqlite_url
-from govchain.sharing.catalog import category_code
-from govchain.tx import Sender
+# ape imports every module of scripts/ to list its commands: the SDK is imported by the
+# command that runs, so a run pays only for what it uses (issue 20).
+if TYPE_CHECKING:
+    from govchain.network import Connection
+    from govchain.node.chain import RpcChain
+    from govchain.tx import Sender
 
 RPC = click.option("--rpc", envvar="GOVCHAIN_RPC", default="http://127.0.0.1:8545")
 KEY = click.option("--key", envvar="GOVCHAIN_KEY", required=True, help="keystore name")
 
 
 def _open(rpc: str, key: str) -> tuple[Connection, Sender, RpcChain]:
+    from govchain.keystore import Keystore
+    from govchain.network import Connection
+    from govchain.node.chain import ChainAddresses, RpcChain
+    from govchain.tx import Sender
+
     connection = Connection.open(rpc)
     account = Keystore().unlock(key)
     contracts = connection.deployment.contracts
@@ -58,6 +58,12 @@ def cli() -> None:
 @click.argument("records", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def publish(rpc: str, key: str, dept: str, db: Path, records: Path) -> None:
     """Publish the records of a CSV file and anchor them on chain."""
+    from govchain.deploy import department_code
+    from govchain.node.anchors import ChainAnchorSink
+    from govchain.node.publisher import AnchorWorker, Publisher, PublishItem
+    from govchain.node.store import Store, sqlite_url
+    from govchain.sharing.catalog import category_code
+
     connection, sender, reader = _open(rpc, key)
     with records.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -87,6 +93,10 @@ def publish(rpc: str, key: str, dept: str, db: Path, records: Path) -> None:
 @click.option("--record", required=True, help="the record id")
 def fetch(rpc: str, key: str, grant: str, record: str) -> None:
     """Fetch a record under a grant (the access is recorded on chain first), verified."""
+    from govchain.audit.access import grants_by_id
+    from govchain.identity.departments import Departments
+    from govchain.node.client import DataNodeClient
+
     connection, sender, reader = _open(rpc, key)
     grant_id = bytes.fromhex(grant.removeprefix("0x"))
     found = grants_by_id(reader, [grant_id], connection.deployment.deploy_block).get(grant_id)

@@ -4,23 +4,22 @@ so it can run on a schedule; ``--json`` gives the full report."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from eth_typing import ChecksumAddress
-from sqlalchemy import func, select
 
 from govchain import timefmt
 from govchain.audit.access import access_trail, check_viewer
-from govchain.audit.misuse import audit_misuse
-from govchain.audit.tamper import PROBLEMS, STATUSES, audit_tamper
 from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS
-from govchain.cli.progress import bulk_progress
 from govchain.cli.trail_params import emit_csv, purposes, trail_options, window
 from govchain.identity.base import iso_time
-from govchain.node.store import Record, Store
+
+# SQLAlchemy, the department's store and rich's progress bar are imported by the commands that
+# read a store (tamper, misuse): access and objections run without them (issue 20).
+if TYPE_CHECKING:
+    from eth_typing import ChecksumAddress
 
 
 @click.group("audit")
@@ -47,6 +46,12 @@ def tamper(obj: CliContext, dept: bytes, db: str) -> None:
     """Recompute every record of the store from its content and salt and check it against its
     anchor on chain: ok / altered / missing / not anchored (pending outbox rows are counted, not
     faulted). Anyone may run it who can read the store. Exit 1 if anything is wrong."""
+    from sqlalchemy import func, select
+
+    from govchain.audit.tamper import PROBLEMS, STATUSES, audit_tamper
+    from govchain.cli.progress import bulk_progress
+    from govchain.node.store import Record, Store
+
     cv.department(obj, dept)
     url = cv.existing_store(db)
     chain = cv.reader(obj)
@@ -175,6 +180,9 @@ def access(
 def misuse(obj: CliContext, dept: bytes, db: str) -> None:
     """Compare the data node's serve log with the on-chain access records: every release to a
     department without a matching access record is reported. Exit 1 if there is one."""
+    from govchain.audit.misuse import audit_misuse
+    from govchain.node.store import Store
+
     cv.department(obj, dept)
     url = cv.existing_store(db)
     store = Store(url)

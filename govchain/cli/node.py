@@ -17,7 +17,6 @@ from govchain.errors import InvalidInput, NotFound
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.client import tls_verify
 from govchain.node.publisher import AnchorWorker, Publisher, PublishItem
-from govchain.node.server import DataNode, NodeConfig
 from govchain.node.store import BATCH, SINGLE, Store
 
 
@@ -106,6 +105,7 @@ def serve(
     """
     from govchain import settings
     from govchain.node.migrate import StoreTooNew
+    from govchain.node.server import DataNode, NodeConfig  # FastAPI: only the serving command
     from govchain.node.service import ReloadError, ServeOptions, make_server
 
     if bool(tls_cert) != bool(tls_key):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from eth_typing import ChecksumAddress
@@ -24,7 +24,6 @@ from govchain.cli.identity_params import account, own_address
 from govchain.cli.params import BYTES32
 from govchain.errors import InvalidInput
 from govchain.identity.base import hex32
-from govchain.node.objection_texts import ObjectionTextClient
 from govchain.services.objection_decisions import SignedDecision
 from govchain.services.objection_keys import approver_keys, subject_key
 from govchain.services.objections import (
@@ -35,6 +34,9 @@ from govchain.services.objections import (
 )
 from govchain.sharing.anchors import record_id
 from govchain.sharing.catalog import category_code
+
+if TYPE_CHECKING:  # the data node's client (ECIES, httpx) only for send and read
+    from govchain.node.objection_texts import ObjectionTextClient
 
 STATES = [s.label for s in ObjectionState if s != ObjectionState.NONE]
 
@@ -273,6 +275,8 @@ def _node(obj: CliContext, owner: bytes, url: str | None) -> str:
 
 
 def _texts(obj: CliContext) -> ObjectionTextClient:
+    from govchain.node.objection_texts import ObjectionTextClient
+
     return ObjectionTextClient(cv.reader(obj), obj.account())
 
 

@@ -16,17 +16,12 @@ from govchain.approval.cases import code_text
 from govchain.approval.messages import SignerSignature
 from govchain.cli.case import parse_when
 from govchain.cli.context import CliContext, pass_cli
-from govchain.cli.identity_params import parse_duration
-from govchain.cli.index import index_target, make_indexer, sync_index
 from govchain.cli.params import ADDRESS, BYTES32
 from govchain.cli.sharing_params import DEPARTMENT
 from govchain.deploy import department_code
 from govchain.errors import InvalidInput
-from govchain.indexer import database_url, open_database
 from govchain.services.catalog import Catalog
-from govchain.services.offerbox import OfferBox
 from govchain.services.rules import name_code, rule_id
-from govchain.services.watcher import Watcher
 
 SIGNED_FORMAT = "govchain.service.change/3"
 OLD_SIGNED_FORMATS = {
@@ -100,6 +95,8 @@ def sign(
     catalog = Catalog(obj.connection())
     seconds = 0
     if valid_for is not None and not retire:
+        from govchain.cli.identity_params import parse_duration
+
         parsed = parse_duration(valid_for)
         if not parsed or parsed > catalog.max_validity():
             raise InvalidInput(
@@ -214,6 +211,12 @@ def watch(obj: CliContext, store: str, db: str | None, follow: bool, interval: f
     """Sync the index, offer the --key's department's services to who newly qualifies (sealed
     to her key in the node's store; nothing on chain), and relay the signed acceptances
     (--key, a STAFF member, pays). Re-runs are no-ops; a crash loses and duplicates nothing."""
+    # the index, the offer box (SQLAlchemy) and the watcher (ECIES) only for this command
+    from govchain.cli.index import index_target, make_indexer, sync_index
+    from govchain.indexer import database_url, open_database
+    from govchain.services.offerbox import OfferBox
+    from govchain.services.watcher import Watcher
+
     connection = obj.connection()
     code = _dept_of_key(obj, None)
     engine = open_database(index_target(obj, db))  # created on the first run

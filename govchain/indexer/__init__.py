@@ -8,39 +8,95 @@ indexer.sync()                                    # or indexer.follow(poll_inter
 access_by_subject(engine, citizen_address)
 """
 
-from govchain.indexer.abi import ABI, EventSpec, load_abis
-from govchain.indexer.columns import ARG_OVERRIDES, COLUMN_ARGS, ColumnPlan
-from govchain.indexer.errors import (
-    ArtifactsMissing,
-    IndexerError,
-    ReorgDetected,
-    RpcError,
-    TooManyResults,
-)
-from govchain.indexer.queries import (
-    QUERY_EVENTS,
-    AttestationRow,
-    EventRow,
-    GrantRow,
-    access_by_department,
-    access_by_grant,
-    access_by_subject,
-    anchors_by_department,
-    attestations_by_subject,
-    department_code,
-    events_of,
-    grants_by_subject,
-    open_cases_by_department,
-)
-from govchain.indexer.schema import database_url, metadata, open_database
-from govchain.indexer.source import LogSource, RpcLogSource
-from govchain.indexer.sync import (
-    UNKNOWN_EVENT,
-    Indexer,
-    SyncReport,
-    WatchedContract,
-    contracts_from_manifest,
-)
+# The names below are imported on first use (PEP 562): ``govchain.indexer.abi`` is what the
+# audits, the data node and the CLI read events with, and importing it runs this file; loading
+# SQLAlchemy, the schema and the sync loop with it cost every such command ~0.2 s (issue 20).
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from govchain.indexer.abi import ABI, EventSpec, load_abis
+    from govchain.indexer.columns import ARG_OVERRIDES, COLUMN_ARGS, ColumnPlan
+    from govchain.indexer.errors import (
+        ArtifactsMissing,
+        IndexerError,
+        ReorgDetected,
+        RpcError,
+        TooManyResults,
+    )
+    from govchain.indexer.queries import (
+        QUERY_EVENTS,
+        AttestationRow,
+        EventRow,
+        GrantRow,
+        access_by_department,
+        access_by_grant,
+        access_by_subject,
+        anchors_by_department,
+        attestations_by_subject,
+        department_code,
+        events_of,
+        grants_by_subject,
+        open_cases_by_department,
+    )
+    from govchain.indexer.schema import database_url, metadata, open_database
+    from govchain.indexer.source import LogSource, RpcLogSource
+    from govchain.indexer.sync import (
+        UNKNOWN_EVENT,
+        Indexer,
+        SyncReport,
+        WatchedContract,
+        contracts_from_manifest,
+    )
+
+_LAZY: dict[str, str] = {
+    "ABI": "govchain.indexer.abi",
+    "EventSpec": "govchain.indexer.abi",
+    "load_abis": "govchain.indexer.abi",
+    "ARG_OVERRIDES": "govchain.indexer.columns",
+    "COLUMN_ARGS": "govchain.indexer.columns",
+    "ColumnPlan": "govchain.indexer.columns",
+    "ArtifactsMissing": "govchain.indexer.errors",
+    "IndexerError": "govchain.indexer.errors",
+    "ReorgDetected": "govchain.indexer.errors",
+    "RpcError": "govchain.indexer.errors",
+    "TooManyResults": "govchain.indexer.errors",
+    "QUERY_EVENTS": "govchain.indexer.queries",
+    "AttestationRow": "govchain.indexer.queries",
+    "EventRow": "govchain.indexer.queries",
+    "GrantRow": "govchain.indexer.queries",
+    "access_by_department": "govchain.indexer.queries",
+    "access_by_grant": "govchain.indexer.queries",
+    "access_by_subject": "govchain.indexer.queries",
+    "anchors_by_department": "govchain.indexer.queries",
+    "attestations_by_subject": "govchain.indexer.queries",
+    "department_code": "govchain.indexer.queries",
+    "events_of": "govchain.indexer.queries",
+    "grants_by_subject": "govchain.indexer.queries",
+    "open_cases_by_department": "govchain.indexer.queries",
+    "database_url": "govchain.indexer.schema",
+    "metadata": "govchain.indexer.schema",
+    "open_database": "govchain.indexer.schema",
+    "LogSource": "govchain.indexer.source",
+    "RpcLogSource": "govchain.indexer.source",
+    "UNKNOWN_EVENT": "govchain.indexer.sync",
+    "Indexer": "govchain.indexer.sync",
+    "SyncReport": "govchain.indexer.sync",
+    "WatchedContract": "govchain.indexer.sync",
+    "contracts_from_manifest": "govchain.indexer.sync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ABI",

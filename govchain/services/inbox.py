@@ -13,7 +13,6 @@ from typing import Any
 
 from govchain.approval.messages import domain as cases_domain
 from govchain.node.client import CitizenClient
-from govchain.node.offers import OFFERS_CATEGORY, ZERO32
 from govchain.node.protocol import unb64
 from govchain.services.catalog import Service, service_terms
 from govchain.services.offers import ACCEPT_OFFER, acceptance_message, consent_hash
@@ -55,6 +54,9 @@ class OfferInbox(CitizenClient):
     opens the sealed offers (her published encryption key)."""
 
     def list_offers(self, node_url: str, department: bytes) -> list[HeldOffer]:
+        # the node's offers module loads FastAPI: imported when a citizen's command asks a node
+        from govchain.node.offers import OFFERS_CATEGORY, ZERO32
+
         answer = self._post(
             node_url.rstrip("/") + "/v1/offers/list",
             self._signed(OFFERS_CATEGORY, ZERO32, department),
@@ -82,6 +84,8 @@ class OfferInbox(CitizenClient):
         self, node_url: str, department: bytes, offer: dict[str, Any], deadline: int | None = None
     ) -> dict[str, Any]:
         """Sign ``AcceptOffer`` for the opened ``offer`` and leave it at the node for relaying."""
+        from govchain.node.offers import OFFERS_CATEGORY
+
         service = Service(
             bytes.fromhex(offer["serviceId"][2:]),
             department,

@@ -27,10 +27,9 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ecies
-from sqlalchemy import Engine
 from web3.exceptions import ContractLogicError
 
 from govchain import validate
@@ -39,13 +38,19 @@ from govchain.approval.messages import domain as cases_domain
 from govchain.errors import GovchainError
 from govchain.interop.did import did_of, resolve
 from govchain.network import Connection
-from govchain.services import candidates
 from govchain.services.catalog import Catalog, Service, service_terms
-from govchain.services.offerbox import ACCEPTED, REFUSED, SIGNED, OfferBox, StoredOffer
 from govchain.services.offers import consent_hash, consent_text
 from govchain.services.rulebook import Rulebook
 from govchain.services.rules import Evidence, Requirement, requirements_hash
 from govchain.tx import Sender
+
+# The index (SQLAlchemy) and the offer box are used by the watcher's rounds, not by the helpers
+# the CLI's citizen and objection commands import from here (encryption_key, open_offer): they
+# are imported where used, so those commands do not load SQLAlchemy (issue 20).
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from govchain.services.offerbox import OfferBox, StoredOffer
 
 OFFER_FORMAT = "govchain.offer/1"
 #: How long an offer (and the case deadline in it) stays open.
@@ -195,6 +200,8 @@ class Watcher:
             active, requirements = self.book.requirements_of(service.rule_id)
             if service.active and active:
                 in_force.append((service, requirements))
+        from govchain.services import candidates
+
         # only the schemas (and issuers) these rules name, and the benefits they grant
         schemas = candidates.wanted(r for _s, reqs in in_force for r in reqs)
         for service, _reqs in in_force:
@@ -293,6 +300,8 @@ class Watcher:
         """Send every signed acceptance in the box (the department's STAFF key pays)."""
         if self.sender is None:
             raise GovchainError("relaying sends transactions: give the watcher a Sender")
+        from govchain.services.offerbox import ACCEPTED, SIGNED
+
         report = RelayReport()
         for row in self.box.of_state(SIGNED):
             outcome = self._relay_one(row)
@@ -300,6 +309,8 @@ class Watcher:
         return report
 
     def _relay_one(self, row: StoredOffer) -> dict[str, Any]:
+        from govchain.services.offerbox import ACCEPTED, REFUSED
+
         service = self.catalog.by_id(bytes.fromhex(row.service_id[2:]))
         terms = service_terms(
             service, row.citizen, row.step_deadline, bytes.fromhex(row.documents_hash[2:])

@@ -26,12 +26,15 @@ The Paris build is a separate ape project under ``.evm/paris/`` (a copy of ``con
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from govchain.toolchain.paths import NODE_MODULES, PROJECT_ROOT, configure_environment
@@ -137,8 +140,29 @@ def _ape() -> str:
     return os.path.join(os.path.dirname(sys.executable), "ape")
 
 
+@contextmanager
+def _build_lock(level: str) -> Iterator[None]:
+    """One build of ``level`` at a time on this checkout. ``make test`` builds Paris beside its
+    main pass while the main pass's EthereumJS and EVM-level tests ask for the same build: each
+    saw no manifest, and each laid out ``.evm/paris`` afresh (removing the folder another was
+    compiling in) and compiled it again, ~40 s of CPU each. The later ones now wait and find the
+    build done (issue 20)."""
+    BUILD_ROOT.mkdir(parents=True, exist_ok=True)
+    with (BUILD_ROOT / f".{level}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def compile_level(level: str, force: bool = False) -> Path:
     """Compile the contracts for ``level`` (if inputs changed, or ``force``); return the manifest."""
+    with _build_lock(level):
+        return _compile_level(level, force)
+
+
+def _compile_level(level: str, force: bool) -> Path:
     manifest = manifest_path(level)
     if level == DEFAULT_LEVEL:
         if force or _inputs_newer_than(manifest):

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from govchain.toolchain import evm
+from govchain.toolchain.paths import PROJECT_ROOT
 
 # opcodes newer than Paris: PUSH0 (Shanghai), TLOAD, TSTORE, MCOPY (Cancun)
 NEWER_THAN_PARIS = {0x5F: "PUSH0", 0x5C: "TLOAD", 0x5D: "TSTORE", 0x5E: "MCOPY"}
@@ -91,3 +96,25 @@ def test_overrides_keep_every_upstream_line_but_the_mcopy_calls() -> None:
         # every upstream line except the mcopy calls is still there, in order
         it = iter(kept)
         assert all(any(line == k for k in it) for line in upstream if line not in removed), rel
+
+
+def test_a_second_build_of_a_level_waits_for_the_one_in_progress_and_reuses_it(
+    paris_manifest: dict[str, object],
+) -> None:
+    """make test builds Paris beside its main pass while this file and the EthereumJS tests ask
+    for the same build: one compiles, the others wait for it and compile nothing."""
+    manifest = evm.manifest_path("paris")
+    built = manifest.stat().st_mtime_ns
+    code = "from govchain.toolchain import evm; print(evm.compile_level('paris'))"
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    with evm._build_lock("paris"):  # a build in progress
+        waiting = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(3)
+        assert waiting.poll() is None  # it waits for the lock
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert out.strip() == str(manifest)
+    assert manifest.stat().st_mtime_ns == built  # found the build done: nothing compiled again
