@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 from eth_utils.crypto import keccak
-from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from govchain.node.models import Address, Hex32, SubjectRequest, Uint, _Model
@@ -33,6 +32,8 @@ from govchain.node.protocol import Refusal, address, b32, b64, hex32, uint
 from govchain.services.offerbox import OfferBox
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from govchain.node.server import DataNode
 
 #: The ``SubjectRequest.category`` of offer requests (no data category has this id).
