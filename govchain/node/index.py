@@ -125,6 +125,7 @@ class AccessIndex:
         self._synced_hash = ""  # its hash when it was indexed
         self._heads: OrderedDict[int, str] = OrderedDict()  # recent heads indexed: number -> hash
         self.rebuilds = 0  # reorganisations seen (the index emptied and rebuilt)
+        self.discarded = 0  # batches of logs not indexed: the head changed while they were read
         # request hash -> [(transaction hash, block number, record)]
         self._records: OrderedDict[bytes, list[tuple[str, int, AccessRecord]]] = OrderedDict()
         self._lock = threading.Lock()
@@ -137,7 +138,8 @@ class AccessIndex:
     def sync(self, head: tuple[int, str]) -> None:
         """Index the logs of every block up to ``head`` (number, hash): one ``eth_getLogs`` per
         new head, after one read of the hash of the block indexed last (a changed hash: the
-        chain was reorganised under the index, which is emptied and rebuilt)."""
+        chain was reorganised under the index, which is emptied and rebuilt) and before one
+        of the head's (changed: the logs may be another fork's and are not indexed)."""
         number, head_hash = head
         if self._heads.get(number) == head_hash:
             return  # this head, or a newer one on the same chain, is indexed
@@ -154,6 +156,11 @@ class AccessIndex:
             if start > number:
                 return  # an older head than the one indexed (a slower reader): nothing to add
             logs = self._fetch_logs(start, number)
+            if self._block_hash(number) != head_hash:
+                # reorganised between the head read and eth_getLogs (review s26 I-1): these logs
+                # may be another fork's; index nothing now, the next head read starts again
+                self.discarded += 1
+                return
             with self._lock:
                 for log in logs:
                     if log.get("removed"):

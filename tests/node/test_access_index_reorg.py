@@ -129,3 +129,32 @@ def test_a_replaced_block_at_the_same_height_empties_and_rebuilds_the_index() ->
     index.sync(replaced)
     assert index.rebuilds == 1 and index.lookup(r, "0xt3") is None
     assert index.synced_to == 3
+
+
+def test_logs_read_while_the_head_was_replaced_are_not_indexed() -> None:
+    """Review s26 I-1: the head is read, then the chain replaces that block before
+    ``eth_getLogs`` answers: the logs may be the other fork's, so none is indexed (the head's
+    hash is read again after the logs); the next head read indexes the chain as it is."""
+    from govchain.node.chaintypes import AccessRecord
+
+    fake = _Chain()
+    r = b"\x03" * 32
+    head = fake.mine(3, "a")
+    reorganised: list[bool] = []
+
+    def fetch(start: int, end: int) -> list[dict[str, Any]]:
+        if not reorganised:  # another block 3, holding a record, replaces the head meanwhile
+            reorganised.append(True)
+            fake.mine(3, "b", request=r)
+        return fake.fetch(start, end)
+
+    def parse(log: Any) -> AccessRecord:
+        z = b"\0" * 32
+        return AccessRecord("0x0", z, z, z, z, "0x0", log["request"], z)
+
+    index = AccessIndex(fetch, parse, fake.hashes.get)
+    index.sync(head)
+    assert index.discarded == 1 and index.synced_to == -1
+    assert index.lookup(r, "0xt3") is None  # the fork's record was not taken for head 0xa3's
+    index.sync((3, fake.hashes[3]))
+    assert index.lookup(r, "0xt3", 3) is not None and index.discarded == 1
