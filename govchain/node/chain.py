@@ -190,6 +190,17 @@ class RpcChain:
         """The latest block number (one ``eth_blockNumber``): what every cached answer is keyed by."""
         return int(self.rpc("eth_blockNumber", []), 16)
 
+    def warm(self) -> None:
+        """Index the chain's access records up to the latest block now (a worker calls it before
+        it serves, so its first requests do not pay for reading the chain's history; a chain
+        that cannot be read now is indexed at the first request instead)."""
+        if self._index is None:
+            return
+        try:
+            self._index.sync(self._read_head())
+        except (NetworkUnavailable, RpcFailed):
+            return
+
     def _read_head(self) -> tuple[int, str]:
         block = self.rpc("eth_getBlockByNumber", ["latest", False])
         return int(block["number"], 16), str(block["hash"])

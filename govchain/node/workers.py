@@ -38,7 +38,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from govchain.node.chain import ChainAddresses
+from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.fastpath import NodeApp
 from govchain.node.rsgi import RsgiNode
 from govchain.node.server import NodeConfig, build_node, create_app, serve
@@ -58,6 +58,8 @@ def app_from_env() -> FastAPI:
         chain_id=spec["chain_id"],
         config=NodeConfig(department, **spec.get("config", {})),
     )
+    if isinstance(node.chain, RpcChain):
+        node.chain.warm()  # each worker reads the chain's access records before it serves
     return create_app(node)
 
 

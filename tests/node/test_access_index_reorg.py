@@ -11,7 +11,7 @@ import pytest
 from govchain.node.chain import RpcChain
 from govchain.node.client import DataNodeClient, NodeRefused
 from govchain.node.index import AccessIndex
-from tests.node.conftest import PENSION, Holdings
+from tests.node.conftest import PENSION, Holdings, local
 from tests.node.test_data_node import client, grant_for, record, refused  # noqa: F401
 
 
@@ -158,3 +158,23 @@ def test_logs_read_while_the_head_was_replaced_are_not_indexed() -> None:
     assert index.lookup(r, "0xt3") is None  # the fork's record was not taken for head 0xa3's
     index.sync((3, fake.hashes[3]))
     assert index.lookup(r, "0xt3", 3) is not None and index.discarded == 1
+
+
+def test_a_worker_indexes_the_chain_before_it_serves(
+    grants: Any, hrss: Holdings, rpc_url: str, addresses: Any, civil_staff: Any, chain: Any,
+    now: int,
+) -> None:  # fmt: skip
+    """``RpcChain.warm`` (what each worker calls before serving): the access records up to the
+    head are indexed, so no request pays for reading the chain's history."""
+    terms = grant_for(grants, hrss.citizen, [PENSION], now)
+    fresh = RpcChain(rpc_url, addresses, chain_id=chain.chain_id)
+    prepared = DataNodeClient(fresh, local(civil_staff)).prepare(
+        terms, PENSION, hrss.ids["pension"]
+    )
+    tx = record(grants, civil_staff, prepared)
+    index = fresh._index
+    assert isinstance(index, AccessIndex) and index.synced_to == -1
+    fresh.warm()
+    assert index.synced_to == int(chain.blocks.head.number)
+    assert index.lookup(prepared.digest, tx) is not None
+    fresh.close()
