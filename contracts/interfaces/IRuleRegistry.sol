@@ -14,7 +14,8 @@ import {IDepartmentRegistry} from "./IDepartmentRegistry.sol";
  *
  * A rule line is named `(department, name)`; its id is `keccak256(abi.encode(department,
  * name))`. Each registration makes the next version (1, 2, ...) the line's current one; a
- * retirement ends the current version; a RULE step of a case names the line, and the version
+ * retirement ends the current version and takes the next number itself (so a change signed
+ * before it cannot be relayed after it); a RULE step of a case names the line, and the version
  * current when the step is decided is the one recorded. Registration and retirement carry
  * {SIGNATURES} EIP-712 signatures (`RegisterRule` / `RetireRule`, domain bound to this contract
  * and chain, the version as the message's unique id, the signer's own address, a deadline) of
@@ -51,7 +52,8 @@ interface IRuleRegistry {
         uint40 issuedAt;
     }
 
-    /// @notice A rule line's stored state: its department, current version and whether it is in force.
+    /// @notice A rule line's stored state: its department, current version (after a retirement,
+    /// the retired version plus 1) and whether it is in force.
     struct RuleView {
         bytes32 department;
         bytes32 requirementsHash;
@@ -145,7 +147,10 @@ interface IRuleRegistry {
 
     /**
      * @notice Retires the current version of rule `name` of `department`: steps naming the rule
-     * are no longer decided by it (until a new version is registered).
+     * are no longer decided by it (until a new version is registered). The retirement takes a
+     * version number of its own: the line's version becomes the retired one plus 1, so a
+     * registration signed before the retirement (for that number) can no longer be relayed,
+     * and the next registration is signed for the number after it.
      *
      * Requirements: the rule is in force; signatures as for {register}, of {retireHash}.
      *

@@ -105,7 +105,9 @@ interface IServiceRegistry {
 
     /**
      * @notice Retires the current version of service `name` of `department`: its offers can no
-     * longer be accepted (until a new version is registered).
+     * longer be accepted (until a new version is registered). As for rules, the retirement
+     * takes a version number of its own (the line's version becomes the retired one plus 1), so
+     * a registration signed before it can no longer be relayed.
      *
      * Requirements: the service is in force (`ServiceNotInForce`); signatures of {serviceRetireHash}.
      *

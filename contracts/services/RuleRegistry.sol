@@ -113,7 +113,10 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         _checkSigners(
             department, abi.encode(RETIRE_TYPEHASH, department, name, version), deadline, signers, signatures
         );
+        // R-2 (review s27): the retirement takes a version number of its own, so a registration
+        // signed for the next version before it (an abandoned change) can no longer be relayed
         rule.active = false;
+        rule.version = version + 1;
         emit RuleRetired(ruleId, department, version, msg.sender, signers);
     }
 
@@ -185,7 +188,9 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         _checkSigners(
             department, abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version), deadline, signers, signatures
         );
+        // R-2 (review s27): as for rules, the retirement takes a version number of its own
         service.active = false;
+        service.version = version + 1;
         --_bindings[_bindingKey(department, service.ruleId, service.benefit)].count;
         emit ServiceRetired(serviceId, department, version, msg.sender, signers);
     }

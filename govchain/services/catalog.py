@@ -28,7 +28,7 @@ from govchain.approval.messages import SignerSignature
 from govchain.eip712 import TypedMessage, message
 from govchain.errors import GovchainError, NotFound
 from govchain.network import Connection
-from govchain.services.rules import CONTRACT, domain, rule_step
+from govchain.services.rules import CONTRACT, domain, rule_step, shown_version
 from govchain.tx import Sender
 
 SERVICE_TAG = bytes(keccak(text="govchain.service"))
@@ -174,7 +174,7 @@ class Catalog:
             bytes(name),
             bytes(rule),
             bytes(benefit),
-            int(version),
+            shown_version(version, active),
             bool(active),
             int(valid_for),
         )

@@ -41,6 +41,7 @@ from govchain.services.rules import (
     retire_message,
     rule_id,
     rule_step,
+    shown_version,
 )
 from govchain.tx import Sender
 
@@ -178,9 +179,17 @@ class Rulebook:
         dept, _hash, version, active = self.contract.functions.ruleOf(rid).call()
         if int(version) == 0:
             raise NotFound("rule", f"{code_text(department)}/{code_text(name)}", "never registered")
-        logs = [log for log in self._registered(rid) if int(log["args"]["version"]) == version]
+        # the last registration: the current version, or (retired) the one the retirement ended
+        logs = self._registered(rid)
         requirements = tuple(Requirement.from_raw(r) for r in logs[-1]["args"]["requirements"])
-        return RuleState(rid, bytes(dept), bytes(name), int(version), bool(active), requirements)
+        return RuleState(
+            rid,
+            bytes(dept),
+            bytes(name),
+            shown_version(version, active),
+            bool(active),
+            requirements,
+        )
 
     def rules(self, department: bytes | None = None) -> list[RuleState]:
         """Every rule line (of ``department``), in registration order of their first version."""
@@ -327,7 +336,8 @@ class Rulebook:
         _dept, _hash, version, active = self.contract.functions.ruleOf(rid).call()
         if int(version) == 0:
             raise NotFound("rule", "0x" + rid.hex(), "never registered")
-        logs = [log for log in self._registered(rid) if int(log["args"]["version"]) == int(version)]
+        # the last registration: the current version, or (retired) the one the retirement ended
+        logs = self._registered(rid)
         return bool(active), [Requirement.from_raw(r) for r in logs[-1]["args"]["requirements"]]
 
     def proof_for(self, rid: bytes, subject: str) -> tuple[Any, ...]:

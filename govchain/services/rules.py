@@ -74,6 +74,16 @@ def rule_id(department: bytes, name: bytes) -> bytes:
     return bytes(keccak(encode(["bytes32", "bytes32"], [department, name])))
 
 
+def shown_version(stored: int, active: bool) -> int:
+    """The version a reader is shown for a rule or service line whose chain state is
+    (``stored``, ``active``): the current version in force or, for a retired line, the version
+    its retirement ended. A retirement takes a number of its own on chain (review s27 R-2: a
+    change signed before it can then not be relayed), so a retired line stores that version + 1;
+    the next registration is signed for ``stored + 1``."""
+    stored = int(stored)
+    return stored if active or stored == 0 else stored - 1
+
+
 def rule_step(rule: bytes, deadline: int) -> Step:
     """A RULE route step: decided by rule ``rule`` (its id) by ``deadline``."""
     return Step(bytes(rule), 0, int(deadline))

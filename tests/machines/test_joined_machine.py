@@ -388,6 +388,9 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             self._tick()
             if change == "toggle" and self.rule_in_force:
                 book.retire("CIVIL", "elderly")
+                # the retirement takes a version number of its own (review s27 R-2)
+                self.version += 1
+                self.requirements[self.version] = self.requirements[self.version - 1]
                 self.rule_in_force = False
             else:
                 old = self.requirements[self.version]

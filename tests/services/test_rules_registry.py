@@ -6,7 +6,14 @@ from typing import Any
 
 import ape
 
-from govchain.services.rules import Requirement, name_code, requirements_hash, rule_id
+from govchain.services.rules import (
+    REGISTER_RULE,
+    Requirement,
+    name_code,
+    register_message,
+    requirements_hash,
+    rule_id,
+)
 from tests.services.conftest import DAY, ZERO, Rulebook, elderly_rule
 
 
@@ -39,11 +46,42 @@ def test_registration_makes_versions_and_retirement_ends_the_current_one(
     receipt = book.retire("CIVIL", "elderly")
     [retired] = receipt.decode_logs(rule_registry.RuleRetired)
     assert (retired.ruleId, retired.version) == (rid, 2)
-    assert not rule_registry.ruleOf(rid).active
+    # the retirement takes number 3 itself (review s27 R-2), so the next version is 4
+    assert not rule_registry.ruleOf(rid).active and rule_registry.ruleOf(rid).version == 3
     with ape.reverts(rule_registry.RuleNotInForce, ruleId=rid):
         book.retire("CIVIL", "elderly")
     book.register("CIVIL", "elderly", rule)
-    assert rule_registry.ruleOf(rid).version == 3 and rule_registry.ruleOf(rid).active
+    assert rule_registry.ruleOf(rid).version == 4 and rule_registry.ruleOf(rid).active
+
+
+def test_a_registration_signed_before_a_retirement_cannot_be_relayed_after_it(
+    book: Rulebook, rule_registry: Any, depts: Any, facts: Any, outsider: Any
+) -> None:
+    # review s27 R-2: approvers sign version 2 (a weaker rule), abandon it and retire the rule;
+    # whoever holds the signed file cannot bring the weaker rule into force with it
+    civil = depts["CIVIL"]
+    strict = elderly_rule(depts, facts)
+    book.register("CIVIL", "elderly", strict)
+    rid = _rid(depts, "CIVIL", "elderly")
+    weaker = strict[:2]
+    deadline = book.now() + DAY
+    msg = register_message(civil.code, name_code("elderly"), 2, weaker, ZERO, deadline)
+    held = book.sign(REGISTER_RULE, msg, civil.approvers[:2])
+    book.retire("CIVIL", "elderly")
+    first = min(held, key=lambda h: int(h.signer, 16))
+    with ape.reverts(rule_registry.SignatureInvalidSigner, signer=first.signer):
+        rule_registry.register(
+            civil.code,
+            name_code("elderly"),
+            [r.as_tuple() for r in weaker],
+            deadline,
+            [h.signer for h in sorted(held, key=lambda h: int(h.signer, 16))],
+            [h.signature for h in sorted(held, key=lambda h: int(h.signer, 16))],
+            sender=outsider,
+        )
+    view = rule_registry.ruleOf(rid)
+    assert not view.active and view.version == 2
+    assert bytes(view.requirementsHash) == requirements_hash(strict)
 
 
 def test_a_rule_change_needs_the_deployments_number_of_approvers(

@@ -47,11 +47,41 @@ def test_registration_versions_and_retirement(
     receipt = book.retire_service("CIVIL", "allowance")
     [retired] = receipt.decode_logs(rule_registry.ServiceRetired)
     assert (retired.serviceId, retired.version) == (sid, 1)
-    assert not rule_registry.serviceOf(sid).active
+    # the retirement takes number 2 itself (review s27 R-2), so the next version is 3
+    assert not rule_registry.serviceOf(sid).active and rule_registry.serviceOf(sid).version == 2
     with ape.reverts(rule_registry.ServiceNotInForce, serviceId=sid):
         book.retire_service("CIVIL", "allowance")
     book.register_service("CIVIL", "allowance", rid, facts["allowance"])
-    assert rule_registry.serviceOf(sid).version == 2 and rule_registry.serviceOf(sid).active
+    assert rule_registry.serviceOf(sid).version == 3 and rule_registry.serviceOf(sid).active
+
+
+def test_a_service_registration_signed_before_a_retirement_cannot_be_relayed_after_it(
+    book: Rulebook, rule_registry: Any, depts: Any, facts: Any, outsider: Any
+) -> None:
+    # review s27 R-2: approvers sign version 2 (unlimited validity), then retire the service
+    # instead; whoever holds the signed file cannot bring it back with it
+    civil = depts["CIVIL"]
+    book.register("CIVIL", "elderly", elderly_rule(depts, facts))
+    rid, sid = _ids(depts)
+    name = name_code("allowance")
+    book.register_service("CIVIL", "allowance", rid, facts["allowance"], valid_for=30 * DAY)
+    deadline = book.now() + DAY
+    msg = catalog.register_message(civil.code, name, 2, rid, facts["allowance"], ZERO, deadline, 0)
+    held = sorted(
+        book.sign(catalog.REGISTER_SERVICE, msg, civil.approvers[:2]),
+        key=lambda h: int(h.signer, 16),
+    )
+    book.retire_service("CIVIL", "allowance")
+    with ape.reverts(rule_registry.SignatureInvalidSigner, signer=held[0].signer):
+        rule_registry.registerService(
+            (civil.code, name, rid, facts["allowance"], 0),
+            deadline,
+            [h.signer for h in held],
+            [h.signature for h in held],
+            sender=outsider,
+        )
+    assert not rule_registry.serviceOf(sid).active
+    assert rule_registry.servicesInForce(civil.code, rid, facts["allowance"])[0] == 0
 
 
 def test_a_service_grants_on_its_own_departments_rule_only(
