@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,77 +95,80 @@ def _envelopes(store: Store, oid: bytes) -> int:
         return int(s.scalar(query) or 0)
 
 
-def _reason_body(reader: RpcChain, depts: Any, citizens: list[Any], filed: Any) -> Any:
-    oid, salt = filed
-    recipients = {a.address: public(a) for a in depts["PSB"].approvers}
-    return ObjectionTextClient(reader, key(citizens[0])).text_body(
-        PSB, oid, REASON, salt, recipients
-    )
+@dataclass(frozen=True)
+class Objected:
+    """PSB's node (``url``, ``store``), Alice's objection ``oid`` and her signed reason."""
+
+    url: str
+    store: Store
+    oid: bytes
+    reason: dict[str, Any]
+    reader: RpcChain
+    psb: Any  # the department's accounts
+    alice: str
 
 
-def test_a_reason_answered_timeout_wrote_nothing_and_is_taken_once_when_sent_again(
+@pytest.fixture
+def objected(
     reader: RpcChain,
     psb: tuple[str, Store],
     filed: tuple[bytes, bytes],
     depts: Any,
     citizens: list[Any],
+) -> Objected:
+    oid, salt = filed
+    recipients = {a.address: public(a) for a in depts["PSB"].approvers}
+    reason = ObjectionTextClient(reader, key(citizens[0])).text_body(
+        PSB, oid, REASON, salt, recipients
+    )
+    return Objected(*psb, oid, reason, reader, depts["PSB"], citizens[0].address)
+
+
+def test_a_reason_answered_timeout_wrote_nothing_and_is_taken_once_when_sent_again(
+    objected: Objected,
 ) -> None:
-    url, store = psb
-    oid, _ = filed
-    alice = citizens[0].address
-    body = _reason_body(reader, depts, citizens, filed)
-    answered_timeout(store, url + TEXT_PATH, body, TIMEOUT)
-    assert (_envelopes(store, oid), _spent(store, alice, body)) == (0, 0)
+    o, body = objected, objected.reason
+    answered_timeout(o.store, o.url + TEXT_PATH, body, TIMEOUT)
+    assert (_envelopes(o.store, o.oid), _spent(o.store, o.alice, body)) == (0, 0)
     # the same request sent again is taken, once
-    status, answer = post(url + TEXT_PATH, body)
+    status, answer = post(o.url + TEXT_PATH, body)
     assert status == 200 and answer["accepted"] is True, answer
-    assert answer["recipients"] == len(depts["PSB"].approvers)
-    assert _envelopes(store, oid) == len(depts["PSB"].approvers)
-    assert _spent(store, alice, body) == 1
-    status, answer = post(url + TEXT_PATH, body)
+    assert answer["recipients"] == len(o.psb.approvers)
+    assert _envelopes(o.store, o.oid) == len(o.psb.approvers)
+    assert _spent(o.store, o.alice, body) == 1
+    status, answer = post(o.url + TEXT_PATH, body)
     assert (status, answer["reason"]) == (409, "nonce_replayed")
 
 
 def test_a_reason_that_waited_for_the_store_within_its_time_is_answered_and_written_once(
-    reader: RpcChain,
-    psb: tuple[str, Store],
-    filed: tuple[bytes, bytes],
-    depts: Any,
-    citizens: list[Any],
+    objected: Objected,
 ) -> None:
-    url, store = psb
-    oid, _ = filed
-    body = _reason_body(reader, depts, citizens, filed)
-    with write_lock_held(store, TIMEOUT / 3) as freed:
-        status, answer = post(url + TEXT_PATH, body)
+    o, body = objected, objected.reason
+    with write_lock_held(o.store, TIMEOUT / 3) as freed:
+        status, answer = post(o.url + TEXT_PATH, body)
         assert status == 200 and answer["accepted"] is True, answer
         assert freed.is_set()
-    assert _envelopes(store, oid) == len(depts["PSB"].approvers)
-    assert _spent(store, citizens[0].address, body) == 1
+    assert _envelopes(o.store, o.oid) == len(o.psb.approvers)
+    assert _spent(o.store, o.alice, body) == 1
 
 
 def test_a_read_answered_timeout_spent_no_nonce_and_is_served_once_when_sent_again(
-    reader: RpcChain,
-    psb: tuple[str, Store],
-    filed: tuple[bytes, bytes],
-    depts: Any,
-    citizens: list[Any],
+    objected: Objected,
 ) -> None:
-    url, store = psb
-    oid, _ = filed
-    assert post(url + TEXT_PATH, _reason_body(reader, depts, citizens, filed))[0] == 200
-    approver = depts["PSB"].approvers[0]
-    body = ObjectionTextClient(reader, key(approver)).read_body(PSB, oid)
-    answered_timeout(store, url + READ_PATH, body, TIMEOUT)
-    assert _spent(store, approver.address, body) == 0
-    status, answer = post(url + READ_PATH, body)
+    o = objected
+    assert post(o.url + TEXT_PATH, o.reason)[0] == 200
+    approver = o.psb.approvers[0]
+    body = ObjectionTextClient(o.reader, key(approver)).read_body(PSB, o.oid)
+    answered_timeout(o.store, o.url + READ_PATH, body, TIMEOUT)
+    assert _spent(o.store, approver.address, body) == 0
+    status, answer = post(o.url + READ_PATH, body)
     assert status == 200, answer
     opened = json.loads(ecies.decrypt(key(approver).key, unb64(answer["ciphertext"])))
     assert opened["text"] == REASON
-    assert _spent(store, approver.address, body) == 1
-    status, answer = post(url + READ_PATH, body)
+    assert _spent(o.store, approver.address, body) == 1
+    status, answer = post(o.url + READ_PATH, body)
     assert (status, answer["reason"]) == (409, "nonce_replayed")
     # a new read by someone who may not read it: refused with its code, nothing served
-    other = ObjectionTextClient(reader, key(depts["PSB"].staff)).read_body(PSB, oid)
-    status, answer = post(url + READ_PATH, other)
+    other = ObjectionTextClient(o.reader, key(o.psb.staff)).read_body(PSB, o.oid)
+    status, answer = post(o.url + READ_PATH, other)
     assert (status, answer["reason"]) == (403, "not_owner_approver")
