@@ -22,12 +22,16 @@ from govchain.deploy import department_code
 from govchain.errors import InvalidInput
 from govchain.services.catalog import Catalog
 from govchain.services.rules import name_code, rule_id
+from govchain.services.signed_files import SignedFileFormat
 
 SIGNED_FORMAT = "govchain.service.change/3"
 OLD_SIGNED_FORMATS = {
     "govchain.service.change/1": "signed before services had a validity",
     "govchain.service.change/2": "signed before service messages named their signer",
 }
+SERVICE_CHANGE_FILE = SignedFileFormat(
+    SIGNED_FORMAT, "signed service change file", "govchain offer sign", OLD_SIGNED_FORMATS
+)
 
 
 def _name(text: str) -> bytes:
@@ -126,28 +130,18 @@ def sign(
     obj.emit({"file": str(out), **document}, f"{signed.signer} signed service {name} -> {out}")
 
 
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
+    validate.address(data["signer"])
+    missing = [k for k in ("department", "name", "deadline", "rule_id", "benefit") if k not in data]
+    if missing:
+        raise ValueError(f"no {missing[0]} field")
+    if not isinstance(data["valid_for_seconds"], int) or data["valid_for_seconds"] < 0:
+        raise ValueError("valid_for_seconds is not a number of seconds")
+    return data
+
+
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text())
-        old = data.get("format") if isinstance(data, dict) else None
-        if isinstance(old, str) and old in OLD_SIGNED_FORMATS:
-            raise ValueError(
-                f"{old}: {OLD_SIGNED_FORMATS[old]}, which the contract no longer accepts; "
-                "sign the change again (govchain offer sign)"
-            )
-        if not isinstance(data, dict) or data.get("format") != SIGNED_FORMAT:
-            raise ValueError(f"not a {SIGNED_FORMAT} file")
-        validate.address(data["signer"])
-        missing = [
-            k for k in ("department", "name", "deadline", "rule_id", "benefit") if k not in data
-        ]
-        if missing:
-            raise ValueError(f"no {missing[0]} field")
-        if not isinstance(data["valid_for_seconds"], int) or data["valid_for_seconds"] < 0:
-            raise ValueError("valid_for_seconds is not a number of seconds")
-        return data
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput("signed service change file", str(path), str(exc)) from None
+    return SERVICE_CHANGE_FILE.load(path, _checked)
 
 
 @group.command("register")

@@ -185,6 +185,29 @@ class ObjectionTextClient(_Base):
         body = self.text_body(department, objection, text, salt, recipients, rejection=rejection)
         return self._post(node_url.rstrip("/") + TEXT_PATH, body)
 
+    def read_body(
+        self, department: bytes, objection: bytes, *, rejection: bool = False
+    ) -> dict[str, Any]:
+        """The signed JSON body of ``POST /v1/objections/read``, a fresh nonce each call."""
+        msg: dict[str, Any] = {
+            "department": department,
+            "objectionId": objection,
+            "rejection": rejection,
+            "nonce": secrets.randbits(128),
+            "expiry": int(time.time()) + DEFAULT_VALIDITY,
+        }
+        signature = OBJECTION_READ.sign(self.account.key, self.domain, msg)
+        return {
+            "request": {
+                "department": hex32(department),
+                "objectionId": hex32(objection),
+                "rejection": rejection,
+                "nonce": str(msg["nonce"]),
+                "expiry": msg["expiry"],
+            },
+            "signature": "0x" + signature.hex(),
+        }
+
     def read(
         self,
         node_url: str,
@@ -196,24 +219,7 @@ class ObjectionTextClient(_Base):
     ) -> ObjectionText:
         """The text whose salted hash is ``expect`` (the chain's commitment), opened with this
         key, or TextTampered."""
-        msg: dict[str, Any] = {
-            "department": department,
-            "objectionId": objection,
-            "rejection": rejection,
-            "nonce": secrets.randbits(128),
-            "expiry": int(time.time()) + DEFAULT_VALIDITY,
-        }
-        signature = OBJECTION_READ.sign(self.account.key, self.domain, msg)
-        body = {
-            "request": {
-                "department": hex32(department),
-                "objectionId": hex32(objection),
-                "rejection": rejection,
-                "nonce": str(msg["nonce"]),
-                "expiry": msg["expiry"],
-            },
-            "signature": "0x" + signature.hex(),
-        }
+        body = self.read_body(department, objection, rejection=rejection)
         answer = self._post(node_url.rstrip("/") + READ_PATH, body)
         try:
             inner = json.loads(ecies.decrypt(self.account.key, unb64(str(answer["ciphertext"]))))

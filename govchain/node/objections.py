@@ -21,7 +21,9 @@ this department, a rejection's for the subject's identity (``wrong_recipient``);
 commitment is the chain's — for a reason, the objection id recomputed with it is the id (the
 commitment the id binds), for a rejection the commitment of the ``ObjectionRejected`` event
 (``objection_not_rejected`` before it) — else ``commitment_mismatch``. Each nonce is spent
-once (``nonce_replayed``, the server's nonce table).
+once (``nonce_replayed``, the server's nonce table). A request's writes (its nonce, the
+envelopes) are one transaction committed only if the request may still be answered
+(:func:`govchain.node.offers.written_in_time`): an answer ``timeout`` means nothing was written.
 
 **What the node can and cannot check.** It never sees a text: it checks that the signed
 commitment is the one the chain holds for that objection, and that the envelopes it keeps are
@@ -69,6 +71,7 @@ from govchain.node.objection_texts import (
     TEXT_PATH,
     sealed_hash,
 )
+from govchain.node.offers import written_in_time
 from govchain.node.protocol import Refusal, address, b32, b64, hex32, recover, uint, unb64
 from govchain.node.store import Base, utcnow
 
@@ -261,7 +264,7 @@ class ObjectionDesk:
         elif self._objection_id(objection, commitment) != msg["objectionId"]:
             raise Refusal("commitment_mismatch", "not the objection's reason commitment on chain")
         kind = REJECTION if rejection else REASON
-        with self.node.store.session() as s:
+        with written_in_time(self.node.store) as s:
             self.node._spend_nonce(s, signer, msg["nonce"])
             s.execute(
                 delete(ObjectionEnvelope).where(
@@ -306,7 +309,7 @@ class ObjectionDesk:
             recipient = signer
         self.node._check_owner_active()
         kind = REJECTION if msg["rejection"] else REASON
-        with self.node.store.session() as s:
+        with written_in_time(self.node.store) as s:
             self.node._spend_nonce(s, signer, msg["nonce"])
         with self.node.store.session() as s:
             sealed = s.scalar(

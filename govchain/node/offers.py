@@ -16,29 +16,53 @@ nonce is spent once) with ``category`` = :data:`OFFERS_CATEGORY`:
   (``govchain offer watch`` relays it with a STAFF key; the chain verifies the signature, the
   service, the rule and the signer's standing when it is sent). Only an open offer of hers is
   accepted (``offer_not_found``, ``offer_not_open``).
+
+Each request's writes (its nonce; an acceptance) are one transaction, committed only if the
+request may still be answered (:func:`written_in_time`, as the group commit of record releases,
+review s26 N-2): an answer ``timeout`` means nothing was written and the same request may be
+sent again; an answer of success means it was written once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, Field
 
+from govchain.node.deadline import current as current_deadline
 from govchain.node.models import Address, Hex32, SubjectRequest, Uint, _Model
 from govchain.node.protocol import Refusal, address, b32, b64, hex32, uint
 from govchain.services.offerbox import OfferBox
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.orm import Session
 
     from govchain.node.server import DataNode
+    from govchain.node.store import Store
 
 #: The ``SubjectRequest.category`` of offer requests (no data category has this id).
 OFFERS_CATEGORY = bytes(keccak(text="govchain.offers"))
 ZERO32 = b"\0" * 32
+
+
+@contextmanager
+def written_in_time(store: Store) -> Iterator[Session]:
+    """One transaction of a request's writes, committed only if the request may still be
+    answered (:mod:`govchain.node.deadline`). Its writes reach the store first (SQLite: the
+    write lock is held), then the request's deadline is asked: once it passed, or the caller
+    was answered ``timeout``, the transaction is rolled back and the work fails ``timeout``;
+    otherwise the caller waits for the commit and the answer. Outside a request: committed."""
+    deadline = current_deadline()
+    with store.session() as s:
+        yield s
+        s.flush()
+        if deadline is not None and not deadline.begin_commit():
+            raise Refusal("timeout", "the request's time ran out before its write")
 
 
 class OfferDesk:
@@ -52,12 +76,12 @@ class OfferDesk:
         msg, _digest, signer, _key = self.node._subject_request(body)
         if msg["category"] != OFFERS_CATEGORY:
             raise Refusal("malformed_request", "request.category must be the offers category")
-        with self.node.store.session() as s:
-            self.node._spend_nonce(s, signer, msg["nonce"])
         return msg, signer
 
     def list(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        msg, _signer = self._request(body)
+        msg, signer = self._request(body)
+        with written_in_time(self.node.store) as s:
+            self.node._spend_nonce(s, signer, msg["nonce"])
         if msg["recordId"] != ZERO32:
             raise Refusal("malformed_request", "request.recordId must be zero to list")
         rows = self.box.of_citizen(msg["subject"])
@@ -85,13 +109,23 @@ class OfferDesk:
         }
         msg, signer = self._request(body)
         offer_id = hex32(msg["recordId"])
-        row = self.box.get(offer_id)
-        if row is None or row.citizen != msg["subject"]:
-            raise Refusal("offer_not_found", f"no offer {offer_id} for {msg['subject']}")
-        if acceptance["signer"] != signer:
-            raise Refusal("malformed_request", "the acceptance's signer must sign the request")
-        if not self.box.sign(offer_id, json.dumps(acceptance)):
-            raise Refusal("offer_not_open", f"offer {offer_id} is {row.state}")
+        # the nonce and the acceptance in one transaction; a refusal found in it is raised once
+        # it is committed (the request's nonce stays spent, as before)
+        refusal: Refusal | None = None
+        with written_in_time(self.node.store) as s:
+            self.node._spend_nonce(s, signer, msg["nonce"])
+            conn = s.connection()
+            row = self.box.get(offer_id, within=conn)
+            if row is None or row.citizen != msg["subject"]:
+                refusal = Refusal("offer_not_found", f"no offer {offer_id} for {msg['subject']}")
+            elif acceptance["signer"] != signer:
+                refusal = Refusal(
+                    "malformed_request", "the acceptance's signer must sign the request"
+                )
+            elif not self.box.sign(offer_id, json.dumps(acceptance), within=conn):
+                refusal = Refusal("offer_not_open", f"offer {offer_id} is {row.state}")
+        if refusal is not None:
+            raise refusal
         return {"offerId": offer_id, "state": "signed"}
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Engine,
     LargeBinary,
     String,
@@ -108,7 +109,12 @@ class OfferBox:
             upgrade(target)
 
     @contextmanager
-    def _begin(self) -> Iterator[Any]:
+    def _begin(self, within: Connection | None = None) -> Iterator[Connection]:
+        """A transaction of its own, or the caller's (``within``: a connection in a
+        transaction the caller commits, e.g. the node's with the request's nonce)."""
+        if within is not None:
+            yield within
+            return
         with self.engine.begin() as conn:
             yield conn
 
@@ -149,16 +155,16 @@ class OfferBox:
             )
             return conn.execute(query).first() is not None
 
-    def _rows(self, *where: Any) -> list[StoredOffer]:
-        with self._begin() as conn:
+    def _rows(self, *where: Any, within: Connection | None = None) -> list[StoredOffer]:
+        with self._begin(within) as conn:
             result = conn.execute(select(offers).where(*where).order_by(offers.c.created_at))
             return [StoredOffer(**dict(r._mapping)) for r in result]
 
     def of_citizen(self, citizen: str) -> list[StoredOffer]:
         return self._rows(offers.c.citizen == citizen)
 
-    def get(self, offer_id: str) -> StoredOffer | None:
-        found = self._rows(offers.c.offer_id == offer_id)
+    def get(self, offer_id: str, within: Connection | None = None) -> StoredOffer | None:
+        found = self._rows(offers.c.offer_id == offer_id, within=within)
         return found[0] if found else None
 
     def all(self) -> list[StoredOffer]:
@@ -167,9 +173,10 @@ class OfferBox:
     def of_state(self, state: str) -> list[StoredOffer]:
         return self._rows(offers.c.state == state)
 
-    def sign(self, offer_id: str, acceptance: str) -> bool:
-        """Keep the citizen's signed acceptance of an open offer; False if it is not open."""
-        with self._begin() as conn:
+    def sign(self, offer_id: str, acceptance: str, within: Connection | None = None) -> bool:
+        """Keep the citizen's signed acceptance of an open offer; False if it is not open
+        (``within``: in the caller's transaction)."""
+        with self._begin(within) as conn:
             done = conn.execute(
                 update(offers)
                 .where(offers.c.offer_id == offer_id, offers.c.state == OFFERED)

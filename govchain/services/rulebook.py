@@ -10,7 +10,6 @@ and :meth:`Rulebook.decide` decides a case's open RULE steps with it.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,12 +42,16 @@ from govchain.services.rules import (
     rule_step,
     shown_version,
 )
+from govchain.services.signed_files import SignedFileFormat
 from govchain.tx import Sender
 
 SIGNED_FORMAT = "govchain.rules.change/2"
 OLD_SIGNED_FORMATS = {
     "govchain.rules.change/1": "signed before rule messages named their signer",
 }
+RULE_CHANGE_FILE = SignedFileFormat(
+    SIGNED_FORMAT, "signed rule change file", "govchain rule sign", OLD_SIGNED_FORMATS
+)
 ROLE_APPROVER = 2
 
 
@@ -81,35 +84,27 @@ class SignedRuleChange:
     @classmethod
     def load(cls, path: Path) -> SignedRuleChange:
         """Read a signed rule change file written by ``govchain rule sign``."""
-        try:
-            data = json.loads(Path(path).read_text())
-            old = data.get("format") if isinstance(data, dict) else None
-            if isinstance(old, str) and old in OLD_SIGNED_FORMATS:
-                raise ValueError(
-                    f"{old}: {OLD_SIGNED_FORMATS[old]}, which the contract no longer accepts; "
-                    "sign the change again (govchain rule sign)"
+        return RULE_CHANGE_FILE.load(path, cls._parse)
+
+    @classmethod
+    def _parse(cls, data: dict[str, Any]) -> SignedRuleChange:
+        return cls(
+            action=str(data["action"]),
+            department=data["department"].encode().ljust(32, b"\0"),
+            name=data["name"].encode().ljust(32, b"\0"),
+            version=int(data["version"]),
+            deadline=int(data["deadline"]),
+            signer=validate.address(data["signer"]),
+            signature=bytes.fromhex(data["signature"].removeprefix("0x")),
+            requirements=tuple(
+                Requirement(
+                    bytes.fromhex(r["schema"].removeprefix("0x")),
+                    int(r["max_age"]),
+                    tuple(bytes.fromhex(d.removeprefix("0x")) for d in r["departments"]),
                 )
-            if not isinstance(data, dict) or data.get("format") != SIGNED_FORMAT:
-                raise ValueError(f"not a {SIGNED_FORMAT} file")
-            return cls(
-                action=str(data["action"]),
-                department=data["department"].encode().ljust(32, b"\0"),
-                name=data["name"].encode().ljust(32, b"\0"),
-                version=int(data["version"]),
-                deadline=int(data["deadline"]),
-                signer=validate.address(data["signer"]),
-                signature=bytes.fromhex(data["signature"].removeprefix("0x")),
-                requirements=tuple(
-                    Requirement(
-                        bytes.fromhex(r["schema"].removeprefix("0x")),
-                        int(r["max_age"]),
-                        tuple(bytes.fromhex(d.removeprefix("0x")) for d in r["departments"]),
-                    )
-                    for r in data.get("requirements", [])
-                ),
-            )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InvalidInput("signed rule change file", str(path), str(exc)) from None
+                for r in data.get("requirements", [])
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -37,34 +37,15 @@ cases); (f) was found by review s25 (H-1, ``tests/services/test_rules_benefit.py
 # ruff: noqa: F811  (fixtures imported for pytest are parameters of the test here)
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from govchain.approval import CaseStatus, CaseTerms
-from govchain.approval.messages import domain as cases_domain
-from govchain.eip712 import Domain
-from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, consent_text, sign_acceptance
-from govchain.services.rules import (
-    Requirement,
-    name_code,
-    proof,
-    requirements_hash,
-    rule_id,
-    rule_step,
-)
+from govchain.services.rules import proof, requirements_hash, rule_step
 from govchain.sharing import category_code, grant_id, grant_tuple
 from tests.approval.conftest import (  # noqa: F401 (fixtures)
     DAY,
@@ -75,39 +56,25 @@ from tests.approval.conftest import (  # noqa: F401 (fixtures)
     h,
     rule_registry,
 )
-from tests.conftest import hypothesis_examples
-from tests.helpers import ROLE_APPROVER, ROLE_STAFF, enrol
-from tests.machines.model import ZERO32, Access, Category, Fact, GrantModel, Offer, World
-from tests.machines.sides import Deps, Sides
+from tests.helpers import ROLE_APPROVER, ROLE_STAFF
+from tests.machines.joined import (  # noqa: F401 (the fixture joined_grants)
+    EXAMPLES,
+    FAR,
+    GRANTEES,
+    HRSS_NAMES,
+    ISSUERS,
+    OUTCOMES,
+    PEOPLE,
+    STEPS,
+    VALIDITY,
+    JoinedState,
+    _count,
+    build_joined,
+    joined_grants,
+)
+from tests.machines.model import ZERO32, Access, Offer
 from tests.services.conftest import Rulebook, book, facts  # noqa: F401 (fixtures)
-from tests.sharing.conftest import CATALOG, catalog, cats, make_terms, sign_consent  # noqa: F401
-
-#: examples and steps: a share of the loaded profile (10 and 25 in CI's "default", about 40 s on
-#: two cores); GOVCHAIN_JOINED_EXAMPLES overrides the count for a long local run.
-EXAMPLES = int(os.environ.get("GOVCHAIN_JOINED_EXAMPLES", 0)) or hypothesis_examples(0.06)
-STEPS = 25
-OUTCOMES: dict[str, int] = {}
-PEOPLE = 3  # citizens 0 and 1 may rotate their owner key (to spare accounts 57, 58)
-ISSUERS = ["PSB", "CIVIL", "HOUSING", "HRSS"]
-GRANTEES = ["HOUSING", "DPF"]
-HRSS_NAMES = [n for n, owner, _, _ in CATALOG if owner == "HRSS"]
-FAR = 3650 * DAY
-#: How long the ``allowance`` service says its benefit stays valid (0: no limit), per registration.
-VALIDITY = st.sampled_from([0, DAY, 3 * DAY])
-
-
-def _count(key: str, into: dict[str, int] = OUTCOMES) -> None:
-    into[key] = into.get(key, 0) + 1
-
-
-@pytest.fixture(scope="module")
-def joined_grants(
-    project: Any, deployer: Any, departments: Any, citizen_registry: Any, catalog: Any, cats: Any
-) -> Any:
-    """AccessGrants over the approvals' CitizenRegistry (one identity registry for grants and
-    offers, as govchain.deploy wires it). Not linked as the catalog's class listener (the
-    sharing suite's deployment is): this machine never reclassifies a category."""
-    return project.AccessGrants.deploy(departments, citizen_registry, catalog, sender=deployer)
+from tests.sharing.conftest import catalog, cats  # noqa: F401 (fixtures)
 
 
 def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
@@ -115,82 +82,22 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
     joined_grants: Any, catalog: Any, cats: Any, depts: Any, facts: Any, citizens: Any,
     accounts: Any, outsider: Any, chain: Any, departments: Any, council: Any, deployer: Any,
 ) -> None:  # fmt: skip
-    grants = joined_grants
-    web3 = chain.provider.web3
-    code_of = {name: d.code for name, d in depts.items()}
-    names_of = {c: n for n, c in code_of.items()}
-    categories = {n: Category(o, s.value != 3, sens) for n, o, s, sens in CATALOG}
-    base = [
-        Requirement(facts["age"], 30 * DAY, (code_of["PSB"],)),
-        Requirement(facts["residence"], 60 * DAY, (code_of["PSB"], code_of["CIVIL"])),
-    ]
-    alternatives = [base, [*base, Requirement(facts["low_income"], 90 * DAY, (code_of["HRSS"],))]]
-    rid = rule_id(code_of["CIVIL"], name_code("elderly"))
-    weak_reqs = [Requirement(facts["residence"], 60 * DAY, (code_of["CIVIL"],))]
-    weak = rule_id(code_of["CIVIL"], name_code("resident"))
-    attested = web3.keccak(
-        text="Attested(address,bytes32,bytes32,bytes32,address,bytes32,uint64,bytes32)"
-    )
-    sid = service_id(code_of["CIVIL"], name_code("allowance"))
-    allowance = facts["allowance"]
-    cases_dom = cases_domain(chain.chain_id, approvals.address)
-    keys = {i: [citizens[i], accounts[57 + i]] for i in range(2)}
-    housing_keys = [depts["HOUSING"].staff, accounts[59]]
-    deps = Deps(
-        grants, approvals, attestations, rule_registry, catalog, chain, depts, citizens, keys,
-        Domain("AccessGrants", chain.chain_id, grants.address), rid, sid, names_of,
-        relayer=deployer, outsider=outsider, count=_count,
+    joined = build_joined(
+        book, approvals, attestations, rule_registry, citizen_registry, joined_grants, catalog,
+        depts, facts, citizens, accounts, outsider, chain, departments, council, deployer,
+    )  # fmt: skip
+    # the names the rules and invariants below read
+    grants, web3, code_of, names_of = joined.grants, joined.web3, joined.code_of, joined.names_of
+    base, rid, weak, weak_reqs = joined.base, joined.rid, joined.weak, joined.weak_reqs
+    attested, sid, allowance, cases_dom = (
+        joined.attested, joined.sid, joined.allowance, joined.cases_dom
     )  # fmt: skip
 
-    class JoinedMachine(RuleBasedStateMachine):
-        def __init__(self) -> None:
-            super().__init__()
-            self.snapshot = chain.snapshot()
-            self.t = int(chain.blocks.head.timestamp) + 10
-            self.world = World(categories, "HRSS")
-            self.sides = Sides(self, deps)
-            self.alternatives = alternatives
-            self.owner_key = dict.fromkeys(range(PEOPLE), 0)
-            self.housing = 0  # index of HOUSING's current staff key
-            self.facts: list[Fact] = []
-            self.rule_in_force = True
-            self.version = 0
-            self.requirements: dict[int, list[Requirement]] = {}
-            self.service = True
-            self.valid_for = 0  # the service's validFor, kept across retirement
-            self.validity: list[tuple[int, int]] = []  # (block time of a registration, validFor)
-            self.cases: list[CaseTerms] = []  # open RULE cases
-            self.offers: list[Offer] = []
-            self.benefits: dict[int, list[bytes]] = {}  # through acceptOffer
-            self.other: dict[int, list[bytes]] = {}  # through cases outside acceptOffer
-            self.decisions: list[tuple[int, int, str, list[Fact]]] = []
-            self.accesses: list[tuple[int, GrantModel, str, str]] = []
-            self.anchors: dict[int, int] = {}
-            self.n = 0
-            self.weak_registered = False
-            self.first_block = int(web3.eth.block_number) + 1
+    class JoinedMachine(JoinedState):
+        """The rules and invariants of the joined world (its state and the helper moves the
+        rules share: :class:`tests.machines.joined.JoinedState`)."""
 
-        def teardown(self) -> None:
-            chain.restore(self.snapshot)
-
-        # --- helpers ------------------------------------------------------------------------
-
-        def _tick(self, seconds: int = 1) -> int:
-            self.t = max(self.t, self.head()) + seconds
-            chain.pending_timestamp = self.t
-            return self.t
-
-        def head(self) -> int:
-            return int(web3.eth.get_block("latest")["timestamp"])
-
-        def key_of(self, who: int) -> Any:
-            return keys[who][self.owner_key[who]] if who in keys else citizens[who]
-
-        def staff(self, dept: str) -> Any:
-            return housing_keys[self.housing] if dept == "HOUSING" else depts[dept].staff
-
-        def civil_can_sign(self) -> bool:
-            return "CIVIL" not in self.world.suspended
+        env = joined
 
         @initialize(valid=VALIDITY)
         def start(self, valid: int) -> None:
@@ -205,11 +112,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             self.version, self.requirements[1] = 1, base
             self._tick()
             self.register_service(valid)
-
-        def register_service(self, valid: int) -> None:
-            book.register_service("CIVIL", "allowance", rid, allowance, valid_for=valid)
-            self.valid_for = valid
-            self.validity.append((self.head(), valid))
 
         # --- membership and departments ------------------------------------------------------
 
@@ -230,49 +132,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 self.rotate_housing_staff_key()
             elif kind == "rotate owner":
                 self.citizen_rotates_owner_key(who)
-
-        def council_suspends_or_reinstates(self, dept: str) -> None:
-            t = self._tick()
-            if dept in self.world.suspended:
-                departments.reinstate(code_of[dept], sender=council)
-                self.world.reinstate(dept, t)
-            else:
-                departments.suspend(code_of[dept], sender=council)
-                self.world.suspend(dept, t)
-            _count(f"council: suspend/reinstate {dept}")
-
-        def remove_or_readmit_dpf_staff(self) -> None:
-            t = self._tick()
-            key, admin = depts["DPF"].staff, depts["DPF"].admin
-            if self.world.members[key.address].dept is None:
-                enrol(departments, admin, key, ROLE_STAFF)
-                self.world.join(key.address, "DPF", ROLE_STAFF, t)
-            else:
-                departments.removeMember(key, sender=admin)
-                self.world.leave(key.address, t)
-                _count("member removed")
-
-        def rotate_housing_staff_key(self) -> None:
-            old, new = housing_keys[self.housing], housing_keys[1 - self.housing]
-            admin = depts["HOUSING"].admin
-            t = self._tick()
-            departments.removeMember(old, sender=admin)
-            self.world.leave(old.address, t)
-            t = self._tick()
-            enrol(departments, admin, new, ROLE_STAFF)
-            self.world.join(new.address, "HOUSING", ROLE_STAFF, t)
-            self.housing = 1 - self.housing
-            _count("staff key rotated")
-
-        def citizen_rotates_owner_key(self, who: int) -> None:
-            old, new = keys[who][self.owner_key[who]], keys[who][1 - self.owner_key[who]]
-            t = self._tick()
-            citizen_registry.changeOwner(citizens[who], new, sender=old)
-            self.owner_key[who] = 1 - self.owner_key[who]
-            self.world.rotate_owner(who, t)
-            assert citizen_registry.ownerEpoch(citizens[who]) == self.world.epochs[who]
-            assert citizen_registry.identityOwner(citizens[who]) == new.address
-            _count("owner key rotated")
 
         @rule(days=st.integers(0, 3), hours=st.integers(0, 23))
         def wait(self, days: int, hours: int) -> None:
@@ -324,15 +183,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
             g = self.world.grants[pick % len(self.world.grants)]
             self.sides.access(g, category, self.member(g.grantee, member))
 
-        def member(self, grantee: str, which: str) -> Any:
-            if which == "staff":
-                return self.staff(grantee)
-            if which == "other":
-                return housing_keys[1 - self.housing] if grantee == "HOUSING" else citizens[3]
-            if which == "approver":
-                return depts[grantee].approvers[0]
-            return outsider
-
         @rule(record=st.integers(0, 2), offset=st.sampled_from([1, 1, 1, 0, 2]))
         def anchor(self, record: int, offset: int) -> None:
             self.sides.anchor(record, offset)
@@ -383,31 +233,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 self.retire_or_register_service(valid)
             else:
                 self.change_rule(change)
-
-        def change_rule(self, change: str) -> None:
-            self._tick()
-            if change == "toggle" and self.rule_in_force:
-                book.retire("CIVIL", "elderly")
-                # the retirement takes a version number of its own (review s27 R-2)
-                self.version += 1
-                self.requirements[self.version] = self.requirements[self.version - 1]
-                self.rule_in_force = False
-            else:
-                old = self.requirements[self.version]
-                new = old if change == "toggle" else alternatives[old == alternatives[0]]
-                book.register("CIVIL", "elderly", new)
-                self.version += 1
-                self.requirements[self.version] = new
-                self.rule_in_force = True
-            _count(f"rule {change}")
-
-        def retire_or_register_service(self, valid: int | None = None) -> None:
-            self._tick()
-            if self.service:
-                book.retire_service("CIVIL", "allowance")
-            else:
-                self.register_service(self.valid_for if valid is None else valid)
-            self.service = not self.service
 
         @rule(
             who=st.integers(0, PEOPLE - 1),
@@ -558,25 +383,6 @@ def test_sharing_rules_and_offers_keep_every_invariant_under_one_world(
                 self.replay_acceptance(pick)
             else:
                 self.revoke_benefit(pick % PEOPLE)
-
-        def replay_acceptance(self, pick: int) -> None:
-            done = [o for o in self.offers if o.accepted_at is not None]
-            self.sides.replay(done[pick % len(done)])
-
-        def revoke_benefit(self, who: int) -> None:
-            valid = self.valid_benefits(who)
-            if valid and self.civil_can_sign():
-                self._tick()
-                attestations.revoke(valid[0], sender=depts["CIVIL"].approvers[0])
-
-        def valid_benefits(self, who: int, at: int | None = None) -> list[bytes]:
-            """Her benefits of the service (through offers or cases opened otherwise) valid at
-            block time ``at`` (the head's by default): not revoked, not expired then."""
-            held = [*self.benefits.get(who, []), *self.other.get(who, [])]
-            if at is None:
-                return [u for u in held if attestations.isValid(u)]
-            records = [(u, attestations.getAttestation(u)) for u in held]
-            return [u for u, r in records if r.issuedAt and (r.expiry == 0 or at < r.expiry)]
 
         # --- invariants ----------------------------------------------------------------------
 
