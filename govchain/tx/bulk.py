@@ -45,6 +45,8 @@ class SignedTx:
 REPUSH_AFTER = 5.0
 """Seconds without a new receipt after which the unmined transactions are pushed again."""
 
+_DEV_NODES = ("anvil", "hardhatnetwork", "ganache")
+
 
 def _rpc_value(value: Any) -> Any:
     if isinstance(value, bool):
@@ -118,7 +120,8 @@ class BulkSender:
         self.repushed = 0
         self.window = max(window, 1)
         self.nudged = 0  # blocks mined to unstick an automining dev node (see _nudge)
-        self._dev_node: bool | None = None
+        self.unstuck = 0  # times anvil's pool was cleared of our stuck transactions (_repush)
+        self._client: str | None = None
         self._nonce: int | None = None
         self._chain_id: int | None = None
         self._lock = threading.RLock()
@@ -334,9 +337,7 @@ class BulkSender:
                 # nothing mined for a while: push the unmined ones again (the same bytes, so
                 # "already known" is absorbed) in case one never reached the node's pool - a
                 # lost transaction holds every later nonce back
-                for chunk in self._chunks(signed[first:sent]):
-                    self._push_chunk(chunk)
-                self.repushed += 1
+                self._repush(signed[first:sent])
                 pushed_at = now
             elif len(found) > before:
                 pushed_at = now
@@ -349,22 +350,55 @@ class BulkSender:
                 time.sleep(self.poll_latency)
         return [found[i] for i in range(total)]
 
+    def _client_version(self) -> str:
+        if self._client is None:
+            version = self._call("web3_clientVersion")
+            self._client = version.lower() if isinstance(version, str) else ""
+        return self._client
+
     def _nudge(self) -> bool:
         """On an automining dev node, mine a block when ready transactions sit in its pool.
 
         anvil's automine can leave transactions that arrived while it was mining in the pool
         until the next one arrives; a real network's next block picks them up by itself.
         """
-        if self._dev_node is None:
-            version = self._call("web3_clientVersion")
-            self._dev_node = isinstance(version, str) and version.lower().startswith(
-                ("anvil", "hardhatnetwork", "ganache")
-            )
-        if not self._dev_node:
+        if not self._client_version().startswith(_DEV_NODES):
             return False
         self._call("evm_mine")
         self.nudged += 1
         return True
+
+    def _repush(self, unmined: Sequence[SignedTx]) -> None:
+        """Push the unmined transactions again: the same bytes, so the hashes stay.
+
+        anvil (1.7.1) can hold a transaction in its pool as waiting for the one before it, when
+        that one was mined between anvil reading the account's nonce and adding the new one: a
+        batch of raw transactions arriving while automine mines does it, more often on a loaded
+        machine. Nothing provides that wait again, so neither a new block (``_nudge``) nor the
+        same bytes ("transaction already imported") mine it or any later nonce. Seen: the chain
+        at nonce N, the pool holding N..499 as queued. When the chain's nonce is the first unmined
+        transaction's and anvil has it in its pool (after ``REPUSH_AFTER`` seconds of empty
+        blocks), this sender's transactions are removed from the pool
+        (``anvil_removePoolTransactions``) before the same bytes are pushed; anvil then reads
+        the nonce again and mines them. The sender owns its key's nonces (see
+        :meth:`resync_nonce`), so only its own transactions are in that pool.
+        """
+        if unmined and self._stuck_in_anvils_pool(unmined[0]):
+            self._call("anvil_removePoolTransactions", [self.address])
+            self.unstuck += 1
+        for chunk in self._chunks(unmined):
+            self._push_chunk(chunk)
+        self.repushed += 1
+
+    def _stuck_in_anvils_pool(self, tx: SignedTx) -> bool:
+        """anvil holds ``tx`` unmined although the chain's nonce is ``tx``'s (see _repush)."""
+        if not self._client_version().startswith("anvil"):
+            return False
+        nonce = int(str(self._call("eth_getTransactionCount", [self.address, "latest"])), 16)
+        if nonce != tx.nonce:
+            return False
+        pooled = self._call("eth_getTransactionByHash", [tx.hash])
+        return isinstance(pooled, Mapping) and pooled.get("blockNumber") is None
 
     def send(
         self, txs: Iterable[TxParams], fees: TxParams | None = None, check_status: bool = True

@@ -1,10 +1,23 @@
 """The official Safe 1.4.1 and 1.5.0 (npm build artifacts, not recompiled) on the suite's
-devnet, next to the approvals deployment of tests/approval; each Safe is made by the proxy
+devnet, next to an approvals deployment of this folder's own; each Safe is made by the proxy
 factory with the CompatibilityFallbackHandler, as the Safe app makes them. Every test here that
-uses ``safe_version`` (through ``safe_contracts`` or directly) runs once per version."""
+uses ``safe_version`` (through ``safe_contracts`` or directly) runs once per version.
+
+The approvals deployment here (a CitizenRegistry, AttestationRegistry, RuleRegistry and
+CaseApprovals) is this folder's own session fixture ``safe_suite``, a name no other folder uses;
+``citizen_registry`` and ``approvals`` are per-test views of it. Why not tests/approval's
+fixtures imported under their own names: ape 0.8.51 keeps track of the fixtures set up before
+its chain snapshots by *name*. A second session fixture called ``citizen_registry`` (an import
+registers one per folder) looked to ape like the one another folder had already set up, so ape
+did not revert to before the module's snapshot to set it up, and it was deployed inside the
+module's snapshot: the module's end reverted the deployment while pytest kept the address for
+the rest of the session. A later module found nothing there, or whatever the deployer had
+deployed next at the same nonce (CI: ``changeOwner`` "execution reverted" with no data). A
+new name makes ape set it up at the session's level, before any module's snapshot."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,15 +30,42 @@ from govchain.network import make_web3
 from govchain.safe import SafeWallet
 from govchain.toolchain.safe import SAFE_VERSION, SAFE_VERSIONS, SafeDeployment
 from govchain.tx import Sender
-from tests.approval.conftest import (  # noqa: F401 (fixtures)
-    approvals,
-    attestations,
-    citizen_registry,
-    desk,
-    rule_registry,
-    schemas,
-)
+from tests.approval.conftest import RULE_SIGNATURES, desk  # noqa: F401 (desk: a fixture)
 from tests.cli.conftest import city, city_run, devnet, env  # noqa: F401 (fixtures)
+
+
+@dataclass(frozen=True)
+class SafeSuite:
+    """The approvals deployment of tests/safe (see the module's docstring)."""
+
+    citizen_registry: Any
+    attestations: Any
+    rule_registry: Any
+    approvals: Any
+
+
+@pytest.fixture(scope="session")
+def safe_suite(project: Any, deployer: Any, departments: Any) -> SafeSuite:
+    """CaseApprovals wired into its own CitizenRegistry, AttestationRegistry and RuleRegistry, as
+    tests/approval deploys them; under a session fixture name of this folder only."""
+    citizens = project.CitizenRegistry.deploy(departments, sender=deployer)
+    attestations = project.AttestationRegistry.deploy(departments, sender=deployer)
+    rules = project.RuleRegistry.deploy(departments, attestations, RULE_SIGNATURES, sender=deployer)
+    approvals = project.CaseApprovals.deploy(
+        departments, citizens, attestations, rules, sender=deployer
+    )
+    attestations.setApprovalModule(approvals, sender=deployer)
+    return SafeSuite(citizens, attestations, rules, approvals)
+
+
+@pytest.fixture
+def citizen_registry(safe_suite: SafeSuite) -> Any:
+    return safe_suite.citizen_registry
+
+
+@pytest.fixture
+def approvals(safe_suite: SafeSuite) -> Any:
+    return safe_suite.approvals
 
 
 @pytest.fixture(scope="session")
