@@ -63,8 +63,9 @@ RECORDS = 200
 GOAL = 1000
 
 
-def node_cpu(pid: int) -> float:
-    """User + system CPU seconds of the node process and its workers."""
+def node_cpu(pid: int, part: str = "both") -> float:
+    """User + system CPU seconds of the node process and its workers (``part``: "user" or
+    "system" for one of them)."""
     proc = psutil.Process(pid)
     total = 0.0
     for p in [proc, *proc.children(recursive=True)]:
@@ -72,7 +73,7 @@ def node_cpu(pid: int) -> float:
             t = p.cpu_times()
         except psutil.NoSuchProcess:
             continue
-        total += t.user + t.system
+        total += (t.user if part != "system" else 0.0) + (t.system if part != "user" else 0.0)
     return total
 
 
@@ -229,9 +230,10 @@ def test_node_throughput(
         load_before = machine()
         counted_before = node_stats(stats)
         block_before = w3.eth.block_number
-        cpu_before = node_cpu(proc.pid)
+        cpu_before, system_before = node_cpu(proc.pid), node_cpu(proc.pid, "system")
         run, sender_cpu = run_load_process(url, cases, conns=CONNS)
         cpu = node_cpu(proc.pid) - cpu_before
+        system = node_cpu(proc.pid, "system") - system_before
         time.sleep(0.3)
         counted = node_stats(stats)
         blocks = w3.eth.block_number - block_before
@@ -263,11 +265,18 @@ def test_node_throughput(
             "requests_per_second": round(len(v_statuses) / v_elapsed, 1),
         },
         "node_cpu_ms_per_request": round(1000 * cpu / len(timed), 3),
+        "node_system_cpu_ms_per_request": round(1000 * system / len(timed), 3),
         "node_requests_per_cpu_second": round(len(timed) / cpu, 1) if cpu else None,
         "sender_cpu_ms_per_request": round(1000 * sender_cpu / len(timed), 3),
         "per_request": {
             key: round((counted.get(key, 0) - counted_before.get(key, 0)) / len(timed), 3)
-            for key in ("head_reads", "commit_groups", "rpc_posts")
+            for key in (
+                "head_reads",
+                "commit_groups",
+                "rpc_posts",
+                "index_rebuilds",
+                "index_discarded",
+            )
         },
         "blocks_mined_during_load": blocks,
         "goal_requests_per_second": GOAL,

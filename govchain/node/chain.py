@@ -162,6 +162,14 @@ class RpcChain:
         """Head reads made (shared by the requests that waited for each; for the benchmarks)."""
         return self._heads.reads
 
+    @property
+    def index_counters(self) -> dict[str, int]:
+        """The access index's rebuilds (reorganisations seen) and discarded reads (the head
+        replaced while its logs were read); empty without an index (for the benchmarks)."""
+        if self._index is None:
+            return {}
+        return {"index_rebuilds": self._index.rebuilds, "index_discarded": self._index.discarded}
+
     def close(self) -> None:
         self._http.close()
 

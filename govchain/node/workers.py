@@ -85,6 +85,7 @@ def _write_stats(node: DataNode, folder: Path) -> None:
                 "rpc_posts": chain.posts if isinstance(chain, RpcChain) else 0,
                 "commit_groups": node.commits.groups,
                 "spends": node.commits.spends,
+                **(chain.index_counters if isinstance(chain, RpcChain) else {}),
             }
             part = target.with_suffix(".part")
             part.write_text(json.dumps(stats))
