@@ -230,6 +230,7 @@ def test_node_throughput(
         load_before = machine()
         counted_before = node_stats(stats)
         block_before = w3.eth.block_number
+        pool_before = w3.provider.make_request("txpool_status", []).get("result")
         cpu_before, system_before = node_cpu(proc.pid), node_cpu(proc.pid, "system")
         run, sender_cpu = run_load_process(url, cases, conns=CONNS)
         cpu = node_cpu(proc.pid) - cpu_before
@@ -279,6 +280,7 @@ def test_node_throughput(
             )
         },
         "blocks_mined_during_load": blocks,
+        "txpool_at_start": pool_before,
         "goal_requests_per_second": GOAL,
         "met": rps >= GOAL,
         "cores": os.cpu_count(),
