@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +39,7 @@ from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.client import DataNodeClient, PreparedRequest
 from govchain.node.publisher import AnchorWorker, Publisher
 from govchain.node.store import BATCH, Store, sqlite_url
+from govchain.node.workers import STATS_ENV
 from govchain.sharing import grant_tuple
 from govchain.toolchain.devnet import free_port
 from govchain.toolchain.paths import PROJECT_ROOT
@@ -53,12 +55,17 @@ CONNS = int(os.environ.get("GOVCHAIN_BENCH_NODE_CONNS", "64"))
 WORKERS = int(os.environ.get("GOVCHAIN_BENCH_NODE_WORKERS", "2"))
 #: the node's HTTP server: granian (Rust) or uvicorn
 SERVER = os.environ.get("GOVCHAIN_NODE_SERVER", "granian")
+#: a command run beside the timed load and stopped with SIGINT after it, ``{pid}`` the node's
+#: main process and ``{pids}`` its workers, comma-separated (a profiler or a syscall count:
+#: ``py-spy record --native -o /tmp/p.txt --format raw --pid {pid} --subprocesses``)
+ATTACH = os.environ.get("GOVCHAIN_BENCH_NODE_ATTACH", "")
 RECORDS = 200
 GOAL = 1000
 
 
-def node_cpu(pid: int) -> float:
-    """User + system CPU seconds of the node process and its workers."""
+def node_cpu(pid: int, part: str = "both") -> float:
+    """User + system CPU seconds of the node process and its workers (``part``: "user" or
+    "system" for one of them)."""
     proc = psutil.Process(pid)
     total = 0.0
     for p in [proc, *proc.children(recursive=True)]:
@@ -66,8 +73,35 @@ def node_cpu(pid: int) -> float:
             t = p.cpu_times()
         except psutil.NoSuchProcess:
             continue
-        total += t.user + t.system
+        total += (t.user if part != "system" else 0.0) + (t.system if part != "user" else 0.0)
     return total
+
+
+def node_stats(folder: Path) -> dict[str, int]:
+    """The workers' counters summed (``govchain.node.workers.STATS_ENV``)."""
+    total: dict[str, int] = {}
+    for path in folder.glob("*.json"):
+        for key, value in json.loads(path.read_text()).items():
+            total[key] = total.get(key, 0) + int(value)
+    return total
+
+
+def attach(pid: int) -> subprocess.Popen[bytes] | None:
+    """Starts :data:`ATTACH` on the node's processes (None when unset)."""
+    if not ATTACH:
+        return None
+    workers = [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    command = ATTACH.format(pid=pid, pids=",".join(map(str, workers)))
+    # the developer's own command line, from the environment (a shell: it may chain commands)
+    started = subprocess.Popen(["/bin/sh", "-c", command], start_new_session=True)
+    time.sleep(1.0)  # the profiler attached before the clock starts
+    return started
+
+
+def detach(started: subprocess.Popen[bytes] | None) -> None:
+    if started is not None:
+        os.killpg(started.pid, signal.SIGINT)
+        started.wait(timeout=120)
 
 
 def commit() -> str:
@@ -97,8 +131,9 @@ def machine() -> dict[str, Any]:
 
 
 def _start_node(
-    db: str, rpc: str, addresses: ChainAddresses, chain_id: int, workers: int = 1
-) -> tuple[subprocess.Popen[bytes], str]:
+    db: str, rpc: str, addresses: ChainAddresses, chain_id: int, workers: int = 1,
+    stats: Path | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:  # fmt: skip
     port = free_port()
     code = (
         "import json,sys\n"
@@ -118,6 +153,9 @@ def _start_node(
         str(chain_id),
     ]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    if stats is not None:
+        stats.mkdir(exist_ok=True)
+        env[STATS_ENV] = str(stats)
     proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=PROJECT_ROOT)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -175,7 +213,8 @@ def test_node_throughput(
     bulk = BulkSender(w3, staff, url=rpc_url)
     jobs = _prepare(client, bulk, terms, record_ids, REQUESTS + VERIFIED)
 
-    proc, url = _start_node(db, rpc_url, addresses, chain.chain_id, workers=WORKERS)
+    stats = tmp_path / "stats"
+    proc, url = _start_node(db, rpc_url, addresses, chain.chain_id, workers=WORKERS, stats=stats)
     try:
         warm = jobs[:50]
         _load(
@@ -186,10 +225,20 @@ def test_node_throughput(
         timed = jobs[50:REQUESTS]
         # signed and built as bytes before the clock, sent by a lean process of its own
         cases = [Case("valid", json.dumps(p.body(tx)).encode()) for p, tx in timed]
+        profiler = attach(proc.pid)
+        time.sleep(0.3)  # the workers' counters written after the warm-up
         load_before = machine()
-        cpu_before = node_cpu(proc.pid)
+        counted_before = node_stats(stats)
+        block_before = w3.eth.block_number
+        pool_before = w3.provider.make_request("txpool_status", []).get("result")
+        cpu_before, system_before = node_cpu(proc.pid), node_cpu(proc.pid, "system")
         run, sender_cpu = run_load_process(url, cases, conns=CONNS)
         cpu = node_cpu(proc.pid) - cpu_before
+        system = node_cpu(proc.pid, "system") - system_before
+        time.sleep(0.3)
+        counted = node_stats(stats)
+        blocks = w3.eth.block_number - block_before
+        detach(profiler)
         elapsed, statuses = run.seconds, [o.status for o in run.outcomes]
         load_during = machine()
         ok = statuses.count(200)
@@ -217,8 +266,21 @@ def test_node_throughput(
             "requests_per_second": round(len(v_statuses) / v_elapsed, 1),
         },
         "node_cpu_ms_per_request": round(1000 * cpu / len(timed), 3),
+        "node_system_cpu_ms_per_request": round(1000 * system / len(timed), 3),
         "node_requests_per_cpu_second": round(len(timed) / cpu, 1) if cpu else None,
         "sender_cpu_ms_per_request": round(1000 * sender_cpu / len(timed), 3),
+        "per_request": {
+            key: round((counted.get(key, 0) - counted_before.get(key, 0)) / len(timed), 3)
+            for key in (
+                "head_reads",
+                "commit_groups",
+                "rpc_posts",
+                "index_rebuilds",
+                "index_discarded",
+            )
+        },
+        "blocks_mined_during_load": blocks,
+        "txpool_at_start": pool_before,
         "goal_requests_per_second": GOAL,
         "met": rps >= GOAL,
         "cores": os.cpu_count(),

@@ -102,9 +102,12 @@ def test_node_under_mixed_load(
     proc, url = _start_node(db, rpc_url, addresses, chain.chain_id, workers=WORKERS)
     try:
         at_start = machine()
+        block_before = w3.eth.block_number
         cpu_before = node_cpu(proc.pid)
         run, sender_cpu_s = run_load_process(url, cases, conns=CONNS)
         cpu_s = node_cpu(proc.pid) - cpu_before
+        # blocks from elsewhere: each new head re-reads the views and the index (nodeperf.md)
+        blocks = w3.eth.block_number - block_before
     finally:
         proc.terminate()  # workers finish their requests first: allow a loaded machine time
         try:
@@ -129,6 +132,7 @@ def test_node_under_mixed_load(
         "node_cpu_ms_per_request": round(1000 * cpu_s / len(cases), 3),
         "node_requests_per_cpu_second": round(len(cases) / cpu_s, 1) if cpu_s else None,
         "sender_cpu_ms_per_request": round(1000 * sender_cpu_s / len(cases), 3),
+        "blocks_mined_during_load": blocks,
         "workers": WORKERS,
         "server": SERVER,
         "access_transactions": sum(1 for c in cases if c.kind in ("valid", "unknown_record")),

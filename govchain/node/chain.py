@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -134,9 +135,19 @@ class RpcChain:
         self._lock = threading.Lock()
         self._chain_id = chain_id
         self._views = HeadCache()
+        #: the call data of each view key (a pure function of the key: the same call at every
+        #: head), so a new head re-reads the views without encoding them again
+        self._call_data: OrderedDict[Hashable, str] = OrderedDict()
         self._heads = HeadReads(self._read_head)
         self._index = (
-            AccessIndex(self._access_logs, parse_access_record, self._block_hash) if index else None
+            AccessIndex(
+                self._access_logs,
+                parse_access_record,
+                self._block_hash,
+                hash_and_logs=self._hash_and_logs,
+            )
+            if index
+            else None
         )
         self.posts = 0  # JSON-RPC HTTP requests made (for the benchmarks)
 
@@ -145,6 +156,19 @@ class RpcChain:
         if self._chain_id is None:
             self._chain_id = int(self.rpc("eth_chainId", []), 16)
         return self._chain_id
+
+    @property
+    def head_reads(self) -> int:
+        """Head reads made (shared by the requests that waited for each; for the benchmarks)."""
+        return self._heads.reads
+
+    @property
+    def index_counters(self) -> dict[str, int]:
+        """The access index's rebuilds (reorganisations seen) and discarded reads (the head
+        replaced while its logs were read); empty without an index (for the benchmarks)."""
+        if self._index is None:
+            return {}
+        return {"index_rebuilds": self._index.rebuilds, "index_discarded": self._index.discarded}
 
     def close(self) -> None:
         self._http.close()
@@ -220,31 +244,57 @@ class RpcChain:
         if missing:
             tag = hex(head[0])
             answers = self.batch(
-                [("eth_call", [{"to": calls[i][1], "data": calls[i][2]()}, tag]) for i in missing]
+                [
+                    ("eth_call", [{"to": calls[i][1], "data": self._data_of(calls[i])}, tag])
+                    for i in missing
+                ]
             )
             for i, answer in zip(missing, answers, strict=True):
                 self._views.put(head, calls[i][0], answer)
                 out[i] = answer
         return [str(v) for v in out]
 
+    def _data_of(self, call: tuple[Hashable, str, Callable[[], str]]) -> str:
+        """The call data of a view (encoded once per key; the last 4,096 keys kept)."""
+        key, _, encode = call
+        with self._lock:
+            data = self._call_data.get(key)
+        if data is None:
+            data = encode()
+            with self._lock:
+                self._call_data[key] = data
+                while len(self._call_data) > 4096:
+                    self._call_data.popitem(last=False)
+        return data
+
     def _block_hash(self, number: int) -> str | None:
         block = self.rpc("eth_getBlockByNumber", [hex(number), False])
         return None if block is None else str(block["hash"])
 
-    def _access_logs(self, start: int, end: int) -> list[dict[str, Any]]:
-        return list(
-            self.rpc(
-                "eth_getLogs",
-                [
-                    {
-                        "address": self.addresses.access_grants,
-                        "topics": ["0x" + ACCESS_RECORDED_TOPIC.hex()],
-                        "fromBlock": hex(start),
-                        "toBlock": hex(end),
-                    }
-                ],
-            )
+    def _logs_call(self, start: int, end: int) -> tuple[str, list[Any]]:
+        return (
+            "eth_getLogs",
+            [
+                {
+                    "address": self.addresses.access_grants,
+                    "topics": ["0x" + ACCESS_RECORDED_TOPIC.hex()],
+                    "fromBlock": hex(start),
+                    "toBlock": hex(end),
+                }
+            ],
         )
+
+    def _access_logs(self, start: int, end: int) -> list[dict[str, Any]]:
+        return list(self.rpc(*self._logs_call(start, end)))
+
+    def _hash_and_logs(
+        self, number: int, start: int, end: int
+    ) -> tuple[str | None, list[dict[str, Any]]]:
+        """Block ``number``'s hash now and the access logs of ``start``..``end``, one batch."""
+        block, logs = self.batch(
+            [("eth_getBlockByNumber", [hex(number), False]), self._logs_call(start, end)]
+        )
+        return (None if block is None else str(block["hash"])), list(logs)
 
     def _access_records(
         self, head: tuple[int, str], access_tx: str, request_hash: bytes | None

@@ -116,8 +116,13 @@ class AccessIndex:
         block_hash: Callable[[int], str | None],
         *,
         limit: int = 200_000,
+        hash_and_logs: Callable[[int, int, int], tuple[str | None, Sequence[Mapping[str, Any]]]]
+        | None = None,
     ) -> None:
         self._fetch_logs = fetch_logs  # (from_block, to_block) -> raw AccessRecorded logs
+        # (block, from_block, to_block) -> (the block's hash now, the logs): both in one round
+        # trip (a JSON-RPC batch); None: two reads
+        self._hash_and_logs = hash_and_logs
         self._parse = parse
         self._block_hash = block_hash  # the chain's hash of a block number now (None: no block)
         self._limit = limit
@@ -146,7 +151,19 @@ class AccessIndex:
         with self._sync_lock:  # one thread follows the chain; the others wait for it
             if self._heads.get(number) == head_hash:
                 return
-            if self._synced >= 0 and self._block_hash(self._synced) != self._synced_hash:
+            logs: Sequence[Mapping[str, Any]] | None = None
+            if self._synced >= 0 and self._synced < number and self._hash_and_logs is not None:
+                # the check of the block indexed last and the logs after it in one round trip:
+                # the logs are used only if that block is still the chain's, and (below) only if
+                # the head is still the chain's after they were read
+                synced_hash, logs = self._hash_and_logs(self._synced, self._synced + 1, number)
+                reorganised = synced_hash != self._synced_hash
+            else:
+                reorganised = (
+                    self._synced >= 0 and self._block_hash(self._synced) != self._synced_hash
+                )
+            if reorganised:
+                logs = None
                 with self._lock:
                     self._records.clear()
                     self._synced, self._synced_hash = -1, ""
@@ -155,7 +172,8 @@ class AccessIndex:
             start = self._synced + 1
             if start > number:
                 return  # an older head than the one indexed (a slower reader): nothing to add
-            logs = self._fetch_logs(start, number)
+            if logs is None:
+                logs = self._fetch_logs(start, number)
             if self._block_hash(number) != head_hash:
                 # reorganised between the head read and eth_getLogs (review s26 I-1): these logs
                 # may be another fork's; index nothing now, the next head read starts again

@@ -33,6 +33,9 @@ import dataclasses
 import importlib.util
 import json
 import os
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -41,9 +44,12 @@ from fastapi import FastAPI
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.fastpath import NodeApp
 from govchain.node.rsgi import RsgiNode
-from govchain.node.server import NodeConfig, build_node, create_app, serve
+from govchain.node.server import DataNode, NodeConfig, build_node, create_app, serve
 
 SPEC_ENV = "GOVCHAIN_NODE_SPEC"
+#: a folder where each worker writes its counters (head reads, commit groups, spends, JSON-RPC
+#: posts) every quarter second, as ``<pid>.json`` (the benchmarks; unset: nothing is written)
+STATS_ENV = "GOVCHAIN_NODE_STATS"
 
 
 def app_from_env() -> FastAPI:
@@ -60,7 +66,33 @@ def app_from_env() -> FastAPI:
     )
     if isinstance(node.chain, RpcChain):
         node.chain.warm()  # each worker reads the chain's access records before it serves
+    folder = os.environ.get(STATS_ENV)
+    if folder:
+        _write_stats(node, Path(folder))
     return create_app(node)
+
+
+def _write_stats(node: DataNode, folder: Path) -> None:
+    """Writes this worker's counters to ``folder/<pid>.json`` every quarter second (a daemon
+    thread; for the benchmarks' per-request figures)."""
+    target = folder / f"{os.getpid()}.json"
+
+    def loop() -> None:
+        while True:
+            chain = node.chain
+            stats = {
+                "head_reads": chain.head_reads if isinstance(chain, RpcChain) else 0,
+                "rpc_posts": chain.posts if isinstance(chain, RpcChain) else 0,
+                "commit_groups": node.commits.groups,
+                "spends": node.commits.spends,
+                **(chain.index_counters if isinstance(chain, RpcChain) else {}),
+            }
+            part = target.with_suffix(".part")
+            part.write_text(json.dumps(stats))
+            part.replace(target)
+            time.sleep(0.25)
+
+    threading.Thread(target=loop, name="govchain-node-stats", daemon=True).start()
 
 
 def rsgi_from_env() -> RsgiNode:

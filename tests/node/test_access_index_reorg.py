@@ -82,19 +82,29 @@ class _Chain:
         return [log for log in self.logs if start <= int(log["blockNumber"], 16) <= end]
 
 
-def _index(fake: _Chain) -> AccessIndex:
+def _index(fake: _Chain, combined: bool = False) -> AccessIndex:
+    """The index over ``fake``; ``combined``: the check of the block indexed last and the logs
+    after it read in one round trip (what :class:`RpcChain` does: one JSON-RPC batch)."""
     from govchain.node.chaintypes import AccessRecord
 
     def parse(log: Any) -> AccessRecord:
         z = b"\0" * 32
         return AccessRecord("0x0", z, z, z, z, "0x0", log["request"], z)
 
-    return AccessIndex(fake.fetch, parse, fake.hashes.get)
+    def hash_and_logs(number: int, start: int, end: int) -> tuple[str | None, list[Any]]:
+        return fake.hashes.get(number), fake.fetch(start, end)
+
+    return AccessIndex(
+        fake.fetch, parse, fake.hashes.get, hash_and_logs=hash_and_logs if combined else None
+    )
 
 
-def test_the_index_answers_only_records_of_blocks_on_the_chain_it_was_asked_at() -> None:
+@pytest.mark.parametrize("combined", [False, True])
+def test_the_index_answers_only_records_of_blocks_on_the_chain_it_was_asked_at(
+    combined: bool,
+) -> None:
     fake = _Chain()
-    index = _index(fake)
+    index = _index(fake, combined)
     r = b"\x01" * 32
     head1 = fake.mine(1, "a")
     index.sync(head1)
@@ -119,9 +129,12 @@ def test_the_index_answers_only_records_of_blocks_on_the_chain_it_was_asked_at()
     assert len(fake.fetches) == fetched
 
 
-def test_a_replaced_block_at_the_same_height_empties_and_rebuilds_the_index() -> None:
+@pytest.mark.parametrize("combined", [False, True])
+def test_a_replaced_block_at_the_same_height_empties_and_rebuilds_the_index(
+    combined: bool,
+) -> None:
     fake = _Chain()
-    index = _index(fake)
+    index = _index(fake, combined)
     r = b"\x02" * 32
     index.sync(fake.mine(3, "a", request=r))
     assert index.lookup(r, "0xt3") is not None
@@ -129,6 +142,23 @@ def test_a_replaced_block_at_the_same_height_empties_and_rebuilds_the_index() ->
     index.sync(replaced)
     assert index.rebuilds == 1 and index.lookup(r, "0xt3") is None
     assert index.synced_to == 3
+
+
+def test_logs_read_with_the_check_of_a_replaced_block_are_dropped_and_the_index_rebuilt() -> None:
+    """One round trip reads the hash of the block indexed last and the logs after it: when that
+    block was replaced (a reorganisation below the new head), those logs are not indexed; the
+    index is emptied and rebuilt from block 0 of the chain as it is."""
+    fake = _Chain()
+    index = _index(fake, combined=True)
+    r, s = b"\x04" * 32, b"\x05" * 32
+    index.sync(fake.mine(3, "a", request=r))
+    assert index.lookup(r, "0xt3") is not None and fake.fetches == [(0, 3)]
+    fake.mine(3, "b")  # block 3 replaced (without the record), then block 4 with another
+    head4 = fake.mine(4, "b", request=s)
+    index.sync(head4)
+    assert fake.fetches == [(0, 3), (4, 4), (0, 4)]  # the combined read, then the rebuild
+    assert index.rebuilds == 1 and index.synced_to == 4
+    assert index.lookup(r, "0xt3") is None and index.lookup(s, "0xt4", 4) is not None
 
 
 def test_logs_read_while_the_head_was_replaced_are_not_indexed() -> None:
