@@ -235,6 +235,7 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
             address[] memory signers = _checkDecision(caseId, d, s.department, s.threshold);
             _refuseSignersWhoVoted(c, caseId, step, signers);
             _emitStepDecided(caseId, step, s.department, d.approve, d.commentHash, signers);
+            // slither-disable-next-line reentrancy-no-eth (only the case's last step calls the immutable AttestationRegistry, which calls nothing back; a later iteration then reverts ApprovalCaseClosed)
             if (issues && d.approve) _deciders[caseId] = _fold(_deciders[caseId], signers);
             _conclude(c, caseId, terms, step, d.approve, d.commentHash);
             ++step;
@@ -408,6 +409,7 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
                 rule, ruleId, terms.applicantCitizen, proof.requirements, proof.evidence, _attestations, _departments
             );
             acc = _checkDeciders(proof, uids, acc, issues);
+            // slither-disable-next-line reentrancy-no-eth (only the case's last step calls the immutable AttestationRegistry, which calls nothing back; a later iteration then reverts ApprovalCaseClosed)
             if (issues) _deciders[caseId] = acc;
             emit StepDecidedByRule(caseId, step, ruleId, rule.version, msg.sender, uids);
             _conclude(c, caseId, terms, step, true, bytes32(0));

@@ -21,11 +21,15 @@ from typing import Any
 
 import ape
 import pytest
+from eth_account import Account
 
 from govchain.approval import CaseStatus, CaseTerms
+from govchain.errors import NotFound
 from govchain.network import Connection, Deployment
 from govchain.services.deciders import CaseDeciders, fold
+from govchain.services.rulebook import Rulebook as SdkRulebook
 from govchain.services.rules import Evidence, Requirement, name_code, proof, rule_id
+from govchain.tx import Sender
 from tests.approval.conftest import (  # noqa: F401 (fixtures)
     DAY,
     approvals,
@@ -99,15 +103,20 @@ def _mark(departments: Any, council: Any, key: Any) -> int:
     return since
 
 
-def _sdk(book: Rulebook, departments: Any, tmp_path: Path) -> CaseDeciders:
-    """The SDK's reader over the test devnet's contracts."""
+def _connection(book: Rulebook, departments: Any, tmp_path: Path) -> Connection:
+    """An SDK connection to the test devnet's contracts."""
     w3 = book.chain.provider.web3
     deployment = Deployment(int(w3.eth.chain_id))
     deployment.add("CaseApprovals", book.approvals.address, 0)
     deployment.add("AttestationRegistry", book.attestations.address, 0)
     deployment.add("DepartmentRegistry", departments.address, 0)
-    connection = Connection(w3, "", int(w3.eth.chain_id), tmp_path, deployment=deployment)
-    return CaseDeciders(connection)
+    deployment.add("RuleRegistry", book.rules.address, 0)
+    return Connection(w3, "", int(w3.eth.chain_id), tmp_path, deployment=deployment)
+
+
+def _sdk(book: Rulebook, departments: Any, tmp_path: Path) -> CaseDeciders:
+    """The SDK's reader over the test devnet's contracts."""
+    return CaseDeciders(_connection(book, departments, tmp_path))
 
 
 # --- the probe (review s27 C-1), now a regression test -----------------------------------------
@@ -327,3 +336,26 @@ def test_a_benefit_a_rule_case_issued_on_a_marked_keys_attestations_decides_no_r
                 [proof(needs, [ev], [(case_id, attesters)])],
                 sender=civil.staff,
             )
+
+
+def test_the_sdk_names_a_case_attestations_deciders_in_every_proof_it_builds(
+    book: Rulebook, approvals: Any, departments: Any, council: Any, depts: Any, facts: Any,
+    citizens: Any, tmp_path: Path,
+) -> None:  # fmt: skip
+    """``Rulebook.proof_for`` (behind ``open_by_rule``, ``accept`` and ``decide``) names the
+    case and its deciders; once a decider is marked, ``Rulebook.evidence`` passes the
+    attestation over (no proof the chain would refuse)."""
+    civil, bob = depts["CIVIL"], citizens[9]
+    key = civil.approvers[2]
+    case_id, by_case = _signed_case(book, [("CIVIL", 1)], [[key]], bob, facts)
+    rid, reqs = _follow_up(book, depts, facts)
+    w3 = book.chain.provider.web3
+    relayer = Sender(w3, Account.from_key(civil.staff.private_key))
+    sdk = SdkRulebook(_connection(book, departments, tmp_path), relayer)
+    assert sdk.proof_for(rid, bob.address) == proof(reqs, [by_case], [(case_id, [key.address])])
+    opened, _receipt = sdk.open_by_rule(bob.address, [rid], civil.code)
+    assert approvals.caseOf(opened).status == CaseStatus.APPROVED
+
+    _mark(departments, council, key)
+    with pytest.raises(NotFound, match="no valid one"):
+        sdk.evidence(bob.address, reqs)
