@@ -7,10 +7,10 @@ its deciders (``CaseDeciders``), none marked compromised now: a signature step's
 vote step's counted voters, and a RULE step's evidence attesters and, for a case's
 attestation, that case's deciders (transitively).
 
-The property, stated first: for any case the chain approved, a rule check refuses its
-attestation exactly when some key in the deciders rebuilt from the events is marked now
-(checked by :func:`test_the_refusal_names_a_marked_decider_exactly_when_there_is_one` over
-every route shape below); then the examples, each against a real devnet.
+The property (a rule check refuses an attestation exactly when some key that decided it is
+marked now) is checked against a model over mixed operations in
+``test_case_deciders_machine.py``; here the examples, each against a real devnet: the review's
+probe as a regression test, each way a key decides, and each malformed proof entry.
 """
 
 # ruff: noqa: F811  (fixtures imported for pytest are parameters of the tests here)
