@@ -73,6 +73,13 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
      * citizen), however the case was opened: one valid benefit per citizen and service.
      */
     mapping(bytes32 benefitKey => bytes32 uid) private _benefits;
+    /**
+     * @dev C-1 (review s27), invariant 4: per case whose terms issue an attestation, the fold of
+     * the keys that decided it so far ({IRuleDecisions-decidersHash}), so a rule check can
+     * refuse the attestation once any of them is marked compromised. Written by each approving
+     * step of such a case before it concludes; cases that issue nothing pay nothing.
+     */
+    mapping(bytes32 caseId => bytes32 acc) private _deciders;
 
     constructor(
         IDepartmentRegistry departments_,
@@ -219,6 +226,7 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     function submitDecisions(bytes32 caseId, CaseTerms calldata terms, StepDecision[] calldata decisions) external {
         CaseRecord storage c = _openRecord(caseId, terms);
         uint8 step = c.step;
+        bool issues = terms.schema != bytes32(0);
         for (uint256 i = 0; i < decisions.length; ++i) {
             if (c.status != CaseStatus.Open) revert ApprovalCaseClosed(caseId, c.status);
             StepDecision calldata d = decisions[i];
@@ -227,6 +235,8 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
             address[] memory signers = _checkDecision(caseId, d, s.department, s.threshold);
             _refuseSignersWhoVoted(c, caseId, step, signers);
             _emitStepDecided(caseId, step, s.department, d.approve, d.commentHash, signers);
+            // slither-disable-next-line reentrancy-no-eth (only the case's last step calls the immutable AttestationRegistry, which calls nothing back; a later iteration then reverts ApprovalCaseClosed)
+            if (issues && d.approve) _deciders[caseId] = _fold(_deciders[caseId], signers);
             _conclude(c, caseId, terms, step, d.approve, d.commentHash);
             ++step;
         }
@@ -258,6 +268,7 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
         if (counted.length == s.threshold) {
             // a step decided by votes has no single comment: each vote's is in its DecisionCast
             emit StepDecided(caseId, step, department, approve, bytes32(0), msg.sender, counted);
+            if (approve && terms.schema != bytes32(0)) _deciders[caseId] = _fold(_deciders[caseId], counted);
             _conclude(c, caseId, terms, step, approve, bytes32(0));
         }
     }
@@ -340,6 +351,11 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
     }
 
     /// @inheritdoc IRuleDecisions
+    function decidersHash(bytes32 caseId) external view returns (bytes32) {
+        return _deciders[caseId];
+    }
+
+    /// @inheritdoc IRuleDecisions
     function ruleRegistry() external view returns (IRuleRegistry) {
         return _rules;
     }
@@ -379,6 +395,8 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
         private
     {
         uint8 step = c.step;
+        bool issues = terms.schema != bytes32(0);
+        bytes32 acc = issues ? _deciders[caseId] : bytes32(0);
         for (uint256 i = 0; i < proofs.length; ++i) {
             if (c.status != CaseStatus.Open) revert ApprovalCaseClosed(caseId, c.status);
             Step calldata s = terms.route[step];
@@ -390,9 +408,86 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
             bytes32[] memory uids = RuleCheckLib.check(
                 rule, ruleId, terms.applicantCitizen, proof.requirements, proof.evidence, _attestations, _departments
             );
+            acc = _checkDeciders(proof, uids, acc, issues);
+            // slither-disable-next-line reentrancy-no-eth (only the case's last step calls the immutable AttestationRegistry, which calls nothing back; a later iteration then reverts ApprovalCaseClosed)
+            if (issues) _deciders[caseId] = acc;
             emit StepDecidedByRule(caseId, step, ruleId, rule.version, msg.sender, uids);
             _conclude(c, caseId, terms, step, true, bytes32(0));
             ++step;
+        }
+    }
+
+    /**
+     * @dev C-1 (review s27), invariant 4: an attestation carries exactly the authority of those
+     * who decided it. Reverts unless `proof` (whose evidence RuleCheckLib accepted, uids `uids`)
+     * names, for each attestation this contract issued, in evidence order, the case that issued
+     * it and that case's deciders (folding to its {decidersHash}), none marked compromised now.
+     * Returns `acc` with this step's deciders folded in when `fold` (the case issues an
+     * attestation): each other attester, and each such case's deciders (so the fold is transitive).
+     */
+    function _checkDeciders(RuleProof calldata proof, bytes32[] memory uids, bytes32 acc, bool fold)
+        private
+        view
+        returns (bytes32)
+    {
+        IRuleRegistry.Evidence[] calldata evidence = proof.evidence;
+        CaseDeciders[] calldata entries = proof.cases;
+        uint256 next = 0;
+        for (uint256 i = 0; i < evidence.length; ++i) {
+            address attester = evidence[i].attester;
+            if (attester != address(this)) {
+                if (fold) acc = _foldOne(acc, attester);
+                continue;
+            }
+            if (next == entries.length) revert RuleCaseDecidersMissing(uids[i]);
+            acc = _checkCase(entries[next++], uids[i], acc, fold);
+        }
+        if (next != entries.length) revert RuleCaseDecidersExtra(entries.length, next);
+        return acc;
+    }
+
+    /**
+     * @dev Reverts unless `entry` names the Approved case whose outcome is attestation `uid` and
+     * exactly the deciders that fold to its {decidersHash}, none marked compromised now;
+     * returns `acc` with them folded in when `fold`.
+     */
+    function _checkCase(CaseDeciders calldata entry, bytes32 uid, bytes32 acc, bool fold)
+        private
+        view
+        returns (bytes32)
+    {
+        address[] calldata deciders = entry.deciders;
+        bytes32 inner = bytes32(0);
+        for (uint256 j = 0; j < deciders.length; ++j) {
+            inner = _foldOne(inner, deciders[j]);
+            if (fold) acc = _foldOne(acc, deciders[j]);
+        }
+        bytes32 caseId = entry.caseId;
+        CaseRecord storage issuing = _cases[caseId];
+        if (issuing.status != CaseStatus.Approved || issuing.outcome != uid || _deciders[caseId] != inner) {
+            revert RuleCaseDecidersMismatch(uid, caseId);
+        }
+        for (uint256 j = 0; j < deciders.length; ++j) {
+            uint64 since = _departments.compromisedSince(deciders[j]);
+            if (since != 0) revert RuleDeciderCompromised(uid, deciders[j], since);
+        }
+        return acc;
+    }
+
+    /// @dev `acc` with each of `keys` folded in, in order ({_foldOne}).
+    function _fold(bytes32 acc, address[] memory keys) private pure returns (bytes32) {
+        for (uint256 i = 0; i < keys.length; ++i) {
+            acc = _foldOne(acc, keys[i]);
+        }
+        return acc;
+    }
+
+    /// @dev `keccak256(abi.encode(acc, key))`, in the scratch space.
+    function _foldOne(bytes32 acc, address key) private pure returns (bytes32 result) {
+        assembly ("memory-safe") {
+            mstore(0x00, acc)
+            mstore(0x20, and(key, 0xffffffffffffffffffffffffffffffffffffffff))
+            result := keccak256(0x00, 0x40)
         }
     }
 

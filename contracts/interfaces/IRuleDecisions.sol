@@ -21,10 +21,27 @@ import {IRuleRegistry} from "./IRuleRegistry.sol";
  * step whose rule line belongs to the department).
  */
 interface IRuleDecisions {
-    /// @notice What decides one RULE step: the rule's requirements (as registered) and one attestation per requirement.
+    /**
+     * @notice The keys that decided case `caseId`, which issued an attestation used as evidence:
+     * in the order {decidersHash} folds them (see there). Named for every piece of evidence whose
+     * attester is this contract, so the rule check can refuse it when any of them is marked
+     * compromised (an attestation carries exactly the authority of those who decided it).
+     */
+    struct CaseDeciders {
+        bytes32 caseId;
+        address[] deciders;
+    }
+
+    /**
+     * @notice What decides one RULE step: the rule's requirements (as registered), one
+     * attestation per requirement, and for each of those attested by this contract (a case's
+     * attestation), in evidence order, the deciders of the case that issued it (none for other
+     * evidence).
+     */
     struct RuleProof {
         IRuleRegistry.Requirement[] requirements;
         IRuleRegistry.Evidence[] evidence;
+        CaseDeciders[] cases;
     }
 
     /**
@@ -118,6 +135,30 @@ interface IRuleDecisions {
      */
     error ApprovalBenefitRefNotAllowed(bytes32 refUID);
 
+    /**
+     * @notice Attestation `uid` was issued by a case one of whose deciders, `decider` (a signer
+     * or counted voter of one of its steps, or the attester of, or a decider behind, the
+     * evidence of one of its RULE steps), the council marked compromised at `since`: a theft may
+     * predate the marking, so nothing it decided decides a rule.
+     */
+    error RuleDeciderCompromised(bytes32 uid, address decider, uint64 since);
+
+    /**
+     * @notice Attestation `uid` was issued by this contract, and the proof names no
+     * {CaseDeciders} entry left for it (one per such evidence, in evidence order).
+     */
+    error RuleCaseDecidersMissing(bytes32 uid);
+
+    /**
+     * @notice The {CaseDeciders} entry given for attestation `uid` names case `caseId`, which
+     * did not issue it (not Approved with `uid` as its outcome), or deciders that are not that
+     * case's (they do not fold to its {decidersHash}).
+     */
+    error RuleCaseDecidersMismatch(bytes32 uid, bytes32 caseId);
+
+    /// @notice The proof gives `given` {CaseDeciders} entries; its evidence attested by this contract needs `used`.
+    error RuleCaseDecidersExtra(uint256 given, uint256 used);
+
     /// @notice Step `step` of case `caseId` is a RULE step: it is decided by its rule, not by signatures or votes.
     error ApprovalRuleStep(bytes32 caseId, uint8 step);
 
@@ -141,7 +182,10 @@ interface IRuleDecisions {
      * Requirements: the case is open (`terms` are its terms); each step is a RULE step within
      * its deadline; the rule is in force, its department Active, the requirements are the
      * current version's, and each attestation meets its requirement for the case's citizen
-     * applicant ({IRuleRegistry-check}). When the last step issues an attestation and the
+     * applicant ({IRuleRegistry-check}); each attestation this contract issued comes with the
+     * deciders of its case ({CaseDeciders}: `RuleCaseDecidersMissing`, `RuleCaseDecidersMismatch`,
+     * `RuleCaseDecidersExtra`), none of them marked compromised (`RuleDeciderCompromised`).
+     * When the last step issues an attestation and the
      * route has no signature step of the accepting department, a RULE step of a rule that a
      * service of that department in force binds to the schema must be on the route
      * (`ApprovalRuleNotForSchema`, also checked at opening), and the case is refused while the
@@ -193,6 +237,17 @@ interface IRuleDecisions {
      * same schema), accepted through an offer or opened otherwise (zero if none).
      */
     function benefitOf(bytes32 serviceId, address citizen) external view returns (bytes32);
+
+    /**
+     * @notice The fold of the keys that decided case `caseId` so far, when its terms issue an
+     * attestation (zero otherwise, and before its first approving step): starting from zero,
+     * `acc = keccak256(abi.encode(acc, decider))` for each, in the order the steps were
+     * decided: a signature step's signers (ascending, as submitted), a vote step's counted
+     * voters (as in its {ICaseApprovals-StepDecided}), a RULE step's evidence in order, each
+     * attester that is not this contract, and for each attestation of this contract the
+     * deciders of the case that issued it (its {CaseDeciders} entry, transitively).
+     */
+    function decidersHash(bytes32 caseId) external view returns (bytes32);
 
     /// @notice The rule registry RULE steps name rules of.
     function ruleRegistry() external view returns (IRuleRegistry);

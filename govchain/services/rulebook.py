@@ -4,7 +4,8 @@ Approvers sign a rule change off chain (:meth:`Rulebook.sign`, a portable
 :class:`SignedRuleChange` that serialises to JSON); anyone relays ``SIGNATURES`` of them
 (:meth:`Rulebook.register`, :meth:`Rulebook.retire`). A rule's requirements are read back from
 its ``RuleRegistered`` event. :meth:`Rulebook.evidence` finds, for a subject, one attestation
-per requirement in the ``Attested`` events (valid, of a named Active department, young enough),
+per requirement in the ``Attested`` events (valid, of a named Active department, young enough,
+no key behind it marked compromised: :mod:`govchain.services.deciders`),
 and :meth:`Rulebook.decide` decides a case's open RULE steps with it.
 """
 
@@ -27,6 +28,7 @@ from govchain.approval.cases import Cases, code_text
 from govchain.eip712 import Domain
 from govchain.errors import GovchainError, InvalidInput, NotFound
 from govchain.network import Connection
+from govchain.services.deciders import CaseDeciders
 from govchain.services.rules import (
     CONTRACT,
     REGISTER_RULE,
@@ -138,6 +140,14 @@ class Rulebook:
         self.sender = sender
         self.contract: Contract = connection.contract(CONTRACT)
         self.cases = Cases(connection, sender)
+        self._deciders: CaseDeciders | None = None
+
+    @property
+    def deciders(self) -> CaseDeciders:
+        """Who decided the attestations ``CaseApprovals`` issued (a proof names them)."""
+        if self._deciders is None:
+            self._deciders = CaseDeciders(self.connection)
+        return self._deciders
 
     @property
     def address(self) -> ChecksumAddress:
@@ -317,6 +327,8 @@ class Rulebook:
                     continue
                 if self.cases.department_status(ev.department) != "Active":
                     continue
+                if self.deciders.compromised(ev) is not None:
+                    continue  # its attester, or a key that decided its case, was marked
                 best = ev
                 break
             if best is None:
@@ -338,7 +350,8 @@ class Rulebook:
     def proof_for(self, rid: bytes, subject: str) -> tuple[Any, ...]:
         """The ``RuleProof`` of rule ``rid``'s current version for ``subject``."""
         _active, requirements = self.requirements_of(rid)
-        return proof(requirements, self.evidence(subject, requirements))
+        evidence = self.evidence(subject, requirements)
+        return proof(requirements, evidence, self.deciders.entries(evidence))
 
     def open_by_rule(
         self,

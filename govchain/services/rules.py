@@ -162,9 +162,19 @@ class Evidence:
         )
 
 
-def proof(requirements: Sequence[Requirement], evidence: Iterable[Evidence]) -> tuple[Any, ...]:
-    """A ``RuleProof`` tuple: the rule's requirements and one attestation per requirement."""
-    return ([r.as_tuple() for r in requirements], [e.as_tuple() for e in evidence])
+def proof(
+    requirements: Sequence[Requirement],
+    evidence: Iterable[Evidence],
+    cases: Iterable[tuple[bytes, Sequence[str]]] = (),
+) -> tuple[Any, ...]:
+    """A ``RuleProof`` tuple: the rule's requirements, one attestation per requirement, and for
+    each attestation ``CaseApprovals`` issued, in evidence order, its case's id and deciders
+    (:meth:`govchain.services.deciders.CaseDeciders.entries`; none for other evidence)."""
+    return (
+        [r.as_tuple() for r in requirements],
+        [e.as_tuple() for e in evidence],
+        [(case_id, list(keys)) for case_id, keys in cases],
+    )
 
 
 def register_message(
@@ -223,6 +233,15 @@ for _name, _template in {
     "(status {status})",
     "RuleAttesterCompromised": "attestation {uid} was made by {attester}, a key the council "
     "marked compromised at {since}: it decides no rule; its department re-attests what is true",
+    "RuleDeciderCompromised": "attestation {uid} was issued by a case that {decider}, a key the "
+    "council marked compromised at {since}, helped decide: it decides no rule; its department "
+    "re-attests what is true",
+    "RuleCaseDecidersMissing": "attestation {uid} was issued by a case: the proof must name that "
+    "case and the keys that decided it",
+    "RuleCaseDecidersMismatch": "the proof names case {caseId} for attestation {uid}, but that "
+    "case did not issue it, or those are not the keys that decided it",
+    "RuleCaseDecidersExtra": "the proof names {given} cases' deciders; its evidence issued by "
+    "cases needs {used}",
     "RuleAttestationExpired": "attestation {uid} expired at {expiry}",
     "RuleAttestationNotFound": "attestation {uid} does not exist (revoked, or not issued with "
     "these contents)",
