@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.bench_node import SERVER, _start_node, machine, node_cpu
+from benchmarks.bench_node import SERVER, _start_node, machine, node_cpu, quiet_chain
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.client import DataNodeClient
@@ -101,6 +101,7 @@ def test_node_under_mixed_load(
 
     proc, url = _start_node(db, rpc_url, addresses, chain.chain_id, workers=WORKERS)
     try:
+        settled = quiet_chain(w3)
         at_start = machine()
         block_before = w3.eth.block_number
         cpu_before = node_cpu(proc.pid)
@@ -133,6 +134,7 @@ def test_node_under_mixed_load(
         "node_requests_per_cpu_second": round(len(cases) / cpu_s, 1) if cpu_s else None,
         "sender_cpu_ms_per_request": round(1000 * sender_cpu_s / len(cases), 3),
         "blocks_mined_during_load": blocks,
+        "chain_settled_before_load": settled,
         "workers": WORKERS,
         "server": SERVER,
         "access_transactions": sum(1 for c in cases if c.kind in ("valid", "unknown_record")),

@@ -175,7 +175,10 @@ interface IRuleRegistry {
 
     /**
      * @notice Checks that `evidence` satisfies the current version of rule `ruleId` for
-     * `subject` now (as a RULE step would); reverts with the reason otherwise.
+     * `subject` now (as a RULE step would); reverts with the reason otherwise. An attestation a
+     * case issued (attester: the approval module) is judged here as any other; a RULE step
+     * also refuses it when a key that decided its case is marked compromised, which only the
+     * approval module can tell (`CaseApprovals.decidersHash` and the proof's `CaseDeciders`).
      * @return version the rule version that decides
      * @return uids the attestation uids used, one per requirement
      */
