@@ -8,6 +8,7 @@ other contracts), 2..43 six per founding department (admin, staff, three approve
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,3 +102,16 @@ def depts(departments: Any, accounts: Any) -> dict[str, Dept]:
         enrol(departments, admin, auditor, ROLE_AUDITOR)
         out[name] = Dept(name, code(name), region, admin, staff, [a1, a2, a3], auditor)
     return out
+
+
+@pytest.fixture(scope="session")
+def shared_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The reference city, built once per test process on an anvil of its own; each module that
+    uses it starts from it as built (tests/shared_city.py, the CLI fixtures ``devnet``/``city``)."""
+    from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port
+    from tests.shared_city import SharedCity
+
+    with Devnet(DevnetConfig(port=free_port())) as running:
+        yield SharedCity.start(
+            running, tmp_path_factory.mktemp("city-home"), tmp_path_factory.mktemp("city-pristine")
+        )

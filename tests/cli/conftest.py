@@ -14,15 +14,24 @@ from eth_account import Account
 
 from govchain.cli import cli
 from govchain.keystore import Keystore
-from govchain.network import Connection
-from govchain.reference import City, build_city
+from govchain.reference import City
 from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port, rpc
+from tests.shared_city import CITY_PASSPHRASE, build, fund, shared_city_of
+
+__all__ = ["CITY_PASSPHRASE", "fund"]
 
 PASSPHRASE = "correct horse"
 
 
 @pytest.fixture(scope="module")
-def devnet() -> Iterator[Devnet]:
+def devnet(request: pytest.FixtureRequest) -> Iterator[Devnet]:
+    """The module's anvil: its own, or, for a module that uses the reference city, the test
+    process's shared one, reverted to the city as it was built (tests/shared_city.py)."""
+    shared = shared_city_of(request)
+    if shared is not None:
+        shared.reset()
+        yield shared.devnet
+        return
     with Devnet(DevnetConfig(port=free_port())) as running:
         yield running
 
@@ -72,10 +81,6 @@ def offline(env: dict[str, str]) -> Run:
     return Run(f"http://127.0.0.1:{free_port()}")
 
 
-def fund(devnet: Devnet, address: str, wei: int = 10**21) -> None:
-    rpc(devnet.url, "anvil_setBalance", [address, hex(wei)])
-
-
 def assert_one_line_error(result: Result, code: int, *fragments: str) -> None:
     """Exit ``code``, exactly one line on stderr starting 'error:', no traceback."""
     assert result.exit_code == code, (result.stdout, result.stderr)
@@ -88,8 +93,6 @@ def assert_one_line_error(result: Result, code: int, *fragments: str) -> None:
 
 
 # --- a deployed, staffed reference city for the contract commands --------------------------
-
-CITY_PASSPHRASE = "city passphrase"
 
 
 @dataclass
@@ -106,20 +109,17 @@ class CityRun(Run):
 
 
 @pytest.fixture(scope="module")
-def city(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> tuple[City, Path]:
-    """The reference city (7 departments, council of 3) deployed once per test module."""
+def city(
+    devnet: Devnet, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[City, Path]:
+    """The reference city (7 departments, council of 3) as deployed and staffed, with its home
+    (keystores named ``hrss-admin``...): the test process's shared city, reverted for this module
+    (the ``devnet`` fixture did that), or, where the suite has none (benchmarks), one built here."""
+    shared = shared_city_of(request)
+    if shared is not None and shared.devnet is devnet:
+        return shared.city, shared.home
     home = tmp_path_factory.mktemp("city-home")
-    connection = Connection.open(devnet.url, home)
-    deployer = Account.create()
-    fund(devnet, deployer.address)
-    built = build_city(
-        connection,
-        deployer,
-        lambda address: fund(devnet, address),
-        keystore=Keystore(home, kdf="pbkdf2", iterations=2),
-        passphrase=CITY_PASSPHRASE,
-    )
-    return built, home
+    return build(devnet, home), home
 
 
 @pytest.fixture

@@ -145,3 +145,20 @@ def test_ape_compile_uses_the_provisioned_compiler() -> None:
     assert os.environ.get("SOLCX_BINARY_PATH") == str(SOLCX_DIR)
     manifest = json.loads((Path.cwd() / ".build" / "__local__.json").read_text())
     assert manifest["compilers"][0]["version"].startswith("0.8.")
+
+
+def test_the_wrapper_runs_the_shim_of_the_checkout_holding_its_folder(tmp_path: Path) -> None:
+    # a worktree's .solcx may be a link to the main checkout's: whichever checkout provisions
+    # through it writes the same wrapper, which runs the linked checkout's shim
+    checkout = tmp_path / "checkout"
+    shim = checkout / "govchain" / "toolchain" / "solcjs_shim.js"
+    shim.parent.mkdir(parents=True)
+    shim.write_text("console.log('Version: 0.8.99+commit.00000000.this-checkout');\n")
+    (checkout / "node_modules").symlink_to(NODE_MODULES)
+    (checkout / ".solcx").mkdir()
+    (tmp_path / "worktree").mkdir()
+    (tmp_path / "worktree" / ".solcx").symlink_to(checkout / ".solcx")
+    wrapper = provisioning.provision(tmp_path / "worktree" / ".solcx", prefer_native=False)
+    assert provisioning.native_solc_version(str(wrapper)) == "0.8.99"
+    outside = provisioning.provision(tmp_path / "elsewhere", prefer_native=False)
+    assert str(provisioning.native_solc_version(str(outside))).startswith("0.8.")
