@@ -203,7 +203,7 @@ class _Base:
         try:
             payload = response.json()
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
-            payload = {}
+            payload = None
         if response.status_code != 200:
             if not isinstance(payload, dict):  # a refusal of the wrong shape: its text
                 payload = {}

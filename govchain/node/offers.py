@@ -35,7 +35,7 @@ from eth_utils.crypto import keccak
 from pydantic import BaseModel, Field
 
 from govchain.node.deadline import current as current_deadline
-from govchain.node.models import Address, Hex32, SubjectRequest, Uint40, _Model
+from govchain.node.models import Address, Hex32, SubjectRequest, Uint, _Model
 from govchain.node.protocol import Refusal, address, b32, b64, hex32, uint
 from govchain.services.offerbox import OfferBox
 
@@ -113,7 +113,7 @@ class OfferDesk:
             "requirementsHash": hex32(
                 b32(raw.get("requirementsHash"), "acceptance.requirementsHash")
             ),
-            "deadline": uint(raw.get("deadline"), "acceptance.deadline", bits=40),
+            "deadline": uint(raw.get("deadline"), "acceptance.deadline"),  # the chain's uint256
             "signature": signature,
         }
         msg, signer = self._request(body)
@@ -158,7 +158,7 @@ class Acceptance(_Model):
     signer: Address
     consentHash: Hex32
     requirementsHash: Hex32
-    deadline: Uint40 | Annotated[str, Field(pattern=r"^[0-9]{1,13}$")]
+    deadline: Uint
     signature: Annotated[str, Field(pattern=r"^0x([0-9a-fA-F]{2})+$", max_length=2048 + 2)]
 
 

@@ -118,8 +118,8 @@ def test_an_x25519_key_agreement_key_is_passed_over(world: OffersWorld) -> None:
 
 
 def test_the_node_refuses_a_malformed_acceptance(world: OffersWorld) -> None:
-    """W-2 at the node: an acceptance signature of odd length (or not hex) and a deadline out
-    of range are refused with the node's model refusal; the offer stays open."""
+    """W-2 at the node: an acceptance signature of odd length (or not hex, or empty) and a
+    deadline out of the chain's uint256 are refused with the node's model refusal; the offer stays open."""
     mallory = world.citizen()
     world.elderly(mallory.address)
     world.sync()
@@ -135,7 +135,14 @@ def test_the_node_refuses_a_malformed_acceptance(world: OffersWorld) -> None:
             "deadline": int(time.time()) + 3600,
             "signature": "0x" + "11" * 65,
         }
-        for bad in ({"signature": "0x123"}, {"signature": "0xzz"}, {"deadline": 2**40}):
+        bad_values: list[dict[str, object]] = [
+            {"signature": "0x123"},
+            {"signature": "0xzz"},
+            {"signature": "0x"},
+            {"deadline": 2**256},
+            {"deadline": -1},
+        ]
+        for bad in bad_values:
             body = mine._signed(OFFERS_CATEGORY, bytes.fromhex(offer.offer_id[2:]), CIVIL)
             body["acceptance"] = good | bad
             with pytest.raises(NodeRefused) as refused:
