@@ -218,14 +218,23 @@ def watch(obj: CliContext, store: str, db: str | None, follow: bool, interval: f
     watcher = Watcher(connection, engine, box, code, obj.sender())
     indexer = make_indexer(obj, engine)
     while True:
-        sync_index(obj, indexer)
-        report = watcher.watch().as_dict()
-        relayed = watcher.relay().as_dict()
+        try:
+            sync_index(obj, indexer)
+            report = watcher.watch().as_dict()
+            relayed = watcher.relay().as_dict()
+        except Exception as exc:  # --follow outlives a failed round (the chain or store away)
+            if not follow:
+                raise
+            one_line = " ".join(str(exc).split())[:300]
+            click.echo(f"error: this round failed ({type(exc).__name__}: {one_line})", err=True)
+            time.sleep(interval)
+            continue
         data = {"department": code_text(code), **report, **relayed}
+        errors = f", {len(report['errors'])} passed over" if report["errors"] else ""
         obj.emit(
             data,
             f"{code_text(code)}: {report['services']} services, {report['offered']} new offers, "
-            f"{len(relayed['accepted'])} accepted, {len(relayed['refused'])} refused",
+            f"{len(relayed['accepted'])} accepted, {len(relayed['refused'])} refused{errors}",
         )
         if not follow:
             return

@@ -17,6 +17,12 @@ resolver (npm ``ethr-did-resolver`` 11.1.3, ``wrapDidDocument``) applies them:
   delegate and ``did/pub/`` event in order;
 * attributes ``did/pub/<algorithm>/<purpose>/<encoding>`` are keys, ``did/svc/<type>`` services.
 
+One difference, for the resolvers' own safety: an attribute value longer than
+:data:`MAX_ATTRIBUTE_VALUE` bytes is not listed (it still counts for the numbering), and a
+service value nested past the parser's recursion limit is kept as its text, as one that is
+not JSON (review s27 W-1: anyone sets any value on her own identity, and a department's watcher
+resolves her DID each round).
+
 govchain's contract ties delegates to the owner epoch: a delegate installed under a previous
 owner (before a rotation or recovery) is not valid until the new owner confirms it. The owner
 change itself emits, for each unexpired delegate of the ended epoch (at most
@@ -72,6 +78,12 @@ _LEGACY_ALGO = {
 _ATTRIBUTE = re.compile(r"^did/(pub|svc)/(\w+)(/(\w+))?(/(\w+))?$", re.ASCII)
 _DID = re.compile(r"^did:ethr:(0x[0-9a-fA-F]+):(0x[0-9a-fA-F]{40})$")
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+#: The longest attribute value (bytes) a document lists. Anyone may set any value on her own
+#: identity and every resolver (a department's offer watcher, each round) decodes it: a longer
+#: one is skipped, as an unreadable one is, before it is decoded (base58 is quadratic in its
+#: length, JSON can nest past the parser's recursion limit). A key is at most 65 bytes, an
+#: endpoint a URL or a small JSON object. The reference resolver has no bound (a difference).
+MAX_ATTRIBUTE_VALUE = 2048
 
 
 def did_of(chain_id: int, address: str) -> str:
@@ -286,8 +298,11 @@ def build_document(
                 section, algorithm, purpose, encoding = (
                     match.group(1), match.group(2), match.group(4), match.group(6),
                 )  # fmt: skip
+                oversize = len(change.subject) > 2 + 2 * MAX_ATTRIBUTE_VALUE
                 if section == "pub":
                     delegate_count += 1
+                    if oversize:
+                        continue
                     key = _public_key(
                         did, delegate_count, algorithm, purpose, encoding, change.subject
                     )
@@ -303,13 +318,15 @@ def build_document(
                         signing[index] = key["id"]
                 else:
                     service_count += 1
+                    if oversize:
+                        continue
                     try:
                         text = bytes.fromhex(change.subject[2:]).decode("utf-8")
                     except UnicodeDecodeError:
                         continue
                     try:
                         endpoint: Any = json.loads(text)
-                    except ValueError:
+                    except (ValueError, RecursionError):  # kept as the text, as not JSON
                         endpoint = text
                     services[index] = {
                         "id": f"{did}#service-{service_count}",

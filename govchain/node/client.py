@@ -161,6 +161,21 @@ def tls_verify(
     return context
 
 
+def _malformed(key: str, exc: BaseException) -> RecordTampered:
+    return RecordTampered(
+        f"the node's answer is malformed ({key}: {type(exc).__name__})", BAD_PROOF
+    )
+
+
+def answer_items(answer: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """``answer[key]``, a list of JSON objects (absent: none); RecordTampered (``bad_proof``)
+    if the node answered another shape."""
+    items = answer.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise _malformed(key, TypeError())
+    return items
+
+
 class _Base:
     def __init__(
         self,
@@ -187,9 +202,11 @@ class _Base:
             raise NodeUnreachable(url, f"{type(exc).__name__}: {exc}") from None
         try:
             payload = response.json()
-        except ValueError:
-            payload = {}
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
+            payload = None
         if response.status_code != 200:
+            if not isinstance(payload, dict):  # a refusal of the wrong shape: its text
+                payload = {}
             raise NodeRefused(
                 response.status_code,
                 str(payload.get("reason", "unknown")),
@@ -398,11 +415,17 @@ class CitizenClient(_Base):
             node_url.rstrip("/") + "/v1/subject/list", self._signed(category, ZERO32, department)
         )
         out = []
-        for item in answer.get("records", []):
-            cat = bytes.fromhex(item["category"][2:])
-            rid = bytes.fromhex(item["recordId"][2:])
-            h = bytes.fromhex(item["recordHash"][2:])
-            ok = accept_record(self.chain, cat, rid, int(item["version"]), h, item.get("anchor"))
+        for item in answer_items(answer, "records"):
+            try:  # the answer's shape, at the boundary: one node's bad answer is its own error
+                cat = bytes.fromhex(item["category"][2:])
+                rid = bytes.fromhex(item["recordId"][2:])
+                h = bytes.fromhex(item["recordHash"][2:])
+                version = int(item["version"])
+                if len(cat) != 32 or len(rid) != 32 or len(h) != 32 or not 0 <= version < 2**64:
+                    raise ValueError("out of range")
+            except (KeyError, TypeError, ValueError) as exc:
+                raise _malformed("records", exc) from None
+            ok = accept_record(self.chain, cat, rid, version, h, item.get("anchor"))
             out.append(HeldRecord(cat, rid, ok.version, h, ok.kind, ok.block_number))
         return out
 

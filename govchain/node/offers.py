@@ -26,6 +26,7 @@ sent again; an answer of success means it was written once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
@@ -48,6 +49,10 @@ if TYPE_CHECKING:
 #: The ``SubjectRequest.category`` of offer requests (no data category has this id).
 OFFERS_CATEGORY = bytes(keccak(text="govchain.offers"))
 ZERO32 = b"\0" * 32
+#: An acceptance's signature: 65 bytes r‖s‖v, or an ERC-1271 wallet's blob, whole bytes
+#: (review s27 W-2: the relayer turns it into bytes; an odd length is refused here, not there).
+MAX_SIGNATURE_BYTES = 1024
+_SIGNATURE = re.compile(rf"0x(?:[0-9a-fA-F]{{2}}){{1,{MAX_SIGNATURE_BYTES}}}")
 
 
 @contextmanager
@@ -96,15 +101,19 @@ class OfferDesk:
         if not isinstance(raw, Mapping):
             raise Refusal("malformed_request", "acceptance must be an object")
         signature = raw.get("signature")
-        if not isinstance(signature, str) or not signature.startswith("0x"):
-            raise Refusal("malformed_request", "acceptance.signature must be 0x-hex")
+        if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
+            raise Refusal(
+                "malformed_request",
+                f"acceptance.signature must be 0x and whole bytes of hex (at most "
+                f"{MAX_SIGNATURE_BYTES} bytes)",
+            )
         acceptance = {
             "signer": address(raw.get("signer"), "acceptance.signer"),
             "consentHash": hex32(b32(raw.get("consentHash"), "acceptance.consentHash")),
             "requirementsHash": hex32(
                 b32(raw.get("requirementsHash"), "acceptance.requirementsHash")
             ),
-            "deadline": uint(raw.get("deadline"), "acceptance.deadline"),
+            "deadline": uint(raw.get("deadline"), "acceptance.deadline"),  # the chain's uint256
             "signature": signature,
         }
         msg, signer = self._request(body)
@@ -150,7 +159,7 @@ class Acceptance(_Model):
     consentHash: Hex32
     requirementsHash: Hex32
     deadline: Uint
-    signature: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]*$", max_length=2048)]
+    signature: Annotated[str, Field(pattern=r"^0x([0-9a-fA-F]{2})+$", max_length=2048 + 2)]
 
 
 class OfferAcceptBody(_Model):

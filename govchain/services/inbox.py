@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from govchain.approval.messages import domain as cases_domain
-from govchain.node.client import CitizenClient
+from govchain.node.client import CitizenClient, answer_items
 from govchain.node.protocol import unb64
 from govchain.services.catalog import Service, service_terms
 from govchain.services.offers import ACCEPT_OFFER, acceptance_message, consent_hash
 from govchain.services.watcher import open_offer
+from govchain.sharing.acceptance import BAD_PROOF, RecordTampered
 
 #: How long a signed acceptance stays valid for the relayer.
 ACCEPTANCE_VALIDITY = 7 * 86400
@@ -62,7 +63,14 @@ class OfferInbox(CitizenClient):
             self._signed(OFFERS_CATEGORY, ZERO32, department),
         )
         out = []
-        for item in answer.get("offers", []):
+        for item in answer_items(answer, "offers"):
+            # the answer's shape, at the boundary: one node's bad answer is its own error
+            texts = [item.get(k) for k in ("offerId", "state", "sealed")]
+            optional = [item.get(k) for k in ("caseId", "reason")]
+            if not all(isinstance(t, str) for t in texts) or not all(
+                t is None or isinstance(t, str) for t in optional
+            ):
+                raise RecordTampered("the node's answer is malformed (offers)", BAD_PROOF)
             content, error = None, None
             try:
                 content = open_offer(self.account.key, unb64(str(item["sealed"])))

@@ -25,7 +25,8 @@ ROLE_APPROVER = 2
 
 def approver_keys(connection: Connection, department: bytes) -> dict[str, bytes]:
     """The published encryption key of each active APPROVER of ``department`` (those without a
-    key are left out); InvalidInput if none has one."""
+    usable key, or whose DID document cannot be read, are left out); InvalidInput if none has
+    one."""
     departments = Departments(connection)
     registry = departments.contract.functions
     keys: dict[str, bytes] = {}
@@ -34,7 +35,10 @@ def approver_keys(connection: Connection, department: bytes) -> dict[str, bytes]
             continue
         if not registry.isActiveMember(member.account, department, ROLE_APPROVER).call():
             continue
-        key = encryption_key(connection, member.account)
+        try:
+            key = encryption_key(connection, member.account)
+        except InvalidInput:  # his DID document cannot be read: his problem, not the others'
+            continue
         if key is not None:
             keys[member.account] = key
     if not keys:
@@ -49,7 +53,8 @@ def approver_keys(connection: Connection, department: bytes) -> dict[str, bytes]
 
 
 def subject_key(connection: Connection, subject: str) -> dict[str, bytes]:
-    """The subject's published encryption key, as ``{identity: key}``; InvalidInput if none."""
+    """The subject's published encryption key, as ``{identity: key}``; InvalidInput if none
+    (or if her DID document cannot be read: one readable line)."""
     identity = validate.address(subject)
     key = encryption_key(connection, identity)
     if key is None:

@@ -184,7 +184,9 @@ class OfferBox:
             )
             return bool(done.rowcount)
 
-    def settle(self, offer_id: str, state: str, case_id: str, reason: str | None = None) -> None:
+    def settle(
+        self, offer_id: str, state: str, case_id: str | None, reason: str | None = None
+    ) -> None:
         """Record the outcome of relaying a signed acceptance."""
         with self._begin() as conn:
             conn.execute(

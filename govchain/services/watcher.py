@@ -30,12 +30,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import ecies
+from ecies.config import ECIES_CONFIG
+from ecies.keys import PublicKey
 from web3.exceptions import ContractLogicError
 
 from govchain import validate
 from govchain.approval.cases import code_text
 from govchain.approval.messages import domain as cases_domain
-from govchain.errors import GovchainError
+from govchain.errors import GovchainError, InvalidInput
 from govchain.interop.did import did_of, resolve
 from govchain.network import Connection
 from govchain.services.catalog import Catalog, Service, service_terms
@@ -61,15 +63,28 @@ ZERO32 = b"\0" * 32
 def encryption_key(connection: Connection, identity: str) -> bytes | None:
     """The citizen's published encryption key (compressed or uncompressed secp256k1), or None:
     the newest ``keyAgreement`` key of her DID document (``did/pub/Secp256k1/enc/hex``) that
-    the current owner key set (one an earlier owner set is withheld: ``resolve``'s strict mode)."""
-    document = resolve(connection, did_of(connection.chain_id, identity))["didDocument"]
+    the current owner key set (one an earlier owner set is withheld: ``resolve``'s strict mode)
+    and that the ECIES offers are sealed with can use: a secp256k1 point (an X25519 or other
+    key, or one that is not a point of the curve, is passed over). InvalidInput if her DID
+    document cannot be read."""
+    try:
+        document = resolve(connection, did_of(connection.chain_id, identity))["didDocument"]
+    except GovchainError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(
+            "identity", identity, f"her DID document cannot be read ({type(exc).__name__})"
+        ) from None
     agreement = set(document.get("keyAgreement", []))
     for method in reversed(document.get("verificationMethod", [])):
-        if method.get("id") in agreement and method.get("publicKeyHex"):
-            try:
-                return bytes.fromhex(str(method["publicKeyHex"]))
-            except ValueError:
-                continue
+        if method.get("id") not in agreement or "Secp256k1" not in str(method.get("type")):
+            continue
+        try:
+            raw = bytes.fromhex(str(method.get("publicKeyHex")))
+            PublicKey(ECIES_CONFIG.elliptic_curve, raw)  # a point of secp256k1, or ValueError
+        except ValueError:
+            continue
+        return raw
     return None
 
 
@@ -97,6 +112,9 @@ class WatchReport:
     offered: list[str] = field(default_factory=list)
     already: int = 0
     no_key: int = 0
+    #: citizens passed over this round because her key could not be read or used, one line
+    #: each (``<address>: <reason>``); the round goes on, the next one tries her again
+    errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +125,7 @@ class WatchReport:
             "offer_ids": self.offered,
             "already_offered_or_granted": self.already,
             "without_encryption_key": self.no_key,
+            "errors": self.errors,
         }
 
 
@@ -229,11 +248,16 @@ class Watcher:
                     continue
                 if not self._rule_holds(service, citizen, requirements, evidence):
                     continue
-                key = encryption_key(self.connection, citizen)
-                if key is None:
-                    report.no_key += 1
+                # her DID and key are hers to set: what fails there is her problem alone
+                try:
+                    key = encryption_key(self.connection, citizen)
+                    if key is None:
+                        report.no_key += 1
+                        continue
+                    offer_id = self._offer(service, citizen, requirements, key, now)
+                except (GovchainError, ValueError, RecursionError) as exc:
+                    report.errors.append(f"{citizen}: {exc}")
                     continue
-                offer_id = self._offer(service, citizen, requirements, key, now)
                 if offer_id is not None:
                     report.offered.append(offer_id)
         return report
@@ -290,7 +314,10 @@ class Watcher:
             "requirementsHash": "0x" + requirements_hash(requirements).hex(),
             "expires": deadline,
         }
-        sealed = ecies.encrypt(key, json.dumps(offer, sort_keys=True).encode())
+        try:
+            sealed = ecies.encrypt(key, json.dumps(offer, sort_keys=True).encode())
+        except ValueError:
+            raise InvalidInput("encryption key", "0x" + key.hex(), "not a secp256k1 key") from None
         added = self.box.add(offer_id, sid, citizen, deadline, sealed, documents, deadline)
         return offer_id if added else None
 
@@ -304,9 +331,20 @@ class Watcher:
 
         report = RelayReport()
         for row in self.box.of_state(SIGNED):
-            outcome = self._relay_one(row)
+            try:
+                outcome = self._relay_one(row)
+            except (GovchainError, ValueError, KeyError, TypeError, RecursionError) as exc:
+                # one row's failure is that row's refusal (recorded with its reason): the
+                # acceptances after it are still sent, this round and the next
+                outcome = self._refuse(row, row.case_id, f"{type(exc).__name__}: {exc}")
             (report.accepted if outcome["state"] == ACCEPTED else report.refused).append(outcome)
         return report
+
+    def _refuse(self, row: StoredOffer, case_id: str | None, reason: str) -> dict[str, Any]:
+        from govchain.services.offerbox import REFUSED
+
+        self.box.settle(row.offer_id, REFUSED, case_id, reason)
+        return {"offer_id": row.offer_id, "case_id": case_id, "state": REFUSED, "reason": reason}
 
     def _relay_one(self, row: StoredOffer) -> dict[str, Any]:
         from govchain.services.offerbox import ACCEPTED, REFUSED
@@ -322,7 +360,12 @@ class Watcher:
             self.box.settle(row.offer_id, ACCEPTED, case_id)
             return out | {"state": ACCEPTED}
         a = json.loads(row.acceptance or "{}")
-        signed_rule = bytes.fromhex(str(a.get("requirementsHash", "0x"))[2:])
+        if not isinstance(a, dict):
+            return self._refuse(row, case_id, "the acceptance is malformed (not an object)")
+        try:
+            signed_rule = _bytes32(a.get("requirementsHash"))
+        except ValueError as exc:
+            return self._refuse(row, case_id, f"the acceptance is malformed ({exc})")
         in_force = bytes(self.book.contract.functions.ruleOf(service.rule_id).call()[1])
         if signed_rule != in_force:
             reason = (
@@ -331,14 +374,17 @@ class Watcher:
             )
             self.box.settle(row.offer_id, REFUSED, case_id, reason)
             return out | {"state": REFUSED, "reason": reason}
-        signed = (
-            validate.address(a["signer"]),
-            service.service_id,
-            bytes.fromhex(a["consentHash"][2:]),
-            signed_rule,
-            int(a["deadline"]),
-            bytes.fromhex(a["signature"][2:]),
-        )
+        try:
+            signed = (
+                validate.address(a["signer"]),
+                service.service_id,
+                _bytes32(a["consentHash"]),
+                signed_rule,
+                int(a["deadline"]),
+                bytes.fromhex(str(a["signature"]).removeprefix("0x")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            return self._refuse(row, case_id, f"the acceptance is malformed ({exc})")
         started = time.monotonic()
         try:
             receipt = self.book.accept(terms, signed)
@@ -353,6 +399,14 @@ class Watcher:
             "gas": int(receipt["gasUsed"]),
             "seconds": round(time.monotonic() - started, 3),
         }
+
+
+def _bytes32(value: object) -> bytes:
+    """A 0x-hex 32-byte value of an acceptance (ValueError otherwise)."""
+    raw = bytes.fromhex(str(value).removeprefix("0x"))
+    if len(raw) != 32:
+        raise ValueError(f"{value!r:.80} is not 32 bytes")
+    return raw
 
 
 def acceptance_domain(connection: Connection) -> Any:
