@@ -16,7 +16,6 @@ ignored, and the contract checks every signature again.
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,8 +77,8 @@ def collected(backend: Backend, cases: Cases, state: CaseState) -> list[Group]:
     groups: dict[str, list[SignedDecision]] = {}
     for path in sorted(folder.glob(f"0x{state.case_id.hex()}-{state.current_step}-*.json")):
         try:
-            signed = SignedDecision.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, InvalidInput):
+            signed = SignedDecision.load(path)  # read_json: nested or not JSON is InvalidInput
+        except InvalidInput:
             continue
         if (signed.chain_id, signed.contract) != contract or signed.erc1271:
             continue
