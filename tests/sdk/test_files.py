@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from govchain.approval.decisions import SignedDecision as CaseDecision
+from govchain.cli.record import _proof_entry
 from govchain.cli.rule import load_requirements
+from govchain.cli.safe import _read as read_part_file
 from govchain.errors import InvalidInput
 from govchain.files import parse_json, read_json
 from govchain.portal.accesslog import LogEntry, summarise
@@ -85,8 +87,10 @@ def test_a_missing_or_too_large_file_is_refused_the_same_way(tmp_path: Path) -> 
         (ObjectionDecision.load, "signed decision file"),
         (SignedConsent.read, "consent file"),
         (load_requirements, "requirements file"),
+        (lambda path: _proof_entry(path, "r1", b"\0" * 32), "proofs file"),
+        (read_part_file, "part file"),
     ],
-    ids=["case decision", "objection decision", "consent", "requirements"],
+    ids=["case decision", "objection decision", "consent", "requirements", "proofs", "part"],
 )
 def test_every_loader_refuses_a_nested_file(
     tmp_path: Path, load: object, said: str, default_recursion_limit: None
