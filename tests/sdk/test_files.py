@@ -22,6 +22,7 @@ from govchain.files import parse_json, read_json
 from govchain.portal.accesslog import LogEntry, summarise
 from govchain.services.objection_decisions import SignedDecision as ObjectionDecision
 from govchain.sharing.consent import SignedConsent
+from govchain.sharing.purposes import read_file as read_purposes
 
 NESTED = "[" * 4_000 + "]" * 4_000  # 8 KB: past Python's default recursion limit
 
@@ -113,3 +114,13 @@ def test_a_nested_access_log_line_is_skipped_and_counted(default_recursion_limit
     log = summarise("HRSS", "hrss.jsonl", [good, NESTED, "not json", good])
     assert (log.refused, log.skipped) == (2, 2)
     assert log.refusals[0].reason == "grant_revoked" and log.refusals[0].count == 2
+
+
+def test_a_nested_published_purposes_register_gives_no_purposes(
+    tmp_path: Path, default_recursion_limit: None
+) -> None:
+    """A published register of purpose texts (another department's file) that is nested past the
+    parser's limit reads as an unreadable file does: no purposes, no traceback."""
+    path = tmp_path / "register.json"
+    path.write_text(NESTED)
+    assert read_purposes(path) == {}
