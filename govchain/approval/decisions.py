@@ -27,6 +27,7 @@ from govchain import validate
 from govchain.approval.messages import ANY_SIGNER, DECISION, SignerSignature, decision, domain
 from govchain.eip712 import Domain
 from govchain.errors import InvalidInput
+from govchain.files import read_json
 from govchain.safe import (
     SIGNATURE_LENGTH,
     recover_safe_owner,
@@ -198,14 +199,7 @@ class SignedDecision:
 
     @classmethod
     def load(cls, path: str | Path) -> SignedDecision:
-        try:
-            data = json.loads(Path(path).read_text())
-        except OSError as exc:
-            raise InvalidInput(
-                "signed decision file", str(path), exc.strerror or str(exc)
-            ) from None
-        except ValueError:
-            raise InvalidInput("signed decision file", str(path), "not JSON") from None
+        data = read_json(path, "signed decision file")
         return cls.from_dict(data, f"signed decision file {path}")
 
 

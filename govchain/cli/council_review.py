@@ -10,7 +10,6 @@ approval), or approves it, and executes it once it has enough approvals.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import click
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import DEPARTMENT
 from govchain.errors import InvalidInput
+from govchain.files import read_json
 from govchain.identity.admission import Admission, approve_admission, pending_admissions
 from govchain.identity.application import document_hash
 from govchain.identity.base import code_text
@@ -34,13 +34,12 @@ def _documents(obj: CliContext, files: tuple[Path, ...]) -> dict[bytes, Mapping[
     docs: dict[bytes, Mapping[str, Any]] = {}
     for path in [*found, *files]:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            data = read_json(path, "application")
+        except InvalidInput as exc:
             if path in files:
-                raise InvalidInput("application", str(path), f"unreadable ({exc})") from None
+                raise InvalidInput("application", str(path), f"unreadable ({exc.reason})") from None
             continue
-        if isinstance(data, dict):
-            docs[document_hash(data)] = data
+        docs[document_hash(data)] = data
     return docs
 
 

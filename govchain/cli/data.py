@@ -70,7 +70,7 @@ def record_output(record: VerifiedRecord) -> dict[str, Any]:
     if record.media_type == "application/json":
         try:
             content = json.loads(record.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             content = record.content.decode("utf-8", "replace")
     else:
         content = base64.b64encode(record.content).decode()

@@ -72,6 +72,7 @@ def export(
     """Write the evidence bundle of RECORD (its id or 0x-hex record id) to --out."""
     from govchain import validate
     from govchain.errors import InvalidInput
+    from govchain.files import parse_json
     from govchain.interop.evidence import export
     from govchain.sharing.acceptance import RecordColumns
     from govchain.sharing.anchors import AnchorRegistry, record_id
@@ -85,8 +86,8 @@ def export(
     batch: tuple[bytes, list[bytes]] | None = None
     if proofs is not None:
         raw = _read(proofs, "proofs file")
+        document = parse_json(raw, "proofs file", str(proofs))
         try:
-            document = json.loads(raw)
             entry = next(e for e in document["records"] if e.get("record_id") == "0x" + rid.hex())
         except (ValueError, KeyError, TypeError, StopIteration):
             raise InvalidInput("proofs file", str(proofs), "has no entry for this record") from None
@@ -191,6 +192,8 @@ def verify(
     exit 1 after the report if offline without --trust-registry (not a full verification).
     """
     from govchain import validate
+    from govchain.errors import InvalidInput
+    from govchain.files import parse_json
     from govchain.interop.evidence import EvidenceRefused, verify
 
     if trust_registry is not None and trust_block_hash is None:
@@ -205,9 +208,9 @@ def verify(
     )
     raw = _read(file, "evidence file")
     try:
-        bundle = json.loads(raw)
-    except ValueError:
-        raise EvidenceRefused("the file is not JSON") from None
+        bundle = parse_json(raw, "evidence file", str(file), expect=None)
+    except InvalidInput as exc:
+        raise EvidenceRefused(f"the file is {exc.reason}") from None
     content = _read(content_file, "content file") if content_file is not None else None
     w3 = None
     if not trust_block_hash:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from govchain import validate
 from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.errors import InvalidInput, NotFound
+from govchain.files import parse_json
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.client import tls_verify
 from govchain.node.publisher import AnchorWorker, Publisher, PublishItem
@@ -300,15 +300,15 @@ def _load_records(file: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise InvalidInput("records file", str(file), exc.strerror or str(exc)) from None
     try:
-        data = json.loads(text)
+        data = parse_json(text, "records file", str(file), expect=None)
         items = data if isinstance(data, list) else [data]
-    except ValueError:
+    except InvalidInput:
         try:
-            items = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except ValueError as exc:
-            raise InvalidInput(
-                "records file", str(file), f"not JSON or JSON Lines ({exc})"
-            ) from None
+            lines = [line for line in text.splitlines() if line.strip()]
+            items = [parse_json(line, "records file", str(file), expect=None) for line in lines]
+        except InvalidInput as exc:
+            reason = exc.reason.replace("not JSON", "not JSON or JSON Lines", 1)
+            raise InvalidInput("records file", str(file), reason) from None
     out = []
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or "content" not in item:

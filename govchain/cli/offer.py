@@ -137,6 +137,14 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"no {missing[0]} field")
     if not isinstance(data["valid_for_seconds"], int) or data["valid_for_seconds"] < 0:
         raise ValueError("valid_for_seconds is not a number of seconds")
+    if not isinstance(data["deadline"], int) or isinstance(data["deadline"], bool):
+        raise ValueError("deadline is not a number of seconds")
+    if not isinstance(data["department"], str) or not isinstance(data["name"], str):
+        raise ValueError("department and name are not text")
+    validate.hex_bytes(data["signature"], None, "signature")  # register reads them as hex
+    for key in ("rule_id", "benefit"):
+        if data[key] is not None:
+            validate.bytes32(data[key], key)
     return data
 
 

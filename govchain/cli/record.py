@@ -26,6 +26,7 @@ from govchain.cli.params import BYTES32
 from govchain.cli.progress import bulk_progress
 from govchain.cli.sharing_params import CATEGORY, anchors, tx_line
 from govchain.errors import InvalidInput
+from govchain.files import parse_json, read_json
 from govchain.sharing.acceptance import RecordRefused
 from govchain.sharing.anchors import AnchorRegistry, Batch, record_id
 from govchain.sharing.base import code, hex0x, iso
@@ -204,11 +205,10 @@ def read_rows(path: Path) -> Iterator[BatchRow]:
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
-            except ValueError:
-                raise InvalidInput("records file", f"{path}:{n}", "not a JSON line") from None
-            if not isinstance(item, dict):
-                raise InvalidInput("records file", f"{path}:{n}", "expected a JSON object")
+                item = parse_json(line, "records file", f"{path}:{n}")
+            except InvalidInput as exc:
+                reason = exc.reason.replace("not JSON", "not a JSON line", 1)
+                raise InvalidInput("records file", f"{path}:{n}", reason) from None
             yield _row(path, n, item)
 
 
@@ -316,13 +316,8 @@ def anchor_batch(obj: CliContext, category: str, file: Path, out: Path | None) -
 
 
 def _proof_entry(path: Path, record: str, rid: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
-    try:
-        document = json.loads(path.read_text())
-    except OSError as exc:
-        raise InvalidInput("proofs file", str(path), exc.strerror or str(exc)) from None
-    except ValueError:
-        raise InvalidInput("proofs file", str(path), "not JSON") from None
-    if not isinstance(document, dict) or document.get("format") != PROOFS_FORMAT:
+    document = read_json(path, "proofs file")
+    if document.get("format") != PROOFS_FORMAT:
         raise InvalidInput("proofs file", str(path), f"expected format {PROOFS_FORMAT}")
     for entry in document.get("records", []):
         if entry.get("id") == record or entry.get("record_id") == hex0x(rid):

@@ -24,6 +24,7 @@ from govchain.cli.params import ADDRESS, BYTES32
 from govchain.cli.sharing_params import DEPARTMENT
 from govchain.deploy import department_code
 from govchain.errors import InvalidInput
+from govchain.files import read_json
 from govchain.services.rulebook import Rulebook, SignedRuleChange
 from govchain.services.rules import Requirement, name_code, rule_id
 
@@ -61,11 +62,8 @@ def _schema(value: Any, where: str) -> bytes:
 
 def load_requirements(path: Path) -> list[Requirement]:
     """Requirements from a JSON file (see the module's docstring)."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise InvalidInput("requirements file", str(path), str(exc)) from None
-    if not isinstance(data, list) or not data:
+    data = read_json(path, "requirements file", expect=list)
+    if not data:
         raise InvalidInput("requirements file", str(path), "expected a non-empty JSON list")
     out = []
     for i, item in enumerate(data):

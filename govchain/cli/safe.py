@@ -13,7 +13,6 @@ Safe's ``approveHash`` (it pays) instead of signing it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS
 from govchain.cli.sharing_params import grants
 from govchain.errors import InvalidInput
+from govchain.files import read_json
 from govchain.identity import citizen_signed
 from govchain.identity.base import Refused, iso_time
 from govchain.identity.citizen_signed import PART_FORMAT, part_document, read_part
@@ -62,14 +62,7 @@ def show(obj: CliContext, address: ChecksumAddress) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise InvalidInput("part file", str(path), exc.strerror or str(exc)) from None
-    except ValueError:
-        raise InvalidInput("part file", str(path), "not JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("part file", str(path), "expected a JSON object")
+    data: dict[str, Any] = read_json(path, "part file")
     return data
 
 

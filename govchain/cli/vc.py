@@ -13,17 +13,18 @@ from govchain.cli.context import CliContext, pass_cli
 
 def _load(path: Path, verifying: bool = False) -> Any:
     from govchain.errors import InvalidInput
+    from govchain.files import parse_json
     from govchain.interop.vc import CredentialNotVerified, CredentialRefused
 
     try:
-        raw = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
         raise InvalidInput("credential file", str(path), exc.strerror or str(exc)) from None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return parse_json(raw, "credential file", str(path), expect=None)
+    except InvalidInput as exc:
         refused = CredentialNotVerified if verifying else CredentialRefused
-        raise refused("the file is not JSON") from None
+        raise refused(f"the file is {exc.reason}") from None
 
 
 @click.group("vc")

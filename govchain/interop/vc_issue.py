@@ -125,8 +125,18 @@ def issue(
 
 
 def disclose(vc: dict[str, Any], keep: set[str]) -> dict[str, Any]:
-    """The same credential disclosing only ``keep`` (the proof stays valid: it signs commitments)."""
-    shown = vc["credentialSubject"].get("fields", {})
+    """The same credential disclosing only ``keep`` (the proof stays valid: it signs commitments).
+
+    A file that is not a govchain attestation credential, or whose subject, fields or salts are
+    not objects, is refused as :func:`~govchain.interop.vc.verify` refuses it."""
+    if not isinstance(vc, dict) or vc.get("type") != TYPES or vc.get("@context") != CONTEXT:
+        raise CredentialRefused("not a govchain attestation credential")
+    subject, extra = vc.get("credentialSubject"), vc.get("govchain")
+    if not isinstance(subject, dict) or not isinstance(extra, dict):
+        raise CredentialRefused("malformed credential (credentialSubject or govchain)")
+    shown = subject.get("fields", {})
+    if not isinstance(shown, dict) or not isinstance(extra.get("salts"), dict):
+        raise CredentialRefused("malformed credential (fields or salts are not objects)")
     missing = keep - set(shown)
     if missing:
         raise CredentialRefused(f"the credential does not disclose {', '.join(sorted(missing))}")

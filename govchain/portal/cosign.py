@@ -16,7 +16,6 @@ ignored, and the contract checks every signature again.
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,8 +66,12 @@ class Group:
         return [d.signer for d in self.decisions]
 
 
-def collected(backend: Backend, cases: Cases, state: CaseState) -> list[Group]:
-    """The valid signatures in the shared folder for ``state``'s open step, grouped."""
+def collected(
+    backend: Backend, cases: Cases, state: CaseState, unreadable: list[str] | None = None
+) -> list[Group]:
+    """The valid signatures in the shared folder for ``state``'s open step, grouped; the names
+    of its files that are not signed decisions at all (not JSON, nested past the parser's limit,
+    misshapen) are added to ``unreadable``, for the page to name."""
     folder = backend.config.signatures
     if folder is None or not state.is_open:
         return []
@@ -78,8 +81,10 @@ def collected(backend: Backend, cases: Cases, state: CaseState) -> list[Group]:
     groups: dict[str, list[SignedDecision]] = {}
     for path in sorted(folder.glob(f"0x{state.case_id.hex()}-{state.current_step}-*.json")):
         try:
-            signed = SignedDecision.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, InvalidInput):
+            signed = SignedDecision.load(path)  # read_json: nested or not JSON is InvalidInput
+        except InvalidInput:
+            if unreadable is not None:
+                unreadable.append(path.name)
             continue
         if (signed.chain_id, signed.contract) != contract or signed.erc1271:
             continue
@@ -113,10 +118,12 @@ def context(
 ) -> dict[str, Any]:
     """What the case page shows of the collection (empty without ``--signatures``)."""
     if backend.config.signatures is None or not state.is_open:
-        return {"collecting": False, "collected": [], "i_signed": False}
+        return {"collecting": False, "collected": [], "i_signed": False, "unreadable": []}
     threshold = state.open_step.threshold
-    groups = collected(backend, cases, state)
+    unreadable: list[str] = []
+    groups = collected(backend, cases, state, unreadable)
     return {
+        "unreadable": unreadable,
         "collecting": threshold > 1,
         "collected": [
             {

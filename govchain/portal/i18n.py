@@ -396,6 +396,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cosign.submit": ("Submit these signatures", "提交这些签名"),
     "cosign.waiting": ("waiting for more approvers", "等待其他审批人"),
     "cosign.none": ("No signature collected yet.", "尚未收集到签名。"),
+    "cosign.unreadable": (
+        "Files in the shared signatures folder that are not signed decisions (skipped)",
+        "共享签名文件夹中不是已签名决定的文件（已跳过）",
+    ),
     "cosign.signed": (
         "Your signature is collected; it is submitted with the others once enough approvers sign.",
         "您的签名已收集；签名人数足够后将一并提交。",

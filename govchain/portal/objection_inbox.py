@@ -71,8 +71,11 @@ class Group:
         return [d.signer for d in self.decisions]
 
 
-def collected(backend: Backend, client: Objections, found: Objection) -> list[Group]:
-    """The valid signatures in the shared folder for ``found``, grouped by decision."""
+def collected(
+    backend: Backend, client: Objections, found: Objection, unreadable: list[str] | None = None
+) -> list[Group]:
+    """The valid signatures in the shared folder for ``found``, grouped by decision; the names of
+    its files that are not signed decisions at all go to ``unreadable``, for the page to name."""
     shared = folder(backend)
     if shared is None or found.state not in (ObjectionState.OPEN, ObjectionState.OVERDUE):
         return []
@@ -81,8 +84,10 @@ def collected(backend: Backend, client: Objections, found: Objection) -> list[Gr
     groups: dict[str, dict[str, SignedDecision]] = {}
     for path in sorted(shared.glob(f"{hex32(found.id)}-*.json")):
         try:
-            signed = SignedDecision.load(path)
+            signed = SignedDecision.load(path)  # read_json: nested or not JSON is InvalidInput
         except InvalidInput:
+            if unreadable is not None:
+                unreadable.append(path.name)
             continue
         if signed.objection != found.id or signed.deadline <= now:
             continue
@@ -159,9 +164,11 @@ def register(app: FastAPI, portal: Portal) -> None:
             return portal.render(request, "message.html", {"message": "error.not_found"}, 404)
         if found.owner != dept:
             raise Forbidden()
-        groups = collected(backend, client, found)
+        unreadable: list[str] = []
+        groups = collected(backend, client, found, unreadable)
         need = client.signatures_needed
         context = {
+            "unreadable": unreadable,
             "o": row(found, {}),
             "reason": reason,
             "errors": errors or {},

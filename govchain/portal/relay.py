@@ -13,7 +13,6 @@ pays that one transaction: the signature can never be relayed afterwards).
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from fastapi import FastAPI, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from govchain.errors import ChainRefused, GovchainError, InvalidInput, NotFound
+from govchain.files import parse_json
 from govchain.portal import citizen
 from govchain.portal.backend import Backend, Roles
 from govchain.portal.web import Forbidden
@@ -178,13 +178,7 @@ def register(app: FastAPI, portal: Portal) -> None:
 
     def check(raw: str, roles: Roles) -> SignedConsent:
         """The uploaded consent, checked as far as can be before sending (InvalidInput)."""
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise InvalidInput("consent file", "upload", "not JSON") from None
-        if not isinstance(data, dict):
-            raise InvalidInput("consent file", "upload", "expected a JSON object")
-        consent = SignedConsent.from_dict(data)
+        consent = SignedConsent.from_dict(parse_json(raw, "consent file", "upload"))
         if consent.terms.grantee != roles.department:
             raise InvalidInput(
                 "consent", consent.terms.grantee, f"names another grantee than {roles.department}"

@@ -27,6 +27,7 @@ from eth_account.signers.local import LocalAccount
 from govchain import validate
 from govchain.eip712 import Domain, TypedMessage, message
 from govchain.errors import InvalidInput, explain
+from govchain.files import read_json
 from govchain.identity.base import hex32
 
 DOMAIN_NAME = "ObjectionRegistry"
@@ -117,8 +118,8 @@ class SignedDecision:
     @classmethod
     def load(cls, path: Path) -> SignedDecision:
         """Read a file written by ``govchain objection sign``."""
+        data = read_json(path, "signed decision file")
         try:
-            data = json.loads(Path(path).read_text())
             if data.get("format") != SIGNED_FORMAT:
                 raise ValueError(f"not a {SIGNED_FORMAT} file")
             if data["decision"] not in ("uphold", "reject"):

@@ -10,13 +10,13 @@ naming the file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from govchain.errors import InvalidInput
+from govchain.files import read_json
 
 T = TypeVar("T")
 
@@ -33,8 +33,8 @@ class SignedFileFormat:
 
     def load(self, path: Path, parse: Callable[[dict[str, Any]], T]) -> T:
         """``parse`` of the JSON object in ``path`` once its format is this one."""
+        data = read_json(path, self.what, expect=None)
         try:
-            data = json.loads(Path(path).read_text())
             old = data.get("format") if isinstance(data, dict) else None
             if isinstance(old, str) and old in self.old:
                 raise ValueError(

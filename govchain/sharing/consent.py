@@ -18,6 +18,7 @@ from eth_account.messages import encode_typed_data
 from govchain import validate
 from govchain.eip712 import Domain
 from govchain.errors import InvalidInput
+from govchain.files import read_json
 from govchain.sharing.base import (
     checksum,
     hex0x,
@@ -115,12 +116,4 @@ class SignedConsent:
 
     @classmethod
     def read(cls, path: Path) -> SignedConsent:
-        try:
-            data = json.loads(path.read_text())
-        except OSError as exc:
-            raise InvalidInput("consent file", str(path), exc.strerror or str(exc)) from None
-        except ValueError as exc:
-            raise InvalidInput("consent file", str(path), f"not JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise InvalidInput("consent file", str(path), "expected a JSON object")
-        return cls.from_dict(data)
+        return cls.from_dict(read_json(path, "consent file"))

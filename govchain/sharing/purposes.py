@@ -30,6 +30,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from govchain.errors import InvalidInput
+from govchain.files import read_json
 
 #: purposes every client knows by text (the reference scenario's case purpose): legacy, unsalted
 KNOWN_PURPOSES = ("govchain.purpose:living-subsidy-case",)
@@ -147,8 +148,8 @@ def _item(digest: str | None, item: Any) -> Purpose | None:
 def read_file(path: Path) -> dict[str, Purpose]:
     """The matching purposes of a JSON file (an unreadable file gives none)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_json(path, "purposes file", expect=None)
+    except InvalidInput:  # not there, not JSON, nested past the parser's limit
         return {}
     return entries(data)
 

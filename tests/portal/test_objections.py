@@ -11,6 +11,7 @@ overdue and it heads the approvers' inbox.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -260,3 +261,31 @@ def test_roles_and_a_forged_decision_file(
     folder.mkdir(exist_ok=True)
     (folder / f"{oid}-{approver}.json").write_text(json.dumps(forged.as_dict()))
     assert "No signature collected yet." in first.get(f"/dept/objections/{oid}").text
+
+
+def test_a_nested_file_in_the_shared_folder_is_named_not_fatal(
+    world: World, portals: dict[str, str]
+) -> None:
+    """A file nested past the parser's recursion limit (review s27 L-3; the portal process has
+    Python's default, 1000) among the shared folder's decisions: the objection page still
+    renders for the owner's approvers and names it as skipped."""
+    [found] = [
+        o
+        for o in Objections(world.city.connection).find(subject=world.alice.address)
+        if o.state.label in ("open", "overdue")
+    ]
+    oid = "0x" + found.id.hex()
+    folder = Path(portals["shared"]) / "objections"
+    folder.mkdir(exist_ok=True)
+    nested = folder / f"{oid}-nested.json"
+    nested.write_text("[" * 4_000 + "]" * 4_000)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        page = logged_in_client(portals["first"]).get(f"/dept/objections/{oid}")
+    finally:
+        sys.setrecursionlimit(old)
+        nested.unlink()
+    assert page.status_code == 200
+    assert 'id="unreadable-signatures"' in page.text and nested.name in page.text
+    assert "No signature collected yet." in page.text
