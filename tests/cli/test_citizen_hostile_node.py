@@ -12,9 +12,7 @@ JSON. Each becomes a ``GovchainError`` at the client (the callers' per-departmen
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,8 @@ from govchain.services.inbox import OfferInbox
 from govchain.sharing.acceptance import RecordTampered
 from tests.cli.conftest import CityRun
 from tests.cli.datanode import World, serving, world
+from tests.httpstub import StubHandler
+from tests.httpstub import serving as stub_serving
 
 HRSS = b"HRSS".ljust(32, b"\0")
 ANSWERS = {
@@ -41,30 +41,15 @@ ANSWERS = {
 }
 
 
-class _Hostile(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", "0")))
-        status, body = ANSWERS[self.path.strip("/").split("/")[0]]
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        pass
+class _Hostile(StubHandler):
+    def answer(self, path: str, body: bytes) -> tuple[int, bytes]:
+        return ANSWERS[path.strip("/").split("/")[0]]
 
 
 @pytest.fixture
 def hostile_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stub_serving(_Hostile) as url:
+        yield url
 
 
 @pytest.fixture

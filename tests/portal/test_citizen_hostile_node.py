@@ -4,9 +4,7 @@ L-4): that department is a named problem on the page, the other departments' rec
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,35 +12,22 @@ from playwright.sync_api import Browser, expect
 
 from govchain.portal import PortalConfig
 from tests.cli.datanode import World, serving
+from tests.httpstub import StubHandler
+from tests.httpstub import serving as stub_serving
 from tests.portal.conftest import login, new_page, running_portal
 
 
-class _Hostile(BaseHTTPRequestHandler):
+class _Hostile(StubHandler):
     """Answers every request 200 with records of the wrong shape."""
 
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", "0")))
-        body = b'{"records": [{"category": 5}], "offers": [{"offerId": 5}]}'
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        pass
+    def answer(self, path: str, body: bytes) -> tuple[int, bytes]:
+        return 200, b'{"records": [{"category": 5}], "offers": [{"offerId": 5}]}'
 
 
 @pytest.fixture
 def hostile_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stub_serving(_Hostile) as url:
+        yield url
 
 
 def test_a_hostile_node_is_named_and_the_other_records_are_shown(

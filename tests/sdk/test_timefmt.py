@@ -70,7 +70,7 @@ def test_the_day_is_the_chosen_zones_and_exchange_formats_stay_utc() -> None:
 def test_portal_and_interop_pages_use_the_one_formatter() -> None:
     """The portal's times follow the chosen zone; credentials, DID documents and evidence
     bundles stay UTC (other software reads them)."""
-    from govchain.interop import did, evidence, vc
+    from govchain.interop import did, evidence, vc_issue, vc_verify
     from govchain.portal import attestations, offers
     from govchain.portal.timeline import Access
 
@@ -81,5 +81,5 @@ def test_portal_and_interop_pages_use_the_one_formatter() -> None:
     fields = dict.fromkeys(Access.__dataclass_fields__, "")
     assert Access(**{**fields, "time": T, "block": 1}).when == "2026-11-29T22:42:36+08:00"
     assert Access(**{**fields, "time": None, "block": 1}).when == "?"
-    for module in (did, evidence, vc):
+    for module in (did, evidence, vc_issue, vc_verify):
         assert module.utc_iso(T) == "2026-11-29T14:42:36Z"

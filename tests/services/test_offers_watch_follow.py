@@ -10,52 +10,34 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.cli.conftest import CityRun, city, city_run, devnet  # noqa: F401 (fixtures)
+from tests.httpstub import StubHandler, serving
 
 
-class _Switch(BaseHTTPRequestHandler):
+class _Switch(StubHandler):
     """Forwards JSON-RPC to the devnet, or answers 503 while ``broken`` (the chain away)."""
 
     upstream = ""
     broken = threading.Event()
 
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+    def answer(self, path: str, body: bytes) -> tuple[int, bytes]:
         if self.broken.is_set():
-            status, answer = 503, b"away"
-        else:
-            got = httpx.post(
-                self.upstream, content=body, headers={"content-type": "application/json"}
-            )
-            status, answer = got.status_code, got.content
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *_args: object) -> None:
-        pass
+            return 503, b"away"
+        got = httpx.post(self.upstream, content=body, headers={"content-type": "application/json"})
+        return got.status_code, got.content
 
 
 @pytest.fixture
 def switch(city_run: CityRun) -> Iterator[str]:
     _Switch.upstream = city_run.rpc or ""
     _Switch.broken.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Switch)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Switch) as url:
+        yield url
 
 
 def _wait_for(path: Path, text: str, proc: subprocess.Popen[bytes], seconds: float) -> str:
