@@ -129,8 +129,9 @@ interface ICaseApprovals {
     /**
      * @notice Step `step` of case `caseId` was decided by `department`. `signers` are the
      * signers of a submitted decision, or the voters whose on-chain votes were counted (each
-     * vote in a {DecisionCast}, with its own comment; `commentHash` is then zero); `submitter`
-     * sent the transaction.
+     * vote in a {DecisionCast}, with its own comment; `commentHash` is then zero), in order,
+     * packed 20 bytes per address (`abi.encodePacked` of the addresses: 12 bytes of log data
+     * less per signer than an `address[]`); `submitter` sent the transaction.
      */
     event StepDecided(
         bytes32 indexed caseId,
@@ -139,7 +140,7 @@ interface ICaseApprovals {
         bool approve,
         bytes32 commentHash,
         address submitter,
-        address[] signers
+        bytes signers
     );
 
     /**

@@ -1,0 +1,82 @@
+"""The EIP-2930 access list the SDK sends with ``submitDecisions``
+(:mod:`govchain.approval.access`): its slots are the ``DepartmentRegistry``'s member words and
+department status, and declaring them makes a decision 100 gas cheaper per signer, per
+department and for the registry, with the same checks and the same outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from govchain.approval.access import decision_access_list, department_status_slot, member_slot
+from govchain.approval.messages import unpack_signers
+from tests.approval.conftest import Desk, h
+
+ACTIVE = 2
+
+
+def _word(chain: Any, address: str, slot: bytes) -> int:
+    return int.from_bytes(chain.provider.web3.eth.get_storage_at(address, slot), "big")
+
+
+def test_the_listed_slots_are_the_registrys_member_words_and_department_status(
+    departments: Any, depts: Any, chain: Any, outsider: Any
+) -> None:
+    hrss = depts["HRSS"]
+    for key in [*hrss.approvers, hrss.staff]:
+        code, roles, active = departments.memberOf(key)
+        assert active and roles
+        word = _word(chain, departments.address, member_slot(key.address))
+        assert word == int.from_bytes(bytes(code), "big") | roles
+    assert _word(chain, departments.address, member_slot(outsider.address)) == 0
+    status = _word(chain, departments.address, department_status_slot(hrss.code)) & 0xFF
+    assert status == departments.departmentStatus(hrss.code) == ACTIVE
+
+
+def test_a_department_code_is_32_bytes() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        department_status_slot(b"HRSS")
+
+
+def test_each_slot_is_listed_once_per_transaction(depts: Any) -> None:
+    hrss, dpf = depts["HRSS"], depts["DPF"]
+    a = hrss.approvers[0].address
+    [entry] = decision_access_list("0x" + "11" * 20, [(hrss.code, [a]), (hrss.code, [a])])
+    assert entry["storageKeys"] == [
+        "0x" + department_status_slot(hrss.code).hex(),
+        "0x" + member_slot(a).hex(),
+    ]
+    [entry] = decision_access_list("0x" + "11" * 20, [(hrss.code, [a]), (dpf.code, [])])
+    assert len(entry["storageKeys"]) == 3
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_the_access_list_saves_100_gas_per_signer_department_and_registry(
+    approvals: Any,
+    desk: Desk,
+    depts: Any,
+    citizens: Any,
+    outsider: Any,
+    departments: Any,
+    chain: Any,
+    k: int,
+) -> None:
+    """The same transaction data with and without the list: the listed registry (2,400, then a
+    warm call 100) costs 100 less than a cold one (2,600), each listed slot (1,900, then a warm
+    read 100) 100 less than a cold read (2,100); the decision and its event are the same."""
+    hrss = depts["HRSS"]
+    signers = sorted(hrss.approvers[:k], key=lambda a: int(a.address, 16))
+    terms = desk.terms([("HRSS", k), ("FINANCE", 1)], citizen=citizens[0], documents=h(f"al{k}"))
+    cid = desk.open(terms)
+    decision = desk.step_decision(cid, 0, signers)
+    listed = decision_access_list(departments.address, [(hrss.code, [a.address for a in signers])])
+    with chain.isolate():
+        cold = desk.submit(cid, terms, [decision], sender=outsider)
+    warm = desk.submit(cid, terms, [decision], sender=outsider, access_list=listed)
+    assert bytes(cold.transaction.data) == bytes(warm.transaction.data)
+    assert int(cold.gas_used) - int(warm.gas_used) == 100 * (k + 2)
+    for receipt in (cold, warm):
+        [log] = receipt.decode_logs(approvals.StepDecided)
+        assert unpack_signers(log.signers) == [a.address for a in signers]
+    assert approvals.caseOf(cid).currentStep == 1
