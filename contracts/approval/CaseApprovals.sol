@@ -267,7 +267,7 @@ contract CaseApprovals is ICaseApprovals, IRuleDecisions, DecisionVerifier {
         address[] memory counted = _recount(c, caseId, step, votes, length, side, department, s.threshold);
         if (counted.length == s.threshold) {
             // a step decided by votes has no single comment: each vote's is in its DecisionCast
-            emit StepDecided(caseId, step, department, approve, bytes32(0), msg.sender, _packed(counted));
+            emit StepDecided(caseId, step, department, approve, bytes32(0), msg.sender, counted);
             if (approve && terms.schema != bytes32(0)) _deciders[caseId] = _fold(_deciders[caseId], counted);
             _conclude(c, caseId, terms, step, approve, bytes32(0));
         }

@@ -111,9 +111,8 @@ abstract contract DecisionVerifier is SignatureVerifier {
 
     /**
      * @dev Emits {ICaseApprovals-StepDecided} (submitted by `msg.sender`) for `signers` laid out by
-     * {_signers}: the event's head is written into the five words after the array, before the
-     * signers {_signers} packed there 20 bytes each, so they are logged as they are, without an
-     * ABI-encoding copy (gas per signer).
+     * {_signers}: the event's head is written into the 0x80 bytes before the array, so the array
+     * is logged as it is, without an ABI-encoding copy (gas per signer).
      */
     function _emitStepDecided(
         bytes32 caseId,
@@ -125,44 +124,20 @@ abstract contract DecisionVerifier is SignatureVerifier {
     ) internal {
         bytes32 topic = ICaseApprovals.StepDecided.selector;
         assembly ("memory-safe") {
-            // approve | commentHash | submitter | 0x80 (the bytes' offset) | 20 n | packed signers
-            let n := mload(signers)
-            let head := add(signers, shl(5, add(n, 1)))
-            let size := mul(n, 20)
+            // approve | commentHash | submitter | 0x80 (the array's offset) | signers
+            let head := sub(signers, 0x80)
             mstore(head, approve)
             mstore(add(head, 0x20), commentHash)
             mstore(add(head, 0x40), caller())
             mstore(add(head, 0x60), 0x80)
-            mstore(add(head, 0x80), size)
-            log4(head, add(0xa0, and(add(size, 31), not(31))), topic, caseId, step, department)
-        }
-    }
-
-    /// @dev `keys` packed 20 bytes each (`abi.encodePacked` of the addresses), as
-    /// {ICaseApprovals-StepDecided} names them.
-    function _packed(address[] memory keys) internal pure returns (bytes memory packed) {
-        uint256 n = keys.length;
-        packed = new bytes(n * 20);
-        assembly ("memory-safe") {
-            // the 12 zero bytes each word writes after its address are overwritten by the next
-            // address or fall in the zero padding (or past it, in unallocated memory)
-            let to := add(packed, 0x20)
-            let from := add(keys, 0x20)
-            let end := add(from, shl(5, n))
-            for {} lt(from, end) { from := add(from, 0x20) } {
-                mstore(to, shl(96, mload(from)))
-                to := add(to, 20)
-            }
+            log4(head, add(0xa0, shl(5, mload(signers))), topic, caseId, step, department)
         }
     }
 
     /**
      * @dev The signers of the `entries` entries of `signatures` (checked to hold them), strictly
-     * ascending, in an array with 0x80 bytes of head room before it (see {_activeApprovers}) and,
-     * after it, five words of head room and the same signers packed 20 bytes each, zero-padded
-     * (see {_emitStepDecided}): the key each EOA entry recovers for the digest of `message` (the
-     * encoded `Decision`, `signer` zero), or each contract entry's wallet once it accepted its
-     * data.
+     * ascending, in an array with 0x80 bytes of head room before it (see {_activeApprovers}): the key each EOA entry recovers for the digest of `message` (the encoded
+     * `Decision`, `signer` zero), or each contract entry's wallet once it accepted its data.
      */
     function _signers(bytes calldata signatures, uint256 entries, bytes memory message)
         private
@@ -170,30 +145,26 @@ abstract contract DecisionVerifier is SignatureVerifier {
         returns (address[] memory signers)
     {
         bytes32 digest = _hashTypedDataV4(keccak256(message));
-        // `signers` with 0x80 bytes reserved before it, where {_activeApprovers} writes the head
-        // of the registry call, then 0xa0 bytes for the head of the event ({_emitStepDecided}),
-        // then the signers packed (20 n bytes, the last word's 12 zero bytes and the padding);
-        // every element is written below (or the call reverts), so the memory is not cleared
-        // first
-        uint256 packed;
+        // `signers` with 0x80 bytes reserved before it, where {_activeApprovers} and
+        // {_emitStepDecided} write the head of the registry call and of the event; every element
+        // is written below (or the call reverts), so the memory is not cleared first
         assembly ("memory-safe") {
             signers := add(mload(0x40), 0x80)
             mstore(signers, entries)
-            packed := add(add(signers, shl(5, add(entries, 1))), 0xa0)
-            mstore(0x40, add(packed, and(add(mul(entries, 20), 63), not(31))))
+            mstore(0x40, add(signers, shl(5, add(entries, 1))))
         }
         address previous;
         // the hot loop, one pass per signer: `entry` walks the calldata entries, `at` the words
-        // of `signers` (entry i is at signatures.offset + 65 i, signers[i] at signers + 32 (i + 1)),
-        // up to `entries`, from here on the end of the words (one stack slot for both)
+        // of `signers` (entry i is at signatures.offset + 65 i, signers[i] at signers + 32 (i + 1))
         uint256 entry;
         uint256 at;
+        uint256 end;
         assembly ("memory-safe") {
             entry := signatures.offset
             at := add(signers, 0x20)
-            entries := add(at, shl(5, entries))
+            end := add(at, shl(5, entries))
         }
-        while (at < entries) {
+        while (at < end) {
             bytes32 r;
             bytes32 s;
             uint8 v;
@@ -213,22 +184,15 @@ abstract contract DecisionVerifier is SignatureVerifier {
             } else {
                 signer = _contractSigner(signatures, signers, at, message);
             }
-            // signers[i] = signer and its 20 bytes packed, the order checked after (on a refusal
-            // nothing is kept)
+            // signers[i] = signer, and the order checked after (on a refusal nothing is kept)
             bool ascending;
             assembly ("memory-safe") {
                 ascending := gt(signer, previous)
                 mstore(at, signer)
-                mstore(packed, shl(96, signer))
-                packed := add(packed, 20)
                 previous := signer
                 at := add(at, 0x20)
             }
             if (!ascending) _refuseEntry(signers, at - 0x20);
-        }
-        // the packed signers' zero padding (the memory may hold an earlier step's scratch)
-        assembly ("memory-safe") {
-            mstore(packed, 0)
         }
     }
 

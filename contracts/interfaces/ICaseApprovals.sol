@@ -129,9 +129,8 @@ interface ICaseApprovals {
     /**
      * @notice Step `step` of case `caseId` was decided by `department`. `signers` are the
      * signers of a submitted decision, or the voters whose on-chain votes were counted (each
-     * vote in a {DecisionCast}, with its own comment; `commentHash` is then zero), in order,
-     * packed 20 bytes per address (`abi.encodePacked` of the addresses: 12 bytes of log data
-     * less per signer than an `address[]`); `submitter` sent the transaction.
+     * vote in a {DecisionCast}, with its own comment; `commentHash` is then zero); `submitter`
+     * sent the transaction.
      */
     event StepDecided(
         bytes32 indexed caseId,
@@ -140,7 +139,7 @@ interface ICaseApprovals {
         bool approve,
         bytes32 commentHash,
         address submitter,
-        bytes signers
+        address[] signers
     );
 
     /**

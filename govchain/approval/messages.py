@@ -20,9 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from eth_typing import ChecksumAddress
-from eth_utils.address import to_checksum_address
-
 from govchain.eip712 import Domain, TypedMessage, message
 
 DOMAIN_NAME = "CaseApprovals"
@@ -115,18 +112,3 @@ def pack_signatures(signatures: Iterable[SignerSignature]) -> bytes:
         if s.contract:
             tail += len(s.signature).to_bytes(32, "big") + s.signature
     return head + tail
-
-
-ADDRESS_LENGTH = 20
-"""Bytes per signer in ``StepDecided.signers`` (the addresses packed, in order)."""
-
-
-def unpack_signers(packed: bytes) -> list[ChecksumAddress]:
-    """The addresses of a ``StepDecided`` event's ``signers`` (packed 20 bytes each, in order)."""
-    data = bytes(packed)
-    if len(data) % ADDRESS_LENGTH:
-        raise ValueError(f"packed signers are {ADDRESS_LENGTH} bytes each, got {len(data)} bytes")
-    return [
-        to_checksum_address(data[i : i + ADDRESS_LENGTH])
-        for i in range(0, len(data), ADDRESS_LENGTH)
-    ]

@@ -13,7 +13,7 @@ from web3.types import LogReceipt, TxReceipt
 
 from govchain import validate
 from govchain.approval import CaseStatus, CaseTerms, Step
-from govchain.approval.messages import DECISION, decision, domain, unpack_signers
+from govchain.approval.messages import DECISION, decision, domain
 from govchain.approval.views import (
     ZERO32,
     CaseEvent,
@@ -177,10 +177,7 @@ class CaseReader:
     def _decode(self, log: LogReceipt) -> tuple[str, dict[str, Any]]:
         name = self._topics[bytes(log["topics"][0])]
         event = getattr(self.contract.events, name)()
-        args = dict(event.process_log(log)["args"])
-        if name == "StepDecided":
-            args["signers"] = unpack_signers(args["signers"])
-        return name, args
+        return name, dict(event.process_log(log)["args"])
 
     def _opened(self, case_id: bytes) -> tuple[LogReceipt, dict[str, Any]]:
         topic0 = "0x" + next(t for t, n in self._topics.items() if n == "CaseOpened").hex()

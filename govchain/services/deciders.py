@@ -22,7 +22,6 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from govchain import validate
-from govchain.approval.messages import unpack_signers
 from govchain.errors import GovchainError
 from govchain.network import Connection
 from govchain.services.rules import Evidence
@@ -111,7 +110,7 @@ class CaseDeciders:
             args = log["args"]
             if log["event"] == "StepDecided":
                 if args["approve"]:
-                    keys.extend(unpack_signers(args["signers"]))
+                    keys.extend(validate.address(a) for a in args["signers"])
                 continue
             for raw in args["attestationUids"]:
                 uid = bytes(raw)

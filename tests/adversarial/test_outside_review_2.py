@@ -24,7 +24,7 @@ import ape
 import pytest
 
 from govchain.approval import CaseStatus
-from govchain.approval.messages import SignerSignature, pack_signatures, unpack_signers
+from govchain.approval.messages import SignerSignature, pack_signatures
 from govchain.sharing import category_code
 from tests.approval.conftest import Desk, h
 from tests.helpers import ROLE_APPROVER
@@ -273,5 +273,5 @@ def test_r2_5_a_signature_naming_each_signer_still_decides(
     decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=pack_signatures(sigs))
     receipt = desk.submit(cid, terms, [decision], sender=outsider)
     [decided] = receipt.decode_logs(approvals.StepDecided)
-    assert sorted(unpack_signers(decided.signers)) == sorted([wallet.address, b.address])
+    assert sorted(decided.signers) == sorted([wallet.address, b.address])
     assert approvals.caseOf(cid).status == CaseStatus.APPROVED

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from govchain.approval import CaseStatus
-from govchain.approval.messages import pack_signatures, unpack_signers
+from govchain.approval.messages import pack_signatures
 from tests.approval.conftest import (  # noqa: F401 (fixtures)
     DAY,
     Desk,
@@ -61,7 +61,7 @@ def test_a_removed_keys_wallet_stays_an_approver(
     decision = desk.step_decision(cid, 0, [], deadline=deadline, packed=pack_signatures(sigs))
     receipt = desk.submit(cid, terms, [decision], citizens[2])
     [log] = receipt.decode_logs(approvals.StepDecided)
-    assert sorted(unpack_signers(log.signers)) == sorted([key.address, wallet.address])
+    assert sorted(log.signers) == sorted([key.address, wallet.address])
     assert approvals.caseOf(cid).status == CaseStatus.APPROVED
 
     # the key is removed; its wallet stays an approver, and the key still signs for it

@@ -8,9 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eth_account import Account
+from eth_typing import HexStr
+from eth_utils.crypto import keccak
+from web3.types import Wei
 
 from govchain.approval.access import decision_access_list, department_status_slot, member_slot
-from govchain.approval.messages import unpack_signers
+from govchain.tx import Sender
 from tests.approval.conftest import Desk, h
 
 ACTIVE = 2
@@ -78,5 +82,44 @@ def test_the_access_list_saves_100_gas_per_signer_department_and_registry(
     assert int(cold.gas_used) - int(warm.gas_used) == 100 * (k + 2)
     for receipt in (cold, warm):
         [log] = receipt.decode_logs(approvals.StepDecided)
-        assert unpack_signers(log.signers) == [a.address for a in signers]
+        assert list(log.signers) == [a.address for a in signers]
+    assert approvals.caseOf(cid).currentStep == 1
+
+
+def test_a_legacy_priced_sender_sends_the_list_as_a_type_1_transaction(
+    approvals: Any,
+    desk: Desk,
+    depts: Any,
+    citizens: Any,
+    departments: Any,
+    deployer: Any,
+    chain: Any,
+) -> None:
+    """The consortium path prices a transaction with ``gasPrice`` (0 on a chain without a base
+    fee): with the access list the SDK's :class:`~govchain.tx.Sender` signs an EIP-2930 (type 1)
+    transaction, which the node takes and mines."""
+    w3 = chain.provider.web3
+    key = Account.from_key(keccak(text="access list legacy sender"))
+    deployer.transfer(key.address, 10**18)
+    hrss = depts["HRSS"]
+    terms = desk.terms([("HRSS", 1), ("FINANCE", 1)], citizen=citizens[0], documents=h("type1"))
+    cid = desk.open(terms)
+    signer = hrss.approvers[0]
+    data = approvals.submitDecisions.encode_input(
+        cid, terms.as_tuple(), [desk.step_decision(cid, 0, [signer])]
+    )
+    base_fee = int(w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+    receipt = Sender(w3, key).send(
+        {
+            "to": approvals.address,
+            "data": HexStr("0x" + bytes(data).hex()),
+            "gasPrice": Wei(2 * base_fee),
+            "accessList": decision_access_list(
+                departments.address, [(hrss.code, [signer.address])]
+            ),
+        }
+    )
+    assert receipt["status"] == 1
+    sent = w3.eth.get_transaction(receipt["transactionHash"])
+    assert int(sent["type"]) == 1 and sent["accessList"]
     assert approvals.caseOf(cid).currentStep == 1

@@ -16,7 +16,6 @@ from govchain.approval.messages import (
     SignerSignature,
     decision,
     pack_signatures,
-    unpack_signers,
 )
 from govchain.errors import InvalidInput
 from tests.approval.conftest import Desk, h
@@ -117,12 +116,3 @@ def test_a_comment_commitment_is_salted_and_fresh_each_time() -> None:
     assert Comment.new("ok", b"\x01" * 32).commitment == comment_commitment(b"\x01" * 32, "ok")
     with pytest.raises(InvalidInput, match="expected 32 bytes"):
         comment_commitment(b"\x01" * 31, "ok")
-
-
-def test_step_decided_signers_unpack_20_bytes_each_in_order() -> None:
-    keys = [Account.create().address for _ in range(3)]
-    packed = b"".join(bytes.fromhex(k[2:]) for k in keys)
-    assert unpack_signers(packed) == keys
-    assert unpack_signers(b"") == []
-    with pytest.raises(ValueError, match="20 bytes each"):
-        unpack_signers(packed + b"\0")

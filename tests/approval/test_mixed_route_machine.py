@@ -42,7 +42,6 @@ from hypothesis.stateful import (
 
 from govchain.approval import CaseStatus, CaseTerms, Step
 from govchain.approval.messages import domain as cases_domain
-from govchain.approval.messages import unpack_signers
 from govchain.services.catalog import service_id
 from govchain.services.offers import consent_hash, sign_acceptance
 from govchain.services.rules import (
@@ -431,7 +430,7 @@ def test_mixed_routes_and_offers_keep_every_rule_of_decision(
                 return
             receipt = desk.submit(cid, case.terms, [decision], outsider)
             [decided] = receipt.decode_logs(approvals.StepDecided)
-            assert set(unpack_signers(decided.signers)) <= {a.address for a in present}
+            assert set(decided.signers) <= {a.address for a in present}
             self._advance(case, kind)
             _count("step decided by signatures")
 

@@ -23,13 +23,7 @@ from eth_utils.crypto import keccak
 
 from govchain.approval import CaseStatus
 from govchain.approval.decisions import SignedDecision, sign_decision
-from govchain.approval.messages import (
-    DECISION,
-    SignerSignature,
-    decision,
-    pack_signatures,
-    unpack_signers,
-)
+from govchain.approval.messages import DECISION, SignerSignature, decision, pack_signatures
 from govchain.identity.messages import (
     ADD_DELEGATE,
     COUNCIL_APPROVAL,
@@ -126,7 +120,7 @@ def test_a_2_of_3_safe_decides_a_step_with_another_approver(
         cid, terms, [desk.step_decision(cid, 0, [], deadline=deadline, packed=packed)], outsider
     )
     [decided] = receipt.decode_logs(approvals.StepDecided)
-    assert sorted(unpack_signers(decided.signers)) == sorted([safe.address, b.address])
+    assert sorted(decided.signers) == sorted([safe.address, b.address])
     assert approvals.caseOf(cid).status == CaseStatus.APPROVED
 
 
