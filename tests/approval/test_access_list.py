@@ -11,9 +11,12 @@ import pytest
 from eth_account import Account
 from eth_typing import HexStr
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from web3 import Web3
 from web3.types import Wei
 
 from govchain.approval.access import decision_access_list, department_status_slot, member_slot
+from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port
 from govchain.tx import Sender
 from tests.approval.conftest import Desk, h
 
@@ -123,3 +126,20 @@ def test_a_legacy_priced_sender_sends_the_list_as_a_type_1_transaction(
     sent = w3.eth.get_transaction(receipt["transactionHash"])
     assert int(sent["type"]) == 1 and sent["accessList"]
     assert approvals.caseOf(cid).currentStep == 1
+
+
+def test_a_zero_fee_chain_mines_the_list_at_gas_price_zero() -> None:
+    """On a consortium-style chain (no base fee, gas metered not paid) a key with no balance
+    sends the SDK's list in a type-1 transaction at ``gasPrice`` 0, and it is mined."""
+    with Devnet(DevnetConfig(port=free_port(), zero_fee=True, chain_id=1337)) as devnet:
+        w3 = Web3(Web3.HTTPProvider(devnet.url))
+        key = Account.create()
+        registry = "0x" + "22" * 20
+        listed = decision_access_list(registry, [(b"HRSS".ljust(32, b"\0"), [key.address])])
+        receipt = Sender(w3, key).send({"to": registry, "value": Wei(0), "accessList": listed})
+        assert receipt["status"] == 1
+        sent = w3.eth.get_transaction(receipt["transactionHash"])
+        assert int(sent["type"]) == 1 and int(sent["gasPrice"]) == 0
+        assert [bytes(HexBytes(k)) for k in sent["accessList"][0]["storageKeys"]] == [
+            bytes.fromhex(k[2:]) for k in listed[0]["storageKeys"]
+        ]
