@@ -207,9 +207,13 @@ class Desk:
         terms: CaseTerms,
         decisions: Sequence[tuple[int, bool, bytes, int, bytes]],
         sender: Any,
+        access_list: Any = None,
     ) -> Any:
+        """``access_list``: an EIP-2930 list to send with the transaction (as the SDK sends
+        :func:`govchain.approval.access.decision_access_list`)."""
+        extra = {} if access_list is None else {"access_list": access_list}
         return self.approvals.submitDecisions(
-            case_id, terms.as_tuple(), list(decisions), sender=sender
+            case_id, terms.as_tuple(), list(decisions), sender=sender, **extra
         )
 
 

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 
 from govchain.approval import CaseStatus
+from govchain.approval.access import department_status_slot, member_slot
 from govchain.approval.cases import (
     Cases,
     SignedDecision,
@@ -108,6 +110,16 @@ def test_three_step_route_approved_by_signed_decisions_issues_the_attestation(
         )
         assert submitted["step"] == step and submitted["tx_hash"].startswith("0x")
     assert submitted["status"] == "approved"
+    # the SDK sent the registry slots the signers' check reads as an EIP-2930 access list
+    sent = city.connection.w3.eth.get_transaction(submitted["tx_hash"])
+    finance = city.departments["FINANCE"]
+    registry = city.connection.contract("DepartmentRegistry").address
+    [listed] = sent["accessList"]
+    assert listed["address"] == registry
+    assert sorted(bytes(HexBytes(k)) for k in listed["storageKeys"]) == sorted(
+        [department_status_slot(department_code("FINANCE"))]
+        + [member_slot(finance.approvers[i].address) for i in (0, 1)]
+    )
 
     shown = city_run.json("case", "show", case_id)
     assert shown["status"] == "approved" and shown["current_step"] == 2
