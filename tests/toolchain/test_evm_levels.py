@@ -15,8 +15,7 @@ from govchain.toolchain import evm
 from govchain.toolchain.paths import PROJECT_ROOT
 
 # opcodes newer than Paris: PUSH0 (Shanghai), TLOAD, TSTORE, MCOPY, BLOBHASH, BLOBBASEFEE
-# (Cancun). make test-levels runs fewer of the Paris build's examples than the main pass because
-# this check holds for every contract's init and runtime code (docs/testing.md).
+# (Cancun). Checked in every contract's init and runtime code, PUSH data and metadata skipped.
 NEWER_THAN_PARIS = {
     0x5F: "PUSH0",
     0x5C: "TLOAD",
