@@ -14,8 +14,11 @@ SOLC = $(firstword $(wildcard $(CURDIR)/.solcx/solc-v*))
 # EVM levels the contracts are built and tested for (govchain/toolchain/evm.py). The whole suite
 # runs on the default build (cancun); each other level reruns the contract-level tests on its
 # own build, which proves the contracts behave the same there (docs/deploy-consortium.md).
+# The Hypothesis profile "levels" replays the main pass's examples, fewer of them in the four
+# machines whose reach checks pass with a third (docs/testing.md; drop the option to run all).
 EVM_LEVELS ?= cancun paris
-EVM_MATRIX_TESTS ?= tests/identity tests/sharing tests/approval tests/consortium/test_memory_copy.py
+EVM_MATRIX_TESTS ?= --hypothesis-profile=levels tests/identity tests/sharing tests/approval \
+	tests/consortium/test_memory_copy.py
 
 # py-solc-x finds the project's compiler here; npm's anvil comes after a native one on PATH.
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx

@@ -23,12 +23,22 @@ from tests.helpers import ROLE_APPROVER, ROLE_AUDITOR, ROLE_STAFF, code, enrol
 # machine's own check that it reached both outcomes cannot flake; "deep" explores at random.
 settings.register_profile("default", max_examples=100, deadline=None, derandomize=True)
 settings.register_profile("deep", max_examples=1000, deadline=None)
+# "levels": make test-levels (the contract tests again on the Paris build). The default profile,
+# so every property replays the main pass's own examples on the other build; a machine whose
+# checks that it reached every outcome pass with fewer replays only ``levels`` of them
+# (hypothesis_examples; docs/testing.md, "The Paris pass").
+LEVELS_PROFILE = "levels"
+settings.register_profile(LEVELS_PROFILE, settings.get_profile("default"))
 settings.load_profile(os.environ.get("GOVCHAIN_HYPOTHESIS_PROFILE", "default"))
 
 
-def hypothesis_examples(share: float) -> int:
-    """Examples for one property: ``share`` of the loaded profile's ``max_examples``."""
-    return max(1, round(settings().max_examples * share))
+def hypothesis_examples(share: float, levels: float = 1.0) -> int:
+    """Examples for one property: ``share`` of the loaded profile's ``max_examples``, and only
+    ``levels`` of that in the "levels" profile."""
+    budget = settings().max_examples * share
+    if settings.get_current_profile_name() == LEVELS_PROFILE:
+        budget *= levels
+    return max(1, round(budget))
 
 
 # name, region (GB/T 2260), English name

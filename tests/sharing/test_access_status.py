@@ -24,7 +24,7 @@ from tests.helpers import enrol
 from tests.sharing.conftest import DAY, REQUEST, SCHEMA, make_terms
 
 ROLE_STAFF = 1
-EXAMPLES = hypothesis_examples(0.25)
+EXAMPLES = hypothesis_examples(0.25, levels=1 / 3)  # 25; 250 in "deep", 8 in "levels"
 
 
 class Status(IntEnum):

@@ -39,7 +39,7 @@ from govchain.sharing.acceptance import RecordRefused, SeenRecords, accept_recor
 from govchain.sharing.merkle import RecordTree, keccak256, record_leaf
 from tests.conftest import hypothesis_examples
 
-EXAMPLES = hypothesis_examples(0.2)  # 20 in the default profile, 200 in "deep"
+EXAMPLES = hypothesis_examples(0.2, levels=1 / 3)  # 20; 200 in "deep", 7 in "levels"
 CATEGORY = category_code("HRSS.PENSION")
 RECORDS = 3
 

@@ -33,7 +33,7 @@ from govchain.sharing import category_code, grant_id, grant_tuple
 from tests.conftest import hypothesis_examples
 from tests.sharing.conftest import DAY, REQUEST, make_terms
 
-EXAMPLES = hypothesis_examples(0.15)  # 15 in the default profile, 150 in "deep"
+EXAMPLES = hypothesis_examples(0.15, levels=1 / 3)  # 15; 150 in "deep", 5 in "levels"
 AGENT = keccak(text="govchain.delegate.agent")
 DELAY = DAY
 PENSION = category_code("HRSS.PENSION")

@@ -31,7 +31,7 @@ from govchain.sharing import category_code, grant_id, grant_tuple
 from tests.conftest import hypothesis_examples
 from tests.sharing.conftest import DAY, REQUEST, make_terms
 
-EXAMPLES = hypothesis_examples(0.25)  # 25 in the default profile, 250 in "deep"
+EXAMPLES = hypothesis_examples(0.25, levels=1 / 3)  # 25; 250 in "deep", 8 in "levels"
 HRSS_CATEGORIES = ["HRSS.PENSION", "HRSS.BANK_ACCOUNT", "HRSS.POLICY", "HRSS.INTERNAL"]
 NOT_SHARED = {"HRSS.INTERNAL"}
 

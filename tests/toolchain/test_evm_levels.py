@@ -14,8 +14,16 @@ import pytest
 from govchain.toolchain import evm
 from govchain.toolchain.paths import PROJECT_ROOT
 
-# opcodes newer than Paris: PUSH0 (Shanghai), TLOAD, TSTORE, MCOPY (Cancun)
-NEWER_THAN_PARIS = {0x5F: "PUSH0", 0x5C: "TLOAD", 0x5D: "TSTORE", 0x5E: "MCOPY"}
+# opcodes newer than Paris: PUSH0 (Shanghai), TLOAD, TSTORE, MCOPY, BLOBHASH, BLOBBASEFEE
+# (Cancun). Checked in every contract's init and runtime code, PUSH data and metadata skipped.
+NEWER_THAN_PARIS = {
+    0x5F: "PUSH0",
+    0x5C: "TLOAD",
+    0x5D: "TSTORE",
+    0x5E: "MCOPY",
+    0x49: "BLOBHASH",
+    0x4A: "BLOBBASEFEE",
+}
 
 
 def opcodes(code: bytes) -> list[int]:
