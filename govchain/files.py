@@ -82,7 +82,7 @@ def parse_json(
             raw, parse_constant=_constant, parse_float=_finite if fractions else _whole
         )
     except _BadNumber as exc:
-        raise InvalidInput(what, source, str(exc)) from None
+        raise InvalidInput(what, source, f"not usable JSON ({exc})") from None
     except RecursionError:  # nesting deeper than the parser's recursion limit
         raise InvalidInput(what, source, "not JSON (nested too deeply)") from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
