@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from govchain.cli.context import CliContext
+from govchain.cli.printable import printable
 from govchain.errors import EXIT_BAD_INPUT, EXIT_REFUSED, GovchainError, NetworkUnavailable
 
 #: Every command group: its name (``"citizen data"`` nests ``data`` under ``citizen``) -> the
@@ -162,7 +163,7 @@ def _one_line(text: str) -> str:
 
 
 def fail(message: str, code: int) -> int:
-    click.echo(f"error: {_one_line(message)}", err=True)
+    click.echo(f"error: {printable(_one_line(message))}", err=True)
     return code
 
 

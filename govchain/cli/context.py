@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from govchain.cli.printable import printable
 from govchain.errors import ErrorDecoder, NotFound
 
 # web3, eth-account and the key store are imported by the methods that use them: the root
@@ -114,10 +115,13 @@ class CliContext:
         return BulkSender(self.connection().w3, self.account(), self.decoder(), **options)
 
     def emit(self, data: Any, text: str | Callable[[], str] | None = None) -> None:
-        """Print ``data`` as JSON with ``--json``, else ``text`` (or ``data`` as plain lines)."""
+        """Print ``data`` as JSON with ``--json``, else ``text`` (or ``data`` as plain lines),
+        its control characters but line breaks shown escaped (:func:`printable`; JSON escapes
+        them itself)."""
         if self.get is not None:
             value = _field(data, self.get)
-            click.echo(value if isinstance(value, str) else json.dumps(value, default=str))
+            shown = value if isinstance(value, str) else json.dumps(value, default=str)
+            click.echo(printable(shown, keep_newlines=True))
             return
         if self.json:
             click.echo(json.dumps(data, indent=2, default=str))
@@ -126,7 +130,7 @@ class CliContext:
             text = text()
         if text is None:
             text = _plain(data)
-        click.echo(text)
+        click.echo(printable(text, keep_newlines=True))  # others' text in it: no ESC, no \r
 
 
 def _field(data: Any, path: str) -> Any:

@@ -34,7 +34,7 @@ def _documents(obj: CliContext, files: tuple[Path, ...]) -> dict[bytes, Mapping[
     docs: dict[bytes, Mapping[str, Any]] = {}
     for path in [*found, *files]:
         try:
-            data = read_json(path, "application")
+            data = read_json(path, "application", fractions=True)
         except InvalidInput as exc:
             if path in files:
                 raise InvalidInput("application", str(path), f"unreadable ({exc.reason})") from None

@@ -14,6 +14,7 @@ from govchain.audit.access import grants_by_id
 from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
+from govchain.cli.printable import printable
 from govchain.cli.trail_params import purposes
 from govchain.errors import GovchainError, NotFound
 from govchain.node.client import DataNodeClient, VerifiedRecord
@@ -112,7 +113,8 @@ def emit_record(
         obj.emit(data)
         return
     click.echo(note, err=True)
-    click.echo(record.content.decode("utf-8", "replace"))
+    # another department's content: its control characters shown escaped (--out, --json exact)
+    click.echo(printable(record.content.decode("utf-8", "replace"), keep_newlines=True))
 
 
 def endpoint_of(obj: CliContext, owner: bytes, override: str | None) -> str:

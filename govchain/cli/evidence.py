@@ -208,7 +208,7 @@ def verify(
     )
     raw = _read(file, "evidence file")
     try:
-        bundle = parse_json(raw, "evidence file", str(file), expect=None)
+        bundle = parse_json(raw, "evidence file", str(file), expect=None, fractions=True)
     except InvalidInput as exc:
         raise EvidenceRefused(f"the file is {exc.reason}") from None
     content = _read(content_file, "content file") if content_file is not None else None

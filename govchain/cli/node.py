@@ -300,12 +300,15 @@ def _load_records(file: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise InvalidInput("records file", str(file), exc.strerror or str(exc)) from None
     try:
-        data = parse_json(text, "records file", str(file), expect=None)
+        data = parse_json(text, "records file", str(file), expect=None, fractions=True)
         items = data if isinstance(data, list) else [data]
     except InvalidInput:
         try:
             lines = [line for line in text.splitlines() if line.strip()]
-            items = [parse_json(line, "records file", str(file), expect=None) for line in lines]
+            items = [
+                parse_json(line, "records file", str(file), expect=None, fractions=True)
+                for line in lines
+            ]
         except InvalidInput as exc:
             reason = exc.reason.replace("not JSON", "not JSON or JSON Lines", 1)
             raise InvalidInput("records file", str(file), reason) from None

@@ -22,6 +22,7 @@ from govchain.cli.case import parse_when
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import account, own_address
 from govchain.cli.params import BYTES32
+from govchain.cli.printable import printable
 from govchain.errors import InvalidInput
 from govchain.identity.base import hex32
 from govchain.services.objection_decisions import SignedDecision
@@ -331,7 +332,9 @@ def read(obj: CliContext, objection_id: bytes, rejection: bool, url: str | None)
     got = _texts(obj).read(node, found.owner, found.id, expect, rejection=rejection)
     field = "rejection" if rejection else "reason"
     kept = _keep(obj, found.id, got.salt, expect, field, got.text)
-    obj.emit({**got.as_dict(), "kept": str(kept)}, f"{field} of {hex32(found.id)}: {got.text}")
+    # the citizen's (or the owner's) text on one line, its line breaks and ESC shown escaped
+    line = f"{field} of {hex32(found.id)}: {printable(got.text)}"
+    obj.emit({**got.as_dict(), "kept": str(kept)}, line)
 
 
 @group.command("publish-key")

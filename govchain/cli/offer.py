@@ -17,6 +17,7 @@ from govchain.approval.messages import SignerSignature
 from govchain.cli.case import parse_when
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
+from govchain.cli.printable import printable
 from govchain.cli.sharing_params import DEPARTMENT
 from govchain.deploy import department_code
 from govchain.errors import InvalidInput
@@ -234,7 +235,8 @@ def watch(obj: CliContext, store: str, db: str | None, follow: bool, interval: f
             if not follow:
                 raise
             one_line = " ".join(str(exc).split())[:300]
-            click.echo(f"error: this round failed ({type(exc).__name__}: {one_line})", err=True)
+            said = printable(f"this round failed ({type(exc).__name__}: {one_line})")
+            click.echo(f"error: {said}", err=True)
             time.sleep(interval)
             continue
         data = {"department": code_text(code), **report, **relayed}

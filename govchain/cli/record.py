@@ -205,7 +205,7 @@ def read_rows(path: Path) -> Iterator[BatchRow]:
             if not line.strip():
                 continue
             try:
-                item = parse_json(line, "records file", f"{path}:{n}")
+                item = parse_json(line, "records file", f"{path}:{n}", fractions=True)
             except InvalidInput as exc:
                 reason = exc.reason.replace("not JSON", "not a JSON line", 1)
                 raise InvalidInput("records file", f"{path}:{n}", reason) from None

@@ -26,6 +26,7 @@ from govchain.approval.decisions import SIGNED_DECISION_FORMAT
 from govchain.cli.citizen_common import reader, write_part
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS
+from govchain.cli.printable import printable
 from govchain.cli.sharing_params import grants
 from govchain.errors import InvalidInput
 from govchain.files import read_json
@@ -232,7 +233,7 @@ def _confirm(file: Path, what: str, owner: str, yes: bool) -> None:
     each owner's reading of what they sign (review s25 L-3)."""
     if yes:
         return  # shown after signing (_shown), so a refusal stays one line
-    click.echo(f"{file} asks {owner} to sign: {what}", err=True)
+    click.echo(f"{file} asks {owner} to sign: {printable(what)}", err=True)
     if not click.get_text_stream("stdin").isatty():
         raise Refused("nothing signed: read what the file asks (above), then run again with --yes")
     if not click.confirm("Sign it?", default=False, err=True):
@@ -241,4 +242,4 @@ def _confirm(file: Path, what: str, owner: str, yes: bool) -> None:
 
 def _shown(file: Path, what: str) -> None:
     """What was signed, on stderr (stdout keeps the result for --json)."""
-    click.echo(f"signed like {file}: {what}", err=True)
+    click.echo(f"signed like {file}: {printable(what)}", err=True)

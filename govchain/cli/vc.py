@@ -21,7 +21,7 @@ def _load(path: Path, verifying: bool = False) -> Any:
     except OSError as exc:
         raise InvalidInput("credential file", str(path), exc.strerror or str(exc)) from None
     try:
-        return parse_json(raw, "credential file", str(path), expect=None)
+        return parse_json(raw, "credential file", str(path), expect=None, fractions=True)
     except InvalidInput as exc:
         refused = CredentialNotVerified if verifying else CredentialRefused
         raise refused(f"the file is {exc.reason}") from None

@@ -64,7 +64,8 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
         raise CredentialRefused("not a govchain attestation credential")
     extra_keys = set(vc) - _TOP
     if extra_keys:
-        raise CredentialRefused(f"unsigned content {', '.join(sorted(extra_keys))}")
+        # named as Python writes them (repr): a key is the forger's text (review s28 L-6)
+        raise CredentialRefused(f"unsigned content {', '.join(map(repr, sorted(extra_keys)))}")
     subject = vc["credentialSubject"]
     if set(subject) - {"id", "fields"}:
         raise CredentialRefused("credentialSubject holds more than id and fields")
@@ -92,7 +93,7 @@ def _verify(connection: Connection, vc: dict[str, Any]) -> dict[str, Any]:
         len(parts) != 5
         or department_did(chain_id, departments.address, parts[4]) != vc["issuer"]["id"]
     ):
-        raise CredentialRefused(f"issuer {vc['issuer']['id']} is not a department of this chain")
+        raise CredentialRefused(f"issuer {vc['issuer']['id']!r} is not a department of this chain")
     department = parts[4].encode().ljust(32, b"\0")
     status = vc["credentialStatus"]
     if status.get("type") != STATUS_TYPE or str(status.get("registry")) != registry_address:

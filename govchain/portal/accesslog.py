@@ -44,7 +44,7 @@ class LogEntry:
     def parse(cls, line: str) -> LogEntry | None:
         """The entry on ``line``, or None when the line is not a request record."""
         try:
-            data = parse_json(line, "access log line", "", expect=dict)
+            data = parse_json(line, "access log line", "", expect=dict, fractions=True)
         except InvalidInput:  # not JSON, nested past the parser's limit, not an object
             return None
         if data.get("event") != "request":
@@ -52,9 +52,12 @@ class LogEntry:
         outcome = data.get("outcome")
         if outcome not in OUTCOMES:
             return None
+        raw = data.get("status") or 0
+        if isinstance(raw, float) and not raw.is_integer():  # 403.5 is not a status
+            return None
         try:
-            status = int(data.get("status") or 0)
-        except (TypeError, ValueError):
+            status = int(raw)
+        except (TypeError, ValueError):  # parse_json refused 1e400/NaN: no OverflowError
             return None
         return cls(
             time=str(data.get("time") or ""),

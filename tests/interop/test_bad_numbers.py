@@ -55,6 +55,14 @@ EVIDENCE_FIELDS = [
 ]
 
 
+def _said(value: str, name: str) -> tuple[str, ...]:
+    """What the refusal names: 1e400 is refused as the file is parsed (review s28 L-5,
+    :mod:`govchain.files`), every other bad number by the field's range check."""
+    if value == "1e400":
+        return ("the file is not usable JSON (number 1e400 is out of range)",)
+    return (f"{name} ", "is not a whole number from")
+
+
 @pytest.mark.parametrize(("field", "name", "past"), EVIDENCE_FIELDS)
 def test_evidence_verify_refuses_an_out_of_range_number(
     offline: Run,  # noqa: F811
@@ -70,9 +78,7 @@ def test_evidence_verify_refuses_an_out_of_range_number(
         path = tmp_path / "evidence.json"
         path.write_text(text.replace(field, f"{key}: {value}"))
         result = offline("evidence", "verify", str(path), "--trust-block-hash", ONE)
-        assert_one_line_error(
-            result, 1, "evidence refused", f"{name} ", "is not a whole number from"
-        )
+        assert_one_line_error(result, 1, "evidence refused", *_said(value, name))
     # zero is out of range for a chain id and a version, in range for a log index
     path.write_text(text.replace(field, f"{key}: 0"))
     result = offline("evidence", "verify", str(path), "--trust-block-hash", ONE)
@@ -94,7 +100,7 @@ def test_evidence_verify_online_refuses_an_out_of_range_number(
         for value in ["-1", "1e400", HUGE, past]:
             path.write_text(text.replace(field, f"{key}: {value}"))
             result = city_run("evidence", "verify", str(path))
-            assert_one_line_error(result, 1, "evidence refused", f"{name} ", "is not a whole")
+            assert_one_line_error(result, 1, "evidence refused", *_said(value, name))
 
 
 def test_vc_verify_refuses_an_out_of_range_number(city_run: CityRun, tmp_path: Path) -> None:
@@ -111,12 +117,13 @@ def test_vc_verify_refuses_an_out_of_range_number(city_run: CityRun, tmp_path: P
 
     block = f'"issuedBlock": {vc["govchain"]["issuedBlock"]}'
     for value in [*BAD, str(2**64)]:
-        refused(block, f'"issuedBlock": {value}', "issuedBlock", "is not a whole number from 0")
+        refused(block, f'"issuedBlock": {value}', *_said(value, "issuedBlock"))
     # the dates are ISO strings; a number, or a time before 1970, is refused
     for name in ("issuanceDate", "expirationDate"):
         date = f'"{name}": "{vc[name]}"'
-        for value in ["-1", "1e400", HUGE]:
+        for value in ["-1", HUGE]:
             refused(date, f'"{name}": {value}', f"{name} is not an ISO time")
+        refused(date, f'"{name}": 1e400', *_said("1e400", name))
         refused(
             date, f'"{name}": "1960-01-01T00:00:00Z"', f"{name} 1960-01-01T00:00:00Z is before 1970"
         )

@@ -125,7 +125,7 @@ def test_tampered_credentials_are_refused(city_run: CityRun, tmp_path: Path) -> 
         lambda c: c["credentialSubject"].update(id="did:ethr:0x7a69:" + "0x" + "22" * 20),
         "not signed by",
     )
-    refused(lambda c: c.update(note="trust me"), "unsigned content note")
+    refused(lambda c: c.update(note="trust me"), "unsigned content 'note'")
     refused(lambda c: c["proof"].update(verificationMethod="did:web:x"), "malformed", "DID")
     refused(lambda c: c["proof"].update(proofValue="0x1234"), "signature is malformed")
     refused(

@@ -124,3 +124,73 @@ def test_a_nested_published_purposes_register_gives_no_purposes(
     path = tmp_path / "register.json"
     path.write_text(NESTED)
     assert read_purposes(path) == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('{"a": 1e400}', "number 1e400 is out of range"),
+        ('{"a": -1e400}', "number -1e400 is out of range"),
+        ('{"a": [Infinity]}', "Infinity is not a number JSON allows"),
+        ('{"a": -Infinity}', "-Infinity is not a number JSON allows"),
+        ('{"a": NaN}', "NaN is not a number JSON allows"),
+        ('{"a": 1.5}', "number 1.5 is not a whole number"),
+        ('{"a": 1e-400}', "number 1e-400 is not a whole number"),  # a float reads it as 0.0
+        ('{"a": 1' + "0" * 30 + "e-31}", "is not a whole number"),
+    ],
+)
+def test_a_number_no_integer_field_can_hold_is_refused_naming_the_file(
+    tmp_path: Path, raw: str, reason: str
+) -> None:
+    """Review s28 L-5: ``int(inf)`` raised OverflowError inside every reader; ``int(1.5)`` read 1."""
+    path = tmp_path / "n.json"
+    path.write_text(raw)
+    with pytest.raises(InvalidInput) as caught:
+        read_json(path, "thing")
+    assert caught.value.value == str(path)
+    assert reason in caught.value.reason, caught.value.reason
+
+
+def test_whole_numbers_in_any_spelling_and_fractions_where_asked_are_read() -> None:
+    assert parse_json('{"a": 1.0, "b": 1e3, "c": -0.0, "d": 7}', "t", "s") == {
+        "a": 1.0, "b": 1000.0, "c": -0.0, "d": 7,
+    }  # fmt: skip
+    assert parse_json('{"ms": 2.5}', "t", "s", fractions=True) == {"ms": 2.5}
+    for raw in ('{"a": 1e400}', '{"a": NaN}'):
+        with pytest.raises(InvalidInput):
+            parse_json(raw, "t", "s", fractions=True)  # never a non-finite number
+
+
+@pytest.mark.parametrize("literal", ["1e400", "NaN", "403.5"])
+def test_an_access_log_line_with_a_status_no_integer_can_be_is_skipped(literal: str) -> None:
+    """Review s28 L-5: one such line made the auditor's anomalies page a 500."""
+    good = (
+        '{"event": "request", "time": "2026-11-30T09:00:00Z", "path": "/v1/records", '
+        '"status": 403, "outcome": "refused", "reason": "grant_revoked", "signer": "0xab", '
+        '"duration_ms": 2.5}'
+    )
+    bad = good.replace('"status": 403', f'"status": {literal}')
+    assert LogEntry.parse(good) is not None  # a fraction in duration_ms is the node's own
+    assert LogEntry.parse(bad) is None
+    log = summarise("HRSS", "hrss.jsonl", [good, bad])
+    assert (log.refused, log.skipped) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("load", "said"),
+    [
+        (CaseDecision.load, "signed decision file"),
+        (ObjectionDecision.load, "signed decision file"),
+        (SignedConsent.read, "consent file"),
+        (load_requirements, "requirements file"),
+        (lambda path: _proof_entry(path, "r1", b"\0" * 32), "proofs file"),
+        (read_part_file, "part file"),
+    ],
+    ids=["case decision", "objection decision", "consent", "requirements", "proofs", "part"],
+)
+def test_every_loader_refuses_an_infinite_number(tmp_path: Path, load: object, said: str) -> None:
+    path = tmp_path / "inf.json"
+    path.write_text('{"step": 1e400, "deadline": 1e400, "version": 1e400}')
+    with pytest.raises(InvalidInput, match="out of range") as caught:
+        load(path)  # type: ignore[operator]
+    assert caught.value.what == said

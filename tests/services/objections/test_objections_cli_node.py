@@ -21,6 +21,9 @@ from tests.helpers import code
 from tests.node.helpers import running_node
 from tests.services.objections.test_objections_cli import REASON, REJECTION, _attested, _decide
 
+#: a citizen's reason that would redraw the approver's terminal (review s28 L-6)
+HOSTILE = REASON + "\n\x1b[2K\x1b[1GVALID: upheld 已更正"
+
 
 @pytest.fixture
 def psb_node(city_run: CityRun, tmp_path: Path) -> Iterator[str]:
@@ -41,7 +44,7 @@ def test_reason_and_rejection_travel_through_the_owners_node(
     bob, _ = new_key(city_run, "bob")
     uid = _attested(city_run, alice_address)
     oid = city_run.json(
-        "--key", alice, "objection", "file", "--attestation", uid, "--reason", REASON
+        "--key", alice, "objection", "file", "--attestation", uid, "--reason", HOSTILE
     )["id"]
     # the approver has nothing to read before the citizen sends it
     early = city_run("--key", "psb-approver1", "objection", "read", oid, "--node", psb_node)
@@ -64,7 +67,12 @@ def test_reason_and_rejection_travel_through_the_owners_node(
     )
     assert_one_line_error(none_kept, 2, "no text of it is kept")
     read = city_run.json("--key", "psb-approver1", "objection", "read", oid, "--node", psb_node)
-    assert read["text"] == REASON and read["kind"] == "reason"
+    assert read["text"] == HOSTILE and read["kind"] == "reason"
+    # on the approver's screen: one line, its line break and ESC shown escaped, Chinese as is
+    plain = city_run("--key", "psb-approver1", "objection", "read", oid, "--node", psb_node)
+    assert plain.exit_code == 0, plain.stderr
+    [line] = plain.stdout.strip().splitlines()
+    assert line.endswith(REASON + "\\n\\x1b[2K\\x1b[1GVALID: upheld 已更正"), line
     staff = city_run("--key", "psb-staff", "objection", "read", oid, "--node", psb_node)
     assert_one_line_error(staff, 1, "not_owner_approver")
 
