@@ -49,9 +49,11 @@ audits](cli/node.md), [load and fault tests](cli/load.md).
   traceback.
 - **Files someone else wrote** (credentials, evidence bundles, signed rule / service / case /
   objection decisions, consents, requirements) are read by one reader, `govchain/files.py`
-  (`read_json`): at most 16 MiB, not JSON, not UTF-8, nested past Python's recursion limit or of
-  another top-level type is one `error:` line naming the file (exit 2; `vc` and `evidence
-  verify`: refused / NOT VERIFIED, exit 1). The fields inside are each loader's to check.
+  (`read_json`): at most 16 MiB, not JSON, not UTF-8, nested past Python's recursion limit,
+  holding `1e400` / `Infinity` / `NaN` (or a fraction where a whole number goes) or of another
+  top-level type is one `error:` line naming the file (exit 2; `vc` and `evidence verify`:
+  refused / NOT VERIFIED, exit 1). The fields inside are each loader's to check. Text from
+  others is printed with its control characters escaped (`\\x1b`), never raw.
 - **Values.** Departments by code (`HRSS`), categories by code (`HRSS.PENSION`), addresses as
   `0x…` hex (checksum verified when mixed case) or, where a command says so, a keystore name.
 """
