@@ -29,6 +29,11 @@ anvil's disk: ape-foundry starts anvil without a cache path, so anvil would writ
 of old blocks (~1 MB each, up to 3,600 per anvil) to ``~/.foundry/anvil/tmp`` and never remove
 them (see :mod:`govchain.toolchain.devnet`). The plugin adds ``--cache-path`` with a private
 temporary folder of this process, removed when pytest finishes, after ape stopped its anvil.
+
+Per-call work: :mod:`govchain.toolchain.apecalls` removes what ape repeats on every JSON-RPC
+call or transaction although its answer cannot have changed (proxy look-ups, ``eth_getCode``,
+the latest block's gas limit, the mining mode, a debug trace per transaction) and prunes ape's
+node-process map of dead anvils.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+
+from govchain.toolchain import apecalls
 
 PORT_VARIABLE = "GOVCHAIN_TEST_ANVIL_PORT"
 TRACES_VARIABLE = "GOVCHAIN_TEST_TRACES"
@@ -168,6 +175,7 @@ def pytest_configure(config: pytest.Config) -> None:
     memoise_test_accounts()
     skip_revert_traces()
     private_anvil_cache()
+    apecalls.install()
     target = config.getoption("--record-durations")
     if target and "PYTEST_XDIST_WORKER" not in os.environ:
         config.pluginmanager.register(DurationRecorder(Path(target)), "govchain-durations")
@@ -177,3 +185,5 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """After ape's own ``pytest_unconfigure`` has stopped its anvil."""
     remove_anvil_cache()
+    if os.environ.get(apecalls.SWITCH_VARIABLE) != "0":
+        apecalls.prune_node_map()

@@ -1,0 +1,268 @@
+"""Cut ape's per-call work in the test workers: what a test checks stays the same (issue 20).
+
+Loaded by :mod:`govchain.toolchain.testworker` (``testrun``'s pytest plugin), never by the
+SDK or the CLI. Each patch removes work ape 0.8 repeats on every JSON-RPC call or every
+transaction although its answer cannot have changed; the transactions sent, their gas, fees,
+nonces, receipts and errors are the same.
+
+* **Proxy settings.** ``requests`` walks ``os.environ`` for proxy settings on every request
+  of a session that trusts the environment (``Session.merge_environment_settings``): once per
+  JSON-RPC call of web3's ``HTTPProvider``. Sessions to a loopback URL get
+  ``trust_env = False`` (a loopback anvil is never reached through a proxy).
+* **The node-process map.** ape records every anvil it starts in
+  ``~/.ape/processes/nodes.json`` and never removes the entry of an anvil that ape-foundry
+  stopped (it looks the entry up after forgetting the anvil's URL), and every connect and
+  disconnect compares each entry with the provider, rebuilding the provider's settings per
+  entry. Entries whose process is gone are removed when pytest starts and ends.
+* **Code at an address.** ape asks ``eth_getCode`` before every contract call and
+  transaction (``_validate_is_contract``) and again after every transaction. On a
+  development network ape never remembers code (a snapshot revert can remove it). Here
+  code once seen is remembered per provider until anything in this process sends a request
+  that can remove or replace code (:data:`FORGETTING`: ``evm_revert``, ``anvil_reset``,
+  ``anvil_setCode``, ``anvil_loadState``, ...) or the provider connects or disconnects.
+  An empty answer is never remembered (a deployment can fill it), nor an EIP-7702
+  delegation (a later authorisation can clear it).
+* **Block gas limit and mining mode.** ape's local network sends each transaction with the
+  block gas limit (``gas_limit: max``), read from the latest block every time, and asks
+  anvil whether it mines automatically (``anvil_getAutomine``) after every send. Both are
+  remembered per provider until a request of :data:`FORGETTING` (which includes the
+  requests that change them).
+* **Console logs.** After every transaction to a contract ape traces it
+  (``debug_traceTransaction``) to print ``console.log`` lines; no contract here uses
+  ``console.sol``. The trace is skipped unless ``GOVCHAIN_TEST_CONSOLE_LOGS=1``.
+
+``GOVCHAIN_TEST_APE_CALLS=0`` leaves ape as it is (to compare, or to rule these patches out). Not seen: a request of :data:`FORGETTING`
+that another process sends to the worker's anvil; no test does that (the CLI's and the
+shared city's reverts go to their own devnets).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+CONSOLE_LOGS_VARIABLE = "GOVCHAIN_TEST_CONSOLE_LOGS"
+SWITCH_VARIABLE = "GOVCHAIN_TEST_APE_CALLS"
+LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
+# requests after which code, the block gas limit or the mining mode may differ
+FORGETTING = frozenset(
+    {
+        "evm_revert",
+        "anvil_revert",
+        "anvil_reset",
+        "hardhat_reset",
+        "anvil_rollback",
+        "anvil_loadState",
+        "anvil_setCode",
+        "hardhat_setCode",
+        "anvil_setAutomine",
+        "evm_setAutomine",
+        "anvil_setIntervalMining",
+        "evm_setIntervalMining",
+        "evm_setBlockGasLimit",
+        "anvil_setBlockGasLimit",
+    }
+)
+DELEGATION_PREFIX = bytes.fromhex("ef0100")  # EIP-7702: an account's delegated code
+
+
+class Memo:
+    """What ape asked once and cannot have changed since, per provider (``id``)."""
+
+    def __init__(self) -> None:
+        self.code: dict[tuple[int, str], Any] = {}
+        self.max_gas: dict[int, int] = {}
+        self.auto_mine: dict[int, bool] = {}
+        self.forgotten = 0
+
+    def forget(self) -> None:
+        self.code.clear()
+        self.max_gas.clear()
+        self.auto_mine.clear()
+        self.forgotten += 1
+
+
+MEMO = Memo()
+
+
+def loopback(url: object) -> bool:
+    return str(url).startswith(LOOPBACK)
+
+
+def forgets(method: object) -> bool:
+    return method in FORGETTING
+
+
+def no_proxy_lookup_on_loopback() -> None:
+    """Sessions of web3's HTTP providers to loopback URLs do not read proxy settings."""
+    from web3._utils.http_session_manager import HTTPSessionManager
+
+    take = HTTPSessionManager.cache_and_return_session
+    if getattr(take, "_govchain", False):
+        return
+
+    @functools.wraps(take)
+    def cache_and_return_session(
+        self: HTTPSessionManager, endpoint_uri: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        session = take(self, endpoint_uri, *args, **kwargs)
+        if session.trust_env and loopback(endpoint_uri):
+            session.trust_env = False
+        return session
+
+    cache_and_return_session._govchain = True  # type: ignore[attr-defined]
+    HTTPSessionManager.cache_and_return_session = cache_and_return_session  # type: ignore[method-assign]
+
+
+def forget_on_state_changes() -> None:
+    """Any web3 HTTP provider of this process (ape's, the SDK's, a test's) sending a request
+    of :data:`FORGETTING` clears the memo, and so does ``govchain.toolchain.devnet.rpc``."""
+    from web3.providers.rpc import HTTPProvider
+
+    import govchain.toolchain.devnet as devnet
+
+    one = HTTPProvider.make_request
+    if getattr(one, "_govchain", False):
+        return
+
+    @functools.wraps(one)
+    def make_request(self: HTTPProvider, method: Any, params: Any) -> Any:
+        if forgets(method):
+            MEMO.forget()
+        return one(self, method, params)
+
+    batch = HTTPProvider.make_batch_request
+
+    @functools.wraps(batch)
+    def make_batch_request(self: HTTPProvider, requests: Iterable[tuple[Any, Any]]) -> Any:
+        requests = list(requests)
+        if any(forgets(method) for method, _ in requests):
+            MEMO.forget()
+        return batch(self, requests)
+
+    rpc = devnet.rpc
+
+    @functools.wraps(rpc)
+    def devnet_rpc(url: str, method: str, *args: Any, **kwargs: Any) -> object:
+        if forgets(method):
+            MEMO.forget()
+        return rpc(url, method, *args, **kwargs)
+
+    make_request._govchain = True  # type: ignore[attr-defined]
+    HTTPProvider.make_request = make_request  # type: ignore[method-assign]
+    setattr(HTTPProvider, "make_batch_request", make_batch_request)  # noqa: B010
+    devnet.rpc = devnet_rpc
+
+
+def remember_code() -> None:
+    """``ChainManager.get_code`` remembers non-empty code per provider (see above)."""
+    from ape.managers.chain import ChainManager
+
+    get = ChainManager.get_code
+    if getattr(get, "_govchain", False):
+        return
+
+    @functools.wraps(get)
+    def get_code(self: ChainManager, address: Any, block_id: Any = None) -> Any:
+        if block_id is not None:
+            return get(self, address, block_id=block_id)
+        key = (id(self.provider), address)
+        if (code := MEMO.code.get(key)) is not None:
+            return code
+        code = get(self, address)
+        if len(code) and not bytes(code).startswith(DELEGATION_PREFIX):
+            MEMO.code[key] = code
+        return code
+
+    get_code._govchain = True  # type: ignore[attr-defined]
+    ChainManager.get_code = get_code  # type: ignore[method-assign]
+
+
+def remember_gas_limit_and_mining() -> None:
+    """ape-foundry's ``max_gas`` and ``auto_mine`` remembered per provider (see above);
+    a connect or disconnect forgets everything."""
+    from ape_foundry.provider import FoundryProvider
+
+    if getattr(FoundryProvider.connect, "_govchain", False):
+        return
+    max_gas = FoundryProvider.max_gas
+    auto_mine = FoundryProvider.auto_mine
+    assert isinstance(max_gas, property) and max_gas.fget is not None
+    assert isinstance(auto_mine, property) and auto_mine.fget and auto_mine.fset
+
+    def memoised(table: Callable[[], dict[int, Any]], read: Callable[[Any], Any]) -> Any:
+        def get(self: FoundryProvider) -> Any:
+            memo = table()
+            if (value := memo.get(id(self))) is None:
+                value = memo[id(self)] = read(self)
+            return value
+
+        return get
+
+    gas_limit = property(memoised(lambda: MEMO.max_gas, max_gas.fget))
+    mining = property(memoised(lambda: MEMO.auto_mine, auto_mine.fget), auto_mine.fset)
+    setattr(FoundryProvider, "max_gas", gas_limit)  # noqa: B010
+    setattr(FoundryProvider, "auto_mine", mining)  # noqa: B010
+
+    for name in ("connect", "disconnect"):
+        method = getattr(FoundryProvider, name)
+
+        def forgetting(self: FoundryProvider, _method: Callable[[Any], Any] = method) -> Any:
+            MEMO.forget()
+            try:
+                return _method(self)
+            finally:
+                MEMO.forget()
+
+        functools.update_wrapper(forgetting, method)
+        setattr(forgetting, "_govchain", True)  # noqa: B010
+        setattr(FoundryProvider, name, forgetting)
+
+
+def skip_console_logs() -> None:
+    """No debug trace per transaction for ``console.log`` lines unless
+    ``GOVCHAIN_TEST_CONSOLE_LOGS=1`` (ape's own post-send step minus the trace)."""
+    if os.environ.get(CONSOLE_LOGS_VARIABLE) == "1":
+        return
+    import ape_ethereum.provider as ethereum_provider
+    from ape.logging import logger
+
+    def post_send_transaction(tx: Any, receipt: Any) -> None:
+        logger.info(f"Confirmed {receipt.txn_hash} (total fees paid = {receipt.total_fees_paid})")
+
+    setattr(ethereum_provider, "_post_send_transaction", post_send_transaction)  # noqa: B010
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def prune_node_map() -> list[int]:
+    """Remove the entries of processes that are gone from ape's node-process map; their pids."""
+    from ape import networks
+
+    nodes = networks.running_nodes
+    dead = [pid for pid in nodes.process_ids if not alive(pid)]
+    if dead:
+        nodes.remove_processes(*dead)
+    return dead
+
+
+def install() -> None:
+    """All patches, and the node map pruned; nothing when ``GOVCHAIN_TEST_APE_CALLS=0``."""
+    if os.environ.get(SWITCH_VARIABLE) == "0":
+        return
+    prune_node_map()
+    no_proxy_lookup_on_loopback()
+    forget_on_state_changes()
+    remember_code()
+    remember_gas_limit_and_mining()
+    skip_console_logs()

@@ -1,0 +1,148 @@
+"""The test plugin's cuts of ape's per-call work (govchain.toolchain.apecalls): what ape answers
+stays what the chain says, on the worker's own anvil."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import ape
+import pytest
+from ape.exceptions import ContractNotFoundError
+from web3 import Web3
+
+from govchain.toolchain import apecalls, devnet
+
+
+@pytest.fixture
+def probe(project: Any, accounts: Any) -> Any:
+    return accounts[0].deploy(project.MemoryCopyProbe)
+
+
+def test_the_plugin_installed_every_cut() -> None:
+    from ape.managers.chain import ChainManager
+    from ape_foundry.provider import FoundryProvider
+    from web3._utils.http_session_manager import HTTPSessionManager
+    from web3.providers.rpc import HTTPProvider
+
+    assert getattr(HTTPSessionManager.cache_and_return_session, "_govchain", False)
+    assert getattr(HTTPProvider.make_request, "_govchain", False)
+    assert getattr(ChainManager.get_code, "_govchain", False)
+    assert getattr(FoundryProvider.connect, "_govchain", False)
+    assert getattr(devnet.rpc, "__wrapped__", None) is not None
+
+
+def test_code_is_remembered_until_a_snapshot_revert_removes_it(probe: Any) -> None:
+    provider = ape.chain.provider
+    snapshot = ape.chain.snapshot()
+    other = ape.accounts.test_accounts[0].deploy(ape.project.MemoryCopyProbe)
+    assert other.is_contract
+    assert (id(provider), other.address) in apecalls.MEMO.code
+    assert other.slice(b"abcdef", 1, 3) == b"bc"
+
+    ape.chain.restore(snapshot)
+    # the revert removed the code: ape asks the chain again and refuses the call
+    assert (id(provider), other.address) not in apecalls.MEMO.code
+    assert not other.is_contract
+    with pytest.raises(ContractNotFoundError):
+        other.slice(b"abcdef", 1, 3)
+    assert probe.is_contract
+
+
+def test_empty_code_is_never_remembered(accounts: Any) -> None:
+    nobody = accounts[5]
+    assert not ape.chain.get_code(nobody.address)
+    assert all(address != nobody.address for _, address in apecalls.MEMO.code)
+    deployer = accounts[6]
+    future = deployer.get_deployment_address()
+    assert not ape.chain.get_code(future)
+    deployer.deploy(ape.project.MemoryCopyProbe)
+    assert ape.chain.get_code(future)
+
+
+def test_set_code_from_another_web3_is_seen(probe: Any) -> None:
+    """A request that replaces code, sent through any web3 provider of this process."""
+    assert probe.is_contract
+    w3 = Web3(Web3.HTTPProvider(ape.chain.provider.uri))
+    snapshot = ape.chain.snapshot()
+    w3.provider.make_request("anvil_setCode", [probe.address, "0x"])  # type: ignore[arg-type]
+    assert not probe.is_contract
+    ape.chain.restore(snapshot)
+    assert probe.is_contract
+
+
+def test_the_block_gas_limit_is_read_again_after_it_changes() -> None:
+    provider = ape.chain.provider
+    limit = int(provider.web3.eth.get_block("latest")["gasLimit"])
+    assert provider.max_gas == limit
+    snapshot = ape.chain.snapshot()
+    provider.make_request("evm_setBlockGasLimit", [hex(limit - 1_000)])
+    provider.mine()
+    assert provider.max_gas == int(provider.web3.eth.get_block("latest")["gasLimit"])
+    assert provider.max_gas != limit
+    ape.chain.restore(snapshot)
+    assert provider.max_gas == limit
+
+
+def test_the_mining_mode_follows_the_node(accounts: Any) -> None:
+    provider = ape.chain.provider
+    assert provider.auto_mine is True
+    provider.auto_mine = False
+    try:
+        assert provider.auto_mine is False
+        assert provider.make_request("anvil_getAutomine", []) is False
+    finally:
+        provider.auto_mine = True
+    assert provider.auto_mine is True
+    # set behind ape's back, by another web3 client of this process
+    w3 = Web3(Web3.HTTPProvider(provider.uri))
+    w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        assert provider.auto_mine is False
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+    assert provider.auto_mine is True
+    receipt = accounts[0].transfer(accounts[1], 1)
+    assert receipt.block_number > 0
+
+
+def test_sessions_to_loopback_read_no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a proxy that does not exist: a session trusting the environment would fail through it
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    w3 = Web3(Web3.HTTPProvider(ape.chain.provider.uri))
+    assert w3.eth.chain_id == ape.chain.chain_id
+    session = w3.provider._request_session_manager.cache_and_return_session(  # type: ignore[attr-defined]
+        ape.chain.provider.uri
+    )
+    assert session.trust_env is False
+    assert apecalls.loopback("http://localhost:8545")
+    assert not apecalls.loopback("https://rpc.example.org")
+
+
+def test_transactions_still_name_their_custom_errors(project: Any, accounts: Any) -> None:
+    """Reverts are named by the replay of the mined transaction, not by a trace."""
+    registry = accounts[0].deploy(project.DepartmentRegistry, accounts[1], [])
+    with ape.reverts(registry.DepartmentUnauthorizedCouncil, caller=accounts[3].address):
+        registry.admit(b"\x01" * 32, sender=accounts[3])
+    with ape.reverts(registry.DepartmentUnknown, code=b"\x02" * 32):
+        registry.retire(b"\x02" * 32, sender=accounts[1])
+
+
+def test_dead_processes_leave_apes_node_map() -> None:
+    from ape.managers.networks import NodeProcessData
+
+    nodes = ape.networks.running_nodes
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    ours = ape.chain.provider.process.pid
+    nodes.nodes[gone.pid] = NodeProcessData(
+        network_choice="ethereum:local:foundry", http_uri="http://127.0.0.1:1"
+    )
+    nodes.model_dump_file()
+    assert gone.pid in apecalls.prune_node_map()
+    assert gone.pid not in nodes.nodes
+    assert ours in nodes.nodes  # the worker's running anvil stays
+    assert apecalls.alive(ours) and apecalls.alive(os.getpid())
