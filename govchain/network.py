@@ -101,6 +101,10 @@ class HttpxProvider(JSONBaseProvider):
         super().__init__()
         self.endpoint_uri = endpoint_uri
         self._client = client(timeout)
+        # web3's validation middleware asks for the chain id before each call and transaction;
+        # an endpoint's chain id does not change, so the first answer is kept (web3's own
+        # HTTPProvider keeps it the same way when its request cache is on)
+        self._chain_id: RPCResponse | None = None
 
     def __str__(self) -> str:
         return f"RPC connection {self.endpoint_uri}"
@@ -111,9 +115,13 @@ class HttpxProvider(JSONBaseProvider):
         return response.content
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method == "eth_chainId" and self._chain_id is not None:
+            return self._chain_id
         reply = self.decode_rpc_response(self._post(self.encode_rpc_request(method, params)))
         if method == "eth_getLogs":
             return matching_logs(params, reply)
+        if method == "eth_chainId" and "result" in reply and "error" not in reply:
+            self._chain_id = reply
         return reply
 
     def make_batch_request(

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 
 from govchain.errors import InvalidInput
 from govchain.network import (
@@ -147,6 +148,46 @@ def test_every_web3_log_query_drops_what_its_filter_did_not_ask_for() -> None:
             (contract, alice)
         ]
         assert len(w3.eth.get_logs({"topics": [event]})) == 3  # nothing dropped unasked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_chain_id_is_asked_once_per_connection() -> None:
+    """web3's validation asks for the chain id before every call; the endpoint's first answer
+    is kept, and an error answer is not."""
+    asked: list[str] = []
+
+    class Node(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            asked.append(request["method"])
+            if request["method"] == "eth_chainId" and asked.count("eth_chainId") == 1:
+                reply = {"error": {"code": -32000, "message": "starting"}}
+            else:
+                reply = {"result": "0x539" if request["method"] == "eth_chainId" else "0x"}
+            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], **reply}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Node)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        w3 = make_web3(f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(Web3RPCError, match="starting"):
+            w3.eth.chain_id  # noqa: B018 (the error answer is not kept)
+        assert [w3.eth.chain_id for _ in range(3)] == [1337, 1337, 1337]
+        to = Web3.to_checksum_address("0x" + "11" * 20)
+        for _ in range(3):
+            w3.eth.call({"to": to, "data": "0x"})
+        assert asked.count("eth_chainId") == 2
+        assert asked.count("eth_call") == 3
     finally:
         server.shutdown()
         server.server_close()
