@@ -114,9 +114,11 @@ def test_gas_of_rule_steps(
         _row(
             r,
             "RuleRegistry.retireService, 2 signatures",
+            new=1,
             updated=2,
             signatures=2,
-            note="the service's active flag and the binding's count (1 -> 0, refunded)",
+            note="the service's active flag and the binding's count (1 -> 0, refunded); the "
+            "line's last-retirement mark (R-3, review s28: new on a line's first retirement)",
         )
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)

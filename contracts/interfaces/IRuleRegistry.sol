@@ -14,8 +14,8 @@ import {IDepartmentRegistry} from "./IDepartmentRegistry.sol";
  *
  * A rule line is named `(department, name)`; its id is `keccak256(abi.encode(department,
  * name))`. Each registration makes the next version (1, 2, ...) the line's current one; a
- * retirement ends the current version and takes the next number itself (so a change signed
- * before it cannot be relayed after it); a RULE step of a case names the line, and the version
+ * retirement ends the version in force (the one its approvers saw or a later one) and takes
+ * the next number itself (so a change signed before it cannot be relayed after it); a RULE step of a case names the line, and the version
  * current when the step is decided is the one recorded. Registration and retirement carry
  * {SIGNATURES} EIP-712 signatures (`RegisterRule` / `RetireRule`, domain bound to this contract
  * and chain, the version as the message's unique id, the signer's own address, a deadline) of
@@ -95,6 +95,9 @@ interface IRuleRegistry {
     error RuleNotApprover(address signer, bytes32 department);
     /// @notice Rule `ruleId` has no version in force (never registered, or retired).
     error RuleNotInForce(bytes32 ruleId);
+    /// @notice A retirement of rule `ruleId` signed seeing version `version`, which is not a
+    /// version registered since the line's last retirement (already used, stale or ahead).
+    error RuleRetirementVersion(bytes32 ruleId, uint32 version);
     /// @notice The requirements passed are not those of rule `ruleId`'s current version.
     error RuleRequirementsMismatch(bytes32 ruleId);
     /// @notice The rule's department `department` is not Active (`status`): its rules decide nothing.
@@ -146,19 +149,26 @@ interface IRuleRegistry {
     ) external returns (bytes32 ruleId, uint32 version);
 
     /**
-     * @notice Retires the current version of rule `name` of `department`: steps naming the rule
-     * are no longer decided by it (until a new version is registered). The retirement takes a
-     * version number of its own: the line's version becomes the retired one plus 1, so a
-     * registration signed before the retirement (for that number) can no longer be relayed,
-     * and the next registration is signed for the number after it.
+     * @notice Retires the version in force of rule `name` of `department`: steps naming the rule
+     * are no longer decided by it (until a new version is registered). The approvers sign the
+     * retirement seeing version `version` in force; it retires whatever version is in force
+     * when relayed, `version` or one registered after it (R-3: a registration signed earlier
+     * and relayed first does not void it), and applies once: `version` must be newer than the
+     * line's last retirement. The retirement takes a version number of its own: the line's
+     * version becomes the retired one plus 1, so a registration signed before the retirement
+     * (for that number) can no longer be relayed, and the next registration is signed for the
+     * number after it.
      *
-     * Requirements: the rule is in force; signatures as for {register}, of {retireHash}.
+     * Requirements: the rule is in force (`RuleNotInForce`); `version` was registered since
+     * the line's last retirement and is at most the current one (`RuleRetirementVersion`);
+     * signatures as for {register}, of {retireHash} for `version`.
      *
-     * Emits {RuleRetired}.
+     * Emits {RuleRetired} (with the version retired).
      */
     function retire(
         bytes32 department,
         bytes32 name,
+        uint32 version,
         uint256 deadline,
         address[] calldata signers,
         bytes[] calldata signatures

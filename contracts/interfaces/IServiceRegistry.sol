@@ -75,6 +75,9 @@ interface IServiceRegistry {
     error ServiceBenefitNotAllowed(bytes32 benefit, bytes32 department);
     /// @notice Service `serviceId` has no version in force (never registered, or retired).
     error ServiceNotInForce(bytes32 serviceId);
+    /// @notice A retirement of service `serviceId` signed seeing version `version`, which is not
+    /// a version registered since the line's last retirement (already used, stale or ahead).
+    error ServiceRetirementVersion(bytes32 serviceId, uint32 version);
     /**
      * @notice Another service in force grants `benefit` on rule `ruleId` for at most `validFor`
      * seconds: the services binding one rule to one benefit must agree on how long it is valid.
@@ -104,18 +107,23 @@ interface IServiceRegistry {
     ) external returns (bytes32 serviceId, uint32 version);
 
     /**
-     * @notice Retires the current version of service `name` of `department`: its offers can no
-     * longer be accepted (until a new version is registered). As for rules, the retirement
-     * takes a version number of its own (the line's version becomes the retired one plus 1), so
-     * a registration signed before it can no longer be relayed.
+     * @notice Retires the version in force of service `name` of `department`: its offers can no
+     * longer be accepted (until a new version is registered). As for rules, the approvers sign
+     * it seeing version `version` in force; it retires `version` or a version registered after
+     * it, once (`version` newer than the line's last retirement), and takes a version number
+     * of its own (the line's version becomes the retired one plus 1), so a registration signed
+     * before it can no longer be relayed.
      *
-     * Requirements: the service is in force (`ServiceNotInForce`); signatures of {serviceRetireHash}.
+     * Requirements: the service is in force (`ServiceNotInForce`); `version` was registered
+     * since the line's last retirement and is at most the current one
+     * (`ServiceRetirementVersion`); signatures of {serviceRetireHash} for `version`.
      *
-     * Emits {ServiceRetired}.
+     * Emits {ServiceRetired} (with the version retired).
      */
     function retireService(
         bytes32 department,
         bytes32 name,
+        uint32 version,
         uint256 deadline,
         address[] calldata signers,
         bytes[] calldata signatures

@@ -63,6 +63,11 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     /// @dev Each (department, rule, benefit)'s {Binding}: see {servicesInForce}.
     mapping(bytes32 bindingKey => Binding) private _bindings;
 
+    /// @dev R-3 (review s28): the version number the last retirement of a rule or service line
+    /// took (0: never retired). A retirement signed seeing version `v` applies once, while
+    /// `_lastRetirement < v <= current`: whatever was registered after it was signed is retired too.
+    mapping(bytes32 lineId => uint32) private _lastRetirement;
+
     /// @param signatures_ how many distinct approvers of a department sign each of its rule changes (at least 1)
     constructor(IDepartmentRegistry departments_, IAttestationRegistry attestations_, uint256 signatures_)
         EIP712("RuleRegistry", "1")
@@ -102,6 +107,7 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     function retire(
         bytes32 department,
         bytes32 name,
+        uint32 version,
         uint256 deadline,
         address[] calldata signers,
         bytes[] calldata signatures
@@ -109,15 +115,18 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         bytes32 ruleId = _ruleId(department, name);
         RuleView storage rule = _rules[ruleId];
         if (!rule.active) revert RuleNotInForce(ruleId);
-        uint32 version = rule.version;
+        uint32 current = rule.version;
+        if (version <= _lastRetirement[ruleId] || version > current) revert RuleRetirementVersion(ruleId, version);
         _checkSigners(
             department, abi.encode(RETIRE_TYPEHASH, department, name, version), deadline, signers, signatures
         );
         // R-2 (review s27): the retirement takes a version number of its own, so a registration
-        // signed for the next version before it (an abandoned change) can no longer be relayed
+        // signed for the next version before it (an abandoned change) can no longer be relayed;
+        // R-3 (review s28): it retires the version in force even if registered after it was signed
         rule.active = false;
-        rule.version = version + 1;
-        emit RuleRetired(ruleId, department, version, msg.sender, signers);
+        rule.version = current + 1;
+        _lastRetirement[ruleId] = current + 1;
+        emit RuleRetired(ruleId, department, current, msg.sender, signers);
     }
 
     /// @inheritdoc IServiceRegistry
@@ -177,6 +186,7 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
     function retireService(
         bytes32 department,
         bytes32 name,
+        uint32 version,
         uint256 deadline,
         address[] calldata signers,
         bytes[] calldata signatures
@@ -184,15 +194,19 @@ contract RuleRegistry is IRuleRegistry, IServiceRegistry, SignatureVerifier {
         bytes32 serviceId = _serviceId(department, name);
         ServiceView storage service = _services[serviceId];
         if (!service.active) revert ServiceNotInForce(serviceId);
-        uint32 version = service.version;
+        uint32 current = service.version;
+        if (version <= _lastRetirement[serviceId] || version > current) {
+            revert ServiceRetirementVersion(serviceId, version);
+        }
         _checkSigners(
             department, abi.encode(RETIRE_SERVICE_TYPEHASH, department, name, version), deadline, signers, signatures
         );
-        // R-2 (review s27): as for rules, the retirement takes a version number of its own
+        // R-2 (review s27), R-3 (review s28): as for rules
         service.active = false;
-        service.version = version + 1;
+        service.version = current + 1;
+        _lastRetirement[serviceId] = current + 1;
         --_bindings[_bindingKey(department, service.ruleId, service.benefit)].count;
-        emit ServiceRetired(serviceId, department, version, msg.sender, signers);
+        emit ServiceRetired(serviceId, department, current, msg.sender, signers);
     }
 
     /// @inheritdoc IServiceRegistry

@@ -110,13 +110,24 @@ def sign(
         seconds = parsed
     until = parse_when(deadline, int(obj.connection().w3.eth.get_block("latest")["timestamp"]))
     rid = None if retire or rule is None else rule_id(code, _name(rule))
+    # a retirement names the version it saw in force (it also ends one registered after: R-3)
+    version = catalog.version_of(code, _name(name)) + (0 if retire else 1)
     signed = catalog.sign(
-        obj.account(), code, _name(name), until, rid, None if retire else benefit, seconds, wallet
+        obj.account(),
+        code,
+        _name(name),
+        until,
+        rid,
+        None if retire else benefit,
+        seconds,
+        wallet,
+        version if retire else None,
     )
     document = {
         "format": SIGNED_FORMAT,
         "department": code_text(code),
         "name": name,
+        "version": version,
         "deadline": until,
         "rule_id": None if rid is None else "0x" + rid.hex(),
         "benefit": None if retire or benefit is None else "0x" + benefit.hex(),
@@ -138,6 +149,9 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"no {missing[0]} field")
     if not isinstance(data["valid_for_seconds"], int) or data["valid_for_seconds"] < 0:
         raise ValueError("valid_for_seconds is not a number of seconds")
+    version = data.get("version")  # absent from files signed before R-3's fix
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise ValueError("version is not a number")
     if not isinstance(data["deadline"], int) or isinstance(data["deadline"], bool):
         raise ValueError("deadline is not a number of seconds")
     if not isinstance(data["department"], str) or not isinstance(data["name"], str):
@@ -162,9 +176,9 @@ def register(obj: CliContext, files: tuple[Path, ...]) -> None:
     """Relay approvers' signed changes of one service (a registration or a retirement)."""
     docs = [_load(f) for f in files]
     first = docs[0]
-    keys = ("department", "name", "deadline", "rule_id", "benefit", "valid_for_seconds")
+    keys = ("department", "name", "version", "deadline", "rule_id", "benefit", "valid_for_seconds")
     for path, d in zip(files, docs, strict=True):
-        if tuple(d[k] for k in keys) != tuple(first[k] for k in keys):
+        if tuple(d.get(k) for k in keys) != tuple(first.get(k) for k in keys):
             raise InvalidInput("signed service change file", str(path), "signs another change")
     code, name = department_code(first["department"]), _name(first["name"])
     sigs = [SignerSignature(d["signer"], bytes.fromhex(d["signature"][2:])) for d in docs]
@@ -172,7 +186,9 @@ def register(obj: CliContext, files: tuple[Path, ...]) -> None:
     benefit = None if first["benefit"] is None else bytes.fromhex(first["benefit"][2:])
     catalog = Catalog(obj.connection(), obj.sender())
     valid_for = int(first["valid_for_seconds"])
-    receipt = catalog.relay(code, name, int(first["deadline"]), sigs, rid, benefit, valid_for)
+    receipt = catalog.relay(
+        code, name, int(first["deadline"]), sigs, rid, benefit, valid_for, first.get("version")
+    )
     state = catalog.service(code, name).as_dict()
     tx = receipt["transactionHash"].to_0x_hex()
     obj.emit(

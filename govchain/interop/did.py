@@ -9,6 +9,8 @@ resolver (npm ``ethr-did-resolver`` 11.1.3, ``wrapDidDocument``) applies them:
   block is the next block to read; only ``DIDOwnerChanged``, ``DIDDelegateChanged`` and
   ``DIDAttributeChanged`` count (other events of the registry are skipped), and a ``bytes32``
   type or name that is not UTF-8 (govchain's ``agent`` delegate type is a hash) is skipped;
+  the logs are read in ranges (:data:`HISTORY_WINDOW` blocks a call), and a history of more
+  than :data:`MAX_HISTORY` changes is not resolved (an error for that identity: review s28 W-4);
 * ``#controller``: an ``EcdsaSecp256k1RecoveryMethod2020`` with ``blockchainAccountId``
   ``eip155:<chain id>:<owner>``, the latest ``DIDOwnerChanged`` owner (the identity itself if
   none); an owner of ``0x0`` deactivates the DID (an empty document);
@@ -84,6 +86,13 @@ _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 #: length, JSON can nest past the parser's recursion limit). A key is at most 65 bytes, an
 #: endpoint a URL or a small JSON object. The reference resolver has no bound (a difference).
 MAX_ATTRIBUTE_VALUE = 2048
+#: The most ERC-1056 changes :func:`history` walks for one identity (W-4, review s28: anyone
+#: makes her own history as long as she likes, and a department's watcher resolves it); a
+#: longer history is an error for that identity alone. A citizen's keys, delegates and
+#: services take a few dozen changes. The reference resolver has no bound (a difference).
+MAX_HISTORY = 1024
+#: The most blocks one ``eth_getLogs`` of :func:`history` covers.
+HISTORY_WINDOW = 10_000
 
 
 def did_of(chain_id: int, address: str) -> str:
@@ -122,26 +131,41 @@ def _bytes32_text(raw: bytes) -> str | None:
         return None
 
 
-def history(registry: Contract, identity: str, block: BlockIdentifier = "latest") -> list[Change]:
-    """The identity's ERC-1056 events, oldest first, by the ``previousChange`` walk."""
+def history(
+    registry: Contract,
+    identity: str,
+    block: BlockIdentifier = "latest",
+    *,
+    since: int = 0,
+    limit: int | None = None,
+    window: int = HISTORY_WINDOW,
+) -> list[Change]:
+    """The identity's ERC-1056 events, oldest first, by the ``previousChange`` walk.
+
+    W-4 (review s28): the logs are read in ranges of up to ``window`` blocks ending at the
+    next block the walk needs (not one ``eth_getLogs`` per changed block; none below
+    ``since``, the registry's deployment block), so a history of N changes in consecutive
+    blocks costs about N / ``window`` calls; a history of more than ``limit`` changes is
+    unreadable here (InvalidInput naming the identity), not walked (``limit``, default
+    :data:`MAX_HISTORY`)."""
+    limit = MAX_HISTORY if limit is None else limit
     w3 = registry.w3
     address: str = to_checksum_address(identity)
     topic = "0x" + "00" * 12 + address[2:].lower()
     decoders = {
         HexBytes(registry.events[name]().topic).to_0x_hex(): name for name in ERC1056_EVENTS
     }
-    out: list[Change] = []
+    newest_first: list[list[Change]] = []
+    count = 0
+    by_block: dict[int, list[Any]] = {}
+    low = None  # the lowest block the logs read so far cover
     pointer = int(registry.functions.changed(address).call(block_identifier=block))
     while pointer:
         here = pointer
-        logs = w3.eth.get_logs(
-            {
-                "address": registry.address,
-                "topics": [None, topic],
-                "fromBlock": here,
-                "toBlock": here,
-            }
-        )
+        if low is None or here < low:
+            low = min(here, max(int(since), here - max(1, int(window)) + 1))
+            by_block = _logs_by_block(w3, registry.address, topic, low, here)
+        logs = by_block.get(here)
         if not logs:
             raise InvalidInput(
                 "identity history", address, f"no logs at block {here} (not an archive node?)"
@@ -156,10 +180,31 @@ def history(registry: Contract, identity: str, block: BlockIdentifier = "latest"
             previous = int(args["previousChange"])
             if 0 < previous < here and (pointer == 0 or previous < pointer):
                 pointer = previous
+            count += 1
             change = _change(name, here, args)
             if change is not None:
                 changes.append(change)
-        out[:0] = changes
+        if count > limit:
+            raise InvalidInput(
+                "identity history",
+                address,
+                f"more than {limit} ERC-1056 changes: too long to resolve here",
+            )
+        newest_first.append(changes)
+    return [c for changes in reversed(newest_first) for c in changes]
+
+
+def _logs_by_block(w3: Any, address: str, topic: str, low: int, high: int) -> dict[int, list[Any]]:
+    """The registry's logs whose first indexed topic is ``topic`` in blocks ``low..high``, by
+    block (the filter is re-checked: some clients, EthereumJS, ignore topic filters)."""
+    logs = w3.eth.get_logs(
+        {"address": address, "topics": [None, topic], "fromBlock": low, "toBlock": high}
+    )
+    out: dict[int, list[Any]] = {}
+    for log in logs:
+        topics = log["topics"]
+        if len(topics) > 1 and HexBytes(topics[1]).to_0x_hex() == topic:
+            out.setdefault(int(log["blockNumber"]), []).append(log)
     return out
 
 
@@ -415,7 +460,8 @@ def resolve(
     w3 = connection.w3
     if now is None:
         now = int(w3.eth.get_block("latest")["timestamp"])
-    built = build_document(did, address, history(registry, address), chain_id, now)
+    since = connection.deployment.contracts["CitizenRegistry"].block
+    built = build_document(did, address, history(registry, address, since=since), chain_id, now)
     metadata: dict[str, Any] = {}
     if built.deactivated:
         metadata["deactivated"] = True

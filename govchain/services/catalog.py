@@ -199,22 +199,30 @@ class Catalog:
         benefit: bytes | None = None,
         valid_for: int = 0,
         wallet: str | None = None,
+        version: int | None = None,
     ) -> SignerSignature:
         """An approver's signature registering the next version (``rule`` and ``benefit``
         given, a benefit issued on the rule's authority alone valid for at most ``valid_for``
-        seconds, 0: no limit) or retiring the current version of service ``name`` of
-        ``department``: of the message naming its signer, ``account`` or, with ``wallet``, the
-        ERC-1271 wallet ``account`` signs for."""
-        version = self.contract.functions.serviceOf(service_id(department, name)).call()[4]
+        seconds, 0: no limit) or retiring the version in force of service ``name`` of
+        ``department`` (seen as ``version``, default the current one; relayed, it also retires
+        a version registered after it: R-3): of the message naming its signer, ``account`` or,
+        with ``wallet``, the ERC-1271 wallet ``account`` signs for."""
+        current = self.version_of(department, name)
         dom = domain(self.connection.chain_id, self.contract.address)
         me = account.address if wallet is None else validate.address(wallet)
         if rule is not None and benefit is not None:
             msg = register_message(
-                department, name, int(version) + 1, rule, benefit, me, deadline, valid_for
+                department, name, current + 1, rule, benefit, me, deadline, valid_for
             )
             return SignerSignature(me, REGISTER_SERVICE.sign(account.key, dom, msg))
-        msg = retire_message(department, name, int(version), me, deadline)
+        seen = current if version is None else int(version)
+        msg = retire_message(department, name, seen, me, deadline)
         return SignerSignature(me, RETIRE_SERVICE.sign(account.key, dom, msg))
+
+    def version_of(self, department: bytes, name: bytes) -> int:
+        """The stored version of service line ``name`` of ``department`` (0: never registered;
+        after a retirement, the retired version plus 1)."""
+        return int(self.contract.functions.serviceOf(service_id(department, name)).call()[4])
 
     def relay(
         self,
@@ -225,8 +233,10 @@ class Catalog:
         rule: bytes | None = None,
         benefit: bytes | None = None,
         valid_for: int = 0,
+        version: int | None = None,
     ) -> TxReceipt:
-        """Send approvers' signatures of one service change as one transaction."""
+        """Send approvers' signatures of one service change as one transaction (a retirement:
+        signed for ``version``, default the current one)."""
         if self.sender is None:
             raise GovchainError("this action sends a transaction: give the client a Sender")
         ordered = sorted(signatures, key=lambda s: s.key)
@@ -236,7 +246,8 @@ class Catalog:
             terms = (department, name, rule, benefit, int(valid_for))
             function = self.contract.functions.registerService(terms, deadline, signers, sigs)
         else:
+            seen = self.version_of(department, name) if version is None else int(version)
             function = self.contract.functions.retireService(
-                department, name, deadline, signers, sigs
+                department, name, seen, deadline, signers, sigs
             )
         return self.sender.transact(function)

@@ -129,5 +129,8 @@ for _name, _template in {
     "{benefit}",
     "ServiceNotInForce": "service {serviceId} has no version in force (never registered, or "
     "retired)",
+    "ServiceRetirementVersion": "this retirement of service {serviceId} was signed seeing "
+    "version {version}, which is not in force nor followed by a version in force since the "
+    "service's last retirement (already used, or signed for a version not yet registered)",
 }.items():
     explain(_name, _template)

@@ -289,7 +289,7 @@ class Rulebook:
             )
         else:
             function = self.contract.functions.retire(
-                first.department, first.name, first.deadline, signers, sigs
+                first.department, first.name, first.version, first.deadline, signers, sigs
             )
         return self._need_sender().transact(function)
 

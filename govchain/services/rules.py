@@ -220,6 +220,9 @@ for _name, _template in {
     "RuleSignerOrder": "signer {signer} is not above {previous}: a duplicate or unsorted signer",
     "RuleNotApprover": "{signer} is not an active APPROVER of the active department {department}",
     "RuleNotInForce": "rule {ruleId} has no version in force (never registered, or retired)",
+    "RuleRetirementVersion": "this retirement of rule {ruleId} was signed seeing version "
+    "{version}, which is not in force nor followed by a version in force since the rule's last "
+    "retirement (already used, or signed for a version not yet registered)",
     "RuleRequirementsMismatch": "these are not the requirements of rule {ruleId}'s current version",
     "RuleDepartmentNotActive": "the rule's department {department} is not active (status "
     "{status}): its rules decide nothing",

@@ -115,6 +115,10 @@ class WatchReport:
     #: citizens passed over this round because her key could not be read or used, one line
     #: each (``<address>: <reason>``); the round goes on, the next one tries her again
     errors: list[str] = field(default_factory=list)
+    #: citizens the index shows qualifying whom the chain's ``RuleRegistry.check`` refused
+    #: (or for whom every candidate attestation of a requirement has a key behind it marked
+    #: compromised), one line each (``<address>: <reason>``): counted, never silent (W-3)
+    unconfirmed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +130,7 @@ class WatchReport:
             "already_offered_or_granted": self.already,
             "without_encryption_key": self.no_key,
             "errors": self.errors,
+            "unconfirmed": self.unconfirmed,
         }
 
 
@@ -159,6 +164,12 @@ class Watcher:
         self.catalog = Catalog(connection)
         self.book = Rulebook(connection, sender)
         self._status: dict[bytes, str] = {}
+        #: per round: attestation uid -> a key behind it marked compromised (or None)
+        self._marked: dict[bytes, str | None] = {}
+        #: across rounds (W-4): citizen -> (her ``changed`` block when her DID was last
+        #: resolved without a usable key, why: None for no key, else the error line); not
+        #: resolved again until her identity changes (time only ends keys, never adds one)
+        self._keyless: dict[str, tuple[int, str | None]] = {}
 
     # --- finding the eligible ---------------------------------------------------------------
 
@@ -169,26 +180,48 @@ class Watcher:
 
     def _meets(
         self, held: list[Evidence], requirements: list[Requirement], revoked: set[bytes], now: int
-    ) -> list[Evidence] | None:
-        """For each requirement the newest attestation meeting it now, or None."""
+    ) -> list[list[Evidence]] | None:
+        """For each requirement every indexed attestation meeting it now, newest first, or None
+        if a requirement has none."""
         found = []
         for req in requirements:
-            best = None
-            for ev in held:
-                if (
-                    ev.schema == req.schema
-                    and ev.department in req.departments
-                    and ev.uid not in revoked
-                    and (ev.expiry == 0 or ev.expiry > now)
-                    and now <= ev.issued_at + req.max_age
-                    and self._active(ev.department)
-                    and (best is None or ev.issued_at > best.issued_at)
-                ):
-                    best = ev
-            if best is None:
+            usable = [
+                ev
+                for ev in held
+                if ev.schema == req.schema
+                and ev.department in req.departments
+                and ev.uid not in revoked
+                and (ev.expiry == 0 or ev.expiry > now)
+                and now <= ev.issued_at + req.max_age
+                and self._active(ev.department)
+            ]
+            if not usable:
                 return None
-            found.append(best)
+            found.append(sorted(usable, key=lambda ev: ev.issued_at, reverse=True))
         return found
+
+    def _compromised(self, ev: Evidence) -> str | None:
+        """A key behind ``ev`` marked compromised, its attester or a decider of the case that
+        issued it (:meth:`CaseDeciders.compromised`, what ``Rulebook.evidence`` and
+        ``acceptOffer`` refuse), asked once per attestation a round."""
+        if ev.uid not in self._marked:
+            self._marked[ev.uid] = self.book.deciders.compromised(ev)
+        return self._marked[ev.uid]
+
+    def _choose(self, candidates: list[list[Evidence]]) -> list[Evidence] | str:
+        """Per requirement the newest candidate with no key behind it marked compromised (as
+        ``Rulebook.evidence`` chooses, W-3), or why a requirement has none."""
+        chosen = []
+        for i, usable in enumerate(candidates):
+            best = next((ev for ev in usable if self._compromised(ev) is None), None)
+            if best is None:
+                marked = self._compromised(usable[0])
+                return (
+                    f"requirement {i}: each of its {len(usable)} attestation(s) has a key "
+                    f"behind it marked compromised (e.g. {marked})"
+                )
+            chosen.append(best)
+        return chosen
 
     @staticmethod
     def _holds_benefit(
@@ -214,6 +247,7 @@ class Watcher:
         """Offer every service of the department in force to the citizens who newly qualify."""
         report = WatchReport()
         self._status.clear()
+        self._marked.clear()
         in_force: list[tuple[Service, list[Requirement]]] = []
         for service in self.catalog.services(self.department):
             active, requirements = self.book.requirements_of(service.rule_id)
@@ -235,8 +269,8 @@ class Watcher:
             report.services += 1
             sid = "0x" + service.service_id.hex()
             for citizen, held in by_subject.items():
-                evidence = self._meets(held, requirements, revoked, now)
-                if evidence is None:
+                candidates_ = self._meets(held, requirements, revoked, now)
+                if candidates_ is None:
                     continue
                 report.candidates += 1
                 if (
@@ -246,11 +280,19 @@ class Watcher:
                 ):
                     report.already += 1
                     continue
-                if not self._rule_holds(service, citizen, requirements, evidence):
+                evidence = self._choose(candidates_)
+                refusal = (
+                    evidence
+                    if isinstance(evidence, str)
+                    else self._rule_refusal(service, citizen, requirements, evidence)
+                )
+                if refusal is not None:
+                    report.unconfirmed.append(f"{citizen}: {refusal}")
                     continue
+                assert not isinstance(evidence, str)
                 # her DID and key are hers to set: what fails there is her problem alone
                 try:
-                    key = encryption_key(self.connection, citizen)
+                    key = self._key(citizen)
                     if key is None:
                         report.no_key += 1
                         continue
@@ -262,14 +304,37 @@ class Watcher:
                     report.offered.append(offer_id)
         return report
 
-    def _rule_holds(
+    def _key(self, citizen: str) -> bytes | None:
+        """Her encryption key (:func:`encryption_key`), or None; her DID is resolved again only
+        once her identity changed since it last had no usable key or could not be read (W-4:
+        one ``changed`` call a round, not her whole history; the same answer each round)."""
+        registry = self.connection.contract("CitizenRegistry")
+        pointer = int(registry.functions.changed(validate.address(citizen)).call())
+        known = self._keyless.get(citizen)
+        if known is not None and known[0] == pointer:
+            if known[1] is not None:
+                raise GovchainError(known[1])  # the same line as when it was read
+            return None
+        try:
+            key = encryption_key(self.connection, citizen)
+        except InvalidInput as exc:
+            self._keyless[citizen] = (pointer, str(exc))
+            raise
+        if key is None:
+            self._keyless[citizen] = (pointer, None)
+        else:
+            self._keyless.pop(citizen, None)
+        return key
+
+    def _rule_refusal(
         self,
         service: Service,
         citizen: str,
         requirements: list[Requirement],
         evidence: list[Evidence],
-    ) -> bool:
-        """``RuleRegistry.check`` at the latest block: the chain's word, not the index's."""
+    ) -> str | None:
+        """``RuleRegistry.check`` at the latest block (the chain's word, not the index's):
+        None if it holds, else its refusal in a plain line."""
         try:
             self.book.contract.functions.check(
                 service.rule_id,
@@ -277,9 +342,10 @@ class Watcher:
                 [r.as_tuple() for r in requirements],
                 [e.as_tuple() for e in evidence],
             ).call()
-        except ContractLogicError:
-            return False
-        return True
+        except ContractLogicError as exc:
+            data = exc.data if isinstance(exc.data, str) else None
+            return f"RuleRegistry.check refused: {self.connection.decoder().refusal(data)}"
+        return None
 
     def _offer(
         self,

@@ -145,6 +145,7 @@ class Rulebook:
         return self.rules.retire(
             code,
             name_code(name),
+            version,
             deadline,
             [s.signer for s in sigs],
             [s.signature for s in sigs],
@@ -198,6 +199,7 @@ class Rulebook:
         return self.rules.retireService(
             code,
             name_code(name),
+            version,
             deadline,
             [s.signer for s in sigs],
             [s.signature for s in sigs],

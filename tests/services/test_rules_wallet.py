@@ -142,7 +142,7 @@ def test_one_approvers_retirement_does_not_count_for_her_wallet_too(
     )
     signers, sigs = _twice(a.address, wallet.address, once)
     with ape.reverts(rule_registry.SignatureInvalidSigner, signer=wallet.address):
-        rule_registry.retire(civil.code, name, deadline, signers, sigs, sender=civil.staff)
+        rule_registry.retire(civil.code, name, 1, deadline, signers, sigs, sender=civil.staff)
     assert rule_registry.ruleOf(rid).active
 
     msg = catalog.retire_message(civil.code, service, 1, a.address, deadline)
@@ -150,7 +150,7 @@ def test_one_approvers_retirement_does_not_count_for_her_wallet_too(
     signers, sigs = _twice(a.address, wallet.address, once)
     with ape.reverts(rule_registry.SignatureInvalidSigner, signer=wallet.address):
         rule_registry.retireService(
-            civil.code, service, deadline, signers, sigs, sender=civil.staff
+            civil.code, service, 1, deadline, signers, sigs, sender=civil.staff
         )
     assert rule_registry.serviceOf(catalog.service_id(civil.code, service)).active
 
