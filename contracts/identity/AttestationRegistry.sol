@@ -175,6 +175,7 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     /// @inheritdoc IAttestationRegistry
     function getAttestation(bytes32 uid) external view returns (AttestationRecord memory) {
         uint256 packed = _records[uid];
+        // slither-disable-next-line incorrect-equality (a stored word against the tombstone constant)
         if (packed == _REVOKED) packed = 0; // a revoked attestation reads as absent
         // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
         return AttestationRecord(
