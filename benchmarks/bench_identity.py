@@ -111,8 +111,9 @@ def test_identity_gas(
     r.add("attestBySig (repeat)", tx, new=1, upd=1, sigs=1, target=95_000, reference=238_832)
     uid = next(iter(tx.events.filter(attestations.Attested))).uid
     tx = attestations.revoke(uid, sender=psb.staff)
-    r.add("revoke", tx, upd=1, target=35_000, reference=62_044,
-          note="record cleared (4,800 gas refund, in gas_used); history in events")  # fmt: skip
+    r.add("revoke", tx, upd=1, target=40_000, reference=62_044,
+          note="record replaced by a tombstone, no refund (a delete refunded 4,800): a revoked "
+          "uid is never issued again (review s28 D-1); history in events")  # fmt: skip
     # The shared registry's approval module is already CaseApprovals when the approval
     # benchmark ran first in the session: these two are measured on a registry of their own.
     module = accounts[57]

@@ -29,8 +29,13 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     address private _approvalModule;
 
     /// @dev An {AttestationRecord} packed by hand into one word (see {_pack}), so that attest
-    /// writes it with one SSTORE and revoke clears it with one.
+    /// writes it with one SSTORE and revoke overwrites it with one (the tombstone).
     mapping(bytes32 uid => uint256 packed) private _records;
+
+    /// @dev What a revoked uid's word holds: non-zero, so {_attest} never issues the uid again
+    /// (review s28 D-1: a deleted record let the same uid be issued again in the same block, by
+    /// another case); below every real record, whose issue time is never zero.
+    uint256 private constant _REVOKED = 1;
 
     uint256 private constant _ISSUED_AT_SHIFT = 64;
     uint256 private constant _ROLE_MASK_SHIFT = 104;
@@ -106,8 +111,7 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     /// @inheritdoc IAttestationRegistry
     function revoke(bytes32 uid) external {
         uint256 packed = _records[uid];
-        // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
-        if (packed == 0) revert AttestationNotFound(uid);
+        if (packed <= _REVOKED) revert AttestationNotFound(uid);
         // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
         if ((packed >> _REVOCABLE_SHIFT) & 1 == 0) revert AttestationIrrevocable(uid);
         (bytes32 department, uint8 roles) = _activeMember(msg.sender);
@@ -118,7 +122,7 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
         ) {
             revert AttestationUnauthorizedRevoker(uid, msg.sender);
         }
-        delete _records[uid];
+        _records[uid] = _REVOKED;
         emit Revoked(uid, department, msg.sender);
     }
 
@@ -135,10 +139,9 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
         for (uint256 i = 0; i < uids.length; ++i) {
             bytes32 uid = uids[i];
             uint256 packed = _records[uid];
-            // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
-            if (packed == 0) revert AttestationNotFound(uid);
+            if (packed <= _REVOKED) revert AttestationNotFound(uid);
             if (bytes16(uint128(packed >> _TAG_SHIFT)) != tag) revert AttestationNotIssuedBy(uid, department);
-            delete _records[uid];
+            _records[uid] = _REVOKED;
             emit Revoked(uid, department, msg.sender);
         }
     }
@@ -161,7 +164,7 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
         uint256 packed = _records[uid];
         uint64 expiry = uint64(packed);
         // slither-disable-next-line incorrect-equality (expiry == 0 means never expires; the time test is <)
-        return packed != 0 && (expiry == 0 || block.timestamp < expiry);
+        return packed > _REVOKED && (expiry == 0 || block.timestamp < expiry);
     }
 
     /// @inheritdoc IAttestationRegistry
@@ -172,6 +175,8 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
     /// @inheritdoc IAttestationRegistry
     function getAttestation(bytes32 uid) external view returns (AttestationRecord memory) {
         uint256 packed = _records[uid];
+        // slither-disable-next-line incorrect-equality (a stored word against the tombstone constant)
+        if (packed == _REVOKED) packed = 0; // a revoked attestation reads as absent
         // slither-disable-next-line incorrect-equality (packed storage fields, not balances or time equality)
         return AttestationRecord(
             uint64(packed),
@@ -263,6 +268,7 @@ contract AttestationRegistry is IAttestationRegistry, SchemaRegistry, SignatureV
         uid = keccak256(
             abi.encode(r.schema, r.subject, attester, department, r.dataHash, expiry, r.refUID, block.timestamp)
         );
+        // a live, expired or revoked (tombstoned) uid: each uid is issued once
         if (_records[uid] != 0) revert AttestationAlreadyExists(uid);
         _records[uid] = _pack(expiry, rules, tag);
         emit Attested(r.subject, department, uid, r.schema, attester, r.dataHash, expiry, r.refUID);

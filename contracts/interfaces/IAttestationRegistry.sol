@@ -15,8 +15,10 @@ import {IDepartmentRegistry} from "./IDepartmentRegistry.sol";
  * never personal data or its plain hash: real-name verification is an attestation by Public
  * Security whose data hash commits to the verified record with a secret salt.
  *
- * Revocation deletes the stored record (history is in the {Attested} and {Revoked} events), so
- * a revoked attestation reads as absent and {isValid} is false.
+ * Revocation is final: it replaces the stored record with a tombstone (history is in the
+ * {Attested} and {Revoked} events), so a revoked attestation reads as absent, {isValid} is
+ * false, and its uid is never issued again, not even in the same block by the same contents:
+ * each uid has exactly one issuing transaction (and so at most one issuing case).
  */
 interface IAttestationRegistry {
     /// @notice One attestation to make, in {multiAttest}.
@@ -47,7 +49,8 @@ interface IAttestationRegistry {
     error AttestationInvalidExpiry(uint64 expiry);
     /// @notice The referenced attestation does not exist (or was revoked).
     error AttestationRefNotFound(bytes32 refUID);
-    /// @notice An identical attestation was made in this block already.
+    /// @notice An identical attestation was made in this block already (it is live, expired or
+    /// revoked): a uid is issued once, a revoked one is never issued again.
     error AttestationAlreadyExists(bytes32 uid);
     /// @notice No attestation has this uid (or it was revoked already).
     error AttestationNotFound(bytes32 uid);

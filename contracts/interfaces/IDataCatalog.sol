@@ -54,6 +54,13 @@ interface IDataCatalog {
     error CatalogAccessGrantsAlreadySet(address grants);
     /// @notice The access-grants contract must not be the zero address.
     error CatalogZeroAddress();
+    /// @notice `code` is sensitive, and that is final: an owner-wide grant never covers it, so
+    /// clearing the flag would widen every such grant without its grantor. Data that is no
+    /// longer sensitive is published under a new category code.
+    error CatalogSensitiveIsFinal(bytes32 code);
+    /// @notice Sensitive category `code` cannot be Unconditional: sensitive data is read only
+    /// under a grant that names it, never as open data without one.
+    error CatalogSensitiveUnconditional(bytes32 code);
 
     /// @notice Category `code` was registered by `admin` for department `owner`.
     event CategoryRegistered(
@@ -84,13 +91,14 @@ interface IDataCatalog {
      * @param code ASCII code, right-padded (see the contract notice).
      * @param sharing Unconditional, Conditional or NotShared.
      * @param sensitive Sensitive personal information (PIPL art. 28: health, financial
-     * accounts, biometrics, minors' data...). A grant covers it only when it names it.
+     * accounts, biometrics, minors' data...). A grant covers it only when it names it. Final:
+     * {updateCategory} may set it, never clear it.
      * @param schemaHash Hash of the record schema (e.g. keccak256 of its JSON Schema).
      * @param updateCycle Seconds between scheduled updates; 0 for "on change".
      *
      * Requirements: the caller is an active ADMIN of an Active department; `code` is new,
      * non-zero, not the department's code and in its namespace (`<DEPT>.<name>`); `sharing`
-     * is not None.
+     * is not None, and not Unconditional if `sensitive`.
      *
      * Emits {CategoryRegistered}.
      */
@@ -105,10 +113,13 @@ interface IDataCatalog {
     /**
      * @notice Changes the sharing class, sensitive flag, schema hash and update cycle of
      * `code`. The owner never changes. A category reclassified NotShared stops every access
-     * at once, under every grant.
+     * at once, under every grant. The sensitive flag is a one-way ratchet: it may be set (the
+     * category drops out of every owner-wide grant at once), never cleared (that would widen
+     * every citizen's owner-wide consent by one ADMIN key: review s28 S-1).
      *
      * Requirements: `code` exists; the caller is an active ADMIN of its owner; `sharing` is
-     * not None.
+     * not None; `sensitive` is true if the category is sensitive now; `sharing` is not
+     * Unconditional if `sensitive`.
      *
      * Emits {CategoryUpdated}.
      */

@@ -9,7 +9,7 @@ import {IDepartmentRegistry, ROLE_ADMIN} from "../interfaces/IDepartmentRegistry
  * @title DataCatalog
  * @notice Catalog of data categories with owner, sharing class and sensitive flag. Only an
  * active ADMIN of the owner department registers or edits its categories; every change is an
- * event. {AnchorRegistry} extends this contract so that anchoring reads the category's owner
+ * event. A sensitive category stays sensitive and is never Unconditional. {AnchorRegistry} extends this contract so that anchoring reads the category's owner
  * from its own storage (one deployment serves both; it is also the catalog AccessGrants reads).
  */
 contract DataCatalog is IDataCatalog {
@@ -68,6 +68,7 @@ contract DataCatalog is IDataCatalog {
         if (code == bytes32(0) || code == dept) revert CatalogInvalidCode(code);
         if (!_inNamespace(code, dept)) revert CatalogCodeOutsideNamespace(code, dept);
         if (sharing == SharingClass.None) revert CatalogInvalidSharingClass(sharing);
+        if (sensitive && sharing == SharingClass.Unconditional) revert CatalogSensitiveUnconditional(code);
         Entry storage entry = _categories[code];
         if (entry.owner != bytes29(0)) revert CatalogCategoryExists(code, bytes32(entry.owner));
         entry.owner = bytes29(dept);
@@ -88,6 +89,9 @@ contract DataCatalog is IDataCatalog {
         if (owner == bytes32(0)) revert CatalogUnknownCategory(code);
         if (!departments.isActiveMember(msg.sender, owner, ROLE_ADMIN)) revert CatalogNotAdmin(msg.sender, owner);
         if (sharing == SharingClass.None) revert CatalogInvalidSharingClass(sharing);
+        // a one-way ratchet: clearing the flag would widen every owner-wide grant (review s28 S-1)
+        if (entry.sensitive && !sensitive) revert CatalogSensitiveIsFinal(code);
+        if (sensitive && sharing == SharingClass.Unconditional) revert CatalogSensitiveUnconditional(code);
         bool wasNotShared = entry.sharing == SharingClass.NotShared;
         bool notShared = sharing == SharingClass.NotShared;
         _write(entry, sharing, sensitive, schemaHash, updateCycle);

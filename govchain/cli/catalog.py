@@ -90,7 +90,11 @@ def add(
 @group.command("update")
 @click.argument("code", type=CATEGORY)
 @click.option("--sharing", type=SHARING, help="new sharing class")
-@click.option("--sensitive/--not-sensitive", default=None, help="new sensitive flag")
+@click.option(
+    "--sensitive/--not-sensitive",
+    default=None,
+    help="new sensitive flag (it may be set, never cleared)",
+)
 @click.option("--update-cycle", type=DURATION, help="new update cycle")
 @_schema_options
 @pass_cli
@@ -105,7 +109,9 @@ def update(
 ) -> None:
     """Change category CODE as an ADMIN of its owner; unnamed fields keep their values.
 
-    Reclassifying a category NOT_SHARED stops every access to it at once.
+    Reclassifying a category NOT_SHARED stops every access to it at once. A sensitive
+    category stays sensitive (an owner-wide grant must never come to cover it) and is never
+    UNCONDITIONAL: data that is no longer sensitive goes under a new code.
     """
     registry = anchors(obj, signing=True)
     current = registry.require_category(code)

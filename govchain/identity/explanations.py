@@ -135,7 +135,10 @@ IDENTITY_EXPLANATIONS: dict[str, str] = {
     "AttestationInvalidSubject": "the subject must not be the zero address",
     "AttestationInvalidExpiry": "expiry {expiry} is in the past",
     "AttestationRefNotFound": "referenced attestation {refUID} does not exist or was revoked",
-    "AttestationAlreadyExists": "the same attestation {uid} was made in this block already",
+    "AttestationAlreadyExists": (
+        "the same attestation {uid} was made in this block already (a uid is issued once, "
+        "even after it is revoked); make it again in a later block"
+    ),
     "AttestationNotFound": "no attestation {uid} (never made, or revoked already)",
     "AttestationIrrevocable": "attestation {uid}'s schema does not allow revocation",
     "AttestationUnauthorizedRevoker": (

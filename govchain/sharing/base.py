@@ -68,6 +68,14 @@ SHARING_EXPLANATIONS: dict[str, str] = {
     "CatalogInvalidSharingClass": "a category needs a sharing class",
     "CatalogCategoryExists": "category {code} already exists (owner {owner}); use 'catalog update'",
     "CatalogUnknownCategory": "category {code} is not in the catalog",
+    "CatalogSensitiveIsFinal": (
+        "category {code} is sensitive and stays so (an owner-wide grant must never come to "
+        "cover it); publish data that is no longer sensitive under a new category code"
+    ),
+    "CatalogSensitiveUnconditional": (
+        "sensitive category {code} cannot be unconditional: it is read only under a grant "
+        "that names it"
+    ),
     "AnchorNotPublisher": "{account} is not an active STAFF or ADMIN of {owner}",
     "AnchorUnknownCategory": "category {category} is not in the catalog",
     "AnchorZeroHash": "a record hash or Merkle root may not be zero",

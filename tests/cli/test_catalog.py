@@ -131,3 +131,22 @@ def test_devnet_down(offline: Run) -> None:
         "--key", "hrss-admin", "catalog", "add", "HRSS.NEW", "--sharing", "conditional"
     )
     assert_one_line_error(result, 1, "network unavailable")
+
+
+def test_a_sensitive_category_stays_sensitive_and_is_never_unconditional(
+    srun: CityRun, sharing_city: SharingCity
+) -> None:
+    """Review s28 S-1: one ADMIN key may not clear the flag (that would widen every owner-wide
+    consent to the category) nor make sensitive data open; each refusal is one readable line."""
+    cleared = srun("--key", "hrss-admin", "catalog", "update", "HRSS.MEDICAL", "--not-sensitive")
+    assert_one_line_error(cleared, 1, "category HRSS.MEDICAL is sensitive and stays so")
+    opened = srun(
+        "--key", "hrss-admin", "catalog", "update", "HRSS.MEDICAL", "--sharing", "unconditional"
+    )
+    assert_one_line_error(opened, 1, "sensitive category HRSS.MEDICAL cannot be unconditional")
+    added = srun(
+        "--key", "hrss-admin", "catalog", "add", "HRSS.GENOME", "--sharing", "unconditional",
+        "--sensitive",
+    )  # fmt: skip
+    assert_one_line_error(added, 1, "sensitive category HRSS.GENOME cannot be unconditional")
+    assert _entry(sharing_city, "HRSS.MEDICAL")[1:3] == (2, True)

@@ -151,8 +151,8 @@ def test_a_change_to_or_from_not_shared_is_reported_to_access_grants(
     )
     assert list(quiet.events.filter(grants.CategoryClassSynced)) == []
     reopening = catalog.updateCategory(
-        pension, int(SharingClass.CONDITIONAL), False, SCHEMA, 0, sender=admin
-    )
+        pension, int(SharingClass.CONDITIONAL), True, SCHEMA, 0, sender=admin
+    )  # still sensitive: the flag, once set, is final (review s28 S-1)
     [synced] = reopening.events.filter(grants.CategoryClassSynced)
     assert not synced.notShared
     # only the catalog reports reclassifications
