@@ -10,7 +10,9 @@ release it once (the second insert fails: ``nonce_replayed``). SQLite in WAL mod
 writers (``busy_timeout``); PostgreSQL does the same with its unique index.
 
 Each worker also shares its head reads and groups its nonce commits among its own concurrent
-requests (:mod:`govchain.node.index`, :mod:`govchain.node.release`).
+requests (:mod:`govchain.node.index`, :mod:`govchain.node.release`); the grant-checked fetch is
+decided on its event loop, those reads and commits batched on threads, with the GIL switch
+interval shortened (:mod:`govchain.node.onloop`).
 
 The server (``server=``): **granian** by default when it is installed (the ``node`` extra,
 pinned) - a Rust HTTP/1 server whose parsing, keep-alive and writing run outside Python, calling
@@ -33,7 +35,6 @@ import dataclasses
 import importlib.util
 import json
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -44,22 +45,20 @@ from fastapi import FastAPI
 
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.fastpath import NodeApp
+from govchain.node.onloop import tune_gil
 from govchain.node.rsgi import RsgiNode
 from govchain.node.server import DataNode, NodeConfig, build_node, create_app, serve
 
 SPEC_ENV = "GOVCHAIN_NODE_SPEC"
-#: seconds a thread waiting for the GIL waits before the running one is asked to let it go
-SWITCH_INTERVAL = 0.0005
 #: a folder where each worker writes its counters (head reads, commit groups, spends, JSON-RPC
-#: posts) every quarter second, as ``<pid>.json`` (the benchmarks; unset: nothing is written)
+#: posts) every quarter second, as ``<pid>.json``, and its threads' names by native id as
+#: ``<pid>.threads`` (the benchmarks; unset: nothing is written)
 STATS_ENV = "GOVCHAIN_NODE_STATS"
 
 
 def app_from_env() -> FastAPI:
     """The app of one worker, built from :data:`SPEC_ENV` (the uvicorn factory)."""
-    # the event loop decides requests with the GIL held; the threads it hands the head reads
-    # and commits to wait for the GIL at most this long each time (CPython's default: 5 ms)
-    sys.setswitchinterval(float(os.environ.get("GOVCHAIN_NODE_SWITCH_INTERVAL", SWITCH_INTERVAL)))
+    tune_gil()
     spec: dict[str, Any] = json.loads(os.environ[SPEC_ENV])
     department = bytes.fromhex(spec["department"])
     node = build_node(
