@@ -32,8 +32,6 @@ requests, offers, objection texts) still run on the app's thread pool.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -51,16 +49,6 @@ T = TypeVar("T")
 
 #: threads for the chain's blocking reads (head reads, a new head's views, receipts)
 CHAIN_THREADS = 4
-#: seconds a thread waiting for the GIL waits before the running one is asked to let it go
-#: (CPython's default: 5 ms); ``GOVCHAIN_NODE_SWITCH_INTERVAL`` overrides it
-SWITCH_INTERVAL = 0.0005
-
-
-def tune_gil() -> None:
-    """Sets the process's GIL switch interval for a node that decides requests on its event
-    loop: the loop holds the GIL while it works, and the chain and commit threads would
-    otherwise wait up to 5 ms for it after every socket read and every ``sqlite3`` call."""
-    sys.setswitchinterval(float(os.environ.get("GOVCHAIN_NODE_SWITCH_INTERVAL", SWITCH_INTERVAL)))
 
 
 class LoopHeads:

@@ -285,9 +285,6 @@ def make_server(
 
 def run_node(node: Any, options: ServeOptions) -> NodeServer:
     """Serves until SIGINT/SIGTERM; the store is disposed of after the last request."""
-    from govchain.node.onloop import tune_gil
-
-    tune_gil()  # the grant-checked fetch is decided on the event loop (onloop.py)
     server = make_server(node, options)
     try:
         server.run()

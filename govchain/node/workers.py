@@ -11,8 +11,8 @@ writers (``busy_timeout``); PostgreSQL does the same with its unique index.
 
 Each worker also shares its head reads and groups its nonce commits among its own concurrent
 requests (:mod:`govchain.node.index`, :mod:`govchain.node.release`); the grant-checked fetch is
-decided on its event loop, those reads and commits batched on threads, with the GIL switch
-interval shortened (:mod:`govchain.node.onloop`).
+decided on its event loop, those reads and commits batched on threads
+(:mod:`govchain.node.onloop`).
 
 The server (``server=``): **granian** by default when it is installed (the ``node`` extra,
 pinned) - a Rust HTTP/1 server whose parsing, keep-alive and writing run outside Python, calling
@@ -45,7 +45,6 @@ from fastapi import FastAPI
 
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.fastpath import NodeApp
-from govchain.node.onloop import tune_gil
 from govchain.node.rsgi import RsgiNode
 from govchain.node.server import DataNode, NodeConfig, build_node, create_app, serve
 
@@ -58,7 +57,6 @@ STATS_ENV = "GOVCHAIN_NODE_STATS"
 
 def app_from_env() -> FastAPI:
     """The app of one worker, built from :data:`SPEC_ENV` (the uvicorn factory)."""
-    tune_gil()
     spec: dict[str, Any] = json.loads(os.environ[SPEC_ENV])
     department = bytes.fromhex(spec["department"])
     node = build_node(
