@@ -34,6 +34,7 @@ import httpx
 import psutil
 import pytest
 
+from benchmarks import bench_node_threads as threads
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.client import DataNodeClient, PreparedRequest
@@ -255,10 +256,15 @@ def test_node_throughput(
         counted_before = node_stats(stats)
         block_before = w3.eth.block_number
         pool_before = w3.provider.make_request("txpool_status", []).get("result")
+        workers = [proc.pid, *(p.pid for p in psutil.Process(proc.pid).children(recursive=True))]
+        threads_before = threads.snapshot(workers)
         cpu_before, system_before = node_cpu(proc.pid), node_cpu(proc.pid, "system")
         run, sender_cpu = run_load_process(url, cases, conns=CONNS)
         cpu = node_cpu(proc.pid) - cpu_before
         system = node_cpu(proc.pid, "system") - system_before
+        by_thread = threads.by_kind(
+            threads_before, threads.snapshot(workers), threads.names(stats, workers)
+        )
         time.sleep(0.3)
         counted = node_stats(stats)
         blocks = w3.eth.block_number - block_before
@@ -303,6 +309,7 @@ def test_node_throughput(
                 "index_discarded",
             )
         },
+        "threads_per_request": threads.per_request(by_thread, len(timed)),
         "blocks_mined_during_load": blocks,
         "chain_settled_before_load": settled,
         "txpool_at_start": pool_before,
@@ -312,7 +319,8 @@ def test_node_throughput(
         "threads": THREADS,
         "workers": WORKERS,
         "setup": f"node: {WORKERS} {SERVER} worker(s) (own processes; granian: RSGI, uvicorn: "
-        "httptools, uvloop; POSTs answered on the app's thread pool), SQLite WAL store "
+        "httptools, uvloop; the grant-checked fetch decided on the event loop, its head "
+        "reads and group commits batched on a chain thread and a commit thread), SQLite WAL store "
         "(synchronous=FULL, group commit), shared head reads over kept-alive http.client, per-block view cache and "
         f"AccessRecorded index; anvil and the load generator (the timed requests built as bytes "
         f"beforehand and sent by one lean process over {CONNS} raw kept-alive connections; the "

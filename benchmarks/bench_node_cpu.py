@@ -16,6 +16,7 @@ it reports head reads and database commits per request beside CPU and wall time.
 
 from __future__ import annotations
 
+import asyncio
 import cProfile
 import json
 import os
@@ -29,11 +30,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvloop
 
 from benchmarks.bench_node import commit
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
 from govchain.node.client import DataNodeClient
+from govchain.node.deadline import Deadline
 from govchain.node.publisher import AnchorWorker, Publisher
 from govchain.node.server import DataNode, NodeConfig
 from govchain.node.store import BATCH, Store, sqlite_url
@@ -80,6 +83,41 @@ def _concurrent(
         "requests_per_cpu_second": round(n / cpu, 1),
         "requests_per_second_wall": round(n / wall, 1),
         "head_reads_per_request": round((chain_view._heads.reads - reads0) / n, 3),
+        "commits_per_request": round((node.commits.groups - groups0) / n, 3),
+        "failures": failures[:5],
+    }
+
+
+def _on_loop(node: DataNode, chain_view: RpcChain, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """``bodies`` decided on one event loop (uvloop), ``THREADS`` x 4 in flight at once
+    (``DataNode.fetch_on_loop``, what the HTTP workers run): CPU (all threads), wall, head reads
+    and commit groups per request."""
+    reads0, groups0 = chain_view.head_reads, node.commits.groups
+    failures: list[str] = []
+
+    async def main() -> None:
+        gate = asyncio.Semaphore(4 * THREADS)
+
+        async def one(body: dict[str, Any]) -> None:
+            async with gate:
+                try:
+                    await node.fetch_on_loop(body, Deadline(time.monotonic() + 60))
+                except Exception as exc:  # reported and asserted below
+                    failures.append(repr(exc))
+
+        await asyncio.gather(*(one(b) for b in bodies))
+
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    uvloop.run(main())
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    n = len(bodies)
+    return {
+        "requests": n,
+        "in_flight": 4 * THREADS,
+        "cpu_ms_per_request": round(1000 * cpu / n, 3),
+        "requests_per_cpu_second": round(n / cpu, 1),
+        "requests_per_second_wall": round(n / wall, 1),
+        "head_reads_per_request": round((chain_view.head_reads - reads0) / n, 3),
         "commits_per_request": round((node.commits.groups - groups0) / n, 3),
         "failures": failures[:5],
     }
@@ -132,7 +170,7 @@ def test_node_cpu_per_request(
     expiry = int(time.time()) + 3000  # sending the access records may take minutes
     prepared = [
         client.prepare(terms, PENSION, record_ids[i % RECORDS], expiry=expiry)
-        for i in range(3 * REQUESTS)
+        for i in range(4 * REQUESTS)
     ]
     receipts = BulkSender(w3, staff, url=rpc_url).send(
         [client.access_call(p) for p in prepared]  # type: ignore[misc]
@@ -155,7 +193,12 @@ def test_node_cpu_per_request(
     chain_view = RpcChain(rpc_url, addresses, chain_id=chain.chain_id)
     node = DataNode(NodeConfig(HRSS), store, chain_view)
     node.fetch(bodies[2 * REQUESTS])
-    results["concurrent"] = _concurrent(node, chain_view, bodies[2 * REQUESTS + 1 :])
+    results["concurrent"] = _concurrent(node, chain_view, bodies[2 * REQUESTS + 1 : 3 * REQUESTS])
+    chain_view.close()
+    chain_view = RpcChain(rpc_url, addresses, chain_id=chain.chain_id)
+    node = DataNode(NodeConfig(HRSS), store, chain_view)
+    node.fetch(bodies[3 * REQUESTS])
+    results["on_loop"] = _on_loop(node, chain_view, bodies[3 * REQUESTS + 1 :])
     chain_view.close()
     store.dispose()
     result = {
@@ -171,11 +214,12 @@ def test_node_cpu_per_request(
         },
         "setup": "in process (no HTTP), SQLite WAL store (synchronous=FULL) on the machine's "
         "disk, anvil on the same machine; the first two runs one request at a time under "
-        f"cProfile, 'concurrent' from {THREADS} threads without it",
+        f"cProfile, 'concurrent' from {THREADS} threads without it, 'on_loop' on one event "
+        "loop (the HTTP workers' path) without it",
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     assert all(r["requests"] == REQUESTS - 1 for r in results.values())
-    assert results["concurrent"]["failures"] == []
+    assert results["concurrent"]["failures"] == [] and results["on_loop"]["failures"] == []

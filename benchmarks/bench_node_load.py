@@ -28,8 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
+from benchmarks import bench_node_threads as threads
 from benchmarks.bench_node import SERVER, _start_node, machine, node_cpu, quiet_chain
 from govchain.node.anchors import ChainAnchorSink
 from govchain.node.chain import ChainAddresses, RpcChain
@@ -99,14 +101,21 @@ def test_node_under_mixed_load(
     prepared_s = time.perf_counter() - started
     first_log = last_log_id(store)
 
-    proc, url = _start_node(db, rpc_url, addresses, chain.chain_id, workers=WORKERS)
+    stats = tmp_path / "stats"
+    proc, url = _start_node(db, rpc_url, addresses, chain.chain_id, workers=WORKERS, stats=stats)
     try:
         settled = quiet_chain(w3)
         at_start = machine()
         block_before = w3.eth.block_number
-        cpu_before = node_cpu(proc.pid)
+        workers = [proc.pid, *(p.pid for p in psutil.Process(proc.pid).children(recursive=True))]
+        threads_before = threads.snapshot(workers)
+        cpu_before, system_before = node_cpu(proc.pid), node_cpu(proc.pid, "system")
         run, sender_cpu_s = run_load_process(url, cases, conns=CONNS)
         cpu_s = node_cpu(proc.pid) - cpu_before
+        system_s = node_cpu(proc.pid, "system") - system_before
+        by_thread = threads.by_kind(
+            threads_before, threads.snapshot(workers), threads.names(stats, workers)
+        )
         # blocks from elsewhere: each new head re-reads the views and the index (nodeperf.md)
         blocks = w3.eth.block_number - block_before
     finally:
@@ -131,7 +140,9 @@ def test_node_under_mixed_load(
         # CPU seconds the node's processes spent, per request: what the node costs, whatever
         # else the shared machine runs (wall-clock throughput depends on that load)
         "node_cpu_ms_per_request": round(1000 * cpu_s / len(cases), 3),
+        "node_system_cpu_ms_per_request": round(1000 * system_s / len(cases), 3),
         "node_requests_per_cpu_second": round(len(cases) / cpu_s, 1) if cpu_s else None,
+        "threads_per_request": threads.per_request(by_thread, len(cases)),
         "sender_cpu_ms_per_request": round(1000 * sender_cpu_s / len(cases), 3),
         "blocks_mined_during_load": blocks,
         "chain_settled_before_load": settled,
@@ -139,7 +150,8 @@ def test_node_under_mixed_load(
         "server": SERVER,
         "access_transactions": sum(1 for c in cases if c.kind in ("valid", "unknown_record")),
         "setup": f"node: {WORKERS} {SERVER} worker(s) (own processes; granian: RSGI, uvicorn: "
-        "httptools, uvloop; POSTs answered on the app's thread pool), SQLite WAL store "
+        "httptools, uvloop; the grant-checked fetch decided on the event loop, its head "
+        "reads and group commits batched on a chain thread and a commit thread), SQLite WAL store "
         "(synchronous=FULL, group commit), shared head reads over kept-alive http.client, "
         "per-block view cache and AccessRecorded index, anvil on the same machine; the requests "
         f"signed and built as bytes beforehand, sent by one lean process over {CONNS} raw "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from govchain.node.chain import ZERO32
+from govchain.node.deadline import Deadline
 from govchain.node.fastpath import Chunks, NodeApp, answer_post, asgi_chunks, header, send_json
 from govchain.node.models import (
     FETCH_REFUSALS,
@@ -176,6 +177,7 @@ def build_app(
         action: Callable[[Mapping[str, Any]], dict[str, Any]],
         declared: str | None,
         chunks: Chunks,
+        on_loop: Callable[[Mapping[str, Any], Deadline], Awaitable[dict[str, Any]]] | None,
     ) -> tuple[int, bytes]:
         started = time.perf_counter()
         info: dict[str, str | None] = {}
@@ -193,8 +195,22 @@ def build_app(
                 if info.get("signer") is None:
                     info["signer"] = last_signer()
 
+        async def run_on_loop(body: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
+            assert on_loop is not None
+            if observer.logging_on:  # kinds _identify parses: no thread's last signer needed
+                info.update(_identify(node, kind, body))
+            _validate(model, body)
+            return await on_loop(body, deadline)
+
         status, payload, refusal = await answer_post(
-            app.pool, declared, chunks, run, limit=limit, timeout=timeout, where=path
+            app.pool,
+            declared,
+            chunks,
+            run,
+            limit=limit,
+            timeout=timeout,
+            where=path,
+            on_loop=run_on_loop if on_loop is not None else None,
         )
         outcome = "served" if status == 200 else "refused" if refusal is not None else "error"
         reason = refusal.reason if refusal is not None else None
@@ -209,7 +225,11 @@ def build_app(
         refusals: tuple[str, ...],
         action: Callable[[Mapping[str, Any]], dict[str, Any]],
         summary: str,
+        on_loop: Callable[[Mapping[str, Any], Deadline], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
+        """Mounts a POST route answered by ``action`` on the app's thread pool, or by
+        ``on_loop``, the same decision as a coroutine of the event loop."""
+
         async def endpoint(request: Request) -> Response:  # NodeApp answers POSTs itself
             stream = request.stream().__aiter__()
 
@@ -220,11 +240,11 @@ def build_app(
                     return b"", False
 
             declared = request.headers.get("content-length")
-            status, payload = await handle(path, kind, model, action, declared, chunks)
+            status, payload = await handle(path, kind, model, action, declared, chunks, on_loop)
             return Response(payload, status, media_type="application/json")
 
         async def post(declared: str | None, chunks: Chunks) -> tuple[int, bytes]:
-            return await handle(path, kind, model, action, declared, chunks)
+            return await handle(path, kind, model, action, declared, chunks, on_loop)
 
         async def fast(scope: Any, receive: Any, send: Any) -> None:
             status, payload = await post(header(scope, b"content-length"), asgi_chunks(receive))
@@ -244,7 +264,8 @@ def build_app(
 
     app.state.route = route  # services2: offers and objection texts mount through it
     route("/v1/records/fetch", "grant", FetchBody, FetchAnswer, FETCH_REFUSALS, node.fetch,
-          "A grantee department's member fetches one record under a grant")  # fmt: skip
+          "A grantee department's member fetches one record under a grant",
+          getattr(node, "fetch_on_loop", None))  # fmt: skip
     route("/v1/subject/fetch", "subject", SubjectBody, FetchAnswer, SUBJECT_REFUSALS,
           node.subject_fetch, "A citizen fetches one of their own records")  # fmt: skip
     route("/v1/subject/list", "subject", SubjectBody, SubjectList, SUBJECT_REFUSALS,

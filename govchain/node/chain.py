@@ -17,6 +17,7 @@ head read answers every request that arrived while the previous one ran.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections import OrderedDict
@@ -150,6 +151,7 @@ class RpcChain:
             else None
         )
         self.posts = 0  # JSON-RPC HTTP requests made (for the benchmarks)
+        self.loop_head_reads = 0  # of them, head reads for the event loop's requests
 
     @property
     def chain_id(self) -> int:
@@ -160,7 +162,7 @@ class RpcChain:
     @property
     def head_reads(self) -> int:
         """Head reads made (shared by the requests that waited for each; for the benchmarks)."""
-        return self._heads.reads
+        return self._heads.reads + self.loop_head_reads
 
     @property
     def index_counters(self) -> dict[str, int]:
@@ -330,9 +332,22 @@ class RpcChain:
     ) -> RequestContext:
         """What the node judges one request by, at the latest block: one ``eth_blockNumber``,
         then only what the per-block cache and the access index do not hold (one batch)."""
-        a = self.addresses
         block = self._head_block()
-        # the call data is encoded only on a cache miss
+        calls = self.context_calls(signer, category, terms, owner)
+        answers = self._views_at(block, calls)
+        found = self._access_records(block, access_tx, request_hash)
+        return self.context_of(block, answers, found, terms is not None, owner is not None)
+
+    def context_calls(
+        self,
+        signer: str,
+        category: bytes,
+        terms: Mapping[str, Any] | None,
+        owner: bytes | None,
+    ) -> list[tuple[Hashable, str, Callable[[], str]]]:
+        """The views one request is judged by, as (cache key, contract, call data) - the call
+        data encoded only on a cache miss."""
+        a = self.addresses
         calls: list[tuple[Hashable, str, Callable[[], str]]] = [
             (("memberOf", signer.lower()), a.departments, lambda: MEMBER_OF.data(signer)),
             (("categoryInfo", category), a.anchors, lambda: CATEGORY_INFO.data(category)),
@@ -356,22 +371,65 @@ class RpcChain:
                     lambda: DEPARTMENT_STATUS.data(owner),
                 )
             )
-        answers = self._views_at(block, calls)
-        owner_status = int(DEPARTMENT_STATUS.decode(answers[-1])[0]) if owner is not None else None
+        return calls
+
+    @staticmethod
+    def context_of(
+        block: tuple[int, str],
+        answers: Sequence[str],
+        found: tuple[bool, bool, list[AccessRecord]],
+        with_terms: bool,
+        with_owner: bool,
+    ) -> RequestContext:
+        """The :class:`RequestContext` of the views' answers (in :meth:`context_calls` order)
+        and the access records found, at ``block``."""
+        owner_status = int(DEPARTMENT_STATUS.decode(answers[-1])[0]) if with_owner else None
         dept, roles, active = MEMBER_OF.decode(answers[0])
         owner, sharing, sensitive = CATEGORY_INFO.decode(answers[1])
-        status = decode_status(answers[2]) if terms is not None else AccessStatus.UNKNOWN
-        found, ok, records = self._access_records(block, access_tx, request_hash)
+        status = decode_status(answers[2]) if with_terms else AccessStatus.UNKNOWN
+        tx_found, ok, records = found
         return RequestContext(
             member=Membership(dept, roles, active),
             category=CategoryInfo(owner, sharing, sensitive),
-            access_tx_found=found,
+            access_tx_found=tx_found,
             access_tx_ok=ok,
             access_records=records,
             access_status=status,
             head=block[0],
             owner_status=owner_status,
         )
+
+    def cached_views(
+        self, head: tuple[int, str], calls: Sequence[tuple[Hashable, str, Callable[[], str]]]
+    ) -> list[str] | None:
+        """The views' answers at ``head`` if the per-block cache holds all of them, else None."""
+        out = []
+        for key, _, _ in calls:
+            answer = self._views.get(head, key)
+            if answer is None:
+                return None
+            out.append(str(answer))
+        return out
+
+    def indexed_records(
+        self, head: tuple[int, str], access_tx: str, request_hash: bytes | None
+    ) -> tuple[bool, bool, list[AccessRecord]] | None:
+        """The access records of :meth:`_access_records` when the index, already synced to
+        ``head``, knows ``request_hash``; None when that needs the chain (a sync or a receipt)."""
+        if self._index is None or request_hash is None or not self._index.synced_at(head):
+            return None
+        known = self._index.lookup(request_hash, access_tx, head[0])
+        return None if known is None else (True, True, known)
+
+    def read_head_and_index(self) -> tuple[int, str]:
+        """A head read, then the access index synced to it (a failed sync is left to the
+        request that needs it, which syncs again and fails as it would have)."""
+        head = self._read_head()
+        self.loop_head_reads += 1
+        if self._index is not None:
+            with contextlib.suppress(NetworkUnavailable, RpcFailed):
+                self._index.sync(head)
+        return head
 
     def identity_owner(self, identity: str) -> str:
         """``CitizenRegistry.identityOwner``: the key that controls ``identity`` now."""

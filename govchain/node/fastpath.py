@@ -4,8 +4,9 @@
 mounts through ``app.state.route`` (:func:`govchain.node.api.build_app`) is answered here, without
 Starlette's middleware stack, FastAPI's routing and dependency solving, ``Request`` objects or
 anyio's thread-pool hop: the body is read from ``receive`` with the same size limit, the work
-runs on the app's own thread pool (``loop.run_in_executor``), and the answer is sent as JSON
-bytes. What is decided and answered is unchanged (:func:`answer_post` is the one request path both
+runs on the app's own thread pool (``loop.run_in_executor``) - or, for the grant-checked fetch,
+on the event loop itself with its blocking reads and writes batched on threads
+(:mod:`govchain.node.onloop`) - and the answer is sent as JSON bytes. What is decided and answered is unchanged (:func:`answer_post` is the one request path both
 this and the FastAPI endpoint of the same route use): every refusal keeps its code and status,
 the OpenAPI schema is FastAPI's, and any other method, path or request goes to FastAPI as
 before. On a loaded node this halves the CPU the HTTP layer costs per request
@@ -38,6 +39,8 @@ Send = Callable[[Message], Awaitable[None]]
 #: reads the body's chunks: (bytes, more to come)
 Chunks = Callable[[], Awaitable[tuple[bytes, bool]]]
 Work = Callable[[Mapping[str, Any]], Any]
+#: the same work as a coroutine on the event loop, given the request's deadline
+LoopWork = Callable[[Mapping[str, Any], Deadline], Awaitable[Any]]
 
 #: the threads a worker process answers requests on (Starlette's default is 40 too)
 THREADS = 40
@@ -82,10 +85,12 @@ async def answer_post(
     limit: int,
     timeout: float,
     where: str,
+    on_loop: LoopWork | None = None,
 ) -> tuple[int, bytes, Refusal | None]:
     """One POST: the JSON body read within ``limit`` bytes (``declared``: its Content-Length),
-    ``work`` run on ``pool``, both within ``timeout`` seconds; a failure turned into its refusal
-    (or a logged 500 that says nothing). Returns (status, JSON body, the refusal if refused)."""
+    ``work`` run on ``pool`` (or ``on_loop``, a coroutine given the request's deadline, run as a
+    task of the loop), both within ``timeout`` seconds; a failure turned into its refusal (or a
+    logged 500 that says nothing). Returns (status, JSON body, the refusal if refused)."""
     deadline = Deadline(time.monotonic() + timeout)
     done: asyncio.Future[Any] | None = None
     try:
@@ -94,11 +99,15 @@ async def answer_post(
                 # the timeout covers reading the body too: a client trickling it (slowloris) is
                 # answered and let go after `timeout` seconds, freeing its connection slot
                 body = await read_json(declared, chunks, limit)
-                done = submit_on(pool, work, body, deadline)
+                if on_loop is None:
+                    done = submit_on(pool, work, body, deadline)
+                else:
+                    done = asyncio.ensure_future(on_loop(body, deadline))
                 result = await asyncio.shield(done)
         except TimeoutError:
-            # the work goes on in its thread: give up only if its spend has not begun (it will
-            # then write nothing); once it has, the record is released and the answer is owed
+            # the work goes on in its thread (or task): give up only if its spend has not begun
+            # (it will then write nothing); once it has, the record is released and the answer
+            # is owed
             if done is None or deadline.abandon():
                 if done is not None:
                     done.cancel()  # what the thread settles later is dropped, not logged

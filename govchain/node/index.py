@@ -140,6 +140,10 @@ class AccessIndex:
     def synced_to(self) -> int:
         return self._synced
 
+    def synced_at(self, head: tuple[int, str]) -> bool:
+        """Whether the logs of every block up to ``head`` (number, hash) are indexed."""
+        return self._heads.get(head[0]) == head[1]
+
     def sync(self, head: tuple[int, str]) -> None:
         """Index the logs of every block up to ``head`` (number, hash): one ``eth_getLogs`` per
         new head, after one read of the hash of the block indexed last (a changed hash: the

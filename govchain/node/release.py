@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class _Spend:
+class Spend:
     signer: str
     nonce: str
     log: dict[str, Any] | None
@@ -89,7 +89,7 @@ class GroupCommit:
         #: the latest anchored version of one record (the read of every release)
         self.latest_anchored = RawStatement(_LATEST_ANCHORED, store.engine)
         self._cond = threading.Condition()
-        self._queue: list[_Spend] = []
+        self._queue: list[Spend] = []
         self._busy = False
         self.groups = 0  # transactions committed (for the benchmarks)
         self.spends = 0
@@ -97,37 +97,49 @@ class GroupCommit:
     def spend(self, signer: str, nonce: int, log: Mapping[str, Any] | None = None) -> bool:
         """Spend ``(signer, nonce)`` and write ``log`` (a serve-log row) with it, durably:
         True once committed, False if the nonce was spent before (nothing written)."""
-        item = _Spend(
-            signer,
-            str(nonce),
-            {**self._log_blank, **log} if log is not None else None,
-            current_deadline(),
-        )
+        item = self.item(signer, nonce, log, current_deadline())
         with self._cond:
             self._queue.append(item)
             while item.spent is None and item.error is None:
                 if not self._busy:
                     self._busy = True
-                    group = self._begin(self._queue)
+                    group = self.begin(self._queue)
                     self._queue = []
                     break
                 self._cond.wait()
             else:
-                return self._result(item)
+                return self.result(item)
+        try:
+            self.commit_group(group)
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+        return self.result(item)
+
+    def item(
+        self,
+        signer: str,
+        nonce: int,
+        log: Mapping[str, Any] | None,
+        deadline: Deadline | None,
+    ) -> Spend:
+        """One spend to queue (``log``: its serve-log row; ``deadline``: its request's)."""
+        row = {**self._log_blank, **log} if log is not None else None
+        return Spend(signer, str(nonce), row, deadline)
+
+    def commit_group(self, group: list[Spend]) -> None:
+        """Writes ``group`` in one transaction, committed (and, SQLite: fsynced) when it
+        returns; each spend's ``spent`` set, or, if the transaction failed, its ``error``."""
         try:
             if group:
                 self._commit(group)
         except BaseException as exc:  # every request of the group learns it (a 503/500 each)
             for it in group:
                 it.error = exc
-        finally:
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()
-        return self._result(item)
 
     @staticmethod
-    def _begin(queued: list[_Spend]) -> list[_Spend]:
+    def begin(queued: list[Spend]) -> list[Spend]:
         """The queued spends whose requests may still be answered (review s26 N-2): one whose
         deadline passed, or whose caller gave up, fails ``timeout`` and writes nothing."""
         group = []
@@ -139,12 +151,12 @@ class GroupCommit:
         return group
 
     @staticmethod
-    def _result(item: _Spend) -> bool:
+    def result(item: Spend) -> bool:
         if item.error is not None:
             raise item.error
         return bool(item.spent)
 
-    def _commit(self, group: list[_Spend]) -> None:
+    def _commit(self, group: list[Spend]) -> None:
         # one transaction on the DB-API connection, committed (and, SQLite: fsynced) before any
         # of the group is answered
         with raw_cursor(self.store.engine, commit=True) as cursor:
@@ -179,7 +191,7 @@ _LATEST_ANCHORED = (
 )
 
 
-class _NotFound(Exception):
+class NotFound(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
@@ -233,6 +245,22 @@ class Releaser:
     ) -> tuple[Any, dict[str, Any]]:
         """Checks the owner is Active, finds the record (a row of ``records``), then spends the nonce and logs the
         release in one (group) transaction; nothing is returned before it is committed."""
+        found = self._find_release(msg, owner_status)
+        if isinstance(found, NotFound):
+            # the nonce is spent all the same (the access record is used up); nothing released
+            self._spend(signer, msg["nonce"])
+            raise self._not_found(found, msg)
+        rec, anchor = found
+        self._spend(
+            signer, msg["nonce"], serve_log(signer, msg, digest, rec, kind, department, access_tx)
+        )
+        return rec, anchor
+
+    def _find_release(
+        self, msg: Mapping[str, Any], owner_status: int | None
+    ) -> tuple[Any, dict[str, Any]] | NotFound:
+        """The owner checked Active, then the record to release and its anchor proof, or why
+        there is none (:meth:`_release`; the event loop's release shares it)."""
         self._check_owner_active(owner_status)
         try:
             # a row, not an ORM object, by a statement compiled once and run on the DB-API
@@ -243,37 +271,20 @@ class Releaser:
                     cursor, {"category": msg["category"], "record_id": msg["recordId"]}
                 )
             if rec is None:
-                raise _NotFound("record_not_found")
+                raise NotFound("record_not_found")
             if not self._bound_to(rec, msg["subject"]):
                 # the record hash, recomputed with this subject, is not the row's: another
                 # subject's record, or a row altered in the store - released to nobody
                 column = (rec.subject or ZERO_ADDRESS).lower()
                 altered = column == msg["subject"].lower()
-                raise _NotFound("record_altered" if altered else "record_not_found")
-            anchor = self._anchor_proof(None, rec)
-        except _NotFound as nf:
-            # the nonce is spent all the same (the access record is used up); nothing released
-            self._spend(signer, msg["nonce"])
-            unanchored = self._exists_unanchored(msg)
-            raise Refusal("record_not_anchored" if unanchored else nf.reason) from None
-        self._spend(
-            signer,
-            msg["nonce"],
-            {
-                "kind": kind,
-                "requester": signer,
-                "department": department,
-                "grant_id": msg.get("grantId"),
-                "access_tx": access_tx,
-                "request_hash": digest,
-                "category": rec.category,
-                "record_id": rec.record_id,
-                "version": rec.version,
-                "subject": rec.subject,
-                "content_hash": rec.content_hash,
-            },
-        )
-        return rec, anchor
+                raise NotFound("record_altered" if altered else "record_not_found")
+            return rec, self._anchor_proof(None, rec)
+        except NotFound as nf:
+            return nf
+
+    def _not_found(self, nf: NotFound, msg: Mapping[str, Any]) -> Refusal:
+        unanchored = self._exists_unanchored(msg)
+        return Refusal("record_not_anchored" if unanchored else nf.reason)
 
     def _exists_unanchored(self, msg: Mapping[str, Any]) -> bool:
         with self.store.session() as s:
@@ -366,6 +377,31 @@ class Releaser:
             "anchor": anchor,
             "ciphertext": b64(ciphertext),
         }
+
+
+def serve_log(
+    signer: str,
+    msg: Mapping[str, Any],
+    digest: bytes,
+    rec: Any,
+    kind: str,
+    department: bytes | None,
+    access_tx: str | None,
+) -> dict[str, Any]:
+    """The serve-log row of one release."""
+    return {
+        "kind": kind,
+        "requester": signer,
+        "department": department,
+        "grant_id": msg.get("grantId"),
+        "access_tx": access_tx,
+        "request_hash": digest,
+        "category": rec.category,
+        "record_id": rec.record_id,
+        "version": rec.version,
+        "subject": rec.subject,
+        "content_hash": rec.content_hash,
+    }
 
 
 def _code(code: bytes) -> str:

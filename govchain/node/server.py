@@ -36,6 +36,7 @@ secp256k1) to the key that signed the request and carrying the record's anchor p
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -60,7 +61,9 @@ from govchain.node.chain import (
     RpcChain,
     grant_id_of,
 )
+from govchain.node.deadline import Deadline
 from govchain.node.messages import DATA_REQUEST, SUBJECT_REQUEST, FastDigest, node_domain
+from govchain.node.onloop import LoopSide
 from govchain.node.protocol import (
     Refusal,
     address,
@@ -85,6 +88,18 @@ class NodeConfig:
     max_validity: int = 3600  # seconds a request may be valid ahead (bounds the nonce table)
 
 
+@dataclass(frozen=True)
+class _Fetch:
+    """A grant-checked fetch request, read and its signer recovered."""
+
+    msg: dict[str, Any]
+    access_tx: str
+    digest: bytes
+    signer: str
+    public_key: bytes
+    terms: Mapping[str, Any] | None
+
+
 class DataNode(Releaser):
     """The node's decisions, independent of HTTP (thread-safe); what it releases and how is
     :class:`~govchain.node.release.Releaser`'s."""
@@ -99,10 +114,77 @@ class DataNode(Releaser):
         self.commits = GroupCommit(store)
         self._trees: OrderedDict[int, RecordTree] = OrderedDict()
         self._trees_lock = threading.Lock()
+        self._loop_sides: dict[int, LoopSide] = {}  # by the event loop's id
+        self._sides_lock = threading.Lock()
 
     # --- grant-checked fetch ---------------------------------------------------------------
 
     def fetch(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        f = self._fetch_request(body)
+        ctx = self.chain.request_context(
+            f.signer,
+            f.msg["grantId"],
+            f.msg["category"],
+            f.access_tx,
+            terms=f.terms,
+            request_hash=f.digest,
+            owner=self.config.department,
+        )
+        grantee = self._fetch_checked(f, ctx)
+        record, anchor = self._release(
+            f.signer,
+            f.msg,
+            f.digest,
+            kind="grant",
+            department=grantee,
+            access_tx=f.access_tx,
+            owner_status=ctx.owner_status,
+        )
+        return self._answer(record, anchor, f.public_key)
+
+    async def fetch_on_loop(self, body: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
+        """:meth:`fetch` decided on the running event loop: the same checks in the same order;
+        the head read, what the cache and the index do not hold, and the group commit run on
+        threads, once per batch of requests (:mod:`govchain.node.onloop`)."""
+        side = self.on_loop()
+        f = self._fetch_request(body)
+        ctx = await side.context(
+            f.signer,
+            f.msg["grantId"],
+            f.msg["category"],
+            f.access_tx,
+            f.terms,
+            f.digest,
+            self.config.department,
+        )
+        grantee = self._fetch_checked(f, ctx)
+        record, anchor = await side.release(
+            deadline,
+            f.signer,
+            f.msg,
+            f.digest,
+            kind="grant",
+            department=grantee,
+            access_tx=f.access_tx,
+            owner_status=ctx.owner_status,
+        )
+        return self._answer(record, anchor, f.public_key)
+
+    def on_loop(self) -> LoopSide:
+        """This node's reads and writes for requests decided on the running event loop."""
+        loop = asyncio.get_running_loop()
+        side = self._loop_sides.get(id(loop))
+        if side is None or side.loop is not loop:
+            with self._sides_lock:
+                for key, old in list(self._loop_sides.items()):
+                    if old.loop.is_closed():  # a server or a test ran its loop and ended
+                        old.close()
+                        del self._loop_sides[key]
+                side = self._loop_sides[id(loop)] = LoopSide(self, loop)
+        return side
+
+    def _fetch_request(self, body: Mapping[str, Any]) -> _Fetch:
+        """The request read, not expired, and its signer recovered (no chain read yet)."""
         req = _mapping(body.get("request"), "request")
         msg: dict[str, Any] = {
             "grantId": b32(req.get("grantId"), "request.grantId"),
@@ -119,27 +201,14 @@ class DataNode(Releaser):
         signer, public_key = recover(digest, body.get("signature"))
         open_access = msg["grantId"] == ZERO32
         terms = None if open_access else grant_terms(body.get("grant"))
-        ctx = self.chain.request_context(
-            signer,
-            msg["grantId"],
-            msg["category"],
-            str(access_tx),
-            terms=terms,
-            request_hash=digest,
-            owner=self.config.department,
-        )
-        grantee = self._check_authority(msg, terms, ctx, signer)
-        self._check_access_record(msg, terms, ctx, signer, digest)
-        record, anchor = self._release(
-            signer,
-            msg,
-            digest,
-            kind="grant",
-            department=grantee,
-            access_tx=str(access_tx),
-            owner_status=ctx.owner_status,
-        )
-        return self._answer(record, anchor, public_key)
+        return _Fetch(msg, str(access_tx), digest, signer, public_key, terms)
+
+    def _fetch_checked(self, f: _Fetch, ctx: RequestContext) -> bytes:
+        """The grant (or open access) and the access record checked at ``ctx``'s head; the
+        grantee department."""
+        grantee = self._check_authority(f.msg, f.terms, ctx, f.signer)
+        self._check_access_record(f.msg, f.terms, ctx, f.signer, f.digest)
+        return grantee
 
     def _check_expiry(self, expiry: int) -> None:
         now = int(time.time())

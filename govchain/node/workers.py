@@ -10,7 +10,9 @@ release it once (the second insert fails: ``nonce_replayed``). SQLite in WAL mod
 writers (``busy_timeout``); PostgreSQL does the same with its unique index.
 
 Each worker also shares its head reads and groups its nonce commits among its own concurrent
-requests (:mod:`govchain.node.index`, :mod:`govchain.node.release`).
+requests (:mod:`govchain.node.index`, :mod:`govchain.node.release`); the grant-checked fetch is
+decided on its event loop, those reads and commits batched on threads
+(:mod:`govchain.node.onloop`).
 
 The server (``server=``): **granian** by default when it is installed (the ``node`` extra,
 pinned) - a Rust HTTP/1 server whose parsing, keep-alive and writing run outside Python, calling
@@ -48,7 +50,8 @@ from govchain.node.server import DataNode, NodeConfig, build_node, create_app, s
 
 SPEC_ENV = "GOVCHAIN_NODE_SPEC"
 #: a folder where each worker writes its counters (head reads, commit groups, spends, JSON-RPC
-#: posts) every quarter second, as ``<pid>.json`` (the benchmarks; unset: nothing is written)
+#: posts) every quarter second, as ``<pid>.json``, and its threads' names by native id as
+#: ``<pid>.threads`` (the benchmarks; unset: nothing is written)
 STATS_ENV = "GOVCHAIN_NODE_STATS"
 
 
@@ -90,6 +93,10 @@ def _write_stats(node: DataNode, folder: Path) -> None:
             part = target.with_suffix(".part")
             part.write_text(json.dumps(stats))
             part.replace(target)
+            # which thread is which, for a per-thread count of CPU and context switches
+            names = {t.native_id: t.name for t in threading.enumerate()}
+            part.write_text(json.dumps(names))
+            part.replace(target.with_suffix(".threads"))
             time.sleep(0.25)
 
     threading.Thread(target=loop, name="govchain-node-stats", daemon=True).start()
