@@ -101,9 +101,11 @@ compile-levels: setup
 demo: compile
 	$(PY) -m govchain.demo $(if $(CHAIN),--chain $(CHAIN)) $(DEMO_ARGS)
 
-# TEST_WORKERS parallel pytest-xdist workers, each with its own anvil (auto: one per CPU;
-# 1: a single session). See govchain/toolchain/testrun.py and docs/testing.md.
-TEST_WORKERS ?= auto
+# TEST_WORKERS parallel pytest-xdist workers, each with its own anvil: one more than the CPUs,
+# since a worker often waits (a data node, an indexer, a subprocess, a real block time) and a
+# third worker fills that time on 2 cores (auto: one per CPU; 1: a single session). See
+# govchain/toolchain/testrun.py and docs/testing.md.
+TEST_WORKERS ?= $(shell expr $$(nproc) + 1)
 
 # lint, the default build and the other levels' builds are independent single-threaded jobs
 # (ruff/mypy/slither, solc): run them side by side, one per CPU, output kept per job. (`make

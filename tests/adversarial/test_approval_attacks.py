@@ -35,8 +35,10 @@ def case(desk: Desk, alice: Any) -> tuple[Any, bytes]:
     return terms, desk.open(terms)
 
 
-def _two_dpf_signatures(desk: Desk, depts: Any, cid: bytes, step: int = 1) -> list[Any]:
-    return [desk.sign(a, cid, step) for a in depts["DPF"].approvers[:2]]
+def _two_dpf_signatures(
+    desk: Desk, depts: Any, cid: bytes, deadline: int, step: int = 1
+) -> list[Any]:
+    return [desk.sign(a, cid, step, deadline=deadline) for a in depts["DPF"].approvers[:2]]
 
 
 def _stranger(desk: Desk, cid: bytes, d: tuple[int, bool, bytes, int, bytes]) -> str:
@@ -177,8 +179,11 @@ def test_duplicated_signer_is_refused(
     """One DPF approver's signature given twice to make up the 2-of-3 threshold."""
     terms, cid = case
     desk.submit(cid, terms, [desk.step_decision(cid, 0, depts["CIVIL"].approvers[:1])], outsider)
-    one = desk.sign(depts["DPF"].approvers[0], cid, 1)
-    decision = desk.step_decision(cid, 1, [], packed=_packed_in_order([one, one]))
+    deadline = desk.now() + DAY  # one deadline for the signature and the decision it is in
+    one = desk.sign(depts["DPF"].approvers[0], cid, 1, deadline=deadline)
+    decision = desk.step_decision(
+        cid, 1, [], deadline=deadline, packed=_packed_in_order([one, one])
+    )
     with ape.reverts(approvals.ApprovalSignerOrder, signer=one.signer, previous=one.signer):
         desk.submit(cid, terms, [decision], sender=outsider)
 
@@ -190,8 +195,12 @@ def test_reordered_signers_are_refused(
     makes duplicates impossible without a 'seen' set."""
     terms, cid = case
     desk.submit(cid, terms, [desk.step_decision(cid, 0, depts["CIVIL"].approvers[:1])], outsider)
-    low, high = sorted(_two_dpf_signatures(desk, depts, cid), key=lambda s: int(s.signer, 16))
-    decision = desk.step_decision(cid, 1, [], packed=_packed_in_order([high, low]))
+    deadline = desk.now() + DAY  # one deadline for the signatures and the decision they are in
+    two = _two_dpf_signatures(desk, depts, cid, deadline)
+    low, high = sorted(two, key=lambda s: int(s.signer, 16))
+    decision = desk.step_decision(
+        cid, 1, [], deadline=deadline, packed=_packed_in_order([high, low])
+    )
     with ape.reverts(approvals.ApprovalSignerOrder, signer=low.signer, previous=high.signer):
         desk.submit(cid, terms, [decision], sender=outsider)
 
