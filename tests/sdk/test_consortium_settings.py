@@ -28,6 +28,7 @@ from govchain.network import (
 )
 from govchain.toolchain.devnet import Devnet
 from govchain.tx import Sender
+from tests.httpstub import StubHandler, serving
 
 
 def test_anvil_headers_are_not_proof_of_authority(
@@ -158,36 +159,23 @@ def test_the_chain_id_is_asked_once_per_connection() -> None:
     is kept, and an error answer is not."""
     asked: list[str] = []
 
-    class Node(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    class Node(StubHandler):
+        def answer(self, path: str, body: bytes) -> tuple[int, bytes]:
+            request = json.loads(body)
             asked.append(request["method"])
             if request["method"] == "eth_chainId" and asked.count("eth_chainId") == 1:
-                reply = {"error": {"code": -32000, "message": "starting"}}
+                reply: dict[str, object] = {"error": {"code": -32000, "message": "starting"}}
             else:
                 reply = {"result": "0x539" if request["method"] == "eth_chainId" else "0x"}
-            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], **reply}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            return 200, json.dumps({"jsonrpc": "2.0", "id": request["id"], **reply}).encode()
 
-        def log_message(self, format: str, *args: object) -> None:
-            del format, args
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Node)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        w3 = make_web3(f"http://127.0.0.1:{server.server_address[1]}")
+    with serving(Node) as url:
+        w3 = make_web3(url)
         with pytest.raises(Web3RPCError, match="starting"):
             w3.eth.chain_id  # noqa: B018 (the error answer is not kept)
         assert [w3.eth.chain_id for _ in range(3)] == [1337, 1337, 1337]
         to = Web3.to_checksum_address("0x" + "11" * 20)
         for _ in range(3):
             w3.eth.call({"to": to, "data": "0x"})
-        assert asked.count("eth_chainId") == 2
-        assert asked.count("eth_call") == 3
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert asked.count("eth_chainId") == 2
+    assert asked.count("eth_call") == 3
