@@ -40,13 +40,14 @@ def _spawn(city_run: CityRun, *args: str) -> subprocess.Popen[str]:
 
 def _wait_up(url: str, proc: subprocess.Popen[str]) -> dict[str, object]:
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.communicate())
-        try:
-            return dict(httpx.get(url + "/v1/health", timeout=1).json())
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    with httpx.Client(timeout=1) as client:  # one client (and TLS context) for every poll
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(proc.communicate())
+            try:
+                return dict(client.get(url + "/v1/health").json())
+            except httpx.HTTPError:
+                time.sleep(0.1)
     proc.kill()
     raise AssertionError("the node did not come up")
 

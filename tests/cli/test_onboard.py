@@ -67,14 +67,15 @@ def spawn(city_run: CityRun, *args: str) -> subprocess.Popen[str]:
 
 def wait_up(url: str, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.communicate())
-        try:
-            httpx.get(url + "/v1/health", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    with httpx.Client(timeout=1) as client:  # one client (and TLS context) for every poll
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(proc.communicate())
+            try:
+                client.get(url + "/v1/health")
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
     raise AssertionError("the node did not come up")
 
 

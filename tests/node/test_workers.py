@@ -64,14 +64,15 @@ def workers_url(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                httpx.get(url + "/v1/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("the node did not start")
+        with httpx.Client(timeout=1) as client:  # one client (and TLS context) for every poll
+            for _ in range(300):
+                try:
+                    client.get(url + "/v1/health")
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            else:
+                raise RuntimeError("the node did not start")
         yield url
     finally:
         proc.terminate()  # the workers finish their requests first
