@@ -16,6 +16,15 @@ approval suite and sit on top of them.
 # ruff: noqa: F401  (fixtures are re-exported for pytest, not used here)
 from __future__ import annotations
 
+import os
+
+from govchain.toolchain import testanvil
+
+# The opcode tables (opcodetrace.py, gasfloor.py) read anvil's recorded steps, which the test
+# workers' anvil leaves out (govchain/toolchain/testanvil.py); ape starts anvil only after
+# collection, so asking here is in time.
+os.environ.setdefault(testanvil.STEPS_VARIABLE, "1")
+
 from collections.abc import Iterator
 from typing import Any
 

@@ -51,7 +51,7 @@ from typing import IO
 
 import pytest
 
-from govchain.toolchain import apecalls
+from govchain.toolchain import apecalls, testanvil
 
 PORT_VARIABLE = "GOVCHAIN_TEST_ANVIL_PORT"
 TRACES_VARIABLE = "GOVCHAIN_TEST_TRACES"
@@ -175,6 +175,7 @@ def pytest_configure(config: pytest.Config) -> None:
     memoise_test_accounts()
     skip_revert_traces()
     private_anvil_cache()
+    testanvil.install()
     apecalls.install()
     target = config.getoption("--record-durations")
     if target and "PYTEST_XDIST_WORKER" not in os.environ:
