@@ -40,8 +40,17 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+import requests
+import urllib3.exceptions as urllib3_errors
+from requests.structures import CaseInsensitiveDict
+from requests.utils import default_headers, get_encoding_from_headers
+from urllib3 import HTTPConnectionPool, Timeout
+from urllib3.connectionpool import connection_from_url
+from urllib3.util.retry import Retry
 
 CONSOLE_LOGS_VARIABLE = "GOVCHAIN_TEST_CONSOLE_LOGS"
 SWITCH_VARIABLE = "GOVCHAIN_TEST_APE_CALLS"
@@ -114,6 +123,155 @@ def no_proxy_lookup_on_loopback() -> None:
 
     cache_and_return_session._govchain = True  # type: ignore[attr-defined]
     HTTPSessionManager.cache_and_return_session = cache_and_return_session  # type: ignore[method-assign]
+
+
+class LoopbackTransport:
+    """JSON-RPC posts to loopback endpoints through one urllib3 pool per endpoint (see above).
+
+    What ``requests`` would send and raise, without its per-request layers: the same body,
+    the headers a ``requests.Session`` sends (its defaults, then web3's ``Content-Type`` and
+    ``User-Agent``, and ``Content-Length``), the same urllib3 call (no redirects, retries
+    ``Retry(0, read=False)``, web3's timeout as both connect and read timeout) and the same
+    ``requests`` exception for each urllib3 failure, as ``HTTPAdapter.send`` and
+    ``Response.content`` map them; an HTTP status of 400 or more raises ``requests.HTTPError``
+    from ``Response.raise_for_status`` with the same message and a ``Response`` to read.
+    """
+
+    RETRIES = Retry(0, read=False)  # requests' HTTPAdapter default
+    POOL_SIZE = 10  # requests' DEFAULT_POOLSIZE; more threads open extra, unpooled connections
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.endpoints: dict[tuple[int, str], tuple[HTTPConnectionPool, str, str]] = {}
+        self.headers: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        self.timeouts: dict[Any, Timeout] = {}
+        self.posts = 0
+
+    def endpoint(self, uri: str) -> tuple[HTTPConnectionPool, str, str]:
+        """(pool, path, url) of ``uri`` in this process (a forked child makes its own)."""
+        key = (os.getpid(), uri)
+        if (found := self.endpoints.get(key)) is None:
+            with self.lock:
+                if (found := self.endpoints.get(key)) is None:
+                    prepared = requests.Request("POST", uri).prepare()
+                    url = str(prepared.url)
+                    pool = connection_from_url(url, maxsize=self.POOL_SIZE, block=False)
+                    found = self.endpoints[key] = (pool, prepared.path_url, url)
+        return found
+
+    def request_headers(self, given: Mapping[str, str] | None, length: int) -> dict[str, str]:
+        items = tuple((given or {}).items())
+        if (merged := self.headers.get(items)) is None:
+            # a Session's headers, then the request's (case-insensitive), as requests merges
+            headers = default_headers()
+            headers.update(dict(items))
+            merged = self.headers[items] = {k: v for k, v in headers.items() if v is not None}
+        return {**merged, "Content-Length": str(length)}
+
+    def timeout(self, value: Any) -> Timeout:
+        if isinstance(value, Timeout):
+            return value
+        if (found := self.timeouts.get(value)) is None:
+            if isinstance(value, tuple):
+                connect, read = value
+                found = Timeout(connect=connect, read=read)
+            else:
+                found = Timeout(connect=value, read=value)
+            self.timeouts[value] = found
+        return found
+
+    def post(self, uri: str, body: bytes, headers: Mapping[str, str] | None, timeout: Any) -> bytes:
+        pool, path, url = self.endpoint(uri)
+        self.posts += 1
+        try:
+            raw = pool.urlopen(
+                "POST",
+                path,
+                body=body,
+                headers=self.request_headers(headers, len(body)),
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                retries=self.RETRIES,
+                timeout=self.timeout(timeout),
+                chunked=False,
+            )
+        except (urllib3_errors.ProtocolError, OSError) as err:
+            raise requests.ConnectionError(err) from err
+        except urllib3_errors.MaxRetryError as err:
+            reason = err.reason
+            if isinstance(reason, urllib3_errors.ConnectTimeoutError) and not isinstance(
+                reason, urllib3_errors.NewConnectionError
+            ):
+                raise requests.ConnectTimeout(err) from err
+            if isinstance(reason, urllib3_errors.ResponseError):
+                raise requests.exceptions.RetryError(err) from err
+            raise requests.ConnectionError(err) from err
+        except urllib3_errors.ClosedPoolError as err:
+            raise requests.ConnectionError(err) from err
+        except urllib3_errors.ReadTimeoutError as err:
+            raise requests.ReadTimeout(err) from err
+        except urllib3_errors.InvalidHeader as err:
+            raise requests.exceptions.InvalidHeader(err) from err
+        try:
+            content = raw.read(decode_content=True)
+        except urllib3_errors.ProtocolError as err:
+            raw.close()
+            raise requests.exceptions.ChunkedEncodingError(err) from err
+        except urllib3_errors.DecodeError as err:
+            raw.close()
+            raise requests.exceptions.ContentDecodingError(err) from err
+        except urllib3_errors.ReadTimeoutError as err:
+            raw.close()
+            raise requests.ConnectionError(err) from err
+        finally:
+            raw.release_conn()
+        if raw.status >= 400:
+            response = requests.Response()
+            response.status_code = raw.status
+            response.reason = raw.reason  # type: ignore[assignment]
+            response.headers = CaseInsensitiveDict(raw.headers)
+            response.encoding = get_encoding_from_headers(response.headers)
+            response.url = url
+            response._content = content
+            response.raise_for_status()
+        return content
+
+
+TRANSPORT = LoopbackTransport()
+# what the leaner path can carry; anything else (a proxy, auth, a certificate, a stream,
+# a form body, an explicit session) stays on requests
+PLAIN_KWARGS = frozenset({"headers", "timeout", "stream"})
+
+
+def post_loopback_through_urllib3() -> None:
+    """web3's ``HTTPSessionManager.make_post_request`` sends plain JSON-RPC posts to loopback
+    endpoints through :data:`TRANSPORT` (see the module's docstring)."""
+    from web3._utils.http import DEFAULT_HTTP_TIMEOUT
+    from web3._utils.http_session_manager import HTTPSessionManager
+
+    post = HTTPSessionManager.make_post_request
+    if getattr(post, "_govchain", False):
+        return
+
+    @functools.wraps(post)
+    def make_post_request(
+        self: HTTPSessionManager, endpoint_uri: Any, data: Any, **kwargs: Any
+    ) -> bytes:
+        if (
+            loopback(endpoint_uri)
+            and isinstance(data, bytes)
+            and kwargs.keys() <= PLAIN_KWARGS
+            and not kwargs.get("stream")
+            and getattr(self, "_explicit_session", None) is None
+        ):
+            timeout = kwargs.get("timeout", DEFAULT_HTTP_TIMEOUT)
+            return TRANSPORT.post(str(endpoint_uri), data, kwargs.get("headers"), timeout)
+        return post(self, endpoint_uri, data, **kwargs)
+
+    make_post_request._govchain = True  # type: ignore[attr-defined]
+    HTTPSessionManager.make_post_request = make_post_request  # type: ignore[method-assign]
 
 
 def forget_on_state_changes() -> None:
@@ -262,6 +420,7 @@ def install() -> None:
         return
     prune_node_map()
     no_proxy_lookup_on_loopback()
+    post_loopback_through_urllib3()
     forget_on_state_changes()
     remember_code()
     remember_gas_limit_and_mining()
