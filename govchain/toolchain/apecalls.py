@@ -85,12 +85,32 @@ class Memo:
         self.max_gas: dict[int, int] = {}
         self.auto_mine: dict[int, bool] = {}
         self.forgotten = 0
+        # ape's configuration, read per transaction: (what, id of the ecosystem or network)
+        # -> (that object, the active provider, the answer); kept until a connect or
+        # disconnect, and the stored object guards against a reused id
+        self.settings: dict[tuple[str, int], tuple[object, object, Any]] = {}
+        self.settings_forgotten = 0
 
-    def forget(self) -> None:
+    def forget(self, settings: bool = False) -> None:
         self.code.clear()
         self.max_gas.clear()
         self.auto_mine.clear()
         self.forgotten += 1
+        if settings:
+            self.settings.clear()
+            self.settings_forgotten += 1
+
+    def remembered(
+        self, what: str, owner: object, provider: object, read: Callable[[], Any]
+    ) -> Any:
+        """``read()``'s answer for ``owner`` while ``provider`` is the active one."""
+        key = (what, id(owner))
+        entry = self.settings.get(key)
+        if entry is not None and entry[0] is owner and entry[1] is provider:
+            return entry[2]
+        value = read()
+        self.settings[key] = (owner, provider, value)
+        return value
 
 
 MEMO = Memo()
@@ -368,15 +388,44 @@ def remember_gas_limit_and_mining() -> None:
         method = getattr(FoundryProvider, name)
 
         def forgetting(self: FoundryProvider, _method: Callable[[Any], Any] = method) -> Any:
-            MEMO.forget()
+            MEMO.forget(settings=True)
             try:
                 return _method(self)
             finally:
-                MEMO.forget()
+                MEMO.forget(settings=True)
 
         functools.update_wrapper(forgetting, method)
         setattr(forgetting, "_govchain", True)  # noqa: B010
         setattr(FoundryProvider, name, forgetting)
+
+
+def remember_configuration() -> None:
+    """``Ethereum.default_transaction_type`` and ``NetworkAPI.config`` remembered per
+    ecosystem or network object and active provider until a connect or disconnect (see
+    above): ape builds them anew from its loaded configuration on every transaction."""
+    from ape.api.networks import NetworkAPI
+    from ape_ethereum.ecosystem import Ethereum
+
+    config = vars(NetworkAPI)["config"]
+    if getattr(config.fget, "_govchain", False):
+        return
+    transaction_type = vars(Ethereum)["default_transaction_type"]
+    assert isinstance(config, property) and config.fget is not None
+    assert isinstance(transaction_type, property) and transaction_type.fget is not None
+    read_config, read_type = config.fget, transaction_type.fget
+
+    def network_config(self: NetworkAPI) -> Any:
+        return MEMO.remembered("config", self, None, lambda: read_config(self))
+
+    def default_transaction_type(self: Ethereum) -> Any:
+        provider = self.network_manager.active_provider
+        return MEMO.remembered("transaction type", self, provider, lambda: read_type(self))
+
+    for new, old in ((network_config, read_config), (default_transaction_type, read_type)):
+        functools.update_wrapper(new, old)
+        setattr(new, "_govchain", True)  # noqa: B010
+    setattr(NetworkAPI, "config", property(network_config))  # noqa: B010
+    setattr(Ethereum, "default_transaction_type", property(default_transaction_type))  # noqa: B010
 
 
 def skip_console_logs() -> None:
@@ -424,4 +473,5 @@ def install() -> None:
     forget_on_state_changes()
     remember_code()
     remember_gas_limit_and_mining()
+    remember_configuration()
     skip_console_logs()

@@ -146,3 +146,52 @@ def test_dead_processes_leave_apes_node_map() -> None:
     assert gone.pid not in nodes.nodes
     assert ours in nodes.nodes  # the worker's running anvil stays
     assert apecalls.alive(ours) and apecalls.alive(os.getpid())
+
+
+def test_the_configuration_read_per_transaction_is_what_ape_computes() -> None:
+    from ape.api.networks import NetworkAPI
+    from ape_ethereum.ecosystem import Ethereum
+
+    provider = ape.chain.provider
+    network, ecosystem = provider.network, provider.network.ecosystem
+    computed_config = vars(NetworkAPI)["config"].fget.__wrapped__(network)
+    computed_type = vars(Ethereum)["default_transaction_type"].fget.__wrapped__(ecosystem)
+    assert network.config is network.config  # remembered, not built again
+    assert network.config.model_dump() == computed_config.model_dump()
+    assert ecosystem.default_transaction_type == computed_type
+    assert ("transaction type", id(ecosystem)) in apecalls.MEMO.settings
+    assert ("config", id(network)) in apecalls.MEMO.settings
+    # what ape derives from it per transaction
+    assert network.required_confirmations == computed_config.get("required_confirmations", 0)
+    assert network.base_fee_multiplier == computed_config.get("base_fee_multiplier")
+    assert network.transaction_acceptance_timeout == computed_config.get(
+        "transaction_acceptance_timeout"
+    )
+
+
+def test_the_configuration_is_read_again_after_a_connect(accounts: Any) -> None:
+    """A second provider object connects and disconnects (to the worker's anvil: ape-foundry
+    takes ``APE_FOUNDRY_HOST`` over the settings, and leaves running an anvil it did not
+    start): the remembered answers are forgotten and computed again."""
+    ours = ape.chain.provider
+    ecosystem = ours.network.ecosystem
+    assert ecosystem.default_transaction_type is not None
+    assert ours.network.config is not None
+    key = ("transaction type", id(ecosystem))
+    assert key in apecalls.MEMO.settings
+    forgotten = apecalls.MEMO.settings_forgotten
+    other = ape.networks.ethereum.local.get_provider("foundry")
+    assert other is not ours
+    other.connect()
+    try:
+        assert other.is_connected and other.uri == ours.uri
+        assert apecalls.MEMO.settings_forgotten >= forgotten + 1
+        assert key not in apecalls.MEMO.settings
+    finally:
+        other.disconnect()
+    assert apecalls.MEMO.settings_forgotten >= forgotten + 2
+    assert key not in apecalls.MEMO.settings
+    assert ape.chain.provider is ours and ours.is_connected
+    receipt = accounts[0].transfer(accounts[1], 1)
+    assert not receipt.failed
+    assert apecalls.MEMO.settings[key][1] is ours
