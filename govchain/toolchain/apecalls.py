@@ -27,34 +27,51 @@ nonces, receipts and errors are the same.
   anvil whether it mines automatically (``anvil_getAutomine``) after every send. Both are
   remembered per provider until a request of :data:`FORGETTING` (which includes the
   requests that change them).
+* **The transport.** JSON-RPC posts of any web3 ``HTTPProvider`` of this process to a
+  loopback URL skip ``requests`` and go through urllib3 directly
+  (:mod:`govchain.toolchain.rpctransport`: same body, headers, timeout and exceptions).
+* **Configuration.** ape rebuilds ``Ethereum.default_transaction_type`` (a pydantic
+  *settings* object, which reads the environment) and ``NetworkAPI.config`` (validated
+  again; read for ``required_confirmations``, ``base_fee_multiplier``,
+  ``transaction_acceptance_timeout``) on every transaction from a configuration loaded
+  once. Both are remembered per ecosystem or network object (and active provider) until
+  any provider connects or disconnects. Nothing in ``tests/`` or the package changes ape's
+  configuration at run time (no ``config_manager``, ``isolate_data_folder``, network
+  switching or ``use_provider``); a test that did would have to reconnect.
+* **Receipts by hash.** ``ChainManager.get_receipt(hash)`` goes through ape's history,
+  which first takes the hash's last 20 bytes for an address and asks its nonce
+  (``eth_getTransactionCount``), two or three times per reverted transaction. Here a
+  32-byte hash is looked up as a receipt straight away (the same receipt, the same
+  ``TransactionNotFoundError``).
+* **Signer recovery.** ape checks the signature each time it serialises a transaction (to
+  send it, and for every ``txn_hash``); the recovered signer is remembered per signed
+  bytes, so a signature that does not match its sender still raises ``SignatureError``.
 * **Console logs.** After every transaction to a contract ape traces it
   (``debug_traceTransaction``) to print ``console.log`` lines; no contract here uses
   ``console.sol``. The trace is skipped unless ``GOVCHAIN_TEST_CONSOLE_LOGS=1``.
 
-``GOVCHAIN_TEST_APE_CALLS=0`` leaves ape as it is (to compare, or to rule these patches out). Not seen: a request of :data:`FORGETTING`
-that another process sends to the worker's anvil; no test does that (the CLI's and the
-shared city's reverts go to their own devnets).
+``GOVCHAIN_TEST_APE_CALLS=0`` leaves ape as it is (to compare, or to rule these patches
+out). Not remembered, ever: nonces, fees, the base fee, balances (other clients of this
+process send from the same accounts). Not seen: a request of :data:`FORGETTING` that another
+process sends to the worker's anvil; no test does that (the CLI's and the shared city's
+reverts go to their own devnets).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import threading
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import requests
-import urllib3.exceptions as urllib3_errors
-from requests.structures import CaseInsensitiveDict
-from requests.utils import default_headers, get_encoding_from_headers
-from urllib3 import HTTPConnectionPool, Timeout
-from urllib3.connectionpool import connection_from_url
-from urllib3.util.retry import Retry
+from govchain.toolchain.rpctransport import (
+    loopback,
+    post_loopback_through_urllib3,
+)
 
 CONSOLE_LOGS_VARIABLE = "GOVCHAIN_TEST_CONSOLE_LOGS"
 SWITCH_VARIABLE = "GOVCHAIN_TEST_APE_CALLS"
-LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
 # requests after which code, the block gas limit or the mining mode may differ
 FORGETTING = frozenset(
     {
@@ -74,6 +91,7 @@ FORGETTING = frozenset(
         "anvil_setBlockGasLimit",
     }
 )
+TRANSACTION_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 DELEGATION_PREFIX = bytes.fromhex("ef0100")  # EIP-7702: an account's delegated code
 
 
@@ -116,10 +134,6 @@ class Memo:
 MEMO = Memo()
 
 
-def loopback(url: object) -> bool:
-    return str(url).startswith(LOOPBACK)
-
-
 def forgets(method: object) -> bool:
     return method in FORGETTING
 
@@ -143,155 +157,6 @@ def no_proxy_lookup_on_loopback() -> None:
 
     cache_and_return_session._govchain = True  # type: ignore[attr-defined]
     HTTPSessionManager.cache_and_return_session = cache_and_return_session  # type: ignore[method-assign]
-
-
-class LoopbackTransport:
-    """JSON-RPC posts to loopback endpoints through one urllib3 pool per endpoint (see above).
-
-    What ``requests`` would send and raise, without its per-request layers: the same body,
-    the headers a ``requests.Session`` sends (its defaults, then web3's ``Content-Type`` and
-    ``User-Agent``, and ``Content-Length``), the same urllib3 call (no redirects, retries
-    ``Retry(0, read=False)``, web3's timeout as both connect and read timeout) and the same
-    ``requests`` exception for each urllib3 failure, as ``HTTPAdapter.send`` and
-    ``Response.content`` map them; an HTTP status of 400 or more raises ``requests.HTTPError``
-    from ``Response.raise_for_status`` with the same message and a ``Response`` to read.
-    """
-
-    RETRIES = Retry(0, read=False)  # requests' HTTPAdapter default
-    POOL_SIZE = 10  # requests' DEFAULT_POOLSIZE; more threads open extra, unpooled connections
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.endpoints: dict[tuple[int, str], tuple[HTTPConnectionPool, str, str]] = {}
-        self.headers: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
-        self.timeouts: dict[Any, Timeout] = {}
-        self.posts = 0
-
-    def endpoint(self, uri: str) -> tuple[HTTPConnectionPool, str, str]:
-        """(pool, path, url) of ``uri`` in this process (a forked child makes its own)."""
-        key = (os.getpid(), uri)
-        if (found := self.endpoints.get(key)) is None:
-            with self.lock:
-                if (found := self.endpoints.get(key)) is None:
-                    prepared = requests.Request("POST", uri).prepare()
-                    url = str(prepared.url)
-                    pool = connection_from_url(url, maxsize=self.POOL_SIZE, block=False)
-                    found = self.endpoints[key] = (pool, prepared.path_url, url)
-        return found
-
-    def request_headers(self, given: Mapping[str, str] | None, length: int) -> dict[str, str]:
-        items = tuple((given or {}).items())
-        if (merged := self.headers.get(items)) is None:
-            # a Session's headers, then the request's (case-insensitive), as requests merges
-            headers = default_headers()
-            headers.update(dict(items))
-            merged = self.headers[items] = {k: v for k, v in headers.items() if v is not None}
-        return {**merged, "Content-Length": str(length)}
-
-    def timeout(self, value: Any) -> Timeout:
-        if isinstance(value, Timeout):
-            return value
-        if (found := self.timeouts.get(value)) is None:
-            if isinstance(value, tuple):
-                connect, read = value
-                found = Timeout(connect=connect, read=read)
-            else:
-                found = Timeout(connect=value, read=value)
-            self.timeouts[value] = found
-        return found
-
-    def post(self, uri: str, body: bytes, headers: Mapping[str, str] | None, timeout: Any) -> bytes:
-        pool, path, url = self.endpoint(uri)
-        self.posts += 1
-        try:
-            raw = pool.urlopen(
-                "POST",
-                path,
-                body=body,
-                headers=self.request_headers(headers, len(body)),
-                redirect=False,
-                assert_same_host=False,
-                preload_content=False,
-                decode_content=False,
-                retries=self.RETRIES,
-                timeout=self.timeout(timeout),
-                chunked=False,
-            )
-        except (urllib3_errors.ProtocolError, OSError) as err:
-            raise requests.ConnectionError(err) from err
-        except urllib3_errors.MaxRetryError as err:
-            reason = err.reason
-            if isinstance(reason, urllib3_errors.ConnectTimeoutError) and not isinstance(
-                reason, urllib3_errors.NewConnectionError
-            ):
-                raise requests.ConnectTimeout(err) from err
-            if isinstance(reason, urllib3_errors.ResponseError):
-                raise requests.exceptions.RetryError(err) from err
-            raise requests.ConnectionError(err) from err
-        except urllib3_errors.ClosedPoolError as err:
-            raise requests.ConnectionError(err) from err
-        except urllib3_errors.ReadTimeoutError as err:
-            raise requests.ReadTimeout(err) from err
-        except urllib3_errors.InvalidHeader as err:
-            raise requests.exceptions.InvalidHeader(err) from err
-        try:
-            content = raw.read(decode_content=True)
-        except urllib3_errors.ProtocolError as err:
-            raw.close()
-            raise requests.exceptions.ChunkedEncodingError(err) from err
-        except urllib3_errors.DecodeError as err:
-            raw.close()
-            raise requests.exceptions.ContentDecodingError(err) from err
-        except urllib3_errors.ReadTimeoutError as err:
-            raw.close()
-            raise requests.ConnectionError(err) from err
-        finally:
-            raw.release_conn()
-        if raw.status >= 400:
-            response = requests.Response()
-            response.status_code = raw.status
-            response.reason = raw.reason  # type: ignore[assignment]
-            response.headers = CaseInsensitiveDict(raw.headers)
-            response.encoding = get_encoding_from_headers(response.headers)
-            response.url = url
-            response._content = content
-            response.raise_for_status()
-        return content
-
-
-TRANSPORT = LoopbackTransport()
-# what the leaner path can carry; anything else (a proxy, auth, a certificate, a stream,
-# a form body, an explicit session) stays on requests
-PLAIN_KWARGS = frozenset({"headers", "timeout", "stream"})
-
-
-def post_loopback_through_urllib3() -> None:
-    """web3's ``HTTPSessionManager.make_post_request`` sends plain JSON-RPC posts to loopback
-    endpoints through :data:`TRANSPORT` (see the module's docstring)."""
-    from web3._utils.http import DEFAULT_HTTP_TIMEOUT
-    from web3._utils.http_session_manager import HTTPSessionManager
-
-    post = HTTPSessionManager.make_post_request
-    if getattr(post, "_govchain", False):
-        return
-
-    @functools.wraps(post)
-    def make_post_request(
-        self: HTTPSessionManager, endpoint_uri: Any, data: Any, **kwargs: Any
-    ) -> bytes:
-        if (
-            loopback(endpoint_uri)
-            and isinstance(data, bytes)
-            and kwargs.keys() <= PLAIN_KWARGS
-            and not kwargs.get("stream")
-            and getattr(self, "_explicit_session", None) is None
-        ):
-            timeout = kwargs.get("timeout", DEFAULT_HTTP_TIMEOUT)
-            return TRANSPORT.post(str(endpoint_uri), data, kwargs.get("headers"), timeout)
-        return post(self, endpoint_uri, data, **kwargs)
-
-    make_post_request._govchain = True  # type: ignore[attr-defined]
-    HTTPSessionManager.make_post_request = make_post_request  # type: ignore[method-assign]
 
 
 def forget_on_state_changes() -> None:
@@ -428,6 +293,59 @@ def remember_configuration() -> None:
     setattr(Ethereum, "default_transaction_type", property(default_transaction_type))  # noqa: B010
 
 
+def receipts_by_hash() -> None:
+    """``ChainManager.get_receipt(hash)`` reads the receipt without asking the nonce of the
+    hash's last 20 bytes taken as an address (ape's history lookup tries an account first);
+    a 32-byte hash is never an address with transactions, so the answer is the same."""
+    from ape.exceptions import TransactionNotFoundError
+    from ape.managers.chain import ChainManager
+
+    get = ChainManager.get_receipt
+    if getattr(get, "_govchain", False):
+        return
+
+    @functools.wraps(get)
+    def get_receipt(self: ChainManager, transaction_hash: str) -> Any:
+        if (
+            not isinstance(transaction_hash, str)
+            or not TRANSACTION_HASH.fullmatch(transaction_hash)
+            or self.network_manager.active_provider is None
+        ):
+            return get(self, transaction_hash)
+        try:
+            return self.history._get_receipt(transaction_hash)
+        except Exception as error:  # ape's history answers "not found" to any failure here
+            raise TransactionNotFoundError(transaction_hash=transaction_hash) from error
+
+    get_receipt._govchain = True  # type: ignore[attr-defined]
+    ChainManager.get_receipt = get_receipt  # type: ignore[method-assign]
+
+
+class RememberedRecovery:
+    """``eth_account.Account`` for ``ape_ethereum.transactions``, whose serialisation recovers
+    the signer of the same signed bytes every time a transaction's hash is asked for."""
+
+    def __getattr__(self, name: str) -> Any:
+        from eth_account import Account
+
+        return getattr(Account, name)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)
+    def recover_transaction(serialized: Any) -> Any:
+        from eth_account import Account
+
+        return Account.recover_transaction(serialized)
+
+
+def remember_signer_recovery() -> None:
+    """A pure function of the signed bytes, remembered (see :class:`RememberedRecovery`)."""
+    import ape_ethereum.transactions as transactions
+
+    if not isinstance(vars(transactions).get("EthAccount"), RememberedRecovery):
+        setattr(transactions, "EthAccount", RememberedRecovery())  # noqa: B010
+
+
 def skip_console_logs() -> None:
     """No debug trace per transaction for ``console.log`` lines unless
     ``GOVCHAIN_TEST_CONSOLE_LOGS=1`` (ape's own post-send step minus the trace)."""
@@ -474,4 +392,6 @@ def install() -> None:
     remember_code()
     remember_gas_limit_and_mining()
     remember_configuration()
+    receipts_by_hash()
+    remember_signer_recovery()
     skip_console_logs()

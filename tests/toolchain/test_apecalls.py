@@ -22,7 +22,10 @@ def probe(project: Any, accounts: Any) -> Any:
 
 
 def test_the_plugin_installed_every_cut() -> None:
+    import ape_ethereum.transactions
+    from ape.api.networks import NetworkAPI
     from ape.managers.chain import ChainManager
+    from ape_ethereum.ecosystem import Ethereum
     from ape_foundry.provider import FoundryProvider
     from web3._utils.http_session_manager import HTTPSessionManager
     from web3.providers.rpc import HTTPProvider
@@ -32,6 +35,11 @@ def test_the_plugin_installed_every_cut() -> None:
     assert getattr(ChainManager.get_code, "_govchain", False)
     assert getattr(FoundryProvider.connect, "_govchain", False)
     assert getattr(devnet.rpc, "__wrapped__", None) is not None
+    assert getattr(HTTPSessionManager.make_post_request, "_govchain", False)
+    assert getattr(ChainManager.get_receipt, "_govchain", False)
+    assert getattr(vars(NetworkAPI)["config"].fget, "_govchain", False)
+    assert getattr(vars(Ethereum)["default_transaction_type"].fget, "_govchain", False)
+    assert isinstance(ape_ethereum.transactions.EthAccount, apecalls.RememberedRecovery)
 
 
 def test_code_is_remembered_until_a_snapshot_revert_removes_it(probe: Any) -> None:
@@ -195,3 +203,40 @@ def test_the_configuration_is_read_again_after_a_connect(accounts: Any) -> None:
     receipt = accounts[0].transfer(accounts[1], 1)
     assert not receipt.failed
     assert apecalls.MEMO.settings[key][1] is ours
+
+
+def test_receipts_by_hash_are_what_ape_reads(accounts: Any) -> None:
+    from ape.exceptions import TransactionNotFoundError
+    from ape.managers.chain import ChainManager
+
+    read_by_ape = ChainManager.get_receipt.__wrapped__  # type: ignore[attr-defined]
+    receipt = accounts[0].transfer(accounts[1], 1)
+    ours = ape.chain.get_receipt(receipt.txn_hash)
+    theirs = read_by_ape(ape.chain, receipt.txn_hash)
+    assert ours.txn_hash == theirs.txn_hash == receipt.txn_hash
+    assert (ours.block_number, ours.status, ours.gas_used) == (
+        theirs.block_number,
+        theirs.status,
+        theirs.gas_used,
+    )
+    assert receipt.transaction.receipt.txn_hash == receipt.txn_hash
+    unknown = "0x" + "ab" * 32
+    with pytest.raises(TransactionNotFoundError):
+        ape.chain.get_receipt(unknown)
+    with pytest.raises(TransactionNotFoundError):
+        read_by_ape(ape.chain, unknown)
+
+
+def test_a_transaction_whose_signature_does_not_match_its_sender_is_still_refused(
+    accounts: Any,
+) -> None:
+    from ape.exceptions import SignatureError
+    from eth_account import Account
+
+    receipt = accounts[0].transfer(accounts[1], 1)
+    signed = receipt.transaction.serialize_transaction()
+    assert signed == receipt.transaction.serialize_transaction()  # remembered recovery
+    assert Account.recover_transaction(signed) == accounts[0].address
+    forged = receipt.transaction.model_copy(update={"sender": accounts[2].address})
+    with pytest.raises(SignatureError):
+        forged.serialize_transaction()

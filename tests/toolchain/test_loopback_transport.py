@@ -1,4 +1,4 @@
-"""The test plugin's loopback transport (govchain.toolchain.apecalls.LoopbackTransport): web3's
+"""The test plugin's loopback transport (govchain.toolchain.rpctransport): web3's
 JSON-RPC posts to a loopback endpoint skip ``requests`` but send, answer and fail as the stock
 path does, against the worker's anvil and local stub servers."""
 
@@ -18,7 +18,7 @@ import requests
 from web3 import Web3
 from web3._utils.http_session_manager import HTTPSessionManager
 
-from govchain.toolchain import apecalls
+from govchain.toolchain import apecalls, rpctransport
 from govchain.toolchain.devnet import free_port
 from tests.httpstub import StubHandler, serving
 
@@ -77,12 +77,12 @@ def test_answers_from_anvil_are_the_stock_paths_answers(accounts: Any, project: 
         rpc("eth_call", {"to": probe.address, "data": "0xdeadbeef"}, "latest"),  # reverts
         rpc("no_such_method"),
     ]
-    before = apecalls.TRANSPORT.posts
+    before = rpctransport.TRANSPORT.posts
     for body in requests_sent:
         ours, stock = both(uri, body, headers=HEADERS, timeout=30)
         assert isinstance(ours, bytes)
         assert ours == stock
-    assert apecalls.TRANSPORT.posts == before + len(requests_sent)
+    assert rpctransport.TRANSPORT.posts == before + len(requests_sent)
 
 
 def test_the_server_receives_what_requests_sends(recorder: type[Recorder]) -> None:
@@ -126,10 +126,10 @@ def test_a_slow_answer_times_out_as_with_requests(recorder: type[Recorder]) -> N
 
 
 def test_other_urls_sessions_and_streams_stay_on_requests(recorder: type[Recorder]) -> None:
-    before = apecalls.TRANSPORT.posts
+    before = rpctransport.TRANSPORT.posts
     # 127.0.0.2 is this machine too, but not one of the LOOPBACK prefixes
     with serving(recorder, host="127.0.0.2") as url:
-        assert not apecalls.loopback(url)
+        assert not rpctransport.loopback(url)
         w3 = Web3(Web3.HTTPProvider(url))
         assert w3.provider.make_request("eth_chainId", [])["error"]["message"] == "stub"  # type: ignore[arg-type,index]
     with serving(recorder) as url:
@@ -138,7 +138,7 @@ def test_other_urls_sessions_and_streams_stay_on_requests(recorder: type[Recorde
         answer = HTTPSessionManager().make_post_request(url, rpc("eth_chainId"), stream=True)
         assert b"stub" in answer
     assert len(recorder.seen) == 3
-    assert apecalls.TRANSPORT.posts == before
+    assert rpctransport.TRANSPORT.posts == before
 
 
 def test_state_changing_requests_through_the_transport_still_clear_the_memos(
@@ -150,9 +150,9 @@ def test_state_changing_requests_through_the_transport_still_clear_the_memos(
     assert (id(provider), probe.address) in apecalls.MEMO.code
     w3 = Web3(Web3.HTTPProvider(provider.uri))
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    posts, forgotten = apecalls.TRANSPORT.posts, apecalls.MEMO.forgotten
+    posts, forgotten = rpctransport.TRANSPORT.posts, apecalls.MEMO.forgotten
     assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
-    assert apecalls.TRANSPORT.posts == posts + 1
+    assert rpctransport.TRANSPORT.posts == posts + 1
     assert apecalls.MEMO.forgotten == forgotten + 1
     assert (id(provider), probe.address) not in apecalls.MEMO.code
     assert probe.is_contract  # the snapshot was taken after the deployment
@@ -167,7 +167,7 @@ def test_threads_share_one_pool_and_each_gets_its_own_answer(accounts: Any) -> N
     assert answers == [expected[address] for address in addresses]
     pools = {
         pool
-        for (pid, uri), (pool, _, _) in apecalls.TRANSPORT.endpoints.items()
+        for (pid, uri), (pool, _, _) in rpctransport.TRANSPORT.endpoints.items()
         if pid == os.getpid() and uri == ape.chain.provider.uri
     }
     assert len(pools) == 1
@@ -176,11 +176,11 @@ def test_threads_share_one_pool_and_each_gets_its_own_answer(accounts: Any) -> N
 def test_transactions_through_the_transport_still_name_their_custom_errors(
     project: Any, accounts: Any
 ) -> None:
-    posts = apecalls.TRANSPORT.posts
+    posts = rpctransport.TRANSPORT.posts
     registry = accounts[0].deploy(project.DepartmentRegistry, accounts[1], [])
     with ape.reverts(registry.DepartmentUnauthorizedCouncil, caller=accounts[3].address):
         registry.admit(b"\x01" * 32, sender=accounts[3])
-    assert apecalls.TRANSPORT.posts > posts
+    assert rpctransport.TRANSPORT.posts > posts
 
 
 def test_the_switch_leaves_requests_in_place() -> None:
