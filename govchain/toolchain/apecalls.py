@@ -46,6 +46,9 @@ nonces, receipts and errors are the same.
 * **Signer recovery.** ape checks the signature each time it serialises a transaction (to
   send it, and for every ``txn_hash``); the recovered signer is remembered per signed
   bytes, so a signature that does not match its sender still raises ``SignatureError``.
+* **Receipt polls.** An automining anvil answers ``eth_sendRawTransaction`` before the
+  block is in; web3 then sleeps 0.1 s before asking for the receipt again. For loopback
+  nodes it asks every 5 ms (unless the caller chose a latency); the receipt is the same.
 * **Console logs.** After every transaction to a contract ape traces it
   (``debug_traceTransaction``) to print ``console.log`` lines; no contract here uses
   ``console.sol``. The trace is skipped unless ``GOVCHAIN_TEST_CONSOLE_LOGS=1``.
@@ -91,6 +94,7 @@ FORGETTING = frozenset(
         "anvil_setBlockGasLimit",
     }
 )
+RECEIPT_POLL_SECONDS = 0.005
 TRANSACTION_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 DELEGATION_PREFIX = bytes.fromhex("ef0100")  # EIP-7702: an account's delegated code
 
@@ -346,6 +350,31 @@ def remember_signer_recovery() -> None:
         setattr(transactions, "EthAccount", RememberedRecovery())  # noqa: B010
 
 
+def poll_receipts_quickly() -> None:
+    """web3's ``wait_for_transaction_receipt`` asks a loopback node for a receipt every
+    :data:`RECEIPT_POLL_SECONDS` instead of every 0.1 s unless its caller chose a latency: an
+    automining anvil answers ``eth_sendRawTransaction`` before the block is in, so the first
+    ask often finds no receipt (the more often the faster the client), and each miss slept
+    0.1 s where the receipt was there within ~3 ms."""
+    from web3.eth import Eth
+
+    wait = Eth.wait_for_transaction_receipt
+    if getattr(wait, "_govchain", False):
+        return
+
+    @functools.wraps(wait)
+    def wait_for_transaction_receipt(
+        self: Eth, transaction_hash: Any, timeout: float = 120, poll_latency: float | None = None
+    ) -> Any:
+        if poll_latency is None:
+            endpoint = getattr(self.w3.provider, "endpoint_uri", None)
+            poll_latency = RECEIPT_POLL_SECONDS if loopback(endpoint) else 0.1
+        return wait(self, transaction_hash, timeout, poll_latency)
+
+    wait_for_transaction_receipt._govchain = True  # type: ignore[attr-defined]
+    Eth.wait_for_transaction_receipt = wait_for_transaction_receipt  # type: ignore[method-assign]
+
+
 def skip_console_logs() -> None:
     """No debug trace per transaction for ``console.log`` lines unless
     ``GOVCHAIN_TEST_CONSOLE_LOGS=1`` (ape's own post-send step minus the trace)."""
@@ -394,4 +423,5 @@ def install() -> None:
     remember_configuration()
     receipts_by_hash()
     remember_signer_recovery()
+    poll_receipts_quickly()
     skip_console_logs()

@@ -28,6 +28,7 @@ def test_the_plugin_installed_every_cut() -> None:
     from ape_ethereum.ecosystem import Ethereum
     from ape_foundry.provider import FoundryProvider
     from web3._utils.http_session_manager import HTTPSessionManager
+    from web3.eth import Eth
     from web3.providers.rpc import HTTPProvider
 
     assert getattr(HTTPSessionManager.cache_and_return_session, "_govchain", False)
@@ -40,6 +41,7 @@ def test_the_plugin_installed_every_cut() -> None:
     assert getattr(vars(NetworkAPI)["config"].fget, "_govchain", False)
     assert getattr(vars(Ethereum)["default_transaction_type"].fget, "_govchain", False)
     assert isinstance(ape_ethereum.transactions.EthAccount, apecalls.RememberedRecovery)
+    assert getattr(Eth.wait_for_transaction_receipt, "_govchain", False)
 
 
 def test_code_is_remembered_until_a_snapshot_revert_removes_it(probe: Any) -> None:
@@ -240,3 +242,32 @@ def test_a_transaction_whose_signature_does_not_match_its_sender_is_still_refuse
     forged = receipt.transaction.model_copy(update={"sender": accounts[2].address})
     with pytest.raises(SignatureError):
         forged.serialize_transaction()
+
+
+def test_receipt_waits_on_loopback_find_what_the_chain_holds(accounts: Any) -> None:
+    import threading
+
+    from web3.exceptions import TimeExhausted
+
+    provider = ape.chain.provider
+    w3 = Web3(Web3.HTTPProvider(provider.uri))
+    receipt = accounts[0].transfer(accounts[1], 1)
+    found = w3.eth.wait_for_transaction_receipt(receipt.txn_hash)
+    assert found == w3.eth.get_transaction_receipt(receipt.txn_hash)
+    assert found["blockNumber"] == receipt.block_number
+    with pytest.raises(TimeExhausted):
+        w3.eth.wait_for_transaction_receipt("0x" + "cd" * 32, timeout=0.05)
+    # a transaction that is mined only later (automine off, one block mined by another thread)
+    snapshot = ape.chain.snapshot()
+    provider.auto_mine = False
+    try:
+        sender = w3.eth.accounts[0]
+        pending = w3.eth.send_transaction({"from": sender, "to": accounts[1].address, "value": 1})
+        miner = threading.Timer(0.2, lambda: w3.provider.make_request("evm_mine", []))  # type: ignore[arg-type]
+        miner.start()
+        later = w3.eth.wait_for_transaction_receipt(pending, timeout=30)
+        miner.join()
+        assert later["status"] == 1 and later["transactionHash"] == pending
+    finally:
+        provider.auto_mine = True
+        ape.chain.restore(snapshot)
