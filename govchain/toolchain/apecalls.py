@@ -48,7 +48,8 @@ nonces, receipts and errors are the same.
   bytes, so a signature that does not match its sender still raises ``SignatureError``.
 * **Receipt polls.** An automining anvil answers ``eth_sendRawTransaction`` before the
   block is in; web3 then sleeps 0.1 s before asking for the receipt again. For loopback
-  nodes it asks every 5 ms (unless the caller chose a latency); the receipt is the same.
+  nodes it asks every 5 ms for the first 0.1 s, then every 0.1 s (unless the caller chose a
+  latency); the receipt and the timeout error are the same.
 * **Console logs.** After every transaction to a contract ape traces it
   (``debug_traceTransaction``) to print ``console.log`` lines; no contract here uses
   ``console.sol``. The trace is skipped unless ``GOVCHAIN_TEST_CONSOLE_LOGS=1``.
@@ -95,6 +96,7 @@ FORGETTING = frozenset(
     }
 )
 RECEIPT_POLL_SECONDS = 0.005
+QUICK_RECEIPT_SECONDS = 0.1
 TRANSACTION_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 DELEGATION_PREFIX = bytes.fromhex("ef0100")  # EIP-7702: an account's delegated code
 
@@ -351,12 +353,16 @@ def remember_signer_recovery() -> None:
 
 
 def poll_receipts_quickly() -> None:
-    """web3's ``wait_for_transaction_receipt`` asks a loopback node for a receipt every
-    :data:`RECEIPT_POLL_SECONDS` instead of every 0.1 s unless its caller chose a latency: an
-    automining anvil answers ``eth_sendRawTransaction`` before the block is in, so the first
-    ask often finds no receipt (the more often the faster the client), and each miss slept
-    0.1 s where the receipt was there within ~3 ms."""
+    """web3's ``wait_for_transaction_receipt`` on a loopback node, unless its caller chose a
+    latency, asks every :data:`RECEIPT_POLL_SECONDS` for the first
+    :data:`QUICK_RECEIPT_SECONDS`, then every 0.1 s as before: an automining anvil answers
+    ``eth_sendRawTransaction`` before the block is in, so the first ask often finds no receipt
+    (the more often the faster the client), and each miss slept 0.1 s where the receipt was
+    there within ~3 ms. A node that mines at intervals is not asked more than 20 extra times.
+    The receipt and the ``TimeExhausted`` raised (with web3's message) are the same."""
+    from hexbytes import HexBytes
     from web3.eth import Eth
+    from web3.exceptions import TimeExhausted
 
     wait = Eth.wait_for_transaction_receipt
     if getattr(wait, "_govchain", False):
@@ -366,10 +372,23 @@ def poll_receipts_quickly() -> None:
     def wait_for_transaction_receipt(
         self: Eth, transaction_hash: Any, timeout: float = 120, poll_latency: float | None = None
     ) -> Any:
-        if poll_latency is None:
-            endpoint = getattr(self.w3.provider, "endpoint_uri", None)
-            poll_latency = RECEIPT_POLL_SECONDS if loopback(endpoint) else 0.1
-        return wait(self, transaction_hash, timeout, poll_latency)
+        if poll_latency is not None or not loopback(getattr(self.w3.provider, "endpoint_uri", "")):
+            return wait(
+                self, transaction_hash, timeout, 0.1 if poll_latency is None else poll_latency
+            )
+        quick = min(timeout, QUICK_RECEIPT_SECONDS)
+        try:
+            return wait(self, transaction_hash, quick, RECEIPT_POLL_SECONDS)
+        except TimeExhausted:
+            if timeout <= quick:
+                raise
+        try:
+            return wait(self, transaction_hash, timeout - quick, 0.1)
+        except TimeExhausted as error:
+            raise TimeExhausted(
+                f"Transaction {HexBytes(transaction_hash)!r} is not in the chain "
+                f"after {timeout} seconds"
+            ) from error
 
     wait_for_transaction_receipt._govchain = True  # type: ignore[attr-defined]
     Eth.wait_for_transaction_receipt = wait_for_transaction_receipt  # type: ignore[method-assign]
