@@ -29,13 +29,13 @@ class StubHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving(handler: type[StubHandler]) -> Iterator[str]:
-    """``handler`` served on a free local port: its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serving(handler: type[StubHandler], host: str = "127.0.0.1") -> Iterator[str]:
+    """``handler`` served on a free port of ``host`` (a loopback address): its base URL."""
+    server = ThreadingHTTPServer((host, 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -31,9 +31,11 @@ them (see :mod:`govchain.toolchain.devnet`). The plugin adds ``--cache-path`` wi
 temporary folder of this process, removed when pytest finishes, after ape stopped its anvil.
 
 Per-call work: :mod:`govchain.toolchain.apecalls` removes what ape repeats on every JSON-RPC
-call or transaction although its answer cannot have changed (proxy look-ups, ``eth_getCode``,
-the latest block's gas limit, the mining mode, a debug trace per transaction) and prunes ape's
-node-process map of dead anvils.
+call or transaction although its answer cannot have changed (proxy look-ups, ``requests``'
+layers for loopback posts, ``eth_getCode``, the latest block's gas limit, the mining mode,
+ape's configuration objects, a nonce look-up per receipt, signer recovery, a debug trace per
+transaction), polls receipts from loopback nodes every 5 ms, and prunes ape's node-process map
+of dead anvils.
 """
 
 from __future__ import annotations
