@@ -50,6 +50,12 @@ nonces, receipts and errors are the same.
   block is in; web3 then sleeps 0.1 s before asking for the receipt again. For loopback
   nodes it asks every 5 ms for the first 0.1 s, then every 0.1 s (unless the caller chose a
   latency); the receipt and the timeout error are the same.
+* **The nonce after a mined receipt.** ape waits for the sender's nonce to pass the
+  transaction's (``ReceiptAPI._await_sender_nonce_increment``, one ``eth_getTransactionCount``
+  per transaction) even when the receipt it holds was read from a block. A mined transaction has
+  used its nonce, so for a receipt with a block number the answer is already known; ape's
+  receipts of transactions not in a block (block number -1: manual mining, a refused send)
+  are asked about as before.
 * **Console logs.** After every transaction to a contract ape traces it
   (``debug_traceTransaction``) to print ``console.log`` lines; no contract here uses
   ``console.sol``. The trace is skipped unless ``GOVCHAIN_TEST_CONSOLE_LOGS=1``.
@@ -327,6 +333,24 @@ def receipts_by_hash() -> None:
     ChainManager.get_receipt = get_receipt  # type: ignore[method-assign]
 
 
+def no_nonce_wait_after_a_mined_receipt() -> None:
+    """Skip ape's nonce poll for a receipt read from a block (see the module docstring)."""
+    from ape.api.transactions import ReceiptAPI
+
+    wait: Callable[[Any], None] = ReceiptAPI._await_sender_nonce_increment
+    if getattr(wait, "_govchain", False):
+        return
+
+    @functools.wraps(wait)
+    def await_sender_nonce_increment(self: ReceiptAPI) -> None:
+        if isinstance(self.block_number, int) and self.block_number >= 0:
+            return  # read from a block: the sender's nonce is past this transaction's
+        wait(self)
+
+    await_sender_nonce_increment._govchain = True  # type: ignore[attr-defined]
+    setattr(ReceiptAPI, "_await_sender_nonce_increment", await_sender_nonce_increment)  # noqa: B010
+
+
 class RememberedRecovery:
     """``eth_account.Account`` for ``ape_ethereum.transactions``, whose serialisation recovers
     the signer of the same signed bytes every time a transaction's hash is asked for."""
@@ -441,6 +465,7 @@ def install() -> None:
     remember_gas_limit_and_mining()
     remember_configuration()
     receipts_by_hash()
+    no_nonce_wait_after_a_mined_receipt()
     remember_signer_recovery()
     poll_receipts_quickly()
     skip_console_logs()

@@ -273,3 +273,30 @@ def test_receipt_waits_on_loopback_find_what_the_chain_holds(accounts: Any) -> N
     finally:
         provider.auto_mine = True
         ape.chain.restore(snapshot)
+
+
+def test_a_mined_receipt_asks_no_nonce_and_an_unmined_one_still_does(
+    project: Any, accounts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ape.api.transactions import ReceiptAPI
+
+    assert getattr(ReceiptAPI._await_sender_nonce_increment, "_govchain", False)
+    provider = ape.chain.provider
+    asked: list[str] = []
+    get_nonce = type(provider).get_nonce
+
+    def counting(self: Any, address: str, block_id: Any = None) -> int:
+        asked.append(address)
+        return int(get_nonce(self, address, block_id))
+
+    probe = accounts[0].deploy(project.MemoryCopyProbe)
+    receipt = probe.slice.transact(b"abcdef", 1, 3, sender=accounts[0])
+    assert receipt.block_number >= 0
+    monkeypatch.setattr(type(provider), "get_nonce", counting)
+    receipt.await_confirmations()
+    assert asked == []  # read from a block: its nonce is used
+    assert get_nonce(provider, receipt.sender) > receipt.nonce  # as the chain says
+
+    unmined = receipt.model_copy(update={"block_number": -1})
+    unmined.await_confirmations()
+    assert asked == [receipt.sender]  # ape's own wait, which returns once the nonce has passed
