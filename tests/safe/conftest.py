@@ -4,7 +4,7 @@ factory with the CompatibilityFallbackHandler, as the Safe app makes them. Every
 uses ``safe_version`` (through ``safe_contracts`` or directly) runs once per version.
 
 The approvals deployment here (a CitizenRegistry, AttestationRegistry, RuleRegistry and
-CaseApprovals) is this folder's own session fixture ``safe_suite``, a name no other folder uses;
+CaseApprovals) is this folder's own *module* fixture ``safe_suite``, a name no other folder uses;
 ``citizen_registry`` and ``approvals`` are per-test views of it. Why not tests/approval's
 fixtures imported under their own names: ape 0.8.51 keeps track of the fixtures set up before
 its chain snapshots by *name*. A second session fixture called ``citizen_registry`` (an import
@@ -13,7 +13,13 @@ did not revert to before the module's snapshot to set it up, and it was deployed
 module's snapshot: the module's end reverted the deployment while pytest kept the address for
 the rest of the session. A later module found nothing there, or whatever the deployer had
 deployed next at the same nonce (CI: ``changeOwner`` "execution reverted" with no data). A
-new name makes ape set it up at the session's level, before any module's snapshot."""
+new name (s27) made it rarer, not impossible: the same failure came back once in s29
+(``test_safe_owner_kinds.py``'s last test, the only one of its module that asks for the suite,
+on one worker of a fresh-clone run; both Safe versions; it passes alone and with its folder).
+A session fixture first asked for in the middle of a module is set up inside that module's
+snapshot whenever ape's rebasing does not step back first, which depends on what the worker
+ran before. So the suite is deployed per module: inside the module's snapshot on purpose, and
+reverted with it, whatever ran before (four deployments per module that asks for it)."""
 
 from __future__ import annotations
 
@@ -44,10 +50,10 @@ class SafeSuite:
     approvals: Any
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def safe_suite(project: Any, deployer: Any, departments: Any) -> SafeSuite:
     """CaseApprovals wired into its own CitizenRegistry, AttestationRegistry and RuleRegistry, as
-    tests/approval deploys them; under a session fixture name of this folder only."""
+    tests/approval deploys them; per module, under a fixture name of this folder only."""
     citizens = project.CitizenRegistry.deploy(departments, sender=deployer)
     attestations = project.AttestationRegistry.deploy(departments, sender=deployer)
     rules = project.RuleRegistry.deploy(departments, attestations, RULE_SIGNATURES, sender=deployer)
