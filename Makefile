@@ -75,17 +75,18 @@ debian-packages:
 # requirements.lock, installed with their bytecode in ~20 s where pip took ~70 s on the 2-core
 # machine (issue 20). Bytecode is compiled here, on both cores, as pip did: left to the first
 # imports, the test processes that start together would each compile the same modules. If uv
-# cannot be installed (no wheel for this platform, say), pip installs the same lock.
+# cannot be installed or cannot install the lock (no wheel for this platform; an index that only
+# pip's configuration names, which uv does not read), pip installs the same lock.
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@if $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); then \
-		echo "$(UV) pip install -r requirements.lock"; \
-		$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements.lock \
-		&& $(UV) pip install --quiet --python $(PY) --no-deps -e .; \
+	@if $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+		&& echo "$(UV) pip install -r requirements.lock" \
+		&& $(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements.lock \
+		&& $(UV) pip install --quiet --python $(PY) --no-deps -e .; then :; \
 	else \
-		echo "setup: uv could not be installed; pip installs requirements.lock"; \
+		echo "setup: uv could not install the lock (uv reads no pip.conf); pip installs it"; \
 		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock \
 		&& $(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .; \
 	fi
@@ -152,8 +153,9 @@ test:
 	$(MAKE) --no-print-directory compile-default; built=$$?; \
 	wait $$apt; cat $$logs/apt.log; apt_rc=$$(cat $$logs/apt.rc 2>/dev/null || echo 1); \
 	if [ "$$built" != 0 ] || [ "$$apt_rc" != 0 ]; then \
-		echo "make test: the default build or the Debian packages failed; no test ran"; main=2; \
-	else \
+		echo "make test: no test ran: the default build (exit $$built) or apt (exit $$apt_rc) failed"; \
+		main=2; ran=0; \
+	else ran=1; \
 		$(PY) -m govchain.toolchain.testrun -n $(TEST_WORKERS) $(TEST_ARGS); main=$$?; \
 	fi; \
 	wait; status=$$main; \
@@ -162,7 +164,7 @@ test:
 		rc=$$(cat $$logs/$$job.rc 2>/dev/null || echo 1); \
 		if [ "$$rc" != 0 ]; then echo "make test: $$job failed (exit $$rc)"; status=$$rc; fi; \
 	done; \
-	if [ "$$main" != 0 ]; then echo "make test: the main pass failed (exit $$main)"; fi; \
+	if [ "$$main" != 0 ] && [ "$$ran" = 1 ]; then echo "make test: the main pass failed (exit $$main)"; fi; \
 	rm -rf $$logs; exit $$status
 
 # the contract tests on each other EVM level's build
@@ -174,15 +176,15 @@ test-levels: compile-levels
 	done
 
 # the reference scenario, then the portal for a citizen, an approver and an auditor (Ctrl-C stops)
-portal: setup compile
+portal: compile debian-packages
 	$(PY) -m govchain.demo.portal
 
 # every portal page in both languages, as PNGs in docs/portal/ (docs/portal.md shows them)
-screenshots: setup compile
+screenshots: compile debian-packages
 	GOVCHAIN_SCREENSHOTS=$(CURDIR)/docs/portal $(PY) -m govchain.toolchain.testrun \
 		tests/portal/test_screenshots.py -p no:cacheprovider -q
 
-test-fast: setup compile
+test-fast: compile debian-packages
 	$(PY) -m govchain.toolchain.testrun -n $(TEST_WORKERS) -x $(TEST_ARGS)
 
 lint: setup-tools
@@ -197,7 +199,7 @@ lint: setup-tools
 			--fail-medium || exit 1; \
 	done
 
-bench: setup compile
+bench: compile debian-packages
 	$(PY) -m govchain.toolchain.testrun benchmarks -p no:cacheprovider $(BENCH_ARGS)
 	$(PY) -m benchmarks.report
 

@@ -26,6 +26,10 @@ def opcode_gas(receipt: Any) -> Table:
         ],
     )
     steps = trace["structLogs"]
+    assert steps, (
+        "no opcode steps: anvil records them only with --steps-tracing "
+        "(benchmarks/conftest.py asks for it; GOVCHAIN_TEST_STEPS_TRACING=0 turns it off)"
+    )
     n = len(steps)
     table: Table = Counter()
     # a call step: its drop to the next step at its depth, less what the callee consumed
