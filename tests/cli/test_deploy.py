@@ -43,7 +43,7 @@ def config_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def deployer(run: Run, devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> str:
+def deployer_address(run: Run, devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("GOVCHAIN_PASSPHRASE", PASSPHRASE)
     address = str(run.json("keys", "new", "deployer")["address"])
     fund(devnet, address)
@@ -51,7 +51,7 @@ def deployer(run: Run, devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_deploy_wires_every_contract_and_writes_the_manifest(
-    run: Run, deployer: str, config_file: Path, env: dict[str, str], devnet: Devnet
+    run: Run, deployer_address: str, config_file: Path, env: dict[str, str], devnet: Devnet
 ) -> None:
     data = run.json("--key", "deployer", "deploy", "--config", str(config_file))
     assert data["deployed"] == list(CONTRACTS)
@@ -81,16 +81,16 @@ def test_deploy_wires_every_contract_and_writes_the_manifest(
 
 
 def test_deploying_again_reuses_everything_and_sends_nothing(
-    run: Run, deployer: str, config_file: Path, devnet: Devnet
+    run: Run, deployer_address: str, config_file: Path, devnet: Devnet
 ) -> None:
     first = run.json("--key", "deployer", "deploy", "--config", str(config_file))
     connection = Connection.open(devnet.url)
-    nonce = connection.w3.eth.get_transaction_count(deployer)
+    nonce = connection.w3.eth.get_transaction_count(deployer_address)
     second = run.json("--key", "deployer", "deploy", "--config", str(config_file))
     assert second["reused"] == list(CONTRACTS)
     assert second["deployed"] == [] and second["wired"] == []
     assert second["contracts"] == first["contracts"]
-    assert connection.w3.eth.get_transaction_count(deployer) == nonce
+    assert connection.w3.eth.get_transaction_count(deployer_address) == nonce
     fresh = run.json("--key", "deployer", "deploy", "--config", str(config_file), "--fresh")
     assert fresh["deployed"] == list(CONTRACTS)
     assert fresh["contracts"]["Council"]["address"] != first["contracts"]["Council"]["address"]
@@ -165,7 +165,7 @@ def test_an_interrupted_deployment_resumes_without_deploying_twice(
     ],
 )
 def test_a_bad_config_is_refused_in_one_line_before_anything_is_sent(
-    run: Run, deployer: str, tmp_path: Path, change: dict[str, Any], fragment: str
+    run: Run, deployer_address: str, tmp_path: Path, change: dict[str, Any], fragment: str
 ) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({**config_data(), **change}))
@@ -174,7 +174,7 @@ def test_a_bad_config_is_refused_in_one_line_before_anything_is_sent(
 
 
 def test_a_missing_or_malformed_config_file_is_bad_input(
-    run: Run, deployer: str, tmp_path: Path
+    run: Run, deployer_address: str, tmp_path: Path
 ) -> None:
     assert_one_line_error(
         run("--key", "deployer", "deploy", "--config", str(tmp_path / "no.json")), 2, "no.json"
@@ -187,7 +187,7 @@ def test_a_missing_or_malformed_config_file_is_bad_input(
 
 
 def test_config_may_name_keystores_instead_of_addresses(
-    run: Run, deployer: str, tmp_path: Path, devnet: Devnet, env: dict[str, str]
+    run: Run, deployer_address: str, tmp_path: Path, devnet: Devnet, env: dict[str, str]
 ) -> None:
     data = config_data()
     data["council"]["members"] = ["deployer", MEMBERS[1]]
@@ -196,7 +196,10 @@ def test_config_may_name_keystores_instead_of_addresses(
     path.write_text(json.dumps(data))
     run.json("--key", "deployer", "deploy", "--config", str(path))
     connection = Connection.open(devnet.url, env["GOVCHAIN_HOME"])
-    assert connection.contract("Council").functions.members().call() == [deployer, MEMBERS[1]]
+    assert connection.contract("Council").functions.members().call() == [
+        deployer_address,
+        MEMBERS[1],
+    ]
     data["departments"][0]["admin"] = "nobody"
     path.write_text(json.dumps(data))
     result = run("--key", "deployer", "deploy", "--config", str(path), "--fresh")
