@@ -36,6 +36,11 @@ layers for loopback posts, ``eth_getCode``, the latest block's gas limit, the mi
 ape's configuration objects, a nonce look-up per receipt, signer recovery, a debug trace per
 transaction), polls receipts from loopback nodes every 5 ms, and prunes ape's node-process map
 of dead anvils.
+
+Settled reverts: :mod:`govchain.toolchain.settle` holds every ``evm_snapshot`` and ``evm_revert``
+of the process until the node has mined the transactions it was sent (a revert during mining
+leaves anvil with a hole in its blocks). Unlike the per-call cuts, it is not switched off by
+``GOVCHAIN_TEST_APE_CALLS=0``.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ from typing import IO
 
 import pytest
 
-from govchain.toolchain import apecalls, testanvil
+from govchain.toolchain import apecalls, settle, testanvil
 
 PORT_VARIABLE = "GOVCHAIN_TEST_ANVIL_PORT"
 TRACES_VARIABLE = "GOVCHAIN_TEST_TRACES"
@@ -178,6 +183,7 @@ def pytest_configure(config: pytest.Config) -> None:
     skip_revert_traces()
     private_anvil_cache()
     testanvil.install()
+    settle.install()
     apecalls.install()
     target = config.getoption("--record-durations")
     if target and "PYTEST_XDIST_WORKER" not in os.environ:

@@ -1,0 +1,149 @@
+"""Snapshots and reverts wait for the transactions a node is still mining
+(:mod:`govchain.toolchain.settle`): without the wait anvil 1.7.1 keeps a hole in its blocks.
+
+Whether a revert sent right after a transaction meets the block being mined depends on the
+anvil process: in two starts of three most such rounds lost a block without the wait (measured
+with the burner below, 10-19 of 20), in the third anvil had mined before it answered the send.
+So the rounds on a real node check the outcome (no hole) and that every snapshot and revert
+went through the wait; the tests on a scripted node check the wait itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+
+import govchain.toolchain.devnet as devnet
+from govchain.toolchain import settle
+from govchain.toolchain.devnet import Devnet, DevnetConfig, free_port
+
+ROUNDS = 10
+# code that jumps to itself until its gas is gone: a transaction to it keeps anvil's miner busy
+# for ~0.1 s, so a revert sent right after it arrives while the block is being mined
+BURNER = "0x" + "b0" * 20
+BURN_FOREVER = "0x5b600056"  # JUMPDEST PUSH1 0 JUMP
+BURN_GAS = hex(29_000_000)
+CLIENT = httpx.Client()  # one connection pool: the rounds are many small requests
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[Devnet]:
+    with Devnet(DevnetConfig(port=free_port(), cache_path=tmp_path / "cache")) as started:
+        raw(started.url, "anvil_setCode", [BURNER, BURN_FOREVER])
+        yield started
+
+
+def raw(url: str, method: str, params: list[object] | None = None) -> object:
+    """A request that does not pass through the test process's wrappers."""
+    reply = CLIENT.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
+    ).json()
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+def holes(url: str) -> list[int]:
+    head = int(str(raw(url, "eth_blockNumber")), 16)
+    return [n for n in range(head + 1) if raw(url, "eth_getBlockByNumber", [hex(n), False]) is None]
+
+
+def send_without_waiting(url: str, sender: str, count: int = 1) -> None:
+    """``count`` transactions to the burner; their hashes come back before they are mined."""
+    for _ in range(count):
+        raw(url, "eth_sendTransaction", [{"from": sender, "to": BURNER, "gas": BURN_GAS}])
+
+
+def test_the_test_process_holds_snapshots_and_reverts_of_every_client() -> None:
+    assert getattr(HTTPProvider.make_request, "_govchain_settle", False)
+    assert getattr(devnet.rpc, "_govchain_settle", False)
+    from tests import shared_city  # imported after the plugin was installed, as conftests are
+
+    assert shared_city.rpc is devnet.rpc
+
+
+def test_a_revert_after_transactions_in_flight_leaves_no_hole(node: Devnet) -> None:
+    w3 = Web3(HTTPProvider(node.url))
+    sender = w3.eth.accounts[0]
+    checks = settle.STATS.checks
+    for _ in range(ROUNDS):
+        snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+        send_without_waiting(node.url, sender)
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
+        assert holes(node.url) == []
+    assert settle.STATS.checks == checks + 2 * ROUNDS
+    assert raw(node.url, "txpool_status") == {"pending": "0x0", "queued": "0x0"}
+
+
+def test_devnet_rpc_reverts_wait_too(node: Devnet) -> None:
+    sender = str(devnet.rpc(node.url, "eth_accounts")[0])  # type: ignore[index]
+    checks = settle.STATS.checks
+    for _ in range(ROUNDS):
+        snapshot = devnet.rpc(node.url, "evm_snapshot")
+        send_without_waiting(node.url, sender)
+        assert devnet.rpc(node.url, "evm_revert", [snapshot]) is True
+        assert holes(node.url) == []
+    assert settle.STATS.checks == checks + 2 * ROUNDS
+
+
+def test_a_node_that_mines_on_request_is_not_waited_for(node: Devnet) -> None:
+    """Its pending transactions are the test's own: they stay pending, the revert goes at once."""
+    sender = str(raw(node.url, "eth_accounts")[0])  # type: ignore[index]
+    devnet.rpc(node.url, "evm_setAutomine", [False])
+    snapshot = devnet.rpc(node.url, "evm_snapshot")
+    send_without_waiting(node.url, sender)
+    waits, timeouts = settle.STATS.waits, settle.STATS.timeouts
+    started = time.monotonic()
+    assert devnet.rpc(node.url, "evm_revert", [snapshot]) is True
+    assert time.monotonic() - started < settle.SETTLE_SECONDS / 2
+    assert (settle.STATS.waits, settle.STATS.timeouts) == (waits, timeouts)
+
+
+def test_a_node_that_cannot_report_its_pool_counts_as_settled() -> None:
+    def no_pool(method: str) -> object:
+        raise LookupError({"error": {"code": -32601, "message": f"{method} not found"}})
+
+    checks, waits = settle.STATS.checks, settle.STATS.waits
+    settle.settle(no_pool)
+    assert settle.pending(no_pool) == 0
+    assert settle.pending(lambda _: None) == 0
+    assert settle.pending(lambda _: {"pending": "0x2", "queued": "0x0"}) == 2
+    assert (settle.STATS.checks, settle.STATS.waits) == (checks + 1, waits)
+
+
+def test_the_wait_lasts_until_the_pool_is_empty() -> None:
+    answers = iter([3, 2, 2, 1, 0])
+    asked: list[str] = []
+
+    def mining(method: str) -> object:
+        asked.append(method)
+        if method == "anvil_getAutomine":
+            return True
+        return {"pending": hex(next(answers)), "queued": "0x5"}  # queued ones never mine
+
+    waits = settle.STATS.waits
+    settle.settle(mining)
+    assert asked == ["txpool_status", "anvil_getAutomine"] + ["txpool_status"] * 4
+    assert settle.STATS.waits == waits + 1
+
+
+def test_a_node_still_busy_after_the_limit_gets_the_request_anyway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settle, "SETTLE_SECONDS", 0.05)
+    asked: list[str] = []
+
+    def busy(method: str) -> object:
+        asked.append(method)
+        return {"pending": "0x1", "queued": "0x0"} if method == "txpool_status" else True
+
+    timeouts = settle.STATS.timeouts
+    started = time.monotonic()
+    settle.settle(busy)
+    assert 0.05 <= time.monotonic() - started < 1.0
+    assert settle.STATS.timeouts == timeouts + 1
+    assert asked[:2] == ["txpool_status", "anvil_getAutomine"] and len(asked) > 3
