@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from govchain.cli.context import CliContext
-from govchain.cli.printable import printable
 from govchain.errors import EXIT_BAD_INPUT, EXIT_REFUSED, GovchainError, NetworkUnavailable
+from govchain.printable import printable
 
 #: Every command group: its name (``"citizen data"`` nests ``data`` under ``citizen``) -> the
 #: module that defines it as ``group``, and the one line ``govchain --help`` shows for it. A

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from govchain.cli.printable import printable
 from govchain.errors import ErrorDecoder, NotFound
+from govchain.printable import printable
 
 # web3, eth-account and the key store are imported by the methods that use them: the root
 # command builds a CliContext for every command, including --help.

@@ -14,10 +14,10 @@ from govchain.audit.access import grants_by_id
 from govchain.cli import chainviews as cv
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
-from govchain.cli.printable import printable
 from govchain.cli.trail_params import purposes
 from govchain.errors import GovchainError, NotFound
 from govchain.node.client import DataNodeClient, VerifiedRecord
+from govchain.printable import printable
 from govchain.sharing.catalog import SharingClass
 from govchain.sharing.purposes import commit_purpose
 

@@ -22,9 +22,9 @@ from govchain.cli.case import parse_when
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.identity_params import account, own_address
 from govchain.cli.params import BYTES32
-from govchain.cli.printable import printable
 from govchain.errors import InvalidInput
 from govchain.identity.base import hex32
+from govchain.printable import printable
 from govchain.services.objection_decisions import SignedDecision
 from govchain.services.objection_keys import approver_keys, subject_key
 from govchain.services.objections import (

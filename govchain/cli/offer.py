@@ -17,10 +17,10 @@ from govchain.approval.messages import SignerSignature
 from govchain.cli.case import parse_when
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS, BYTES32
-from govchain.cli.printable import printable
 from govchain.cli.sharing_params import DEPARTMENT
 from govchain.deploy import department_code
 from govchain.errors import InvalidInput
+from govchain.printable import printable
 from govchain.services.catalog import Catalog
 from govchain.services.rules import name_code, rule_id
 from govchain.services.signed_files import SignedFileFormat

