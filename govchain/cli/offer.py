@@ -257,10 +257,13 @@ def watch(obj: CliContext, store: str, db: str | None, follow: bool, interval: f
             continue
         data = {"department": code_text(code), **report, **relayed}
         errors = f", {len(report['errors'])} passed over" if report["errors"] else ""
+        unconfirmed = report["unconfirmed"]
+        doubts = f", {len(unconfirmed)} not confirmed by the chain" if unconfirmed else ""
         obj.emit(
             data,
             f"{code_text(code)}: {report['services']} services, {report['offered']} new offers, "
-            f"{len(relayed['accepted'])} accepted, {len(relayed['refused'])} refused{errors}",
+            f"{len(relayed['accepted'])} accepted, {len(relayed['refused'])} refused"
+            f"{errors}{doubts}" + "".join(f"\n  not confirmed: {line}" for line in unconfirmed),
         )
         if not follow:
             return

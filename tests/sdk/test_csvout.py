@@ -64,7 +64,7 @@ def test_no_cell_of_any_row_starts_a_formula_or_holds_a_control(values: list[obj
     for value, written in zip(values, rows[1], strict=True):
         if isinstance(value, str):
             assert not written.startswith(FORMULA_STARTS)
-            assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in written)
+            assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in written)
             # what a reader sees is the text, escaped where it had to be: nothing is dropped
             assert len(written) >= len(value)
         else:

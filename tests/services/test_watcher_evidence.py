@@ -39,7 +39,7 @@ def _later(world: OffersWorld) -> None:
 
 
 def test_a_marked_keys_newest_attestation_no_longer_hides_a_qualifying_citizen(
-    world: OffersWorld, city_run: CityRun
+    world: OffersWorld, city_run: CityRun, tmp_path: Path
 ) -> None:
     alice, bob, carol = world.citizen(), world.citizen(), world.citizen()
     world.elderly(alice.address)  # age and residence by PSB: she qualifies
@@ -62,6 +62,13 @@ def test_a_marked_keys_newest_attestation_no_longer_hides_a_qualifying_citizen(
     [line] = report.unconfirmed
     assert line.startswith(f"{carol.address}: requirement 1:") and "compromised" in line
     assert report.as_dict()["unconfirmed"] == [line]
+    # the department's command says so in its one-line summary, and names her below it
+    store = str(tmp_path / "cli-offers.db")
+    shown = city_run("--key", "civil-admin", "offer", "watch", "--store", store)
+    assert shown.exit_code == 0, shown.stderr
+    summary, *named = shown.stdout.strip().splitlines()
+    assert summary.endswith(", 1 not confirmed by the chain")
+    assert named == [f"  not confirmed: {line}"]
 
 
 def test_a_citizen_the_chain_refuses_is_counted_not_silent(world: OffersWorld) -> None:
