@@ -20,7 +20,10 @@ DAY = 86_400
 def trail_options(function: F) -> F:
     """``--since DATE``, ``--until DATE`` (ISO, UTC days, both inclusive) and ``--csv``."""
     function = click.option(
-        "--csv", "as_csv", is_flag=True, help="print CSV (one row per entry) instead of text"
+        "--csv",
+        "as_csv",
+        is_flag=True,
+        help="print CSV, one row per entry, for a spreadsheet (a text cell it would run as a formula starts with an apostrophe; --json keeps every value exact)",
     )(function)
     function = click.option(
         "--until", type=click.DateTime(["%Y-%m-%d"]), help="up to this day (ISO date, UTC)"
