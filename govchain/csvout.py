@@ -8,8 +8,11 @@ purpose could, when a citizen or an auditor opens the file, show another text or
 ``HYPERLINK``, send the row's other cells to a web address on a click (OWASP, "CSV
 Injection"). A text cell that begins with one of those characters is written with a leading
 apostrophe, OWASP's advice: spreadsheets show the cell as text, and a reader sees that the
-value was changed. A text whose first character is a digit, a letter or anything else is
-written as it is; numbers (block numbers, counts) are never changed.
+value was changed. The first character is judged as a spreadsheet may read it: after folding
+compatibility forms (U+FF1D, U+FF0B, U+FE66: the full-width and small equals and plus that a
+Chinese input method types are ``=`` and ``+``), and past leading white space and invisible
+characters (a space, U+3000, a zero-width space, a byte-order mark), which an importer may
+trim. Any other text is written as it is; numbers (block numbers, counts) are never changed.
 
 Control characters but the line feed are written escaped by :func:`govchain.printable.printable`
 (``\\x1b``, ``\\r``, ``\\t``, ``\\u202e``, the terminal's rule, one source): an escape
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from govchain.printable import printable
@@ -29,6 +34,14 @@ from govchain.printable import printable
 #: first characters a spreadsheet may take for the start of a formula (a leading tab or carriage
 #: return, the other two OWASP names, is escaped before this is looked at)
 FORMULA_STARTS = ("=", "+", "-", "@")
+# what an importer may trim before the first character: white space and invisible characters
+_LEADING = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+")
+
+
+def starts_a_formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula (see the module's text)."""
+    folded = _LEADING.sub("", unicodedata.normalize("NFKC", text))
+    return folded.startswith(FORMULA_STARTS)
 
 
 def cell(value: object) -> object:
@@ -38,7 +51,7 @@ def cell(value: object) -> object:
     if not isinstance(value, str):
         return value
     text = printable(value, keep_newlines=True)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if starts_a_formula(text) else text
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

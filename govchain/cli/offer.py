@@ -242,6 +242,7 @@ def watch(obj: CliContext, store: str, db: str | None, follow: bool, interval: f
     box = OfferBox(database_url(store))
     watcher = Watcher(connection, engine, box, code, obj.sender())
     indexer = make_indexer(obj, engine)
+    named: set[str] = set()  # unconfirmed citizens this run has named (text output)
     while True:
         try:
             sync_index(obj, indexer)
@@ -259,11 +260,14 @@ def watch(obj: CliContext, store: str, db: str | None, follow: bool, interval: f
         errors = f", {len(report['errors'])} passed over" if report["errors"] else ""
         unconfirmed = report["unconfirmed"]
         doubts = f", {len(unconfirmed)} not confirmed by the chain" if unconfirmed else ""
+        # each named once per run: --follow repeats a round every few seconds into a log
+        new = [line for line in unconfirmed if line not in named]
+        named.update(new)
         obj.emit(
             data,
             f"{code_text(code)}: {report['services']} services, {report['offered']} new offers, "
             f"{len(relayed['accepted'])} accepted, {len(relayed['refused'])} refused"
-            f"{errors}{doubts}" + "".join(f"\n  not confirmed: {line}" for line in unconfirmed),
+            f"{errors}{doubts}" + "".join(f"\n  not confirmed: {line}" for line in new),
         )
         if not follow:
             return

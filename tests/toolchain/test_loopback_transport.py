@@ -152,8 +152,9 @@ def test_state_changing_requests_through_the_transport_still_clear_the_memos(
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     posts, forgotten = rpctransport.TRANSPORT.posts, apecalls.MEMO.forgotten
     assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
-    # the revert, after govchain.toolchain.settle's look at the pool (nothing pending here)
-    assert rpctransport.TRANSPORT.posts == posts + 2
+    # the revert, and govchain.toolchain.settle's requests around it: the pool (nothing pending
+    # here), the head before, the head after (the snapshot's block again)
+    assert rpctransport.TRANSPORT.posts == posts + 4
     assert apecalls.MEMO.forgotten == forgotten + 1
     assert (id(provider), probe.address) not in apecalls.MEMO.code
     assert probe.is_contract  # the snapshot was taken after the deployment
