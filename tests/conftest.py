@@ -114,21 +114,6 @@ def depts(departments: Any, accounts: Any) -> dict[str, Dept]:
     return out
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _departments_first(departments: Any, depts: dict[str, Dept]) -> None:
-    """The shared DepartmentRegistry and its enrolled departments, set up by every test
-    process's first test, before any module's or test's chain snapshot.
-
-    ape 0.8.51 snapshots the chain per module and per test and decides whether a session
-    fixture set up in the middle of a module needs it to step back first from fixture *names*
-    across every folder. Asked for first by a module's second test, this registry could be
-    deployed inside the module's snapshot and reverted with it while pytest kept its address:
-    every later test of the process then failed its setup with ``ContractNotFoundError`` at
-    the registry (reproduced: tests/audit/test_privacy_scanner.py,
-    tests/consortium/test_ethereumjs.py, tests/indexer/test_sync.py, tests/sdk in one session,
-    14 errors). Set up first, it is below every snapshot but the session's."""
-
-
 @pytest.fixture(scope="session")
 def shared_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The reference city, built once per test process on an anvil of its own; each module that

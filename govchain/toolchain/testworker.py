@@ -13,6 +13,10 @@ they start early), which keeps one long file from starting last and running alon
 inside a file keep their order. ``--record-durations PATH`` writes the seconds per file of
 this run (setup, call and teardown) for the next one.
 
+Session fixtures first: every test of a file asks for the session fixtures any test of the file
+uses (:func:`session_fixtures_first`), so the file's first test sets them up before ape
+snapshots the module, and no later snapshot revert can take a session deployment away.
+
 Test accounts: ape re-derives a test account from the mnemonic (PBKDF2 of the seed, then the
 HD path) every time one is asked for, and its trace of every reverted transaction asks whether
 each address in the call tree is a test account, deriving all 60 again per address. The
@@ -110,7 +114,46 @@ def slowest_first(nodeids: list[str], seconds: dict[str, float]) -> list[str]:
     return sorted(nodeids, key=key)
 
 
+def session_fixtures_first(items: list[pytest.Item]) -> None:
+    """Every test of a file asks for the session fixtures any test of that file uses.
+
+    ape 0.8.51 snapshots the chain per module and per test, and decides from fixture names
+    across every folder whether a session fixture set up in the middle of a module makes it
+    step back first. When it does not, a session deployment first asked for by a module's
+    second or later test is made inside the module's snapshot and reverted with it at the
+    module's end while pytest keeps the object: every later user in the process finds no code
+    (``ContractNotFoundError``) or another contract at the address (ci42 and ci44 of s29,
+    s26, s27). Asked for by the module's first test, which runs before the module's snapshot
+    is taken, a session fixture is below every snapshot but the session's. Only names that
+    resolve, for each test, to the same unparametrised session fixture are added (no other
+    scope can be changed this way); a fixture already set up is only looked up again."""
+    by_file: dict[str, list[pytest.Item]] = defaultdict(list)
+    for item in items:
+        by_file[file_of(item.nodeid)].append(item)
+    for group in by_file.values():
+        wanted: dict[str, object] = {}
+        for item in group:
+            info = getattr(item, "_fixtureinfo", None)
+            for name in getattr(info, "names_closure", ()):
+                defs = info.name2fixturedefs.get(name)  # type: ignore[union-attr]
+                if defs and defs[-1].scope == "session" and not defs[-1].params:
+                    wanted.setdefault(name, defs[-1])
+        for item in group:
+            info = getattr(item, "_fixtureinfo", None)
+            if info is None:
+                continue
+            for name, fixturedef in wanted.items():
+                if name in info.name2fixturedefs:
+                    continue
+                defs = item.session._fixturemanager.getfixturedefs(name, item)
+                if defs and defs[-1] is fixturedef:
+                    info.name2fixturedefs[name] = tuple(defs)
+                    info.names_closure.append(name)
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    session_fixtures_first(items)
     if "PYTEST_XDIST_WORKER" not in os.environ:
         return
     order = slowest_first([item.nodeid for item in items], recorded_durations(config.rootpath))
