@@ -21,7 +21,7 @@ So, in the test processes only (:mod:`govchain.toolchain.testworker` installs th
 imports it, before any conftest binds ``devnet.rpc``), an ``evm_snapshot`` or ``evm_revert`` sent
 by any web3 ``HTTPProvider`` of the process (ape's among them) or by
 :func:`govchain.toolchain.devnet.rpc` first waits until the node reports no pending transaction
-(``txpool_status``), polling every millisecond for up to :data:`SETTLE_SECONDS`. Not waited for:
+(``txpool_status``), polling every 5 ms for up to :data:`SETTLE_SECONDS`. Not waited for:
 a node that mines on request only (``anvil_getAutomine`` false: its pending transactions are the
 test's own; interval mining reports false too), a node without ``txpool_status`` (the EthereumJS
 devnet), transactions queued behind a missing nonce (they never mine). A node still busy after
@@ -30,9 +30,11 @@ devnet), transactions queued behind a missing nonce (they never mine). A node st
 The wait covers a revert that meets a transaction still in the pool. It does not cover other
 ways of keeping the miner busy (an ``anvil_mine`` of many blocks, or interval mining, from
 another thread or process: the outside review of s30 left holes that way with an empty pool;
-nothing in the suite does it). So every revert is also checked, whatever caused a hole: the
-block number at each ``evm_snapshot`` is remembered, and after an ``evm_revert`` that answers
-true the node's head must be that block again. When it is not, the problem is kept in
+nothing in the suite does it), nor a sender still alive that sends between the look at the pool
+and the revert (the wait is for senders that have stopped: a finished test's). So every revert
+is also checked, whatever caused a hole: the block number at each ``evm_snapshot`` is
+remembered, and after an ``evm_revert`` the node's head must be that block again (or, when the
+node refused the revert, where it was before). When it is not, the problem is kept in
 :data:`PROBLEMS` and the test plugin fails the test during whose setup, call or teardown it
 happened (ape's isolation swallows errors raised inside its own revert), naming the snapshot,
 the blocks and the test, instead of a later test failing on a block that is not there.
@@ -50,7 +52,7 @@ from typing import Any
 
 SETTLING = frozenset({"evm_snapshot", "evm_revert"})
 SETTLE_SECONDS = 5.0
-POLL_SECONDS = 0.001
+POLL_SECONDS = 0.005  # as apecalls' receipt polls: each poll is a request to a node that is mining
 
 
 class Stats:
