@@ -6,7 +6,9 @@ counts: ``http.client`` costs a fraction of httpx's (no request/response models,
 auth and redirect handling, or connection-pool bookkeeping a JSON-RPC post never needs;
 docs/nodeperf.md). Connections are kept in a small idle stack (thread-safe); a connection the
 chain node closed while it sat idle is noticed on its next post, which is sent once more on a
-fresh connection (every call the node makes is a read, so a repeat is harmless). Any other
+fresh connection (every call the node makes is a read, so a repeat is harmless); the other idle
+connections the chain node has closed too (a restart or a cut link closes them all at once) are
+dropped then, so no later post meets them. Any other
 transport failure, an HTTP 5xx/408/429 or a reply that is not JSON raises
 :class:`~govchain.errors.NetworkUnavailable`, as before.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +32,14 @@ _STALE = (
     ConnectionResetError,
     ConnectionAbortedError,
 )
+
+
+def _readable(sock: Any) -> bool:
+    """An idle kept-alive socket that is readable has been closed by the other side (EOF or a
+    reset; a server sends nothing unasked). ``poll``, not ``select``: no limit on the fd's number."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class Transport:
@@ -63,8 +74,7 @@ class Transport:
         """``payload`` posted as JSON; the reply's JSON."""
         body = json.dumps(payload, separators=(",", ":")).encode()
         for attempt in (0, 1):
-            with self._lock:
-                conn = self._idle.pop() if self._idle else None
+            conn = self._pop() if attempt == 0 else None  # the repeat: on a fresh connection
             reused = conn is not None
             if conn is None:
                 conn = self._connect()
@@ -75,6 +85,7 @@ class Transport:
             except _STALE as exc:
                 conn.close()
                 if reused and attempt == 0:
+                    self._drop_closed()
                     continue
                 raise NetworkUnavailable(self.url, f"{type(exc).__name__}: {exc}") from None
             except (OSError, http.client.HTTPException) as exc:
@@ -89,6 +100,23 @@ class Transport:
             except ValueError:
                 raise NetworkUnavailable(self.url, "unreadable reply") from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pop(self) -> http.client.HTTPConnection | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def _drop_closed(self) -> None:
+        """Closes the idle connections the other side has closed (their socket reads EOF)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        keep = []
+        for conn in idle:
+            if conn.sock is not None and not _readable(conn.sock):
+                keep.append(conn)
+            else:
+                conn.close()
+        with self._lock:
+            self._idle.extend(keep)
 
     def _release(
         self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse

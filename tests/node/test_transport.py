@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -17,18 +19,22 @@ import pytest
 
 from govchain.errors import NetworkUnavailable
 from govchain.node.transport import Transport
+from tests.node.helpers import TcpProxy
 
 
 class _Chain(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     mode = "json"
-    connections: ClassVar[set[int]] = set()
+    connections: ClassVar[set[int]] = set()  # client ports: one per connection
     posts = 0
+    together: ClassVar[threading.Barrier | None] = None  # posts answered only once all arrived
 
     def do_POST(self) -> None:
         type(self).posts += 1
-        type(self).connections.add(id(self.connection))
+        type(self).connections.add(self.client_address[1])
         payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.together is not None:
+            self.together.wait(10)
         if self.mode == "error":
             body, status = b"busy", 503
         elif self.mode == "garbage":
@@ -46,7 +52,7 @@ class _Chain(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[ThreadingHTTPServer]:
-    _Chain.mode, _Chain.posts, _Chain.connections = "json", 0, set()
+    _Chain.mode, _Chain.posts, _Chain.connections, _Chain.together = "json", 0, set(), None
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Chain)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -89,6 +95,33 @@ def test_a_stale_kept_alive_connection_is_retried_once_on_a_new_one(
     assert transport.post({"id": 2}) == {"echo": {"id": 2}}
     assert _Chain.posts == 2
     transport.close()
+
+
+def test_every_kept_alive_connection_cut_at_once_costs_no_post(
+    server: ThreadingHTTPServer,
+) -> None:
+    """The link to the chain node is cut and restored (a TCP proxy stopped and started, as a
+    restart or a network cut does): all idle connections are dead at once. The next posts are
+    all answered; none meets a second dead connection on its repeat (s30's red CI run: a
+    resend after the link was back got 503 twice)."""
+    proxy = TcpProxy("127.0.0.1", server.server_address[1])
+    proxy.start()
+    try:
+        transport = Transport(proxy.url)
+        _Chain.together = threading.Barrier(4)
+        with ThreadPoolExecutor(4) as pool:  # four posts at once: four kept-alive connections
+            assert list(pool.map(transport.post, range(4))) == [{"echo": i} for i in range(4)]
+        _Chain.together = None
+        assert len(transport._idle) == 4
+        proxy.stop()
+        time.sleep(0.3)  # the old accept loop lets go of its port within its 0.1 s timeout
+        proxy.start()
+        for i in range(4):
+            assert transport.post(i) == {"echo": i}
+        assert len(_Chain.connections) == 5  # the four cut ones, then one fresh connection
+        transport.close()
+    finally:
+        proxy.stop()
 
 
 @pytest.mark.parametrize(("mode", "message"), [("error", "HTTP 503"), ("garbage", "unreadable")])
