@@ -27,6 +27,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.wrong": ("Wrong passphrase.", "口令错误。"),
     "login.empty": ("Enter the passphrase.", "请输入口令。"),
     "login.expired": ("Your session ended; unlock again.", "会话已过期，请重新解锁。"),
+    "login.wait": (
+        "Too many wrong passphrases; try again in {n} s.",
+        "口令错误次数过多，请 {n} 秒后再试。",
+    ),
     "login.note": (
         "The key is decrypted and used by this portal process on your computer; "
         "it never reaches the browser.",
@@ -103,6 +107,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "您的密钥无权查看此页面。",
     ),
     "error.not_found": ("No such page.", "页面不存在。"),
+    "error.too_large": (
+        "The form or file is too large; nothing was read.",
+        "表单或文件过大，未读取任何内容。",
+    ),
+    "error.host": (
+        "This portal answers only its own address: open http://127.0.0.1:<port>/ yourself.",
+        "本门户只响应它自己的地址：请自行打开 http://127.0.0.1:<端口>/。",
+    ),
+    "error.elsewhere": (
+        "Another site or another program on this computer sent this request; the portal did "
+        "not act on it. Open the portal's address yourself.",
+        "该请求来自其他网站或本机其他程序，门户未处理。请自行打开门户地址。",
+    ),
     "error.refused": ("Refused", "被拒绝"),
     "error.unexpected": (
         "Something went wrong; the portal logged it. Nothing was signed.",

@@ -1,8 +1,11 @@
 """The FastAPI application: sessions, CSRF, security headers, language, banners, error pages.
 
 One portal process serves one key. Every visitor gets a server-side session (a random cookie,
-HttpOnly, SameSite=Strict) holding a CSRF token and, after the login form, the decrypted key;
-a session idle longer than the configured minutes forgets the key. Every response carries a
+HttpOnly, SameSite=Strict, its name this process's own) holding a CSRF token and, after the
+login form, the decrypted key; a session idle longer than the configured minutes forgets the
+key. Requests for another host name, requests another site or another program's page started,
+bodies over :data:`~govchain.portal.guard.MAX_BODY` and fast passphrase guesses are refused
+first (:mod:`govchain.portal.guard`). Every response carries a
 Content-Security-Policy that allows scripts, styles and images only from the portal itself
 (no inline script anywhere). A form error is shown beside its field; a refusal by the chain is
 shown as the SDK's plain sentence; nothing the user types can produce a traceback or a 500 page.
@@ -22,20 +25,23 @@ from urllib.parse import quote
 from eth_account.signers.local import LocalAccount
 from fastapi import FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govchain.errors import WrongPassphrase
+from govchain.portal import guard
 from govchain.portal.backend import CHAIN_ERRORS, Backend, Problem, Roles
 from govchain.portal.i18n import LANGUAGES, pick_language, translate
 from govchain.sharing.base import code_name
 
 log = logging.getLogger(__name__)
 
-COOKIE = "govchain_portal"
+COOKIE = "govchain_portal"  # + this process's own suffix: two portals never share a cookie
+#: sessions without a key kept at most (the oldest go first); each is a few hundred bytes
+MAX_SESSIONS = 1000
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -44,7 +50,9 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # the portal's own addresses to itself only; and its own forms then say their Origin (with
+    # no-referrer a browser sends "Origin: null" even to the same origin)
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -84,6 +92,8 @@ class Portal:
         self.templates = templates()
         self.templates.env.filters["code"] = code_name
         self.timeout = backend.config.session_minutes * 60
+        self.cookie = f"{COOKIE}_{secrets.token_hex(4)}"
+        self.pace = guard.Pace()
 
     # --- sessions ---------------------------------------------------------------------------
 
@@ -91,19 +101,46 @@ class Portal:
         found: Session = request.state.session
         return found
 
-    def open_session(self, token: str | None) -> tuple[Session, bool]:
-        """The session of the cookie ``token`` (idle ones forget their key), or a new one."""
+    def open_session(self, token: str | None, keep: bool = True) -> tuple[Session, bool]:
+        """The session of the cookie ``token`` (idle ones forget their key), or a new one (kept
+        only if ``keep``: a static file needs none)."""
         now = time.monotonic()
         found = self.sessions.get(token or "")
         if found is None:
             fresh = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now)
-            self.sessions[fresh.token] = fresh
-            return fresh, True
-        if found.account is not None and now - found.last_seen > self.timeout:
-            found.account = None
-            found.expired = True
+            if keep:
+                self.forget_idle(now)
+                self.sessions[fresh.token] = fresh
+            return fresh, keep
+        self._expire(found, now)
         found.last_seen = now
         return found, False
+
+    def _expire(self, session: Session, now: float) -> None:
+        if session.account is not None and now - session.last_seen > self.timeout:
+            session.account = None
+            session.expired = True
+
+    def forget_idle(self, now: float) -> None:
+        """Idle sessions forget their key now, not when they come back; sessions without a key
+        idle that long go (those that lost their key stay, to say so), and of those without a
+        key at most :data:`MAX_SESSIONS` stay, the newest."""
+        for token, session in list(self.sessions.items()):
+            self._expire(session, now)
+            idle = now - session.last_seen > self.timeout
+            if session.account is None and idle and not session.expired:
+                del self.sessions[token]
+        keyless = [t for t, found in self.sessions.items() if found.account is None]
+        for token in keyless[: max(0, len(keyless) - MAX_SESSIONS + 1)]:
+            del self.sessions[token]
+
+    def new_login(self, account: LocalAccount, old: Session) -> Session:
+        """A new session id at login: a cookie planted before cannot ride the unlocked key."""
+        self.sessions.pop(old.token, None)
+        fresh = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.monotonic())
+        fresh.account = account
+        self.sessions[fresh.token] = fresh
+        return fresh
 
     def account(self, request: Request) -> LocalAccount:
         session = self.session(request)
@@ -173,9 +210,32 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:200] if text else type(exc).__name__
 
 
+def _refusal(request: Request, language: str) -> Response | None:
+    """The answer to a request for another host name (421) or one that another site or another
+    program's page started (403), before any session is looked at; None for the others."""
+    server = request.scope.get("server")
+    host = request.headers.get("host")
+    why = guard.host_refusal(host, server[1] if server else None)
+    status, key = 421, "error.host"
+    if why is None:
+        own = f"{request.url.scheme}://{host}"
+        why = guard.site_refusal(request.method, request.headers, own)
+        status, key = 403, "error.elsewhere"
+    if why is None:
+        return None
+    log.warning("portal: refused %s %s: %s", request.method, request.url.path, why)
+    return PlainTextResponse(translate(language, key), status)
+
+
 def create_app(backend: Backend) -> FastAPI:
     """The portal application for ``backend``'s key."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        max_body_size=guard.MAX_BODY,
+        form_limits=guard.FORM_LIMITS,  # type: ignore[arg-type]  # FastAPI's private TypedDict
+    )
     portal = Portal(backend)
     app.state.portal = portal
     static = resources.files("govchain.portal") / "static"
@@ -185,11 +245,16 @@ def create_app(backend: Backend) -> FastAPI:
     async def sessions_and_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        session, fresh = portal.open_session(request.cookies.get(COOKIE))
-        request.state.session = session
-        response = await call_next(request)
-        if fresh:
-            response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict")
+        refused = _refusal(request, portal.language(request))
+        if refused is not None:
+            response: Response = refused
+        else:
+            static = request.url.path.startswith("/static/")
+            session, fresh = portal.open_session(request.cookies.get(portal.cookie), not static)
+            request.state.session = session
+            response = await call_next(request)
+            if fresh:
+                response.set_cookie(portal.cookie, session.token, httponly=True, samesite="strict")
         own = response.headers.get("X-Portal-CSP")
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
@@ -216,7 +281,7 @@ def create_app(backend: Backend) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        key = "error.not_found" if exc.status_code == 404 else "field.error"
+        key = {404: "error.not_found", 413: "error.too_large"}.get(exc.status_code, "field.error")
         return portal.render(request, "message.html", {"message": key}, exc.status_code, [])
 
     @app.exception_handler(Exception)
@@ -245,17 +310,20 @@ def create_app(backend: Backend) -> FastAPI:
         session = portal.session(request)
         if not passphrase:
             return portal.render(request, "login.html", {"error": "login.empty"}, 400, [])
-        try:
-            account = backend.unlock(passphrase)
-        except WrongPassphrase:
-            return portal.render(request, "login.html", {"error": "login.wrong"}, 400, [])
-        # a new session id at login: a cookie planted before cannot ride the unlocked key
-        portal.sessions.pop(session.token, None)
-        fresh = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.monotonic())
-        fresh.account = account
-        portal.sessions[fresh.token] = fresh
+        with portal.pace.lock:  # one key decryption at a time
+            wait = portal.pace.wait()
+            if wait:
+                context = {"error": "login.wait", "wait": str(wait)}
+                return portal.render(request, "login.html", context, 429, [])
+            try:
+                account = backend.unlock(passphrase)
+            except WrongPassphrase:
+                portal.pace.failed()
+                return portal.render(request, "login.html", {"error": "login.wrong"}, 400, [])
+            portal.pace.succeeded()
+        fresh = portal.new_login(account, session)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, fresh.token, httponly=True, samesite="strict")
+        response.set_cookie(portal.cookie, fresh.token, httponly=True, samesite="strict")
         return response
 
     @app.post("/logout")
