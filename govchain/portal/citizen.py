@@ -121,6 +121,8 @@ def register(app: FastAPI, portal: Portal) -> None:
         try:
             number = max(1, int(page))
         except ValueError:
+            number = 0
+        if not 1 <= number <= tl.MAX_PAGE:  # past SQLite's integers too (review s31 F5)
             errors["page"] = "error.page"
             number = 1
         index_problem = backend.sync_index()

@@ -10,7 +10,14 @@ A department reading its own data gets a small loop.
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _escape
+
+
+def escape(text: str) -> str:
+    """XML-escaped for element text and double-quoted attributes alike (a department code may
+    hold a quote: review s31 F6)."""
+    return _escape(text, {'"': "&quot;"})
+
 
 WIDTH, HEIGHT = 800, 520
 RADIUS = 190

@@ -25,6 +25,8 @@ from govchain.timefmt import iso
 
 ZERO32 = "0x" + "00" * 32
 PER_PAGE = 50
+#: the last page number a link may ask for (50 events a page: more events than any chain holds)
+MAX_PAGE = 10**9
 
 
 def purpose_digest(text: str, salt: bytes | None = None) -> str:

@@ -24,6 +24,7 @@ decides it by its rule and issues the benefit in one transaction; the citizen pa
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -98,7 +99,48 @@ def open_offer(private_key: bytes, sealed: bytes) -> dict[str, Any]:
         ) from None
     if not isinstance(offer, dict) or offer.get("format") != OFFER_FORMAT:
         raise ValueError("the sealed content is not a govchain offer")
+    wrong = [name for name, ok in _OFFER_FIELDS.items() if not ok(offer.get(name))]
+    if wrong:  # whoever sealed it (any node may seal to her published key): its own error
+        raise ValueError(f"the offer is malformed ({', '.join(wrong)})")
     return offer
+
+
+def _hex32(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{64}", value) is not None
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**64
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _address(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", value) is not None
+
+
+#: every field an offer of OFFER_FORMAT holds, and what it must be (the citizen's pages and
+#: commands read them without further checks)
+_OFFER_FIELDS = {
+    "offerId": _hex32,
+    "chainId": _whole,
+    "caseApprovals": _address,
+    "department": _text,
+    "service": _text,
+    "serviceId": _hex32,
+    "ruleId": _hex32,
+    "benefit": _hex32,
+    "citizen": _address,
+    "documentsHash": _hex32,
+    "stepDeadline": _whole,
+    "caseId": _hex32,
+    "consentText": _text,
+    "consentHash": _hex32,
+    "requirementsHash": _hex32,
+    "expires": _whole,
+}
 
 
 @dataclass
