@@ -94,6 +94,8 @@ class OfferInbox(CitizenClient):
         """Sign ``AcceptOffer`` for the opened ``offer`` and leave it at the node for relaying."""
         from govchain.node.offers import OFFERS_CATEGORY
 
+        if int(offer["chainId"]) != self.chain.chain_id:  # her signature stays on her chain
+            raise ValueError(f"the offer is for another chain (id {offer['chainId']})")
         service = Service(
             bytes.fromhex(offer["serviceId"][2:]),
             department,

@@ -113,6 +113,11 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**64
 
 
+def _time(value: Any) -> bool:
+    """A time the case terms can hold (``uint40``, as the contracts' deadlines)."""
+    return _whole(value) and value < 2**40
+
+
 def _text(value: Any) -> bool:
     return isinstance(value, str)
 
@@ -134,12 +139,12 @@ _OFFER_FIELDS = {
     "benefit": _hex32,
     "citizen": _address,
     "documentsHash": _hex32,
-    "stepDeadline": _whole,
+    "stepDeadline": _time,
     "caseId": _hex32,
     "consentText": _text,
     "consentHash": _hex32,
     "requirementsHash": _hex32,
-    "expires": _whole,
+    "expires": _time,
 }
 
 

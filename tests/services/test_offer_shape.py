@@ -12,11 +12,14 @@ import ecies
 import pytest
 from eth_account import Account
 
+from govchain.node.chain import ChainAddresses, RpcChain
+from govchain.services.inbox import OfferInbox
 from govchain.services.watcher import _OFFER_FIELDS, OFFER_FORMAT, open_offer
 
 KEY = Account.from_key(b"\x07" * 32)
 H = "0x" + "ab" * 32
 ADDRESS = "0x" + "cd" * 20
+DEAD = "http://127.0.0.1:9"  # nothing is posted: the check comes first
 
 GOOD: dict[str, Any] = {
     "format": OFFER_FORMAT,
@@ -65,10 +68,21 @@ def test_each_field_missing_or_mistyped_is_the_offers_own_error(name: str, how: 
         open_offer(KEY.key, _sealed(content))
 
 
-@pytest.mark.parametrize("value", [-1, 2**64, 1.5, True])
-def test_times_are_whole_numbers_a_chain_can_hold(value: Any) -> None:
-    with pytest.raises(ValueError, match=r"malformed \(stepDeadline\)"):
-        open_offer(KEY.key, _sealed({**GOOD, "stepDeadline": value}))
+@pytest.mark.parametrize("name", ["stepDeadline", "expires"])
+@pytest.mark.parametrize("value", [-1, 2**40, 2**64, 1.5, True])
+def test_times_are_whole_numbers_the_case_terms_can_hold(name: str, value: Any) -> None:
+    """uint40, as the terms encode the step deadline (a larger one was a 500 at Accept: review
+    s31, second look, R1)."""
+    with pytest.raises(ValueError, match=rf"malformed \({name}\)"):
+        open_offer(KEY.key, _sealed({**GOOD, name: value}))
+    assert open_offer(KEY.key, _sealed({**GOOD, name: 2**40 - 1}))[name] == 2**40 - 1
+
+
+def test_an_offer_for_another_chain_is_not_signed() -> None:
+    chain = RpcChain(DEAD, ChainAddresses(ADDRESS, ADDRESS, ADDRESS, ADDRESS), chain_id=31337)
+    inbox = OfferInbox(chain, KEY)
+    with pytest.raises(ValueError, match=r"another chain \(id 1\)"):
+        inbox.accept(DEAD, b"CIVIL".ljust(32, b"\0"), {**GOOD, "chainId": 1})
 
 
 def test_another_format_or_another_key() -> None:
