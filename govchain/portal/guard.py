@@ -18,7 +18,10 @@ does would otherwise let other web pages and other programs on the machine act t
   portal's ``Referrer-Policy: same-origin`` lets its own forms say it; ``null`` is refused).
 - **Passphrase guessing.** One key decryption at a time (the keystore's scrypt takes ~256 MiB
   and most of a second); after :data:`FREE_TRIES` wrong passphrases in a row each further try
-  waits 1, 2, 4 ... seconds, at most :data:`MAX_WAIT`.
+  waits 1, 2, 4 ... seconds, at most :data:`MAX_WAIT`; the run is forgotten
+  :data:`FORGIVE_SECONDS` after its last wrong passphrase. Each wrong one is logged. The bound
+  is a trade: a program that keeps guessing gets one guess a minute, and keeps her waiting up
+  to a minute for each try of hers (docs/portal.md).
 
 Not covered (docs/portal.md): a program listening on loopback that the browser visits receives
 the cookie (browsers send it to every port) and can replay it from outside a browser while the
@@ -39,7 +42,9 @@ MAX_BODY = 512 * 1024
 FORM_LIMITS = {"max_fields": 64, "max_files": 2, "max_part_size": 256 * 1024}
 #: wrong passphrases in a row that cost nothing; each one after waits twice as long
 FREE_TRIES = 3
-MAX_WAIT = 300.0
+MAX_WAIT = 60.0
+#: a run of wrong passphrases is forgotten this long after its last one
+FORGIVE_SECONDS = 900.0
 #: Sec-Fetch-Site values of requests the user or the portal's own pages started
 OWN_SITES = {"same-origin", "none"}
 
@@ -82,6 +87,14 @@ def site_refusal(method: str, headers: Mapping[str, str], own_origin: str) -> st
     return None
 
 
+def size_refusal(length: str | None) -> str | None:
+    """Why a request whose ``Content-Length`` is ``length`` is refused unread, or None (a body
+    without a length is counted as it arrives, by Starlette's limit)."""
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        return f"a body of {length} bytes"
+    return None
+
+
 class Pace:
     """Wrong passphrases in a row slow down the next try (one portal process, one key)."""
 
@@ -91,16 +104,21 @@ class Pace:
         self.failures = 0
         self._clock = clock
         self._not_before = 0.0
+        self._last = 0.0
 
     def wait(self) -> int:
         """Whole seconds before the next try is taken (0: now)."""
-        return max(0, math.ceil(self._not_before - self._clock()))
+        now = self._clock()
+        if self.failures and now - self._last > FORGIVE_SECONDS:
+            self.succeeded()
+        return max(0, math.ceil(self._not_before - now))
 
     def failed(self) -> None:
         self.failures += 1
+        self._last = self._clock()
         if self.failures >= FREE_TRIES:
             delay = min(2.0 ** (self.failures - FREE_TRIES), MAX_WAIT)
-            self._not_before = self._clock() + delay
+            self._not_before = self._last + delay
 
     def succeeded(self) -> None:
         self.failures = 0

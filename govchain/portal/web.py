@@ -1,9 +1,9 @@
 """The FastAPI application: sessions, CSRF, security headers, language, banners, error pages.
 
-One portal process serves one key. Every visitor gets a server-side session (a random cookie,
-HttpOnly, SameSite=Strict, its name this process's own) holding a CSRF token and, after the
-login form, the decrypted key; a session idle longer than the configured minutes forgets the
-key. Requests for another host name, requests another site or another program's page started,
+One portal process serves one key. Every visitor gets a session (a random cookie, HttpOnly,
+SameSite=Strict, its name this process's own) with a CSRF token derived from the cookie; after
+the login form, a new session kept here holds the decrypted key, and forgets it once idle longer
+than the configured minutes. Requests for another host name, requests another site or another program's page started,
 bodies over :data:`~govchain.portal.guard.MAX_BODY` and fast passphrase guesses are refused
 first (:mod:`govchain.portal.guard`). Every response carries a
 Content-Security-Policy that allows scripts, styles and images only from the portal itself
@@ -13,7 +13,10 @@ shown as the SDK's plain sentence; nothing the user types can produce a tracebac
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +33,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from govchain.errors import WrongPassphrase
 from govchain.portal import guard
@@ -40,8 +44,11 @@ from govchain.sharing.base import code_name
 log = logging.getLogger(__name__)
 
 COOKIE = "govchain_portal"  # + this process's own suffix: two portals never share a cookie
-#: sessions without a key kept at most (the oldest go first); each is a few hundred bytes
+#: kept sessions that lost their key idle (to tell her so) at most; the oldest go first
 MAX_SESSIONS = 1000
+SWEEP_SECONDS = 1.0
+#: a cookie this portal could have issued (``secrets.token_urlsafe(32)``)
+TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -94,6 +101,8 @@ class Portal:
         self.timeout = backend.config.session_minutes * 60
         self.cookie = f"{COOKIE}_{secrets.token_hex(4)}"
         self.pace = guard.Pace()
+        self._secret = secrets.token_bytes(32)
+        self._swept = 0.0
 
     # --- sessions ---------------------------------------------------------------------------
 
@@ -101,20 +110,30 @@ class Portal:
         found: Session = request.state.session
         return found
 
-    def open_session(self, token: str | None, keep: bool = True) -> tuple[Session, bool]:
-        """The session of the cookie ``token`` (idle ones forget their key), or a new one (kept
-        only if ``keep``: a static file needs none)."""
+    def _csrf(self, token: str) -> str:
+        """A session's form token, derived from its cookie with this process's secret: a
+        session without a key needs nothing kept here, so no flood of other visitors can make
+        her open login form expire (review s31, second look, R3)."""
+        return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()
+
+    def open_session(self, token: str | None, set_cookie: bool = True) -> tuple[Session, bool]:
+        """The session of the cookie ``token``: a kept one (it holds the key, or lost it idle),
+        or one without a key for this request alone, the cookie's own if it is one this portal
+        could have issued, else a new one (True: the response sets its cookie, if
+        ``set_cookie``). Kept sessions idle too long forget their key at any request (at most
+        every :data:`SWEEP_SECONDS`)."""
         now = time.monotonic()
+        if now - self._swept >= SWEEP_SECONDS:
+            self.forget_idle(now)
         found = self.sessions.get(token or "")
-        if found is None:
-            fresh = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now)
-            if keep:
-                self.forget_idle(now)
-                self.sessions[fresh.token] = fresh
-            return fresh, keep
-        self._expire(found, now)
-        found.last_seen = now
-        return found, False
+        if found is not None:
+            self._expire(found, now)
+            found.last_seen = now
+            return found, False
+        if token and TOKEN.fullmatch(token):
+            return Session(token, self._csrf(token), now), False
+        fresh = secrets.token_urlsafe(32)
+        return Session(fresh, self._csrf(fresh), now), set_cookie
 
     def _expire(self, session: Session, now: float) -> None:
         if session.account is not None and now - session.last_seen > self.timeout:
@@ -122,23 +141,21 @@ class Portal:
             session.expired = True
 
     def forget_idle(self, now: float) -> None:
-        """Idle sessions forget their key now, not when they come back; sessions without a key
-        idle that long go (those that lost their key stay, to say so), and of those without a
-        key at most :data:`MAX_SESSIONS` stay, the newest."""
-        for token, session in list(self.sessions.items()):
+        """Kept sessions idle longer than the timeout forget their key now, not when they come
+        back; those that lost it stay, to say so, at most :data:`MAX_SESSIONS` of them (the
+        oldest go first)."""
+        self._swept = now
+        for session in self.sessions.values():
             self._expire(session, now)
-            idle = now - session.last_seen > self.timeout
-            if session.account is None and idle and not session.expired:
-                del self.sessions[token]
         keyless = [t for t, found in self.sessions.items() if found.account is None]
-        for token in keyless[: max(0, len(keyless) - MAX_SESSIONS + 1)]:
+        for token in keyless[: max(0, len(keyless) - MAX_SESSIONS)]:
             del self.sessions[token]
 
     def new_login(self, account: LocalAccount, old: Session) -> Session:
         """A new session id at login: a cookie planted before cannot ride the unlocked key."""
         self.sessions.pop(old.token, None)
-        fresh = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.monotonic())
-        fresh.account = account
+        token = secrets.token_urlsafe(32)
+        fresh = Session(token, self._csrf(token), time.monotonic(), account)
         self.sessions[fresh.token] = fresh
         return fresh
 
@@ -211,8 +228,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _refusal(request: Request, language: str) -> Response | None:
-    """The answer to a request for another host name (421) or one that another site or another
-    program's page started (403), before any session is looked at; None for the others."""
+    """The answer to a request for another host name (421), one that another site or another
+    program's page started (403) or one that says its body is too large (413), before any
+    session is looked at; None for the others."""
     server = request.scope.get("server")
     host = request.headers.get("host")
     why = guard.host_refusal(host, server[1] if server else None)
@@ -221,6 +239,9 @@ def _refusal(request: Request, language: str) -> Response | None:
         own = f"{request.url.scheme}://{host}"
         why = guard.site_refusal(request.method, request.headers, own)
         status, key = 403, "error.elsewhere"
+    if why is None:
+        why = guard.size_refusal(request.headers.get("content-length"))
+        status, key = 413, "error.too_large"
     if why is None:
         return None
     log.warning("portal: refused %s %s: %s", request.method, request.url.path, why)
@@ -233,9 +254,11 @@ def create_app(backend: Backend) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        max_body_size=guard.MAX_BODY,
         form_limits=guard.FORM_LIMITS,  # type: ignore[arg-type]  # FastAPI's private TypedDict
     )
+    # inside the headers' middleware (added after it is outer), so a body that turns out too
+    # large while it is read is answered with the portal's headers too
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=guard.MAX_BODY)
     portal = Portal(backend)
     app.state.portal = portal
     static = resources.files("govchain.portal") / "static"
@@ -249,7 +272,7 @@ def create_app(backend: Backend) -> FastAPI:
         if refused is not None:
             response: Response = refused
         else:
-            static = request.url.path.startswith("/static/")
+            static = request.url.path.startswith("/static/")  # a file: no cookie of its own
             session, fresh = portal.open_session(request.cookies.get(portal.cookie), not static)
             request.state.session = session
             response = await call_next(request)
@@ -319,6 +342,7 @@ def create_app(backend: Backend) -> FastAPI:
                 account = backend.unlock(passphrase)
             except WrongPassphrase:
                 portal.pace.failed()
+                log.warning("portal: wrong passphrase (%d in a row)", portal.pace.failures)
                 return portal.render(request, "login.html", {"error": "login.wrong"}, 400, [])
             portal.pace.succeeded()
         fresh = portal.new_login(account, session)
