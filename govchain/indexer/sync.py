@@ -79,10 +79,39 @@ class SyncReport:
     ranges: int = 0
     logs: int = 0
     halvings: int = 0
+    #: ranges read again because their last block was replaced while they were read
+    reread: int = 0
     first_block: int | None = None  # first block read, None if already caught up
     last_block: int | None = None  # last block read
     caught_up: bool = False
     seconds: float = 0.0
+
+
+#: how often one sync reads a range again because its last block was replaced meanwhile
+MAX_REREADS = 8
+
+
+def _check_answer(
+    logs: Sequence[RawLog], first: int, last: int, block_hash: str, before: str
+) -> None:
+    """The node's logs must lie in the range asked for, and those of its last block carry the
+    hash that block had before and after they were read: otherwise nothing of the range is
+    stored (a stored row would shadow the real event at its key for good; review s31/3 F1, F4).
+    """
+    if block_hash.lower() != before.lower():
+        raise RpcError("eth_getLogs", None, f"block {last} kept changing while it was read")
+    for raw in logs:
+        if raw.get("removed"):
+            continue
+        number = int(raw["blockNumber"], 16)
+        if not first <= number <= last:
+            raise RpcError(
+                "eth_getLogs", None, f"a log of block {number} answered for blocks {first}-{last}"
+            )
+        if number == last and str(raw.get("blockHash", "")).lower() != block_hash.lower():
+            raise RpcError(
+                "eth_getLogs", None, f"a log of block {last} carries another block's hash"
+            )
 
 
 @dataclass
@@ -181,6 +210,7 @@ class Indexer:
             ceiling = min((p for p in position.values() if p > lowest), default=target)
             first = lowest + 1
             last = min(lowest + step, target, ceiling)
+            before, _ = self.source.block(last)
             try:
                 logs = self.source.get_logs(first, last, [checksum(a) for a in group])
             except TooManyResults as exc:
@@ -191,6 +221,11 @@ class Indexer:
                 log.info("blocks %d-%d refused (%s); step now %d", first, last, exc.detail, step)
                 continue
             block_hash, _ = self.source.block(last)
+            if block_hash.lower() != before.lower() and report.reread < MAX_REREADS:
+                report.reread += 1  # replaced while read: the logs may be of either fork
+                log.info("block %d replaced while blocks %d-%d were read; again", last, first, last)
+                continue
+            _check_answer(logs, first, last, block_hash, before)
             rows, departments = self._rows(chain_id, logs)
             self._write(chain_id, group, last, block_hash, rows, departments)
             for a in group:
