@@ -242,7 +242,8 @@ class GovchainGroup(click.Group):
 
 
 def _library_failure(exc: Exception) -> int | None:
-    """A devnet failure, a transport failure or a node's refusal (web3) as one line.
+    """A devnet failure, a transport failure, a node's refusal (web3) or a database's error
+    (SQLAlchemy) as one line.
 
     Their exception classes are looked up only if their modules were loaded (a command that
     never imported web3 cannot have raised a web3 error), so start-up imports none of them.
@@ -262,6 +263,12 @@ def _library_failure(exc: Exception) -> int | None:
     web3_errors = sys.modules.get("web3.exceptions")
     if web3_errors is not None and isinstance(exc, web3_errors.Web3Exception):
         return fail(f"the node refused: {exc}", EXIT_REFUSED)
+    database = sys.modules.get("sqlalchemy.exc")
+    if database is not None and isinstance(exc, database.SQLAlchemyError):
+        # a file that is not a database, a server that is down (review s31/3 F7): the driver's
+        # first line, without SQLAlchemy's wrapper, its query or its parameters
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return fail(f"database: {lines[0] if lines else type(exc).__name__}", EXIT_REFUSED)
     return None
 
 

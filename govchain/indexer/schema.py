@@ -42,6 +42,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from govchain.indexer.errors import IndexerError
+
 log = logging.getLogger("govchain.indexer")
 
 #: bump when a table, column or index of the index changes: existing indexes are rebuilt
@@ -135,6 +137,11 @@ def open_database(target: str | Path, **engine_args: Any) -> Engine:
     which the next sync then re-reads.
     """
     url = database_url(target)
+    if not url.startswith(("sqlite:", "postgresql")):
+        raise IndexerError(
+            f"{url.split('://', 1)[0]}:// is not a database the index runs on: give a SQLite "
+            "file or a postgresql:// URL"
+        )
     engine = create_engine(url, **engine_args)
     if engine.dialect.name == "sqlite":
 

@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from govchain.toolchain.devnet import free_port
 from govchain.toolchain.paths import PROJECT_ROOT
 from tests.cli.conftest import CITY_PASSPHRASE, CityRun, Run, assert_one_line_error
 from tests.cli.datanode import World, serving, world
@@ -131,3 +132,20 @@ def test_devnet_down_is_exit_1(offline: Run, tmp_path: Path) -> None:
     assert_one_line_error(
         offline("index", "sync", "--db", str(tmp_path / "i.db")), 1, "network unavailable"
     )
+
+
+def test_an_index_that_is_not_one_is_one_line(offline: Run, tmp_path: Path) -> None:
+    """A file that is not SQLite, a PostgreSQL server that is down, a database the index does
+    not run on: one line each, never a traceback (review s31/3 F7)."""
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all, " * 100)
+    alice = "0x000000000000000000000000000000000000bEEF"
+    for db, code, words in (
+        (str(junk), 1, "database: file is not a database"),
+        (f"postgresql://nobody@127.0.0.1:{free_port()}/x", 1, "database: connection failed"),
+        ("mysql://x/y", 2, "mysql:// is not a database the index runs on"),
+    ):
+        assert_one_line_error(
+            offline("index", "trail", "--db", db, "--subject", alice), code, words
+        )
+    assert_one_line_error(offline("index", "status", "--db", str(junk)), 1, "not a database")
