@@ -30,6 +30,7 @@ from govchain.indexer import (
     access_by_subject,
     anchors_by_department,
     attestations_by_subject,
+    chains_held,
     contracts_from_manifest,
     grants_by_subject,
     open_cases_by_department,
@@ -72,6 +73,22 @@ def open_index(obj: CliContext, db: str | None) -> Engine:
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
         raise NotFound("index", url[len("sqlite:///") :], "run 'govchain index sync' first")
     return open_database(target)
+
+
+def index_chain(obj: CliContext, engine: Engine) -> int | None:
+    """The chain whose events a query shows: the root ``--chain-id``, else the one chain the
+    index holds (None: it holds none yet). An index that holds several is refused without
+    ``--chain-id``: one file synced against two chains must not mix them in one trail (review
+    s31/3 F2)."""
+    if obj.chain_id is not None:
+        return int(obj.chain_id)
+    held = chains_held(engine)
+    if len(held) > 1:
+        chains = ", ".join(map(str, held))
+        raise click.UsageError(
+            f"the index holds events of chains {chains}: choose one with --chain-id"
+        )
+    return held[0] if held else None
 
 
 def make_indexer(obj: CliContext, engine: Engine, confirmations: int = 0) -> Indexer:
@@ -302,8 +319,12 @@ def trail(
         raise click.UsageError("choose exactly one of --subject, --dept, --grant")
     inside = window(since, until)
     engine = open_index(obj, db)
-    options: dict[str, Any] = {"limit": limit, "newest_first": limit is not None}
     try:
+        options: dict[str, Any] = {
+            "limit": limit,
+            "newest_first": limit is not None,
+            "chain_id": index_chain(obj, engine),
+        }
         if subject is not None:
             rows = access_by_subject(engine, subject, **options)
         elif dept is not None:
@@ -357,7 +378,7 @@ def grants(obj: CliContext, db: str | None, subject: ChecksumAddress) -> None:
     """Every grant about a citizen, and whether it was revoked."""
     engine = open_index(obj, db)
     try:
-        rows = grants_by_subject(engine, subject)
+        rows = grants_by_subject(engine, subject, chain_id=index_chain(obj, engine))
     finally:
         engine.dispose()
 
@@ -384,7 +405,7 @@ def cases(obj: CliContext, db: str | None, dept: bytes) -> None:
     """The open cases a department takes part in."""
     engine = open_index(obj, db)
     try:
-        rows = open_cases_by_department(engine, dept)
+        rows = open_cases_by_department(engine, dept, chain_id=index_chain(obj, engine))
     finally:
         engine.dispose()
     _emit_rows(obj, rows, "no open cases")
@@ -398,7 +419,7 @@ def attestations(obj: CliContext, db: str | None, subject: ChecksumAddress) -> N
     """Every attestation issued to a citizen, and whether it was revoked."""
     engine = open_index(obj, db)
     try:
-        rows = attestations_by_subject(engine, subject)
+        rows = attestations_by_subject(engine, subject, chain_id=index_chain(obj, engine))
     finally:
         engine.dispose()
     obj.emit(
@@ -422,7 +443,13 @@ def anchors(obj: CliContext, db: str | None, dept: bytes, limit: int | None) -> 
     """Every record and batch anchor a department published."""
     engine = open_index(obj, db)
     try:
-        rows = anchors_by_department(engine, dept, limit=limit, newest_first=limit is not None)
+        rows = anchors_by_department(
+            engine,
+            dept,
+            limit=limit,
+            newest_first=limit is not None,
+            chain_id=index_chain(obj, engine),
+        )
     finally:
         engine.dispose()
     if limit is not None:

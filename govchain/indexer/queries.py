@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from govchain.indexer.abi import checksum
 from govchain.indexer.errors import IndexerError
-from govchain.indexer.schema import event_departments, events
+from govchain.indexer.schema import cursors, event_departments, events
 
 #: query role -> event names (the lead adjusts these to the contracts' final names)
 QUERY_EVENTS: dict[str, tuple[str, ...]] = {
@@ -375,3 +375,13 @@ def _closing(
             if key is not None:
                 out.setdefault(key, row)
     return out
+
+
+def chains_held(db: Db) -> list[int]:
+    """The chain ids an index holds events of (its cursors'), in order. An index file synced
+    against two chains must not mix them in one trail: the CLI and the portal ask this first
+    (review s31/3 F2)."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return chains_held(conn)
+    return sorted(int(c) for c in db.execute(select(cursors.c.chain_id).distinct()).scalars())

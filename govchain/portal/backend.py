@@ -23,7 +23,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from govchain.errors import GovchainError, NetworkUnavailable
-from govchain.indexer import Indexer, IndexerError, RpcLogSource, contracts_from_manifest
+from govchain.indexer import (
+    Indexer,
+    IndexerError,
+    RpcLogSource,
+    chains_held,
+    contracts_from_manifest,
+)
 from govchain.indexer import open_database as open_index
 from govchain.keystore import Keystore
 from govchain.network import TRANSPORT_ERRORS, Connection, rpc_url
@@ -208,8 +214,25 @@ class Backend:
         return str(path)
 
     def engine(self) -> Engine:
+        """The event index, once it is known to hold no other chain's events (review s31/3 F2:
+        one index file shared by two chains would mix them in her trail; IndexerError, shown
+        as the index's problem)."""
         if self._engine is None:
-            self._engine = open_index(self.index_target())
+            target = self.index_target()
+            engine = open_index(target)
+            try:
+                chain: int | None = self.connection().chain_id
+            except CHAIN_ERRORS:
+                chain = self.config.chain_id  # the chain is down: the index is still shown
+            held = chains_held(engine)
+            other = [c for c in held if c != chain] if chain is not None else held[1:]
+            if other:
+                engine.dispose()
+                raise IndexerError(
+                    f"the index {target} holds events of chain {', '.join(map(str, other))}, "
+                    "not only this portal's: give the portal an index of its own (--index)"
+                )
+            self._engine = engine
         return self._engine
 
     def sync_index(self, force: bool = False) -> Problem | None:

@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from govchain.errors import WrongPassphrase
+from govchain.indexer.errors import IndexerError
 from govchain.portal import guard
 from govchain.portal.backend import CHAIN_ERRORS, Backend, Problem, Roles
 from govchain.portal.i18n import LANGUAGES, pick_language, translate
@@ -309,6 +310,9 @@ def create_app(backend: Backend) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, IndexerError):  # e.g. an index that holds another chain's events
+            problem = Problem("index", str(exc).splitlines()[0])
+            return portal.render(request, "message.html", {}, 503, [problem])
         if isinstance(exc, CHAIN_ERRORS):
             problem = Problem("chain", str(exc).splitlines()[0])
             return portal.render(request, "message.html", {"detail": str(exc)}, 503, [problem])

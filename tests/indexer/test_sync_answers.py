@@ -5,15 +5,27 @@ real event at its key for good."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 
-from govchain.indexer import Indexer, RpcLogSource, WatchedContract, access_by_subject
+from govchain.indexer import (
+    Indexer,
+    RpcLogSource,
+    WatchedContract,
+    access_by_subject,
+    chains_held,
+)
 from govchain.indexer.errors import RpcError
 from govchain.indexer.schema import events
+from govchain.toolchain.paths import PROJECT_ROOT
 from tests.helpers import code
 from tests.indexer.conftest import assert_index_matches_chain, chain_keys, index_keys
 
@@ -118,3 +130,52 @@ def test_a_log_that_does_not_fit_the_question_stores_nothing_of_the_range(
         real["transactionHash"]
     ).lower()
     assert_index_matches_chain(engine, source, watched)
+
+
+class OtherChain(RpcLogSource):
+    """The same node reporting another chain id: an index file synced against two chains (a
+    test network and production under one ``[indexer] db``)."""
+
+    def chain_id(self) -> int:
+        return 4242
+
+
+def test_an_index_of_two_chains_is_never_read_as_one(
+    emitter: Any,
+    deployer: Any,
+    citizens: list[Any],
+    rpc_url: str,
+    source: RpcLogSource,
+    watched: list[WatchedContract],
+    new_db: Callable[[], Engine],
+    tmp_path: Path,
+) -> None:
+    """Review s31/3 F2: `index trail` showed the other chain's accesses in her trail."""
+    engine = new_db()
+    emitter.recordAccesses(2, citizens[3], code("PSB"), code("CIVIL"), ZERO, sender=deployer)
+    Indexer(engine, OtherChain(rpc_url), watched).sync()
+    Indexer(engine, source, watched).sync()
+    real = source.chain_id()
+    with engine.begin() as conn:  # on the real chain her accesses never happened
+        conn.execute(
+            events.delete().where(
+                events.c.chain_id == real, events.c.subject == citizens[3].address
+            )
+        )
+    assert chains_held(engine) == sorted([4242, real])
+    db = str(engine.url).replace("sqlite:///", "")
+    env = dict(os.environ, GOVCHAIN_HOME=str(tmp_path / "home"), PYTHONPATH=str(PROJECT_ROOT))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "govchain.cli", *args]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+
+    trail = ("index", "trail", "--db", db, "--subject", citizens[3].address)
+    mixed = cli("--json", *trail)
+    assert mixed.returncode == 2 and "holds events of chains 4242, " in mixed.stderr
+    assert len(mixed.stderr.strip().splitlines()) == 1
+    mine = cli("--chain-id", str(real), "--json", *trail)
+    assert mine.returncode == 0, mine.stderr
+    assert json.loads(mine.stdout) == []
+    other = cli("--chain-id", "4242", "--json", *trail)
+    assert {r["chain_id"] for r in json.loads(other.stdout)} == {4242}

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -40,14 +41,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @contextmanager
-def serving(home: Path) -> Iterator[tuple[str, Portal]]:
+def serving(home: Path, **options: Any) -> Iterator[tuple[str, Portal]]:
     """A portal for the key, on a free loopback port; its URL and its state."""
     config = PortalConfig(
         key=NAME,
         rpc=f"http://127.0.0.1:{free_port()}",
         home=home,
-        index=str(home / "index.db"),
+        index=str(options.pop("index", home / "index.db")),
         rpc_timeout=0.5,
+        **options,
     )
     app = create_app(Backend(config))
     port = free_port()
@@ -378,3 +380,35 @@ def test_wrong_passphrases_slow_the_next_try_over_http(portal: tuple[str, Portal
         time.sleep(1.1)
         assert _login(client).status_code == 303
         assert state.pace.failures == 0
+
+
+# --- an index shared with another chain ----------------------------------------------------------
+
+
+def test_an_index_holding_another_chains_events_is_a_banner_not_her_trail(
+    home: Path,
+) -> None:
+    """Review s31/3 F2: one index file synced against two chains would mix them in her trail.
+    The chain is down here, so the portal judges by its configured chain id."""
+    from govchain.indexer import open_database
+    from govchain.indexer.schema import cursors
+
+    index = home / "index.db"
+    engine = open_database(index)
+    with engine.begin() as conn:
+        for chain in (4242, 31337):
+            conn.execute(
+                cursors.insert().values(
+                    chain_id=chain, address="0x" + "11" * 20, contract="AccessGrants",
+                    block_number=1, block_hash="0x" + "22" * 32,
+                )
+            )  # fmt: skip
+    engine.dispose()
+    with (
+        serving(home, index=index, chain_id=31337) as (url, _),
+        httpx.Client(base_url=url) as client,
+    ):
+        assert _login(client).status_code == 303
+        page = client.get("/me/timeline")
+        assert "holds events of chain 4242, not only this portal" in page.text
+        assert "Traceback" not in page.text and page.status_code in (200, 503)
